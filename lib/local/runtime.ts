@@ -1,0 +1,289 @@
+/**
+ * The local Step Functions runtime: executes the project's real ASL definitions with aws-local-stepfunctions,
+ * every Task through the TaskDispatcher, and keeps executions and an AWS-shaped history for the local endpoint.
+ */
+import { StateMachine } from 'aws-local-stepfunctions';
+import { parseResource, type TaskDispatcher } from './dispatcher.ts';
+
+export const LOCAL_ACCOUNT_ID = '123456789012';
+
+export class SfnApiError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+    this.name = code;
+  }
+}
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface HistoryEvent {
+  id: number;
+  previousEventId: number;
+  timestamp: Date;
+  type: string;
+  [details: string]: unknown;
+}
+
+interface LocalStateMachine {
+  name: string;
+  arn: string;
+  roleArn: string;
+  definition: string;
+  machine: StateMachine;
+  creationDate: Date;
+  taskStates: Map<string, string>; // state name → Resource
+}
+
+export interface LocalExecution {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+  startDate: Date;
+  stopDate?: Date;
+  history: HistoryEvent[];
+  /** AWS requests made by this execution's Tasks, by "service:action" */
+  requests: Record<string, number>;
+  done: Promise<void>;
+  abort: () => void;
+}
+
+export interface RuntimeOptions {
+  dispatcher: TaskDispatcher;
+  region?: string;
+  accountId?: string;
+  /** Wait state name → milliseconds, to shorten waits (tests, demo) without touching the definition */
+  waitTimeOverrides?: Record<string, number>;
+  /** State name → milliseconds for every retry of that state */
+  retryIntervalOverrides?: Record<string, number>;
+  /** Task state name → a fault to inject instead of calling AWS (tests) */
+  onExecutionEvent?: (execution: LocalExecution, event: HistoryEvent) => void;
+}
+
+const NAME_RULE = /^[0-9A-Za-z_-]{1,80}$/;
+
+export class LocalStepFunctions {
+  readonly region: string;
+  readonly accountId: string;
+  private readonly options: RuntimeOptions;
+  private readonly machines = new Map<string, LocalStateMachine>();
+  private readonly executions = new Map<string, LocalExecution>();
+
+  constructor(options: RuntimeOptions) {
+    this.options = options;
+    this.region = options.region ?? 'us-east-1';
+    this.accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
+  }
+
+  stateMachineArn(name: string): string {
+    return `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${name}`;
+  }
+
+  /** CreateStateMachine; creating an existing name again replaces its definition (a local deploy). */
+  createStateMachine(input: { name: string; definition: string; roleArn?: string }): { stateMachineArn: string; creationDate: Date } {
+    if (!NAME_RULE.test(input.name)) throw new SfnApiError('InvalidName', `Invalid Name: '${input.name}'`);
+    let parsed: { States: Record<string, { Type: string; Resource?: string }> };
+    let machine: StateMachine;
+    try {
+      parsed = JSON.parse(input.definition);
+      machine = new StateMachine(parsed as never, { validationOptions: { checkArn: false } });
+    } catch (error) {
+      throw new SfnApiError('InvalidDefinition', `Invalid State Machine Definition: ${(error as Error).message}`);
+    }
+    const arn = this.stateMachineArn(input.name);
+    const taskStates = new Map(Object.entries(parsed.States).filter(([, s]) => s.Type === 'Task').map(([n, s]) => [n, s.Resource!]));
+    const existing = this.machines.get(arn);
+    this.machines.set(arn, {
+      name: input.name, arn, roleArn: input.roleArn ?? `arn:aws:iam::${this.accountId}:role/${input.name}`,
+      definition: input.definition, machine, taskStates, creationDate: existing?.creationDate ?? new Date(),
+    });
+    return { stateMachineArn: arn, creationDate: existing?.creationDate ?? new Date() };
+  }
+
+  describeStateMachine(arn: string) {
+    const m = this.machine(arn);
+    return { stateMachineArn: m.arn, name: m.name, status: 'ACTIVE', definition: m.definition, roleArn: m.roleArn, type: 'STANDARD', creationDate: m.creationDate };
+  }
+
+  listStateMachines() {
+    return [...this.machines.values()].map((m) => ({ stateMachineArn: m.arn, name: m.name, type: 'STANDARD', creationDate: m.creationDate }));
+  }
+
+  private machine(arn: string): LocalStateMachine {
+    const m = this.machines.get(arn);
+    if (!m) throw new SfnApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    return m;
+  }
+
+  /** StartExecution with AWS's name idempotency: same name and input while open → the same execution. */
+  startExecution(input: { stateMachineArn: string; name?: string; input?: string }): { executionArn: string; startDate: Date } {
+    const m = this.machine(input.stateMachineArn);
+    const name = input.name ?? crypto.randomUUID();
+    if (!NAME_RULE.test(name)) throw new SfnApiError('InvalidName', `Invalid Name: '${name}'`);
+    const rawInput = input.input ?? '{}';
+    let parsedInput: unknown;
+    try {
+      parsedInput = JSON.parse(rawInput);
+    } catch {
+      throw new SfnApiError('InvalidExecutionInput', 'Invalid State Machine Execution Input: not JSON');
+    }
+    const executionArn = `arn:aws:states:${this.region}:${this.accountId}:execution:${m.name}:${name}`;
+    const existing = this.executions.get(executionArn);
+    if (existing) {
+      if (existing.status === 'RUNNING' && existing.input === rawInput) return { executionArn, startDate: existing.startDate };
+      throw new SfnApiError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    }
+    const execution = this.run(m, executionArn, name, rawInput, parsedInput);
+    return { executionArn, startDate: execution.startDate };
+  }
+
+  private run(m: LocalStateMachine, executionArn: string, name: string, rawInput: string, parsedInput: unknown): LocalExecution {
+    const startDate = new Date();
+    const history: HistoryEvent[] = [];
+    const execution = { executionArn, stateMachineArn: m.arn, name, status: 'RUNNING', input: rawInput, startDate, history, requests: {} } as unknown as LocalExecution;
+    const push = (type: string, details: Record<string, unknown> = {}) => {
+      const event: HistoryEvent = { id: history.length + 1, previousEventId: history.length, timestamp: new Date(), type, ...details };
+      history.push(event);
+      this.options.onExecutionEvent?.(execution, event);
+    };
+    const dispatcher = this.options.dispatcher;
+    const taskHandlers = Object.fromEntries([...m.taskStates].map(([stateName, resource]) => [stateName, async (parameters: unknown) => {
+      await new Promise((resolve) => setImmediate(resolve)); // let the state's Entered event land first
+      const { service, action } = parseResource(resource);
+      const key = `${service}:${action}`;
+      execution.requests[key] = (execution.requests[key] ?? 0) + 1;
+      push('TaskScheduled', { taskScheduledEventDetails: { resourceType: service, resource: action, region: this.region, parameters: JSON.stringify(parameters) } });
+      try {
+        const output = await dispatcher.run(resource, parameters);
+        push('TaskSucceeded', { taskSucceededEventDetails: { resourceType: service, resource: action, output: JSON.stringify(output) } });
+        return output;
+      } catch (error) {
+        push('TaskFailed', { taskFailedEventDetails: { resourceType: service, resource: action, error: (error as Error).name, cause: (error as Error).message } });
+        throw error;
+      }
+    }]));
+    const now = () => new Date().toISOString();
+    const context = {
+      Execution: { Id: executionArn, Name: name, RoleArn: m.roleArn, StartTime: startDate.toISOString() },
+      StateMachine: { Id: m.arn, Name: m.name },
+      // evaluated when a path reads it, as close to "when the state was entered" as this engine allows
+      State: { get EnteredTime() { return now(); } },
+    };
+    const { result, abort, eventLogs } = m.machine.run(parsedInput, {
+      overrides: {
+        taskResourceLocalHandlers: taskHandlers,
+        waitTimeOverrides: this.options.waitTimeOverrides,
+        retryIntervalOverrides: this.options.retryIntervalOverrides,
+      },
+      context,
+    });
+    execution.abort = abort;
+    const types = new Map(Object.entries(JSON.parse(m.definition).States as Record<string, { Type: string }>).map(([n, s]) => [n, s.Type]));
+    const logging = (async () => {
+      for await (const event of eventLogs as AsyncIterable<Record<string, unknown>>) {
+        const state = event.state as { name: string; type?: string; input?: unknown; output?: unknown } | undefined;
+        const type = state ? (types.get(state.name) ?? state.type ?? 'Task') : '';
+        switch (event.type) {
+          case 'ExecutionStarted': push('ExecutionStarted', { executionStartedEventDetails: { input: rawInput, roleArn: m.roleArn } }); break;
+          case 'StateEntered': push(`${type}StateEntered`, { stateEnteredEventDetails: { name: state!.name, input: JSON.stringify(state!.input) } }); break;
+          case 'StateExited': push(`${type}StateExited`, { stateExitedEventDetails: { name: state!.name, output: JSON.stringify(state!.output) } }); break;
+          default: break;
+        }
+      }
+    })();
+    execution.done = (async () => {
+      try {
+        const output = await result;
+        execution.status = 'SUCCEEDED';
+        execution.output = JSON.stringify(output ?? null);
+      } catch (error) {
+        const e = error as Error & { cause?: Error };
+        if (e.name === 'ExecutionAbortedError') {
+          execution.status = 'ABORTED';
+        } else if (e.name === 'ExecutionTimeoutError') {
+          execution.status = 'TIMED_OUT';
+        } else {
+          execution.status = 'FAILED';
+          const failure = e.cause ?? e;
+          execution.error = failure.name;
+          execution.cause = failure.message;
+        }
+      }
+      await logging.catch(() => undefined);
+      execution.stopDate ??= new Date();
+      const details = execution.status === 'SUCCEEDED'
+        ? { executionSucceededEventDetails: { output: execution.output } }
+        : execution.status === 'FAILED' ? { executionFailedEventDetails: { error: execution.error, cause: execution.cause } }
+          : execution.status === 'ABORTED' ? { executionAbortedEventDetails: { error: execution.error, cause: execution.cause } } : {};
+      push(`Execution${execution.status === 'SUCCEEDED' ? 'Succeeded' : execution.status === 'FAILED' ? 'Failed' : execution.status === 'ABORTED' ? 'Aborted' : 'TimedOut'}`, details);
+    })();
+    this.executions.set(executionArn, execution);
+    return execution;
+  }
+
+  private execution(arn: string): LocalExecution {
+    const e = this.executions.get(arn);
+    if (!e) throw new SfnApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+    return e;
+  }
+
+  describeExecution(arn: string) {
+    const e = this.execution(arn);
+    return {
+      executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status,
+      startDate: e.startDate, stopDate: e.stopDate, input: e.input, output: e.output, error: e.error, cause: e.cause,
+    };
+  }
+
+  listExecutions(input: { stateMachineArn: string; statusFilter?: string; maxResults?: number; nextToken?: string }) {
+    this.machine(input.stateMachineArn);
+    const all = [...this.executions.values()]
+      .filter((e) => e.stateMachineArn === input.stateMachineArn && (!input.statusFilter || e.status === input.statusFilter))
+      .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
+    const start = input.nextToken ? Number(input.nextToken) : 0;
+    const size = input.maxResults || 100;
+    const page = all.slice(start, start + size).map((e) => ({
+      executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status, startDate: e.startDate, stopDate: e.stopDate,
+    }));
+    return { executions: page, nextToken: start + size < all.length ? String(start + size) : undefined };
+  }
+
+  getExecutionHistory(input: { executionArn: string; reverseOrder?: boolean; maxResults?: number; nextToken?: string; includeExecutionData?: boolean }) {
+    const e = this.execution(input.executionArn);
+    const events = input.reverseOrder ? [...e.history].reverse() : e.history;
+    const start = input.nextToken ? Number(input.nextToken) : 0;
+    const size = input.maxResults || 1000;
+    return { events: events.slice(start, start + size), nextToken: start + size < events.length ? String(start + size) : undefined };
+  }
+
+  stopExecution(input: { executionArn: string; error?: string; cause?: string }): { stopDate: Date } {
+    const e = this.execution(input.executionArn);
+    if (e.status === 'RUNNING') {
+      e.error = input.error;
+      e.cause = input.cause;
+      e.stopDate = new Date();
+      e.abort();
+    }
+    return { stopDate: e.stopDate ?? new Date() };
+  }
+
+  /** Resolves when the execution has ended (tests, the demo, `--wait` against the local stack). */
+  async waitForExecution(arn: string): Promise<LocalExecution> {
+    const e = this.execution(arn);
+    await e.done;
+    return e;
+  }
+
+  /** Ends every running execution (stack shutdown). */
+  async close(): Promise<void> {
+    const running = [...this.executions.values()].filter((e) => e.status === 'RUNNING');
+    for (const e of running) e.abort();
+    await Promise.all(running.map((e) => e.done));
+  }
+}

@@ -1,0 +1,68 @@
+/** Test harness: moto_server + the local runtime running the real abort-upload definition. */
+import { S3Client, CreateBucketCommand, CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { DynamoDBClient, CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { startMoto, type MotoServer } from '../../lib/local/moto.ts';
+import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
+import { LocalStepFunctions, type LocalExecution } from '../../lib/local/runtime.ts';
+import { abortSubstitutions, loadDefinition, STATE_MACHINES, type AbortSettings } from '../../lib/settings.ts';
+import { recordsTableDefinition, getRecord, type AbortRecord } from '../../lib/records.ts';
+import { recordId, abortExecutionName } from '../../lib/record-id.ts';
+
+export const TABLE = 'records-under-test';
+
+export function awsClients(endpoint: string) {
+  const config = { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true };
+  const dynamodb = new DynamoDBClient(config);
+  return { s3: new S3Client(config), dynamodb, doc: DynamoDBDocumentClient.from(dynamodb) };
+}
+
+export async function createTable(dynamodb: DynamoDBClient) {
+  await dynamodb.send(new CreateTableCommand(recordsTableDefinition(TABLE)));
+}
+
+export interface Upload { bucket: string; key: string; uploadId: string }
+
+export async function createUpload(s3: S3Client, bucket: string, key: string, partSizes: number[]): Promise<Upload> {
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+  for (let i = 0; i < partSizes.length; i += 20) {
+    await Promise.all(partSizes.slice(i, i + 20).map((size, j) => s3.send(new UploadPartCommand({
+      Bucket: bucket, Key: key, UploadId, PartNumber: i + j + 1, Body: Buffer.alloc(size, 7),
+    }))));
+  }
+  return { bucket, key, uploadId: UploadId! };
+}
+
+export async function createBucket(s3: S3Client, bucket: string) {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+}
+
+/** runs one abort through the real definition; settings go in as DefinitionSubstitutions, waits are shortened by the runtime */
+export async function runAbort(options: {
+  dispatcherEndpoint: string;
+  doc: DynamoDBDocumentClient;
+  upload: Upload & Record<string, unknown>;
+  settings?: Partial<AbortSettings>;
+  waitMs?: number;
+}): Promise<{ execution: LocalExecution; record: AbortRecord | undefined; output: Record<string, unknown> | undefined }> {
+  const dispatcher = new TaskDispatcher({ endpoint: options.dispatcherEndpoint });
+  const runtime = new LocalStepFunctions({
+    dispatcher,
+    waitTimeOverrides: { 'Wait for in-flight parts': options.waitMs ?? 20 },
+  });
+  try {
+    const { stateMachineArn } = runtime.createStateMachine({
+      name: STATE_MACHINES.abortUpload.name,
+      definition: loadDefinition(STATE_MACHINES.abortUpload.file, abortSubstitutions(TABLE, options.settings)),
+    });
+    const id = recordId(options.upload.bucket, options.upload.key, options.upload.uploadId);
+    const { executionArn } = runtime.startExecution({ stateMachineArn, name: abortExecutionName(id), input: JSON.stringify(options.upload) });
+    const execution = await runtime.waitForExecution(executionArn);
+    const record = await getRecord(options.doc, TABLE, id);
+    return { execution, record, output: execution.output ? JSON.parse(execution.output) : undefined };
+  } finally {
+    await dispatcher.destroy();
+  }
+}
+
+export { startMoto, type MotoServer };

@@ -1,0 +1,136 @@
+/**
+ * The /aborts API as plain functions with injected clients: the handlers in functions/ only parse and map.
+ */
+import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { BucketAllowlist } from '../allowlist.ts';
+import { HttpError, badRequest, notFound } from '../http/errors.ts';
+import { abortExecutionName, recheckExecutionName, recordId } from '../record-id.ts';
+import { ABORT_STATUSES, INDEX_BY_STARTED_AT, INDEX_BY_STATUS, UPLOAD_RECORD_TYPE, getRecord, presentRecord, type AbortRecord } from '../records.ts';
+import { ABORT_SETTINGS_DEFAULTS } from '../settings.ts';
+import { validateAbortRequest, type AbortRequest } from '../validation.ts';
+
+export interface AbortApiDeps {
+  sfn: SFNClient;
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  stateMachineArn: string;
+  allowlist: BucketAllowlist;
+  now?: () => Date;
+}
+
+export interface ApiResult { statusCode: number; body: Record<string, unknown> }
+
+const selfLink = (id: string) => ({ self: `/aborts/${id}` });
+const withLinks = (record: AbortRecord) => ({ ...record, links: selfLink(record.id) });
+
+/** The execution ARN StartExecution will return for a name: known before the call, so the record can be claimed first. */
+export const executionArnFor = (stateMachineArn: string, name: string) => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+
+/** The execution input: only the fields given, in a fixed order (StartExecution's idempotency compares inputs). */
+export function executionInput(request: AbortRequest, trigger: string): Record<string, string> {
+  const input: Record<string, string> = { bucket: request.bucket, key: request.key, uploadId: request.uploadId };
+  if (request.requestPayer !== undefined) input.requestPayer = request.requestPayer;
+  if (request.expectedBucketOwner !== undefined) input.expectedBucketOwner = request.expectedBucketOwner;
+  if (request.ifMatchInitiatedTime !== undefined) input.ifMatchInitiatedTime = request.ifMatchInitiatedTime;
+  input.trigger = trigger;
+  return input;
+}
+
+/**
+ * POST /aborts: validate, check the allowlist, claim the record (conditional put), start the execution.
+ * The same upload again → 200 with its record and no second execution; recheck: true → a fresh verification run
+ * unless one is RUNNING.
+ */
+export async function requestAbort(deps: AbortApiDeps, body: unknown): Promise<ApiResult> {
+  const problems = validateAbortRequest(body, { allowRecheck: true });
+  if (problems.length > 0) throw badRequest(problems[0].field, problems[0].rule);
+  const request = body as AbortRequest & { recheck?: boolean };
+  if (!deps.allowlist.allows(request.bucket)) {
+    throw new HttpError(403, 'BucketNotAllowed', `bucket: "${request.bucket}" is not in this deployment's allowlist`, { field: 'bucket' });
+  }
+  const id = recordId(request.bucket, request.key, request.uploadId);
+  const now = deps.now?.() ?? new Date();
+  if (!request.recheck) {
+    const existing = await getRecord(deps.doc, deps.tableName, id);
+    if (existing) return { statusCode: 200, body: withLinks(existing) };
+  }
+  const name = request.recheck ? recheckExecutionName(id, now) : abortExecutionName(id);
+  const executionArn = executionArnFor(deps.stateMachineArn, name);
+  const record = {
+    id, recordType: UPLOAD_RECORD_TYPE, bucket: request.bucket, key: request.key, uploadId: request.uploadId,
+    status: 'RUNNING', attempts: 0, trigger: 'api', executionArn, startedAt: now.toISOString(),
+    expiresAt: Math.floor(now.getTime() / 1000) + ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds,
+  };
+  try {
+    await deps.doc.send(new PutCommand({
+      TableName: deps.tableName, Item: record,
+      ConditionExpression: request.recheck ? 'attribute_not_exists(id) OR #status <> :running' : 'attribute_not_exists(id)',
+      ...(request.recheck ? { ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':running': 'RUNNING' } } : {}),
+    }));
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    const existing = await getRecord(deps.doc, deps.tableName, id);
+    if (existing) return { statusCode: 200, body: withLinks(existing) };
+    throw error;
+  }
+  try {
+    await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(executionInput(request, 'api')) }));
+  } catch (error) {
+    // nothing may be left RUNNING without an execution behind it
+    await deps.doc.send(new DeleteCommand({
+      TableName: deps.tableName, Key: { id }, ConditionExpression: 'executionArn = :arn', ExpressionAttributeValues: { ':arn': executionArn },
+    })).catch(() => undefined);
+    if ((error as Error).name === 'ExecutionAlreadyExists') {
+      throw new HttpError(409, 'ExecutionAlreadyExists', `an execution named ${name} already ran for this upload; send "recheck": true to verify it again`);
+    }
+    throw error;
+  }
+  return { statusCode: 202, body: { id, status: 'RUNNING', executionArn, links: selfLink(id) } };
+}
+
+const RECORD_ID = /^[0-9a-f]{64}$/;
+
+/** GET /aborts/{id} */
+export async function readAbort(deps: Pick<AbortApiDeps, 'doc' | 'tableName'>, id: string | undefined): Promise<ApiResult> {
+  if (!id || !RECORD_ID.test(id)) throw badRequest('id', 'must be 64 lowercase hex characters (the record id)');
+  const record = await getRecord(deps.doc, deps.tableName, id);
+  if (!record) throw notFound(`no record with id ${id}`);
+  return { statusCode: 200, body: withLinks(record) };
+}
+
+const encodeCursor = (key: Record<string, unknown>) => Buffer.from(JSON.stringify(key)).toString('base64url');
+function decodeCursor(cursor: string): Record<string, unknown> {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (key && typeof key === 'object' && typeof key.id === 'string') return key;
+  } catch { /* fall through */ }
+  throw badRequest('cursor', 'must be a cursor returned by a previous page');
+}
+
+/** GET /aborts?status=&bucket=&limit=&cursor= : newest first, from a GSI (no Scan), paginated with an opaque cursor */
+export async function listAborts(deps: Pick<AbortApiDeps, 'doc' | 'tableName'>, query: Record<string, string | undefined> | null): Promise<ApiResult> {
+  const q = query ?? {};
+  for (const name of Object.keys(q)) {
+    if (!['status', 'bucket', 'limit', 'cursor'].includes(name)) throw badRequest(name, 'is not a known query parameter (status, bucket, limit, cursor)');
+  }
+  if (q.status !== undefined && !(q.status in ABORT_STATUSES)) throw badRequest('status', `must be one of ${Object.keys(ABORT_STATUSES).join(', ')}`);
+  const limit = q.limit === undefined ? 25 : Number(q.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw badRequest('limit', 'must be a whole number from 1 to 100');
+  const byStatus = q.status !== undefined;
+  const { Items, LastEvaluatedKey } = await deps.doc.send(new QueryCommand({
+    TableName: deps.tableName,
+    IndexName: byStatus ? INDEX_BY_STATUS : INDEX_BY_STARTED_AT,
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': byStatus ? 'status' : 'recordType', ...(q.bucket ? { '#bucket': 'bucket' } : {}) },
+    ExpressionAttributeValues: { ':pk': byStatus ? q.status : UPLOAD_RECORD_TYPE, ...(q.bucket ? { ':bucket': q.bucket } : {}) },
+    ...(q.bucket ? { FilterExpression: '#bucket = :bucket' } : {}),
+    ScanIndexForward: false,
+    Limit: limit,
+    ExclusiveStartKey: q.cursor ? decodeCursor(q.cursor) : undefined,
+  }));
+  return {
+    statusCode: 200,
+    body: { items: (Items ?? []).map((item) => withLinks(presentRecord(item))), ...(LastEvaluatedKey ? { cursor: encodeCursor(LastEvaluatedKey) } : {}) },
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * A run stopped from outside (StopExecution, a timeout) never reaches its own "Record outcome" state; this marks
+ * its record FAILED so that no upload stays RUNNING forever. Fed by the EventBridge rule on Step Functions'
+ * "Execution Status Change" events (status ABORTED or TIMED_OUT).
+ */
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { recordId } from '../record-id.ts';
+
+export interface ExecutionStatusChange {
+  executionArn: string;
+  status: string;
+  input?: string | null;
+  stopDate?: number | null;
+}
+
+export async function recordInterruptedRun(deps: { doc: DynamoDBDocumentClient; tableName: string }, detail: ExecutionStatusChange): Promise<'recorded' | 'not-running' | 'no-upload'> {
+  let input: { bucket?: unknown; key?: unknown; uploadId?: unknown } = {};
+  try {
+    input = JSON.parse(detail.input ?? '{}');
+  } catch { /* an input that is not JSON names no upload */ }
+  if (typeof input.bucket !== 'string' || typeof input.key !== 'string' || typeof input.uploadId !== 'string') return 'no-upload';
+  const error = detail.status === 'TIMED_OUT' ? 'States.Timeout' : 'States.ExecutionAborted';
+  try {
+    await deps.doc.send(new UpdateCommand({
+      TableName: deps.tableName,
+      Key: { id: recordId(input.bucket, input.key, input.uploadId) },
+      UpdateExpression: 'SET #status = :failed, #error = :error, #cause = :cause, #finishedAt = :finishedAt',
+      ConditionExpression: '#executionArn = :executionArn AND #status = :running',
+      ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#cause': 'cause', '#finishedAt': 'finishedAt', '#executionArn': 'executionArn' },
+      ExpressionAttributeValues: {
+        ':failed': 'FAILED', ':running': 'RUNNING', ':error': error, ':executionArn': detail.executionArn,
+        ':cause': `The execution ended ${detail.status} before it could record an outcome; parts may remain: run a recheck.`,
+        ':finishedAt': new Date(detail.stopDate ?? Date.now()).toISOString(),
+      },
+    }));
+    return 'recorded';
+  } catch (e) {
+    if ((e as Error).name === 'ConditionalCheckFailedException') return 'not-running';
+    throw e;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Small middy middlewares for the API handlers, each with validated options (after middyjs/middy's style):
+ * structured JSON logs, a size-limited JSON body parser, and JSON error responses.
+ */
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { HttpError, badRequest } from './errors.ts';
+
+export type ApiEvent = APIGatewayProxyEvent & { parsedBody?: unknown };
+type ApiMiddleware = MiddlewareObj<ApiEvent, APIGatewayProxyResult, Error, Context>;
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** one JSON object per line on stdout, as CloudWatch Logs Insights reads best */
+export function jsonLogger(service: string, write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Logger {
+  const log = (level: string) => (message: string, fields: Record<string, unknown> = {}) =>
+    write(JSON.stringify({ timestamp: new Date().toISOString(), level, service, message, ...fields }));
+  return { info: log('INFO'), error: log('ERROR') };
+}
+
+export function requestLogging(options: { logger: Logger }): ApiMiddleware {
+  if (!options?.logger) throw new TypeError('requestLogging: options.logger is required');
+  const started = new WeakMap<object, number>();
+  return {
+    before: (request) => { started.set(request, Date.now()); },
+    after: (request) => {
+      options.logger.info('request', {
+        method: request.event.httpMethod, path: request.event.path, statusCode: request.response?.statusCode,
+        requestId: request.context?.awsRequestId, durationMs: Date.now() - (started.get(request) ?? Date.now()),
+      });
+    },
+  };
+}
+
+/** Parses a JSON object body; over maxBytes → 413, not JSON or not an object → 400 naming "body". */
+export function jsonBody(options: { maxBytes: number }): ApiMiddleware {
+  if (!Number.isInteger(options?.maxBytes) || options.maxBytes < 1) throw new TypeError('jsonBody: options.maxBytes must be a positive integer');
+  return {
+    before: (request) => {
+      const { body, isBase64Encoded } = request.event;
+      const text = body == null ? '' : isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+      const size = Buffer.byteLength(text, 'utf8');
+      if (size > options.maxBytes) throw new HttpError(413, 'PayloadTooLarge', `body: must be at most ${options.maxBytes} bytes, got ${size}`);
+      if (text.trim() === '') throw badRequest('body', 'must be a JSON object');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw badRequest('body', 'must be valid JSON');
+      }
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw badRequest('body', 'must be a JSON object');
+      request.event.parsedBody = parsed;
+    },
+  };
+}
+
+export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+/** HttpError → its status and JSON body; anything else → 500 without internals, logged. */
+export function httpErrors(options: { logger: Logger }): ApiMiddleware {
+  if (!options?.logger) throw new TypeError('httpErrors: options.logger is required');
+  return {
+    onError: (request) => {
+      const error = request.error;
+      if (error instanceof HttpError) {
+        request.response = jsonResponse(error.statusCode, error.body);
+        return;
+      }
+      options.logger.error('unhandled error', { name: error?.name, message: error?.message, requestId: request.context?.awsRequestId });
+      request.response = jsonResponse(500, { error: 'InternalError', message: 'the request failed; see the function logs' });
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { S3Client, AbortMultipartUploadCommand, ListPartsCommand, NoSuchUpload, S3ServiceException } from '@aws-sdk/client-s3';
+import { DynamoDBClient, UpdateItemCommand, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { TaskDispatcher, commandName, parseResource, statesErrorName, toSdkInput } from '../../lib/local/dispatcher.ts';
+
+const s3Mock = mockClient(S3Client);
+const dynamoMock = mockClient(DynamoDBClient);
+
+beforeEach(() => {
+  s3Mock.reset();
+  dynamoMock.reset();
+});
+
+describe('parseResource', () => {
+  it.each([
+    ['arn:aws:states:::aws-sdk:s3:abortMultipartUpload', { service: 's3', action: 'abortMultipartUpload', optimized: false }],
+    ['arn:aws:states:::aws-sdk:s3:listParts', { service: 's3', action: 'listParts', optimized: false }],
+    ['arn:aws:states:::aws-sdk:sfn:startExecution', { service: 'sfn', action: 'startExecution', optimized: false }],
+    ['arn:aws:states:::dynamodb:updateItem', { service: 'dynamodb', action: 'updateItem', optimized: true }],
+    ['arn:aws-us-gov:states:::dynamodb:putItem', { service: 'dynamodb', action: 'putItem', optimized: true }],
+  ])('reads %s', (resource, expected) => {
+    // Act / Assert
+    expect(parseResource(resource)).toEqual(expected);
+  });
+
+  it('refuses a Lambda ARN, which the local runtime cannot run', () => {
+    // Act / Assert
+    expect(() => parseResource('arn:aws:lambda:us-east-1:123456789012:function:f')).toThrow(/cannot run the resource/);
+  });
+
+  it('names the SDK v3 command', () => {
+    expect(commandName('listMultipartUploads')).toBe('ListMultipartUploadsCommand');
+  });
+});
+
+describe('statesErrorName', () => {
+  const serviceError = (name: string, status = 400) => Object.assign(new Error(name), { name, $fault: 'client', $metadata: { httpStatusCode: status } });
+
+  it.each([
+    ['s3', serviceError('NoSuchUpload', 404), 'S3.NoSuchUploadException'],
+    ['s3', serviceError('NoSuchBucket', 404), 'S3.NoSuchBucketException'],
+    ['s3', serviceError('AccessDenied', 403), 'S3.AccessDeniedException'],
+    ['s3', serviceError('SlowDown', 503), 'S3.SlowDownException'],
+    ['s3', serviceError('PreconditionFailed', 412), 'S3.PreconditionFailedException'],
+    ['s3', serviceError('Unknown', 500), 'S3.InternalErrorException'],
+    ['s3', serviceError('Unknown', 503), 'S3.ServiceUnavailableException'],
+    ['dynamodb', serviceError('ConditionalCheckFailedException'), 'DynamoDB.ConditionalCheckFailedException'],
+    ['dynamodb', serviceError('ProvisionedThroughputExceededException'), 'DynamoDB.ProvisionedThroughputExceededException'],
+  ])('%s %s → %s', (service, error, expected) => {
+    // Act / Assert
+    expect(statesErrorName(service, error)).toBe(expected);
+  });
+
+  it('names an error that never reached the service SdkClientException, as the AWS SDK for Java does', () => {
+    // Arrange
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+
+    // Act / Assert
+    expect(statesErrorName('s3', refused)).toBe('S3.SdkClientException');
+  });
+});
+
+describe('toSdkInput', () => {
+  it('turns ISO-8601 strings of timestamp members into Dates and leaves the rest alone', () => {
+    // Act
+    const input = toSdkInput({ Bucket: 'b--use1-az4--x-s3', IfMatchInitiatedTime: '2026-11-20T10:00:00Z', Key: '2026-11-20T10:00:00Z' });
+
+    // Assert
+    expect(input.IfMatchInitiatedTime).toEqual(new Date('2026-11-20T10:00:00Z'));
+    expect(input.Key).toBe('2026-11-20T10:00:00Z');
+  });
+});
+
+describe('TaskDispatcher.run', () => {
+  const dispatcher = new TaskDispatcher({ endpoint: 'http://127.0.0.1:1' });
+
+  it('sends AbortMultipartUpload with every parameter the Task gave', async () => {
+    // Arrange
+    s3Mock.on(AbortMultipartUploadCommand).resolves({ $metadata: { httpStatusCode: 204 } });
+
+    // Act
+    const output = await dispatcher.run('arn:aws:states:::aws-sdk:s3:abortMultipartUpload', {
+      Bucket: 'b', Key: 'k', UploadId: 'u', RequestPayer: 'requester', ExpectedBucketOwner: '111122223333',
+    });
+
+    // Assert
+    expect(s3Mock).toHaveReceivedCommandWith(AbortMultipartUploadCommand, { Bucket: 'b', Key: 'k', UploadId: 'u', RequestPayer: 'requester', ExpectedBucketOwner: '111122223333' });
+    expect(output).toEqual({});
+  });
+
+  it('returns ListParts output as JSON, without $metadata and with dates as strings', async () => {
+    // Arrange
+    s3Mock.on(ListPartsCommand).resolves({ $metadata: {}, Parts: [{ PartNumber: 1, Size: 5, LastModified: new Date('2026-01-01T00:00:00Z') }], IsTruncated: false });
+
+    // Act
+    const output = await dispatcher.run('arn:aws:states:::aws-sdk:s3:listParts', { Bucket: 'b', Key: 'k', UploadId: 'u', MaxParts: 1 });
+
+    // Assert
+    expect(output).toEqual({ Parts: [{ PartNumber: 1, Size: 5, LastModified: '2026-01-01T00:00:00.000Z' }], IsTruncated: false });
+  });
+
+  it('rejects with the Step Functions error name and a cause naming the action', async () => {
+    // Arrange
+    s3Mock.on(ListPartsCommand).rejects(new NoSuchUpload({ message: 'The specified upload does not exist.', $metadata: { httpStatusCode: 404 } }));
+
+    // Act
+    const run = dispatcher.run('arn:aws:states:::aws-sdk:s3:listParts', { Bucket: 'b', Key: 'k', UploadId: 'u' });
+
+    // Assert
+    await expect(run).rejects.toMatchObject({ name: 'S3.NoSuchUploadException', message: expect.stringMatching(/does not exist.*listParts/) });
+  });
+
+  it('maps an unmodelled S3 error by its code', async () => {
+    // Arrange
+    s3Mock.on(AbortMultipartUploadCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } }));
+
+    // Act / Assert
+    await expect(dispatcher.run('arn:aws:states:::aws-sdk:s3:abortMultipartUpload', { Bucket: 'b', Key: 'k', UploadId: 'u' }))
+      .rejects.toMatchObject({ name: 'S3.AccessDeniedException' });
+  });
+
+  it('runs the DynamoDB optimized integration with the low-level attribute values of the definition', async () => {
+    // Arrange
+    dynamoMock.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } }));
+    const parameters = { TableName: 't', Key: { id: { S: 'x' } }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': { S: 'ABORTED' } } };
+
+    // Act
+    const run = dispatcher.run('arn:aws:states:::dynamodb:updateItem', parameters);
+
+    // Assert
+    await expect(run).rejects.toMatchObject({ name: 'DynamoDB.ConditionalCheckFailedException' });
+    expect(dynamoMock).toHaveReceivedCommandWith(UpdateItemCommand, parameters);
+  });
+});

@@ -14,8 +14,14 @@ export const TERMINAL_STATUSES: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND'
 /** statuses after which nothing is left to free */
 export const SUCCESS_STATUSES: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND'];
 
+/** every upload record carries recordType "upload": the partition key of the byStartedAt index (newest first) */
+export const UPLOAD_RECORD_TYPE = 'upload';
+export const INDEX_BY_STARTED_AT = 'byStartedAt';
+export const INDEX_BY_STATUS = 'byStatus';
+
 export interface AbortRecord {
   id: string;
+  recordType: typeof UPLOAD_RECORD_TYPE;
   bucket: string;
   key: string;
   uploadId: string;
@@ -32,13 +38,24 @@ export interface AbortRecord {
   expiresAt: number;
 }
 
-/** The table as the local stack creates it; serverless.yml declares the same keys. */
+/** The table as the local stack creates it; serverless.yml declares the same keys and indexes (a template test compares them). */
 export function recordsTableDefinition(tableName: string): CreateTableCommandInput {
+  const byStartedAt = (name: string, partitionKey: string) => ({
+    IndexName: name,
+    KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' as const }, { AttributeName: 'startedAt', KeyType: 'RANGE' as const }],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+    AttributeDefinitions: [
+      { AttributeName: 'id', AttributeType: 'S' },
+      { AttributeName: 'recordType', AttributeType: 'S' },
+      { AttributeName: 'status', AttributeType: 'S' },
+      { AttributeName: 'startedAt', AttributeType: 'S' },
+    ],
     KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [byStartedAt(INDEX_BY_STARTED_AT, 'recordType'), byStartedAt(INDEX_BY_STATUS, 'status')],
   };
 }
 

@@ -139,7 +139,7 @@ describe('abort-upload state machine on moto_server', () => {
     }
   });
 
-  it('stops at the attempt cap with PARTS_REMAIN and a failed execution when no abort takes effect', async () => {
+  it('backs off exponentially up to the cap and stops at the attempt cap with PARTS_REMAIN when no abort takes effect', async () => {
     // Arrange: every abort is lost
     await createBucket(s3, 'stubborn-parts');
     const upload = await createUpload(s3, 'stubborn-parts', 'k', [10, 20]);
@@ -147,14 +147,118 @@ describe('abort-upload state machine on moto_server', () => {
 
     try {
       // Act
-      const { record, execution } = await runAbort({ dispatcherEndpoint: proxy.endpoint, doc, upload, settings: { MaxAbortAttempts: 3 } });
+      const { record, execution } = await runAbort({
+        dispatcherEndpoint: proxy.endpoint, doc, upload, settings: { MaxAbortAttempts: 5, FirstWaitSeconds: 2, MaxWaitSeconds: 10 },
+      });
 
       // Assert
       expect(execution.status).toBe('FAILED');
       expect(execution.error).toBe('PartsRemain');
-      expect(record).toMatchObject({ status: 'PARTS_REMAIN', attempts: 3, partsFound: 2, bytesFound: 30, error: 'PartsRemain' });
-      expect(proxy.intercepted).toEqual([3]);
+      expect(record).toMatchObject({ status: 'PARTS_REMAIN', attempts: 5, partsFound: 2, bytesFound: 30, error: 'PartsRemain' });
+      expect(proxy.intercepted).toEqual([5]);
+      const waits = execution.history
+        .filter((e) => e.type === 'WaitStateEntered')
+        .map((e) => JSON.parse((e.stateEnteredEventDetails as { input: string }).input).loop.waitSeconds);
+      expect(waits).toEqual([2, 4, 8, 10, 10]);
       expect(await uploadsIn('stubborn-parts')).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('abort-upload request options and retries', () => {
+  const enteredStates = (history: { type: string; stateEnteredEventDetails?: unknown }[]) =>
+    history.filter((e) => e.type.endsWith('StateEntered')).map((e) => (e.stateEnteredEventDetails as { name: string }).name);
+  const scheduledParameters = (history: { type: string; taskScheduledEventDetails?: unknown }[], resource: string) =>
+    history.filter((e) => e.type === 'TaskScheduled' && (e.taskScheduledEventDetails as { resource: string }).resource === resource)
+      .map((e) => JSON.parse((e.taskScheduledEventDetails as { parameters: string }).parameters));
+
+  it('passes RequestPayer and ExpectedBucketOwner to every S3 call when they are given', async () => {
+    // Arrange
+    await createBucket(s3, 'requester-pays');
+    const upload = await createUpload(s3, 'requester-pays', 'k', [10]);
+
+    // Act
+    const { record, execution } = await runAbort({ dispatcherEndpoint: moto.endpoint, doc, upload: { ...upload, requestPayer: 'requester', expectedBucketOwner: '123456789012' } });
+
+    // Assert
+    expect(record?.status).toBe('ABORTED');
+    expect(enteredStates(execution.history)).toContain('Abort upload (requester pays)');
+    for (const resource of ['listParts', 'abortMultipartUpload']) {
+      for (const parameters of scheduledParameters(execution.history, resource)) {
+        expect(parameters).toMatchObject({ RequestPayer: 'requester', ExpectedBucketOwner: '123456789012' });
+      }
+    }
+  });
+
+  it('defaults ExpectedBucketOwner to the account running the workflow and sends no RequestPayer', async () => {
+    // Arrange
+    await createBucket(s3, 'default-owner');
+    const upload = await createUpload(s3, 'default-owner', 'k', [10]);
+
+    // Act
+    const { execution } = await runAbort({ dispatcherEndpoint: moto.endpoint, doc, upload });
+
+    // Assert
+    const [abort] = scheduledParameters(execution.history, 'abortMultipartUpload');
+    expect(abort).toEqual({ Bucket: 'default-owner', Key: 'k', UploadId: upload.uploadId, ExpectedBucketOwner: '123456789012' });
+  });
+
+  it('sends IfMatchInitiatedTime on the abort only, for directory buckets', async () => {
+    // Arrange (moto does not check the condition; the test proves what is sent)
+    await createBucket(s3, 'initiated-time');
+    const upload = await createUpload(s3, 'initiated-time', 'k', [10]);
+
+    // Act
+    const { execution } = await runAbort({ dispatcherEndpoint: moto.endpoint, doc, upload: { ...upload, ifMatchInitiatedTime: '2026-11-20T10:00:00Z' } });
+
+    // Assert
+    expect(enteredStates(execution.history)).toContain('Abort upload (if initiated then)');
+    expect(scheduledParameters(execution.history, 'abortMultipartUpload')[0]).toMatchObject({ IfMatchInitiatedTime: '2026-11-20T10:00:00Z' });
+    for (const parameters of scheduledParameters(execution.history, 'listParts')) expect(parameters).not.toHaveProperty('IfMatchInitiatedTime');
+  });
+
+  it('retries a throttled abort (503 SlowDown) and still records one attempt', async () => {
+    // Arrange: S3 answers the first two aborts with SlowDown
+    await createBucket(s3, 'throttled');
+    const upload = await createUpload(s3, 'throttled', 'k', [10, 10]);
+    const slowDown = (res: import('node:http').ServerResponse) => {
+      res.writeHead(503, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+    };
+    const proxy = await startFaultProxy(moto.endpoint, [{ method: 'DELETE', url: isAbortMultipartUpload, times: 2, respond: slowDown }]);
+
+    try {
+      // Act
+      const { record, execution } = await runAbort({ dispatcherEndpoint: proxy.endpoint, doc, upload });
+
+      // Assert
+      expect(proxy.intercepted).toEqual([2]);
+      expect(execution.requests['s3:abortMultipartUpload']).toBe(3);
+      expect(record).toMatchObject({ status: 'ABORTED', attempts: 1 });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('does not retry AccessDenied: one request, FAILED with the error name', async () => {
+    // Arrange
+    await createBucket(s3, 'denied');
+    const upload = await createUpload(s3, 'denied', 'k', [10]);
+    const denied = (res: import('node:http').ServerResponse) => {
+      res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+    };
+    const proxy = await startFaultProxy(moto.endpoint, [{ method: 'DELETE', url: isAbortMultipartUpload, times: Infinity, respond: denied }]);
+
+    try {
+      // Act
+      const { record, execution } = await runAbort({ dispatcherEndpoint: proxy.endpoint, doc, upload });
+
+      // Assert
+      expect(execution.requests['s3:abortMultipartUpload']).toBe(1);
+      expect(execution.status).toBe('FAILED');
+      expect(execution.error).toBe('S3.AccessDeniedException');
+      expect(record).toMatchObject({ status: 'FAILED', error: 'S3.AccessDeniedException', cause: expect.stringContaining('Access Denied') });
     } finally {
       await proxy.close();
     }

@@ -46,15 +46,16 @@ export async function runAbort(options: {
   waitMs?: number;
 }): Promise<{ execution: LocalExecution; record: AbortRecord | undefined; output: Record<string, unknown> | undefined }> {
   const dispatcher = new TaskDispatcher({ endpoint: options.dispatcherEndpoint });
+  const definition = loadDefinition(STATE_MACHINES.abortUpload.file, abortSubstitutions(TABLE, options.settings));
+  const taskStates = Object.entries(JSON.parse(definition).States as Record<string, { Type: string }>).filter(([, s]) => s.Type === 'Task').map(([name]) => name);
   const runtime = new LocalStepFunctions({
     dispatcher,
     waitTimeOverrides: { 'Wait for in-flight parts': options.waitMs ?? 20 },
+    // Retry fields keep their real intervals in the definition; tests wait 10 ms between retries
+    retryIntervalOverrides: Object.fromEntries(taskStates.map((name) => [name, 10])),
   });
   try {
-    const { stateMachineArn } = runtime.createStateMachine({
-      name: STATE_MACHINES.abortUpload.name,
-      definition: loadDefinition(STATE_MACHINES.abortUpload.file, abortSubstitutions(TABLE, options.settings)),
-    });
+    const { stateMachineArn } = runtime.createStateMachine({ name: STATE_MACHINES.abortUpload.name, definition });
     const id = recordId(options.upload.bucket, options.upload.key, options.upload.uploadId);
     const { executionArn } = runtime.startExecution({ stateMachineArn, name: abortExecutionName(id), input: JSON.stringify(options.upload) });
     const execution = await runtime.waitForExecution(executionArn);

@@ -264,3 +264,21 @@ describe('abort-upload request options and retries', () => {
     }
   });
 });
+
+describe('abort-upload input check', () => {
+  it.each([
+    ['no uploadId', { bucket: 'b-valid', key: 'k' }],
+    ['an empty key', { bucket: 'b-valid', key: '', uploadId: 'u' }],
+    ['a numeric bucket', { bucket: 42, key: 'k', uploadId: 'u' }],
+    ['a requestPayer other than requester', { bucket: 'b-valid', key: 'k', uploadId: 'u', requestPayer: 'owner' }],
+    ['an ifMatchInitiatedTime that is no timestamp', { bucket: 'b-valid', key: 'k', uploadId: 'u', ifMatchInitiatedTime: 'yesterday' }],
+  ])('fails an input with %s before any S3 call', async (_, input) => {
+    // Act
+    const { execution } = await runAbort({ dispatcherEndpoint: moto.endpoint, doc, upload: input as never });
+
+    // Assert
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('InvalidRequest');
+    expect(execution.requests).toEqual({});
+  });
+});

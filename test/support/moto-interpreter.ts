@@ -5,8 +5,8 @@
  *  2. context timestamps: moto hands `$$.Execution.StartTime` / `$$.State.EnteredTime` to intrinsic functions as
  *     Python datetimes, which States.Format and States.StringSplit reject ("datetime is not JSON serializable"),
  *     and reads no `$$` path inside an intrinsic's arguments; they are read from `motoClock` instead, an ISO-8601
- *     string the test puts into the input (`$.motoClock` in the first state, `$.request.motoClock` after it,
- *     where the definition keeps the request).
+ *     string the test puts into the input (`$.motoClock` in "Start run", which reads the raw input, and
+ *     `$.request.motoClock` after it, where the definition keeps the request).
  * The definition stays written for AWS; nothing here makes it catch less precisely there.
  */
 import { SFNClient, CreateStateMachineCommand, StartExecutionCommand, DescribeExecutionCommand, GetExecutionHistoryCommand, type DescribeExecutionCommandOutput, type HistoryEvent } from '@aws-sdk/client-sfn';
@@ -14,7 +14,7 @@ import { SFNClient, CreateStateMachineCommand, StartExecutionCommand, DescribeEx
 export function forMotoInterpreter(definition: string): string {
   const machine = JSON.parse(definition.replaceAll('"S3.', '"s3.').replaceAll('"DynamoDB.', '"dynamodb.')) as { StartAt: string; States: Record<string, unknown> };
   for (const [name, state] of Object.entries(machine.States)) {
-    const clock = name === machine.StartAt ? '$.motoClock' : '$.request.motoClock';
+    const clock = name === 'Start run' ? '$.motoClock' : '$.request.motoClock';
     machine.States[name] = JSON.parse(JSON.stringify(state).replaceAll('$$.Execution.StartTime', clock).replaceAll('$$.State.EnteredTime', clock));
   }
   return JSON.stringify(machine);

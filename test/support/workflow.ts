@@ -56,7 +56,7 @@ export async function runAbort(options: {
   });
   try {
     const { stateMachineArn } = runtime.createStateMachine({ name: STATE_MACHINES.abortUpload.name, definition });
-    const id = recordId(options.upload.bucket, options.upload.key, options.upload.uploadId);
+    const id = recordId(String(options.upload.bucket), String(options.upload.key), String(options.upload.uploadId));
     const { executionArn } = runtime.startExecution({ stateMachineArn, name: abortExecutionName(id), input: JSON.stringify(options.upload) });
     const execution = await runtime.waitForExecution(executionArn);
     const record = await getRecord(options.doc, TABLE, id);

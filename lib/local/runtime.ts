@@ -62,11 +62,18 @@ export interface RuntimeOptions {
   waitTimeOverrides?: Record<string, number>;
   /** State name → milliseconds for every retry of that state */
   retryIntervalOverrides?: Record<string, number>;
-  /** Task state name → a fault to inject instead of calling AWS (tests) */
+  /** called for every history event of every execution (progress displays, tests) */
   onExecutionEvent?: (execution: LocalExecution, event: HistoryEvent) => void;
 }
 
 const NAME_RULE = /^[0-9A-Za-z_-]{1,80}$/;
+
+function pageStart(nextToken: string | undefined): number {
+  if (nextToken === undefined || nextToken === '') return 0;
+  const start = Number(nextToken);
+  if (!Number.isInteger(start) || start < 0) throw new SfnApiError('InvalidToken', `Invalid Token: '${nextToken}'`);
+  return start;
+}
 
 export class LocalStepFunctions {
   readonly region: string;
@@ -113,6 +120,11 @@ export class LocalStepFunctions {
 
   listStateMachines() {
     return [...this.machines.values()].map((m) => ({ stateMachineArn: m.arn, name: m.name, type: 'STANDARD', creationDate: m.creationDate }));
+  }
+
+  /** DeleteStateMachine: executions already started keep running to their end, as on AWS */
+  deleteStateMachine(arn: string): void {
+    this.machines.delete(arn);
   }
 
   private machine(arn: string): LocalStateMachine {
@@ -175,9 +187,9 @@ export class LocalStepFunctions {
       // evaluated when a path reads it, as close to "when the state was entered" as this engine allows
       State: { get EnteredTime() { return now(); } },
     };
-    const { result, abort, eventLogs } = m.machine.run(parsedInput, {
+    const { result, abort, eventLogs } = m.machine.run(parsedInput as never, {
       overrides: {
-        taskResourceLocalHandlers: taskHandlers,
+        taskResourceLocalHandlers: taskHandlers as never,
         waitTimeOverrides: this.options.waitTimeOverrides,
         retryIntervalOverrides: this.options.retryIntervalOverrides,
       },
@@ -246,7 +258,7 @@ export class LocalStepFunctions {
     const all = [...this.executions.values()]
       .filter((e) => e.stateMachineArn === input.stateMachineArn && (!input.statusFilter || e.status === input.statusFilter))
       .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
-    const start = input.nextToken ? Number(input.nextToken) : 0;
+    const start = pageStart(input.nextToken);
     const size = input.maxResults || 100;
     const page = all.slice(start, start + size).map((e) => ({
       executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status, startDate: e.startDate, stopDate: e.stopDate,
@@ -257,7 +269,7 @@ export class LocalStepFunctions {
   getExecutionHistory(input: { executionArn: string; reverseOrder?: boolean; maxResults?: number; nextToken?: string; includeExecutionData?: boolean }) {
     const e = this.execution(input.executionArn);
     const events = input.reverseOrder ? [...e.history].reverse() : e.history;
-    const start = input.nextToken ? Number(input.nextToken) : 0;
+    const start = pageStart(input.nextToken);
     const size = input.maxResults || 1000;
     return { events: events.slice(start, start + size), nextToken: start + size < events.length ? String(start + size) : undefined };
   }

@@ -21,7 +21,7 @@ export async function createTable(dynamodb: DynamoDBClient) {
   await dynamodb.send(new CreateTableCommand(recordsTableDefinition(TABLE)));
 }
 
-export interface Upload { bucket: string; key: string; uploadId: string }
+export type Upload = { bucket: string; key: string; uploadId: string };
 
 export async function createUpload(s3: S3Client, bucket: string, key: string, partSizes: number[]): Promise<Upload> {
   const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
@@ -41,7 +41,8 @@ export async function createBucket(s3: S3Client, bucket: string) {
 export async function runAbort(options: {
   dispatcherEndpoint: string;
   doc: DynamoDBDocumentClient;
-  upload: Upload & Record<string, unknown>;
+  /** the execution input: an upload plus any request options */
+  upload: Record<string, unknown> & { bucket: unknown; key: unknown; uploadId: unknown };
   settings?: Partial<AbortSettings>;
   waitMs?: number;
 }): Promise<{ execution: LocalExecution; record: AbortRecord | undefined; output: Record<string, unknown> | undefined }> {

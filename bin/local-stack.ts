@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: the local stack (moto_server + the local Step Functions runtime behind one AWS endpoint), the project
+ * deployed on it, a short demo, then it keeps running until Ctrl-C.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_AWS_PORT, startLocalStack, type LocalStack } from '../lib/local/stack.ts';
+import { runDemo, DEMO_BUCKET } from '../lib/local/demo.ts';
+import type { AbortSettings } from '../lib/settings.ts';
+
+const USAGE = `Usage: npm start -- [--aws-port PORT] [--no-demo]
+
+Starts moto_server (S3, DynamoDB) and the local Step Functions runtime behind one AWS endpoint, deploys the
+records table and the state machines on it, runs a short demo, and keeps running until Ctrl-C.
+
+  --aws-port PORT   port of the endpoint serving S3, DynamoDB and Step Functions (default ${DEFAULT_AWS_PORT}, 0: any free port)
+  --no-demo         skip the demo
+  -h, --help        show this help`;
+
+/** waits shortened for local use: the first ListParts check after 1 s, backoff capped at 4 s */
+const LOCAL_SETTINGS: Partial<AbortSettings> = { FirstWaitSeconds: 1, MaxWaitSeconds: 4 };
+
+function parse(): { port: number; demo: boolean } {
+  let values: { 'aws-port'?: string; help?: boolean; 'no-demo'?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: { 'aws-port': { type: 'string' }, 'no-demo': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true, allowPositionals: false,
+    }));
+  } catch (error) {
+    process.stderr.write(`local-stack: ${(error as Error).message.split('\n')[0]} (see --help)\n`);
+    process.exit(2);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const port = values['aws-port'] === undefined ? DEFAULT_AWS_PORT : Number(values['aws-port']);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || values['aws-port']?.trim() === '') {
+    process.stderr.write(`local-stack: --aws-port must be a port number (0-65535), got '${values['aws-port']}'\n`);
+    process.exit(2);
+  }
+  return { port, demo: !values['no-demo'] };
+}
+
+function describe(stack: LocalStack, demo: boolean): string {
+  const e = stack.endpoint;
+  const abortArn = stack.stateMachineArns.abortUpload;
+  return [
+    '',
+    'mpu-reaper local stack',
+    `  moto_server (S3, DynamoDB)       ${stack.moto.endpoint}   (port ${stack.moto.port})`,
+    `  AWS endpoint                     ${e}   (S3 + DynamoDB via moto, Step Functions served locally)`,
+    `  records table                    ${stack.tableName}`,
+    ...Object.entries(stack.stateMachineArns).map(([key, arn]) => `  state machine ${key.padEnd(18)} ${arn}`),
+    `  settings                         ${Object.entries(LOCAL_SETTINGS).map(([k, v]) => `${k}=${v}`).join(' ')} (shortened for local use)`,
+    '',
+    'try (any credentials, region us-east-1):',
+    demo ? `  aws --endpoint-url ${e} s3api list-multipart-uploads --bucket ${DEMO_BUCKET}` : `  aws --endpoint-url ${e} s3api create-bucket --bucket my-bucket`,
+    `  aws --endpoint-url ${e} stepfunctions list-executions --state-machine-arn ${abortArn}`,
+    `  aws --endpoint-url ${e} dynamodb scan --table-name ${stack.tableName}`,
+    `  AWS_ENDPOINT_URL=${e} npx mpu-reaper --help`,
+    '',
+  ].join('\n');
+}
+
+const { port, demo } = parse();
+let stack: LocalStack;
+try {
+  stack = await startLocalStack({ awsPort: port, settings: LOCAL_SETTINGS });
+} catch (error) {
+  const e = error as NodeJS.ErrnoException;
+  const hint = e.code === 'EADDRINUSE' ? ` (port ${port} is taken: choose another with --aws-port, or 0 for any free port)` : '';
+  process.stderr.write(`local-stack: ${e.message}${hint}\n`);
+  process.exit(1);
+}
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) {
+    process.stderr.write('\nforced exit\n');
+    process.exit(1);
+  }
+  stopping = true;
+  process.stdout.write(`\n${signal}: stopping the local stack …\n`);
+  await stack.stop();
+  process.stdout.write('stopped (moto_server included)\n');
+  process.exit(0);
+};
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+process.stdout.write(`${describe(stack, demo)}\n`);
+if (demo) {
+  process.stdout.write('demo:\n');
+  try {
+    await runDemo({ endpoint: stack.endpoint, stateMachineArn: stack.stateMachineArns.abortUpload, tableName: stack.tableName });
+  } catch (error) {
+    if (!stopping) process.stderr.write(`demo failed: ${(error as Error).message}\n`);
+  }
+}
+if (!stopping) process.stdout.write(`\nthe stack keeps running on ${stack.endpoint}; Ctrl-C stops it\n`);

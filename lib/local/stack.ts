@@ -1,0 +1,86 @@
+/**
+ * The whole local stack in one call: moto_server (S3, DynamoDB), the local Step Functions runtime whose Tasks go to
+ * moto, and ONE endpoint serving S3 + DynamoDB + Step Functions, with the project deployed on it.
+ */
+import { deployLocal } from './deploy.ts';
+import { TaskDispatcher } from './dispatcher.ts';
+import { startLocalEndpoint, type LocalEndpoint, type TargetHandler } from './endpoint.ts';
+import { startMoto, type MotoServer } from './moto.ts';
+import { LocalStepFunctions } from './runtime.ts';
+import { DEFAULT_TABLE_NAME, type AbortSettings, type StateMachineKey } from '../settings.ts';
+
+/** the port `npm start` serves on unless told otherwise (the port AWS emulators customarily use) */
+export const DEFAULT_AWS_PORT = 4566;
+
+export interface LocalStackOptions {
+  /** the endpoint's port; 0 (the default) picks a free one */
+  awsPort?: number;
+  host?: string;
+  tableName?: string;
+  /** DefinitionSubstitutions for the deployed state machines (defaults: ABORT_SETTINGS_DEFAULTS) */
+  settings?: Partial<AbortSettings>;
+  /** Wait state name → ms, for every execution of this stack */
+  waitTimeOverrides?: Record<string, number>;
+  /** state name → ms between retries, for every execution of this stack */
+  retryIntervalOverrides?: Record<string, number>;
+  /**
+   * Where the runtime's Tasks send their S3/DynamoDB calls; default moto's endpoint. A function gets moto once it
+   * runs, so a test can put a fault-injecting proxy in between: `async (moto) => (await startFaultProxy(moto.endpoint, rules)).endpoint`.
+   */
+  dispatcherEndpoint?: string | ((moto: MotoServer) => string | Promise<string>);
+  /** other X-Amz-Target prefixes the endpoint answers itself (see startLocalEndpoint) */
+  extraTargets?: Record<string, TargetHandler>;
+  /** a fixed port for moto_server (default: a free one) */
+  motoPort?: number;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  /** the endpoint URL serving S3, DynamoDB and Step Functions */
+  endpoint: string;
+  moto: MotoServer;
+  runtime: LocalStepFunctions;
+  stateMachineArns: Record<StateMachineKey, string>;
+  tableName: string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const tableName = options.tableName ?? DEFAULT_TABLE_NAME;
+  const log = options.log;
+  // startMoto throws the install hint when moto_server is missing: let it reach the caller
+  const moto = await startMoto({ port: options.motoPort });
+  let dispatcher: TaskDispatcher | undefined;
+  let runtime: LocalStepFunctions | undefined;
+  let endpoint: LocalEndpoint | undefined;
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      await runtime?.close(); // ends running executions before their endpoints go away
+      await endpoint?.close();
+      await dispatcher?.destroy();
+      await moto.stop();
+    })();
+    return stopped;
+  };
+  try {
+    const dispatcherEndpoint = typeof options.dispatcherEndpoint === 'function'
+      ? await options.dispatcherEndpoint(moto)
+      : options.dispatcherEndpoint ?? moto.endpoint;
+    dispatcher = new TaskDispatcher({ endpoint: dispatcherEndpoint });
+    runtime = new LocalStepFunctions({
+      dispatcher,
+      waitTimeOverrides: options.waitTimeOverrides,
+      retryIntervalOverrides: options.retryIntervalOverrides,
+    });
+    endpoint = await startLocalEndpoint({
+      port: options.awsPort ?? 0, host: options.host, runtime, motoEndpoint: moto.endpoint, extraTargets: options.extraTargets,
+    });
+    log?.(`moto_server on ${moto.endpoint}; endpoint on ${endpoint.url}`);
+    const stateMachineArns = await deployLocal({ endpoint: endpoint.url, tableName, settings: options.settings, log });
+    return { endpoint: endpoint.url, moto, runtime, stateMachineArns, tableName, stop };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+}

@@ -8,23 +8,36 @@ import { DEFAULT_AWS_PORT, startLocalStack, type LocalStack } from '../lib/local
 import { runDemo, DEMO_BUCKET } from '../lib/local/demo.ts';
 import type { AbortSettings } from '../lib/settings.ts';
 
-const USAGE = `Usage: npm start -- [--aws-port PORT] [--no-demo]
+const DEFAULT_API_PORT = 3000;
 
-Starts moto_server (S3, DynamoDB) and the local Step Functions runtime behind one AWS endpoint, deploys the
-records table and the state machines on it, runs a short demo, and keeps running until Ctrl-C.
+const USAGE = `Usage: npm start -- [--aws-port PORT] [--api-port PORT] [--no-demo]
 
-  --aws-port PORT   port of the endpoint serving S3, DynamoDB and Step Functions (default ${DEFAULT_AWS_PORT}, 0: any free port)
+Starts moto_server (S3, DynamoDB) and the local Step Functions runtime and EventBridge behind one AWS endpoint,
+deploys the records table and the state machines on it, serves the HTTP API (the same handlers as on Lambda),
+runs a short demo, and keeps running until Ctrl-C.
+
+  --aws-port PORT   port of the endpoint serving S3, DynamoDB, Step Functions and EventBridge (default ${DEFAULT_AWS_PORT}, 0: any free port)
+  --api-port PORT   port of the HTTP API (default ${DEFAULT_API_PORT}, 0: any free port)
   --no-demo         skip the demo
   -h, --help        show this help`;
 
 /** waits shortened for local use: the first ListParts check after 1 s, backoff capped at 4 s */
 const LOCAL_SETTINGS: Partial<AbortSettings> = { FirstWaitSeconds: 1, MaxWaitSeconds: 4 };
 
-function parse(): { port: number; demo: boolean } {
-  let values: { 'aws-port'?: string; help?: boolean; 'no-demo'?: boolean };
+function portFlag(name: string, value: string | undefined, fallback: number): number {
+  const port = value === undefined ? fallback : Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || value?.trim() === '') {
+    process.stderr.write(`local-stack: --${name} must be a port number (0-65535), got '${value}'\n`);
+    process.exit(2);
+  }
+  return port;
+}
+
+function parse(): { port: number; apiPort: number; demo: boolean } {
+  let values: { 'aws-port'?: string; 'api-port'?: string; help?: boolean; 'no-demo'?: boolean };
   try {
     ({ values } = parseArgs({
-      options: { 'aws-port': { type: 'string' }, 'no-demo': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { 'aws-port': { type: 'string' }, 'api-port': { type: 'string' }, 'no-demo': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
       strict: true, allowPositionals: false,
     }));
   } catch (error) {
@@ -35,12 +48,7 @@ function parse(): { port: number; demo: boolean } {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const port = values['aws-port'] === undefined ? DEFAULT_AWS_PORT : Number(values['aws-port']);
-  if (!Number.isInteger(port) || port < 0 || port > 65535 || values['aws-port']?.trim() === '') {
-    process.stderr.write(`local-stack: --aws-port must be a port number (0-65535), got '${values['aws-port']}'\n`);
-    process.exit(2);
-  }
-  return { port, demo: !values['no-demo'] };
+  return { port: portFlag('aws-port', values['aws-port'], DEFAULT_AWS_PORT), apiPort: portFlag('api-port', values['api-port'], DEFAULT_API_PORT), demo: !values['no-demo'] };
 }
 
 function describe(stack: LocalStack, demo: boolean): string {
@@ -50,7 +58,8 @@ function describe(stack: LocalStack, demo: boolean): string {
     '',
     'mpu-reaper local stack',
     `  moto_server (S3, DynamoDB)       ${stack.moto.endpoint}   (port ${stack.moto.port})`,
-    `  AWS endpoint                     ${e}   (S3 + DynamoDB via moto, Step Functions served locally)`,
+    `  AWS endpoint                     ${e}   (S3 + DynamoDB via moto; Step Functions and EventBridge served locally)`,
+    `  HTTP API                         ${stack.apiUrl}   (POST /aborts, GET /aborts/{id}, GET /aborts)`,
     `  records table                    ${stack.tableName}`,
     ...Object.entries(stack.stateMachineArns).map(([key, arn]) => `  state machine ${key.padEnd(18)} ${arn}`),
     `  settings                         ${Object.entries(LOCAL_SETTINGS).map(([k, v]) => `${k}=${v}`).join(' ')} (shortened for local use)`,
@@ -60,17 +69,19 @@ function describe(stack: LocalStack, demo: boolean): string {
     `  aws --endpoint-url ${e} stepfunctions list-executions --state-machine-arn ${abortArn}`,
     `  aws --endpoint-url ${e} dynamodb scan --table-name ${stack.tableName}`,
     `  AWS_ENDPOINT_URL=${e} npx mpu-reaper --help`,
+    `  curl -s -XPOST ${stack.apiUrl}/aborts -d '{"bucket":"${DEMO_BUCKET}","key":"KEY","uploadId":"UPLOAD_ID"}'`,
+    `  aws --endpoint-url ${e} events put-events --entries '[{"Source":"mpu-reaper","DetailType":"Abort Multipart Upload Requested","Detail":"{\\"bucket\\":\\"${DEMO_BUCKET}\\",\\"key\\":\\"KEY\\",\\"uploadId\\":\\"UPLOAD_ID\\"}"}]'`,
     '',
   ].join('\n');
 }
 
-const { port, demo } = parse();
+const { port, apiPort, demo } = parse();
 let stack: LocalStack;
 try {
-  stack = await startLocalStack({ awsPort: port, settings: LOCAL_SETTINGS });
+  stack = await startLocalStack({ awsPort: port, apiPort, settings: LOCAL_SETTINGS, log: (line) => process.stdout.write(`  · ${line}\n`) });
 } catch (error) {
   const e = error as NodeJS.ErrnoException;
-  const hint = e.code === 'EADDRINUSE' ? ` (port ${port} is taken: choose another with --aws-port, or 0 for any free port)` : '';
+  const hint = e.code === 'EADDRINUSE' ? ' (a port is taken: choose others with --aws-port / --api-port, or 0 for any free port)' : '';
   process.stderr.write(`local-stack: ${e.message}${hint}\n`);
   process.exit(1);
 }

@@ -103,10 +103,23 @@ export function createLocalEventBus(options: { runtime: LocalStepFunctions; rule
 
 const SERVERLESS_YML = fileURLToPath(new URL('../../serverless.yml', import.meta.url));
 
-/** The abort rule's pattern, held once in serverless.yml (custom.abortRequestedPattern). */
-export function abortRequestedPattern(file = SERVERLESS_YML): EventPattern {
-  const config = parse(readFileSync(file, 'utf8')) as { custom?: { abortRequestedPattern?: EventPattern } };
-  const pattern = config.custom?.abortRequestedPattern;
-  if (!isPlainObject(pattern)) throw new Error(`${file}: custom.abortRequestedPattern is missing`);
-  return pattern as EventPattern;
+interface ServerlessConfig {
+  custom?: Record<string, unknown>;
+  stepFunctions?: { stateMachines?: Record<string, { events?: Array<{ eventBridge?: { event?: unknown; pattern?: unknown; inputPath?: string } }> }> };
+}
+
+/**
+ * The EventBridge rules that target a state machine, as serverless.yml declares them: the pattern (written once, under
+ * custom, and referenced as ${self:custom.NAME}) and the target's InputPath.
+ */
+export function stateMachineRulesFromServerlessYml(stateMachine: string, file = SERVERLESS_YML): Array<{ name: string; pattern: EventPattern; inputPath?: string }> {
+  const config = parse(readFileSync(file, 'utf8')) as ServerlessConfig;
+  const events = config.stepFunctions?.stateMachines?.[stateMachine]?.events ?? [];
+  return events.filter((e) => e.eventBridge).map(({ eventBridge }, i) => {
+    let pattern = eventBridge!.event ?? eventBridge!.pattern;
+    const reference = typeof pattern === 'string' ? /^\$\{self:custom\.([A-Za-z0-9_]+)\}$/.exec(pattern) : null;
+    if (reference) pattern = config.custom?.[reference[1]];
+    if (!isPlainObject(pattern)) throw new Error(`${file}: the eventBridge event ${i} of ${stateMachine} has no pattern the local EventBridge can read`);
+    return { name: `${stateMachine}-${reference?.[1] ?? i}`, pattern: pattern as EventPattern, inputPath: eventBridge!.inputPath };
+  });
 }

@@ -4,8 +4,10 @@
  */
 import { deployLocal } from './deploy.ts';
 import { TaskDispatcher } from './dispatcher.ts';
-import { startLocalEndpoint, type LocalEndpoint, type TargetHandler } from './endpoint.ts';
+import { AwsJsonError, startLocalEndpoint, type LocalEndpoint, type TargetHandler } from './endpoint.ts';
 import { startMoto, type MotoServer } from './moto.ts';
+import { startLocalApi } from './api-server.ts';
+import { createLocalEventBus, stateMachineRulesFromServerlessYml, type LocalEventBus } from './eventbridge.ts';
 import { LocalStepFunctions } from './runtime.ts';
 import { DEFAULT_TABLE_NAME, type AbortSettings, type StateMachineKey } from '../settings.ts';
 
@@ -32,6 +34,10 @@ export interface LocalStackOptions {
   extraTargets?: Record<string, TargetHandler>;
   /** a fixed port for moto_server (default: a free one) */
   motoPort?: number;
+  /** serve the HTTP API (the functions/ handlers) on this port; undefined: no API, 0: any free port */
+  apiPort?: number;
+  /** the API's bucket allowlist (ALLOWED_BUCKETS); default: every bucket */
+  allowedBuckets?: string;
   log?: (line: string) => void;
 }
 
@@ -42,6 +48,10 @@ export interface LocalStack {
   runtime: LocalStepFunctions;
   stateMachineArns: Record<StateMachineKey, string>;
   tableName: string;
+  /** the HTTP API's URL, when apiPort was given */
+  apiUrl?: string;
+  /** PutEvents on the endpoint: rules from serverless.yml */
+  eventBus: LocalEventBus;
   stop(): Promise<void>;
 }
 
@@ -53,9 +63,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let dispatcher: TaskDispatcher | undefined;
   let runtime: LocalStepFunctions | undefined;
   let endpoint: LocalEndpoint | undefined;
+  let api: { url: string; close(): Promise<void> } | undefined;
+  let eventBus: LocalEventBus | undefined;
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {
+      await api?.close();
       await runtime?.close(); // ends running executions before their endpoints go away
       await endpoint?.close();
       await dispatcher?.destroy();
@@ -73,12 +86,33 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       waitTimeOverrides: options.waitTimeOverrides,
       retryIntervalOverrides: options.retryIntervalOverrides,
     });
+    const events = {
+      'AWSEvents.': async (action: string, body: Record<string, unknown>) => {
+        if (action !== 'PutEvents') throw new AwsJsonError('UnknownOperationException', `the local EventBridge serves PutEvents only, not ${action}`);
+        if (!eventBus) throw new AwsJsonError('ServiceUnavailable', 'the stack is still deploying');
+        return eventBus.putEvents(body);
+      },
+    };
     endpoint = await startLocalEndpoint({
-      port: options.awsPort ?? 0, host: options.host, runtime, motoEndpoint: moto.endpoint, extraTargets: options.extraTargets,
+      port: options.awsPort ?? 0, host: options.host, runtime, motoEndpoint: moto.endpoint, extraTargets: { ...events, ...options.extraTargets },
     });
     log?.(`moto_server on ${moto.endpoint}; endpoint on ${endpoint.url}`);
     const stateMachineArns = await deployLocal({ endpoint: endpoint.url, tableName, settings: options.settings, log });
-    return { endpoint: endpoint.url, moto, runtime, stateMachineArns, tableName, stop };
+    const localRuntime = runtime;
+    eventBus = createLocalEventBus({
+      runtime: localRuntime,
+      rules: stateMachineRulesFromServerlessYml('abortUpload').map((rule) => ({ ...rule, stateMachineArn: stateMachineArns.abortUpload })),
+      log,
+    });
+    if (options.apiPort !== undefined) {
+      // the handlers read their configuration from the environment once, as on Lambda: set it before they load
+      Object.assign(process.env, {
+        AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: localRuntime.region,
+        RECORDS_TABLE: tableName, ABORT_STATE_MACHINE_ARN: stateMachineArns.abortUpload, ALLOWED_BUCKETS: options.allowedBuckets ?? '*',
+      });
+      api = await startLocalApi({ port: options.apiPort, host: options.host, log });
+    }
+    return { endpoint: endpoint.url, moto, runtime, stateMachineArns, tableName, apiUrl: api?.url, eventBus, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

@@ -1,0 +1,97 @@
+/**
+ * The rules an abort request must follow, as pure functions: each broken rule is a { field, rule } problem, named as
+ * the HTTP API's body names the field. The API answers the first with a 400; the CLI maps the field to its flag.
+ */
+export interface Problem { field: string; rule: string }
+
+export interface AbortRequest {
+  bucket: string;
+  key: string;
+  uploadId: string;
+  requestPayer?: 'requester';
+  expectedBucketOwner?: string;
+  ifMatchInitiatedTime?: string;
+}
+
+export const ABORT_REQUEST_FIELDS = ['bucket', 'key', 'uploadId', 'requestPayer', 'expectedBucketOwner', 'ifMatchInitiatedTime'] as const;
+
+const GENERAL_PURPOSE_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** base-name--zone-id--x-s3, e.g. my-bucket--usw2-az1--x-s3 */
+const DIRECTORY_BUCKET = /^[a-z0-9][a-z0-9-]*[a-z0-9]--[a-z0-9]+-[a-z0-9-]+--x-s3$/;
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+export const isDirectoryBucket = (bucket: string) => DIRECTORY_BUCKET.test(bucket) && bucket.length <= 63;
+
+export function bucketProblem(bucket: string): string | undefined {
+  if (bucket.length < 3 || bucket.length > 63) return 'must be 3 to 63 characters';
+  if (isDirectoryBucket(bucket)) return undefined;
+  if (!GENERAL_PURPOSE_BUCKET.test(bucket)) return 'must be lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit (or a directory bucket name--zone-id--x-s3)';
+  if (bucket.includes('..')) return 'must not contain two adjacent dots';
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(bucket)) return 'must not be formatted as an IP address';
+  return undefined;
+}
+
+export function keyProblem(key: string): string | undefined {
+  const bytes = Buffer.byteLength(key, 'utf8');
+  if (bytes < 1 || bytes > 1024) return `must be 1 to 1,024 bytes of UTF-8, got ${bytes}`;
+  if (key.includes('\uFFFD') || /[\uD800-\uDFFF]/.test(key.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''))) return 'must be valid UTF-8';
+  return undefined;
+}
+
+export function isIso8601(value: string): boolean {
+  return ISO_8601.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+/**
+ * Every problem of an abort request (an object from JSON or from CLI flags). Unknown fields are problems too, except
+ * `recheck` (a boolean) when allowRecheck is set (the API's "start a fresh verification run").
+ */
+export function validateAbortRequest(input: unknown, options: { allowRecheck?: boolean } = {}): Problem[] {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return [{ field: 'body', rule: 'must be a JSON object' }];
+  const body = input as Record<string, unknown>;
+  const problems: Problem[] = [];
+  const known = new Set<string>([...ABORT_REQUEST_FIELDS, ...(options.allowRecheck ? ['recheck'] : [])]);
+  for (const field of Object.keys(body)) {
+    if (!known.has(field)) problems.push({ field, rule: `is not a known field (known: ${[...known].join(', ')})` });
+  }
+  const string = (field: string, required: boolean): string | undefined => {
+    const value = body[field];
+    if (value === undefined) {
+      if (required) problems.push({ field, rule: 'is required' });
+      return undefined;
+    }
+    if (typeof value !== 'string') {
+      problems.push({ field, rule: `must be a string, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}` });
+      return undefined;
+    }
+    return value;
+  };
+  const bucket = string('bucket', true);
+  if (bucket !== undefined) {
+    const rule = bucketProblem(bucket);
+    if (rule) problems.push({ field: 'bucket', rule });
+  }
+  const key = string('key', true);
+  if (key !== undefined) {
+    const rule = keyProblem(key);
+    if (rule) problems.push({ field: 'key', rule });
+  }
+  const uploadId = string('uploadId', true);
+  if (uploadId !== undefined && uploadId.trim() === '') problems.push({ field: 'uploadId', rule: 'must not be empty' });
+  const requestPayer = string('requestPayer', false);
+  if (requestPayer !== undefined && requestPayer !== 'requester') problems.push({ field: 'requestPayer', rule: 'must be "requester"' });
+  const owner = string('expectedBucketOwner', false);
+  if (owner !== undefined && !/^\d{12}$/.test(owner)) problems.push({ field: 'expectedBucketOwner', rule: 'must be a 12-digit AWS account id' });
+  const initiated = string('ifMatchInitiatedTime', false);
+  if (initiated !== undefined) {
+    if (!isIso8601(initiated)) problems.push({ field: 'ifMatchInitiatedTime', rule: 'must be an ISO-8601 time such as 2026-11-20T10:00:00Z' });
+    else if (bucket !== undefined && !isDirectoryBucket(bucket)) problems.push({ field: 'ifMatchInitiatedTime', rule: 'is only for directory buckets (name--zone-id--x-s3)' });
+  }
+  if (requestPayer !== undefined && bucket !== undefined && isDirectoryBucket(bucket)) {
+    problems.push({ field: 'requestPayer', rule: 'is not supported by directory buckets' });
+  }
+  if (options.allowRecheck && body.recheck !== undefined && typeof body.recheck !== 'boolean') {
+    problems.push({ field: 'recheck', rule: 'must be true or false' });
+  }
+  return problems;
+}

@@ -1,0 +1,164 @@
+/**
+ * The triggers on the local stack: the HTTP API (the functions/ handlers behind the local adapter) and EventBridge
+ * PutEvents (the rule pattern from serverless.yml), both starting the real abort state machine against moto_server.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3Client, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { SFNClient, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
+import { recordId } from '../../lib/record-id.ts';
+import { createBucket, createUpload } from '../support/workflow.ts';
+
+const run = promisify(execFile);
+let stack: LocalStack;
+let s3: S3Client;
+let sfn: SFNClient;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ apiPort: 0, allowedBuckets: 'mpu-reaper-*', waitTimeOverrides: { 'Wait for in-flight parts': 20 } });
+  const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true };
+  s3 = new S3Client(config);
+  sfn = new SFNClient(config);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const api = async (method: string, path: string, body?: unknown) => {
+  const response = await fetch(`${stack.apiUrl}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: response.status, body: await response.json() as Record<string, unknown> };
+};
+
+async function pollRecord(id: string, until: (status: unknown) => boolean) {
+  for (let i = 0; i < 200; i++) {
+    const { status, body } = await api('GET', `/aborts/${id}`);
+    if (status === 200 && until(body.status)) return body;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`record ${id} never reached the expected status`);
+}
+
+async function executionsOf(name: string) {
+  const { executions } = await sfn.send(new ListExecutionsCommand({ stateMachineArn: stack.stateMachineArns.abortUpload, maxResults: 1000 }));
+  return (executions ?? []).filter((e) => e.name === name || name === '*');
+}
+
+describe('POST /aborts and GET /aborts/{id}', () => {
+  it('answers 202, runs the workflow, and GET shows ABORTED', async () => {
+    // Arrange
+    await createBucket(s3, 'mpu-reaper-api');
+    const upload = await createUpload(s3, 'mpu-reaper-api', 'k/one', [100, 200]);
+
+    // Act
+    const created = await api('POST', '/aborts', upload);
+    const record = await pollRecord(created.body.id as string, (s) => s !== 'RUNNING');
+
+    // Assert
+    expect(created.status).toBe(202);
+    expect(created.body).toMatchObject({ id: recordId(upload.bucket, upload.key, upload.uploadId), status: 'RUNNING', links: { self: `/aborts/${created.body.id}` } });
+    expect(record).toMatchObject({ status: 'ABORTED', partsFound: 2, bytesFound: 300, trigger: 'api', executionArn: created.body.executionArn });
+    expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'mpu-reaper-api' }))).Uploads ?? []).toHaveLength(0);
+  });
+
+  it('starts one execution for the same POST sent ten times at once', async () => {
+    // Arrange
+    await createBucket(s3, 'mpu-reaper-idempotent');
+    const upload = await createUpload(s3, 'mpu-reaper-idempotent', 'k', [10]);
+
+    // Act
+    const answers = await Promise.all(Array.from({ length: 10 }, () => api('POST', '/aborts', upload)));
+    const id = answers[0].body.id as string;
+    await pollRecord(id, (s) => s === 'ABORTED');
+
+    // Assert
+    expect(answers.filter((a) => a.status === 202)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(9);
+    expect(new Set(answers.map((a) => a.body.id))).toEqual(new Set([id]));
+    expect(await executionsOf(`abort-${id}`)).toHaveLength(1);
+    const again = await api('POST', '/aborts', upload);
+    expect(again).toMatchObject({ status: 200, body: { id, status: 'ABORTED' } });
+  });
+
+  it('starts a fresh verification run on purpose with recheck: true', async () => {
+    // Arrange
+    await createBucket(s3, 'mpu-reaper-recheck');
+    const upload = await createUpload(s3, 'mpu-reaper-recheck', 'k', [10]);
+    const first = await api('POST', '/aborts', upload);
+    await pollRecord(first.body.id as string, (s) => s === 'ABORTED');
+
+    // Act
+    const recheck = await api('POST', '/aborts', { ...upload, recheck: true });
+    const record = await pollRecord(first.body.id as string, (s) => s !== 'RUNNING');
+
+    // Assert
+    expect(recheck.status).toBe(202);
+    expect(recheck.body.executionArn).not.toBe(first.body.executionArn);
+    expect(record).toMatchObject({ status: 'NOT_FOUND', executionArn: recheck.body.executionArn });
+  });
+
+  it('refuses a bucket outside the allowlist with 403 and starts nothing', async () => {
+    // Arrange
+    const before = (await executionsOf('*')).length;
+
+    // Act
+    const answer = await api('POST', '/aborts', { bucket: 'someone-elses-bucket', key: 'k', uploadId: 'u' });
+
+    // Assert
+    expect(answer).toMatchObject({ status: 403, body: { error: 'BucketNotAllowed', field: 'bucket' } });
+    expect((await executionsOf('*')).length).toBe(before);
+  });
+
+  it('answers 404 with a JSON error for an unknown id, and lists records newest first', async () => {
+    // Act
+    const missing = await api('GET', `/aborts/${'0'.repeat(64)}`);
+    const list = await api('GET', '/aborts?limit=2');
+    const next = await api('GET', `/aborts?limit=2&cursor=${list.body.cursor as string}`);
+    const aborted = await api('GET', '/aborts?status=ABORTED&bucket=mpu-reaper-api');
+
+    // Assert
+    expect(missing).toMatchObject({ status: 404, body: { error: 'NotFound' } });
+    const items = list.body.items as Array<{ startedAt: string; id: string }>;
+    expect(items).toHaveLength(2);
+    expect(items[0].startedAt >= items[1].startedAt).toBe(true);
+    expect((next.body.items as Array<{ id: string }>).map((r) => r.id)).not.toContain(items[0].id);
+    expect(aborted.body.items).toEqual([expect.objectContaining({ bucket: 'mpu-reaper-api', status: 'ABORTED' })]);
+  });
+});
+
+describe('EventBridge PutEvents on the local endpoint', () => {
+  const putEvents = (entries: object[]) => run('aws', ['--endpoint-url', stack.endpoint, '--output', 'json', 'events', 'put-events', '--entries', JSON.stringify(entries)], {
+    env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1', AWS_REGION: 'us-east-1' },
+  });
+
+  it('starts an execution and writes a record for a matching event sent with the AWS CLI', async () => {
+    // Arrange
+    await createBucket(s3, 'mpu-reaper-events');
+    const upload = await createUpload(s3, 'mpu-reaper-events', 'from/event', [7, 8]);
+
+    // Act
+    const { stdout } = await putEvents([{ Source: 'mpu-reaper', DetailType: 'Abort Multipart Upload Requested', Detail: JSON.stringify(upload) }]);
+    const record = await pollRecord(recordId(upload.bucket, upload.key, upload.uploadId), (s) => s !== 'RUNNING');
+
+    // Assert
+    expect(JSON.parse(stdout)).toMatchObject({ FailedEntryCount: 0 });
+    expect(record).toMatchObject({ status: 'ABORTED', partsFound: 2, bytesFound: 15, trigger: 'direct' });
+  });
+
+  it('starts nothing for an event that does not match the rule', async () => {
+    // Arrange
+    const before = (await executionsOf('*')).length;
+
+    // Act
+    await putEvents([
+      { Source: 'someone-else', DetailType: 'Abort Multipart Upload Requested', Detail: JSON.stringify({ bucket: 'mpu-reaper-events', key: 'k', uploadId: 'u' }) },
+      { Source: 'mpu-reaper', DetailType: 'Abort Multipart Upload Requested', Detail: JSON.stringify({ bucket: 'mpu-reaper-events', key: 'k' }) },
+    ]);
+
+    // Assert
+    expect((await executionsOf('*')).length).toBe(before);
+    expect(stack.eventBus.started.length).toBe(1);
+  });
+});

@@ -162,3 +162,42 @@ describe('EventBridge PutEvents on the local endpoint', () => {
     expect(stack.eventBus.started.length).toBe(1);
   });
 });
+
+describe('npx mpu-reaper against the local stack (AWS_ENDPOINT_URL)', () => {
+  const cli = (args: string[]) => run(process.execPath, ['bin/mpu-reaper.ts', ...args], {
+    env: { ...process.env, AWS_ENDPOINT_URL: stack.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+  });
+
+  it('abort --wait prints the ABORTED record and exits 0; status finds it by upload', async () => {
+    // Arrange
+    await createBucket(s3, 'mpu-reaper-cli');
+    const upload = await createUpload(s3, 'mpu-reaper-cli', 'cli/key', [11, 22, 33]);
+    const flags = ['--bucket', upload.bucket, '--key', upload.key, '--upload-id', upload.uploadId];
+
+    // Act
+    const aborted = await cli(['abort', ...flags, '--wait', '--json']);
+    const status = await cli(['status', ...flags]);
+
+    // Assert
+    expect(JSON.parse(aborted.stdout)).toMatchObject({ status: 'ABORTED', partsFound: 3, bytesFound: 66, trigger: 'cli', execution: { status: 'SUCCEEDED' } });
+    expect(status.stdout).toMatch(/status:\s+ABORTED/);
+    expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'mpu-reaper-cli' }))).Uploads ?? []).toHaveLength(0);
+  });
+
+  it('exits 1 with the FAILED record for a bucket that does not exist', async () => {
+    // Act
+    const failure = await cli(['abort', '--bucket', 'mpu-reaper-missing', '--key', 'k', '--upload-id', 'u', '--wait', '--json']).catch((e: { code: number; stdout: string }) => e);
+
+    // Assert
+    expect((failure as { code: number }).code).toBe(1);
+    expect(JSON.parse((failure as { stdout: string }).stdout)).toMatchObject({ status: 'FAILED', error: 'S3.NoSuchBucketException' });
+  });
+
+  it('local deploy deploys into the endpoint again without harm', async () => {
+    // Act
+    const { stdout } = await cli(['local', 'deploy', '--json']);
+
+    // Assert
+    expect(JSON.parse(stdout)).toEqual({ endpoint: stack.endpoint, tableName: 'mpu-reaper-records', stateMachineArns: stack.stateMachineArns });
+  });
+});

@@ -1,0 +1,22 @@
+/** What a CLI command gets: its environment, its output streams, AWS clients, and a clock (all injectable for tests). */
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+
+export interface CliClients { sfn: SFNClient; doc: DynamoDBDocumentClient; cloudformation: CloudFormationClient }
+
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  /** created on first use from the environment unless given */
+  clients?: () => CliClients;
+  sleep?: (ms: number) => Promise<void>;
+  /** DescribeExecution polling interval for --wait */
+  pollMs?: number;
+}
+
+/** A mistake in the command line: one line on stderr, exit code 2, nothing started. */
+export class UsageError extends Error {}
+/** A failure to report as one line, exit code 1. */
+export class CliFailure extends Error {}

@@ -1,0 +1,34 @@
+import { deployLocal } from '../local/deploy.ts';
+import { DEFAULT_TABLE_NAME } from '../settings.ts';
+import { parse } from './args.ts';
+import { UsageError, type CliIo } from './io.ts';
+
+export const LOCAL_DEPLOY_USAGE = `Usage: mpu-reaper local deploy [--table NAME] [--json]
+
+Deploys the records table and the state machines into the local AWS endpoint named by AWS_ENDPOINT_URL
+(npm start does this by itself; use it after a restart of moto_server, or against another emulator).
+
+  --table NAME   the table name (default ${DEFAULT_TABLE_NAME})
+  --json         print one JSON document
+  -h, --help     show this help`;
+
+export async function localCommand(argv: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '-h' || sub === '--help') {
+    io.stdout.write(`${LOCAL_DEPLOY_USAGE}\n`);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub !== 'deploy') throw new UsageError(`local: unknown command "${sub}" (known: deploy)`);
+  const { values } = parse('local deploy', rest, { table: { type: 'string' }, json: { type: 'boolean' } });
+  if (values.help) {
+    io.stdout.write(`${LOCAL_DEPLOY_USAGE}\n`);
+    return 0;
+  }
+  const endpoint = io.env.AWS_ENDPOINT_URL;
+  if (!endpoint) throw new UsageError('local deploy: AWS_ENDPOINT_URL must name the local endpoint, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:4566');
+  const tableName = (values.table as string | undefined) ?? DEFAULT_TABLE_NAME;
+  const stateMachineArns = await deployLocal({ endpoint, tableName, region: io.env.AWS_REGION });
+  io.stdout.write(values.json ? `${JSON.stringify({ endpoint, tableName, stateMachineArns })}\n`
+    : `deployed to ${endpoint}\n  table ${tableName}\n${Object.entries(stateMachineArns).map(([k, arn]) => `  state machine ${k} ${arn}`).join('\n')}\n`);
+  return 0;
+}

@@ -1,0 +1,51 @@
+/** `npx mpu-reaper …`: dispatches to a command; usage errors → one line + exit 2, failures → one line + exit 1. */
+import { readFileSync } from 'node:fs';
+import { clients as sharedClients } from '../aws.ts';
+import { abortCommand } from './abort.ts';
+import { CliFailure, UsageError, type CliIo } from './io.ts';
+import { localCommand } from './local-deploy.ts';
+import { statusCommand } from './status.ts';
+
+export const USAGE = `Usage: mpu-reaper <command> [options]
+
+Aborts incomplete S3 multipart uploads until ListParts proves them gone, and keeps a record of every run.
+Honours AWS_REGION, AWS_PROFILE and AWS_ENDPOINT_URL (set it to drive the local stack of npm start).
+
+Commands:
+  abort          start the abort-until-empty workflow for one upload (--wait to follow it)
+  status         print an upload's record
+  local deploy   deploy the table and state machines into the local endpoint (AWS_ENDPOINT_URL)
+
+  mpu-reaper <command> --help   shows a command's options
+  --version                     prints the version`;
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const clients = io.clients ?? (() => sharedClients());
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+        io.stderr.write(`${USAGE}\n`);
+        return 2;
+      case '-h': case '--help': case 'help':
+        io.stdout.write(`${USAGE}\n`);
+        return 0;
+      case '--version': {
+        const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+        io.stdout.write(`${version}\n`);
+        return 0;
+      }
+      case 'abort': return await abortCommand(rest, io, clients);
+      case 'status': return await statusCommand(rest, io, clients);
+      case 'local': return await localCommand(rest, io);
+      default: throw new UsageError(`unknown command "${command}" (commands: abort, status, local deploy; see --help)`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`mpu-reaper ${error.message}\n`);
+      return 2;
+    }
+    io.stderr.write(`mpu-reaper: ${error instanceof CliFailure ? error.message : `${(error as Error).name}: ${(error as Error).message}`}\n`);
+    return 1;
+  }
+}

@@ -97,7 +97,7 @@ describe('abort-upload state machine on moto_server', () => {
 
     // Assert
     expect(execution.status).toBe('SUCCEEDED');
-    expect(record).toMatchObject({ status: 'NOT_FOUND', partsFound: 0, bytesFound: 0, error: 'S3.NoSuchUploadException' });
+    expect(record).toMatchObject({ status: 'NOT_FOUND', attempts: 0, partsFound: 0, bytesFound: 0, error: 'S3.NoSuchUploadException' });
     expect(execution.requests['s3:abortMultipartUpload']).toBeUndefined();
   });
 

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_AWS_PORT, startLocalStack, type LocalStack } from '../lib/local/stack.ts';
 import { runDemo, DEMO_BUCKET } from '../lib/local/demo.ts';
-import type { AbortSettings } from '../lib/settings.ts';
+import type { Settings } from '../lib/settings.ts';
 
 const DEFAULT_API_PORT = 3000;
 
@@ -22,7 +22,7 @@ runs a short demo, and keeps running until Ctrl-C.
   -h, --help        show this help`;
 
 /** waits shortened for local use: the first ListParts check after 1 s, backoff capped at 4 s */
-const LOCAL_SETTINGS: Partial<AbortSettings> = { FirstWaitSeconds: 1, MaxWaitSeconds: 4 };
+const LOCAL_SETTINGS: Partial<Settings> = { FirstWaitSeconds: 1, MaxWaitSeconds: 4 };
 
 function portFlag(name: string, value: string | undefined, fallback: number): number {
   const port = value === undefined ? fallback : Number(value);

@@ -16,23 +16,56 @@ export const ABORT_SETTINGS_DEFAULTS = {
   RecordRetentionSeconds: 90 * 24 * 3600,
 } as const;
 
+/** The sweep's settings: uploads listed per page (each page is one child execution), and how it waits for the runs. */
+export const SWEEP_SETTINGS_DEFAULTS = {
+  /** MaxUploads of each ListMultipartUploads page; a page's listing must fit Step Functions' 256 KB state payload */
+  SweepPageSize: 250,
+  /** seconds between two readings of the summary while the sweep waits for its abort runs */
+  SweepPollSeconds: 10,
+  /** readings before the sweep gives up waiting and records INCOMPLETE */
+  SweepMaxPolls: 2000,
+} as const;
+
 export type AbortSettings = { [K in keyof typeof ABORT_SETTINGS_DEFAULTS]: number };
+export type SweepSettings = { [K in keyof typeof SWEEP_SETTINGS_DEFAULTS]: number };
+export type Settings = AbortSettings & SweepSettings;
 
 export const STATE_MACHINES = {
-  abortUpload: { file: 'abort-upload.asl.json', name: 'mpu-reaper-abort-upload' },
+  abortUpload: { file: 'abort-upload.asl.json', name: 'mpu-reaper-abort-upload', arnSubstitution: 'AbortUploadStateMachineArn' },
+  sweepPage: { file: 'sweep-page.asl.json', name: 'mpu-reaper-sweep-page', arnSubstitution: 'SweepPageStateMachineArn' },
+  sweepUploads: { file: 'sweep-uploads.asl.json', name: 'mpu-reaper-sweep-uploads', arnSubstitution: 'SweepUploadsStateMachineArn' },
 } as const;
 export type StateMachineKey = keyof typeof STATE_MACHINES;
 
+/** Lambda functions the state machines invoke (outside the abort loop), by the substitution that names them */
+export const FUNCTIONS = {
+  planSweep: { name: 'mpu-reaper-plan-sweep', arnSubstitution: 'PlanSweepFunctionArn', handler: 'functions/plan-sweep.handler' },
+} as const;
+
 export const DEFAULT_TABLE_NAME = 'mpu-reaper-records';
 
-export function abortSubstitutions(tableName: string, settings: Partial<AbortSettings> = {}): Record<string, string> {
-  const merged = { ...ABORT_SETTINGS_DEFAULTS, ...settings };
+const MINIMUM: Partial<Record<keyof Settings, number>> = { FirstWaitSeconds: 0, SweepPollSeconds: 0 };
+
+/** The settings substitutions (numbers as strings, as CloudFormation passes them), validated. */
+export function settingsSubstitutions(settings: Partial<Settings> = {}): Record<string, string> {
+  const merged = { ...ABORT_SETTINGS_DEFAULTS, ...SWEEP_SETTINGS_DEFAULTS, ...settings };
   for (const [name, value] of Object.entries(merged)) {
-    if (!Number.isInteger(value) || value < (name === 'FirstWaitSeconds' ? 0 : 1)) {
-      throw new Error(`setting ${name} must be a whole number${name === 'FirstWaitSeconds' ? ' ≥ 0' : ' ≥ 1'}, got ${value}`);
-    }
+    const minimum = MINIMUM[name as keyof Settings] ?? 1;
+    if (!Number.isInteger(value) || value < minimum) throw new Error(`setting ${name} must be a whole number ≥ ${minimum}, got ${value}`);
   }
-  return { RecordsTableName: tableName, ...Object.fromEntries(Object.entries(merged).map(([k, v]) => [k, String(v)])) };
+  return Object.fromEntries(Object.entries(merged).map(([k, v]) => [k, String(v)]));
+}
+
+/**
+ * Every DefinitionSubstitution outside AWS: the table, the settings, and the ARNs of the state machines and
+ * functions by their local names in the given region and account.
+ */
+export function localSubstitutions(tableName: string, settings: Partial<Settings> = {}, where = { region: 'us-east-1', accountId: '123456789012' }): Record<string, string> {
+  const arns = Object.fromEntries([
+    ...Object.values(STATE_MACHINES).map((m) => [m.arnSubstitution, `arn:aws:states:${where.region}:${where.accountId}:stateMachine:${m.name}`]),
+    ...Object.values(FUNCTIONS).map((f) => [f.arnSubstitution, `arn:aws:lambda:${where.region}:${where.accountId}:function:${f.name}`]),
+  ]);
+  return { RecordsTableName: tableName, ...settingsSubstitutions(settings), ...arns };
 }
 
 export const STATEMACHINES_DIR = fileURLToPath(new URL('../statemachines/', import.meta.url));

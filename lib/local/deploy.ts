@@ -6,13 +6,13 @@
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateStateMachineCommand, ListStateMachinesCommand, SFNClient, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { recordsTableDefinition } from '../records.ts';
-import { abortSubstitutions, loadDefinition, STATE_MACHINES, type AbortSettings, type StateMachineKey } from '../settings.ts';
+import { localSubstitutions, loadDefinition, STATE_MACHINES, type Settings, type StateMachineKey } from '../settings.ts';
 import { LOCAL_ACCOUNT_ID } from './runtime.ts';
 
 export interface DeployLocalOptions {
   endpoint: string;
   tableName: string;
-  settings?: Partial<AbortSettings>;
+  settings?: Partial<Settings>;
   region?: string;
   /** the role named in CreateStateMachine; emulators do not assume it */
   roleArn?: string;
@@ -61,7 +61,7 @@ export async function deployLocal(options: DeployLocalOptions): Promise<Record<S
       log(`TTL on ${options.tableName}.expiresAt not changed: ${errorName(error)}: ${(error as Error).message}`);
     }
 
-    const substitutions = abortSubstitutions(options.tableName, options.settings);
+    const substitutions = localSubstitutions(options.tableName, options.settings, { region: options.region ?? 'us-east-1', accountId: LOCAL_ACCOUNT_ID });
     const arns = {} as Record<StateMachineKey, string>;
     for (const [key, spec] of Object.entries(STATE_MACHINES) as Array<[StateMachineKey, (typeof STATE_MACHINES)[StateMachineKey]]>) {
       const definition = loadDefinition(spec.file, substitutions);

@@ -16,6 +16,33 @@ export class SfnApiError extends Error {
   }
 }
 
+type StateDefinition = { Type: string; Resource?: string; ItemProcessor?: { States: Record<string, StateDefinition> }; Iterator?: { States: Record<string, StateDefinition> }; Branches?: Array<{ States: Record<string, StateDefinition> }> };
+
+/** every state, those inside Map and Parallel states included (state names are unique in a machine) */
+function statesOf(states: Record<string, StateDefinition>): Array<[string, StateDefinition]> {
+  return Object.entries(states).flatMap(([name, state]): Array<[string, StateDefinition]> => {
+    const nested = [state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])].filter((b): b is { States: Record<string, StateDefinition> } => Boolean(b));
+    return [[name, state], ...nested.flatMap((b) => statesOf(b.States))];
+  });
+}
+
+const taskStatesOf = (states: Record<string, StateDefinition>): Array<[string, string]> =>
+  statesOf(states).filter(([, s]) => s.Type === 'Task').map(([name, s]) => [name, s.Resource!]);
+
+/** service and action of a Task's Resource, for history events and request counts */
+function taskResource(resource: string): { service: string; action: string } {
+  const own = /^arn:aws[a-z-]*:states:::(states|lambda):([A-Za-z.:0-9]+)$/.exec(resource);
+  return own ? { service: own[1], action: own[2] } : parseResource(resource);
+}
+
+/** a Task failure with the error name Step Functions gives it */
+class SfnTaskError extends Error {
+  constructor(name: string, cause: string) {
+    super(cause);
+    this.name = name;
+  }
+}
+
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
 export interface HistoryEvent {
@@ -62,6 +89,11 @@ export interface RuntimeOptions {
   waitTimeOverrides?: Record<string, number>;
   /** State name → milliseconds for every retry of that state */
   retryIntervalOverrides?: Record<string, number>;
+  /**
+   * Lambda functions a definition invokes (`arn:aws:states:::lambda:invoke`), by function name: the same handler
+   * code as on Lambda, called in-process with the Task's Payload.
+   */
+  lambdaHandlers?: Record<string, (payload: unknown) => Promise<unknown>>;
   /** called for every history event of every execution (progress displays, tests) */
   onExecutionEvent?: (execution: LocalExecution, event: HistoryEvent) => void;
 }
@@ -95,7 +127,7 @@ export class LocalStepFunctions {
   /** CreateStateMachine; creating an existing name again replaces its definition (a local deploy). */
   createStateMachine(input: { name: string; definition: string; roleArn?: string }): { stateMachineArn: string; creationDate: Date } {
     if (!NAME_RULE.test(input.name)) throw new SfnApiError('InvalidName', `Invalid Name: '${input.name}'`);
-    let parsed: { States: Record<string, { Type: string; Resource?: string }> };
+    let parsed: { States: Record<string, StateDefinition> };
     let machine: StateMachine;
     try {
       parsed = JSON.parse(input.definition);
@@ -104,7 +136,7 @@ export class LocalStepFunctions {
       throw new SfnApiError('InvalidDefinition', `Invalid State Machine Definition: ${(error as Error).message}`);
     }
     const arn = this.stateMachineArn(input.name);
-    const taskStates = new Map(Object.entries(parsed.States).filter(([, s]) => s.Type === 'Task').map(([n, s]) => [n, s.Resource!]));
+    const taskStates = new Map(taskStatesOf(parsed.States));
     const existing = this.machines.get(arn);
     this.machines.set(arn, {
       name: input.name, arn, roleArn: input.roleArn ?? `arn:aws:iam::${this.accountId}:role/${input.name}`,
@@ -164,15 +196,14 @@ export class LocalStepFunctions {
       history.push(event);
       this.options.onExecutionEvent?.(execution, event);
     };
-    const dispatcher = this.options.dispatcher;
     const taskHandlers = Object.fromEntries([...m.taskStates].map(([stateName, resource]) => [stateName, async (parameters: unknown) => {
       await new Promise((resolve) => setImmediate(resolve)); // let the state's Entered event land first
-      const { service, action } = parseResource(resource);
+      const { service, action } = taskResource(resource);
       const key = `${service}:${action}`;
       execution.requests[key] = (execution.requests[key] ?? 0) + 1;
       push('TaskScheduled', { taskScheduledEventDetails: { resourceType: service, resource: action, region: this.region, parameters: JSON.stringify(parameters) } });
       try {
-        const output = await dispatcher.run(resource, parameters);
+        const output = await this.runTask(resource, parameters);
         push('TaskSucceeded', { taskSucceededEventDetails: { resourceType: service, resource: action, output: JSON.stringify(output) } });
         return output;
       } catch (error) {
@@ -196,7 +227,7 @@ export class LocalStepFunctions {
       context,
     });
     execution.abort = abort;
-    const types = new Map(Object.entries(JSON.parse(m.definition).States as Record<string, { Type: string }>).map(([n, s]) => [n, s.Type]));
+    const types = new Map(statesOf(JSON.parse(m.definition).States).map(([n, s]) => [n, s.Type]));
     const logging = (async () => {
       for await (const event of eventLogs as AsyncIterable<Record<string, unknown>>) {
         const state = event.state as { name: string; type?: string; input?: unknown; output?: unknown } | undefined;
@@ -237,6 +268,45 @@ export class LocalStepFunctions {
     })();
     this.executions.set(executionArn, execution);
     return execution;
+  }
+
+  /**
+   * Integrations this runtime serves itself: nested executions (`states:startExecution.sync:2`, as Step Functions
+   * runs them: wait for the child, its output parsed; a failed child fails the Task with States.TaskFailed and the
+   * child's description as cause) and Lambda invocations; everything else goes to AWS through the dispatcher.
+   */
+  private async runTask(resource: string, parameters: unknown): Promise<unknown> {
+    const p = (parameters ?? {}) as Record<string, unknown>;
+    const sync = /^arn:aws[a-z-]*:states:::states:startExecution\.sync(:2)?$/.exec(resource);
+    if (sync) {
+      const { executionArn } = this.startExecution({ stateMachineArn: String(p.StateMachineArn), name: p.Name as string | undefined, input: typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input ?? {}) });
+      const child = await this.waitForExecution(executionArn);
+      const description = {
+        ExecutionArn: child.executionArn, StateMachineArn: child.stateMachineArn, Name: child.name, Status: child.status,
+        StartDate: child.startDate.getTime(), StopDate: child.stopDate?.getTime(),
+        Input: sync[1] ? JSON.parse(child.input) : child.input,
+        Output: child.output === undefined ? undefined : sync[1] ? JSON.parse(child.output) : child.output,
+        Error: child.error, Cause: child.cause,
+      };
+      if (child.status !== 'SUCCEEDED') throw new SfnTaskError('States.TaskFailed', JSON.stringify(description));
+      return description;
+    }
+    if (/^arn:aws[a-z-]*:states:::states:startExecution$/.test(resource)) {
+      const { executionArn, startDate } = this.startExecution({ stateMachineArn: String(p.StateMachineArn), name: p.Name as string | undefined, input: typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input ?? {}) });
+      return { ExecutionArn: executionArn, StartDate: startDate.getTime() };
+    }
+    if (/^arn:aws[a-z-]*:states:::lambda:invoke$/.test(resource)) {
+      const functionName = String(p.FunctionName ?? '').split(':function:').pop()!.split(':')[0];
+      const handler = this.options.lambdaHandlers?.[functionName];
+      if (!handler) throw new SfnTaskError('Lambda.ResourceNotFoundException', `Function not found: ${String(p.FunctionName)}`);
+      try {
+        return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: JSON.parse(JSON.stringify((await handler(p.Payload)) ?? null)) };
+      } catch (error) {
+        // a function error: Step Functions names it after the error's type
+        throw new SfnTaskError((error as Error).name || 'Error', (error as Error).message);
+      }
+    }
+    return this.options.dispatcher.run(resource, parameters);
   }
 
   private execution(arn: string): LocalExecution {

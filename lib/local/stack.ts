@@ -7,9 +7,10 @@ import { TaskDispatcher } from './dispatcher.ts';
 import { AwsJsonError, startLocalEndpoint, type LocalEndpoint, type TargetHandler } from './endpoint.ts';
 import { startMoto, type MotoServer } from './moto.ts';
 import { startLocalApi } from './api-server.ts';
+import { localLambdaHandlers } from './lambdas.ts';
 import { createLocalEventBus, stateMachineRulesFromServerlessYml, type LocalEventBus } from './eventbridge.ts';
 import { LocalStepFunctions } from './runtime.ts';
-import { DEFAULT_TABLE_NAME, type AbortSettings, type StateMachineKey } from '../settings.ts';
+import { DEFAULT_TABLE_NAME, type Settings, type StateMachineKey } from '../settings.ts';
 
 /** the port `npm start` serves on unless told otherwise (the port AWS emulators customarily use) */
 export const DEFAULT_AWS_PORT = 4566;
@@ -20,7 +21,7 @@ export interface LocalStackOptions {
   host?: string;
   tableName?: string;
   /** DefinitionSubstitutions for the deployed state machines (defaults: ABORT_SETTINGS_DEFAULTS) */
-  settings?: Partial<AbortSettings>;
+  settings?: Partial<Settings>;
   /** Wait state name → ms, for every execution of this stack */
   waitTimeOverrides?: Record<string, number>;
   /** state name → ms between retries, for every execution of this stack */
@@ -83,6 +84,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     dispatcher = new TaskDispatcher({ endpoint: dispatcherEndpoint });
     runtime = new LocalStepFunctions({
       dispatcher,
+      lambdaHandlers: localLambdaHandlers(),
       waitTimeOverrides: options.waitTimeOverrides,
       retryIntervalOverrides: options.retryIntervalOverrides,
     });

@@ -7,12 +7,41 @@ export const ABORT_STATUSES = {
   ABORTED: 'ListParts proved the upload empty (no parts, or NoSuchUpload) after our abort',
   NOT_FOUND: 'the upload did not exist when the run began: already aborted or completed',
   PARTS_REMAIN: 'parts were still listed after the last allowed abort; the execution failed',
-  FAILED: 'S3 refused (AccessDenied, NoSuchBucket, PreconditionFailed…); error and cause say why; the execution failed',
+  FAILED: 'S3 refused (AccessDenied, NoSuchBucket, PreconditionFailed…) or the run was stopped; error and cause say why; the execution failed',
+  WOULD_ABORT: 'a dry run (sweep --dry-run) measured the upload and aborted nothing',
+  COMPLETED_BEFORE_DEADLINE: 'a deadline run found the upload completed in time; nothing was aborted',
 } as const;
 export type AbortStatus = keyof typeof ABORT_STATUSES;
-export const TERMINAL_STATUSES: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND', 'PARTS_REMAIN', 'FAILED'];
-/** statuses after which nothing is left to free */
-export const SUCCESS_STATUSES: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND'];
+export const TERMINAL_STATUSES: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND', 'PARTS_REMAIN', 'FAILED', 'WOULD_ABORT', 'COMPLETED_BEFORE_DEADLINE'];
+/** statuses of a run that ended as it should */
+export const SUCCESS_STATUSES: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND', 'WOULD_ABORT', 'COMPLETED_BEFORE_DEADLINE'];
+
+export const SWEEP_STATUSES = {
+  RUNNING: 'listing uploads and starting abort runs, or waiting for the runs to count their outcomes',
+  COMPLETED: 'every selected upload was handled: ABORTED, NOT_FOUND or WOULD_ABORT',
+  COMPLETED_WITH_ERRORS: 'a target could not be listed (targetErrors), or some runs ended PARTS_REMAIN or FAILED',
+  INCOMPLETE: 'the sweep stopped waiting (SweepMaxPolls) before every run had counted its outcome',
+  FAILED: 'the request was invalid; error and cause say why; nothing was started',
+} as const;
+export type SweepStatus = keyof typeof SWEEP_STATUSES;
+export const SWEEP_RECORD_TYPE = 'sweep';
+
+export interface SweepRecord {
+  id: string;
+  recordType: typeof SWEEP_RECORD_TYPE;
+  status: SweepStatus;
+  executionArn: string;
+  targets?: string;
+  dryRun?: boolean;
+  found?: number; aborted?: number; notFound?: number; partsRemain?: number; failed?: number; wouldAbort?: number; bytesFound?: number;
+  targetErrors?: Array<{ bucket: string; error: string; cause: string }>;
+  targetResults?: string;
+  startedAt: string;
+  finishedAt?: string;
+  error?: string;
+  cause?: string;
+  expiresAt?: number;
+}
 
 /** every upload record carries recordType "upload": the partition key of the byStartedAt index (newest first) */
 export const UPLOAD_RECORD_TYPE = 'upload';

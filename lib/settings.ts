@@ -24,6 +24,8 @@ export const SWEEP_SETTINGS_DEFAULTS = {
   SweepPollSeconds: 10,
   /** readings before the sweep gives up waiting and records INCOMPLETE */
   SweepMaxPolls: 2000,
+  /** abort-after-deadline: seconds an upload may stay incomplete after its CreateMultipartUpload (6 hours) */
+  DeadlineSeconds: 6 * 3600,
 } as const;
 
 export type AbortSettings = { [K in keyof typeof ABORT_SETTINGS_DEFAULTS]: number };
@@ -34,6 +36,7 @@ export const STATE_MACHINES = {
   abortUpload: { file: 'abort-upload.asl.json', name: 'mpu-reaper-abort-upload', arnSubstitution: 'AbortUploadStateMachineArn' },
   sweepPage: { file: 'sweep-page.asl.json', name: 'mpu-reaper-sweep-page', arnSubstitution: 'SweepPageStateMachineArn' },
   sweepUploads: { file: 'sweep-uploads.asl.json', name: 'mpu-reaper-sweep-uploads', arnSubstitution: 'SweepUploadsStateMachineArn' },
+  abortAfterDeadline: { file: 'abort-after-deadline.asl.json', name: 'mpu-reaper-abort-after-deadline', arnSubstitution: 'AbortAfterDeadlineStateMachineArn' },
 } as const;
 export type StateMachineKey = keyof typeof STATE_MACHINES;
 
@@ -44,7 +47,7 @@ export const FUNCTIONS = {
 
 export const DEFAULT_TABLE_NAME = 'mpu-reaper-records';
 
-const MINIMUM: Partial<Record<keyof Settings, number>> = { FirstWaitSeconds: 0, SweepPollSeconds: 0 };
+const MINIMUM: Partial<Record<keyof Settings, number>> = { FirstWaitSeconds: 0, SweepPollSeconds: 0, DeadlineSeconds: 0 };
 
 /** The settings substitutions (numbers as strings, as CloudFormation passes them), validated. */
 export function settingsSubstitutions(settings: Partial<Settings> = {}): Record<string, string> {

@@ -67,11 +67,11 @@ async function recordsOfSweep(sweepId: string) {
 
 describe('sweep-uploads', () => {
   it('aborts exactly the uploads under the prefix, pages through them, and records matching counts', async () => {
-    // Arrange: 250 uploads over three prefixes in one bucket, 20 in a second bucket
+    // Arrange: 2,500 uploads over three prefixes in one bucket, 20 in a second bucket
     await createBucket(s3, 'sweep-main');
     await createBucket(s3, 'sweep-other');
     const prefixes = ['logs/', 'tmp/', 'media/'];
-    await Promise.all(Array.from({ length: 250 }, (_, i) => createUpload(s3, 'sweep-main', `${prefixes[i % 3]}file-${i}`, [10 + (i % 5)])));
+    await Promise.all(Array.from({ length: 2_500 }, (_, i) => createUpload(s3, 'sweep-main', `${prefixes[i % 3]}file-${i}`, [10 + (i % 5)])));
     await Promise.all(Array.from({ length: 20 }, (_, i) => createUpload(s3, 'sweep-other', `logs/o-${i}`, [5])));
     const logsBefore = (await allUploads('sweep-main')).filter((u) => u.Key!.startsWith('logs/'));
 
@@ -82,7 +82,7 @@ describe('sweep-uploads', () => {
     expect(execution.status, execution.cause).toBe('SUCCEEDED');
     const left = await allUploads('sweep-main');
     expect(left.filter((u) => u.Key!.startsWith('logs/'))).toHaveLength(0);
-    expect(left).toHaveLength(250 - logsBefore.length);
+    expect(left).toHaveLength(2_500 - logsBefore.length);
     expect(await allUploads('sweep-other')).toHaveLength(0);
     const expectedBytes = logsBefore.reduce((sum, u) => sum + 10 + (Number(u.Key!.split('-')[1]) % 5), 0) + 20 * 5;
     expect(summary).toMatchObject({

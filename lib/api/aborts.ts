@@ -2,7 +2,8 @@
  * The /aborts API as plain functions with injected clients: the handlers in functions/ only parse and map.
  */
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { listQuery, queryNewestFirst } from './listing.ts';
 import type { BucketAllowlist } from '../allowlist.ts';
 import { HttpError, badRequest, notFound } from '../http/errors.ts';
 import { abortExecutionName, recheckExecutionName, recordId } from '../record-id.ts';
@@ -99,38 +100,13 @@ export async function readAbort(deps: Pick<AbortApiDeps, 'doc' | 'tableName'>, i
   return { statusCode: 200, body: withLinks(record) };
 }
 
-const encodeCursor = (key: Record<string, unknown>) => Buffer.from(JSON.stringify(key)).toString('base64url');
-function decodeCursor(cursor: string): Record<string, unknown> {
-  try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (key && typeof key === 'object' && typeof key.id === 'string') return key;
-  } catch { /* fall through */ }
-  throw badRequest('cursor', 'must be a cursor returned by a previous page');
-}
-
 /** GET /aborts?status=&bucket=&limit=&cursor= : newest first, from a GSI (no Scan), paginated with an opaque cursor */
 export async function listAborts(deps: Pick<AbortApiDeps, 'doc' | 'tableName'>, query: Record<string, string | undefined> | null): Promise<ApiResult> {
-  const q = query ?? {};
-  for (const name of Object.keys(q)) {
-    if (!['status', 'bucket', 'limit', 'cursor'].includes(name)) throw badRequest(name, 'is not a known query parameter (status, bucket, limit, cursor)');
-  }
+  const { q, limit } = listQuery(query, ['status', 'bucket']);
   if (q.status !== undefined && !(q.status in ABORT_STATUSES)) throw badRequest('status', `must be one of ${Object.keys(ABORT_STATUSES).join(', ')}`);
-  const limit = q.limit === undefined ? 25 : Number(q.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw badRequest('limit', 'must be a whole number from 1 to 100');
-  const byStatus = q.status !== undefined;
-  const { Items, LastEvaluatedKey } = await deps.doc.send(new QueryCommand({
-    TableName: deps.tableName,
-    IndexName: byStatus ? INDEX_BY_STATUS : INDEX_BY_STARTED_AT,
-    KeyConditionExpression: '#pk = :pk',
-    ExpressionAttributeNames: { '#pk': byStatus ? 'status' : 'recordType', ...(q.bucket ? { '#bucket': 'bucket' } : {}) },
-    ExpressionAttributeValues: { ':pk': byStatus ? q.status : UPLOAD_RECORD_TYPE, ...(q.bucket ? { ':bucket': q.bucket } : {}) },
-    ...(q.bucket ? { FilterExpression: '#bucket = :bucket' } : {}),
-    ScanIndexForward: false,
-    Limit: limit,
-    ExclusiveStartKey: q.cursor ? decodeCursor(q.cursor) : undefined,
-  }));
-  return {
-    statusCode: 200,
-    body: { items: (Items ?? []).map((item) => withLinks(presentRecord(item))), ...(LastEvaluatedKey ? { cursor: encodeCursor(LastEvaluatedKey) } : {}) },
-  };
+  const { items, cursor } = await queryNewestFirst(deps.doc, deps.tableName, q.status !== undefined
+    // sweeps have statuses too: the status index holds both kinds of record
+    ? { index: INDEX_BY_STATUS, partition: ['status', q.status], equals: { recordType: UPLOAD_RECORD_TYPE, bucket: q.bucket }, limit, cursor: q.cursor }
+    : { index: INDEX_BY_STARTED_AT, partition: ['recordType', UPLOAD_RECORD_TYPE], equals: { bucket: q.bucket }, limit, cursor: q.cursor });
+  return { statusCode: 200, body: { items: items.map((item) => withLinks(presentRecord(item))), ...(cursor ? { cursor } : {}) } };
 }

@@ -50,7 +50,7 @@ export async function abortCommand(argv: string[], io: CliIo, clients: () => Cli
     throw new UsageError(`abort: ${FLAG_OF[field] ?? field}: ${rule}`);
   }
   const request = given as unknown as AbortRequest;
-  const { stateMachineArn, tableName } = await resolveTarget({ stateMachineArn: true, table: Boolean(values.wait) },
+  const { stateMachineArn, tableName } = await resolveTarget({ stateMachine: 'abortUpload', table: Boolean(values.wait) },
     { stateMachineArn: values['state-machine-arn'] as string | undefined, table: values.table as string | undefined, stack: values.stack as string | undefined }, io.env, clients);
   const id = recordId(request.bucket, request.key, request.uploadId);
   const name = values.recheck ? recheckExecutionName(id) : abortExecutionName(id);

@@ -5,6 +5,7 @@ import { abortCommand } from './abort.ts';
 import { CliFailure, UsageError, type CliIo } from './io.ts';
 import { localCommand } from './local-deploy.ts';
 import { statusCommand } from './status.ts';
+import { sweepCommand, sweepsCommand } from './sweep.ts';
 
 export const USAGE = `Usage: mpu-reaper <command> [options]
 
@@ -14,6 +15,8 @@ Honours AWS_REGION, AWS_PROFILE and AWS_ENDPOINT_URL (set it to drive the local 
 Commands:
   abort          start the abort-until-empty workflow for one upload (--wait to follow it)
   status         print an upload's record
+  sweep          abort every incomplete upload older than an age in buckets (--dry-run, --wait with live progress)
+  sweeps         list past sweeps
   local deploy   deploy the table and state machines into the local endpoint (AWS_ENDPOINT_URL)
 
   mpu-reaper <command> --help   shows a command's options
@@ -37,8 +40,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       }
       case 'abort': return await abortCommand(rest, io, clients);
       case 'status': return await statusCommand(rest, io, clients);
+      case 'sweep': return await sweepCommand(rest, io, clients);
+      case 'sweeps': return await sweepsCommand(rest, io, clients);
       case 'local': return await localCommand(rest, io);
-      default: throw new UsageError(`unknown command "${command}" (commands: abort, status, local deploy; see --help)`);
+      default: throw new UsageError(`unknown command "${command}" (commands: abort, status, sweep, sweeps, local deploy; see --help)`);
     }
   } catch (error) {
     if (error instanceof UsageError) {

@@ -1,6 +1,6 @@
 /**
- * Where the deployed workflow is: flags win, then MPU_REAPER_STATE_MACHINE_ARN / MPU_REAPER_TABLE, then the local
- * stack's names when AWS_ENDPOINT_URL is set, else the outputs of the CloudFormation stack.
+ * Where the deployed workflow is: flags win, then environment variables, then the local stack's names when
+ * AWS_ENDPOINT_URL is set, else the outputs of the CloudFormation stack.
  */
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { LOCAL_ACCOUNT_ID } from '../local/runtime.ts';
@@ -9,13 +9,21 @@ import { CliFailure, type CliClients } from './io.ts';
 
 export interface Target { stateMachineArn?: string; table?: string; stack?: string }
 
-export async function resolveTarget(need: { stateMachineArn?: boolean; table?: boolean }, flags: Target, env: NodeJS.ProcessEnv, clients: () => CliClients): Promise<{ stateMachineArn: string; tableName: string }> {
-  let stateMachineArn = flags.stateMachineArn ?? env.MPU_REAPER_STATE_MACHINE_ARN;
+/** per state machine: the environment variable and the stack output that name it */
+const LOCATORS = {
+  abortUpload: { env: 'MPU_REAPER_STATE_MACHINE_ARN', output: 'StateMachineArn' },
+  sweepUploads: { env: 'MPU_REAPER_SWEEP_STATE_MACHINE_ARN', output: 'SweepStateMachineArn' },
+} as const;
+export type CliStateMachine = keyof typeof LOCATORS;
+
+export async function resolveTarget(need: { stateMachine?: CliStateMachine; table?: boolean }, flags: Target, env: NodeJS.ProcessEnv, clients: () => CliClients): Promise<{ stateMachineArn: string; tableName: string }> {
+  const locator = need.stateMachine ? LOCATORS[need.stateMachine] : undefined;
+  let stateMachineArn = flags.stateMachineArn ?? (locator ? env[locator.env] : undefined);
   let tableName = flags.table ?? env.MPU_REAPER_TABLE;
-  const missing = () => (need.stateMachineArn && !stateMachineArn) || (need.table && !tableName);
+  const missing = () => (locator && !stateMachineArn) || (need.table && !tableName);
   if (missing() && env.AWS_ENDPOINT_URL) {
     const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
-    stateMachineArn ??= `arn:aws:states:${region}:${LOCAL_ACCOUNT_ID}:stateMachine:${STATE_MACHINES.abortUpload.name}`;
+    if (need.stateMachine) stateMachineArn ??= `arn:aws:states:${region}:${LOCAL_ACCOUNT_ID}:stateMachine:${STATE_MACHINES[need.stateMachine].name}`;
     tableName ??= DEFAULT_TABLE_NAME;
   }
   if (missing()) {
@@ -27,9 +35,9 @@ export async function resolveTarget(need: { stateMachineArn?: boolean; table?: b
     } catch (error) {
       throw new CliFailure(`cannot read the stack ${stackName}: ${(error as Error).message} (deploy it, or pass --stack, --state-machine-arn and --table)`);
     }
-    stateMachineArn ??= outputs.StateMachineArn;
+    if (locator) stateMachineArn ??= outputs[locator.output];
     tableName ??= outputs.TableName;
-    if (need.stateMachineArn && !stateMachineArn) throw new CliFailure(`the stack ${stackName} has no output StateMachineArn (pass --state-machine-arn)`);
+    if (locator && !stateMachineArn) throw new CliFailure(`the stack ${stackName} has no output ${locator.output} (pass --state-machine-arn)`);
     if (need.table && !tableName) throw new CliFailure(`the stack ${stackName} has no output TableName (pass --table)`);
   }
   return { stateMachineArn: stateMachineArn ?? '', tableName: tableName ?? '' };

@@ -103,14 +103,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const localRuntime = runtime;
     eventBus = createLocalEventBus({
       runtime: localRuntime,
-      rules: stateMachineRulesFromServerlessYml('abortUpload').map((rule) => ({ ...rule, stateMachineArn: stateMachineArns.abortUpload })),
+      rules: (Object.keys(stateMachineArns) as StateMachineKey[]).flatMap((key) => stateMachineRulesFromServerlessYml(key).map((rule) => ({ ...rule, stateMachineArn: stateMachineArns[key] }))),
       log,
     });
     if (options.apiPort !== undefined) {
       // the handlers read their configuration from the environment once, as on Lambda: set it before they load
       Object.assign(process.env, {
         AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: localRuntime.region,
-        RECORDS_TABLE: tableName, ABORT_STATE_MACHINE_ARN: stateMachineArns.abortUpload, ALLOWED_BUCKETS: options.allowedBuckets ?? '*',
+        RECORDS_TABLE: tableName, ABORT_STATE_MACHINE_ARN: stateMachineArns.abortUpload, SWEEP_STATE_MACHINE_ARN: stateMachineArns.sweepUploads,
+        ALLOWED_BUCKETS: options.allowedBuckets ?? '*',
       });
       api = await startLocalApi({ port: options.apiPort, host: options.host, log });
     }

@@ -9,7 +9,7 @@ import { bucketProblem, type Problem } from '../validation.ts';
 export interface SweepTarget { bucket: string; prefix?: string; olderThan: string; expectedBucketOwner?: string }
 export interface SweepRequest { targets: SweepTarget[]; dryRun?: boolean; maxUploads?: number }
 export interface PlannedTarget { bucket: string; prefix: string; olderThan: string; olderThanSeconds: number; cutoff: string; expectedBucketOwner?: string }
-export interface SweepPlan { targets: PlannedTarget[]; dryRun: boolean; maxUploads: number; startedAt: string; expiresAt: number }
+export interface SweepPlan { targets: PlannedTarget[]; dryRun: boolean; maxUploads: number; trigger: string; startedAt: string; expiresAt: number }
 
 export const MAX_TARGETS = 20;
 export const DEFAULT_MAX_UPLOADS = 100_000;
@@ -85,10 +85,15 @@ export class InvalidSweepRequest extends Error {
   }
 }
 
-export function planSweep(request: unknown, start: Date, retentionSeconds: number = ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds): SweepPlan {
-  const problems = validateSweepRequest(request);
+/**
+ * The plan for a sweep execution's input: the request, plus the `trigger` its starter may add (api, cli, schedule;
+ * "direct" when none).
+ */
+export function planSweep(input: unknown, start: Date, retentionSeconds: number = ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds): SweepPlan {
+  const { trigger = 'direct', ...request } = (input !== null && typeof input === 'object' && !Array.isArray(input) ? input : { input }) as Record<string, unknown>;
+  const problems = validateSweepRequest(typeof trigger === 'string' ? request : input);
   if (problems.length > 0) throw new InvalidSweepRequest(problems.map((p) => `${p.field}: ${p.rule}`).join('; '));
-  const r = request as SweepRequest;
+  const r = request as unknown as SweepRequest;
   return {
     targets: r.targets.map((t) => {
       const olderThanSeconds = parseAge(t.olderThan)!;
@@ -99,6 +104,7 @@ export function planSweep(request: unknown, start: Date, retentionSeconds: numbe
     }),
     dryRun: r.dryRun ?? false,
     maxUploads: r.maxUploads ?? DEFAULT_MAX_UPLOADS,
+    trigger: trigger as string,
     startedAt: start.toISOString(),
     expiresAt: Math.floor(start.getTime() / 1000) + retentionSeconds,
   };

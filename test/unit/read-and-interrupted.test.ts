@@ -45,10 +45,12 @@ describe('GET /aborts', () => {
     // Assert
     expect(first.body.items).toEqual([{ id: 'x'.repeat(64), status: 'ABORTED', links: { self: `/aborts/${'x'.repeat(64)}` } }]);
     expect(docMock).toHaveReceivedNthCommandWith(QueryCommand, 1, { IndexName: 'byStartedAt', ScanIndexForward: false, Limit: 1, ExpressionAttributeValues: { ':pk': 'upload' } });
-    expect(docMock).toHaveReceivedNthCommandWith(QueryCommand, 2, { ExclusiveStartKey: lastKey, FilterExpression: '#bucket = :bucket' });
+    expect(docMock).toHaveReceivedNthCommandWith(QueryCommand, 2, {
+      ExclusiveStartKey: lastKey, FilterExpression: '#f0 = :f0', ExpressionAttributeNames: { '#pk': 'recordType', '#f0': 'bucket' }, ExpressionAttributeValues: { ':pk': 'upload', ':f0': 'b' },
+    });
   });
 
-  it('uses the status index for ?status=', async () => {
+  it('uses the status index for ?status=, keeping sweep records out', async () => {
     // Arrange
     docMock.on(QueryCommand).resolves({ Items: [] });
 
@@ -56,7 +58,9 @@ describe('GET /aborts', () => {
     await listAborts(deps, { status: 'FAILED' });
 
     // Assert
-    expect(docMock).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byStatus', ExpressionAttributeValues: { ':pk': 'FAILED' } });
+    expect(docMock).toHaveReceivedCommandWith(QueryCommand, {
+      IndexName: 'byStatus', FilterExpression: '#f0 = :f0', ExpressionAttributeNames: { '#pk': 'status', '#f0': 'recordType' }, ExpressionAttributeValues: { ':pk': 'FAILED', ':f0': 'upload' },
+    });
   });
 
   it.each([

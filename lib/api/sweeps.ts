@@ -1,0 +1,69 @@
+/** The /sweeps API as plain functions with injected clients. */
+import { randomBytes } from 'node:crypto';
+import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { BucketAllowlist } from '../allowlist.ts';
+import { HttpError, badRequest, notFound } from '../http/errors.ts';
+import { INDEX_BY_STARTED_AT, SWEEP_RECORD_TYPE, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
+import { validateSweepRequest, type SweepRequest } from '../sweep/plan.ts';
+import type { ApiResult } from './aborts.ts';
+import { listQuery, queryNewestFirst } from './listing.ts';
+
+export interface SweepApiDeps {
+  sfn: SFNClient;
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  sweepStateMachineArn: string;
+  allowlist: BucketAllowlist;
+  now?: () => Date;
+}
+
+/** sweep-20261122T211340Z-3f9a1c: sortable, readable in the console, unique */
+export function sweepExecutionName(now: Date): string {
+  return `sweep-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+const links = (id: string) => ({ self: `/sweeps/${id}` });
+
+/** The record as the API shows it: the JSON the state machine stored as strings, parsed. */
+export function presentSweep(item: Record<string, unknown>): SweepRecord & { links: { self: string } } {
+  const sweep = { ...item } as Record<string, unknown>;
+  for (const field of ['targets', 'targetResults']) {
+    if (typeof sweep[field] === 'string') {
+      try { sweep[field] = JSON.parse(sweep[field] as string); } catch { /* leave the text as stored */ }
+    }
+  }
+  return { ...(sweep as unknown as SweepRecord), links: links(String(item.id)) };
+}
+
+/** POST /sweeps: validate, check every target against the allowlist, start the sweep. */
+export async function requestSweep(deps: SweepApiDeps, body: unknown, trigger = 'api'): Promise<ApiResult> {
+  const problems = validateSweepRequest(body);
+  if (problems.length > 0) throw badRequest(problems[0].field, problems[0].rule);
+  const request = body as SweepRequest;
+  const refused = request.targets.findIndex((t) => !deps.allowlist.allows(t.bucket));
+  if (refused >= 0) {
+    throw new HttpError(403, 'BucketNotAllowed', `targets[${refused}].bucket: "${request.targets[refused].bucket}" is not in this deployment's allowlist`, { field: `targets[${refused}].bucket` });
+  }
+  const id = sweepExecutionName(deps.now?.() ?? new Date());
+  const { executionArn } = await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.sweepStateMachineArn, name: id, input: JSON.stringify({ ...request, trigger }) }));
+  return { statusCode: 202, body: { id, status: 'RUNNING', executionArn, links: links(id) } };
+}
+
+/** GET /sweeps/{id} */
+export async function readSweep(deps: Pick<SweepApiDeps, 'doc' | 'tableName'>, id: string | undefined): Promise<ApiResult> {
+  if (!id || !/^[0-9A-Za-z_-]{1,80}$/.test(id)) throw badRequest('id', 'must be a sweep id (1 to 80 letters, digits, - and _)');
+  const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id }, ConsistentRead: true }));
+  if (!Item || Item.recordType !== SWEEP_RECORD_TYPE) throw notFound(`no sweep with id ${id}`);
+  return { statusCode: 200, body: presentSweep(Item) as unknown as Record<string, unknown> };
+}
+
+/** GET /sweeps?status=&limit=&cursor= : newest first */
+export async function listSweeps(deps: Pick<SweepApiDeps, 'doc' | 'tableName'>, query: Record<string, string | undefined> | null): Promise<ApiResult> {
+  const { q, limit } = listQuery(query, ['status']);
+  if (q.status !== undefined && !(q.status in SWEEP_STATUSES)) throw badRequest('status', `must be one of ${Object.keys(SWEEP_STATUSES).join(', ')}`);
+  const { items, cursor } = await queryNewestFirst(deps.doc, deps.tableName, {
+    index: INDEX_BY_STARTED_AT, partition: ['recordType', SWEEP_RECORD_TYPE], equals: { status: q.status }, limit, cursor: q.cursor,
+  });
+  return { statusCode: 200, body: { items: items.map(presentSweep), ...(cursor ? { cursor } : {}) } };
+}

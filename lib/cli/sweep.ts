@@ -1,0 +1,144 @@
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { presentSweep, sweepExecutionName } from '../api/sweeps.ts';
+import { queryNewestFirst } from '../api/listing.ts';
+import { INDEX_BY_STARTED_AT, SWEEP_RECORD_TYPE, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
+import { validateSweepRequest } from '../sweep/plan.ts';
+import { COMMON_FLAGS, parse } from './args.ts';
+import { humanBytes } from './format.ts';
+import { CliFailure, UsageError, type CliClients, type CliIo } from './io.ts';
+import { resolveTarget } from './resolve.ts';
+
+export const SWEEP_USAGE = `Usage: mpu-reaper sweep --bucket B [--bucket B2 …] --older-than AGE [options]
+
+Finds every incomplete multipart upload initiated more than AGE ago in the buckets (under --prefix), and runs
+the abort-until-empty workflow for each. With --wait, shows live progress and a final table. Exit code: 0 when
+the sweep COMPLETED (or was started, without --wait), 1 otherwise, 2 for bad usage.
+
+  --bucket B                  a bucket to sweep (repeat for several)
+  --older-than AGE            uploads initiated more than AGE ago: 30m, 24h, 7d, 1d12h (units s, m, h, d)
+  --prefix P                  only keys under this prefix
+  --expected-bucket-owner ID  12-digit account id of the buckets' owner (default: the account running the workflow)
+  --dry-run                   abort nothing: record what would be aborted (WOULD_ABORT, with parts and bytes)
+  --max-uploads N             list at most N uploads per bucket (default 100,000)
+  --wait                      follow the sweep until it ends
+  --state-machine-arn ARN     the sweep state machine (default: from the stack, or the local one with AWS_ENDPOINT_URL)
+${COMMON_FLAGS}`;
+
+export const SWEEPS_USAGE = `Usage: mpu-reaper sweeps [--status S] [--limit N] [--json]
+
+Lists past sweeps, newest first, with their counts.
+
+  --status S                  only sweeps in this status (${Object.keys(SWEEP_STATUSES).join(', ')})
+  --limit N                   at most N sweeps (1 to 100, default 20)
+${COMMON_FLAGS}`;
+
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+const COUNTS = ['found', 'aborted', 'notFound', 'partsRemain', 'failed', 'wouldAbort'] as const;
+
+/** one line: [██████░░░░] 120/400 found 400 · aborted 118 · failed 2 · 1.2 GiB */
+export function progressLine(sweep: Partial<SweepRecord>, width = 24): string {
+  const found = sweep.found ?? 0;
+  const counted = (sweep.aborted ?? 0) + (sweep.notFound ?? 0) + (sweep.partsRemain ?? 0) + (sweep.failed ?? 0) + (sweep.wouldAbort ?? 0);
+  const filled = found === 0 ? 0 : Math.min(width, Math.round((counted / found) * width));
+  const bytes = humanBytes(sweep.bytesFound ?? 0).replace(/ \(.*\)$/, '');
+  const done = sweep.dryRun ? `would abort ${sweep.wouldAbort ?? 0}` : `aborted ${sweep.aborted ?? 0}`;
+  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${counted}/${found}  found ${found} · ${done} · failed ${(sweep.failed ?? 0) + (sweep.partsRemain ?? 0)} · ${bytes}`;
+}
+
+export function sweepTable(sweep: SweepRecord & { targets?: unknown; targetResults?: unknown }): string {
+  const rows: string[][] = [['status', String(sweep.status)], ...COUNTS.map((c) => [c, String(sweep[c] ?? 0)]), ['bytesFound', humanBytes(sweep.bytesFound ?? 0)]];
+  for (const t of (Array.isArray(sweep.targetResults) ? sweep.targetResults : []) as Array<{ bucket: string; status: string; error?: string }>) {
+    rows.push([`target ${t.bucket}`, `${t.status}${t.error ? ` (${t.error})` : ''}`]);
+  }
+  for (const e of sweep.targetErrors ?? []) rows.push([`error ${e.bucket}`, `${e.error}: ${e.cause}`]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return `${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`;
+}
+
+export async function sweepCommand(argv: string[], io: CliIo, clients: () => CliClients): Promise<number> {
+  const { values } = parse('sweep', argv, {
+    bucket: { type: 'string', multiple: true }, 'older-than': { type: 'string' }, prefix: { type: 'string' }, 'expected-bucket-owner': { type: 'string' },
+    'dry-run': { type: 'boolean' }, 'max-uploads': { type: 'string' }, wait: { type: 'boolean' }, json: { type: 'boolean' },
+    'state-machine-arn': { type: 'string' }, table: { type: 'string' }, stack: { type: 'string' },
+  });
+  if (values.help) {
+    io.stdout.write(`${SWEEP_USAGE}\n`);
+    return 0;
+  }
+  const buckets = (values.bucket as unknown as string[] | undefined) ?? [];
+  if (buckets.length === 0) throw new UsageError('sweep: --bucket: is required (repeat it for several buckets)');
+  if (values['older-than'] === undefined) throw new UsageError('sweep: --older-than: is required, a duration such as 30m, 24h or 7d');
+  const maxUploads = values['max-uploads'] === undefined ? undefined : Number(values['max-uploads']);
+  const request = {
+    targets: buckets.map((bucket) => ({
+      bucket, olderThan: values['older-than'] as string,
+      ...(values.prefix !== undefined ? { prefix: values.prefix as string } : {}),
+      ...(values['expected-bucket-owner'] !== undefined ? { expectedBucketOwner: values['expected-bucket-owner'] as string } : {}),
+    })),
+    ...(values['dry-run'] ? { dryRun: true } : {}),
+    ...(maxUploads !== undefined ? { maxUploads } : {}),
+  };
+  const problems = validateSweepRequest(request);
+  if (problems.length > 0) {
+    const flag = problems[0].field.replace(/^targets\[\d+\]\./, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    throw new UsageError(`sweep: --${flag}: ${problems[0].rule}`);
+  }
+  const flags = { stateMachineArn: values['state-machine-arn'] as string | undefined, table: values.table as string | undefined, stack: values.stack as string | undefined };
+  const { stateMachineArn, tableName } = await resolveTarget({ stateMachine: 'sweepUploads', table: Boolean(values.wait) }, flags, io.env, clients);
+  const id = sweepExecutionName(new Date());
+  const { executionArn } = await clients().sfn.send(new StartExecutionCommand({ stateMachineArn, name: id, input: JSON.stringify({ ...request, trigger: 'cli' }) }));
+  if (!values.wait) {
+    io.stdout.write(values.json ? `${JSON.stringify({ id, status: 'RUNNING', executionArn })}\n` : `started sweep ${id}\n${executionArn}\nfollow it with: mpu-reaper sweeps\n`);
+    return 0;
+  }
+  const sleep = io.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  const tty = Boolean((io.stdout as { isTTY?: boolean }).isTTY) && !values.json;
+  let lastLine = '';
+  let execution = await clients().sfn.send(new DescribeExecutionCommand({ executionArn }));
+  for (;;) {
+    const { Item } = await clients().doc.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true }));
+    if (Item && !values.json) {
+      const line = progressLine(Item as SweepRecord);
+      if (line !== lastLine) io.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+      lastLine = line;
+    }
+    if (TERMINAL.has(execution.status ?? '')) break;
+    await sleep(io.pollMs ?? 1000);
+    execution = await clients().sfn.send(new DescribeExecutionCommand({ executionArn }));
+  }
+  if (tty) io.stdout.write('\n');
+  const { Item } = await clients().doc.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true }));
+  if (!Item) throw new CliFailure(`sweep ${id} ended ${execution.status} without a record${execution.error ? ` (${execution.error}: ${execution.cause})` : ''}`);
+  const sweep = presentSweep(Item);
+  io.stdout.write(values.json ? `${JSON.stringify(sweep)}\n` : `\nsweep ${id}\n${sweepTable(sweep)}`);
+  return sweep.status === 'COMPLETED' ? 0 : 1;
+}
+
+export async function sweepsCommand(argv: string[], io: CliIo, clients: () => CliClients): Promise<number> {
+  const { values } = parse('sweeps', argv, { status: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, table: { type: 'string' }, stack: { type: 'string' } });
+  if (values.help) {
+    io.stdout.write(`${SWEEPS_USAGE}\n`);
+    return 0;
+  }
+  const status = values.status as string | undefined;
+  if (status !== undefined && !(status in SWEEP_STATUSES)) throw new UsageError(`sweeps: --status: must be one of ${Object.keys(SWEEP_STATUSES).join(', ')}`);
+  const limit = values.limit === undefined ? 20 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new UsageError('sweeps: --limit: must be a whole number from 1 to 100');
+  const { tableName } = await resolveTarget({ table: true }, { table: values.table as string | undefined, stack: values.stack as string | undefined }, io.env, clients);
+  const { items } = await queryNewestFirst(clients().doc, tableName, { index: INDEX_BY_STARTED_AT, partition: ['recordType', SWEEP_RECORD_TYPE], equals: { status }, limit });
+  const sweeps = items.map(presentSweep);
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(sweeps)}\n`);
+    return 0;
+  }
+  if (sweeps.length === 0) {
+    io.stdout.write('no sweeps yet\n');
+    return 0;
+  }
+  const header = ['id', 'status', 'started', 'found', 'aborted', 'failed', 'bytes', 'dry run'];
+  const rows = sweeps.map((s) => [s.id, s.status, s.startedAt ?? '', String(s.found ?? 0), String(s.aborted ?? 0), String((s.failed ?? 0) + (s.partsRemain ?? 0)), humanBytes(s.bytesFound ?? 0).replace(/ \(.*\)$/, ''), s.dryRun ? 'yes' : '']);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  io.stdout.write(`${[header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n')}\n`);
+  return 0;
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { cutoffFor, parseAge, planSweep, validateSweepRequest } from '../../lib/sweep/plan.ts';
+
+describe('parseAge', () => {
+  it.each([
+    ['90s', 90], ['30m', 1_800], ['24h', 86_400], ['7d', 604_800], ['1d12h', 129_600], ['0m', 0], ['36500d', 3_153_600_000],
+  ])('%s = %i seconds', (text, seconds) => {
+    expect(parseAge(text)).toBe(seconds);
+  });
+
+  it.each(['', '24', 'h', '1.5h', '-1d', '1w', '24 h', 'yesterday'])('refuses %j', (text) => {
+    expect(parseAge(text)).toBeUndefined();
+  });
+});
+
+describe('cutoffFor', () => {
+  const start = new Date('2026-03-01T00:10:00.750Z');
+
+  it.each([
+    ['30m', '2026-02-28T23:40:00.000Z'],
+    ['24h', '2026-02-28T00:10:00.000Z'],
+    ['1d', '2026-02-28T00:10:00.000Z'],
+    ['7d', '2026-02-22T00:10:00.000Z'],
+    ['90s', '2026-03-01T00:08:30.000Z'],
+  ])('olderThan %s from %s crosses months correctly', (olderThan, cutoff) => {
+    // Act / Assert: second precision, the start's milliseconds dropped
+    expect(cutoffFor(start, parseAge(olderThan)!)).toBe(cutoff);
+  });
+
+  it('steps over a leap day', () => {
+    expect(cutoffFor(new Date('2028-03-01T12:00:00Z'), parseAge('1d')!)).toBe('2028-02-29T12:00:00.000Z');
+  });
+
+  it('an upload initiated exactly at the cutoff is not old enough (strictly before)', () => {
+    // the state machine compares with TimestampLessThanPath; ISO strings of the same shape compare as times do
+    const cutoff = cutoffFor(start, 1800);
+    expect('2026-02-28T23:40:00.000Z' < cutoff).toBe(false);
+    expect('2026-02-28T23:39:59.999Z' < cutoff).toBe(true);
+  });
+});
+
+describe('planSweep', () => {
+  it('plans every target with its cutoff, defaults and the trigger', () => {
+    // Act
+    const plan = planSweep({ targets: [{ bucket: 'data-lake', olderThan: '24h' }, { bucket: 'logs-b', prefix: 'tmp/', olderThan: '30m', expectedBucketOwner: '111122223333' }], trigger: 'schedule' }, new Date('2026-11-22T12:00:00Z'));
+
+    // Assert
+    expect(plan).toEqual({
+      targets: [
+        { bucket: 'data-lake', prefix: '', olderThan: '24h', olderThanSeconds: 86_400, cutoff: '2026-11-21T12:00:00.000Z' },
+        { bucket: 'logs-b', prefix: 'tmp/', olderThan: '30m', olderThanSeconds: 1_800, cutoff: '2026-11-22T11:30:00.000Z', expectedBucketOwner: '111122223333' },
+      ],
+      dryRun: false, maxUploads: 100_000, trigger: 'schedule', startedAt: '2026-11-22T12:00:00.000Z', expiresAt: Date.parse('2026-11-22T12:00:00Z') / 1000 + 90 * 86_400,
+    });
+  });
+
+  it('throws InvalidSweepRequest naming every broken field', () => {
+    expect(() => planSweep({ targets: [{ bucket: 'B', olderThan: 'soon' }], maxUploads: 0 }, new Date()))
+      .toThrow(expect.objectContaining({ name: 'InvalidSweepRequest', message: expect.stringMatching(/targets\[0\]\.bucket: .*targets\[0\]\.olderThan: .*maxUploads: /) }));
+  });
+});
+
+describe('validateSweepRequest', () => {
+  it.each([
+    [null, 'body'], [[], 'body'], [{}, 'targets'], [{ targets: [] }, 'targets'], [{ targets: 'b' }, 'targets'],
+    [{ targets: Array.from({ length: 21 }, () => ({ bucket: 'data-x', olderThan: '1d' })) }, 'targets'],
+    [{ targets: [42] }, 'targets[0]'], [{ targets: [{ olderThan: '1d' }] }, 'targets[0].bucket'],
+    [{ targets: [{ bucket: 'data-x' }] }, 'targets[0].olderThan'], [{ targets: [{ bucket: 'data-x', olderThan: '1y' }] }, 'targets[0].olderThan'],
+    [{ targets: [{ bucket: 'data-x', olderThan: '99999d' }] }, 'targets[0].olderThan'],
+    [{ targets: [{ bucket: 'data-x', olderThan: '1d', prefix: 7 }] }, 'targets[0].prefix'],
+    [{ targets: [{ bucket: 'data-x', olderThan: '1d', expectedBucketOwner: '12' }] }, 'targets[0].expectedBucketOwner'],
+    [{ targets: [{ bucket: 'data-x', olderThan: '1d', key: 'k' }] }, 'targets[0].key'],
+    [{ targets: [{ bucket: 'data-x', olderThan: '1d' }], dryRun: 'yes' }, 'dryRun'],
+    [{ targets: [{ bucket: 'data-x', olderThan: '1d' }], maxUploads: 1.5 }, 'maxUploads'],
+    [{ targets: [{ bucket: 'data-x', olderThan: '1d' }], force: true }, 'force'],
+  ])('%j → %s', (input, field) => {
+    expect(validateSweepRequest(input)[0]?.field).toBe(field);
+  });
+});

@@ -1,0 +1,120 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { SFNClient, StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { main } from '../../lib/cli/main.ts';
+import { progressLine } from '../../lib/cli/sweep.ts';
+
+const sfnMock = mockClient(SFNClient);
+const docMock = mockClient(DynamoDBDocumentClient);
+const clients = { sfn: new SFNClient({ region: 'us-east-1' }), doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), cloudformation: new CloudFormationClient({ region: 'us-east-1' }) };
+const ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:s3-mpu-reaper-dev-sweep-uploads';
+const ENV = { MPU_REAPER_SWEEP_STATE_MACHINE_ARN: ARN, MPU_REAPER_TABLE: 'records' };
+
+async function cli(argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { env: ENV, stdout: { write: (t: string) => { stdout += t; } }, stderr: { write: (t: string) => { stderr += t; } }, clients: () => clients, sleep: async () => undefined, pollMs: 0 });
+  return { code, stdout, stderr };
+}
+
+beforeEach(() => {
+  sfnMock.reset();
+  docMock.reset();
+  sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sweep:x', startDate: new Date() });
+});
+
+describe('mpu-reaper sweep', () => {
+  it.each([
+    [['sweep', '--older-than', '24h'], /--bucket: is required/],
+    [['sweep', '--bucket', 'data-lake'], /--older-than: is required/],
+    [['sweep', '--bucket', 'data-lake', '--older-than', '2 weeks'], /--older-than: must be a duration/],
+    [['sweep', '--bucket', 'Data', '--older-than', '1d'], /--bucket: must be lowercase/],
+    [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--max-uploads', 'lots'], /--max-uploads: must be a whole number/],
+    [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--expected-bucket-owner', '1'], /--expected-bucket-owner: must be a 12-digit/],
+  ])('%j → exit 2, one line, nothing started', async (argv, message) => {
+    // Act
+    const { code, stderr } = await cli(argv);
+
+    // Assert
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('starts one sweep with a target per bucket', async () => {
+    // Act
+    const { code, stdout } = await cli(['sweep', '--bucket', 'data-a', '--bucket', 'data-b', '--prefix', 'tmp/', '--older-than', '7d', '--dry-run', '--json']);
+
+    // Assert
+    expect(code).toBe(0);
+    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
+      stateMachineArn: ARN, name: expect.stringMatching(/^sweep-\d{8}T\d{6}Z-[0-9a-f]{6}$/),
+      input: JSON.stringify({ targets: [{ bucket: 'data-a', olderThan: '7d', prefix: 'tmp/' }, { bucket: 'data-b', olderThan: '7d', prefix: 'tmp/' }], dryRun: true, trigger: 'cli' }),
+    });
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'RUNNING' });
+  });
+
+  it('with --wait shows progress lines until the sweep ends, then the table; exit 0 for COMPLETED', async () => {
+    // Arrange
+    sfnMock.on(DescribeExecutionCommand).resolvesOnce({ status: 'RUNNING' }).resolves({ status: 'SUCCEEDED' });
+    docMock.on(GetCommand)
+      .resolvesOnce({ Item: { id: 's', recordType: 'sweep', status: 'RUNNING', found: 4, aborted: 1, bytesFound: 2048 } })
+      .resolvesOnce({ Item: { id: 's', recordType: 'sweep', status: 'RUNNING', found: 4, aborted: 4, bytesFound: 8192 } })
+      .resolves({ Item: { id: 's', recordType: 'sweep', status: 'COMPLETED', found: 4, aborted: 4, bytesFound: 8192, targetResults: '[{"bucket":"data-a","status":"SWEPT"}]' } });
+
+    // Act
+    const { code, stdout } = await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait']);
+
+    // Assert
+    expect(code).toBe(0);
+    expect(stdout).toContain('1/4  found 4 · aborted 1 · failed 0 · 2.0 KiB');
+    expect(stdout).toContain('4/4  found 4 · aborted 4 · failed 0 · 8.0 KiB');
+    expect(stdout).toMatch(/status\s+COMPLETED/);
+    expect(stdout).toMatch(/target data-a\s+SWEPT/);
+  });
+
+  it('exits 1 when the sweep completed with errors', async () => {
+    // Arrange
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
+    docMock.on(GetCommand).resolves({ Item: { id: 's', recordType: 'sweep', status: 'COMPLETED_WITH_ERRORS', targetErrors: [{ bucket: 'gone', error: 'S3.NoSuchBucketException', cause: 'no bucket' }] } });
+
+    // Act
+    const { code, stdout } = await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait']);
+
+    // Assert
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/error gone\s+S3.NoSuchBucketException: no bucket/);
+  });
+});
+
+describe('mpu-reaper sweeps', () => {
+  it('lists sweeps newest first from the index, as a table', async () => {
+    // Arrange
+    docMock.on(QueryCommand).resolves({ Items: [{ id: 'sweep-2', recordType: 'sweep', status: 'COMPLETED', startedAt: '2026-11-22T10:00:00Z', found: 3, aborted: 3, bytesFound: 10 }] });
+
+    // Act
+    const { code, stdout } = await cli(['sweeps', '--limit', '5']);
+
+    // Assert
+    expect(code).toBe(0);
+    expect(docMock).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byStartedAt', ScanIndexForward: false, Limit: 5, ExpressionAttributeValues: { ':pk': 'sweep' } });
+    expect(stdout.split('\n')[1]).toMatch(/^sweep-2\s+COMPLETED\s+2026-11-22T10:00:00Z\s+3\s+3\s+0\s+10 B$/);
+  });
+
+  it('refuses an unknown status', async () => {
+    expect((await cli(['sweeps', '--status', 'DONE'])).code).toBe(2);
+  });
+});
+
+describe('progressLine', () => {
+  it('fills the bar by counted / found', () => {
+    expect(progressLine({ found: 4, aborted: 2, failed: 1 }, 8)).toBe('[██████░░] 3/4  found 4 · aborted 2 · failed 1 · 0 B');
+    expect(progressLine({ found: 0 }, 4)).toBe('[░░░░] 0/0  found 0 · aborted 0 · failed 0 · 0 B');
+    expect(progressLine({ found: 2, wouldAbort: 2, dryRun: true }, 4)).toBe('[████] 2/2  found 2 · would abort 2 · failed 0 · 0 B');
+  });
+});

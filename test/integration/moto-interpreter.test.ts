@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { abortSubstitutions, loadDefinition, STATE_MACHINES } from '../../lib/settings.ts';
+import { localSubstitutions, loadDefinition, STATE_MACHINES } from '../../lib/settings.ts';
 import { getRecord } from '../../lib/records.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { enableMotoInterpreter, runOnMoto } from '../support/moto-interpreter.ts';
@@ -37,7 +37,7 @@ describe('abort-upload on moto\'s own Step Functions interpreter', () => {
     const sizes = [5_242_880, 3_000, 17];
     const viaMoto = await createUpload(s3, 'cross-check', 'same/key.bin', sizes);
     const viaLocal = await createUpload(s3, 'cross-check', 'same/key.bin', sizes);
-    const definition = loadDefinition(STATE_MACHINES.abortUpload.file, abortSubstitutions(TABLE, { FirstWaitSeconds: 0 }));
+    const definition = loadDefinition(STATE_MACHINES.abortUpload.file, localSubstitutions(TABLE, { FirstWaitSeconds: 0 }));
 
     // Act
     const moto1 = await runOnMoto(moto.endpoint, { name: 'abort-upload-cross-check', definition, input: { ...viaMoto, trigger: 'test' } });

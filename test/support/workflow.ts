@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startMoto, type MotoServer } from '../../lib/local/moto.ts';
 import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
 import { LocalStepFunctions, type LocalExecution } from '../../lib/local/runtime.ts';
-import { abortSubstitutions, loadDefinition, STATE_MACHINES, type AbortSettings } from '../../lib/settings.ts';
+import { localSubstitutions, loadDefinition, STATE_MACHINES, type Settings } from '../../lib/settings.ts';
 import { recordsTableDefinition, getRecord, type AbortRecord } from '../../lib/records.ts';
 import { recordId, abortExecutionName } from '../../lib/record-id.ts';
 
@@ -43,11 +43,11 @@ export async function runAbort(options: {
   doc: DynamoDBDocumentClient;
   /** the execution input: an upload plus any request options */
   upload: Record<string, unknown> & { bucket: unknown; key: unknown; uploadId: unknown };
-  settings?: Partial<AbortSettings>;
+  settings?: Partial<Settings>;
   waitMs?: number;
 }): Promise<{ execution: LocalExecution; record: AbortRecord | undefined; output: Record<string, unknown> | undefined }> {
   const dispatcher = new TaskDispatcher({ endpoint: options.dispatcherEndpoint });
-  const definition = loadDefinition(STATE_MACHINES.abortUpload.file, abortSubstitutions(TABLE, options.settings));
+  const definition = loadDefinition(STATE_MACHINES.abortUpload.file, localSubstitutions(TABLE, options.settings));
   const taskStates = Object.entries(JSON.parse(definition).States as Record<string, { Type: string }>).filter(([, s]) => s.Type === 'Task').map(([name]) => name);
   const runtime = new LocalStepFunctions({
     dispatcher,

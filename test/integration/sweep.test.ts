@@ -93,7 +93,7 @@ describe('sweep-uploads', () => {
     const records = await recordsOfSweep('sweep-prefix');
     expect(records).toHaveLength(logsBefore.length + 20);
     expect(records.every((r) => r.trigger === 'sweep' && r.status === 'ABORTED')).toBe(true);
-  });
+  }, 300_000); // 5,000 S3 requests to set up and ~900 abort runs against one moto_server on two cores
 
   it('a dry run aborts nothing and records WOULD_ABORT with parts and bytes', async () => {
     // Arrange

@@ -75,6 +75,33 @@ export interface DispatcherOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** counts every AWS request the dispatcher makes, by "service:action" */
   onRequest?: (service: string, action: string) => void;
+  /**
+   * moto_server ignores ListMultipartUploads' MaxUploads and markers and lists every upload at once; with this set,
+   * the dispatcher pages moto's full listing itself, with S3's rules, so a sweep pages locally as it does on AWS.
+   */
+  pageMultipartUploads?: boolean;
+}
+
+type Upload = { Key?: string; UploadId?: string };
+
+/**
+ * One page of ListMultipartUploads cut from a full listing, as S3 pages it: uploads in key order (then upload id), after
+ * KeyMarker (and, for that key, after UploadIdMarker), at most MaxUploads (default and maximum 1,000).
+ */
+export function pageOfUploads(all: Record<string, unknown>, request: { MaxUploads?: number; KeyMarker?: string; UploadIdMarker?: string }): Record<string, unknown> {
+  const uploads = [...((all.Uploads as Upload[] | undefined) ?? [])].sort((a, b) => (a.Key! < b.Key! ? -1 : a.Key! > b.Key! ? 1 : a.UploadId! < b.UploadId! ? -1 : a.UploadId! > b.UploadId! ? 1 : 0));
+  const max = Math.min(request.MaxUploads ?? 1000, 1000);
+  const keyMarker = request.KeyMarker ?? '';
+  const after = uploads.filter((u) => keyMarker === '' || u.Key! > keyMarker || (u.Key === keyMarker && request.UploadIdMarker !== undefined && request.UploadIdMarker !== '' && u.UploadId! > request.UploadIdMarker));
+  const page = after.slice(0, max);
+  const truncated = after.length > max;
+  const last = page[page.length - 1];
+  const { Uploads: _all, NextKeyMarker: _k, NextUploadIdMarker: _u, IsTruncated: _t, ...rest } = all;
+  return {
+    ...rest, MaxUploads: max, KeyMarker: keyMarker, UploadIdMarker: request.UploadIdMarker ?? '', IsTruncated: truncated,
+    ...(page.length ? { Uploads: page } : {}),
+    ...(truncated ? { NextKeyMarker: last.Key, NextUploadIdMarker: last.UploadId } : {}),
+  };
 }
 
 export class TaskDispatcher {
@@ -115,6 +142,11 @@ export class TaskDispatcher {
     if (!Command) throw new StatesTaskError('States.Runtime', `${service} has no action ${action}`);
     this.options.onRequest?.(service, action);
     try {
+      if (service === 's3' && action === 'listMultipartUploads' && this.options.pageMultipartUploads) {
+        const { MaxUploads, KeyMarker, UploadIdMarker, ...unpaged } = toSdkInput(parameters) as { MaxUploads?: number; KeyMarker?: string; UploadIdMarker?: string };
+        const all = toStatesOutput(await client.send(new Command(unpaged))) as Record<string, unknown>;
+        return pageOfUploads(all, { MaxUploads, KeyMarker, UploadIdMarker });
+      }
       return toStatesOutput(await client.send(new Command(toSdkInput(parameters))));
     } catch (error) {
       const e = error as Error;

@@ -5,12 +5,18 @@
  *  - the same uploads aborted once with a bare AbortMultipartUpload (what `aws s3api abort-multipart-upload` does)
  *  - 100 concurrent aborts through the local runtime: wall time and executions per second
  *  - the AWS price of one run (Standard transitions + LIST-class requests; DELETE is free)
+ *  - a sweep of 2,500 uploads over three prefixes (BENCH_SWEEP_UPLOADS) on the local stack: wall time, executions,
+ *    state transitions and AWS requests counted from every execution's history, and the price per 100,000 uploads
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { startLocalStack } from '../../lib/local/stack.ts';
+import { STATE_MACHINES, type StateMachineKey } from '../../lib/settings.ts';
 import { awsClients, createBucket, createTable, createUpload, runAbort, startMoto } from '../support/workflow.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 25);
+const SWEEP_UPLOADS = Number(process.env.BENCH_SWEEP_UPLOADS ?? 2_500);
 const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 100);
 const PRICE = { transition: 0.025 / 1000, listRequest: 0.005 / 1000 };
 
@@ -63,9 +69,55 @@ try {
     ratioWorkflowToOneShotMs: Number((median(workflow.map((w) => w.ms)) / median(oneShot)).toFixed(1)),
     concurrent: { executions: CONCURRENT, aborted, wallMs: Math.round(concurrentMs), executionsPerSecond: Number((CONCURRENT / (concurrentMs / 1000)).toFixed(1)) },
   };
+  Object.assign(figures, { sweep: await benchSweep() });
   console.log(JSON.stringify(figures, null, 2));
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   writeFileSync(new URL('./results/latest.json', import.meta.url), `${JSON.stringify(figures, null, 2)}\n`);
 } finally {
   await moto.stop();
+}
+
+async function benchSweep() {
+  const stack = await startLocalStack({ waitTimeOverrides: { 'Wait for in-flight parts': 0, 'Wait for the runs': 200 } });
+  try {
+    const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, forcePathStyle: true };
+    const { s3 } = awsClients(stack.endpoint);
+    await createBucket(s3, 'bench-sweep');
+    const prefixes = ['logs/', 'tmp/', 'media/'];
+    for (let i = 0; i < SWEEP_UPLOADS; i += 100) {
+      await Promise.all(Array.from({ length: Math.min(100, SWEEP_UPLOADS - i) }, (_, j) => createUpload(s3, 'bench-sweep', `${prefixes[(i + j) % 3]}f-${i + j}`, [64])));
+    }
+    const sfn = new SFNClient(config);
+    const started = performance.now();
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: stack.stateMachineArns.sweepUploads, name: 'bench-sweep', input: JSON.stringify({ targets: [{ bucket: 'bench-sweep', olderThan: '1d' }] }) }));
+    const sweep = await stack.runtime.waitForExecution(executionArn!);
+    const wallMs = performance.now() - started;
+    const perMachine: Record<string, { executions: number; transitions: number; requests: number; maxHistoryEvents: number }> = {};
+    for (const key of Object.keys(STATE_MACHINES) as StateMachineKey[]) {
+      const { executions } = stack.runtime.listExecutions({ stateMachineArn: stack.stateMachineArns[key], maxResults: 1_000_000 });
+      const totals = { executions: executions.length, transitions: 0, requests: 0, maxHistoryEvents: 0 };
+      for (const e of executions) {
+        const full = await stack.runtime.waitForExecution(e.executionArn);
+        totals.transitions += full.history.filter((h) => h.type.endsWith('StateEntered')).length;
+        totals.requests += Object.values(full.requests).reduce((a, b) => a + b, 0);
+        totals.maxHistoryEvents = Math.max(totals.maxHistoryEvents, full.history.length);
+      }
+      perMachine[key] = totals;
+    }
+    const transitions = Object.values(perMachine).reduce((a, m) => a + m.transitions, 0);
+    const listRequests = Object.values(perMachine).reduce((a, m) => a + m.requests, 0);
+    const perUpload = transitions / SWEEP_UPLOADS;
+    return {
+      uploads: SWEEP_UPLOADS, status: sweep.status, output: sweep.output ? JSON.parse(sweep.output) : undefined, wallMs: Math.round(wallMs),
+      uploadsPerSecond: Number((SWEEP_UPLOADS / (wallMs / 1000)).toFixed(1)), perMachine, transitions, awsRequests: listRequests,
+      transitionsPerUpload: Number(perUpload.toFixed(1)),
+      estimateFor100k: {
+        transitions: Math.round(perUpload * 100_000),
+        stepFunctionsUsd: Number((perUpload * 100_000 * PRICE.transition).toFixed(2)),
+        note: 'Standard transitions at $0.025/1,000; LIST requests (ListParts, ListMultipartUploads) add $0.005/1,000; DynamoDB on-demand writes ~$1.25/million',
+      },
+    };
+  } finally {
+    await stack.stop();
+  }
 }

@@ -74,6 +74,7 @@ describe('sweep-uploads', () => {
     await Promise.all(Array.from({ length: 2_500 }, (_, i) => createUpload(s3, 'sweep-main', `${prefixes[i % 3]}file-${i}`, [10 + (i % 5)])));
     await Promise.all(Array.from({ length: 20 }, (_, i) => createUpload(s3, 'sweep-other', `logs/o-${i}`, [5])));
     const logsBefore = (await allUploads('sweep-main')).filter((u) => u.Key!.startsWith('logs/'));
+    const pagesBefore = stack.runtime.listExecutions({ stateMachineArn: stack.stateMachineArns.sweepPage, maxResults: 10_000 }).executions.length;
 
     // Act
     const { execution, summary, described } = await sweep('sweep-prefix', { targets: [{ bucket: 'sweep-main', prefix: 'logs/', olderThan: '1d' }, { bucket: 'sweep-other', olderThan: '24h' }] });
@@ -90,6 +91,9 @@ describe('sweep-uploads', () => {
       notFound: 0, partsRemain: 0, failed: 0, wouldAbort: 0, bytesFound: expectedBytes,
     });
     expect(JSON.parse(described.output!)).toMatchObject({ status: 'COMPLETED', aborted: logsBefore.length + 20 });
+    // SweepPageSize 100: every page of the prefix was its own child execution, plus one page for the second bucket
+    const pages = stack.runtime.listExecutions({ stateMachineArn: stack.stateMachineArns.sweepPage, maxResults: 10_000 }).executions.length - pagesBefore;
+    expect(pages).toBe(Math.ceil(logsBefore.length / 100) + 1);
     const records = await recordsOfSweep('sweep-prefix');
     expect(records).toHaveLength(logsBefore.length + 20);
     expect(records.every((r) => r.trigger === 'sweep' && r.status === 'ABORTED')).toBe(true);

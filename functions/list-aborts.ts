@@ -1,17 +1,8 @@
 /** GET /aborts?status=&bucket=&limit=&cursor= — records, newest first. */
-import middy from '@middy/core';
-import type { APIGatewayProxyResult } from 'aws-lambda';
 import { listAborts } from '../lib/api/aborts.ts';
-import { apiDepsFromEnv } from '../lib/api/deps.ts';
-import { httpErrors, jsonLogger, jsonResponse, requestLogging, type ApiEvent } from '../lib/http/middlewares.ts';
+import { readDepsFromEnv } from '../lib/api/deps.ts';
+import { apiHandler } from '../lib/http/handler.ts';
 
-const logger = jsonLogger('list-aborts');
-const deps = apiDepsFromEnv();
+const deps = readDepsFromEnv();
 
-export const handler = middy<ApiEvent, APIGatewayProxyResult>()
-  .use(requestLogging({ logger }))
-  .use(httpErrors({ logger }))
-  .handler(async (event) => {
-    const { statusCode, body } = await listAborts(deps, event.queryStringParameters);
-    return jsonResponse(statusCode, body);
-  });
+export const handler = apiHandler('list-aborts', (event) => listAborts(deps, event.queryStringParameters));

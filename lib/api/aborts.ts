@@ -6,6 +6,7 @@ import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import { listQuery, queryNewestFirst } from './listing.ts';
 import type { BucketAllowlist } from '../allowlist.ts';
 import { HttpError, badRequest, notFound } from '../http/errors.ts';
+import type { ApiResult } from '../http/handler.ts';
 import { abortExecutionName, recheckExecutionName, recordId } from '../record-id.ts';
 import { ABORT_STATUSES, INDEX_BY_STARTED_AT, INDEX_BY_STATUS, UPLOAD_RECORD_TYPE, getRecord, presentRecord, type AbortRecord } from '../records.ts';
 import { ABORT_SETTINGS_DEFAULTS } from '../settings.ts';
@@ -20,7 +21,6 @@ export interface AbortApiDeps {
   now?: () => Date;
 }
 
-export interface ApiResult { statusCode: number; body: Record<string, unknown> }
 
 const selfLink = (id: string) => ({ self: `/aborts/${id}` });
 const withLinks = (record: AbortRecord) => ({ ...record, links: selfLink(record.id) });
@@ -87,7 +87,7 @@ export async function requestAbort(deps: AbortApiDeps, body: unknown): Promise<A
     }
     throw error;
   }
-  return { statusCode: 202, body: { id, status: 'RUNNING', executionArn, links: selfLink(id) } };
+  return { statusCode: 202, body: { id, status: 'RUNNING', executionArn, links: selfLink(id) }, headers: { location: selfLink(id).self } };
 }
 
 const RECORD_ID = /^[0-9a-f]{64}$/;

@@ -10,27 +10,20 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-export function apiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): AbortApiDeps {
-  const { sfn, doc } = clients();
-  return {
-    sfn, doc,
-    tableName: required(env, 'RECORDS_TABLE'),
-    stateMachineArn: required(env, 'ABORT_STATE_MACHINE_ARN'),
-    allowlist: parseAllowlist(required(env, 'ALLOWED_BUCKETS')),
-  };
-}
-
-export function sweepApiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): SweepApiDeps {
-  const { sfn, doc } = clients();
-  return {
-    sfn, doc,
-    tableName: required(env, 'RECORDS_TABLE'),
-    sweepStateMachineArn: required(env, 'SWEEP_STATE_MACHINE_ARN'),
-    allowlist: parseAllowlist(required(env, 'ALLOWED_BUCKETS')),
-  };
-}
-
 /** the read-only handlers need only the table */
 export function readDepsFromEnv(env: NodeJS.ProcessEnv = process.env) {
   return { doc: clients().doc, tableName: required(env, 'RECORDS_TABLE') };
+}
+
+/** the handlers that start executions: the table, the allowlist and an SFN client */
+function startingDeps(env: NodeJS.ProcessEnv) {
+  return { ...readDepsFromEnv(env), sfn: clients().sfn, allowlist: parseAllowlist(required(env, 'ALLOWED_BUCKETS')) };
+}
+
+export function apiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): AbortApiDeps {
+  return { ...startingDeps(env), stateMachineArn: required(env, 'ABORT_STATE_MACHINE_ARN') };
+}
+
+export function sweepApiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): SweepApiDeps {
+  return { ...startingDeps(env), sweepStateMachineArn: required(env, 'SWEEP_STATE_MACHINE_ARN') };
 }

@@ -6,7 +6,7 @@ import type { BucketAllowlist } from '../allowlist.ts';
 import { HttpError, badRequest, notFound } from '../http/errors.ts';
 import { INDEX_BY_STARTED_AT, SWEEP_RECORD_TYPE, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
 import { validateSweepRequest, type SweepRequest } from '../sweep/plan.ts';
-import type { ApiResult } from './aborts.ts';
+import type { ApiResult } from '../http/handler.ts';
 import { listQuery, queryNewestFirst } from './listing.ts';
 
 export interface SweepApiDeps {
@@ -47,7 +47,7 @@ export async function requestSweep(deps: SweepApiDeps, body: unknown, trigger = 
   }
   const id = sweepExecutionName(deps.now?.() ?? new Date());
   const { executionArn } = await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.sweepStateMachineArn, name: id, input: JSON.stringify({ ...request, trigger }) }));
-  return { statusCode: 202, body: { id, status: 'RUNNING', executionArn, links: links(id) } };
+  return { statusCode: 202, body: { id, status: 'RUNNING', executionArn, links: links(id) }, headers: { location: links(id).self } };
 }
 
 /** GET /sweeps/{id} */

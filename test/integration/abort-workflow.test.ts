@@ -5,18 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListMultipartUploadsCommand, ListPartsCommand, AbortMultipartUploadCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { answerNoContent, isAbortMultipartUpload, startFaultProxy } from '../support/fault-proxy.ts';
-import { awsClients, createBucket, createTable, createUpload, runAbort, startMoto, type MotoServer, type Upload } from '../support/workflow.ts';
+import { createBucket, createUpload, runAbort, startMotoWithTable, type MotoServer, type Upload } from '../support/workflow.ts';
 
 let moto: MotoServer;
 let s3: S3Client;
 let doc: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  moto = await startMoto();
-  const clients = awsClients(moto.endpoint);
-  s3 = clients.s3;
-  doc = clients.doc;
-  await createTable(clients.dynamodb);
+  ({ moto, s3, doc } = await startMotoWithTable());
 });
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { S3Client, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { SFNClient, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
 import { recordId } from '../../lib/record-id.ts';
-import { createBucket, createUpload } from '../support/workflow.ts';
+import { createBucket, createUpload, fastRetries } from '../support/workflow.ts';
 
 const run = promisify(execFile);
 let stack: LocalStack;
@@ -17,7 +17,7 @@ let s3: S3Client;
 let sfn: SFNClient;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ apiPort: 0, allowedBuckets: 'mpu-reaper-*', waitTimeOverrides: { 'Wait for in-flight parts': 20 } });
+  stack = await startLocalStack({ apiPort: 0, allowedBuckets: 'mpu-reaper-*', waitTimeOverrides: { 'Wait for in-flight parts': 20 }, retryIntervalOverrides: fastRetries() });
   const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true };
   s3 = new S3Client(config);
   sfn = new SFNClient(config);

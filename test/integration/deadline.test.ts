@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
 import { getRecord } from '../../lib/records.ts';
 import { recordId } from '../../lib/record-id.ts';
-import { createBucket, createUpload, type Upload } from '../support/workflow.ts';
+import { createBucket, createUpload, fastRetries, type Upload } from '../support/workflow.ts';
 
 let stack: LocalStack;
 let s3: S3Client;
@@ -19,7 +19,7 @@ let sfn: SFNClient;
 let doc: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ waitTimeOverrides: { 'Wait for the deadline': 50, 'Wait for in-flight parts': 0 } });
+  stack = await startLocalStack({ waitTimeOverrides: { 'Wait for the deadline': 50, 'Wait for in-flight parts': 0 }, retryIntervalOverrides: fastRetries() });
   const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true };
   s3 = new S3Client(config);
   sfn = new SFNClient(config);

@@ -9,19 +9,15 @@ import { localSubstitutions, loadDefinition, STATE_MACHINES } from '../../lib/se
 import { getRecord } from '../../lib/records.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { enableMotoInterpreter, runOnMoto } from '../support/moto-interpreter.ts';
-import { awsClients, createBucket, createTable, createUpload, runAbort, startMoto, TABLE, type MotoServer } from '../support/workflow.ts';
+import { createBucket, createUpload, runAbort, startMotoWithTable, TABLE, type MotoServer } from '../support/workflow.ts';
 
 let moto: MotoServer;
 let s3: S3Client;
 let doc: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  moto = await startMoto();
+  ({ moto, s3, doc } = await startMotoWithTable());
   await enableMotoInterpreter(moto.endpoint);
-  const clients = awsClients(moto.endpoint);
-  s3 = clients.s3;
-  doc = clients.doc;
-  await createTable(clients.dynamodb);
 });
 
 afterAll(async () => {

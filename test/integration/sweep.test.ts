@@ -9,7 +9,7 @@ import { SFNClient, StartExecutionCommand, DescribeExecutionCommand } from '@aws
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
-import { createBucket, createUpload } from '../support/workflow.ts';
+import { createBucket, createUpload, fastRetries } from '../support/workflow.ts';
 
 let stack: LocalStack;
 let s3: S3Client;
@@ -19,7 +19,7 @@ let doc: DynamoDBDocumentClient;
 beforeAll(async () => {
   stack = await startLocalStack({
     settings: { SweepPageSize: 100 },
-    waitTimeOverrides: { 'Wait for in-flight parts': 0, 'Wait for the runs': 100 },
+    waitTimeOverrides: { 'Wait for in-flight parts': 0, 'Wait for the runs': 100 }, retryIntervalOverrides: fastRetries(),
   });
   const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true };
   s3 = new S3Client(config);

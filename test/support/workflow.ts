@@ -5,11 +5,24 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startMoto, type MotoServer } from '../../lib/local/moto.ts';
 import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
 import { LocalStepFunctions, type LocalExecution } from '../../lib/local/runtime.ts';
-import { localSubstitutions, loadDefinition, STATE_MACHINES, type Settings } from '../../lib/settings.ts';
+import { readFileSync } from 'node:fs';
+import { localSubstitutions, loadDefinition, STATE_MACHINES, STATEMACHINES_DIR, type Settings } from '../../lib/settings.ts';
 import { recordsTableDefinition, getRecord, type AbortRecord } from '../../lib/records.ts';
 import { recordId, abortExecutionName } from '../../lib/record-id.ts';
 
 export const TABLE = 'records-under-test';
+
+/**
+ * Retry fields keep their real intervals (1 s, doubling, up to 20 s) in the definitions; tests wait 10 ms between
+ * retries of every Task state of every state machine, nested ones included.
+ */
+export function fastRetries(): Record<string, number> {
+  type State = { Type: string; ItemProcessor?: { States: Record<string, State> } };
+  const tasks = (states: Record<string, State>): string[] => Object.entries(states).flatMap(([name, state]) =>
+    [...(state.Type === 'Task' ? [name] : []), ...(state.ItemProcessor ? tasks(state.ItemProcessor.States) : [])]);
+  const names = Object.values(STATE_MACHINES).flatMap((m) => tasks(JSON.parse(readFileSync(STATEMACHINES_DIR + m.file, 'utf8')).States));
+  return Object.fromEntries(names.map((name) => [name, 10]));
+}
 
 export function awsClients(endpoint: string) {
   const config = { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true };
@@ -48,12 +61,10 @@ export async function runAbort(options: {
 }): Promise<{ execution: LocalExecution; record: AbortRecord | undefined; output: Record<string, unknown> | undefined }> {
   const dispatcher = new TaskDispatcher({ endpoint: options.dispatcherEndpoint });
   const definition = loadDefinition(STATE_MACHINES.abortUpload.file, localSubstitutions(TABLE, options.settings));
-  const taskStates = Object.entries(JSON.parse(definition).States as Record<string, { Type: string }>).filter(([, s]) => s.Type === 'Task').map(([name]) => name);
   const runtime = new LocalStepFunctions({
     dispatcher,
     waitTimeOverrides: { 'Wait for in-flight parts': options.waitMs ?? 20 },
-    // Retry fields keep their real intervals in the definition; tests wait 10 ms between retries
-    retryIntervalOverrides: Object.fromEntries(taskStates.map((name) => [name, 10])),
+    retryIntervalOverrides: fastRetries(),
   });
   try {
     const { stateMachineArn } = runtime.createStateMachine({ name: STATE_MACHINES.abortUpload.name, definition });
@@ -68,3 +79,11 @@ export async function runAbort(options: {
 }
 
 export { startMoto, type MotoServer };
+
+/** moto_server with the records table: the setup of every file that runs the definition through the runtime */
+export async function startMotoWithTable(): Promise<{ moto: MotoServer; s3: S3Client; doc: DynamoDBDocumentClient }> {
+  const moto = await startMoto();
+  const clients = awsClients(moto.endpoint);
+  await createTable(clients.dynamodb);
+  return { moto, s3: clients.s3, doc: clients.doc };
+}

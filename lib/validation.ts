@@ -16,9 +16,9 @@ export interface AbortRequest {
 export const ABORT_REQUEST_FIELDS = ['bucket', 'key', 'uploadId', 'requestPayer', 'expectedBucketOwner', 'ifMatchInitiatedTime'] as const;
 
 const GENERAL_PURPOSE_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-/** base-name--zone-id--x-s3, e.g. my-bucket--usw2-az1--x-s3 */
-const DIRECTORY_BUCKET = /^[a-z0-9][a-z0-9-]*[a-z0-9]--[a-z0-9]+-[a-z0-9-]+--x-s3$/;
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+/** base-name--zone-id--x-s3, e.g. my-bucket--usw2-az1--x-s3 or b--usw2-lax1-az1--x-s3 (a Local Zone) */
+const DIRECTORY_BUCKET = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?--[a-z0-9]+(?:-[a-z0-9]+)+--x-s3$/;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/;
 
 export const isDirectoryBucket = (bucket: string) => DIRECTORY_BUCKET.test(bucket) && bucket.length <= 63;
 
@@ -26,6 +26,8 @@ export function bucketProblem(bucket: string): string | undefined {
   if (bucket.length < 3 || bucket.length > 63) return 'must be 3 to 63 characters';
   if (isDirectoryBucket(bucket)) return undefined;
   if (!GENERAL_PURPOSE_BUCKET.test(bucket)) return 'must be lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit (or a directory bucket name--zone-id--x-s3)';
+  // S3 reserves the suffix for directory buckets: no general purpose bucket is named so
+  if (bucket.endsWith('--x-s3')) return 'ends with --x-s3 but is no directory bucket name (base-name--zone-id--x-s3, e.g. my-bucket--usw2-az1--x-s3)';
   if (bucket.includes('..')) return 'must not contain two adjacent dots';
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(bucket)) return 'must not be formatted as an IP address';
   return undefined;
@@ -38,8 +40,14 @@ export function keyProblem(key: string): string | undefined {
   return undefined;
 }
 
+/** An ISO-8601 date and time with seconds and a zone (Z or ±hh:mm), on a day the calendar has. */
 export function isIso8601(value: string): boolean {
-  return ISO_8601.test(value) && !Number.isNaN(Date.parse(value));
+  const match = ISO_8601.exec(value);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second, offsetHours = 0, offsetMinutes = 0] = match.slice(1).map((part) => (part === undefined ? undefined : Number(part))) as number[];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+    && hour <= 23 && minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59;
 }
 
 /**

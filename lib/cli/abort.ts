@@ -4,7 +4,7 @@ import { abortExecutionName, recheckExecutionName, recordId } from '../record-id
 import { getRecord, SUCCESS_STATUSES, type AbortRecord } from '../records.ts';
 import { validateAbortRequest, type AbortRequest } from '../validation.ts';
 import { COMMON_FLAGS, parse } from './args.ts';
-import { formatRecord } from './format.ts';
+import { formatFields, formatRecord } from './format.ts';
 import { CliFailure, UsageError, type CliClients, type CliIo } from './io.ts';
 import { resolveTarget } from './resolve.ts';
 
@@ -12,7 +12,8 @@ export const ABORT_USAGE = `Usage: mpu-reaper abort --bucket B --key K --upload-
 
 Starts the abort-until-empty workflow for one incomplete multipart upload: abort, wait, ListParts, abort again
 with backoff until no part is left. The execution name is derived from the upload, so running this twice starts
-one run. Exit code: 0 when the upload is gone (ABORTED, NOT_FOUND) or the run started; 1 otherwise; 2 for bad usage.
+one run: the second shows the first one's record. Exit code: 0 when the run started, or (with --wait, or when the
+upload already had a run) when its record says the upload is gone (ABORTED, NOT_FOUND); 1 otherwise; 2 for bad usage.
 
   --bucket B                  the bucket (general purpose, or a directory bucket name--zone-id--x-s3)
   --key K                     the object key (1 to 1,024 bytes of UTF-8)
@@ -32,6 +33,8 @@ export const FLAG_OF: Record<string, string> = {
 };
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+
+interface Execution { status: string | undefined; error?: string; cause?: string }
 
 export async function abortCommand(argv: string[], io: CliIo, clients: () => CliClients): Promise<number> {
   const { values } = parse('abort', argv, {
@@ -64,14 +67,25 @@ export async function abortCommand(argv: string[], io: CliIo, clients: () => Cli
   }
   if (!values.wait && !alreadyRan) {
     const started = { id, status: 'RUNNING', executionArn };
-    io.stdout.write(values.json ? `${JSON.stringify(started)}\n` : `started ${executionArn}\nrecord id ${id}\nfollow it with: mpu-reaper status ${id}\n`);
+    io.stdout.write(values.json ? `${JSON.stringify(started)}\n`
+      : `${formatFields(started)}follow it with: mpu-reaper status ${id}\n`);
     return 0;
   }
-  let execution = await clients().sfn.send(new DescribeExecutionCommand({ executionArn }));
+  const describe = async (): Promise<Execution> => {
+    try {
+      const { status, error, cause } = await clients().sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return { status, error, cause };
+    } catch (error) {
+      // an earlier run's execution may be gone (Step Functions keeps closed executions 90 days): its record still tells
+      if (alreadyRan && (error as Error).name === 'ExecutionDoesNotExist') return { status: undefined };
+      throw error;
+    }
+  };
+  let execution = await describe();
   const sleep = io.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-  while (values.wait && !TERMINAL.has(execution.status ?? '')) {
+  while (values.wait && execution.status !== undefined && !TERMINAL.has(execution.status)) {
     await sleep(io.pollMs ?? 1000);
-    execution = await clients().sfn.send(new DescribeExecutionCommand({ executionArn }));
+    execution = await describe();
   }
   const table = tableName || (await resolveTarget({ table: true }, { table: values.table as string | undefined, stack: values.stack as string | undefined }, io.env, clients)).tableName;
   const record: AbortRecord | undefined = await getRecord(clients().doc, table, id);
@@ -79,7 +93,11 @@ export async function abortCommand(argv: string[], io: CliIo, clients: () => Cli
     io.stdout.write(`${JSON.stringify({ ...(record ?? { id, status: execution.status }), execution: { executionArn, status: execution.status, error: execution.error, cause: execution.cause }, alreadyRan })}\n`);
   } else {
     if (alreadyRan) io.stdout.write(`this upload already had a run (${executionArn}); its record:\n`);
-    io.stdout.write(record ? formatRecord(record) : `no record yet; the execution is ${execution.status}${execution.error ? ` (${execution.error}: ${execution.cause})` : ''}\n`);
+    else if (record?.executionArn && record.executionArn !== executionArn) io.stdout.write(`this run ended ${execution.status}${execution.error ? ` (${execution.error})` : ''}; the record is another run's:\n`);
+    const reason = execution.error ? ` (${execution.error}${execution.cause ? `: ${execution.cause}` : ''})` : '';
+    io.stdout.write(record ? formatRecord(record)
+      : TERMINAL.has(execution.status ?? '') ? `no record: the execution ended ${execution.status}${reason} before writing one\n`
+        : `no record yet; the execution is ${execution.status ?? 'gone'}\n`);
   }
   if (!values.wait && execution.status === 'RUNNING') return 0;
   return record && SUCCESS_STATUSES.includes(record.status) ? 0 : 1;

@@ -3,14 +3,29 @@ import { UsageError } from './io.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** node:util parseArgs, strict, with its errors as one readable UsageError line naming the flag */
+/**
+ * node:util parseArgs, strict, with its errors as one readable UsageError line naming the flag. A flag that takes a
+ * value and is given twice is refused too (parseArgs would silently keep the last one: perhaps the wrong upload).
+ */
 export function parse(command: string, argv: string[], options: Options, positionals = false): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: positionals });
-  } catch (error) {
-    const message = (error as Error).message.split('\n')[0].replace(/\. To specify a positional argument.*$/, '');
-    throw new UsageError(`${command}: ${message}`);
+  const all: Options = { ...options, help: { type: 'boolean', short: 'h' } };
+  const parsed = (() => {
+    try {
+      return parseArgs({ args: argv, options: all, strict: true, allowPositionals: positionals, tokens: true });
+    } catch (error) {
+      const message = (error as Error).message
+        .replace(/\.? To specify a positional argument[\s\S]*$/, '')
+        .replace(/\s*\n\s*/g, ' ');
+      throw new UsageError(`${command}: ${message}`);
+    }
+  })();
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option' || all[token.name]?.type !== 'string' || all[token.name]?.multiple) continue;
+    if (seen.has(token.name)) throw new UsageError(`${command}: --${token.name}: is given more than once`);
+    seen.add(token.name);
   }
+  return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
 }
 
 export const COMMON_FLAGS = `  --json                      print one JSON document

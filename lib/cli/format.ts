@@ -8,15 +8,25 @@ export function humanBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]} (${bytes} bytes)`;
 }
 
-const ORDER: Array<keyof AbortRecord> = ['id', 'status', 'bucket', 'key', 'uploadId', 'attempts', 'partsFound', 'bytesFound', 'trigger', 'startedAt', 'finishedAt', 'error', 'cause', 'executionArn', 'expiresAt'];
-
-/** aligned "field: value" lines */
-export function formatRecord(record: AbortRecord): string {
-  const rows = ORDER.filter((f) => record[f] !== undefined && record[f] !== '').map((f) => {
-    const value = record[f];
-    const shown = f === 'bytesFound' ? humanBytes(Number(value)) : f === 'expiresAt' ? `${new Date(Number(value) * 1000).toISOString()} (${value})` : String(value);
-    return [f, shown] as const;
-  });
+/** aligned "field: value" lines, in the given order; undefined and empty values are left out */
+export function formatFields(fields: Record<string, unknown>): string {
+  const rows = Object.entries(fields).filter(([, v]) => v !== undefined && v !== '').map(([f, v]) => [f, String(v)] as const);
+  if (rows.length === 0) return '';
   const width = Math.max(...rows.map(([f]) => f.length));
   return `${rows.map(([f, v]) => `${`${f}:`.padEnd(width + 2)}${v}`).join('\n')}\n`;
+}
+
+const ORDER = ['id', 'status', 'bucket', 'key', 'uploadId', 'attempts', 'partsFound', 'bytesFound', 'trigger', 'sweepId', 'dryRun', 'startedAt', 'finishedAt', 'error', 'cause', 'executionArn', 'expiresAt'] as const;
+
+/** a record as aligned "field: value" lines: bytes in human units, expiresAt as a date too */
+export function formatRecord(record: AbortRecord): string {
+  const item = record as unknown as Record<string, unknown>;
+  return formatFields(Object.fromEntries(ORDER.map((f) => {
+    const value = item[f];
+    if (value === undefined) return [f, undefined];
+    if (f === 'bytesFound') return [f, humanBytes(Number(value))];
+    if (f === 'expiresAt') return [f, `${new Date(Number(value) * 1000).toISOString()} (${value})`];
+    if (f === 'dryRun') return [f, value === true ? 'yes' : undefined];
+    return [f, value];
+  })));
 }

@@ -1,6 +1,6 @@
-import { deployLocal } from '../local/deploy.ts';
 import { DEFAULT_TABLE_NAME } from '../settings.ts';
 import { parse } from './args.ts';
+import { formatFields } from './format.ts';
 import { UsageError, type CliIo } from './io.ts';
 
 export const LOCAL_DEPLOY_USAGE = `Usage: mpu-reaper local deploy [--table NAME] [--json]
@@ -14,10 +14,11 @@ Deploys the records table and the state machines into the local AWS endpoint nam
 
 export async function localCommand(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '-h' || sub === '--help') {
+  if (sub === '-h' || sub === '--help') {
     io.stdout.write(`${LOCAL_DEPLOY_USAGE}\n`);
-    return sub === undefined ? 2 : 0;
+    return 0;
   }
+  if (sub === undefined) throw new UsageError('local: a command is required (known: deploy; see mpu-reaper local deploy --help)');
   if (sub !== 'deploy') throw new UsageError(`local: unknown command "${sub}" (known: deploy)`);
   const { values } = parse('local deploy', rest, { table: { type: 'string' }, json: { type: 'boolean' } });
   if (values.help) {
@@ -27,8 +28,13 @@ export async function localCommand(argv: string[], io: CliIo): Promise<number> {
   const endpoint = io.env.AWS_ENDPOINT_URL;
   if (!endpoint) throw new UsageError('local deploy: AWS_ENDPOINT_URL must name the local endpoint, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:4566');
   const tableName = (values.table as string | undefined) ?? DEFAULT_TABLE_NAME;
-  const stateMachineArns = await deployLocal({ endpoint, tableName, region: io.env.AWS_REGION });
+  // loaded only for this command: it brings the local runtime along
+  const { deployLocal } = await import('../local/deploy.ts');
+  const stateMachineArns = await deployLocal({
+    endpoint, tableName, region: io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION,
+    ...(values.json ? {} : { log: (line: string) => io.stdout.write(`${line}\n`) }),
+  });
   io.stdout.write(values.json ? `${JSON.stringify({ endpoint, tableName, stateMachineArns })}\n`
-    : `deployed to ${endpoint}\n  table ${tableName}\n${Object.entries(stateMachineArns).map(([k, arn]) => `  state machine ${k} ${arn}`).join('\n')}\n`);
+    : `deployed\n${formatFields({ endpoint, table: tableName, ...stateMachineArns })}`);
   return 0;
 }

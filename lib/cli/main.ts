@@ -43,7 +43,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case 'sweep': return await sweepCommand(rest, io, clients);
       case 'sweeps': return await sweepsCommand(rest, io, clients);
       case 'local': return await localCommand(rest, io);
-      default: throw new UsageError(`unknown command "${command}" (commands: abort, status, sweep, sweeps, local deploy; see --help)`);
+      default:
+        if (command.startsWith('-')) throw new UsageError(`unknown option "${command}" (options before a command: --help, --version)`);
+        throw new UsageError(`unknown command "${command}" (commands: abort, status, sweep, sweeps, local deploy; see --help)`);
     }
   } catch (error) {
     if (error instanceof UsageError) {

@@ -14,10 +14,14 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** one JSON object per line on stdout, as CloudWatch Logs Insights reads best */
-export function jsonLogger(service: string, write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Logger {
-  const log = (level: string) => (message: string, fields: Record<string, unknown> = {}) =>
-    write(JSON.stringify({ timestamp: new Date().toISOString(), level, service, message, ...fields }));
+const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+
+/** one JSON object per line on stdout, as CloudWatch Logs Insights reads best; LOG_LEVEL (default INFO) filters */
+export function jsonLogger(service: string, write: (line: string) => void = (l) => process.stdout.write(`${l}\n`), threshold = process.env.LOG_LEVEL ?? 'INFO'): Logger {
+  const minimum = Math.max(0, LEVELS.indexOf(threshold.toUpperCase()));
+  const log = (level: string) => (message: string, fields: Record<string, unknown> = {}) => {
+    if (LEVELS.indexOf(level) >= minimum) write(JSON.stringify({ timestamp: new Date().toISOString(), level, service, message, ...fields }));
+  };
   return { info: log('INFO'), error: log('ERROR') };
 }
 

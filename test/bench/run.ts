@@ -5,10 +5,15 @@
  *  - the same uploads aborted once with a bare AbortMultipartUpload (what `aws s3api abort-multipart-upload` does)
  *  - 100 concurrent aborts through the local runtime: wall time and executions per second
  *  - the AWS price of one run (Standard transitions + LIST-class requests; DELETE is free)
+ *  - POST /aborts on the local stack: warm (50 requests to the running API) and cold (50 fresh processes, each
+ *    importing the handler and serving one request), medians
  *  - a sweep of 2,500 uploads over three prefixes (BENCH_SWEEP_UPLOADS) on the local stack: wall time, executions,
  *    state transitions and AWS requests counted from every execution's history, and the price per 100,000 uploads
  */
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { startLocalStack } from '../../lib/local/stack.ts';
@@ -20,6 +25,7 @@ const SWEEP_UPLOADS = Number(process.env.BENCH_SWEEP_UPLOADS ?? 2_500);
 const CONCURRENT = Number(process.env.BENCH_CONCURRENT ?? 100);
 const PRICE = { transition: 0.025 / 1000, listRequest: 0.005 / 1000 };
 
+const run = promisify(execFile);
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 const moto = await startMoto();
@@ -69,12 +75,50 @@ try {
     ratioWorkflowToOneShotMs: Number((median(workflow.map((w) => w.ms)) / median(oneShot)).toFixed(1)),
     concurrent: { executions: CONCURRENT, aborted, wallMs: Math.round(concurrentMs), executionsPerSecond: Number((CONCURRENT / (concurrentMs / 1000)).toFixed(1)) },
   };
+  Object.assign(figures, { postAborts: await benchPostAborts() });
   Object.assign(figures, { sweep: await benchSweep() });
   console.log(JSON.stringify(figures, null, 2));
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   writeFileSync(new URL('./results/latest.json', import.meta.url), `${JSON.stringify(figures, null, 2)}\n`);
 } finally {
   await moto.stop();
+}
+
+async function benchPostAborts() {
+  process.env.LOG_LEVEL = 'ERROR'; // the handlers' request logs would drown the figures
+  const stack = await startLocalStack({ apiPort: 0, waitTimeOverrides: { 'Wait for in-flight parts': 0 } });
+  try {
+    const { s3 } = awsClients(stack.endpoint);
+    await createBucket(s3, 'bench-api');
+    const uploads = await Promise.all(Array.from({ length: 100 }, (_, i) => createUpload(s3, 'bench-api', `api/${i}`, [16])));
+    const warm: number[] = [];
+    for (const upload of uploads.slice(0, 50)) {
+      const started = performance.now();
+      const response = await fetch(`${stack.apiUrl}/aborts`, { method: 'POST', body: JSON.stringify(upload) });
+      await response.text();
+      warm.push(performance.now() - started);
+      if (response.status !== 202) throw new Error(`POST /aborts answered ${response.status}`);
+    }
+    const cold: number[] = [];
+    const coldImport: number[] = [];
+    const env = { ...process.env, AWS_ENDPOINT_URL: stack.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', RECORDS_TABLE: stack.tableName, ABORT_STATE_MACHINE_ARN: stack.stateMachineArns.abortUpload, ALLOWED_BUCKETS: '*', LOG_LEVEL: 'ERROR' };
+    for (const upload of uploads.slice(50)) {
+      const { stdout } = await run(process.execPath, [fileURLToPath(new URL('./cold-post.ts', import.meta.url)), JSON.stringify(upload)], { env });
+      const { importMs, firstRequestMs } = JSON.parse(stdout.trim().split('\n').pop()!) as { importMs: number; firstRequestMs: number };
+      coldImport.push(importMs);
+      cold.push(importMs + firstRequestMs);
+    }
+    return {
+      requests: { warm: warm.length, cold: cold.length },
+      warmMedianMs: Number(median(warm).toFixed(1)),
+      coldMedianMs: Number(median(cold).toFixed(1)),
+      coldImportMedianMs: Number(median(coldImport).toFixed(1)),
+      ratioColdToWarm: Number((median(cold) / median(warm)).toFixed(1)),
+      note: 'local stack on loopback: warm = HTTP round trip through the local API adapter; cold = module import (middy, SDK clients) + first request, in a fresh node process',
+    };
+  } finally {
+    await stack.stop();
+  }
 }
 
 async function benchSweep() {

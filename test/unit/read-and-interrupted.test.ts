@@ -126,3 +126,22 @@ describe('parseAllowlist', () => {
     expect(parseAllowlist('').allows('any')).toBe(false);
   });
 });
+
+describe('jsonLogger', () => {
+  it('writes one JSON object per line and honours LOG_LEVEL', async () => {
+    // Arrange
+    const { jsonLogger } = await import('../../lib/http/middlewares.ts');
+    const lines: string[] = [];
+
+    // Act
+    jsonLogger('svc', (l) => lines.push(l), 'INFO').info('hello', { a: 1 });
+    jsonLogger('svc', (l) => lines.push(l), 'ERROR').info('dropped');
+    jsonLogger('svc', (l) => lines.push(l), 'ERROR').error('kept');
+
+    // Assert
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ level: 'INFO', service: 'svc', message: 'hello', a: 1 }),
+      expect.objectContaining({ level: 'ERROR', message: 'kept' }),
+    ]);
+  });
+});

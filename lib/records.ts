@@ -65,6 +65,9 @@ export interface AbortRecord {
   error?: string;
   cause?: string;
   expiresAt: number;
+  /** the sweep this run belongs to, and whether it was a dry run */
+  sweepId?: string;
+  dryRun?: boolean;
 }
 
 /** The table as the local stack creates it; serverless.yml declares the same keys and indexes (a template test compares them). */
@@ -88,10 +91,10 @@ export function recordsTableDefinition(tableName: string): CreateTableCommandInp
   };
 }
 
-/** A record as the API and the CLI show it: the state machine writes "" for "no error"; readers drop it. */
+/** A record as the API and the CLI show it: the state machine writes "" for "no error" and "no sweep"; readers drop it. */
 export function presentRecord(item: Record<string, unknown>): AbortRecord {
   const record = { ...item } as Record<string, unknown>;
-  for (const field of ['error', 'cause']) if (record[field] === '') delete record[field];
+  for (const field of ['error', 'cause', 'sweepId']) if (record[field] === '') delete record[field];
   return record as unknown as AbortRecord;
 }
 

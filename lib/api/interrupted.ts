@@ -9,6 +9,9 @@ import { recordId } from '../record-id.ts';
 export interface ExecutionStatusChange {
   executionArn: string;
   status: string;
+  /** for FAILED: the execution's error and cause */
+  error?: string | null;
+  cause?: string | null;
   input?: string | null;
   stopDate?: number | null;
 }
@@ -19,7 +22,9 @@ export async function recordInterruptedRun(deps: { doc: DynamoDBDocumentClient; 
     input = JSON.parse(detail.input ?? '{}');
   } catch { /* an input that is not JSON names no upload */ }
   if (typeof input.bucket !== 'string' || typeof input.key !== 'string' || typeof input.uploadId !== 'string') return 'no-upload';
-  const error = detail.status === 'TIMED_OUT' ? 'States.Timeout' : 'States.ExecutionAborted';
+  // a run that FAILED after recording its outcome (PARTS_REMAIN, FAILED) no longer owns a RUNNING record: the
+  // condition below leaves it alone; one that failed before (DynamoDB retries exhausted) gets its error recorded
+  const error = detail.status === 'TIMED_OUT' ? 'States.Timeout' : detail.status === 'FAILED' ? (detail.error || 'States.ExecutionFailed') : 'States.ExecutionAborted';
   try {
     await deps.doc.send(new UpdateCommand({
       TableName: deps.tableName,
@@ -29,7 +34,7 @@ export async function recordInterruptedRun(deps: { doc: DynamoDBDocumentClient; 
       ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#cause': 'cause', '#finishedAt': 'finishedAt', '#executionArn': 'executionArn' },
       ExpressionAttributeValues: {
         ':failed': 'FAILED', ':running': 'RUNNING', ':error': error, ':executionArn': detail.executionArn,
-        ':cause': `The execution ended ${detail.status} before it could record an outcome; parts may remain: run a recheck.`,
+        ':cause': `The execution ended ${detail.status}${detail.status === 'FAILED' && detail.cause ? ` (${detail.cause})` : ''} before it could record an outcome; parts may remain: run a recheck.`,
         ':finishedAt': new Date(detail.stopDate ?? Date.now()).toISOString(),
       },
     }));

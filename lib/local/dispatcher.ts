@@ -76,6 +76,13 @@ export interface DispatcherOptions {
   /** counts every AWS request the dispatcher makes, by "service:action" */
   onRequest?: (service: string, action: string) => void;
   /**
+   * moto_server serves requests on several threads and applies an UpdateItem as read-modify-write without a lock,
+   * so two concurrent `ADD` counters on one item can lose an update (seen: a 2,500-upload sweep counting 853 of 854).
+   * DynamoDB applies each UpdateItem atomically; with this set, the dispatcher sends UpdateItems on the same item one
+   * at a time.
+   */
+  serializeItemUpdates?: boolean;
+  /**
    * moto_server ignores ListMultipartUploads' MaxUploads and markers and lists every upload at once; with this set,
    * the dispatcher pages moto's full listing itself, with S3's rules, so a sweep pages locally as it does on AWS.
    */
@@ -106,6 +113,8 @@ export function pageOfUploads(all: Record<string, unknown>, request: { MaxUpload
 
 export class TaskDispatcher {
   private readonly clients = new Map<string, Promise<{ client: SdkClient; module: SdkModule }>>();
+  /** the last UpdateItem queued per item (serializeItemUpdates) */
+  private readonly itemUpdates = new Map<string, Promise<unknown>>();
   private readonly options: DispatcherOptions;
 
   constructor(options: DispatcherOptions) {
@@ -137,6 +146,22 @@ export class TaskDispatcher {
   /** Runs one Task: resolves with its JSON result or rejects with a StatesTaskError named as Step Functions names it. */
   async run(resource: string, parameters: unknown): Promise<unknown> {
     const { service, action } = parseResource(resource);
+    if (this.options.serializeItemUpdates && service === 'dynamodb' && action === 'updateItem') {
+      const p = (parameters ?? {}) as { TableName?: string; Key?: unknown };
+      const item = `${p.TableName}\n${JSON.stringify(p.Key)}`;
+      const previous = this.itemUpdates.get(item) ?? Promise.resolve();
+      const update = previous.catch(() => undefined).then(() => this.send(service, action, parameters));
+      this.itemUpdates.set(item, update);
+      try {
+        return await update;
+      } finally {
+        if (this.itemUpdates.get(item) === update) this.itemUpdates.delete(item);
+      }
+    }
+    return this.send(service, action, parameters);
+  }
+
+  private async send(service: string, action: string, parameters: unknown): Promise<unknown> {
     const { client, module } = await this.client(service);
     const Command = module[commandName(action)] as (new (input: object) => unknown) | undefined;
     if (!Command) throw new StatesTaskError('States.Runtime', `${service} has no action ${action}`);

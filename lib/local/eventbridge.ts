@@ -104,6 +104,8 @@ export function createLocalEventBus(options: { runtime: LocalStepFunctions; rule
 const SERVERLESS_YML = fileURLToPath(new URL('../../serverless.yml', import.meta.url));
 
 interface ServerlessConfig {
+  params?: Record<string, Record<string, unknown>>;
+  provider?: { stage?: string };
   custom?: Record<string, unknown>;
   stepFunctions?: { stateMachines?: Record<string, { events?: Array<{ eventBridge?: { event?: unknown; pattern?: unknown; inputPath?: string } }> }> };
 }
@@ -112,13 +114,27 @@ interface ServerlessConfig {
  * The EventBridge rules that target a state machine, as serverless.yml declares them: the pattern (written once, under
  * custom, and referenced as ${self:custom.NAME}) and the target's InputPath.
  */
-export function stateMachineRulesFromServerlessYml(stateMachine: string, file = SERVERLESS_YML): Array<{ name: string; pattern: EventPattern; inputPath?: string }> {
+export function stateMachineRulesFromServerlessYml(stateMachine: string, file = SERVERLESS_YML, stage?: string): Array<{ name: string; pattern: EventPattern; inputPath?: string }> {
   const config = parse(readFileSync(file, 'utf8')) as ServerlessConfig;
+  const params = { ...config.params?.default, ...config.params?.[stage ?? config.provider?.stage ?? 'dev'] };
+  /** `${param:NAME}` values (the allowlist as matchers, say) from the stage's params, as the framework resolves them */
+  const resolve = (node: unknown): unknown => {
+    if (typeof node === 'string') {
+      const param = /^\$\{param:([A-Za-z0-9_]+)(?:,\s*[^}]*)?\}$/.exec(node);
+      if (!param) return node;
+      if (!(param[1] in params)) throw new Error(`${file}: the rule pattern of ${stateMachine} needs the param ${param[1]}, which the stage does not set`);
+      return params[param[1]];
+    }
+    if (Array.isArray(node)) return node.flatMap((item) => { const value = resolve(item); return typeof item === 'string' && Array.isArray(value) ? value : [value]; });
+    if (isPlainObject(node)) return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, resolve(v)]));
+    return node;
+  };
   const events = config.stepFunctions?.stateMachines?.[stateMachine]?.events ?? [];
   return events.filter((e) => e.eventBridge).map(({ eventBridge }, i) => {
     let pattern = eventBridge!.event ?? eventBridge!.pattern;
     const reference = typeof pattern === 'string' ? /^\$\{self:custom\.([A-Za-z0-9_]+)\}$/.exec(pattern) : null;
     if (reference) pattern = config.custom?.[reference[1]];
+    pattern = resolve(pattern);
     if (!isPlainObject(pattern)) throw new Error(`${file}: the eventBridge event ${i} of ${stateMachine} has no pattern the local EventBridge can read`);
     return { name: `${stateMachine}-${reference?.[1] ?? i}`, pattern: pattern as EventPattern, inputPath: eventBridge!.inputPath };
   });

@@ -81,7 +81,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const dispatcherEndpoint = typeof options.dispatcherEndpoint === 'function'
       ? await options.dispatcherEndpoint(moto)
       : options.dispatcherEndpoint ?? moto.endpoint;
-    dispatcher = new TaskDispatcher({ endpoint: dispatcherEndpoint, pageMultipartUploads: true });
+    dispatcher = new TaskDispatcher({ endpoint: dispatcherEndpoint, pageMultipartUploads: true, serializeItemUpdates: true });
     runtime = new LocalStepFunctions({
       dispatcher,
       lambdaHandlers: localLambdaHandlers(),

@@ -158,3 +158,31 @@ describe('pageOfUploads (moto lists every upload at once; S3 pages them)', () =>
     expect(pageOfUploads({ Bucket: 'b' }, {})).toEqual({ Bucket: 'b', MaxUploads: 1000, KeyMarker: '', UploadIdMarker: '', IsTruncated: false });
   });
 });
+
+describe('serializeItemUpdates (moto loses concurrent ADDs on one item)', () => {
+  it('sends UpdateItems on the same item one at a time, and on different items at once', async () => {
+    // Arrange
+    let inFlight = 0;
+    let most = 0;
+    dynamoMock.on(UpdateItemCommand).callsFake(async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight -= 1;
+      return {};
+    });
+    const serial = new TaskDispatcher({ endpoint: 'http://127.0.0.1:1', serializeItemUpdates: true });
+    const update = (id: string) => serial.run('arn:aws:states:::dynamodb:updateItem', { TableName: 't', Key: { id: { S: id } }, UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': { N: '1' } } });
+
+    // Act
+    await Promise.all(Array.from({ length: 10 }, () => update('same')));
+    const sameMost = most;
+    most = 0;
+    await Promise.all(Array.from({ length: 10 }, (_, i) => update(`item-${i}`)));
+
+    // Assert
+    expect(sameMost).toBe(1);
+    expect(most).toBeGreaterThan(1);
+    expect(dynamoMock).toHaveReceivedCommandTimes(UpdateItemCommand, 20);
+  });
+});

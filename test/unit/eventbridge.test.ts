@@ -52,3 +52,26 @@ describe('applyInputPath', () => {
     expect(() => applyInputPath({}, '$.detail[0]')).toThrow(/supports \$\.a\.b paths only/);
   });
 });
+
+describe('rules read from serverless.yml', () => {
+  it('resolves every state machine\'s patterns, the allowlist params of the deadline rule included', async () => {
+    // Arrange
+    const { stateMachineRulesFromServerlessYml } = await import('../../lib/local/eventbridge.ts');
+
+    // Act
+    const [abort] = stateMachineRulesFromServerlessYml('abortUpload');
+    const [sweep] = stateMachineRulesFromServerlessYml('sweepUploads');
+    const [deadline] = stateMachineRulesFromServerlessYml('abortAfterDeadline');
+    const cloudTrail = (bucketName: string, extra: object = {}) => ({
+      source: 'aws.s3', 'detail-type': 'AWS API Call via CloudTrail',
+      detail: { eventSource: 's3.amazonaws.com', eventName: 'CreateMultipartUpload', requestParameters: { bucketName, key: 'k' }, responseElements: {}, ...extra },
+    });
+
+    // Assert
+    expect(abort).toMatchObject({ inputPath: '$.detail', pattern: { source: ['mpu-reaper'], 'detail-type': ['Abort Multipart Upload Requested'] } });
+    expect(sweep).toMatchObject({ inputPath: '$.detail', pattern: { 'detail-type': ['Sweep Requested'] } });
+    expect(matchesPattern(deadline.pattern, cloudTrail('mpu-reaper-data'))).toBe(true);
+    expect(matchesPattern(deadline.pattern, cloudTrail('someone-elses-bucket'))).toBe(false);
+    expect(matchesPattern(deadline.pattern, cloudTrail('mpu-reaper-data', { errorCode: 'AccessDenied' }))).toBe(false);
+  });
+});

@@ -92,6 +92,19 @@ describe('recordInterruptedRun', () => {
     });
   });
 
+  it('records the error of a run that FAILED before it could record its outcome', async () => {
+    // Arrange
+    docMock.on(UpdateCommand).resolves({});
+
+    // Act
+    await recordInterruptedRun(deps, { executionArn: 'arn:x', status: 'FAILED', input, error: 'DynamoDB.ProvisionedThroughputExceededException', cause: 'throttled' });
+
+    // Assert
+    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
+      ExpressionAttributeValues: expect.objectContaining({ ':error': 'DynamoDB.ProvisionedThroughputExceededException', ':cause': expect.stringContaining('FAILED (throttled)') }),
+    });
+  });
+
   it('leaves a record alone that another run already finished', async () => {
     // Arrange
     docMock.on(UpdateCommand).rejects(Object.assign(new Error('failed'), { name: 'ConditionalCheckFailedException' }));

@@ -1,14 +1,14 @@
 /** EventBridge "Step Functions Execution Status Change" (ABORTED, TIMED_OUT) → the run's record becomes FAILED. */
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { clients } from '../lib/aws.ts';
+import { documentClient } from '../lib/aws.ts';
 import { recordInterruptedRun, type ExecutionStatusChange } from '../lib/api/interrupted.ts';
 import { jsonLogger } from '../lib/http/middlewares.ts';
 
 const logger = jsonLogger('record-interrupted-run');
 const tableName = process.env.RECORDS_TABLE;
 if (!tableName) throw new Error('environment variable RECORDS_TABLE is not set');
-const deps = { doc: clients().doc, tableName };
+const deps = { doc: documentClient(), tableName };
 
 export const handler = middy<EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusChange>, void>()
   .handler(async (event) => {

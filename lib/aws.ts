@@ -33,21 +33,38 @@ export interface AwsClients {
   cloudformation: CloudFormationClient;
 }
 
+/** every client of one environment, each created on first use */
 export function createClients(env: NodeJS.ProcessEnv = process.env): AwsClients {
   const config = clientConfig(env);
-  const dynamodb = new DynamoDBClient(config);
-  return {
-    s3: new S3Client(config),
-    sfn: new SFNClient(config),
-    dynamodb,
-    doc: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
-    cloudformation: new CloudFormationClient(config),
-  };
+  const made: Partial<AwsClients> = {};
+  const clients = {} as AwsClients;
+  const lazily = <K extends keyof AwsClients>(name: K, make: () => AwsClients[K]) => ({ get: () => (made[name] ??= make()), enumerable: true });
+  return Object.defineProperties(clients, {
+    s3: lazily('s3', () => new S3Client(config)),
+    sfn: lazily('sfn', () => new SFNClient(config)),
+    dynamodb: lazily('dynamodb', () => new DynamoDBClient(config)),
+    doc: lazily('doc', () => DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } })),
+    cloudformation: lazily('cloudformation', () => new CloudFormationClient(config)),
+  });
 }
 
 let shared: AwsClients | undefined;
-/** The process's clients: one per service, created on first use. */
+/** The process's clients (the CLI's): one per service, each created on first use. */
 export function clients(): AwsClients {
   shared ??= createClients();
   return shared;
+}
+
+// The Lambda handlers take only the clients they use, so that their bundles carry no other SDK client.
+let doc: DynamoDBDocumentClient | undefined;
+let sfn: SFNClient | undefined;
+/** the process's DynamoDB document client, created once */
+export function documentClient(): DynamoDBDocumentClient {
+  doc ??= DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig()), { marshallOptions: { removeUndefinedValues: true } });
+  return doc;
+}
+/** the process's Step Functions client, created once */
+export function sfnClient(): SFNClient {
+  sfn ??= new SFNClient(clientConfig());
+  return sfn;
 }

@@ -1,6 +1,6 @@
 /** The API handlers' dependencies, read from the Lambda environment once per process. */
 import { parseAllowlist } from '../allowlist.ts';
-import { clients } from '../aws.ts';
+import { documentClient, sfnClient } from '../aws.ts';
 import type { AbortApiDeps } from './aborts.ts';
 import type { SweepApiDeps } from './sweeps.ts';
 
@@ -12,12 +12,12 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 
 /** the read-only handlers need only the table */
 export function readDepsFromEnv(env: NodeJS.ProcessEnv = process.env) {
-  return { doc: clients().doc, tableName: required(env, 'RECORDS_TABLE') };
+  return { doc: documentClient(), tableName: required(env, 'RECORDS_TABLE') };
 }
 
 /** the handlers that start executions: the table, the allowlist and an SFN client */
 function startingDeps(env: NodeJS.ProcessEnv) {
-  return { ...readDepsFromEnv(env), sfn: clients().sfn, allowlist: parseAllowlist(required(env, 'ALLOWED_BUCKETS')) };
+  return { ...readDepsFromEnv(env), sfn: sfnClient(), allowlist: parseAllowlist(required(env, 'ALLOWED_BUCKETS')) };
 }
 
 export function apiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): AbortApiDeps {

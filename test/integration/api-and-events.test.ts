@@ -17,7 +17,7 @@ let s3: S3Client;
 let sfn: SFNClient;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ apiPort: 0, allowedBuckets: 'mpu-reaper-*', waitTimeOverrides: { 'Wait for in-flight parts': 20 }, retryIntervalOverrides: fastRetries() });
+  stack = await startLocalStack({ apiPort: 0, allowedBuckets: 'mpu-reaper-*', waitTimeOverrides: { 'Wait for in-flight parts': 20, 'Wait for the runs': 100 }, retryIntervalOverrides: fastRetries() });
   const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true };
   s3 = new S3Client(config);
   sfn = new SFNClient(config);
@@ -150,6 +150,7 @@ describe('EventBridge PutEvents on the local endpoint', () => {
   it('starts nothing for an event that does not match the rule', async () => {
     // Arrange
     const before = (await executionsOf('*')).length;
+    const startedByEvents = stack.eventBus.started.length;
 
     // Act
     await putEvents([
@@ -159,7 +160,53 @@ describe('EventBridge PutEvents on the local endpoint', () => {
 
     // Assert
     expect((await executionsOf('*')).length).toBe(before);
-    expect(stack.eventBus.started.length).toBe(1);
+    expect(stack.eventBus.started.length).toBe(startedByEvents);
+  });
+});
+
+describe('sweeps through the API and EventBridge', () => {
+  it('POST /sweeps starts a sweep; GET /sweeps/{id} follows it to COMPLETED; GET /sweeps lists it', async () => {
+    // Arrange
+    await createBucket(s3, 'mpu-reaper-sweep-api');
+    await Promise.all(Array.from({ length: 6 }, (_, i) => createUpload(s3, 'mpu-reaper-sweep-api', `old/${i}`, [3])));
+
+    // Act
+    const started = await api('POST', '/sweeps', { targets: [{ bucket: 'mpu-reaper-sweep-api', olderThan: '1d' }] });
+    let sweep: Record<string, unknown> = {};
+    for (let i = 0; i < 300 && sweep.status !== 'COMPLETED'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      sweep = (await api('GET', `/sweeps/${started.body.id as string}`)).body;
+    }
+    const listed = await api('GET', '/sweeps?limit=5');
+
+    // Assert
+    expect(started.status).toBe(202);
+    expect(sweep).toMatchObject({ status: 'COMPLETED', trigger: 'api', found: 6, aborted: 6, bytesFound: 18, targets: [expect.objectContaining({ bucket: 'mpu-reaper-sweep-api' })] });
+    expect((listed.body.items as Array<{ id: string }>).map((s) => s.id)).toContain(started.body.id);
+    expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'mpu-reaper-sweep-api' }))).Uploads ?? []).toHaveLength(0);
+  });
+
+  it('POST /sweeps refuses a bucket outside the allowlist with 403', async () => {
+    const answer = await api('POST', '/sweeps', { targets: [{ bucket: 'not-allowed-bucket', olderThan: '1d' }] });
+    expect(answer).toMatchObject({ status: 403, body: { field: 'targets[0].bucket' } });
+  });
+
+  it('a "Sweep Requested" event starts a sweep (rule pattern from serverless.yml)', async () => {
+    // Arrange
+    await createBucket(s3, 'mpu-reaper-sweep-event');
+    await Promise.all(Array.from({ length: 3 }, (_, i) => createUpload(s3, 'mpu-reaper-sweep-event', `e/${i}`, [1])));
+    const before = stack.eventBus.started.length;
+
+    // Act
+    await run('aws', ['--endpoint-url', stack.endpoint, 'events', 'put-events', '--entries', JSON.stringify([
+      { Source: 'mpu-reaper', DetailType: 'Sweep Requested', Detail: JSON.stringify({ targets: [{ bucket: 'mpu-reaper-sweep-event', olderThan: '1d' }] }) },
+    ])], { env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' } });
+    const [executionArn] = stack.eventBus.started.slice(before);
+    const execution = await stack.runtime.waitForExecution(executionArn);
+
+    // Assert
+    expect(executionArn).toContain(':execution:mpu-reaper-sweep-uploads:');
+    expect(JSON.parse(execution.output!)).toMatchObject({ status: 'COMPLETED', found: 3, aborted: 3 });
   });
 });
 

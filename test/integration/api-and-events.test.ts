@@ -240,6 +240,22 @@ describe('npx mpu-reaper against the local stack (AWS_ENDPOINT_URL)', () => {
     expect(JSON.parse((failure as { stdout: string }).stdout)).toMatchObject({ status: 'FAILED', error: 'S3.NoSuchBucketException' });
   });
 
+  it('sweep --dry-run --wait measures without aborting and exits 0; sweeps lists it', async () => {
+    // Arrange
+    await createBucket(s3, 'mpu-reaper-cli-sweep');
+    await Promise.all(Array.from({ length: 4 }, (_, i) => createUpload(s3, 'mpu-reaper-cli-sweep', `d/${i}`, [2, 3])));
+
+    // Act
+    const swept = await cli(['sweep', '--bucket', 'mpu-reaper-cli-sweep', '--older-than', '1h', '--dry-run', '--wait', '--json']);
+    const listed = await cli(['sweeps', '--json']);
+
+    // Assert
+    const sweep = JSON.parse(swept.stdout);
+    expect(sweep).toMatchObject({ status: 'COMPLETED', dryRun: true, found: 4, wouldAbort: 4, aborted: 0, bytesFound: 20, trigger: 'cli' });
+    expect(JSON.parse(listed.stdout).map((s: { id: string }) => s.id)).toContain(sweep.id);
+    expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'mpu-reaper-cli-sweep' }))).Uploads).toHaveLength(4);
+  });
+
   it('local deploy deploys into the endpoint again without harm', async () => {
     // Act
     const { stdout } = await cli(['local', 'deploy', '--json']);

@@ -1,7 +1,7 @@
 /**
  * A run stopped from outside (StopExecution, a timeout) never reaches its own "Record outcome" state; this marks
- * its record FAILED so that no upload stays RUNNING forever. Fed by the EventBridge rule on Step Functions'
- * "Execution Status Change" events (status ABORTED or TIMED_OUT).
+ * its record FAILED so that no upload, and no sweep, stays RUNNING forever. Fed by the EventBridge rule on Step
+ * Functions' "Execution Status Change" events (ABORTED, TIMED_OUT, FAILED) of abort-upload and sweep-uploads.
  */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { recordId } from '../record-id.ts';
@@ -17,18 +17,25 @@ export interface ExecutionStatusChange {
 }
 
 export async function recordInterruptedRun(deps: { doc: DynamoDBDocumentClient; tableName: string }, detail: ExecutionStatusChange): Promise<'recorded' | 'not-running' | 'no-upload'> {
-  let input: { bucket?: unknown; key?: unknown; uploadId?: unknown } = {};
+  let input: { bucket?: unknown; key?: unknown; uploadId?: unknown; targets?: unknown } = {};
   try {
     input = JSON.parse(detail.input ?? '{}');
   } catch { /* an input that is not JSON names no upload */ }
-  if (typeof input.bucket !== 'string' || typeof input.key !== 'string' || typeof input.uploadId !== 'string') return 'no-upload';
+  let id: string;
+  if (typeof input.bucket === 'string' && typeof input.key === 'string' && typeof input.uploadId === 'string') {
+    id = recordId(input.bucket, input.key, input.uploadId);
+  } else if (Array.isArray(input.targets) && detail.executionArn.includes(':execution:')) {
+    id = detail.executionArn.split(':').pop()!; // a sweep's record id is its execution name
+  } else {
+    return 'no-upload';
+  }
   // a run that FAILED after recording its outcome (PARTS_REMAIN, FAILED) no longer owns a RUNNING record: the
   // condition below leaves it alone; one that failed before (DynamoDB retries exhausted) gets its error recorded
   const error = detail.status === 'TIMED_OUT' ? 'States.Timeout' : detail.status === 'FAILED' ? (detail.error || 'States.ExecutionFailed') : 'States.ExecutionAborted';
   try {
     await deps.doc.send(new UpdateCommand({
       TableName: deps.tableName,
-      Key: { id: recordId(input.bucket, input.key, input.uploadId) },
+      Key: { id },
       UpdateExpression: 'SET #status = :failed, #error = :error, #cause = :cause, #finishedAt = :finishedAt',
       ConditionExpression: '#executionArn = :executionArn AND #status = :running',
       ExpressionAttributeNames: { '#status': 'status', '#error': 'error', '#cause': 'cause', '#finishedAt': 'finishedAt', '#executionArn': 'executionArn' },

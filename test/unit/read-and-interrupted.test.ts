@@ -113,6 +113,18 @@ describe('recordInterruptedRun', () => {
     expect(await recordInterruptedRun(deps, { executionArn: 'arn:x', status: 'ABORTED', input })).toBe('not-running');
   });
 
+  it('marks a stopped sweep FAILED by its execution name', async () => {
+    // Arrange
+    docMock.on(UpdateCommand).resolves({});
+
+    // Act
+    const outcome = await recordInterruptedRun(deps, { executionArn: 'arn:aws:states:us-east-1:1:execution:s3-mpu-reaper-dev-sweep-uploads:sweep-20261122T101010Z-abc123', status: 'ABORTED', input: '{"targets":[{"bucket":"b-1","olderThan":"1d"}]}' });
+
+    // Assert
+    expect(outcome).toBe('recorded');
+    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, { Key: { id: 'sweep-20261122T101010Z-abc123' }, ExpressionAttributeValues: expect.objectContaining({ ':error': 'States.ExecutionAborted' }) });
+  });
+
   it('ignores an execution whose input names no upload', async () => {
     // Act / Assert
     expect(await recordInterruptedRun(deps, { executionArn: 'arn:x', status: 'ABORTED', input: '{"bucket":1}' })).toBe('no-upload');

@@ -34,8 +34,12 @@ interface Template { Resources: Record<string, Resource>; Outputs: Record<string
 type StageParams = { allowedBuckets?: string[]; allowedBucketMatchers?: Json[]; sweepTargets?: Json[]; deadlines?: boolean; sweepSchedule?: string };
 
 const config = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')) as {
+  plugins: string[];
   params: Record<string, StageParams>;
-  custom: { abortRequestedPattern: JsonObject; sweepRequestedPattern: JsonObject; uploadCreatedPattern: JsonObject };
+  custom: {
+    abortRequestedPattern: JsonObject; sweepRequestedPattern: JsonObject; uploadCreatedPattern: JsonObject;
+    apiThrottling: { rateLimit: number; burstLimit: number };
+  };
 };
 const allowedBuckets = config.params[STAGE].allowedBuckets ?? [];
 
@@ -385,6 +389,8 @@ describe('packaged template: resources', () => {
     expect(template.Resources.ApiGatewayRestApi?.Type).toBe('AWS::ApiGateway::RestApi');
     expect(count('AWS::ApiGateway::Method')).toBe(6);
     expect(count('AWS::ApiGateway::Deployment')).toBe(1);
+    // the stage is its own resource (lib/serverless/api-stage-throttling.cjs), not the deployment's
+    expect(ofType('AWS::ApiGateway::Stage').map(([id]) => id)).toEqual(['ApiGatewayStage']);
     expect(ofType('AWS::Lambda::Function').map(([id]) => id).sort()).toEqual(Object.values(FUNCTIONS).map((fn) => `${fn.id}LambdaFunction`).sort());
     // one per function and one per state machine
     expect(ofType('AWS::Logs::LogGroup').map(([id]) => id).sort()).toEqual(
@@ -432,6 +438,8 @@ describe('packaged template: resources', () => {
     const outputs = Object.fromEntries(Object.entries(template.Outputs).map(([key, output]) => [key, resolve(output.Value)]));
     expect(outputs).toMatchObject({
       ApiUrl: `https://Ref(ApiGatewayRestApi).execute-api.${REGION}.amazonaws.com/${STAGE}`,
+      // the framework's own output (osls info / deploy print it)
+      ServiceEndpoint: `https://Ref(ApiGatewayRestApi).execute-api.${REGION}.amazonaws.com/${STAGE}`,
       StateMachineArn: `Ref(${STATE_MACHINE})`,
       SweepStateMachineArn: `Ref(${sm('sweepUploads').id})`,
       DeadlineStateMachineArn: `Ref(${sm('abortAfterDeadline').id})`,
@@ -581,11 +589,12 @@ describe('packaged template: EventBridge', () => {
     const withoutSwitches = (t: Template) => {
       const { [id]: deadlineRule, SweepUploadsStepFunctionsEventsRuleSchedule1: scheduleRule, ...rest } = t.Resources;
       const strip = (r: Resource) => ({ ...r, Properties: { ...r.Properties, State: undefined, ScheduleExpression: undefined } });
-      // the API deployment's logical id carries a timestamp, the Lambda versions' a hash of the code, and the
-      // code's S3 key the time of packaging
+      // the API deployment's logical id carries a timestamp (and the stage refers to it), the Lambda versions' a
+      // hash of the code, and the code's S3 key the time of packaging
       const stable = Object.entries(rest)
         .filter(([, r]) => r.Type !== 'AWS::ApiGateway::Deployment' && r.Type !== 'AWS::Lambda::Version')
-        .map(([key, r]) => [key, r.Type === 'AWS::Lambda::Function' ? { ...r, Properties: { ...r.Properties, Code: undefined } } : r]);
+        .map(([key, r]) => [key, r.Type === 'AWS::Lambda::Function' ? { ...r, Properties: { ...r.Properties, Code: undefined } }
+          : r.Type === 'AWS::ApiGateway::Stage' ? { ...r, Properties: { ...r.Properties, DeploymentId: undefined } } : r]);
       return { ...Object.fromEntries(stable), deadlineRule: strip(deadlineRule), scheduleRule: strip(scheduleRule) };
     };
     expect(withoutSwitches(switchedOnTemplate)).toEqual(withoutSwitches(template));
@@ -737,6 +746,64 @@ describe('packaged template: API', () => {
       return [`${method.Properties.HttpMethod as string} ${pathOf(method.Properties.ResourceId)}`, target?.id];
     }));
     expect(routes).toEqual(Object.fromEntries(Object.values(FUNCTIONS).filter((fn) => fn.route).map((fn) => [fn.route, fn.id])));
+  });
+
+  it('configures custom.apiThrottling (50 requests/s, bursts of 100) and registers the plugin that applies it', () => {
+    expect(config.custom.apiThrottling).toStrictEqual({ rateLimit: 50, burstLimit: 100 });
+    expect(config.plugins).toContain('./lib/serverless/api-stage-throttling.cjs');
+  });
+
+  it.each([0, 1])('template %i: throttles every method of the stage, through an explicit AWS::ApiGateway::Stage with tracing', (index) => {
+    const t = [template, switchedOnTemplate][index];
+    const [[deploymentId]] = Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::ApiGateway::Deployment');
+    const stage = t.Resources.ApiGatewayStage;
+    expect(stage.Type).toBe('AWS::ApiGateway::Stage');
+    expect(stage.Properties).toStrictEqual({
+      RestApiId: { Ref: 'ApiGatewayRestApi' },
+      DeploymentId: { Ref: deploymentId },
+      StageName: STAGE,
+      TracingEnabled: true,
+      MethodSettings: [{
+        ResourcePath: '/*',
+        HttpMethod: '*',
+        ThrottlingRateLimit: config.custom.apiThrottling.rateLimit,
+        ThrottlingBurstLimit: config.custom.apiThrottling.burstLimit,
+      }],
+    });
+    // no other stage settings anywhere: no throttling through a usage plan, none on the deployment
+    expect(Object.values(t.Resources).filter((r) => r.Type === 'AWS::ApiGateway::UsagePlan')).toEqual([]);
+  });
+
+  it.each([0, 1])('template %i: the deployment no longer creates the stage (no StageName, no StageDescription)', (index) => {
+    const t = [template, switchedOnTemplate][index];
+    const deployments = Object.values(t.Resources).filter((r) => r.Type === 'AWS::ApiGateway::Deployment');
+    expect(deployments).toHaveLength(1);
+    expect(deployments[0].Properties).toStrictEqual({ RestApiId: { Ref: 'ApiGatewayRestApi' } });
+  });
+
+  it('refers to the stage only where it exists by then: the URL outputs, and Lambda permissions for any stage', () => {
+    const stageName = template.Resources.ApiGatewayStage.Properties.StageName;
+    expect(resolve(template.Outputs.ApiUrl.Value)).toBe(`https://Ref(ApiGatewayRestApi).execute-api.${REGION}.amazonaws.com/${stageName as string}`);
+    // the API's invoke permissions name every stage (…/<api>/*/*): they do not wait for the stage
+    const permissions = ofType('AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com');
+    expect(permissions).toHaveLength(Object.values(FUNCTIONS).filter((fn) => fn.route).length);
+    for (const [id, permission] of permissions) {
+      expect(resolve(permission.Properties.SourceArn), id).toBe(`arn:aws:execute-api:${REGION}:${ACCOUNT}:Ref(ApiGatewayRestApi)/*/*`);
+    }
+    // whatever waited for the deployment (it used to create the stage) now waits for the stage too
+    const [[deploymentId]] = ofType('AWS::ApiGateway::Deployment');
+    for (const [id, resource] of Object.entries(template.Resources)) {
+      if (id !== 'ApiGatewayStage' && asArray(resource.DependsOn ?? []).includes(deploymentId)) expect(asArray(resource.DependsOn ?? []), id).toContain('ApiGatewayStage');
+    }
+    // a resource that names the stage (a string equal to it, or a path segment /<stage>) waits for it; names that
+    // merely contain the stage ("<service>-<stage>-…") do not count, nor the code's S3 key (serverless/…/<stage>/…)
+    const unordered = Object.entries(template.Resources)
+      .filter(([id]) => id !== 'ApiGatewayStage')
+      .filter(([, r]) => JSON.stringify(resolve(r.Type === 'AWS::Lambda::Function' ? { ...r.Properties, Code: null } : r.Properties))
+        .match(new RegExp(`"${STAGE}"|/${STAGE}(?:/|")`)))
+      .filter(([, r]) => !asArray(r.DependsOn ?? []).includes('ApiGatewayStage'))
+      .map(([id]) => id);
+    expect(unordered).toEqual([]);
   });
 });
 

@@ -628,7 +628,7 @@ describe('packaged template: EventBridge', () => {
       .toEqual([...statement.Condition.ArnEquals['aws:SourceArn']].sort());
   });
 
-  it('sends ABORTED, TIMED_OUT and FAILED executions of abort-upload (only) to recordInterruptedRun, with retries and the dead-letter queue', () => {
+  it('sends ABORTED, TIMED_OUT and FAILED executions of abort-upload and sweep-uploads (only) to recordInterruptedRun, with retries and the dead-letter queue', () => {
     const rules = ofType('AWS::Events::Rule').filter(([, rule]) => JSON.stringify(rule.Properties.EventPattern ?? {}).includes('aws.states'));
     expect(rules).toHaveLength(1);
     const [, rule] = rules[0];
@@ -637,7 +637,7 @@ describe('packaged template: EventBridge', () => {
     expect(rule.Properties.EventPattern).toEqual({
       source: ['aws.states'],
       'detail-type': ['Step Functions Execution Status Change'],
-      detail: { status: ['ABORTED', 'TIMED_OUT', 'FAILED'], stateMachineArn: [{ Ref: STATE_MACHINE }] },
+      detail: { status: ['ABORTED', 'TIMED_OUT', 'FAILED'], stateMachineArn: [{ Ref: STATE_MACHINE }, { Ref: 'SweepUploadsStateMachine' }] },
     });
     const targets = resolve(rule.Properties.Targets);
     expect(targets).toHaveLength(1);

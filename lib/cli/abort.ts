@@ -5,7 +5,7 @@ import { getRecord, SUCCESS_STATUSES, type AbortRecord } from '../records.ts';
 import { validateAbortRequest, type AbortRequest } from '../validation.ts';
 import { COMMON_FLAGS, parse } from './args.ts';
 import { formatFields, formatRecord } from './format.ts';
-import { CliFailure, UsageError, type CliClients, type CliIo } from './io.ts';
+import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } from './io.ts';
 import { resolveTarget } from './resolve.ts';
 
 export const ABORT_USAGE = `Usage: mpu-reaper abort --bucket B --key K --upload-id U [options]
@@ -32,7 +32,6 @@ export const FLAG_OF: Record<string, string> = {
   expectedBucketOwner: '--expected-bucket-owner', ifMatchInitiatedTime: '--if-match-initiated-time',
 };
 
-const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 
 interface Execution { status: string | undefined; error?: string; cause?: string }
 
@@ -83,7 +82,7 @@ export async function abortCommand(argv: string[], io: CliIo, clients: () => Cli
   };
   let execution = await describe();
   const sleep = io.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-  while (values.wait && execution.status !== undefined && !TERMINAL.has(execution.status)) {
+  while (values.wait && execution.status !== undefined && !EXECUTION_ENDED.has(execution.status)) {
     await sleep(io.pollMs ?? 1000);
     execution = await describe();
   }
@@ -96,7 +95,7 @@ export async function abortCommand(argv: string[], io: CliIo, clients: () => Cli
     else if (record?.executionArn && record.executionArn !== executionArn) io.stdout.write(`this run ended ${execution.status}${execution.error ? ` (${execution.error})` : ''}; the record is another run's:\n`);
     const reason = execution.error ? ` (${execution.error}${execution.cause ? `: ${execution.cause}` : ''})` : '';
     io.stdout.write(record ? formatRecord(record)
-      : TERMINAL.has(execution.status ?? '') ? `no record: the execution ended ${execution.status}${reason} before writing one\n`
+      : EXECUTION_ENDED.has(execution.status ?? '') ? `no record: the execution ended ${execution.status}${reason} before writing one\n`
         : `no record yet; the execution is ${execution.status ?? 'gone'}\n`);
   }
   if (!values.wait && execution.status === 'RUNNING') return 0;

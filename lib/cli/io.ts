@@ -20,3 +20,6 @@ export interface CliIo {
 export class UsageError extends Error {}
 /** A failure to report as one line, exit code 1. */
 export class CliFailure extends Error {}
+
+/** DescribeExecution statuses after which an execution will not change */
+export const EXECUTION_ENDED: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);

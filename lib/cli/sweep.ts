@@ -6,7 +6,7 @@ import { INDEX_BY_STARTED_AT, SWEEP_RECORD_TYPE, SWEEP_STATUSES, type SweepRecor
 import { validateSweepRequest } from '../sweep/plan.ts';
 import { COMMON_FLAGS, parse } from './args.ts';
 import { humanBytes } from './format.ts';
-import { CliFailure, UsageError, type CliClients, type CliIo } from './io.ts';
+import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } from './io.ts';
 import { resolveTarget } from './resolve.ts';
 
 export const SWEEP_USAGE = `Usage: mpu-reaper sweep --bucket B [--bucket B2 …] --older-than AGE [options]
@@ -33,7 +33,6 @@ Lists past sweeps, newest first, with their counts.
   --limit N                   at most N sweeps (1 to 100, default 20)
 ${COMMON_FLAGS}`;
 
-const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 const COUNTS = ['found', 'aborted', 'notFound', 'partsRemain', 'failed', 'wouldAbort'] as const;
 
 /** one line: [██████░░░░] 120/400 found 400 · aborted 118 · failed 2 · 1.2 GiB */
@@ -103,7 +102,7 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
       if (line !== lastLine) io.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
       lastLine = line;
     }
-    if (TERMINAL.has(execution.status ?? '')) break;
+    if (EXECUTION_ENDED.has(execution.status ?? '')) break;
     await sleep(io.pollMs ?? 1000);
     execution = await clients().sfn.send(new DescribeExecutionCommand({ executionArn }));
   }

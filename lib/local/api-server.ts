@@ -6,9 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { importHandler } from './lambdas.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -59,16 +60,6 @@ export function toProxyEvent(req: { method: string; url: URL; headers: Record<st
 
 export async function startLocalApi(options: { port: number; host?: string; routes?: Route[]; log?: (line: string) => void }): Promise<{ url: string; port: number; close(): Promise<void> }> {
   const routes = (options.routes ?? routesFromServerlessYml()).map(compile);
-  const handlers = new Map<string, Promise<Handler>>();
-  const load = (handler: string) => {
-    let loaded = handlers.get(handler);
-    if (!loaded) {
-      const [modulePath, exportName] = [handler.slice(0, handler.lastIndexOf('.')), handler.slice(handler.lastIndexOf('.') + 1)];
-      loaded = import(pathToFileURL(`${ROOT}${modulePath}.ts`).href).then((m: Record<string, Handler>) => m[exportName]);
-      handlers.set(handler, loaded);
-    }
-    return loaded;
-  };
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -87,7 +78,7 @@ export async function startLocalApi(options: { port: number; host?: string; rout
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v ?? '']));
       const event = toProxyEvent({ method: req.method!, url, headers, body }, route, pathParameters);
       const context = { awsRequestId: event.requestContext.requestId, functionName: route.handler, getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
-      const handler = await load(route.handler);
+      const handler = await importHandler<Handler>(route.handler);
       const result = await handler(event, context);
       send(result.statusCode, result.body ?? '', (result.headers ?? {}) as Record<string, string>);
       options.log?.(`${req.method} ${url.pathname} → ${result.statusCode}`);

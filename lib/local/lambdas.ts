@@ -1,20 +1,28 @@
-/** The project's Lambda functions that state machines invoke, run in-process by the local runtime (same handler code). */
+/** The project's Lambda handlers, loaded in-process by the local stack: the same code as on Lambda. */
 import { pathToFileURL } from 'node:url';
 import { FUNCTIONS } from '../settings.ts';
 
 const ROOT = new URL('../../', import.meta.url);
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+const loaded = new Map<string, Promise<Handler>>();
 
+/** A serverless.yml handler spec ("functions/create-abort.handler") → that export of functions/create-abort.ts, imported once. */
+export function importHandler<H = Handler>(spec: string): Promise<H> {
+  let handler = loaded.get(spec);
+  if (!handler) {
+    const dot = spec.lastIndexOf('.');
+    const [modulePath, exportName] = [spec.slice(0, dot), spec.slice(dot + 1)];
+    handler = import(pathToFileURL(new URL(`${modulePath}.ts`, ROOT).pathname).href).then((m: Record<string, Handler>) => m[exportName]);
+    loaded.set(spec, handler);
+  }
+  return handler as Promise<H>;
+}
+
+/** The functions state machines invoke (lambda:invoke), by function name. */
 export function localLambdaHandlers(): Record<string, (payload: unknown) => Promise<unknown>> {
-  return Object.fromEntries(Object.values(FUNCTIONS).map((fn) => {
-    const [modulePath, exportName] = [fn.handler.slice(0, fn.handler.lastIndexOf('.')), fn.handler.slice(fn.handler.lastIndexOf('.') + 1)];
-    let loaded: Promise<Handler> | undefined;
-    const invoke = async (payload: unknown) => {
-      loaded ??= import(pathToFileURL(new URL(`${modulePath}.ts`, ROOT).pathname).href).then((m: Record<string, Handler>) => m[exportName]);
-      const handler = await loaded;
-      return handler(payload, { functionName: fn.name, awsRequestId: crypto.randomUUID(), getRemainingTimeInMillis: () => 30_000 });
-    };
-    return [fn.name, invoke];
-  }));
+  return Object.fromEntries(Object.values(FUNCTIONS).map((fn) => [fn.name, async (payload: unknown) => {
+    const handler = await importHandler(fn.handler);
+    return handler(payload, { functionName: fn.name, awsRequestId: crypto.randomUUID(), getRemainingTimeInMillis: () => 30_000 });
+  }]));
 }

@@ -26,7 +26,7 @@ function statesOf(states: Record<string, StateDefinition>): Array<[string, State
   });
 }
 
-const taskStatesOf = (states: Record<string, StateDefinition>): Array<[string, string]> =>
+export const taskStatesOf = (states: Record<string, StateDefinition>): Array<[string, string]> =>
   statesOf(states).filter(([, s]) => s.Type === 'Task').map(([name, s]) => [name, s.Resource!]);
 
 /** service and action of a Task's Resource, for history events and request counts */
@@ -277,9 +277,11 @@ export class LocalStepFunctions {
    */
   private async runTask(resource: string, parameters: unknown): Promise<unknown> {
     const p = (parameters ?? {}) as Record<string, unknown>;
+    // states:startExecution's Parameters: StateMachineArn, Name?, Input (a JSON string, or JSON that is serialised)
+    const startChild = () => this.startExecution({ stateMachineArn: String(p.StateMachineArn), name: p.Name as string | undefined, input: typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input ?? {}) });
     const sync = /^arn:aws[a-z-]*:states:::states:startExecution\.sync(:2)?$/.exec(resource);
     if (sync) {
-      const { executionArn } = this.startExecution({ stateMachineArn: String(p.StateMachineArn), name: p.Name as string | undefined, input: typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input ?? {}) });
+      const { executionArn } = startChild();
       const child = await this.waitForExecution(executionArn);
       const description = {
         ExecutionArn: child.executionArn, StateMachineArn: child.stateMachineArn, Name: child.name, Status: child.status,
@@ -292,7 +294,7 @@ export class LocalStepFunctions {
       return description;
     }
     if (/^arn:aws[a-z-]*:states:::states:startExecution$/.test(resource)) {
-      const { executionArn, startDate } = this.startExecution({ stateMachineArn: String(p.StateMachineArn), name: p.Name as string | undefined, input: typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input ?? {}) });
+      const { executionArn, startDate } = startChild();
       return { ExecutionArn: executionArn, StartDate: startDate.getTime() };
     }
     if (/^arn:aws[a-z-]*:states:::lambda:invoke$/.test(resource)) {

@@ -4,7 +4,7 @@ import { DynamoDBClient, CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startMoto, type MotoServer } from '../../lib/local/moto.ts';
 import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
-import { LocalStepFunctions, type LocalExecution } from '../../lib/local/runtime.ts';
+import { LocalStepFunctions, taskStatesOf, type LocalExecution } from '../../lib/local/runtime.ts';
 import { readFileSync } from 'node:fs';
 import { localSubstitutions, loadDefinition, STATE_MACHINES, STATEMACHINES_DIR, type Settings } from '../../lib/settings.ts';
 import { recordsTableDefinition, getRecord, type AbortRecord } from '../../lib/records.ts';
@@ -17,10 +17,7 @@ export const TABLE = 'records-under-test';
  * retries of every Task state of every state machine, nested ones included.
  */
 export function fastRetries(): Record<string, number> {
-  type State = { Type: string; ItemProcessor?: { States: Record<string, State> } };
-  const tasks = (states: Record<string, State>): string[] => Object.entries(states).flatMap(([name, state]) =>
-    [...(state.Type === 'Task' ? [name] : []), ...(state.ItemProcessor ? tasks(state.ItemProcessor.States) : [])]);
-  const names = Object.values(STATE_MACHINES).flatMap((m) => tasks(JSON.parse(readFileSync(STATEMACHINES_DIR + m.file, 'utf8')).States));
+  const names = Object.values(STATE_MACHINES).flatMap((m) => taskStatesOf(JSON.parse(readFileSync(STATEMACHINES_DIR + m.file, 'utf8')).States).map(([name]) => name));
   return Object.fromEntries(names.map((name) => [name, 10]));
 }
 

@@ -35,7 +35,8 @@ const api = async (method: string, path: string, body?: unknown) => {
 async function pollRecord(id: string, until: (status: unknown) => boolean) {
   for (let i = 0; i < 200; i++) {
     const { status, body } = await api('GET', `/aborts/${id}`);
-    if (status === 200 && until(body.status)) return body;
+    // moto writes an UpdateItem's attributes one by one: a read can see the new item with its key only
+    if (status === 200 && body.status !== undefined && until(body.status)) return body;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`record ${id} never reached the expected status`);

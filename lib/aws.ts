@@ -68,3 +68,9 @@ export function sfnClient(): SFNClient {
   sfn ??= new SFNClient(clientConfig());
   return sfn;
 }
+let s3: S3Client | undefined;
+/** the process's S3 client, created once (the workflow's measuring function) */
+export function s3Client(): S3Client {
+  s3 ??= new S3Client(clientConfig());
+  return s3;
+}

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The record id of an upload: SHA-256 (hex) of "bucket/uploadId/key". The state machine computes the same
- * value with States.Hash(States.Format('{}/{}/{}', …)), so a run started by any trigger finds its record.
+ * The record id of an upload: SHA-256 (hex) of the JSON array [bucket, key, uploadId]. JSON quotes and escapes each
+ * part, so no two different uploads share an id, whatever characters their keys or upload ids hold (a plain
+ * "bucket/uploadId/key" let {key "b", uploadId "U/a"} and {key "a/b", uploadId "U"} collide).
  */
 export function recordId(bucket: string, key: string, uploadId: string): string {
-  return createHash('sha256').update(`${bucket}/${uploadId}/${key}`, 'utf8').digest('hex');
+  return createHash('sha256').update(JSON.stringify([bucket, key, uploadId]), 'utf8').digest('hex');
 }
 
 /** Deterministic execution name (≤ 80 chars of [0-9A-Za-z_-]): the same upload never gets two ordinary runs. */

@@ -43,6 +43,8 @@ export type StateMachineKey = keyof typeof STATE_MACHINES;
 /** Lambda functions the state machines invoke (outside the abort loop), by the substitution that names them */
 export const FUNCTIONS = {
   planSweep: { name: 'mpu-reaper-plan-sweep', arnSubstitution: 'PlanSweepFunctionArn', handler: 'functions/plan-sweep.handler' },
+  prepareRun: { name: 'mpu-reaper-prepare-run', arnSubstitution: 'PrepareRunFunctionArn', handler: 'functions/prepare-run.handler' },
+  recordOutcome: { name: 'mpu-reaper-record-outcome', arnSubstitution: 'RecordOutcomeFunctionArn', handler: 'functions/record-outcome.handler' },
 } as const;
 
 export const DEFAULT_TABLE_NAME = 'mpu-reaper-records';

@@ -18,6 +18,11 @@ export const ABORT_REQUEST_FIELDS = ['bucket', 'key', 'uploadId', 'requestPayer'
 const GENERAL_PURPOSE_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** base-name--zone-id--x-s3, e.g. my-bucket--usw2-az1--x-s3 or b--usw2-lax1-az1--x-s3 (a Local Zone) */
 const DIRECTORY_BUCKET = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?--[a-z0-9]+(?:-[a-z0-9]+)+--x-s3$/;
+/** S3's general purpose bucket naming rules: prefixes and suffixes it reserves (S3 User Guide, "Bucket naming rules") */
+const RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
+const RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--table-s3'];
+/** S3 upload ids are opaque printable ASCII; "/" and control characters are refused so that nothing can be smuggled in */
+const UPLOAD_ID = /^[\x21-\x2e\x30-\x7e]{1,1024}$/;
 const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/;
 
 export const isDirectoryBucket = (bucket: string) => DIRECTORY_BUCKET.test(bucket) && bucket.length <= 63;
@@ -29,6 +34,10 @@ export function bucketProblem(bucket: string): string | undefined {
   // S3 reserves the suffix for directory buckets: no general purpose bucket is named so
   if (bucket.endsWith('--x-s3')) return 'ends with --x-s3 but is no directory bucket name (base-name--zone-id--x-s3, e.g. my-bucket--usw2-az1--x-s3)';
   if (bucket.includes('..')) return 'must not contain two adjacent dots';
+  const reservedPrefix = RESERVED_PREFIXES.find((prefix) => bucket.startsWith(prefix));
+  if (reservedPrefix) return `must not start with the reserved prefix ${reservedPrefix}`;
+  const reservedSuffix = RESERVED_SUFFIXES.find((suffix) => bucket.endsWith(suffix));
+  if (reservedSuffix) return `must not end with the reserved suffix ${reservedSuffix}`;
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(bucket)) return 'must not be formatted as an IP address';
   return undefined;
 }
@@ -37,6 +46,13 @@ export function keyProblem(key: string): string | undefined {
   const bytes = Buffer.byteLength(key, 'utf8');
   if (bytes < 1 || bytes > 1024) return `must be 1 to 1,024 bytes of UTF-8, got ${bytes}`;
   if (key.includes('\uFFFD') || /[\uD800-\uDFFF]/.test(key.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''))) return 'must be valid UTF-8';
+  return undefined;
+}
+
+export function uploadIdProblem(uploadId: string): string | undefined {
+  if (uploadId.trim() === '') return 'must not be empty';
+  if (uploadId.length > 1024) return `must be at most 1,024 characters, got ${uploadId.length}`;
+  if (!UPLOAD_ID.test(uploadId)) return 'must be printable ASCII without "/", spaces or control characters';
   return undefined;
 }
 
@@ -85,7 +101,10 @@ export function validateAbortRequest(input: unknown, options: { allowRecheck?: b
     if (rule) problems.push({ field: 'key', rule });
   }
   const uploadId = string('uploadId', true);
-  if (uploadId !== undefined && uploadId.trim() === '') problems.push({ field: 'uploadId', rule: 'must not be empty' });
+  if (uploadId !== undefined) {
+    const rule = uploadIdProblem(uploadId);
+    if (rule) problems.push({ field: 'uploadId', rule });
+  }
   const requestPayer = string('requestPayer', false);
   if (requestPayer !== undefined && requestPayer !== 'requester') problems.push({ field: 'requestPayer', rule: 'must be "requester"' });
   const owner = string('expectedBucketOwner', false);
@@ -102,4 +121,60 @@ export function validateAbortRequest(input: unknown, options: { allowRecheck?: b
     problems.push({ field: 'recheck', rule: 'must be true or false' });
   }
   return problems;
+}
+
+/** Who started a run. Internal triggers (sweep, deadline) are set by this project's own state machines only. */
+export const RUN_TRIGGERS = ['api', 'cli', 'event', 'deadline', 'sweep', 'direct'] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
+/** AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: the parent execution, which Step Functions passes in a nested run's input */
+const RUN_FIELDS = ['request', 'trigger', 'recheck', 'dryRun', 'sweepId', 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID'] as const;
+const EXECUTION_NAME = /^[0-9A-Za-z_-]{1,80}$/;
+
+/** The input of an abort-upload execution: the upload request, and how the run was started. */
+export interface RunInput {
+  request: AbortRequest;
+  trigger: RunTrigger;
+  recheck: boolean;
+  dryRun: boolean;
+  sweepId?: string;
+}
+
+/**
+ * The execution input's rules: the one validator every entry shares (the API and the CLI before they start a run, the
+ * workflow's first state for events and bare StartExecution calls). The request's fields are named "request.<field>".
+ */
+export function parseRunInput(input: unknown): { run?: RunInput; problems: Problem[] } {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return { problems: [{ field: 'input', rule: 'must be a JSON object' }] };
+  const envelope = input as Record<string, unknown>;
+  const problems: Problem[] = Object.keys(envelope).filter((field) => !(RUN_FIELDS as readonly string[]).includes(field))
+    .map((field) => ({ field, rule: `is not a known field (known: ${RUN_FIELDS.join(', ')})` }));
+  if (envelope.request === undefined) problems.push({ field: 'request', rule: 'is required' });
+  else problems.push(...validateAbortRequest(envelope.request).map((p) => ({ field: `request.${p.field === 'body' ? '' : p.field}`.replace(/\.$/, ''), rule: p.rule })));
+  const trigger = envelope.trigger ?? 'direct';
+  if (typeof trigger !== 'string' || !(RUN_TRIGGERS as readonly string[]).includes(trigger)) problems.push({ field: 'trigger', rule: `must be one of ${RUN_TRIGGERS.join(', ')}` });
+  for (const flag of ['recheck', 'dryRun'] as const) {
+    if (envelope[flag] !== undefined && typeof envelope[flag] !== 'boolean') problems.push({ field: flag, rule: 'must be true or false' });
+  }
+  if (envelope.sweepId !== undefined) {
+    if (trigger !== 'sweep') problems.push({ field: 'sweepId', rule: 'is set by sweeps only (trigger "sweep")' });
+    else if (typeof envelope.sweepId !== 'string' || !EXECUTION_NAME.test(envelope.sweepId)) problems.push({ field: 'sweepId', rule: 'must be a sweep id (1 to 80 of 0-9A-Za-z_-)' });
+  } else if (trigger === 'sweep') problems.push({ field: 'sweepId', rule: 'is required with trigger "sweep"' });
+  if (problems.length > 0) return { problems };
+  return {
+    problems,
+    run: {
+      request: envelope.request as AbortRequest, trigger: trigger as RunTrigger, recheck: envelope.recheck === true, dryRun: envelope.dryRun === true,
+      ...(envelope.sweepId !== undefined ? { sweepId: envelope.sweepId as string } : {}),
+    },
+  };
+}
+
+/** The execution input for a request: the fields in a fixed order (StartExecution's idempotency compares inputs). */
+export function runInput(request: AbortRequest, trigger: RunTrigger, options: { recheck?: boolean; dryRun?: boolean; sweepId?: string } = {}): Record<string, unknown> {
+  const ordered: Record<string, string> = { bucket: request.bucket, key: request.key, uploadId: request.uploadId };
+  for (const field of ['requestPayer', 'expectedBucketOwner', 'ifMatchInitiatedTime'] as const) if (request[field] !== undefined) ordered[field] = request[field]!;
+  return {
+    request: ordered, trigger,
+    ...(options.recheck ? { recheck: true } : {}), ...(options.dryRun ? { dryRun: true } : {}), ...(options.sweepId ? { sweepId: options.sweepId } : {}),
+  };
 }

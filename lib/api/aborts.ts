@@ -10,7 +10,7 @@ import type { ApiResult } from '../http/handler.ts';
 import { abortExecutionName, recheckExecutionName, recordId } from '../record-id.ts';
 import { ABORT_STATUSES, INDEX_BY_STARTED_AT, INDEX_BY_STATUS, UPLOAD_RECORD_TYPE, getRecord, presentRecord, type AbortRecord } from '../records.ts';
 import { ABORT_SETTINGS_DEFAULTS } from '../settings.ts';
-import { validateAbortRequest, type AbortRequest } from '../validation.ts';
+import { runInput, validateAbortRequest, type AbortRequest } from '../validation.ts';
 
 export interface AbortApiDeps {
   sfn: SFNClient;
@@ -27,16 +27,6 @@ const withLinks = (record: AbortRecord) => ({ ...record, links: selfLink(record.
 
 /** The execution ARN StartExecution will return for a name: known before the call, so the record can be claimed first. */
 export const executionArnFor = (stateMachineArn: string, name: string) => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-
-/** The execution input: only the fields given, in a fixed order (StartExecution's idempotency compares inputs). */
-export function executionInput(request: AbortRequest, trigger: string): Record<string, string> {
-  const input: Record<string, string> = { bucket: request.bucket, key: request.key, uploadId: request.uploadId };
-  if (request.requestPayer !== undefined) input.requestPayer = request.requestPayer;
-  if (request.expectedBucketOwner !== undefined) input.expectedBucketOwner = request.expectedBucketOwner;
-  if (request.ifMatchInitiatedTime !== undefined) input.ifMatchInitiatedTime = request.ifMatchInitiatedTime;
-  input.trigger = trigger;
-  return input;
-}
 
 /**
  * POST /aborts: validate, check the allowlist, claim the record (conditional put), start the execution.
@@ -76,7 +66,7 @@ export async function requestAbort(deps: AbortApiDeps, body: unknown): Promise<A
     throw error;
   }
   try {
-    await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(executionInput(request, 'api')) }));
+    await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(runInput(request, 'api', { recheck: request.recheck })) }));
   } catch (error) {
     // nothing may be left RUNNING without an execution behind it
     await deps.doc.send(new DeleteCommand({

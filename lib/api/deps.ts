@@ -1,14 +1,11 @@
 /** The API handlers' dependencies, read from the Lambda environment once per process. */
 import { parseAllowlist } from '../allowlist.ts';
 import { documentClient, sfnClient } from '../aws.ts';
+import { requiredEnv } from '../env.ts';
 import type { AbortApiDeps } from './aborts.ts';
 import type { SweepApiDeps } from './sweeps.ts';
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
-}
+const required = (env: NodeJS.ProcessEnv, name: string) => requiredEnv(name, env);
 
 /** the read-only handlers need only the table */
 export function readDepsFromEnv(env: NodeJS.ProcessEnv = process.env) {

@@ -17,13 +17,14 @@ export interface ExecutionStatusChange {
 }
 
 export async function recordInterruptedRun(deps: { doc: DynamoDBDocumentClient; tableName: string }, detail: ExecutionStatusChange): Promise<'recorded' | 'not-running' | 'no-upload'> {
-  let input: { bucket?: unknown; key?: unknown; uploadId?: unknown; targets?: unknown } = {};
+  let input: { request?: { bucket?: unknown; key?: unknown; uploadId?: unknown }; targets?: unknown } = {};
   try {
     input = JSON.parse(detail.input ?? '{}');
   } catch { /* an input that is not JSON names no upload */ }
   let id: string;
-  if (typeof input.bucket === 'string' && typeof input.key === 'string' && typeof input.uploadId === 'string') {
-    id = recordId(input.bucket, input.key, input.uploadId);
+  const { bucket, key, uploadId } = input.request ?? {};
+  if (typeof bucket === 'string' && typeof key === 'string' && typeof uploadId === 'string') {
+    id = recordId(bucket, key, uploadId);
   } else if (Array.isArray(input.targets) && detail.executionArn.includes(':execution:')) {
     id = detail.executionArn.split(':').pop()!; // a sweep's record id is its execution name
   } else {

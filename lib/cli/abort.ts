@@ -1,8 +1,8 @@
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { executionArnFor, executionInput } from '../api/aborts.ts';
+import { executionArnFor } from '../api/aborts.ts';
 import { abortExecutionName, recheckExecutionName, recordId } from '../record-id.ts';
 import { getRecord, SUCCESS_STATUSES, type AbortRecord } from '../records.ts';
-import { validateAbortRequest, type AbortRequest } from '../validation.ts';
+import { runInput, validateAbortRequest, type AbortRequest } from '../validation.ts';
 import { COMMON_FLAGS, parse } from './args.ts';
 import { formatFields, formatRecord } from './format.ts';
 import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } from './io.ts';
@@ -59,7 +59,7 @@ export async function abortCommand(argv: string[], io: CliIo, clients: () => Cli
   let executionArn = executionArnFor(stateMachineArn, name);
   let alreadyRan = false;
   try {
-    ({ executionArn = executionArn } = await clients().sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(executionInput(request, 'cli')) })));
+    ({ executionArn = executionArn } = await clients().sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(runInput(request, 'cli', { recheck: values.recheck === true })) })));
   } catch (error) {
     if ((error as Error).name !== 'ExecutionAlreadyExists') throw new CliFailure(`abort: StartExecution failed: ${(error as Error).message}`);
     alreadyRan = true;

@@ -9,6 +9,10 @@ import { readFileSync } from 'node:fs';
 import { localSubstitutions, loadDefinition, STATE_MACHINES, STATEMACHINES_DIR, type Settings } from '../../lib/settings.ts';
 import { recordsTableDefinition, getRecord, type AbortRecord } from '../../lib/records.ts';
 import { recordId, abortExecutionName } from '../../lib/record-id.ts';
+import { prepareRun, recordOutcome, type LoopState, type PrepareRunEvent, type RunDeps } from '../../lib/abort-run.ts';
+import { parseAllowlist } from '../../lib/allowlist.ts';
+import { FUNCTIONS } from '../../lib/settings.ts';
+import { runInput, type AbortRequest } from '../../lib/validation.ts';
 
 export const TABLE = 'records-under-test';
 
@@ -47,31 +51,49 @@ export async function createBucket(s3: S3Client, bucket: string) {
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 }
 
+/** abort-upload's Lambda functions, in-process, with the test's clients and table injected (as functions/ does from env) */
+export function abortRunLambdas(deps: RunDeps): Record<string, (payload: unknown) => Promise<unknown>> {
+  return {
+    [FUNCTIONS.prepareRun.name]: (payload) => prepareRun(deps, payload as PrepareRunEvent),
+    [FUNCTIONS.recordOutcome.name]: (payload) => recordOutcome(deps, payload as LoopState),
+  };
+}
+
 /** runs one abort through the real definition; settings go in as DefinitionSubstitutions, waits are shortened by the runtime */
 export async function runAbort(options: {
   dispatcherEndpoint: string;
   doc: DynamoDBDocumentClient;
-  /** the execution input: an upload plus any request options */
-  upload: Record<string, unknown> & { bucket: unknown; key: unknown; uploadId: unknown };
+  /** the upload and its request options; the execution input is runInput(upload, trigger) unless input is given */
+  upload: AbortRequest;
+  trigger?: Parameters<typeof runInput>[1];
+  /** a raw execution input, for the input rules */
+  input?: unknown;
   settings?: Partial<Settings>;
   waitMs?: number;
+  /** the endpoint the Lambda functions' S3 client uses (default: dispatcherEndpoint) */
+  lambdaEndpoint?: string;
+  allowedBuckets?: string;
 }): Promise<{ execution: LocalExecution; record: AbortRecord | undefined; output: Record<string, unknown> | undefined }> {
   const dispatcher = new TaskDispatcher({ endpoint: options.dispatcherEndpoint });
+  const { s3 } = awsClients(options.lambdaEndpoint ?? options.dispatcherEndpoint);
   const definition = loadDefinition(STATE_MACHINES.abortUpload.file, localSubstitutions(TABLE, options.settings));
   const runtime = new LocalStepFunctions({
     dispatcher,
     waitTimeOverrides: { 'Wait for in-flight parts': options.waitMs ?? 20 },
     retryIntervalOverrides: fastRetries(),
+    lambdaHandlers: abortRunLambdas({ doc: options.doc, s3, tableName: TABLE, allowlist: parseAllowlist(options.allowedBuckets ?? '*') }),
   });
   try {
     const { stateMachineArn } = runtime.createStateMachine({ name: STATE_MACHINES.abortUpload.name, definition });
     const id = recordId(String(options.upload.bucket), String(options.upload.key), String(options.upload.uploadId));
-    const { executionArn } = runtime.startExecution({ stateMachineArn, name: abortExecutionName(id), input: JSON.stringify(options.upload) });
+    const input = options.input ?? runInput(options.upload, options.trigger ?? 'direct');
+    const { executionArn } = runtime.startExecution({ stateMachineArn, name: abortExecutionName(id), input: JSON.stringify(input) });
     const execution = await runtime.waitForExecution(executionArn);
     const record = await getRecord(options.doc, TABLE, id);
     return { execution, record, output: execution.output ? JSON.parse(execution.output) : undefined };
   } finally {
     await dispatcher.destroy();
+    s3.destroy();
   }
 }
 

@@ -3,14 +3,16 @@ import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { documentClient } from '../lib/aws.ts';
 import { recordInterruptedRun, type ExecutionStatusChange } from '../lib/api/interrupted.ts';
-import { jsonLogger } from '../lib/http/middlewares.ts';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 
-const logger = jsonLogger('record-interrupted-run');
+const logger = new Logger({ serviceName: 'record-interrupted-run' });
 const tableName = process.env.RECORDS_TABLE;
 if (!tableName) throw new Error('environment variable RECORDS_TABLE is not set');
 const deps = { doc: documentClient(), tableName };
 
 export const handler = middy<EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusChange>, void>()
+  .use(injectLambdaContext(logger))
   .handler(async (event) => {
     const outcome = await recordInterruptedRun(deps, event.detail);
     logger.info('interrupted run', { executionArn: event.detail.executionArn, status: event.detail.status, outcome });

@@ -1,6 +1,6 @@
 /**
  * Small middy middlewares for the API handlers, each with validated options (after middyjs/middy's style):
- * structured JSON logs, a size-limited JSON body parser, and JSON error responses.
+ * request logs (with the caller's identity), a size-limited JSON body parser, and JSON error responses.
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -9,20 +9,17 @@ import { HttpError, badRequest } from './errors.ts';
 export type ApiEvent = APIGatewayProxyEvent & { parsedBody?: unknown };
 type ApiMiddleware = MiddlewareObj<ApiEvent, APIGatewayProxyResult, Error, Context>;
 
+/** the logging the middlewares need: Powertools for AWS Lambda's Logger satisfies it */
 export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, ...extra: Array<Record<string, unknown>>): void;
+  error(message: string, ...extra: Array<Record<string, unknown>>): void;
 }
 
-const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
-
-/** one JSON object per line on stdout, as CloudWatch Logs Insights reads best; LOG_LEVEL (default INFO) filters */
-export function jsonLogger(service: string, write: (line: string) => void = (l) => process.stdout.write(`${l}\n`), threshold = process.env.LOG_LEVEL ?? 'INFO'): Logger {
-  const minimum = Math.max(0, LEVELS.indexOf(threshold.toUpperCase()));
-  const log = (level: string) => (message: string, fields: Record<string, unknown> = {}) => {
-    if (LEVELS.indexOf(level) >= minimum) write(JSON.stringify({ timestamp: new Date().toISOString(), level, service, message, ...fields }));
-  };
-  return { info: log('INFO'), error: log('ERROR') };
+/** who called: API Gateway's IAM authoriser puts the SigV4 caller's identity in the request context */
+export function callerOf(event: APIGatewayProxyEvent): { caller?: string; sourceIp?: string } {
+  const identity = event.requestContext?.identity;
+  const caller = identity?.userArn ?? identity?.caller ?? undefined;
+  return { ...(caller ? { caller } : {}), ...(identity?.sourceIp ? { sourceIp: identity.sourceIp } : {}) };
 }
 
 export function requestLogging(options: { logger: Logger }): ApiMiddleware {
@@ -32,8 +29,8 @@ export function requestLogging(options: { logger: Logger }): ApiMiddleware {
     before: (request) => { started.set(request, Date.now()); },
     after: (request) => {
       options.logger.info('request', {
-        method: request.event.httpMethod, path: request.event.path, statusCode: request.response?.statusCode,
-        requestId: request.context?.awsRequestId, durationMs: Date.now() - (started.get(request) ?? Date.now()),
+        method: request.event.httpMethod, path: request.event.path, statusCode: request.response?.statusCode, ...callerOf(request.event),
+        durationMs: Date.now() - (started.get(request) ?? Date.now()),
       });
     },
   };

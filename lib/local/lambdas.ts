@@ -1,5 +1,6 @@
-/** The project's Lambda handlers, loaded in-process by the local stack: the same code as on Lambda. */
+/** The project's Lambda handlers, run in-process by the local stack. */
 import { pathToFileURL } from 'node:url';
+import { prepareRun, recordOutcome, type LoopState, type PrepareRunEvent, type RunDeps } from '../abort-run.ts';
 import { FUNCTIONS } from '../settings.ts';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -19,10 +20,26 @@ export function importHandler<H = Handler>(spec: string): Promise<H> {
   return handler as Promise<H>;
 }
 
-/** The functions state machines invoke (lambda:invoke), by function name. */
-export function localLambdaHandlers(): Record<string, (payload: unknown) => Promise<unknown>> {
-  return Object.fromEntries(Object.values(FUNCTIONS).map((fn) => [fn.name, async (payload: unknown) => {
-    const handler = await importHandler(fn.handler);
-    return handler(payload, { functionName: fn.name, awsRequestId: crypto.randomUUID(), getRemainingTimeInMillis: () => 30_000 });
-  }]));
+type Invoke = (payload: unknown) => Promise<unknown>;
+
+/**
+ * The functions that use AWS clients, bound to one stack's clients and table: the same core functions their handlers in
+ * functions/ call, with the dependencies injected (a handler module reads its environment once per process, which
+ * would tie every stack in the process to the first one's table and endpoint).
+ */
+const BOUND: Partial<Record<keyof typeof FUNCTIONS, (deps: RunDeps) => Invoke>> = {
+  prepareRun: (deps) => (payload) => prepareRun(deps, payload as PrepareRunEvent),
+  recordOutcome: (deps) => (payload) => recordOutcome(deps, payload as LoopState),
+};
+
+/** The functions state machines invoke (lambda:invoke), by function name; those without clients run their handler module. */
+export function localLambdaHandlers(deps: RunDeps): Record<string, Invoke> {
+  return Object.fromEntries((Object.keys(FUNCTIONS) as Array<keyof typeof FUNCTIONS>).map((key) => {
+    const fn = FUNCTIONS[key];
+    const bound = BOUND[key]?.(deps);
+    return [fn.name, bound ?? (async (payload: unknown) => {
+      const handler = await importHandler(fn.handler);
+      return handler(payload, { functionName: fn.name, awsRequestId: crypto.randomUUID(), getRemainingTimeInMillis: () => 30_000 });
+    })];
+  }));
 }

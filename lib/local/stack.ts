@@ -8,6 +8,8 @@ import { AwsJsonError, startLocalEndpoint, type LocalEndpoint, type TargetHandle
 import { startMoto, type MotoServer } from './moto.ts';
 import { startLocalApi } from './api-server.ts';
 import { localLambdaHandlers } from './lambdas.ts';
+import { parseAllowlist } from '../allowlist.ts';
+import { createClients, type AwsClients } from '../aws.ts';
 import { createLocalEventBus, stateMachineRulesFromServerlessYml, type LocalEventBus } from './eventbridge.ts';
 import { LocalStepFunctions } from './runtime.ts';
 import { DEFAULT_TABLE_NAME, type Settings, type StateMachineKey } from '../settings.ts';
@@ -66,6 +68,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let endpoint: LocalEndpoint | undefined;
   let api: { url: string; close(): Promise<void> } | undefined;
   let eventBus: LocalEventBus | undefined;
+  let functionClients: AwsClients | undefined;
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {
@@ -73,6 +76,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await runtime?.close(); // ends running executions before their endpoints go away
       await endpoint?.close();
       await dispatcher?.destroy();
+      functionClients?.s3.destroy();
+      functionClients?.dynamodb.destroy();
       await moto.stop();
     })();
     return stopped;
@@ -81,10 +86,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const dispatcherEndpoint = typeof options.dispatcherEndpoint === 'function'
       ? await options.dispatcherEndpoint(moto)
       : options.dispatcherEndpoint ?? moto.endpoint;
+    // filled once the endpoint is up: the functions' clients go through it, as the workflow's own calls do
+    const lambdaHandlers: Record<string, (payload: unknown) => Promise<unknown>> = {};
     dispatcher = new TaskDispatcher({ endpoint: dispatcherEndpoint, pageMultipartUploads: true, serializeItemUpdates: true });
     runtime = new LocalStepFunctions({
       dispatcher,
-      lambdaHandlers: localLambdaHandlers(),
+      lambdaHandlers,
       waitTimeOverrides: options.waitTimeOverrides,
       retryIntervalOverrides: options.retryIntervalOverrides,
     });
@@ -99,6 +106,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.awsPort ?? 0, host: options.host, runtime, motoEndpoint: moto.endpoint, extraTargets: { ...events, ...options.extraTargets },
     });
     log?.(`moto_server on ${moto.endpoint}; endpoint on ${endpoint.url}`);
+    // the Lambda handlers (the state machines' functions, the API's) read their configuration from the environment
+    // once, as on Lambda: set it before any of them loads
+    Object.assign(process.env, { AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: runtime.region, RECORDS_TABLE: tableName, ALLOWED_BUCKETS: options.allowedBuckets ?? '*' });
+    functionClients = createClients({ AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: runtime.region });
+    Object.assign(lambdaHandlers, localLambdaHandlers({
+      doc: functionClients.doc, s3: functionClients.s3, tableName, allowlist: parseAllowlist(options.allowedBuckets ?? '*'),
+    }));
     const stateMachineArns = await deployLocal({ endpoint: endpoint.url, tableName, settings: options.settings, log });
     const localRuntime = runtime;
     eventBus = createLocalEventBus({
@@ -107,12 +121,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       log,
     });
     if (options.apiPort !== undefined) {
-      // the handlers read their configuration from the environment once, as on Lambda: set it before they load
-      Object.assign(process.env, {
-        AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: localRuntime.region,
-        RECORDS_TABLE: tableName, ABORT_STATE_MACHINE_ARN: stateMachineArns.abortUpload, SWEEP_STATE_MACHINE_ARN: stateMachineArns.sweepUploads,
-        ALLOWED_BUCKETS: options.allowedBuckets ?? '*',
-      });
+      Object.assign(process.env, { ABORT_STATE_MACHINE_ARN: stateMachineArns.abortUpload, SWEEP_STATE_MACHINE_ARN: stateMachineArns.sweepUploads });
       api = await startLocalApi({ port: options.apiPort, host: options.host, log });
     }
     return { endpoint: endpoint.url, moto, runtime, stateMachineArns, tableName, apiUrl: api?.url, eventBus, stop };

@@ -80,7 +80,7 @@ describe('local endpoint: S3 and DynamoDB through moto_server, Step Functions th
 
     // Act
     const { executionArn } = await sfn.send(new StartExecutionCommand({
-      stateMachineArn: stack.stateMachineArns.abortUpload, name: abortExecutionName(id), input: JSON.stringify({ ...upload, trigger: 'test' }),
+      stateMachineArn: stack.stateMachineArns.abortUpload, name: abortExecutionName(id), input: JSON.stringify({ request: upload, trigger: 'direct' }),
     }));
     const execution = await waitForStatus(executionArn!, (s) => s !== 'RUNNING');
     const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
@@ -171,7 +171,7 @@ describe('local endpoint: S3 and DynamoDB through moto_server, Step Functions th
 
     // Assert
     expect(arns).toEqual(stack.stateMachineArns);
-    expect(JSON.parse(definition!).States['Start run'].Parameters.settings['firstWaitSeconds.$']).toBe("States.StringToJson('2')");
+    expect(JSON.parse(definition!).States['Prepare run'].Parameters.Payload.settings['firstWaitSeconds.$']).toBe("States.StringToJson('2')");
   });
 
   it('serves the real AWS CLI: s3api list-multipart-uploads and stepfunctions list-state-machines', async () => {
@@ -227,7 +227,7 @@ describe('local stack with a fault-injecting proxy between the runtime and moto_
 
       // Act
       const { executionArn } = await client.sfn.send(new StartExecutionCommand({
-        stateMachineArn: faulty.stateMachineArns.abortUpload, input: JSON.stringify({ bucket: 'proxied', key: 'k', uploadId: UploadId }),
+        stateMachineArn: faulty.stateMachineArns.abortUpload, input: JSON.stringify({ request: { bucket: 'proxied', key: 'k', uploadId: UploadId } }),
       }));
       await faulty.runtime.waitForExecution(executionArn!);
       const execution = await client.sfn.send(new DescribeExecutionCommand({ executionArn }));

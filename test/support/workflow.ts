@@ -9,9 +9,8 @@ import { readFileSync } from 'node:fs';
 import { localSubstitutions, loadDefinition, STATE_MACHINES, STATEMACHINES_DIR, type Settings } from '../../lib/settings.ts';
 import { recordsTableDefinition, getRecord, type AbortRecord } from '../../lib/records.ts';
 import { recordId, abortExecutionName } from '../../lib/record-id.ts';
-import { prepareRun, recordOutcome, type LoopState, type PrepareRunEvent, type RunDeps } from '../../lib/abort-run.ts';
+import { localLambdaHandlers } from '../../lib/local/lambdas.ts';
 import { parseAllowlist } from '../../lib/allowlist.ts';
-import { FUNCTIONS } from '../../lib/settings.ts';
 import { runInput, type AbortRequest } from '../../lib/validation.ts';
 
 export const TABLE = 'records-under-test';
@@ -51,14 +50,6 @@ export async function createBucket(s3: S3Client, bucket: string) {
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 }
 
-/** abort-upload's Lambda functions, in-process, with the test's clients and table injected (as functions/ does from env) */
-export function abortRunLambdas(deps: RunDeps): Record<string, (payload: unknown) => Promise<unknown>> {
-  return {
-    [FUNCTIONS.prepareRun.name]: (payload) => prepareRun(deps, payload as PrepareRunEvent),
-    [FUNCTIONS.recordOutcome.name]: (payload) => recordOutcome(deps, payload as LoopState),
-  };
-}
-
 /** runs one abort through the real definition; settings go in as DefinitionSubstitutions, waits are shortened by the runtime */
 export async function runAbort(options: {
   dispatcherEndpoint: string;
@@ -81,7 +72,7 @@ export async function runAbort(options: {
     dispatcher,
     waitTimeOverrides: { 'Wait for in-flight parts': options.waitMs ?? 20 },
     retryIntervalOverrides: fastRetries(),
-    lambdaHandlers: abortRunLambdas({ doc: options.doc, s3, tableName: TABLE, allowlist: parseAllowlist(options.allowedBuckets ?? '*') }),
+    lambdaHandlers: localLambdaHandlers({ doc: options.doc, s3, tableName: TABLE, allowlist: parseAllowlist(options.allowedBuckets ?? '*') }),
   });
   try {
     const { stateMachineArn } = runtime.createStateMachine({ name: STATE_MACHINES.abortUpload.name, definition });

@@ -244,7 +244,7 @@ const executionsOf = (key: StateMachineKey) => `arn:aws:states:${REGION}:${ACCOU
 const SETTINGS: Record<string, number> = { ...ABORT_SETTINGS_DEFAULTS, ...SWEEP_SETTINGS_DEFAULTS };
 const ARN_SUBSTITUTIONS: Record<string, string> = {
   ...Object.fromEntries((Object.keys(MACHINES) as StateMachineKey[]).map((key) => [MACHINES[key].arnSubstitution, `Ref(${sm(key).id})`])),
-  [INVOKED_FUNCTIONS.planSweep.arnSubstitution]: 'GetAtt(PlanSweepLambdaFunction.Arn)',
+  ...Object.fromEntries(Object.entries(INVOKED_FUNCTIONS).map(([key, fn]) => [fn.arnSubstitution, `GetAtt(${pascal(key)}LambdaFunction.Arn)`])),
 };
 
 const apiEnvironment = { ABORT_STATE_MACHINE_ARN: `Ref(${STATE_MACHINE})`, ALLOWED_BUCKETS: allowedBuckets.join(',') };
@@ -259,6 +259,8 @@ const FUNCTIONS = {
   getSweep: { id: 'GetSweep', handler: 'functions/get-sweep.handler', route: 'GET /sweeps/{id}', env: {} },
   listSweeps: { id: 'ListSweeps', handler: 'functions/list-sweeps.handler', route: 'GET /sweeps', env: {} },
   planSweep: { id: 'PlanSweep', handler: INVOKED_FUNCTIONS.planSweep.handler, route: undefined, env: {} },
+  prepareRun: { id: 'PrepareRun', handler: INVOKED_FUNCTIONS.prepareRun.handler, route: undefined, env: { ALLOWED_BUCKETS: allowedBuckets.join(',') } },
+  recordOutcome: { id: 'RecordOutcome', handler: INVOKED_FUNCTIONS.recordOutcome.handler, route: undefined, env: {} },
   recordInterruptedRun: { id: 'RecordInterruptedRun', handler: 'functions/record-interrupted-run.handler', route: undefined, env: {} },
 } as const;
 const ownLogs = (fn: string) => allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [`GetAtt(${fn}LogGroup.Arn)`]);
@@ -281,8 +283,8 @@ const EXPECTED_ROLES: Record<string, { service: string; statements: (partition: 
   AbortUploadStateMachineRole: {
     service: 'states.amazonaws.com',
     statements: (partition) => [
-      allow(['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:GetObject'], s3ObjectArns(partition)),
-      allow(['dynamodb:UpdateItem'], [TABLE_ARN]),
+      allow(['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], s3ObjectArns(partition)),
+      allow(['lambda:InvokeFunction'], ['GetAtt(PrepareRunLambdaFunction.Arn)', 'GetAtt(RecordOutcomeLambdaFunction.Arn)']),
       XRAY, LOG_DELIVERY,
     ],
   },
@@ -345,6 +347,17 @@ const EXPECTED_ROLES: Record<string, { service: string; statements: (partition: 
   PlanSweepRole: {
     service: 'lambda.amazonaws.com',
     statements: () => [ownLogs('PlanSweep')],
+  },
+  PrepareRunRole: {
+    service: 'lambda.amazonaws.com',
+    statements: (partition) => [
+      ownLogs('PrepareRun'), allow(['dynamodb:UpdateItem', 'dynamodb:GetItem'], [TABLE_ARN]),
+      allow(['s3:ListMultipartUploadParts', 's3:GetObject'], s3ObjectArns(partition)), allow(['s3:ListBucket'], s3BucketArns(partition)),
+    ],
+  },
+  RecordOutcomeRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [ownLogs('RecordOutcome'), allow(['dynamodb:UpdateItem'], [TABLE_ARN])],
   },
   RecordInterruptedRunRole: {
     service: 'lambda.amazonaws.com',
@@ -472,7 +485,7 @@ describe('packaged template: IAM', () => {
   });
 
   it.each(['aws-cn', 'aws-us-gov'])('scopes S3 to the allowlist in the %s partition too', (partition) => {
-    for (const roleId of ['AbortUploadStateMachineRole', 'SweepPageStateMachineRole']) {
+    for (const roleId of ['AbortUploadStateMachineRole', 'SweepPageStateMachineRole', 'PrepareRunRole']) {
       expect(statementsOf(roleId, partition), roleId).toEqual(sortStatements(EXPECTED_ROLES[roleId].statements(partition)));
     }
   });
@@ -516,9 +529,13 @@ describe('packaged template: EventBridge', () => {
     expect(rule.Properties.EventPattern).toEqual(withStageParams(config.custom[patternName]));
     const targets = resolve(rule.Properties.Targets);
     expect(targets).toHaveLength(1);
+    // abort-upload's input is the envelope every entry uses: the detail is the request, the trigger is fixed by the rule
+    const input = key === 'abortUpload'
+      ? { InputTransformer: { InputPathsMap: { detail: '$.detail' }, InputTemplate: '{"request": <detail>, "trigger": "event"}' } }
+      : { InputPath: '$.detail' };
     expect(targets[0]).toMatchObject({
       Arn: `Ref(${sm(key).id})`,
-      InputPath: '$.detail',
+      ...input,
       RoleArn: `GetAtt(${pascal(key)}EventToStepFunctionsRole.Arn)`,
       DeadLetterConfig: { Arn: DLQ_ARN },
       RetryPolicy: RETRY,
@@ -526,9 +543,10 @@ describe('packaged template: EventBridge', () => {
   });
 
   it('keeps the serverless.yml shape lib/local/eventbridge.ts reads: every state machine rule refers to a custom pattern', () => {
-    const yml = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')) as { stepFunctions: { stateMachines: Record<string, { events?: Array<{ eventBridge?: { event?: unknown; inputPath?: string } }> }> } };
+    type Target = { event?: unknown; inputPath?: string; inputTransformer?: { inputPathsMap: Record<string, string> } };
+    const yml = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')) as { stepFunctions: { stateMachines: Record<string, { events?: Array<{ eventBridge?: Target }> }> } };
     const references = Object.entries(yml.stepFunctions.stateMachines).flatMap(([key, machine]) =>
-      (machine.events ?? []).filter((e) => e.eventBridge).map((e) => [key, e.eventBridge!.event, e.eventBridge!.inputPath]));
+      (machine.events ?? []).filter((e) => e.eventBridge).map((e) => [key, e.eventBridge!.event, e.eventBridge!.inputPath ?? e.eventBridge!.inputTransformer?.inputPathsMap.detail]));
     expect(references).toEqual([
       ['abortUpload', '${self:custom.abortRequestedPattern}', '$.detail'],
       ['sweepUploads', '${self:custom.sweepRequestedPattern}', '$.detail'],

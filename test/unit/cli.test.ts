@@ -99,7 +99,7 @@ describe('mpu-reaper abort', () => {
     expect(stderr).toBe('');
     expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
-      stateMachineArn: ARN, name: `abort-${ID}`, input: JSON.stringify({ bucket: 'data-lake', key: 'a/b.bin', uploadId: 'U1', trigger: 'cli' }),
+      stateMachineArn: ARN, name: `abort-${ID}`, input: JSON.stringify({ request: { bucket: 'data-lake', key: 'a/b.bin', uploadId: 'U1' }, trigger: 'cli' }),
     });
     expect(stdout).toMatch(new RegExp(`^id:\\s+${ID}$`, 'm'));
     expect(stdout).toMatch(/^status:\s+RUNNING$/m);
@@ -116,7 +116,7 @@ describe('mpu-reaper abort', () => {
     expect(code).toBe(0);
     expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
       stateMachineArn: ARN, name: `abort-${ID}`,
-      input: JSON.stringify({ bucket: 'data-lake', key: 'a/b.bin', uploadId: 'U1', requestPayer: 'requester', expectedBucketOwner: '111122223333', trigger: 'cli' }),
+      input: JSON.stringify({ request: { bucket: 'data-lake', key: 'a/b.bin', uploadId: 'U1', requestPayer: 'requester', expectedBucketOwner: '111122223333' }, trigger: 'cli' }),
     });
     expect(JSON.parse(stdout)).toEqual({ id: ID, status: 'RUNNING', executionArn: EXECUTION_ARN });
   });
@@ -132,7 +132,7 @@ describe('mpu-reaper abort', () => {
     expect(code).toBe(0);
     expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
       name: `abort-${id}`,
-      input: JSON.stringify({ bucket: DIRECTORY, key: 'k', uploadId: 'u', expectedBucketOwner: '111122223333', ifMatchInitiatedTime: '2026-11-20T10:00:00Z', trigger: 'cli' }),
+      input: JSON.stringify({ request: { bucket: DIRECTORY, key: 'k', uploadId: 'u', expectedBucketOwner: '111122223333', ifMatchInitiatedTime: '2026-11-20T10:00:00Z' }, trigger: 'cli' }),
     });
   });
 
@@ -142,7 +142,7 @@ describe('mpu-reaper abort', () => {
 
     // Assert
     expect(code).toBe(0);
-    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, { input: JSON.stringify({ bucket: 'data-lake', key: '-x', uploadId: 'u', trigger: 'cli' }) });
+    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, { input: JSON.stringify({ request: { bucket: 'data-lake', key: '-x', uploadId: 'u' }, trigger: 'cli' }) });
   });
 
   it('names a --recheck run recheck-<id prefix>-<start time>', async () => {

@@ -146,7 +146,7 @@ describe('POST /aborts starting the workflow', () => {
     expect(response.headers).toMatchObject({ location: `/aborts/${id}` });
     expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
       stateMachineArn: STATE_MACHINE_ARN, name: `abort-${id}`,
-      input: JSON.stringify({ bucket: VALID.bucket, key: VALID.key, uploadId: VALID.uploadId, expectedBucketOwner: '111122223333', trigger: 'api' }),
+      input: JSON.stringify({ request: { bucket: VALID.bucket, key: VALID.key, uploadId: VALID.uploadId, expectedBucketOwner: '111122223333' }, trigger: 'api' }),
     });
     expect(docMock).toHaveReceivedCommandWith(PutCommand, { ConditionExpression: 'attribute_not_exists(id)', Item: expect.objectContaining({ id, status: 'RUNNING', trigger: 'api', recordType: 'upload' }) });
   });

@@ -1,3 +1,4 @@
+import middy from '@middy/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
@@ -74,7 +75,7 @@ describe('GET /aborts', () => {
 });
 
 describe('recordInterruptedRun', () => {
-  const input = JSON.stringify({ bucket: 'b-1', key: 'k', uploadId: 'u' });
+  const input = JSON.stringify({ request: { bucket: 'b-1', key: 'k', uploadId: 'u' }, trigger: 'api' });
 
   it('marks the run FAILED only while that execution still owns a RUNNING record', async () => {
     // Arrange
@@ -127,7 +128,7 @@ describe('recordInterruptedRun', () => {
 
   it('ignores an execution whose input names no upload', async () => {
     // Act / Assert
-    expect(await recordInterruptedRun(deps, { executionArn: 'arn:x', status: 'ABORTED', input: '{"bucket":1}' })).toBe('no-upload');
+    expect(await recordInterruptedRun(deps, { executionArn: 'arn:x', status: 'ABORTED', input: '{"request":{"bucket":1}}' })).toBe('no-upload');
     expect(docMock).not.toHaveReceivedCommand(UpdateCommand);
   });
 });
@@ -152,21 +153,21 @@ describe('parseAllowlist', () => {
   });
 });
 
-describe('jsonLogger', () => {
-  it('writes one JSON object per line and honours LOG_LEVEL', async () => {
+describe('requestLogging', () => {
+  it('logs each request with its status and the SigV4 caller API Gateway authorised', async () => {
     // Arrange
-    const { jsonLogger } = await import('../../lib/http/middlewares.ts');
-    const lines: string[] = [];
+    const { requestLogging } = await import('../../lib/http/middlewares.ts');
+    const logged: Array<Record<string, unknown>> = [];
+    const logger = { info: (message: string, fields: Record<string, unknown> = {}) => logged.push({ message, ...fields }), error: () => undefined };
+    const handler = middy().use(requestLogging({ logger })).handler(async () => ({ statusCode: 202, body: '{}' }));
+    const event = { httpMethod: 'POST', path: '/aborts', requestContext: { identity: { userArn: 'arn:aws:iam::111122223333:user/ops', sourceIp: '203.0.113.9' } } };
 
     // Act
-    jsonLogger('svc', (l) => lines.push(l), 'INFO').info('hello', { a: 1 });
-    jsonLogger('svc', (l) => lines.push(l), 'ERROR').info('dropped');
-    jsonLogger('svc', (l) => lines.push(l), 'ERROR').error('kept');
+    await handler(event as never, {} as never);
 
     // Assert
-    expect(lines.map((l) => JSON.parse(l))).toEqual([
-      expect.objectContaining({ level: 'INFO', service: 'svc', message: 'hello', a: 1 }),
-      expect.objectContaining({ level: 'ERROR', message: 'kept' }),
-    ]);
+    expect(logged).toEqual([expect.objectContaining({
+      message: 'request', method: 'POST', path: '/aborts', statusCode: 202, caller: 'arn:aws:iam::111122223333:user/ops', sourceIp: '203.0.113.9',
+    })]);
   });
 });

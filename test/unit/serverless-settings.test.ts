@@ -26,7 +26,7 @@ const EXPECTED_SUBSTITUTIONS: Record<string, unknown> = {
   ...Object.fromEntries(Object.keys(ABORT_SETTINGS_DEFAULTS).map((name) => [name, `\${self:custom.abortSettings.${name}}`])),
   ...Object.fromEntries(Object.keys(SWEEP_SETTINGS_DEFAULTS).map((name) => [name, `\${self:custom.sweepSettings.${name}}`])),
   ...Object.fromEntries(KEYS.map((key) => [STATE_MACHINES[key].arnSubstitution, { Ref: logicalId(key) }])),
-  [FUNCTIONS.planSweep.arnSubstitution]: { 'Fn::GetAtt': ['PlanSweepLambdaFunction', 'Arn'] },
+  ...Object.fromEntries(Object.entries(FUNCTIONS).map(([key, fn]) => [fn.arnSubstitution, { 'Fn::GetAtt': [`${key[0].toUpperCase()}${key.slice(1)}LambdaFunction`, 'Arn'] }])),
 };
 
 describe('serverless.yml state machine settings', () => {

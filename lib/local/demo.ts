@@ -9,6 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { abortExecutionName, recordId } from '../record-id.ts';
 import { getRecord, type AbortRecord } from '../records.ts';
+import { isAbortState } from '../state-names.ts';
 
 export const DEMO_BUCKET = 'mpu-reaper-demo';
 
@@ -81,7 +82,7 @@ export function progressFromHistory(events: readonly HistoryLike[]): { state: st
     if (!event.type?.endsWith('StateEntered')) continue;
     const name = event.stateEnteredEventDetails?.name;
     state = name;
-    if (event.type === 'TaskStateEntered' && name?.startsWith('Abort upload')) attempts += 1;
+    if (event.type === 'TaskStateEntered' && isAbortState(name)) attempts += 1;
   }
   return { state, attempts };
 }

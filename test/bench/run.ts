@@ -19,6 +19,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { startLocalStack } from '../../lib/local/stack.ts';
 import { STATE_MACHINES, type StateMachineKey } from '../../lib/settings.ts';
 import { awsClients, createBucket, createTable, createUpload, runAbort, startMoto } from '../support/workflow.ts';
+import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 25);
 const SWEEP_UPLOADS = Number(process.env.BENCH_SWEEP_UPLOADS ?? 2_500);
@@ -86,7 +87,7 @@ try {
 
 async function benchPostAborts() {
   process.env.LOG_LEVEL = 'ERROR'; // the handlers' request logs would drown the figures
-  const stack = await startLocalStack({ apiPort: 0, waitTimeOverrides: { 'Wait for in-flight parts': 0 } });
+  const stack = await startLocalStack({ apiPort: 0, waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 0 } });
   try {
     const { s3 } = awsClients(stack.endpoint);
     await createBucket(s3, 'bench-api');

@@ -12,6 +12,7 @@ import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
 import { getRecord } from '../../lib/records.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { createBucket, createUpload, fastRetries, type Upload } from '../support/workflow.ts';
+import { ABORT_AFTER_DEADLINE_STATES, ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
 
 let stack: LocalStack;
 let s3: S3Client;
@@ -19,7 +20,7 @@ let sfn: SFNClient;
 let doc: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ waitTimeOverrides: { 'Wait for the deadline': 50, 'Wait for in-flight parts': 0 }, retryIntervalOverrides: fastRetries() });
+  stack = await startLocalStack({ waitTimeOverrides: { [ABORT_AFTER_DEADLINE_STATES.waitForTheDeadline]: 50, [ABORT_UPLOAD_STATES.waitForInFlightParts]: 0 }, retryIntervalOverrides: fastRetries() });
   const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true };
   s3 = new S3Client(config);
   sfn = new SFNClient(config);

@@ -17,6 +17,7 @@ import { deployLocal } from '../../lib/local/deploy.ts';
 import { getRecord } from '../../lib/records.ts';
 import { answerNoContent, isAbortMultipartUpload, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { abortExecutionName, recordId } from '../../lib/record-id.ts';
+import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
 
 const run = promisify(execFile);
 
@@ -28,7 +29,7 @@ let dynamodb: DynamoDBClient;
 
 beforeAll(async () => {
   // no try/catch: without moto_server this fails with startMoto's install hint
-  stack = await startLocalStack({ awsPort: 0, tableName: 'endpoint-records', waitTimeOverrides: { 'Wait for in-flight parts': 10 } });
+  stack = await startLocalStack({ awsPort: 0, tableName: 'endpoint-records', waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 10 } });
   const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
   s3 = new S3Client({ ...config, forcePathStyle: true });
   sfn = new SFNClient(config);
@@ -94,7 +95,7 @@ describe('local endpoint: S3 and DynamoDB through moto_server, Step Functions th
     expect(events![0].type).toBe('ExecutionStarted');
     expect(events!.at(-1)!.type).toBe('ExecutionSucceeded');
     const entered = events!.filter((e) => e.type === 'TaskStateEntered').map((e) => e.stateEnteredEventDetails?.name);
-    expect(entered).toEqual(expect.arrayContaining(['Abort upload', 'Check for remaining parts', 'Record outcome']));
+    expect(entered).toEqual(expect.arrayContaining([ABORT_UPLOAD_STATES.abortUpload, ABORT_UPLOAD_STATES.checkForRemainingParts, ABORT_UPLOAD_STATES.recordOutcome]));
     expect(events!.every((e, i) => e.id === i + 1 && e.timestamp instanceof Date)).toBe(true);
     expect(await getRecord(doc, stack.tableName, id)).toMatchObject({ status: 'ABORTED', attempts: 1, partsFound: 2, bytesFound: 3_000, executionArn });
     expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'endpoint-bucket' }))).Uploads ?? []).toHaveLength(0);
@@ -171,7 +172,7 @@ describe('local endpoint: S3 and DynamoDB through moto_server, Step Functions th
 
     // Assert
     expect(arns).toEqual(stack.stateMachineArns);
-    expect(JSON.parse(definition!).States['Prepare run'].Parameters.Payload.settings['firstWaitSeconds.$']).toBe("States.StringToJson('2')");
+    expect(JSON.parse(definition!).States[ABORT_UPLOAD_STATES.prepareRun].Parameters.Payload.settings['firstWaitSeconds.$']).toBe("States.StringToJson('2')");
   });
 
   it('serves the real AWS CLI: s3api list-multipart-uploads and stepfunctions list-state-machines', async () => {
@@ -212,7 +213,7 @@ describe('local stack with a fault-injecting proxy between the runtime and moto_
     // Arrange
     let proxy: FaultProxy | undefined;
     const faulty = await startLocalStack({
-      awsPort: 0, tableName: 'proxied-records', waitTimeOverrides: { 'Wait for in-flight parts': 10 },
+      awsPort: 0, tableName: 'proxied-records', waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 10 },
       dispatcherEndpoint: async (moto) => {
         proxy = await startFaultProxy(moto.endpoint, [{ method: 'DELETE', url: isAbortMultipartUpload, times: 1, respond: answerNoContent }]);
         return proxy.endpoint;

@@ -12,6 +12,7 @@ import { recordId, abortExecutionName } from '../../lib/record-id.ts';
 import { localLambdaHandlers } from '../../lib/local/lambdas.ts';
 import { parseAllowlist } from '../../lib/allowlist.ts';
 import { runInput, type AbortRequest } from '../../lib/validation.ts';
+import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
 
 export const TABLE = 'records-under-test';
 
@@ -70,7 +71,7 @@ export async function runAbort(options: {
   const definition = loadDefinition(STATE_MACHINES.abortUpload.file, localSubstitutions(TABLE, options.settings));
   const runtime = new LocalStepFunctions({
     dispatcher,
-    waitTimeOverrides: { 'Wait for in-flight parts': options.waitMs ?? 20 },
+    waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: options.waitMs ?? 20 },
     retryIntervalOverrides: fastRetries(),
     lambdaHandlers: localLambdaHandlers({ doc: options.doc, s3, tableName: TABLE, allowlist: parseAllowlist(options.allowedBuckets ?? '*') }),
   });

@@ -3,6 +3,7 @@ import {
   awsJsonErrorBody, forwardedRequestHeaders, forwardedResponseHeaders, paginate, parseTarget, SFN_ERROR_NAMESPACE, toAwsJson, toEpochSeconds,
 } from '../../lib/local/endpoint.ts';
 import { createProgressDisplay, formatTable, progressFromHistory } from '../../lib/local/demo.ts';
+import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
 
 describe('AWS JSON protocol helpers', () => {
   it('writes an error as __type "<namespace>#<Code>" with a message, which SDKs cut after the #', () => {
@@ -86,16 +87,16 @@ describe('demo display helpers', () => {
     // Arrange
     const entered = (type: string, name: string) => ({ type, stateEnteredEventDetails: { name } });
     const events = [
-      { type: 'ExecutionStarted' }, entered('TaskStateEntered', 'Abort upload'), { type: 'TaskScheduled' },
-      entered('WaitStateEntered', 'Wait for in-flight parts'), entered('TaskStateEntered', 'Abort upload (requester pays)'),
-      entered('TaskStateEntered', 'Check for remaining parts'), { type: 'TaskSucceeded' },
+      { type: 'ExecutionStarted' }, entered('TaskStateEntered', ABORT_UPLOAD_STATES.abortUpload), { type: 'TaskScheduled' },
+      entered('WaitStateEntered', ABORT_UPLOAD_STATES.waitForInFlightParts), entered('TaskStateEntered', ABORT_UPLOAD_STATES.abortUploadRequesterPays),
+      entered('TaskStateEntered', ABORT_UPLOAD_STATES.checkForRemainingParts), { type: 'TaskSucceeded' },
     ];
 
     // Act
     const progress = progressFromHistory(events);
 
     // Assert
-    expect(progress).toEqual({ state: 'Check for remaining parts', attempts: 2 });
+    expect(progress).toEqual({ state: ABORT_UPLOAD_STATES.checkForRemainingParts, attempts: 2 });
     expect(progressFromHistory([])).toEqual({ state: undefined, attempts: 0 });
   });
 
@@ -109,8 +110,8 @@ describe('demo display helpers', () => {
 
     // Act
     for (const display of [onTty, onPipe]) {
-      display.update(rows('Abort upload'));
-      display.update(rows('Wait for in-flight parts'));
+      display.update(rows(ABORT_UPLOAD_STATES.abortUpload));
+      display.update(rows(ABORT_UPLOAD_STATES.waitForInFlightParts));
     }
 
     // Assert
@@ -119,7 +120,7 @@ describe('demo display helpers', () => {
     expect(tty[0]).not.toContain('\x1b[2A');
     expect(tty[1].startsWith('\x1b[2A')).toBe(true);
     expect(plain).toHaveLength(3);
-    expect(plain[2]).toContain('Wait for in-flight parts');
+    expect(plain[2]).toContain(ABORT_UPLOAD_STATES.waitForInFlightParts);
     expect(plain.join('')).not.toContain('\x1b');
   });
 

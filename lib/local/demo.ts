@@ -10,6 +10,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { abortExecutionName, recordId } from '../record-id.ts';
 import { getRecord, type AbortRecord } from '../records.ts';
 import { isAbortState } from '../state-names.ts';
+import { runInput } from '../validation.ts';
 
 export const DEMO_BUCKET = 'mpu-reaper-demo';
 
@@ -217,7 +218,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const id = recordId(upload.bucket, upload.key, upload.uploadId);
       const { executionArn } = await sfn.send(new StartExecutionCommand({
         stateMachineArn: options.stateMachineArn, name: abortExecutionName(id),
-        input: JSON.stringify({ ...upload, trigger: 'demo' }),
+        input: JSON.stringify(runInput(upload, 'direct')),
       }));
       started.push({ upload, id, executionArn: executionArn! });
     }

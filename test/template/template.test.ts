@@ -411,6 +411,12 @@ describe('packaged template: resources', () => {
     expect(ofType('AWS::IAM::Role').map(([id]) => id).sort()).toEqual(Object.keys(EXPECTED_ROLES).sort());
     // the framework's shared role is not there: each function has its own
     expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+    // lib/serverless/monitoring.cjs: three alarms per state machine, PARTS_REMAIN, throttled transitions, the DLQ; a dashboard
+    expect(ofType('AWS::CloudWatch::Alarm').map(([id]) => id).sort()).toEqual([
+      ...Object.values(STATE_MACHINES).flatMap((m) => ['Failed', 'TimedOut', 'Throttled'].map((what) => `${m.id}${what}Alarm`)),
+      'PartsRemainAlarm', 'StateTransitionsThrottledAlarm', 'DeadLetterQueueAlarm',
+    ].sort());
+    expect(ofType('AWS::CloudWatch::Dashboard').map(([id]) => id)).toEqual(['MonitoringDashboard']);
   });
 
   it('declares every function with its handler, runtime, architecture, own role and log group, and only the environment it reads', () => {

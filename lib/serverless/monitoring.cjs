@@ -1,0 +1,175 @@
+'use strict';
+
+/**
+ * Local Serverless (osls) plugin: CloudWatch alarms and a dashboard for the workflows, added to the template at
+ * package time from one small block of options (a dozen near-identical alarms written out in YAML would drift).
+ *
+ * Configuration (serverless.yml):
+ *   custom:
+ *     monitoring:
+ *       stateMachines: [AbortUploadStateMachine, …]   # logical ids: failed, timed-out and throttled executions alarm
+ *       deadLetterQueue: AbortRequestsDeadLetterQueue  # logical id: any message visible alarms
+ *       recordsTable: RecordsTable                     # logical id: its write capacity is charted (a cost driver)
+ *       namespace: MpuReaper                           # the EMF namespace record-outcome writes to
+ *       alarmTopicArn: ''                              # optional SNS topic ARN that receives every alarm and its recovery
+ *
+ * Adds:
+ *   - per state machine: <Id>FailedAlarm, <Id>TimedOutAlarm, <Id>ThrottledAlarm (AWS/States ExecutionsFailed,
+ *     ExecutionsTimedOut, ExecutionThrottled by StateMachineArn; ≥ 1 in 5 minutes);
+ *   - PartsRemainAlarm: <namespace> UploadOutcomes{service=abort-upload, Status=PARTS_REMAIN} ≥ 1 (Step Functions
+ *     counts failed executions, not why they failed: the record-outcome function publishes the outcome);
+ *   - StateTransitionsThrottledAlarm: AWS/States ThrottledEvents{ServiceMetric=StateTransition} ≥ 1 (account quota);
+ *   - DeadLetterQueueAlarm: AWS/SQS ApproximateNumberOfMessagesVisible ≥ 1 (events EventBridge could not deliver);
+ *   - MonitoringDashboard: uploads by outcome, bytes freed per bucket, executions per state machine, sweep
+ *     durations, and the cost drivers (executions started, Lambda invocations, DynamoDB write units).
+ */
+
+const PERIOD = 300;
+
+/** @param {unknown} value */
+function parseMonitoringOptions(value) {
+  const where = 'custom.monitoring';
+  if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new Error(`${where} must be an object with stateMachines, deadLetterQueue, recordsTable and namespace`);
+  }
+  const known = ['stateMachines', 'deadLetterQueue', 'recordsTable', 'namespace', 'alarmTopicArn'];
+  for (const key of Object.keys(value)) if (!known.includes(key)) throw new Error(`${where}: unknown option ${key} (known: ${known.join(', ')})`);
+  const { stateMachines, deadLetterQueue, recordsTable, namespace, alarmTopicArn = '' } = /** @type {Record<string, unknown>} */ (value);
+  if (!Array.isArray(stateMachines) || stateMachines.length === 0 || !stateMachines.every((id) => typeof id === 'string' && /^[A-Za-z0-9]+$/.test(id))) {
+    throw new Error(`${where}.stateMachines must list the state machines' logical ids`);
+  }
+  for (const [name, id] of Object.entries({ deadLetterQueue, recordsTable, namespace })) {
+    if (typeof id !== 'string' || !/^[A-Za-z0-9]+$/.test(id)) throw new Error(`${where}.${name} must be a logical id or name of letters and digits`);
+  }
+  if (typeof alarmTopicArn !== 'string' || (alarmTopicArn !== '' && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/.test(alarmTopicArn))) {
+    throw new Error(`${where}.alarmTopicArn must be an SNS topic ARN or empty, not ${JSON.stringify(alarmTopicArn)}`);
+  }
+  return { stateMachines, deadLetterQueue, recordsTable, namespace, alarmTopicArn };
+}
+
+function alarm(description, metric, options, actions) {
+  return {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmDescription: description,
+      ...metric,
+      Statistic: metric.Statistic ?? 'Sum',
+      Period: PERIOD,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      ...actions,
+    },
+  };
+}
+
+const EXECUTION_ALARMS = [
+  ['Failed', 'ExecutionsFailed', 'failed'],
+  ['TimedOut', 'ExecutionsTimedOut', 'timed out'],
+  ['Throttled', 'ExecutionThrottled', 'were throttled'],
+];
+
+/** The dashboard's widgets; ${Region} and ${Sm<i>} are substituted by Fn::Sub. */
+function dashboardBody(options) {
+  const sm = options.stateMachines.map((_, i) => `\${Sm${i}}`);
+  const widget = (x, y, title, metrics, extra = {}) => ({
+    type: 'metric', x, y, width: 12, height: 6, properties: { title, region: '${Region}', period: PERIOD, stat: 'Sum', view: 'timeSeries', metrics, ...extra },
+  });
+  const search = (expression, id) => [{ expression, id, label: '' }];
+  return JSON.stringify({
+    widgets: [
+      widget(0, 0, 'Uploads by outcome', [search(`SEARCH('{${options.namespace},service,Status} MetricName="UploadOutcomes"', 'Sum', ${PERIOD})`, 'outcomes')]),
+      widget(12, 0, 'Bytes freed per bucket', [search(`SEARCH('{${options.namespace},Bucket,service} MetricName="BytesFreed"', 'Sum', 3600)`, 'freed')], { period: 3600 }),
+      widget(0, 6, 'Executions started, failed', sm.flatMap((arn) => [
+        ['AWS/States', 'ExecutionsStarted', 'StateMachineArn', arn],
+        ['AWS/States', 'ExecutionsFailed', 'StateMachineArn', arn],
+      ])),
+      widget(12, 6, 'Sweep duration (ms)', [['AWS/States', 'ExecutionTime', 'StateMachineArn', sm[options.stateMachines.indexOf('SweepUploadsStateMachine')] ?? sm[0], { stat: 'Maximum' }]]),
+      widget(0, 12, 'Cost drivers: Lambda invocations, DynamoDB write units', [
+        search(`SEARCH('{AWS/Lambda,FunctionName} MetricName="Invocations"', 'Sum', ${PERIOD})`, 'invocations'),
+        ['AWS/DynamoDB', 'ConsumedWriteCapacityUnits', 'TableName', '${Table}'],
+      ]),
+      widget(12, 12, 'State transitions throttled (account)', [['AWS/States', 'ThrottledEvents', 'ServiceMetric', 'StateTransition']]),
+    ],
+  });
+}
+
+/**
+ * Adds the alarms and the dashboard to a compiled template; returns the logical ids added.
+ * @param {{ Resources: Record<string, any>, Conditions?: Record<string, any> }} template
+ */
+function addMonitoring(template, options, names) {
+  for (const id of [...options.stateMachines, options.deadLetterQueue, options.recordsTable]) {
+    if (!template.Resources[id]) throw new Error(`custom.monitoring names ${id}, which the template does not have`);
+  }
+  const actions = options.alarmTopicArn ? { AlarmActions: [options.alarmTopicArn], OKActions: [options.alarmTopicArn] } : {};
+  const added = {};
+  for (const id of options.stateMachines) {
+    for (const [suffix, metricName, what] of EXECUTION_ALARMS) {
+      added[`${id}${suffix}Alarm`] = alarm(`executions of ${id} ${what}`, {
+        Namespace: 'AWS/States', MetricName: metricName, Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: id } }],
+      }, options, actions);
+    }
+  }
+  added.PartsRemainAlarm = alarm('an abort-upload run ended PARTS_REMAIN: parts were still listed after the last allowed abort', {
+    Namespace: options.namespace, MetricName: 'UploadOutcomes',
+    Dimensions: [{ Name: 'service', Value: 'abort-upload' }, { Name: 'Status', Value: 'PARTS_REMAIN' }],
+  }, options, actions);
+  added.StateTransitionsThrottledAlarm = alarm('Step Functions throttled state transitions in this account and region (quota)', {
+    Namespace: 'AWS/States', MetricName: 'ThrottledEvents', Dimensions: [{ Name: 'ServiceMetric', Value: 'StateTransition' }],
+  }, options, actions);
+  added.DeadLetterQueueAlarm = alarm('EventBridge could not deliver an event to its target (abort or sweep request, upload event, status change)', {
+    Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum',
+    Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [options.deadLetterQueue, 'QueueName'] } }],
+  }, options, actions);
+  added.MonitoringDashboard = {
+    Type: 'AWS::CloudWatch::Dashboard',
+    Properties: {
+      DashboardName: `${names.service}-${names.stage}`,
+      DashboardBody: {
+        'Fn::Sub': [dashboardBody(options), {
+          Region: { Ref: 'AWS::Region' }, Table: { Ref: options.recordsTable },
+          ...Object.fromEntries(options.stateMachines.map((id, i) => [`Sm${i}`, { Ref: id }])),
+        }],
+      },
+    },
+  };
+  for (const [id, resource] of Object.entries(added)) {
+    if (template.Resources[id]) throw new Error(`the template already has a resource ${id}`);
+    template.Resources[id] = resource;
+  }
+  return Object.keys(added);
+}
+
+class MonitoringPlugin {
+  constructor(serverless) {
+    this.serverless = serverless;
+    this.hooks = {
+      'before:package:initialize': () => { this.options(); },
+      'after:aws:package:finalize:mergeCustomProviderResources': () => this.apply(),
+    };
+  }
+
+  options() {
+    try {
+      return parseMonitoringOptions((this.serverless.service.custom || {}).monitoring);
+    } catch (error) {
+      throw new this.serverless.classes.Error(error.message, 'MONITORING_INVALID_OPTIONS');
+    }
+  }
+
+  apply() {
+    const template = this.serverless.service.provider.compiledCloudFormationTemplate;
+    const provider = this.serverless.getProvider('aws');
+    try {
+      addMonitoring(template, this.options(), { service: this.serverless.service.service, stage: provider.getStage() });
+    } catch (error) {
+      throw new this.serverless.classes.Error(error.message, 'MONITORING_TEMPLATE');
+    }
+  }
+}
+
+module.exports = MonitoringPlugin;
+module.exports.parseMonitoringOptions = parseMonitoringOptions;
+module.exports.addMonitoring = addMonitoring;

@@ -49,6 +49,9 @@ export const FUNCTIONS = {
 
 export const DEFAULT_TABLE_NAME = 'mpu-reaper-records';
 
+/** the account id of the local stack (the emulator checks no credentials): local ARNs are built with it */
+export const LOCAL_ACCOUNT_ID = '123456789012';
+
 const MINIMUM: Partial<Record<keyof Settings, number>> = { FirstWaitSeconds: 0, SweepPollSeconds: 0, DeadlineSeconds: 0 };
 
 /** The settings substitutions (numbers as strings, as CloudFormation passes them), validated. */
@@ -65,7 +68,7 @@ export function settingsSubstitutions(settings: Partial<Settings> = {}): Record<
  * Every DefinitionSubstitution outside AWS: the table, the settings, and the ARNs of the state machines and
  * functions by their local names in the given region and account.
  */
-export function localSubstitutions(tableName: string, settings: Partial<Settings> = {}, where = { region: 'us-east-1', accountId: '123456789012' }): Record<string, string> {
+export function localSubstitutions(tableName: string, settings: Partial<Settings> = {}, where = { region: 'us-east-1', accountId: LOCAL_ACCOUNT_ID }): Record<string, string> {
   const arns = Object.fromEntries([
     ...Object.values(STATE_MACHINES).map((m) => [m.arnSubstitution, `arn:aws:states:${where.region}:${where.accountId}:stateMachine:${m.name}`]),
     ...Object.values(FUNCTIONS).map((f) => [f.arnSubstitution, `arn:aws:lambda:${where.region}:${where.accountId}:function:${f.name}`]),

@@ -3,7 +3,7 @@
  * AWS_ENDPOINT_URL is set, else the outputs of the CloudFormation stack.
  */
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DEFAULT_TABLE_NAME, STATE_MACHINES } from '../settings.ts';
+import { DEFAULT_TABLE_NAME, LOCAL_ACCOUNT_ID, STATE_MACHINES } from '../settings.ts';
 import { CliFailure, type CliClients } from './io.ts';
 
 export interface Target { stateMachineArn?: string; table?: string; stack?: string }
@@ -22,8 +22,6 @@ export async function resolveTarget(need: { stateMachine?: CliStateMachine; tabl
   const missing = () => (locator && !stateMachineArn) || (need.table && !tableName);
   if (missing() && env.AWS_ENDPOINT_URL) {
     const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
-    // loaded only here: the local runtime (and its interpreter) stays out of the CLI on AWS
-    const { LOCAL_ACCOUNT_ID } = await import('../local/runtime.ts');
     if (need.stateMachine) stateMachineArn ??= `arn:aws:states:${region}:${LOCAL_ACCOUNT_ID}:stateMachine:${STATE_MACHINES[need.stateMachine].name}`;
     tableName ??= DEFAULT_TABLE_NAME;
   }

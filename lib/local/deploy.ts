@@ -6,8 +6,7 @@
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateStateMachineCommand, ListStateMachinesCommand, SFNClient, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { recordsTableDefinition } from '../records.ts';
-import { localSubstitutions, loadDefinition, STATE_MACHINES, type Settings, type StateMachineKey } from '../settings.ts';
-import { LOCAL_ACCOUNT_ID } from './runtime.ts';
+import { LOCAL_ACCOUNT_ID, localSubstitutions, loadDefinition, STATE_MACHINES, type Settings, type StateMachineKey } from '../settings.ts';
 
 export interface DeployLocalOptions {
   endpoint: string;

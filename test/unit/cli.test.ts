@@ -8,7 +8,7 @@ import { CloudFormationClient, CloudFormationServiceException, DescribeStacksCom
 import { main } from '../../lib/cli/main.ts';
 import type { CliIo } from '../../lib/cli/io.ts';
 import { recordId } from '../../lib/record-id.ts';
-import { LOCAL_ACCOUNT_ID } from '../../lib/local/runtime.ts';
+import { LOCAL_ACCOUNT_ID } from '../../lib/settings.ts';
 
 const deployLocal = vi.hoisted(() => vi.fn());
 vi.mock('../../lib/local/deploy.ts', () => ({ deployLocal }));

@@ -10,7 +10,7 @@ const plugin = createRequire(import.meta.url)('../../lib/serverless/monitoring.c
 };
 
 const OPTIONS = { stateMachines: ['AbortUploadStateMachine', 'SweepUploadsStateMachine'], deadLetterQueue: 'Dlq', recordsTable: 'RecordsTable', namespace: 'MpuReaper' };
-const template = () => ({
+const template = (): { Resources: Record<string, Resource> } => ({
   Resources: Object.fromEntries(['AbortUploadStateMachine', 'SweepUploadsStateMachine', 'Dlq', 'RecordsTable'].map((id) => [id, { Type: 'X', Properties: {} }])),
 });
 

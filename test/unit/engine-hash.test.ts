@@ -1,23 +1,26 @@
+/**
+ * aws-local-stepfunctions 3.0.0 computes wrong SHA-256 digests for States.Hash inputs longer than one block; npm install
+ * patches it to use node:crypto (lib/local/patch-engine.ts). The local runtime must hash as AWS does.
+ */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { recordId } from '../../lib/record-id.ts';
 
-describe('the local engine computes record ids as AWS does', () => {
+describe('the local engine computes States.Hash as AWS does', () => {
   it.each([
-    ['short', 'k', 'u'],
-    ['clean-abort', 'videos/big file.mp4', 'fnb0KLPu9csZaRSrmFMrVG5YPCuJS5H7DqTO7y5GVRHSOmnKh5Hb1Dw'],
-    ['unicode-bucket', 'données/ファイル名 🎞️.mov', 'x'.repeat(200)],
-  ])('States.Hash(Format(bucket/uploadId/key)) equals recordId for %s', async (bucket, key, uploadId) => {
-    // Arrange: the same expression as statemachines/abort-upload.asl.json
+    ['one byte', 'k'],
+    ['exactly one 64-byte block', 'x'.repeat(64)],
+    ['several blocks of multi-byte UTF-8', `données/ファイル名 🎞️.mov/${'y'.repeat(300)}`],
+  ])('SHA-256 of %s equals node:crypto', async (_name, text) => {
+    // Arrange
     const machine = new StateMachine({
-      StartAt: 'Hash', States: { Hash: { Type: 'Pass', Parameters: { 'id.$': "States.Hash(States.Format('{}/{}/{}', $.bucket, $.uploadId, $.key), 'SHA-256')" }, End: true } },
+      StartAt: 'Hash', States: { Hash: { Type: 'Pass', Parameters: { 'digest.$': "States.Hash($.text, 'SHA-256')" }, End: true } },
     } as never);
 
     // Act
-    const output = await machine.run({ bucket, key, uploadId }).result as { id: string };
+    const output = await machine.run({ text }).result as { digest: string };
 
     // Assert
-    expect(output.id).toBe(recordId(bucket, key, uploadId));
-    expect(output.id).toMatch(/^[0-9a-f]{64}$/);
+    expect(output.digest).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
   });
 });

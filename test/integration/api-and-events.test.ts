@@ -28,7 +28,8 @@ afterAll(async () => {
 });
 
 const api = async (method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${stack.apiUrl}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+  const init = body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } };
+  const response = await fetch(`${stack.apiUrl}${path}`, { method, ...init });
   return { status: response.status, body: await response.json() as Record<string, unknown> };
 };
 

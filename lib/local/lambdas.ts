@@ -19,10 +19,13 @@ export function importHandler<H = Handler>(spec: string): Promise<H> {
   return handler as Promise<H>;
 }
 
+/** Runs a function in-process as Lambda would: its handler with the payload and a context naming the function. */
+export async function invokeFunction(fn: { name: string; handler: string }, payload: unknown): Promise<unknown> {
+  const handler = await importHandler(fn.handler);
+  return handler(payload, { functionName: fn.name, awsRequestId: crypto.randomUUID(), getRemainingTimeInMillis: () => 30_000 });
+}
+
 /** The functions state machines invoke (lambda:invoke), by function name. */
 export function localLambdaHandlers(): Record<string, (payload: unknown) => Promise<unknown>> {
-  return Object.fromEntries(Object.values(FUNCTIONS).map((fn) => [fn.name, async (payload: unknown) => {
-    const handler = await importHandler(fn.handler);
-    return handler(payload, { functionName: fn.name, awsRequestId: crypto.randomUUID(), getRemainingTimeInMillis: () => 30_000 });
-  }]));
+  return Object.fromEntries(Object.values(FUNCTIONS).map((fn) => [fn.name, (payload: unknown) => invokeFunction(fn, payload)]));
 }

@@ -92,8 +92,7 @@ export async function readAbort(deps: Pick<AbortApiDeps, 'doc' | 'tableName'>, i
 
 /** GET /aborts?status=&bucket=&limit=&cursor= : newest first, from a GSI (no Scan), paginated with an opaque cursor */
 export async function listAborts(deps: Pick<AbortApiDeps, 'doc' | 'tableName'>, query: Record<string, string | undefined> | null): Promise<ApiResult> {
-  const { q, limit } = listQuery(query, ['status', 'bucket']);
-  if (q.status !== undefined && !(q.status in ABORT_STATUSES)) throw badRequest('status', `must be one of ${Object.keys(ABORT_STATUSES).join(', ')}`);
+  const { q, limit } = listQuery(query, { status: Object.keys(ABORT_STATUSES), bucket: null });
   const { items, cursor } = await queryNewestFirst(deps.doc, deps.tableName, q.status !== undefined
     // sweeps have statuses too: the status index holds both kinds of record
     ? { index: INDEX_BY_STATUS, partition: ['status', q.status], equals: { recordType: UPLOAD_RECORD_TYPE, bucket: q.bucket }, limit, cursor: q.cursor }

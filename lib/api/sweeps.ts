@@ -60,8 +60,7 @@ export async function readSweep(deps: Pick<SweepApiDeps, 'doc' | 'tableName'>, i
 
 /** GET /sweeps?status=&limit=&cursor= : newest first */
 export async function listSweeps(deps: Pick<SweepApiDeps, 'doc' | 'tableName'>, query: Record<string, string | undefined> | null): Promise<ApiResult> {
-  const { q, limit } = listQuery(query, ['status']);
-  if (q.status !== undefined && !(q.status in SWEEP_STATUSES)) throw badRequest('status', `must be one of ${Object.keys(SWEEP_STATUSES).join(', ')}`);
+  const { q, limit } = listQuery(query, { status: Object.keys(SWEEP_STATUSES) });
   const { items, cursor } = await queryNewestFirst(deps.doc, deps.tableName, {
     index: INDEX_BY_STARTED_AT, partition: ['recordType', SWEEP_RECORD_TYPE], equals: { status: q.status }, limit, cursor: q.cursor,
   });

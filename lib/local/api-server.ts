@@ -2,6 +2,11 @@
  * The local HTTP API: runs the SAME middy handlers as Lambda behind a small adapter that turns each HTTP request
  * into an API Gateway (REST, proxy) event. Routes come from serverless.yml's `http` events, so the local API
  * cannot drift from the deployed one.
+ *
+ * On AWS the API is IAM-authorized: a browser cannot sign its requests. Locally there is no authorization, so the
+ * server listens on the loopback interface only, answers only requests addressed to a loopback host name (no DNS
+ * rebinding), and refuses request bodies that are not application/json (415): a web page can send a text/plain or
+ * form POST cross-site without a CORS preflight, but not an application/json one.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -10,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { importHandler } from './lambdas.ts';
+import { HttpError } from '../http/errors.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -23,7 +29,8 @@ export interface Route {
 
 /** Every `http` event of every function in serverless.yml. */
 export function routesFromServerlessYml(file = `${ROOT}serverless.yml`): Route[] {
-  const config = parse(readFileSync(file, 'utf8')) as { functions?: Record<string, { handler: string; events?: Array<{ http?: { method: string; path: string } }> }> };
+  type Fn = { handler: string; events?: Array<{ http?: { method: string; path: string } }> };
+  const config = parse(readFileSync(file, 'utf8')) as { functions?: Record<string, Fn> };
   return Object.values(config.functions ?? {}).flatMap((fn) => (fn.events ?? [])
     .filter((e) => e.http)
     .map((e) => ({ method: e.http!.method.toUpperCase(), path: `/${e.http!.path.replace(/^\//, '')}`, handler: fn.handler })));
@@ -48,17 +55,50 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function toProxyEvent(req: { method: string; url: URL; headers: Record<string, string>; body: string }, route: Route, pathParameters: Record<string, string> | null): APIGatewayProxyEvent {
+export function toProxyEvent(
+  req: { method: string; url: URL; headers: Record<string, string>; body: string }, route: Route, pathParameters: Record<string, string> | null,
+): APIGatewayProxyEvent {
   const query = Object.fromEntries(req.url.searchParams);
   return {
     httpMethod: req.method, path: req.url.pathname, resource: route.path, headers: req.headers, multiValueHeaders: {},
     pathParameters, queryStringParameters: Object.keys(query).length ? query : null, multiValueQueryStringParameters: null,
     stageVariables: null, body: req.body === '' ? null : req.body, isBase64Encoded: false,
-    requestContext: { requestId: randomUUID(), httpMethod: req.method, path: req.url.pathname, resourcePath: route.path, stage: 'local' } as APIGatewayProxyEvent['requestContext'],
+    requestContext: {
+      requestId: randomUUID(), httpMethod: req.method, path: req.url.pathname, resourcePath: route.path, stage: 'local',
+    } as APIGatewayProxyEvent['requestContext'],
   };
 }
 
-export async function startLocalApi(options: { port: number; host?: string; routes?: Route[]; log?: (line: string) => void }): Promise<{ url: string; port: number; close(): Promise<void> }> {
+/** the only interfaces the local API listens on: it has no authorization */
+export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'];
+
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * Why a request must be refused before it reaches a handler: a Host header that is not a loopback name (a page of
+ * another site whose name was rebound to 127.0.0.1), or a body that is not JSON. The error's body is the one the
+ * handlers answer with ({ error, message, field, rule }).
+ */
+export function refusal(method: string, headers: Record<string, string | undefined>): HttpError | undefined {
+  const hostName = (headers.host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  if (!LOOPBACK_HOSTS.includes(hostName)) {
+    return new HttpError(403, 'Forbidden', `host: the local API answers requests to ${LOOPBACK_HOSTS.join(', ')} only`, { field: 'host' });
+  }
+  const type = headers['content-type'];
+  if (METHODS_WITH_BODY.has(method) && !/^application\/json\s*(;|$)/i.test(type ?? '')) {
+    const rule = `must be application/json, got ${type || 'none'}`;
+    return new HttpError(415, 'UnsupportedMediaType', `content-type: ${rule}`, { field: 'content-type', rule });
+  }
+  return undefined;
+}
+
+export interface LocalApi { url: string; port: number; close(): Promise<void> }
+
+export async function startLocalApi(options: { port: number; host?: string; routes?: Route[]; log?: (line: string) => void }): Promise<LocalApi> {
+  const host = options.host ?? '127.0.0.1';
+  if (!LOOPBACK_HOSTS.includes(host)) {
+    throw new Error(`the local API has no authorization: it listens on a loopback address only (${LOOPBACK_HOSTS.join(', ')}), not ${host}`);
+  }
   const routes = (options.routes ?? routesFromServerlessYml()).map(compile);
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -66,10 +106,17 @@ export async function startLocalApi(options: { port: number; host?: string; rout
       res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(typeof body === 'string' ? body : JSON.stringify(body));
     };
     try {
+      const refused = refusal(req.method ?? 'GET', req.headers as Record<string, string | undefined>);
+      if (refused) {
+        send(refused.statusCode, refused.body);
+        options.log?.(`${req.method} ${url.pathname} → ${refused.statusCode} (${refused.message})`);
+        return;
+      }
       const candidates = routes.filter((r) => r.regex.test(url.pathname));
       const route = candidates.find((r) => r.method === req.method);
       if (!route) {
-        send(candidates.length ? 405 : 404, { error: candidates.length ? 'MethodNotAllowed' : 'NotFound', message: `no route for ${req.method} ${url.pathname}` });
+        const error = candidates.length ? 'MethodNotAllowed' : 'NotFound';
+        send(candidates.length ? 405 : 404, { error, message: `no route for ${req.method} ${url.pathname}` });
         return;
       }
       const match = route.regex.exec(url.pathname)!;
@@ -77,7 +124,9 @@ export async function startLocalApi(options: { port: number; host?: string; rout
       const body = await readBody(req, 1024 * 1024);
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v ?? '']));
       const event = toProxyEvent({ method: req.method!, url, headers, body }, route, pathParameters);
-      const context = { awsRequestId: event.requestContext.requestId, functionName: route.handler, getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+      const context = {
+        awsRequestId: event.requestContext.requestId, functionName: route.handler, getRemainingTimeInMillis: () => 30_000,
+      } as unknown as Context;
       const handler = await importHandler<Handler>(route.handler);
       const result = await handler(event, context);
       send(result.statusCode, result.body ?? '', (result.headers ?? {}) as Record<string, string>);
@@ -86,10 +135,10 @@ export async function startLocalApi(options: { port: number; host?: string; rout
       send(500, { error: 'InternalError', message: (error as Error).message });
     }
   });
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(options.port, options.host ?? '127.0.0.1', resolve); });
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(options.port, host, resolve); });
   const { port } = server.address() as { port: number };
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };

@@ -3,15 +3,21 @@
  * - Step Functions (AWS JSON 1.0, `X-Amz-Target: AWSStepFunctions.<Action>`) is answered here by the local runtime.
  * - Other JSON targets can be plugged in through `extraTargets` (e.g. `AWSEvents.` for a local EventBridge).
  * - Everything else (S3 REST, DynamoDB JSON) is streamed byte for byte to moto_server and its answer streamed back.
+ * - /_localstack/chaos/* is the Chaos API; every other request passes through its fault rules (lib/local/chaos.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  AWS_JSON_ERROR_NAMESPACES, ChaosController, awsJsonErrorBody, handleChaosApi, isChaosApiRequest, proxyUpstream, requestJsonContentType, serveWithChaos,
+  writeAnswer, type Upstream, type WireAnswer,
+} from './chaos.ts';
 import { SfnApiError, type LocalStepFunctions } from './runtime.ts';
+
+export { AWS_JSON_1_0, awsJsonErrorBody, forwardedRequestHeaders, forwardedResponseHeaders } from './chaos.ts';
 
 export const SFN_TARGET_PREFIX = 'AWSStepFunctions.';
 /** the namespace Step Functions puts before an error code in `__type`; SDKs and the CLI keep the part after '#' */
-export const SFN_ERROR_NAMESPACE = 'com.amazonaws.swf.service.v2.model';
-export const AWS_JSON_1_0 = 'application/x-amz-json-1.0';
+export const SFN_ERROR_NAMESPACE = AWS_JSON_ERROR_NAMESPACES.stepfunctions;
 /** AWS's own namespace for protocol-level errors such as an unknown X-Amz-Target */
 export const CORAL_ERROR_NAMESPACE = 'com.amazon.coral.service';
 
@@ -26,6 +32,8 @@ export interface LocalEndpointOptions {
   motoEndpoint: string;
   /** X-Amz-Target prefix (with its trailing dot, e.g. 'AWSEvents.') → handler */
   extraTargets?: Record<string, TargetHandler>;
+  /** the fault rules every request passes through, served at /_localstack/chaos (default: a controller without rules) */
+  chaos?: ChaosController;
   log?: (line: string) => void;
 }
 
@@ -52,11 +60,6 @@ export class AwsJsonError extends Error {
 // ---------------------------------------------------------------------------------------------------------------
 // Pure protocol helpers
 // ---------------------------------------------------------------------------------------------------------------
-
-/** The body of an AWS JSON error: `{"__type":"<namespace>#<Code>","message":"…"}` (no namespace: the bare code). */
-export function awsJsonErrorBody(code: string, message: string, namespace?: string): string {
-  return JSON.stringify({ __type: namespace ? `${namespace}#${code}` : code, message });
-}
 
 /** A Date as AWS JSON protocols send timestamps: epoch seconds, milliseconds as the fraction. */
 export function toEpochSeconds(date: Date): number {
@@ -92,25 +95,6 @@ export function paginate<T>(items: T[], maxResults: unknown, nextToken: unknown,
   return { page: items.slice(start, start + size), nextToken: start + size < items.length ? String(start + size) : undefined };
 }
 
-/** Hop-by-hop headers are this connection's business, not the upstream's (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade', 'expect']);
-
-/** Request headers as forwarded to moto: Host rewritten (moto does not check SigV4 signatures), hop-by-hop dropped. */
-export function forwardedRequestHeaders(headers: IncomingHttpHeaders, upstreamHost: string): IncomingHttpHeaders {
-  const out: IncomingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) if (!HOP_BY_HOP.has(name) && name !== 'host') out[name] = value;
-  out.host = upstreamHost;
-  if (headers.host) out['x-forwarded-host'] = headers.host;
-  return out;
-}
-
-/** Response headers as returned to the client: hop-by-hop dropped. */
-export function forwardedResponseHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const out: IncomingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) if (!HOP_BY_HOP.has(name)) out[name] = value;
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Step Functions actions
 // ---------------------------------------------------------------------------------------------------------------
@@ -120,7 +104,8 @@ type Body = Record<string, unknown>;
 function required(body: Body, ...names: string[]): void {
   const missing = names.filter((n) => typeof body[n] !== 'string' || body[n] === '');
   if (missing.length) {
-    throw new SfnApiError('ValidationException', `${missing.length} validation error(s) detected: ${missing.map((n) => `Value null at '${n}' failed to satisfy constraint: Member must not be null`).join('; ')}`);
+    const errors = missing.map((n) => `Value null at '${n}' failed to satisfy constraint: Member must not be null`);
+    throw new SfnApiError('ValidationException', `${missing.length} validation error(s) detected: ${errors.join('; ')}`);
   }
 }
 
@@ -145,7 +130,9 @@ export function stepFunctionsAction(runtime: LocalStepFunctions, action: string,
   switch (action) {
     case 'CreateStateMachine': {
       required(body, 'name', 'definition');
-      if (body.type !== undefined && body.type !== 'STANDARD') throw new SfnApiError('ValidationException', `the local runtime runs STANDARD state machines only, got type ${String(body.type)}`);
+      if (body.type !== undefined && body.type !== 'STANDARD') {
+        throw new SfnApiError('ValidationException', `the local runtime runs STANDARD state machines only, got type ${String(body.type)}`);
+      }
       return runtime.createStateMachine({ name: body.name as string, definition: body.definition as string, roleArn: str(body.roleArn) });
     }
     case 'UpdateStateMachine': {
@@ -185,14 +172,16 @@ export function stepFunctionsAction(runtime: LocalStepFunctions, action: string,
         executionArn: body.executionArn as string, reverseOrder: body.reverseOrder === true,
         maxResults: typeof body.maxResults === 'number' ? body.maxResults : undefined, nextToken: str(body.nextToken),
       });
-      if (body.includeExecutionData === false) return { ...result, events: result.events.map((e) => withoutExecutionData(e as unknown as Record<string, unknown>)) };
-      return result;
+      if (body.includeExecutionData !== false) return result;
+      return { ...result, events: result.events.map((e) => withoutExecutionData(e as unknown as Record<string, unknown>)) };
     }
     case 'StopExecution':
       required(body, 'executionArn');
       return runtime.stopExecution({ executionArn: body.executionArn as string, error: str(body.error), cause: str(body.cause) });
     default:
-      throw new AwsJsonError('UnknownOperationException', `the local endpoint does not implement ${SFN_TARGET_PREFIX}${action}`, { namespace: CORAL_ERROR_NAMESPACE });
+      throw new AwsJsonError('UnknownOperationException', `the local endpoint does not implement ${SFN_TARGET_PREFIX}${action}`, {
+        namespace: CORAL_ERROR_NAMESPACE,
+      });
   }
 }
 
@@ -211,25 +200,22 @@ async function readJson(req: IncomingMessage): Promise<Body> {
   } catch {
     throw new AwsJsonError('SerializationException', 'the request body is not valid JSON');
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new AwsJsonError('SerializationException', 'the request body must be a JSON object');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new AwsJsonError('SerializationException', 'the request body must be a JSON object');
+  }
   return parsed as Body;
-}
-
-function jsonContentType(req: IncomingMessage): string {
-  const type = req.headers['content-type'];
-  return type && /^application\/x-amz-json-1\.[01]\b/.test(type) ? type.split(';')[0] : AWS_JSON_1_0;
 }
 
 export async function startLocalEndpoint(options: LocalEndpointOptions): Promise<LocalEndpoint> {
   const host = options.host ?? '127.0.0.1';
-  const upstream = new URL(options.motoEndpoint);
-  const agent = new Agent({ keepAlive: true });
+  const chaos = options.chaos ?? new ChaosController();
+  const moto = proxyUpstream(options.motoEndpoint);
   const extraTargets = options.extraTargets ?? {};
   const prefixes = [SFN_TARGET_PREFIX, ...Object.keys(extraTargets)];
 
-  const answerJson = async (req: IncomingMessage, res: ServerResponse, prefix: string, action: string) => {
+  /** the answer of an action this endpoint serves itself (the action runs here, whether or not the answer is sent) */
+  const jsonAnswer = async (req: IncomingMessage, prefix: string, action: string): Promise<WireAnswer> => {
     const requestId = randomUUID();
-    const contentType = jsonContentType(req);
     const isSfn = prefix === SFN_TARGET_PREFIX;
     let status = 200;
     let payload: string;
@@ -246,40 +232,22 @@ export async function startLocalEndpoint(options: LocalEndpointOptions): Promise
       const namespace = typeof e.namespace === 'string' ? e.namespace : isSfn ? SFN_ERROR_NAMESPACE : undefined;
       payload = awsJsonErrorBody(code, e.message, namespace);
     }
-    res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(payload), 'x-amzn-requestid': requestId }).end(payload);
     options.log?.(`${prefix}${action} → ${status}`);
+    return { status, headers: { 'content-type': requestJsonContentType(req), 'x-amzn-requestid': requestId }, body: payload };
   };
-
-  const forward = (req: IncomingMessage, res: ServerResponse) => {
-    const upstreamRequest = request({
-      host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, agent,
-      headers: forwardedRequestHeaders(req.headers, upstream.host),
-    }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardedResponseHeaders(answer.headers));
-      answer.pipe(res);
-      answer.on('error', () => res.destroy());
-    });
-    upstreamRequest.on('error', (error) => {
-      if (res.headersSent) {
-        res.destroy(error);
-        return;
-      }
-      const message = `the local endpoint could not reach moto_server at ${options.motoEndpoint}: ${error.message}`;
-      res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' }).end(message);
-    });
-    // the client went away before its request or our answer was complete
-    res.on('close', () => { if (!res.writableFinished) upstreamRequest.destroy(); });
-    req.pipe(upstreamRequest);
-  };
+  const localTarget = (prefix: string, action: string): Upstream => ({
+    answer: async (req, res) => writeAnswer(res, await jsonAnswer(req, prefix, action)),
+    apply: async (req) => { await jsonAnswer(req, prefix, action); },
+  });
 
   const server = createServer((req, res) => {
-    const targetHeader = req.headers['x-amz-target'];
-    const target = parseTarget(Array.isArray(targetHeader) ? targetHeader[0] : targetHeader, prefixes);
-    if (target) {
-      void answerJson(req, res, target.prefix, target.action);
+    if (isChaosApiRequest(req.url)) {
+      void handleChaosApi(chaos, req, res);
       return;
     }
-    forward(req, res);
+    const targetHeader = req.headers['x-amz-target'];
+    const target = parseTarget(Array.isArray(targetHeader) ? targetHeader[0] : targetHeader, prefixes);
+    serveWithChaos(chaos, req, res, target ? localTarget(target.prefix, target.action) : moto).catch((error: Error) => failed(res, error));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -292,7 +260,13 @@ export async function startLocalEndpoint(options: LocalEndpointOptions): Promise
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
-      agent.destroy();
+      moto.close();
     }),
   };
+}
+
+/** an error of the endpoint itself (not of a service): 500 if nothing was sent yet, else the connection is cut */
+function failed(res: ServerResponse, error: Error): void {
+  if (res.headersSent) res.destroy(error);
+  else writeAnswer(res, { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `the local endpoint failed: ${error.message}` });
 }

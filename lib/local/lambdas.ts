@@ -22,6 +22,12 @@ export function importHandler<H = Handler>(spec: string): Promise<H> {
 
 type Invoke = (payload: unknown) => Promise<unknown>;
 
+/** Runs a function in-process as Lambda would: its handler with the payload and a context naming the function. */
+export async function invokeFunction(fn: { name: string; handler: string }, payload: unknown): Promise<unknown> {
+  const handler = await importHandler(fn.handler);
+  return handler(payload, { functionName: fn.name, awsRequestId: crypto.randomUUID(), getRemainingTimeInMillis: () => 30_000 });
+}
+
 /**
  * The functions that use AWS clients, bound to one stack's clients and table: the same core functions their handlers in
  * functions/ call, with the dependencies injected (a handler module reads its environment once per process, which
@@ -36,10 +42,6 @@ const BOUND: Partial<Record<keyof typeof FUNCTIONS, (deps: RunDeps) => Invoke>> 
 export function localLambdaHandlers(deps: RunDeps): Record<string, Invoke> {
   return Object.fromEntries((Object.keys(FUNCTIONS) as Array<keyof typeof FUNCTIONS>).map((key) => {
     const fn = FUNCTIONS[key];
-    const bound = BOUND[key]?.(deps);
-    return [fn.name, bound ?? (async (payload: unknown) => {
-      const handler = await importHandler(fn.handler);
-      return handler(payload, { functionName: fn.name, awsRequestId: crypto.randomUUID(), getRemainingTimeInMillis: () => 30_000 });
-    })];
+    return [fn.name, BOUND[key]?.(deps) ?? ((payload: unknown) => invokeFunction(fn, payload))];
   }));
 }

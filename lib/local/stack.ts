@@ -1,16 +1,21 @@
 /**
  * The whole local stack in one call: moto_server (S3, DynamoDB), the local Step Functions runtime whose Tasks go to
- * moto, and ONE endpoint serving S3 + DynamoDB + Step Functions, with the project deployed on it.
+ * moto, and ONE endpoint serving S3 + DynamoDB + Step Functions + EventBridge, with the project deployed on it.
+ * One chaos controller (lib/local/chaos.ts) rules both the endpoint and the proxy between the runtime's Tasks and
+ * moto: a fault rule set through /_localstack/chaos/faults hits clients, the API's handlers and the workflow alike.
  */
 import { deployLocal } from './deploy.ts';
 import { TaskDispatcher } from './dispatcher.ts';
 import { AwsJsonError, startLocalEndpoint, type LocalEndpoint, type TargetHandler } from './endpoint.ts';
 import { startMoto, type MotoServer } from './moto.ts';
 import { startLocalApi } from './api-server.ts';
-import { localLambdaHandlers } from './lambdas.ts';
+import { invokeFunction, localLambdaHandlers } from './lambdas.ts';
+import { ChaosController, startChaosProxy, type ChaosOptions, type ChaosProxy } from './chaos.ts';
+import {
+  STATUS_CHANGE_HISTORY_EVENTS, createLocalEventBus, executionStatusChangeEvent, localRulesFromServerlessYml, type LocalEventBus,
+} from './eventbridge.ts';
 import { parseAllowlist } from '../allowlist.ts';
 import { createClients, type AwsClients } from '../aws.ts';
-import { createLocalEventBus, stateMachineRulesFromServerlessYml, type LocalEventBus } from './eventbridge.ts';
 import { LocalStepFunctions } from './runtime.ts';
 import { DEFAULT_TABLE_NAME, type Settings, type StateMachineKey } from '../settings.ts';
 
@@ -29,10 +34,10 @@ export interface LocalStackOptions {
   /** state name → ms between retries, for every execution of this stack */
   retryIntervalOverrides?: Record<string, number>;
   /**
-   * Where the runtime's Tasks send their S3/DynamoDB calls; default moto's endpoint. A function gets moto once it
-   * runs, so a test can put a fault-injecting proxy in between: `async (moto) => (await startFaultProxy(moto.endpoint, rules)).endpoint`.
+   * The Chaos API's first state: faults and effects apply once the stack is deployed (the deployment itself is not
+   * faulted); the seed applies from the start. Change them later through `stack.chaos` or /_localstack/chaos/*.
    */
-  dispatcherEndpoint?: string | ((moto: MotoServer) => string | Promise<string>);
+  chaos?: Omit<ChaosOptions, 'log'>;
   /** other X-Amz-Target prefixes the endpoint answers itself (see startLocalEndpoint) */
   extraTargets?: Record<string, TargetHandler>;
   /** a fixed port for moto_server (default: a free one) */
@@ -45,7 +50,7 @@ export interface LocalStackOptions {
 }
 
 export interface LocalStack {
-  /** the endpoint URL serving S3, DynamoDB and Step Functions */
+  /** the endpoint URL serving S3, DynamoDB, Step Functions, EventBridge and the Chaos API */
   endpoint: string;
   moto: MotoServer;
   runtime: LocalStepFunctions;
@@ -53,8 +58,12 @@ export interface LocalStack {
   tableName: string;
   /** the HTTP API's URL, when apiPort was given */
   apiUrl?: string;
-  /** PutEvents on the endpoint: rules from serverless.yml */
+  /** PutEvents on the endpoint and Step Functions' status changes: rules from serverless.yml */
   eventBus: LocalEventBus;
+  /** the fault rules of the endpoint and of the runtime's Tasks (the same state as /_localstack/chaos/*) */
+  chaos: ChaosController;
+  /** the URL the runtime's Tasks send their S3 and DynamoDB requests to: a chaos proxy in front of moto */
+  taskEndpoint: string;
   stop(): Promise<void>;
 }
 
@@ -63,6 +72,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const log = options.log;
   // startMoto throws the install hint when moto_server is missing: let it reach the caller
   const moto = await startMoto({ port: options.motoPort });
+  const chaos = new ChaosController({ seed: options.chaos?.seed, log });
+  let taskProxy: ChaosProxy | undefined;
   let dispatcher: TaskDispatcher | undefined;
   let runtime: LocalStepFunctions | undefined;
   let endpoint: LocalEndpoint | undefined;
@@ -73,8 +84,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const stop = () => {
     stopped ??= (async () => {
       await api?.close();
+      await eventBus?.close(); // no more deliveries; functions still running finish first
       await runtime?.close(); // ends running executions before their endpoints go away
       await endpoint?.close();
+      await taskProxy?.close();
       await dispatcher?.destroy();
       functionClients?.s3.destroy();
       functionClients?.dynamodb.destroy();
@@ -83,17 +96,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return stopped;
   };
   try {
-    const dispatcherEndpoint = typeof options.dispatcherEndpoint === 'function'
-      ? await options.dispatcherEndpoint(moto)
-      : options.dispatcherEndpoint ?? moto.endpoint;
     // filled once the endpoint is up: the functions' clients go through it, as the workflow's own calls do
     const lambdaHandlers: Record<string, (payload: unknown) => Promise<unknown>> = {};
-    dispatcher = new TaskDispatcher({ endpoint: dispatcherEndpoint, pageMultipartUploads: true, serializeItemUpdates: true });
+    taskProxy = await startChaosProxy({ target: moto.endpoint, chaos });
+    dispatcher = new TaskDispatcher({ endpoint: taskProxy.endpoint, pageMultipartUploads: true, serializeItemUpdates: true });
     runtime = new LocalStepFunctions({
       dispatcher,
       lambdaHandlers,
       waitTimeOverrides: options.waitTimeOverrides,
       retryIntervalOverrides: options.retryIntervalOverrides,
+      // Step Functions emits a status change to EventBridge when an execution starts and when it ends
+      onExecutionEvent: (execution, event) => {
+        if (!eventBus || !STATUS_CHANGE_HISTORY_EVENTS.has(event.type)) return;
+        const bus = eventBus;
+        const change = executionStatusChangeEvent(execution, runtime!);
+        setImmediate(() => bus.publish(change)); // delivered after the execution's own bookkeeping, as EventBridge does
+      },
     });
     const events = {
       'AWSEvents.': async (action: string, body: Record<string, unknown>) => {
@@ -103,28 +121,36 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     };
     endpoint = await startLocalEndpoint({
-      port: options.awsPort ?? 0, host: options.host, runtime, motoEndpoint: moto.endpoint, extraTargets: { ...events, ...options.extraTargets },
+      port: options.awsPort ?? 0, host: options.host, runtime, motoEndpoint: moto.endpoint, extraTargets: { ...events, ...options.extraTargets }, chaos,
     });
-    log?.(`moto_server on ${moto.endpoint}; endpoint on ${endpoint.url}`);
-    // the Lambda handlers (the state machines' functions, the API's) read their configuration from the environment
-    // once, as on Lambda: set it before any of them loads
-    Object.assign(process.env, { AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: runtime.region, RECORDS_TABLE: tableName, ALLOWED_BUCKETS: options.allowedBuckets ?? '*' });
+    log?.(`moto_server on ${moto.endpoint}; endpoint on ${endpoint.url}; Tasks through ${taskProxy.endpoint}`);
+    // the state machines' functions get this stack's own clients (through the endpoint, so through the fault rules)
     functionClients = createClients({ AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: runtime.region });
     Object.assign(lambdaHandlers, localLambdaHandlers({
       doc: functionClients.doc, s3: functionClients.s3, tableName, allowlist: parseAllowlist(options.allowedBuckets ?? '*'),
     }));
     const stateMachineArns = await deployLocal({ endpoint: endpoint.url, tableName, settings: options.settings, log });
     const localRuntime = runtime;
+    // the functions (API handlers, EventBridge and state machine targets) read their configuration from the
+    // environment once, as on Lambda: set it before any of them loads. Their SDK calls go to the endpoint, so
+    // through the same fault rules as everything else.
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: localRuntime.region,
+      RECORDS_TABLE: tableName, ABORT_STATE_MACHINE_ARN: stateMachineArns.abortUpload, SWEEP_STATE_MACHINE_ARN: stateMachineArns.sweepUploads,
+      ALLOWED_BUCKETS: options.allowedBuckets ?? '*',
+    });
     eventBus = createLocalEventBus({
       runtime: localRuntime,
-      rules: (Object.keys(stateMachineArns) as StateMachineKey[]).flatMap((key) => stateMachineRulesFromServerlessYml(key).map((rule) => ({ ...rule, stateMachineArn: stateMachineArns[key] }))),
+      rules: localRulesFromServerlessYml({ stateMachineArns }),
+      invokeFunction,
       log,
     });
-    if (options.apiPort !== undefined) {
-      Object.assign(process.env, { ABORT_STATE_MACHINE_ARN: stateMachineArns.abortUpload, SWEEP_STATE_MACHINE_ARN: stateMachineArns.sweepUploads });
-      api = await startLocalApi({ port: options.apiPort, host: options.host, log });
-    }
-    return { endpoint: endpoint.url, moto, runtime, stateMachineArns, tableName, apiUrl: api?.url, eventBus, stop };
+    if (options.chaos?.faults) chaos.setFaults(options.chaos.faults);
+    if (options.chaos?.effects) chaos.setEffects(options.chaos.effects);
+    if (options.apiPort !== undefined) api = await startLocalApi({ port: options.apiPort, host: options.host, log });
+    return {
+      endpoint: endpoint.url, moto, runtime, stateMachineArns, tableName, apiUrl: api?.url, eventBus, chaos, taskEndpoint: taskProxy.endpoint, stop,
+    };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

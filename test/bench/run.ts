@@ -95,7 +95,7 @@ async function benchPostAborts() {
     const warm: number[] = [];
     for (const upload of uploads.slice(0, 50)) {
       const started = performance.now();
-      const response = await fetch(`${stack.apiUrl}/aborts`, { method: 'POST', body: JSON.stringify(upload) });
+      const response = await fetch(`${stack.apiUrl}/aborts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(upload) });
       await response.text();
       warm.push(performance.now() - started);
       if (response.status !== 202) throw new Error(`POST /aborts answered ${response.status}`);

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListMultipartUploadsCommand, ListPartsCommand, AbortMultipartUploadCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { answerNoContent, isAbortMultipartUpload, startFaultProxy } from '../support/fault-proxy.ts';
+import { startChaosProxy, type FaultRule } from '../../lib/local/chaos.ts';
 import { createBucket, createUpload, runAbort, startMotoWithTable, type MotoServer, type Upload } from '../support/workflow.ts';
 
 let moto: MotoServer;
@@ -42,6 +42,8 @@ function keepUploadingParts(upload: Upload, firstPartNumber: number) {
 }
 
 const toS3 = (u: Upload) => ({ Bucket: u.bucket, Key: u.key, UploadId: u.uploadId });
+/** the chaos proxy's rules for the runtime's aborts (lib/local/chaos.ts) */
+const ABORT: FaultRule = { service: 's3', operation: 'AbortMultipartUpload' };
 
 describe('abort-upload state machine on moto_server', () => {
   it('aborts an upload of 3 parts, records ABORTED with its exact parts and bytes, and S3 no longer lists it', async () => {
@@ -113,7 +115,7 @@ describe('abort-upload state machine on moto_server', () => {
     await createBucket(s3, 'racing-parts');
     const upload = await createUpload(s3, 'racing-parts', 'stream.bin', [64, 64]);
     const writer = keepUploadingParts(upload, 3);
-    const proxy = await startFaultProxy(moto.endpoint, [{ method: 'DELETE', url: isAbortMultipartUpload, times: 1, respond: answerNoContent }]);
+    const proxy = await startChaosProxy({ target: moto.endpoint, chaos: { faults: [{ ...ABORT, drop: true, times: 1 }] } });
 
     try {
       // Act
@@ -121,7 +123,7 @@ describe('abort-upload state machine on moto_server', () => {
       const partsWritten = await writer.stop();
 
       // Assert
-      expect(proxy.intercepted).toEqual([1]);
+      expect(proxy.chaos.counts().injected).toBe(1);
       expect(partsWritten).toBeGreaterThan(0);
       expect(execution.status).toBe('SUCCEEDED');
       expect(record?.status).toBe('ABORTED');
@@ -139,7 +141,7 @@ describe('abort-upload state machine on moto_server', () => {
     // Arrange: every abort is lost
     await createBucket(s3, 'stubborn-parts');
     const upload = await createUpload(s3, 'stubborn-parts', 'k', [10, 20]);
-    const proxy = await startFaultProxy(moto.endpoint, [{ method: 'DELETE', url: isAbortMultipartUpload, times: Infinity, respond: answerNoContent }]);
+    const proxy = await startChaosProxy({ target: moto.endpoint, chaos: { faults: [{ ...ABORT, drop: true }] } });
 
     try {
       // Act
@@ -151,7 +153,7 @@ describe('abort-upload state machine on moto_server', () => {
       expect(execution.status).toBe('FAILED');
       expect(execution.error).toBe('PartsRemain');
       expect(record).toMatchObject({ status: 'PARTS_REMAIN', attempts: 5, partsFound: 2, bytesFound: 30, error: 'PartsRemain' });
-      expect(proxy.intercepted).toEqual([5]);
+      expect(proxy.chaos.counts().injected).toBe(5);
       const waits = execution.history
         .filter((e) => e.type === 'WaitStateEntered')
         .map((e) => JSON.parse((e.stateEnteredEventDetails as { input: string }).input).loop.waitSeconds);
@@ -219,17 +221,15 @@ describe('abort-upload request options and retries', () => {
     // Arrange: S3 answers the first two aborts with SlowDown
     await createBucket(s3, 'throttled');
     const upload = await createUpload(s3, 'throttled', 'k', [10, 10]);
-    const slowDown = (res: import('node:http').ServerResponse) => {
-      res.writeHead(503, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
-    };
-    const proxy = await startFaultProxy(moto.endpoint, [{ method: 'DELETE', url: isAbortMultipartUpload, times: 2, respond: slowDown }]);
+    const slowDown = { statusCode: 503, code: 'SlowDown', message: 'Please reduce your request rate.' };
+    const proxy = await startChaosProxy({ target: moto.endpoint, chaos: { faults: [{ ...ABORT, error: slowDown, times: 2 }] } });
 
     try {
       // Act
       const { record, execution } = await runAbort({ dispatcherEndpoint: proxy.endpoint, doc, upload });
 
       // Assert
-      expect(proxy.intercepted).toEqual([2]);
+      expect(proxy.chaos.counts().injected).toBe(2);
       expect(execution.requests['s3:abortMultipartUpload']).toBe(3);
       expect(record).toMatchObject({ status: 'ABORTED', attempts: 1 });
     } finally {
@@ -241,10 +241,8 @@ describe('abort-upload request options and retries', () => {
     // Arrange
     await createBucket(s3, 'denied');
     const upload = await createUpload(s3, 'denied', 'k', [10]);
-    const denied = (res: import('node:http').ServerResponse) => {
-      res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
-    };
-    const proxy = await startFaultProxy(moto.endpoint, [{ method: 'DELETE', url: isAbortMultipartUpload, times: Infinity, respond: denied }]);
+    const denied = { statusCode: 403, code: 'AccessDenied', message: 'Access Denied' };
+    const proxy = await startChaosProxy({ target: moto.endpoint, chaos: { faults: [{ ...ABORT, error: denied }] } });
 
     try {
       // Act

@@ -10,6 +10,7 @@ import { SFNClient, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { createBucket, createUpload, fastRetries } from '../support/workflow.ts';
+import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
 
 const run = promisify(execFile);
 let stack: LocalStack;
@@ -17,7 +18,7 @@ let s3: S3Client;
 let sfn: SFNClient;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ apiPort: 0, allowedBuckets: 'mpu-reaper-*', waitTimeOverrides: { 'Wait for in-flight parts': 20, 'Wait for the runs': 100 }, retryIntervalOverrides: fastRetries() });
+  stack = await startLocalStack({ apiPort: 0, allowedBuckets: 'mpu-reaper-*', waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 20, 'Wait for the runs': 100 }, retryIntervalOverrides: fastRetries() });
   const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true };
   s3 = new S3Client(config);
   sfn = new SFNClient(config);
@@ -28,7 +29,8 @@ afterAll(async () => {
 });
 
 const api = async (method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${stack.apiUrl}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+  const init = body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } };
+  const response = await fetch(`${stack.apiUrl}${path}`, { method, ...init });
   return { status: response.status, body: await response.json() as Record<string, unknown> };
 };
 
@@ -145,7 +147,7 @@ describe('EventBridge PutEvents on the local endpoint', () => {
 
     // Assert
     expect(JSON.parse(stdout)).toMatchObject({ FailedEntryCount: 0 });
-    expect(record).toMatchObject({ status: 'ABORTED', partsFound: 2, bytesFound: 15, trigger: 'direct' });
+    expect(record).toMatchObject({ status: 'ABORTED', partsFound: 2, bytesFound: 15, trigger: 'event' });
   });
 
   it('starts nothing for an event that does not match the rule', async () => {
@@ -238,7 +240,7 @@ describe('npx mpu-reaper against the local stack (AWS_ENDPOINT_URL)', () => {
 
     // Assert
     expect((failure as { code: number }).code).toBe(1);
-    expect(JSON.parse((failure as { stdout: string }).stdout)).toMatchObject({ status: 'FAILED', error: 'S3.NoSuchBucketException' });
+    expect(JSON.parse((failure as { stdout: string }).stdout)).toMatchObject({ status: 'FAILED', error: 'NoSuchBucket' });
   });
 
   it('sweep --dry-run --wait measures without aborting and exits 0; sweeps lists it', async () => {

@@ -15,7 +15,6 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
 import { deployLocal } from '../../lib/local/deploy.ts';
 import { getRecord } from '../../lib/records.ts';
-import { answerNoContent, isAbortMultipartUpload, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { abortExecutionName, recordId } from '../../lib/record-id.ts';
 import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
 
@@ -208,16 +207,12 @@ describe('local endpoint: S3 and DynamoDB through moto_server, Step Functions th
   });
 });
 
-describe('local stack with a fault-injecting proxy between the runtime and moto_server', () => {
-  it('routes Task calls through dispatcherEndpoint: a lost first abort makes the run abort twice', async () => {
+describe('local stack with the chaos proxy between the runtime and moto_server', () => {
+  it('routes Task calls through the chaos proxy: a lost first abort makes the run abort twice', async () => {
     // Arrange
-    let proxy: FaultProxy | undefined;
     const faulty = await startLocalStack({
       awsPort: 0, tableName: 'proxied-records', waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 10 },
-      dispatcherEndpoint: async (moto) => {
-        proxy = await startFaultProxy(moto.endpoint, [{ method: 'DELETE', url: isAbortMultipartUpload, times: 1, respond: answerNoContent }]);
-        return proxy.endpoint;
-      },
+      chaos: { faults: [{ service: 's3', operation: 'AbortMultipartUpload', drop: true, times: 1 }] },
     });
     const config = { endpoint: faulty.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
     const client = { s3: new S3Client({ ...config, forcePathStyle: true }), sfn: new SFNClient(config) };
@@ -234,14 +229,13 @@ describe('local stack with a fault-injecting proxy between the runtime and moto_
       const execution = await client.sfn.send(new DescribeExecutionCommand({ executionArn }));
 
       // Assert
-      expect(proxy!.intercepted).toEqual([1]);
+      expect(faulty.chaos.faults().map((rule) => rule.injected)).toEqual([1]);
       expect(execution.status).toBe('SUCCEEDED');
       expect(JSON.parse(execution.output!)).toMatchObject({ status: 'ABORTED', attempts: 2 });
     } finally {
       client.s3.destroy();
       client.sfn.destroy();
       await faulty.stop();
-      await proxy?.close();
     }
   });
 });

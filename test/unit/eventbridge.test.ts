@@ -68,7 +68,7 @@ describe('rules read from serverless.yml', () => {
     });
 
     // Assert
-    expect(abort).toMatchObject({ inputPath: '$.detail', pattern: { source: ['mpu-reaper'], 'detail-type': ['Abort Multipart Upload Requested'] } });
+    expect(abort).toMatchObject({ inputTransformer: { InputPathsMap: { detail: '$.detail' }, InputTemplate: '{"request": <detail>, "trigger": "event"}' }, pattern: { source: ['mpu-reaper'], 'detail-type': ['Abort Multipart Upload Requested'] } });
     expect(sweep).toMatchObject({ inputPath: '$.detail', pattern: { 'detail-type': ['Sweep Requested'] } });
     expect(matchesPattern(deadline.pattern, cloudTrail('mpu-reaper-data'))).toBe(true);
     expect(matchesPattern(deadline.pattern, cloudTrail('someone-elses-bucket'))).toBe(false);

@@ -1,0 +1,72 @@
+/** GET /aborts and GET /sweeps: forged cursors and prototype names are client errors (400), never 500s or matches. */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { listAborts } from '../../lib/api/aborts.ts';
+import { listSweeps } from '../../lib/api/sweeps.ts';
+
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const docMock = mockClient(DynamoDBDocumentClient);
+const deps = { doc, tableName: 'records' };
+const cursorOf = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
+const validKey = { id: 'a'.repeat(64), recordType: 'upload', startedAt: '2026-11-22T00:00:00Z' };
+
+beforeEach(() => {
+  docMock.reset();
+  docMock.on(QueryCommand).resolves({ Items: [] });
+});
+
+describe('cursor', () => {
+  it('passes a cursor of this listing back to DynamoDB as ExclusiveStartKey', async () => {
+    await listAborts(deps, { cursor: cursorOf(validKey) });
+    expect(docMock).toHaveReceivedCommandWith(QueryCommand, { ExclusiveStartKey: validKey });
+  });
+
+  it.each([
+    ['not base64 JSON', '%%%'],
+    ['a JSON array', cursorOf([1])],
+    ['JSON null', cursorOf(null)],
+    ['an extra attribute', cursorOf({ ...validKey, status: 'FAILED' })],
+    ['a missing sort key', cursorOf({ id: validKey.id, recordType: 'upload' })],
+    ['another partition', cursorOf({ ...validKey, recordType: 'sweep' })],
+    ['a number for a string', cursorOf({ ...validKey, startedAt: 5 })],
+    ['a DynamoDB attribute value', cursorOf({ ...validKey, id: { S: 'x' } })],
+  ])('answers 400 naming cursor for %s, without querying', async (_, cursor) => {
+    await expect(listAborts(deps, { cursor })).rejects.toMatchObject({ statusCode: 400, body: { field: 'cursor' } });
+    expect(docMock).not.toHaveReceivedCommand(QueryCommand);
+  });
+
+  it('answers 400 naming cursor when DynamoDB refuses a well-formed cursor as a start key', async () => {
+    // Arrange
+    docMock.on(QueryCommand).rejects(Object.assign(new Error('The provided starting key is invalid'), { name: 'ValidationException' }));
+
+    // Act / Assert
+    await expect(listAborts(deps, { cursor: cursorOf(validKey) })).rejects.toMatchObject({ statusCode: 400, body: { field: 'cursor' } });
+    await expect(listAborts(deps, {})).rejects.toMatchObject({ name: 'ValidationException' });
+  });
+
+  it('checks a sweep cursor against the sweep partition', async () => {
+    await expect(listSweeps(deps, { cursor: cursorOf(validKey) })).rejects.toMatchObject({ statusCode: 400, body: { field: 'cursor' } });
+  });
+});
+
+describe('query values are own-property lookups', () => {
+  it.each(['__proto__', 'toString', 'constructor', 'hasOwnProperty'])('answers 400 naming status for status=%s', async (status) => {
+    await expect(listAborts(deps, { status })).rejects.toMatchObject({ statusCode: 400, body: { field: 'status' } });
+    await expect(listSweeps(deps, { status })).rejects.toMatchObject({ statusCode: 400, body: { field: 'status' } });
+    expect(docMock).not.toHaveReceivedCommand(QueryCommand);
+  });
+
+  it('answers 400 for a query parameter named __proto__', async () => {
+    const query = Object.fromEntries([['__proto__', 'x']]);
+    await expect(listAborts(deps, query)).rejects.toMatchObject({ statusCode: 400, body: { field: '__proto__' } });
+  });
+
+  it('still accepts every real status', async () => {
+    await listAborts(deps, { status: 'PARTS_REMAIN' });
+    await listSweeps(deps, { status: 'COMPLETED_WITH_ERRORS' });
+    expect(docMock).toHaveReceivedCommandTimes(QueryCommand, 2);
+  });
+});

@@ -29,6 +29,30 @@ const withLinks = (record: AbortRecord) => ({ ...record, links: selfLink(record.
 export const executionArnFor = (stateMachineArn: string, name: string) => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
 /**
+ * A RUNNING record this API claimed names the execution it started, by its deterministic name. An earlier request may
+ * have claimed it and then lost StartExecution's answer, or never sent it (a fault, a timeout): send it again. Step
+ * Functions answers a repeated StartExecution (same name, same input) with the open execution, starts it if it never
+ * started, and refuses it (ExecutionAlreadyExists) if it ended; each leaves the record with an execution behind it.
+ */
+async function resumeClaimedRun(deps: AbortApiDeps, request: AbortRequest, record: AbortRecord): Promise<void> {
+  const name = record.executionArn?.split(':').pop() ?? '';
+  if (record.status !== 'RUNNING' || record.trigger !== 'api' || !name || record.executionArn !== executionArnFor(deps.stateMachineArn, name)) return;
+  try {
+    await deps.sfn.send(new StartExecutionCommand({
+      stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(runInput(request, 'api', { recheck: name.startsWith('recheck-') })),
+    }));
+  } catch (error) {
+    if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+  }
+}
+
+/** The record of an upload that has one, after making sure a RUNNING one has its execution. */
+async function existingRecord(deps: AbortApiDeps, request: AbortRequest, record: AbortRecord): Promise<ApiResult> {
+  await resumeClaimedRun(deps, request, record);
+  return { statusCode: 200, body: withLinks(record) };
+}
+
+/**
  * POST /aborts: validate, check the allowlist, claim the record (conditional put), start the execution.
  * The same upload again → 200 with its record and no second execution; recheck: true → a fresh verification run
  * unless one is RUNNING.
@@ -44,7 +68,7 @@ export async function requestAbort(deps: AbortApiDeps, body: unknown): Promise<A
   const now = deps.now?.() ?? new Date();
   if (!request.recheck) {
     const existing = await getRecord(deps.doc, deps.tableName, id);
-    if (existing) return { statusCode: 200, body: withLinks(existing) };
+    if (existing) return existingRecord(deps, request, existing);
   }
   const name = request.recheck ? recheckExecutionName(id, now) : abortExecutionName(id);
   const executionArn = executionArnFor(deps.stateMachineArn, name);
@@ -62,7 +86,7 @@ export async function requestAbort(deps: AbortApiDeps, body: unknown): Promise<A
   } catch (error) {
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     const existing = await getRecord(deps.doc, deps.tableName, id);
-    if (existing) return { statusCode: 200, body: withLinks(existing) };
+    if (existing) return existingRecord(deps, request, existing);
     throw error;
   }
   try {

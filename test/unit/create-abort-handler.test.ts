@@ -178,6 +178,38 @@ describe('POST /aborts starting the workflow', () => {
     expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
+  it('starts the run again when a RUNNING record it claimed has no execution behind it (an earlier answer was lost)', async () => {
+    // Arrange: an earlier POST claimed the record, then its StartExecution failed or its answer was lost
+    const executionArn = `arn:aws:states:us-east-1:111122223333:execution:mpu-reaper-abort-upload:abort-${id}`;
+    docMock.on(GetCommand).resolves({ Item: { id, status: 'RUNNING', trigger: 'api', executionArn } });
+
+    // Act
+    const response = await post(json(VALID));
+
+    // Assert: the same name and input as the first request, which Step Functions answers idempotently
+    expect(response.statusCode).toBe(200);
+    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
+      stateMachineArn: STATE_MACHINE_ARN, name: `abort-${id}`,
+      input: JSON.stringify({ request: { bucket: VALID.bucket, key: VALID.key, uploadId: VALID.uploadId }, trigger: 'api' }),
+    });
+    expect(docMock).not.toHaveReceivedCommand(PutCommand);
+  });
+
+  it('leaves a RUNNING record of another trigger, and a run that already ended, as they are', async () => {
+    // Arrange: a CLI run owns one record; the API's own run ended (ExecutionAlreadyExists) for the other
+    docMock.on(GetCommand).resolvesOnce({ Item: { id, status: 'RUNNING', trigger: 'cli', executionArn: `arn:aws:states:us-east-1:1:execution:x:abort-${id}` } })
+      .resolves({ Item: { id, status: 'RUNNING', trigger: 'api', executionArn: `arn:aws:states:us-east-1:111122223333:execution:mpu-reaper-abort-upload:abort-${id}` } });
+    sfnMock.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+
+    // Act
+    const first = await post(json(VALID));
+    const second = await post(json(VALID));
+
+    // Assert
+    expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
+    expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+  });
+
   it('removes its claim when StartExecution fails, so no record stays RUNNING without a run', async () => {
     // Arrange
     sfnMock.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));

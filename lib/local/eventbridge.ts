@@ -258,6 +258,22 @@ export interface LocalEventBusOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * EventBridge invokes a function target asynchronously, and Lambda retries an asynchronous invocation that fails with a
+ * function error twice (AWS Lambda Developer Guide, "Asynchronous invocation": "retries the function two more times").
+ * AWS waits 1, then 2 minutes; the local bus waits retryDelayMs, doubled.
+ */
+export async function invokeAsynchronously<T>(invoke: () => Promise<T>, retries = 2, retryDelayMs = 50): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await invoke();
+    } catch (error) {
+      if (attempt >= retries) throw error;
+      await new Promise((resolve) => setTimeout(resolve, retryDelayMs * 2 ** attempt));
+    }
+  }
+}
+
 export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBus {
   const { runtime, log } = options;
   const started: string[] = [];
@@ -286,7 +302,7 @@ export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBu
       }
       const { name } = rule.target;
       if (!options.invokeFunction) throw new Error(`no function runner for ${name}`);
-      const invocation = options.invokeFunction(rule.target, JSON.parse(input))
+      const invocation = invokeAsynchronously(() => options.invokeFunction!(rule.target as { name: string; handler: string }, JSON.parse(input)))
         .then(() => log?.(`event ${event.id} matched rule ${rule.name} → function ${name}`), (error) => fail(event, rule, error))
         .finally(() => running.delete(invocation));
       running.add(invocation);

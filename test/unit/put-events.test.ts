@@ -228,3 +228,24 @@ describe('Step Functions "Execution Status Change" events', () => {
     expect(rules.filter((r) => r.target.kind === 'stateMachine').map((r) => r.name)).toEqual(expect.arrayContaining(['abortUpload-abortRequestedPattern']));
   });
 });
+
+describe('function targets are invoked as Lambda invokes asynchronously', () => {
+  it('retries a function error twice, then gives up with the last error', async () => {
+    // Arrange
+    const { invokeAsynchronously } = await import('../../lib/local/eventbridge.ts');
+    let calls = 0;
+    const failing = async () => { calls += 1; throw new Error(`failure ${calls}`); };
+
+    // Act / Assert
+    await expect(invokeAsynchronously(failing, 2, 1)).rejects.toThrow('failure 3');
+    expect(calls).toBe(3);
+  });
+
+  it('returns the first success', async () => {
+    const { invokeAsynchronously } = await import('../../lib/local/eventbridge.ts');
+    let calls = 0;
+    const flaky = async () => { calls += 1; if (calls < 2) throw new Error('transient'); return 'done'; };
+    expect(await invokeAsynchronously(flaky, 2, 1)).toBe('done');
+    expect(calls).toBe(2);
+  });
+});

@@ -21,20 +21,27 @@ export interface ClassifiedError {
   cause: string;
 }
 
-/** S3's error messages (Amazon S3 API Reference, "Error responses": List of error codes) → its codes */
-const S3_MESSAGES: Array<[RegExp, string]> = [
-  [/^Please reduce your request rate\.?/i, 'SlowDown'],
-  [/^Access Denied\.?$/i, 'AccessDenied'],
-  [/^At least one of the pre-conditions you specified did not hold/i, 'PreconditionFailed'],
-  [/^We encountered an internal error\. Please try again\.?/i, 'InternalError'],
-  [/^Your socket connection to the server was not read from or written to within the timeout period/i, 'RequestTimeout'],
-  [/^(Service Unavailable|Reduce your request rate)/i, 'ServiceUnavailable'],
-  [/^The specified upload does not exist/i, 'NoSuchUpload'],
-  [/^The specified bucket does not exist/i, 'NoSuchBucket'],
-  [/^The specified key does not exist/i, 'NoSuchKey'],
-  [/^The provided token has expired/i, 'ExpiredToken'],
-  [/^All access to this (Amazon S3 )?(object|resource) has been disabled/i, 'AllAccessDisabled'],
-];
+/**
+ * S3's error messages, by code (Amazon S3 API Reference, "Error responses", list of error codes). The cause Step Functions
+ * gives carries the message, not the code: the code is recovered from the message.
+ */
+export const S3_ERROR_MESSAGES: Readonly<Record<string, string>> = {
+  SlowDown: 'Please reduce your request rate.',
+  ServiceUnavailable: 'Reduce your request rate.',
+  AccessDenied: 'Access Denied',
+  PreconditionFailed: 'At least one of the pre-conditions you specified did not hold',
+  InternalError: 'We encountered an internal error. Please try again.',
+  RequestTimeout: 'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.',
+  NoSuchUpload: 'The specified upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.',
+  NoSuchBucket: 'The specified bucket does not exist',
+  NoSuchKey: 'The specified key does not exist.',
+  ExpiredToken: 'The provided token has expired.',
+  AllAccessDisabled: 'All access to this Amazon S3 resource has been disabled.',
+};
+
+/** the code whose documented message the given message is (S3 may add detail after it) */
+const s3CodeOfMessage = (message: string) => Object.entries(S3_ERROR_MESSAGES)
+  .find(([, documented]) => message.trim().toLowerCase().startsWith(documented.replace(/\.$/, '').toLowerCase()))?.[0];
 
 /** the HTTP status's usual S3 code, where the message is not one of S3's */
 const STATUS_CODES: Record<number, string> = {
@@ -55,7 +62,7 @@ export function classifyTaskError(failure: { Error?: string; Cause?: string } | 
   let code: string;
   if (!generic && prefix !== 'States' && prefix !== '') code = name.replace(/Exception$/, '') || name;
   else if (name === 'SdkClientException') code = 'SdkClientException';
-  else if (prefix === 'S3' || prefix === '') code = S3_MESSAGES.find(([pattern]) => pattern.test(message.trim()))?.[1] ?? (status !== undefined ? STATUS_CODES[status] : undefined) ?? name;
+  else if (prefix === 'S3' || prefix === '') code = s3CodeOfMessage(message) ?? (status !== undefined ? STATUS_CODES[status] : undefined) ?? name;
   else code = (javaCause && /Error Code: (\w+)/.exec(cause)?.[1]) ?? (status !== undefined ? STATUS_CODES[status] : undefined) ?? name;
   const transient = name === 'SdkClientException' || error === 'States.Timeout' || (status !== undefined && status >= 500)
     || /^(SlowDown|ServiceUnavailable|InternalError|RequestTimeout|Throttling|ThrottlingException|ProvisionedThroughputExceeded|RequestLimitExceeded|TooManyRequests)$/.test(code);

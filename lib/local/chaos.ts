@@ -11,6 +11,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { S3_ERROR_MESSAGES } from '../task-errors.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Wire helpers shared with the endpoint
@@ -440,7 +441,8 @@ const xmlEscape = (text: string) => text.replace(/[<>&'"]/g, (c) => `&${({ '<': 
 export function serviceErrorAnswer(
   service: string, error: FaultError, requestId: string = randomUUID(), jsonContentType = AWS_JSON_1_0,
 ): WireAnswer {
-  const message = error.message ?? `${error.code}: injected by the local stack's Chaos API`;
+  // S3's documented message where there is one: AWS's task error causes carry the message, not the code
+  const message = error.message ?? (service === 's3' ? S3_ERROR_MESSAGES[error.code] : undefined) ?? `${error.code}: injected by the local stack's Chaos API`;
   if (service === 's3') {
     const body = '<?xml version="1.0" encoding="UTF-8"?>\n'
       + `<Error><Code>${xmlEscape(error.code)}</Code><Message>${xmlEscape(message)}</Message>`

@@ -1,0 +1,19 @@
+/**
+ * Nothing lost, no false answer (issue 8): aborts through the API while 10% of S3 and DynamoDB calls fail in mixed ways,
+ * seeded. `npm run soak` runs the same with 1,000 uploads.
+ */
+import { expect, it } from 'vitest';
+import { runSoak } from '../support/soak.ts';
+
+it('aborts 120 uploads under 10% mixed faults: one terminal record each, none RUNNING, no false ABORTED or NOT_FOUND', async () => {
+  // Act
+  const result = await runSoak({ uploads: 120, seed: 20261123, faultRate: 0.1 });
+  console.log(JSON.stringify(result));
+
+  // Assert
+  expect(result.injected).toBeGreaterThan(20); // the faults really happened
+  expect({ missing: result.missing, running: result.running, stillRunning: result.executionsStillRunning }).toEqual({ missing: 0, running: 0, stillRunning: 0 });
+  expect({ falseAborted: result.falseAborted, falseNotFound: result.falseNotFound, unexplained: result.unexplainedUploads })
+    .toEqual({ falseAborted: 0, falseNotFound: 0, unexplained: 0 });
+  expect(Object.values(result.statuses).reduce((a, b) => a + b, 0)).toBe(120);
+}, 180_000);

@@ -19,6 +19,9 @@
  * checked, innermost call first; a Task's ResultSelector is checked against the Task's result (checkResultSelector).
  * Not checked: the ResultSelector of a Map or Parallel state (its raw result never passes through the runtime).
  *
+ * 3. Reading a failed run's error: a Fail state without Error or Cause gets the engine's invented defaults
+ *    ("FailStateError", "Execution failed because of a Fail state"); on AWS those members are simply not set.
+ *
  * If the engine is not the build this code knows, installing the hooks throws instead of running without them.
  */
 import { StateMachine } from 'aws-local-stepfunctions';
@@ -156,4 +159,17 @@ function evaluate(fields: { InputPath?: unknown; Parameters: unknown }, input: J
   } as never);
   result.catch(() => undefined); // a failed evaluation shows as nothing captured
   return captured;
+}
+
+/** the engine's FailStateError defaults, for a Fail state that has no Error (ErrorPath) or no Cause (CausePath) */
+const FAIL_STATE_DEFAULTS = { error: 'FailStateError', cause: 'Execution failed because of a Fail state' };
+
+/** Error and Cause of a failed run (the engine rejects with an ExecutionError whose cause is the state's error) */
+export function runFailure(rejection: unknown): { error?: string; cause?: string } {
+  const failure = ((rejection as { cause?: unknown }).cause ?? rejection) as Error;
+  if (failure.constructor?.name !== 'FailStateError') return { error: failure.name, cause: failure.message };
+  return {
+    error: failure.name === FAIL_STATE_DEFAULTS.error ? undefined : failure.name,
+    cause: failure.message === FAIL_STATE_DEFAULTS.cause ? undefined : failure.message,
+  };
 }

@@ -9,7 +9,7 @@ import { parseResource, StatesTaskError, type TaskDispatcher } from './dispatche
 import {
   allStates, assertWithinPayloadLimit, EXPRESS_MAX_DURATION_MS, HISTORY_EVENT_LIMIT, intrinsicDefinitionViolation, PAYLOAD_LIMIT_BYTES, TerminalStatesError,
 } from './asl-limits.ts';
-import { checkResultSelector, strictRun } from './engine-hooks.ts';
+import { checkResultSelector, runFailure, strictRun } from './engine-hooks.ts';
 import { lambdaFunctionError, stepFunctionsTaskError } from './aws-errors.ts';
 
 export const LOCAL_ACCOUNT_ID = '123456789012';
@@ -317,7 +317,7 @@ export class LocalStepFunctions {
         execution.status = 'SUCCEEDED';
         execution.output = JSON.stringify(output ?? null);
       } catch (error) {
-        const e = error as Error & { cause?: Error };
+        const e = error as Error;
         if (e.name === 'ExecutionAbortedError') {
           execution.status = 'ABORTED';
         } else if (e.name === 'ExecutionTimeoutError') {
@@ -325,9 +325,7 @@ export class LocalStepFunctions {
           execution.error = 'States.Timeout';
         } else {
           execution.status = 'FAILED';
-          const failure = e.cause ?? e;
-          execution.error = failure.name;
-          execution.cause = failure.message;
+          Object.assign(execution, runFailure(e));
         }
       }
       clearTimeout(expressTimer);

@@ -28,7 +28,7 @@ export const EXPRESS_MAX_DURATION_MS = 5 * 60 * 1000;
 export class TerminalStatesError extends Error {
   readonly isRetryable = false;
   readonly isCatchable = false;
-  constructor(name: 'States.Runtime' | 'States.DataLimitExceeded', cause: string) {
+  constructor(name: string, cause: string) {
     super(cause);
     this.name = name;
   }
@@ -186,7 +186,8 @@ export const INTRINSIC_ARGUMENT_RULES: Record<string, (args: unknown[]) => strin
 export const usesCheckedIntrinsic = (call: IntrinsicCall): boolean => callsInnermostFirst(call).some((c) => c.name in INTRINSIC_ARGUMENT_RULES);
 
 type States = Record<string, Record<string, unknown>>;
-const NESTED_MACHINES = ['ItemProcessor', 'Iterator', 'Branches'];
+/** fields of a state that are not its own payload templates: nested machines (walked as states) and literal JSON */
+const NOT_TEMPLATES = ['ItemProcessor', 'Iterator', 'Branches', 'Result'];
 
 /** every state of a definition with its name, those of Map and Parallel states included */
 export function allStates(states: States): Array<[string, Record<string, unknown>]> {
@@ -203,7 +204,7 @@ export function allStates(states: States): Array<[string, Record<string, unknown
  */
 export function intrinsicDefinitionViolation(states: States): string | undefined {
   for (const [stateName, state] of allStates(states)) {
-    const own = Object.fromEntries(Object.entries(state).filter(([key]) => !NESTED_MACHINES.includes(key)));
+    const own = Object.fromEntries(Object.entries(state).filter(([key]) => !NOT_TEMPLATES.includes(key)));
     for (const { field, expression } of intrinsicFields(own)) {
       let call: IntrinsicCall | undefined;
       try {

@@ -90,17 +90,21 @@ type Upload = { Key?: string; UploadId?: string };
  * One page of ListMultipartUploads cut from a full listing, as S3 pages it: uploads in key order (then upload id), after
  * KeyMarker (and, for that key, after UploadIdMarker), at most MaxUploads (default and maximum 1,000).
  */
-export function pageOfUploads(all: Record<string, unknown>, request: { MaxUploads?: number; KeyMarker?: string; UploadIdMarker?: string }): Record<string, unknown> {
-  const uploads = [...((all.Uploads as Upload[] | undefined) ?? [])].sort((a, b) => (a.Key! < b.Key! ? -1 : a.Key! > b.Key! ? 1 : a.UploadId! < b.UploadId! ? -1 : a.UploadId! > b.UploadId! ? 1 : 0));
+type PageRequest = { MaxUploads?: number; KeyMarker?: string; UploadIdMarker?: string };
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export function pageOfUploads(all: Record<string, unknown>, request: PageRequest): Record<string, unknown> {
+  const uploads = [...((all.Uploads as Upload[] | undefined) ?? [])].sort((a, b) => compare(a.Key!, b.Key!) || compare(a.UploadId!, b.UploadId!));
   const max = Math.min(request.MaxUploads ?? 1000, 1000);
   const keyMarker = request.KeyMarker ?? '';
-  const after = uploads.filter((u) => keyMarker === '' || u.Key! > keyMarker || (u.Key === keyMarker && request.UploadIdMarker !== undefined && request.UploadIdMarker !== '' && u.UploadId! > request.UploadIdMarker));
+  const uploadIdMarker = request.UploadIdMarker ?? '';
+  const after = uploads.filter((u) => keyMarker === '' || u.Key! > keyMarker || (u.Key === keyMarker && uploadIdMarker !== '' && u.UploadId! > uploadIdMarker));
   const page = after.slice(0, max);
   const truncated = after.length > max;
   const last = page[page.length - 1];
   const { Uploads: _all, NextKeyMarker: _k, NextUploadIdMarker: _u, IsTruncated: _t, ...rest } = all;
   return {
-    ...rest, MaxUploads: max, KeyMarker: keyMarker, UploadIdMarker: request.UploadIdMarker ?? '', IsTruncated: truncated,
+    ...rest, MaxUploads: max, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker, IsTruncated: truncated,
     ...(page.length ? { Uploads: page } : {}),
     ...(truncated ? { NextKeyMarker: last.Key, NextUploadIdMarker: last.UploadId } : {}),
   };
@@ -165,7 +169,7 @@ export class TaskDispatcher {
     try {
       const operation = `${service}:${action}`;
       if (operation === 's3:listMultipartUploads' && this.options.pageMultipartUploads) {
-        const { MaxUploads, KeyMarker, UploadIdMarker, ...unpaged } = toSdkInput(parameters) as { MaxUploads?: number; KeyMarker?: string; UploadIdMarker?: string };
+        const { MaxUploads, KeyMarker, UploadIdMarker, ...unpaged } = toSdkInput(parameters) as PageRequest;
         const all = toStatesOutput(await client.send(new Command(unpaged)), operation) as Record<string, unknown>;
         return pageOfUploads(all, { MaxUploads, KeyMarker, UploadIdMarker });
       }

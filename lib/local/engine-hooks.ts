@@ -1,6 +1,6 @@
 /**
- * The two places where the local runtime looks inside aws-local-stepfunctions 3.0.0 to enforce AWS's run-time rules
- * at the moment AWS enforces them:
+ * Where the local runtime looks inside aws-local-stepfunctions 3.0.0 to enforce AWS's run-time rules at the moment
+ * AWS enforces them:
  *
  * 1. State hooks. Every machine the engine runs (the execution, each Map iteration, each Parallel branch) goes through
  *    `StateMachine.prototype.execute(input, options, cleanup)`, whose loop calls `options.eventLogger`'s
@@ -12,13 +12,12 @@
  * 2. Evaluating a payload template with the engine's own semantics (paths, intrinsics, context object), synchronously:
  *    a one-state machine whose Task handler receives the evaluated Parameters. The engine calls that handler before
  *    its first `await`, so the value is there when `run()` returns.
- *
- * The intrinsic-argument rules cannot be checked inside the engine (its intrinsic functions are module-private), so
- * they are checked before it evaluates them: on state entry, the arguments of every checked intrinsic in Parameters
- * (or ItemSelector, per item, for a Map state) are evaluated by (2) against the same input and context object and
- * checked, innermost call first; a Task's ResultSelector is checked against the Task's result (checkResultSelector).
- * Not checked: the ResultSelector of a Map or Parallel state (its raw result never passes through the runtime).
- *
+ *    The intrinsic-argument rules cannot be checked inside the engine (its intrinsic functions are module-private), so
+ *    they are checked just before it evaluates them: on state entry, the arguments of every checked intrinsic in
+ *    Parameters (or ItemSelector, per item, for a Map state) are evaluated by (2) against the same input and context
+ *    object and checked, innermost call first; a Task's ResultSelector is checked against the Task's result
+ *    (checkResultSelector). Not checked: the ResultSelector of a Map or Parallel state (its raw result never passes
+ *    through the runtime).
  * 3. Reading a failed run's error: a Fail state without Error or Cause gets the engine's invented defaults
  *    ("FailStateError", "Execution failed because of a Fail state"); on AWS those members are simply not set.
  *
@@ -150,7 +149,10 @@ const EVALUATE = 'Evaluate';
 
 /** Evaluates InputPath + Parameters as the engine does; undefined when the engine fails evaluating them. */
 function evaluate(fields: { InputPath?: unknown; Parameters: unknown }, input: Json, context: Context): { value: Json } | undefined {
-  const state = { Type: 'Task', Resource: 'arn:aws:states:::local:evaluate', End: true, Parameters: fields.Parameters, ...(fields.InputPath === undefined ? {} : { InputPath: fields.InputPath }) };
+  const state = {
+    Type: 'Task', Resource: 'arn:aws:states:::local:evaluate', End: true, Parameters: fields.Parameters,
+    ...(fields.InputPath === undefined ? {} : { InputPath: fields.InputPath }),
+  };
   const machine = new StateMachine({ StartAt: EVALUATE, States: { [EVALUATE]: state } } as never, { validationOptions: { noValidate: true } });
   let captured: { value: Json } | undefined;
   const { result } = machine.run(input as never, {

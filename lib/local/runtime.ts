@@ -23,7 +23,10 @@ export class SfnApiError extends Error {
   }
 }
 
-type StateDefinition = { Type: string; Resource?: string; ItemProcessor?: { States: Record<string, StateDefinition> }; Iterator?: { States: Record<string, StateDefinition> }; Branches?: Array<{ States: Record<string, StateDefinition> }> };
+type StateMachineDefinition = { States: Record<string, StateDefinition> };
+type StateDefinition = {
+  Type: string; Resource?: string; ItemProcessor?: StateMachineDefinition; Iterator?: StateMachineDefinition; Branches?: StateMachineDefinition[];
+};
 
 export const taskStatesOf = (states: Record<string, StateDefinition>): Array<[string, string]> =>
   allStates(states).filter(([, s]) => s.Type === 'Task').map(([name, s]) => [name, s.Resource as string]);
@@ -212,7 +215,8 @@ export class LocalStepFunctions {
     const rawInput = input.input ?? '{}';
     // StartExecution's input: "Maximum length of 262144", in bytes of UTF-8 (API reference, StartExecution)
     if (Buffer.byteLength(rawInput, 'utf8') > PAYLOAD_LIMIT_BYTES) {
-      throw new SfnApiError('ValidationException', `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${PAYLOAD_LIMIT_BYTES}`);
+      throw new SfnApiError('ValidationException', '1 validation error detected: Value at \'input\' failed to satisfy constraint: '
+        + `Member must have length less than or equal to ${PAYLOAD_LIMIT_BYTES}`);
     }
     let parsedInput: unknown;
     try {
@@ -236,7 +240,9 @@ export class LocalStepFunctions {
     const express = m.type === 'EXPRESS';
     const startDate = new Date();
     const history: HistoryEvent[] = [];
-    const execution = { executionArn, stateMachineArn: m.arn, name, status: 'RUNNING', input: rawInput, startDate, history, requests: {} } as unknown as LocalExecution;
+    const execution = {
+      executionArn, stateMachineArn: m.arn, name, status: 'RUNNING', input: rawInput, startDate, history, requests: {},
+    } as unknown as LocalExecution;
     let stop: Stop | undefined;
     /** ends the execution for a limit the engine does not know; nothing more is recorded after it */
     const stopWith = (how: Stop) => {
@@ -261,14 +267,14 @@ export class LocalStepFunctions {
     };
     const now = () => new Date().toISOString();
     const context = {
-      Execution: { Id: executionArn, Name: name, RoleArn: m.roleArn, StartTime: startDate.toISOString() },
+      Execution: { Id: executionArn, Input: parsedInput, Name: name, RoleArn: m.roleArn, StartTime: startDate.toISOString() },
       StateMachine: { Id: m.arn, Name: m.name },
       // evaluated when a path reads it, as close to "when the state was entered" as this engine allows
       State: { get EnteredTime() { return now(); } },
     };
     const taskHandlers = Object.fromEntries([...m.taskStates].map(([stateName, resourceArn]) => [stateName, async (parameters: unknown) => {
       await new Promise((resolve) => setImmediate(resolve)); // let the state's Entered event land first
-      if (stop) throw new TerminalStatesError('States.Runtime', stop.cause); // no more side effects once a limit ended the execution
+      if (stop) throw new TerminalStatesError(stop.error, stop.cause); // no more side effects once a limit ended the execution
       const { resourceType, resource, requestKey } = taskResource(resourceArn);
       assertWithinPayloadLimit(parameters, stateName, 'input');
       execution.requests[requestKey] = (execution.requests[requestKey] ?? 0) + 1;
@@ -366,7 +372,8 @@ export class LocalStepFunctions {
     // states:startExecution's Parameters: StateMachineArn, Name?, Input (a JSON string, or JSON that is serialised)
     const startChild = (): LocalExecution => {
       try {
-        return this.start({ stateMachineArn: String(p.StateMachineArn), name: p.Name as string | undefined, input: typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input ?? {}) });
+        const input = typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input ?? {});
+        return this.start({ stateMachineArn: String(p.StateMachineArn), name: p.Name as string | undefined, input });
       } catch (error) {
         if (!(error instanceof SfnApiError)) throw error;
         const { error: name, cause } = stepFunctionsTaskError(error.code, error.message);
@@ -444,7 +451,9 @@ export class LocalStepFunctions {
 
   getExecutionHistory(input: { executionArn: string; reverseOrder?: boolean; maxResults?: number; nextToken?: string; includeExecutionData?: boolean }) {
     const e = this.execution(input.executionArn);
-    if (this.evicted.has(e.executionArn)) throw new SfnApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${e.executionArn}' (its history is no longer kept)`);
+    if (this.evicted.has(e.executionArn)) {
+      throw new SfnApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${e.executionArn}' (its history is no longer kept)`);
+    }
     const events = input.reverseOrder ? [...e.history].reverse() : e.history;
     const start = pageStart(input.nextToken);
     const size = input.maxResults || 1000;

@@ -30,8 +30,8 @@ describe('at most 10 intrinsic functions in one field (CreateStateMachine → In
   });
 
   it("accepts AWS's own nine-call example", () => {
-    const myArn = "States.Format('{}.{}.{}', States.ArrayGetItem(States.StringSplit(States.ArrayGetItem(States.StringSplit($.ImageRecipe.Arn, '/'), 2), '.'), 0), "
-      + "States.ArrayGetItem(States.StringSplit(States.ArrayGetItem(States.StringSplit($.ImageRecipe.Arn, '/'), 2), '.'), 1))";
+    const part = (i: number) => `States.ArrayGetItem(States.StringSplit(States.ArrayGetItem(States.StringSplit($.ImageRecipe.Arn, '/'), 2), '.'), ${i})`;
+    const myArn = `States.Format('{}.{}.{}', ${part(0)}, ${part(1)})`;
     expect(() => runtime().createStateMachine({ name: 'm', definition: passWith({ 'myArn.$': myArn }) })).not.toThrow();
   });
 
@@ -47,25 +47,29 @@ describe('at most 10 intrinsic functions in one field (CreateStateMachine → In
     expect(createError(passWith({ 'a.$': wide })).message).toMatch(/nests 11 intrinsic functions/);
   });
 
+  it('leaves a Pass state\'s Result alone: it is literal JSON, not a template', () => {
+    const definition = JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', Result: { 'n.$': nested(11) }, End: true } } });
+    expect(() => runtime().createStateMachine({ name: 'm', definition })).not.toThrow();
+  });
+
   it('does not count a "States.X(" inside a string literal', () => {
     const literal = `States.Format('${'States.Array( '.repeat(12)}{}', $.n)`;
     expect(() => runtime().createStateMachine({ name: 'm', definition: passWith({ 'a.$': literal }) })).not.toThrow();
   });
 
+  const machine = (name: string, state: object) => ({ StartAt: name, States: { [name]: { ...state, End: true } } });
+  const tooDeep = { 'x.$': nested(11) };
   it.each([
-    ['a Task ResultSelector', { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', ResultSelector: { 'r.$': nested(11) }, End: true } } }, 'ResultSelector.r.$', 'T'],
-    ['a Map ItemSelector', {
-      StartAt: 'M', States: { M: { Type: 'Map', ItemSelector: { 'i.$': nested(11) }, ItemProcessor: { StartAt: 'I', States: { I: { Type: 'Pass', End: true } } }, End: true } },
-    }, 'ItemSelector.i.$', 'M'],
-    ['a state inside a Map ItemProcessor', {
-      StartAt: 'M', States: { M: { Type: 'Map', ItemProcessor: { StartAt: 'Inner', States: { Inner: { Type: 'Pass', Parameters: { 'x.$': nested(11) }, End: true } } }, End: true } },
-    }, 'Parameters.x.$', 'Inner'],
-    ['a state inside a Map Iterator', {
-      StartAt: 'M', States: { M: { Type: 'Map', Iterator: { StartAt: 'It', States: { It: { Type: 'Pass', Parameters: { 'x.$': nested(11) }, End: true } } }, End: true } },
-    }, 'Parameters.x.$', 'It'],
-    ['a state inside a Parallel branch', {
-      StartAt: 'P', States: { P: { Type: 'Parallel', Branches: [{ StartAt: 'B', States: { B: { Type: 'Pass', Parameters: { 'list[0]': [{ 'x.$': nested(11) }] }, End: true } } }], End: true } },
-    }, 'Parameters.list[0][0].x.$', 'B'],
+    ['a Task ResultSelector', machine('T', { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', ResultSelector: { 'r.$': nested(11) } }),
+      'ResultSelector.r.$', 'T'],
+    ['a Map ItemSelector', machine('M', { Type: 'Map', ItemSelector: { 'i.$': nested(11) }, ItemProcessor: machine('I', { Type: 'Pass' }) }),
+      'ItemSelector.i.$', 'M'],
+    ['a state inside a Map ItemProcessor', machine('M', { Type: 'Map', ItemProcessor: machine('Inner', { Type: 'Pass', Parameters: tooDeep }) }),
+      'Parameters.x.$', 'Inner'],
+    ['a state inside a Map Iterator', machine('M', { Type: 'Map', Iterator: machine('It', { Type: 'Pass', Parameters: tooDeep }) }),
+      'Parameters.x.$', 'It'],
+    ['a state inside a Parallel branch', machine('P', { Type: 'Parallel', Branches: [machine('B', { Type: 'Pass', Parameters: { 'list[0]': [tooDeep] } })] }),
+      'Parameters.list[0][0].x.$', 'B'],
   ])('rejects it in %s', (_where, definition, field, state) => {
     const error = createError(JSON.stringify(definition));
     expect(error.code).toBe('InvalidDefinition');
@@ -95,10 +99,12 @@ describe('state machine types', () => {
     const { stateMachineArn } = local.createStateMachine({ name: 'express', definition, type: 'EXPRESS' });
     local.createStateMachine({ name: 'express', definition });
     expect(local.describeStateMachine(stateMachineArn).type).toBe('EXPRESS');
-    expect(() => local.createStateMachine({ name: 'express', definition, type: 'STANDARD' })).toThrow(expect.objectContaining({ code: 'StateMachineAlreadyExists' }));
+    expect(() => local.createStateMachine({ name: 'express', definition, type: 'STANDARD' }))
+      .toThrow(expect.objectContaining({ code: 'StateMachineAlreadyExists' }));
   });
 
   it('refuses an unknown type', () => {
-    expect(() => runtime().createStateMachine({ name: 'm', definition, type: 'FAST' as never })).toThrow(expect.objectContaining({ code: 'ValidationException' }));
+    expect(() => runtime().createStateMachine({ name: 'm', definition, type: 'FAST' as never }))
+      .toThrow(expect.objectContaining({ code: 'ValidationException' }));
   });
 });

@@ -9,7 +9,8 @@ import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
 const pass = JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', Result: { done: true }, End: true } } });
 const waitThenPass = JSON.stringify({ StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 30, Next: 'P' }, P: { Type: 'Pass', End: true } } });
 
-const runtime = (options: Partial<RuntimeOptions> = {}) => new LocalStepFunctions({ dispatcher: new TaskDispatcher({ endpoint: 'http://127.0.0.1:1' }), ...options });
+const runtime = (options: Partial<RuntimeOptions> = {}) =>
+  new LocalStepFunctions({ dispatcher: new TaskDispatcher({ endpoint: 'http://127.0.0.1:1' }), ...options });
 
 const apiError = (call: () => unknown): string => {
   try {
@@ -91,7 +92,8 @@ describe('EXPRESS executions', () => {
     // Arrange
     const local = runtime();
     local.createStateMachine({ name: 'child', definition: pass, type: 'EXPRESS' });
-    local.createStateMachine({ name: 'failing', definition: JSON.stringify({ StartAt: 'F', States: { F: { Type: 'Fail', Error: 'Nope', Cause: 'no' } } }), type: 'EXPRESS' });
+    const failing = JSON.stringify({ StartAt: 'F', States: { F: { Type: 'Fail', Error: 'Nope', Cause: 'no' } } });
+    local.createStateMachine({ name: 'failing', definition: failing, type: 'EXPRESS' });
     const parentOf = (child: string) => JSON.stringify({
       StartAt: 'Run',
       States: {
@@ -112,7 +114,9 @@ describe('EXPRESS executions', () => {
     expect(succeeded.status).toBe('SUCCEEDED');
     expect(JSON.parse(succeeded.output!)).toEqual({ done: true });
     expect(failed.error).toBe('States.TaskFailed');
-    expect(JSON.parse(failed.cause!)).toMatchObject({ Status: 'FAILED', Error: 'Nope', Cause: 'no', ExecutionArn: expect.stringContaining(':express:failing:') });
+    expect(JSON.parse(failed.cause!)).toMatchObject({
+      Status: 'FAILED', Error: 'Nope', Cause: 'no', ExecutionArn: expect.stringContaining(':express:failing:'),
+    });
   });
 });
 

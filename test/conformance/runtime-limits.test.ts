@@ -71,19 +71,23 @@ describe('intrinsic function arguments: States.Runtime, not caught by States.ALL
   });
 
   it('accepts the 32-bit boundaries and 1,000 items', async () => {
-    const run = await execute(taskUsing('States.Array(States.MathAdd($.n, 1), States.MathAdd(-2147483647, -1), States.ArrayLength(States.ArrayRange(1, 1000, 1)))'), { n: 2_147_483_646 });
+    const expression = 'States.Array(States.MathAdd($.n, 1), States.MathAdd(-2147483647, -1), States.ArrayLength(States.ArrayRange(1, 1000, 1)))';
+    const run = await execute(taskUsing(expression), { n: 2_147_483_646 });
     expect(run.execution.status).toBe('SUCCEEDED');
     expect(run.calls).toEqual([{ v: [2_147_483_647, -2_147_483_648, 1000] }]);
   });
 
   it('applies InputPath before evaluating the arguments, as the engine does', async () => {
-    const run = await execute(guardedTask({ InputPath: '$.inner', Parameters: { FunctionName: 'f', Payload: { 'v.$': 'States.MathAdd($.n, 1)' } } }), { n: 2 ** 40, inner: { n: 1 } });
+    const task = guardedTask({ InputPath: '$.inner', Parameters: { FunctionName: 'f', Payload: { 'v.$': 'States.MathAdd($.n, 1)' } } });
+    const run = await execute(task, { n: 2 ** 40, inner: { n: 1 } });
     expect(run.execution.status).toBe('SUCCEEDED');
     expect(run.calls).toEqual([{ v: 2 }]);
   });
 
   it('checks a Task ResultSelector against the Task result', async () => {
-    const run = await execute(guardedTask({ Parameters: { FunctionName: 'f', Payload: { n: 2_147_483_647 } }, ResultSelector: { 'v.$': 'States.MathAdd($.Payload.n, 1)' } }));
+    const run = await execute(guardedTask({
+      Parameters: { FunctionName: 'f', Payload: { n: 2_147_483_647 } }, ResultSelector: { 'v.$': 'States.MathAdd($.Payload.n, 1)' },
+    }));
     expectUncaught(run, 'States.Runtime');
     expect(run.types).toContain('TaskSucceeded');
   });
@@ -133,7 +137,8 @@ const OVER_LIMIT = 'a'.repeat(262_144); // its JSON is 262,146 bytes
 describe('payloads of at most 262,144 bytes: States.DataLimitExceeded, not caught by States.ALL', () => {
   it('refuses an execution input past the limit at StartExecution, counting UTF-8 bytes', async () => {
     const local = new LocalStepFunctions({ dispatcher: new TaskDispatcher({ endpoint: 'http://127.0.0.1:1' }) });
-    const { stateMachineArn } = local.createStateMachine({ name: 'm', definition: JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }) });
+    const definition = JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } });
+    const { stateMachineArn } = local.createStateMachine({ name: 'm', definition });
     const exactly = JSON.stringify('a'.repeat(262_142));
     const twoByteChars = JSON.stringify('é'.repeat(131_072)); // 131,074 characters, 262,146 bytes
     expect(() => local.startExecution({ stateMachineArn, input: exactly })).not.toThrow();

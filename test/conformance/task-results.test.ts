@@ -27,7 +27,8 @@ async function execute(definition: object, input: unknown = {}, options: Partial
   return local.waitForExecution(executionArn);
 }
 
-const failure = async (run: Promise<unknown>) => run.then(() => { throw new Error('the Task succeeded'); }, (error: Error) => ({ error: error.name, cause: error.message }));
+const failure = async (run: Promise<unknown>) =>
+  run.then(() => { throw new Error('the Task succeeded'); }, (error: Error) => ({ error: error.name, cause: error.message }));
 
 /** the SDK v3 error the dispatcher receives for a recorded failure: the modeled class when the SDK has one */
 function sdkError(service: 's3' | 'dynamodb', e: { code: string; status: number; message: string }) {
@@ -62,7 +63,8 @@ describe('error names and causes as AWS records them', () => {
   it('names a StartExecution of a missing state machine StepFunctions.StateMachineDoesNotExistException', async () => {
     // Arrange: the runtime serves states:startExecution itself
     const missing = 'arn:aws:states:us-east-1:123456789012:stateMachine:missing';
-    const definition = { StartAt: 'Start', States: { Start: { Type: 'Task', Resource: 'arn:aws:states:::states:startExecution', Parameters: { StateMachineArn: missing }, End: true } } };
+    const start = { Type: 'Task', Resource: 'arn:aws:states:::states:startExecution', Parameters: { StateMachineArn: missing }, End: true };
+    const definition = { StartAt: 'Start', States: { Start: start } };
 
     // Act
     const execution = await execute(definition);
@@ -78,7 +80,8 @@ describe('error names and causes as AWS records them', () => {
 
     // Act / Assert
     await expect(failure(dispatcher.run('arn:aws:states:::aws-sdk:s3:abortMultipartUpload', { Bucket: 'b', Key: 'k', UploadId: 'u' }))).resolves.toEqual({
-      error: 'S3.S3Exception', cause: 'Please reduce your request rate. (Service: S3, Status Code: 503, Request ID: REQUEST-1, Extended Request ID: EXTENDED-1)',
+      error: 'S3.S3Exception',
+      cause: 'Please reduce your request rate. (Service: S3, Status Code: 503, Request ID: REQUEST-1, Extended Request ID: EXTENDED-1)',
     });
   });
 
@@ -143,7 +146,8 @@ describe('nested executions and Lambda function errors', () => {
     class RecordConflict extends Error {
       override name = 'RecordConflict';
     }
-    const definition = { StartAt: 'L', States: { L: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'f', Payload: {} }, End: true } } };
+    const invoke = { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'f', Payload: {} }, End: true };
+    const definition = { StartAt: 'L', States: { L: invoke } };
 
     // Act
     const execution = await execute(definition, {}, { lambdaHandlers: { f: async () => { throw new RecordConflict('the record changed'); } } });
@@ -152,7 +156,9 @@ describe('nested executions and Lambda function errors', () => {
     expect(execution.error).toBe('RecordConflict');
     const document = JSON.parse(execution.cause!);
     expect(Object.keys(document)).toEqual(['errorType', 'errorMessage', 'trace']);
-    expect(document).toMatchObject({ errorType: 'RecordConflict', errorMessage: 'the record changed', trace: expect.arrayContaining([expect.stringContaining('RecordConflict')]) });
+    expect(document).toMatchObject({
+      errorType: 'RecordConflict', errorMessage: 'the record changed', trace: expect.arrayContaining([expect.stringContaining('RecordConflict')]),
+    });
   });
 });
 
@@ -162,7 +168,9 @@ describe('nested executions and Lambda function errors', () => {
 describe('result types of the AWS SDK for Java model', () => {
   it('gives ListParts markers and MaxParts as numbers', async () => {
     // Arrange
-    s3Mock.on(s3.ListPartsCommand).resolves({ PartNumberMarker: '0', NextPartNumberMarker: '1', MaxParts: 1, IsTruncated: true, Parts: [{ PartNumber: 1, Size: 5 }] });
+    s3Mock.on(s3.ListPartsCommand).resolves({
+      PartNumberMarker: '0', NextPartNumberMarker: '1', MaxParts: 1, IsTruncated: true, Parts: [{ PartNumber: 1, Size: 5 }],
+    });
 
     // Act
     const output = await dispatcher.run('arn:aws:states:::aws-sdk:s3:listParts', { Bucket: 'b', Key: 'k', UploadId: 'u', MaxParts: 1 });

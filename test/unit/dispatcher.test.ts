@@ -105,13 +105,17 @@ describe('TaskDispatcher.run', () => {
     });
 
     // Assert
-    expect(s3Mock).toHaveReceivedCommandWith(AbortMultipartUploadCommand, { Bucket: 'b', Key: 'k', UploadId: 'u', RequestPayer: 'requester', ExpectedBucketOwner: '111122223333' });
+    expect(s3Mock).toHaveReceivedCommandWith(AbortMultipartUploadCommand, {
+      Bucket: 'b', Key: 'k', UploadId: 'u', RequestPayer: 'requester', ExpectedBucketOwner: '111122223333',
+    });
     expect(output).toEqual({});
   });
 
   it('returns ListParts output as JSON, without $metadata and with dates as strings', async () => {
     // Arrange
-    s3Mock.on(ListPartsCommand).resolves({ $metadata: {}, Parts: [{ PartNumber: 1, Size: 5, LastModified: new Date('2026-01-01T00:00:00Z') }], IsTruncated: false });
+    s3Mock.on(ListPartsCommand).resolves({
+      $metadata: {}, Parts: [{ PartNumber: 1, Size: 5, LastModified: new Date('2026-01-01T00:00:00Z') }], IsTruncated: false,
+    });
 
     // Act
     const output = await dispatcher.run('arn:aws:states:::aws-sdk:s3:listParts', { Bucket: 'b', Key: 'k', UploadId: 'u', MaxParts: 1 });
@@ -131,13 +135,15 @@ describe('TaskDispatcher.run', () => {
 
     // Assert
     await expect(run).rejects.toMatchObject({
-      name: 'S3.NoSuchUploadException', message: 'The specified upload does not exist. (Service: S3, Status Code: 404, Request ID: R1, Extended Request ID: X1)',
+      name: 'S3.NoSuchUploadException',
+      message: 'The specified upload does not exist. (Service: S3, Status Code: 404, Request ID: R1, Extended Request ID: X1)',
     });
   });
 
   it('names an unmodelled S3 error S3.S3Exception and keeps its message in the cause', async () => {
     // Arrange
-    s3Mock.on(AbortMultipartUploadCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } }));
+    s3Mock.on(AbortMultipartUploadCommand)
+      .rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } }));
 
     // Act / Assert
     await expect(dispatcher.run('arn:aws:states:::aws-sdk:s3:abortMultipartUpload', { Bucket: 'b', Key: 'k', UploadId: 'u' }))
@@ -154,8 +160,12 @@ describe('TaskDispatcher.run', () => {
 
   it('runs the DynamoDB optimized integration with the low-level attribute values of the definition', async () => {
     // Arrange
-    dynamoMock.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } }));
-    const parameters = { TableName: 't', Key: { id: { S: 'x' } }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': { S: 'ABORTED' } } };
+    dynamoMock.on(UpdateItemCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } }));
+    const parameters = {
+      TableName: 't', Key: { id: { S: 'x' } }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': { S: 'ABORTED' } },
+    };
 
     // Act
     const run = dispatcher.run('arn:aws:states:::dynamodb:updateItem', parameters);
@@ -203,7 +213,9 @@ describe('serializeItemUpdates (moto loses concurrent ADDs on one item)', () => 
       return {};
     });
     const serial = new TaskDispatcher({ endpoint: 'http://127.0.0.1:1', serializeItemUpdates: true });
-    const update = (id: string) => serial.run('arn:aws:states:::dynamodb:updateItem', { TableName: 't', Key: { id: { S: id } }, UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': { N: '1' } } });
+    const update = (id: string) => serial.run('arn:aws:states:::dynamodb:updateItem', {
+      TableName: 't', Key: { id: { S: id } }, UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': { N: '1' } },
+    });
 
     // Act
     await Promise.all(Array.from({ length: 10 }, () => update('same')));

@@ -1,15 +1,9 @@
 /**
  * Runs a Task state's Resource locally: `arn:aws:states:::aws-sdk:SERVICE:ACTION` and the optimized
  * integrations (`arn:aws:states:::dynamodb:putItem` …) become the matching AWS SDK v3 command, sent to the
- * configured endpoint; SDK errors become Step Functions error names (`S3.NoSuchUploadException`).
+ * configured endpoint; SDK errors become the error and cause Step Functions gives them (see aws-errors.ts).
  */
-
-/** Step Functions' spelling of a service's error prefix, and the SDK v3 package that serves it. */
-const SERVICES: Record<string, { prefix: string; pkg: string }> = {
-  s3: { prefix: 'S3', pkg: '@aws-sdk/client-s3' },
-  dynamodb: { prefix: 'DynamoDB', pkg: '@aws-sdk/client-dynamodb' },
-  sfn: { prefix: 'Sfn', pkg: '@aws-sdk/client-sfn' },
-};
+import { SERVICES, sdkTaskError } from './aws-errors.ts';
 
 export interface ParsedResource { service: string; action: string; optimized: boolean }
 
@@ -24,22 +18,10 @@ export function parseResource(resource: string): ParsedResource {
 export const commandName = (action: string): string => `${action[0].toUpperCase()}${action.slice(1)}Command`;
 
 /**
- * The Step Functions error name for an SDK error: `Prefix.Code`, with `Exception` appended when the code lacks it.
- * Errors that never reached the service (connection refused, reset, timeouts) are `Prefix.SdkClientException`,
- * as the AWS SDK for Java, which Step Functions uses, names them.
+ * The Step Functions error name for an SDK error of an AWS SDK integration (`optimized`: of an optimized integration);
+ * the cause and the rules are in aws-errors.ts.
  */
-export function statesErrorName(service: string, error: unknown): string {
-  const prefix = SERVICES[service]?.prefix ?? service;
-  const e = error as { name?: string; Code?: string; $metadata?: unknown; $fault?: string };
-  const fromService = e && (e.$metadata !== undefined || e.$fault !== undefined);
-  if (!fromService) return `${prefix}.SdkClientException`;
-  let code = e.Code ?? e.name ?? 'Unknown';
-  if (code === 'Unknown' || code === 'UnknownError' || code === 'Error') {
-    const status = (e.$metadata as { httpStatusCode?: number } | undefined)?.httpStatusCode;
-    code = status === 503 ? 'ServiceUnavailable' : status && status >= 500 ? 'InternalError' : status === 403 ? 'AccessDenied' : status === 404 ? 'NotFound' : 'Unknown';
-  }
-  return `${prefix}.${code.endsWith('Exception') ? code : `${code}Exception`}`;
-}
+export const statesErrorName = (service: string, error: unknown, optimized = false): string => sdkTaskError({ service, optimized }, error).error;
 
 export class StatesTaskError extends Error {
   constructor(name: string, cause: string) {
@@ -60,10 +42,23 @@ export function toSdkInput(parameters: unknown): Record<string, unknown> {
   return input;
 }
 
-/** SDK output → JSON as a Task result: no $metadata, Dates as ISO strings. */
-export function toStatesOutput(output: unknown): unknown {
+/**
+ * Members whose type in the AWS SDK for Java model, which Step Functions' AWS SDK integrations use, is a number where
+ * SDK v3 gives a string (S3's model turned the part number markers into strings after the Java SDK's version).
+ */
+const JAVA_NUMBER_MEMBERS: Record<string, string[]> = {
+  's3:listParts': ['PartNumberMarker', 'NextPartNumberMarker', 'MaxParts'],
+  's3:listMultipartUploads': ['MaxUploads'],
+};
+
+/** SDK output → JSON as a Task result: no $metadata, Dates as ISO strings, numbers where the Java model has numbers. */
+export function toStatesOutput(output: unknown, operation?: string): unknown {
   const { $metadata: _ignored, ...rest } = (output ?? {}) as Record<string, unknown>;
-  return JSON.parse(JSON.stringify(rest));
+  const json = JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
+  for (const member of JAVA_NUMBER_MEMBERS[operation ?? ''] ?? []) {
+    if (typeof json[member] === 'string' && /^-?\d+$/.test(json[member])) json[member] = Number(json[member]);
+  }
+  return json;
 }
 
 type SdkClient = { send(command: unknown): Promise<unknown>; destroy(): void };
@@ -95,17 +90,21 @@ type Upload = { Key?: string; UploadId?: string };
  * One page of ListMultipartUploads cut from a full listing, as S3 pages it: uploads in key order (then upload id), after
  * KeyMarker (and, for that key, after UploadIdMarker), at most MaxUploads (default and maximum 1,000).
  */
-export function pageOfUploads(all: Record<string, unknown>, request: { MaxUploads?: number; KeyMarker?: string; UploadIdMarker?: string }): Record<string, unknown> {
-  const uploads = [...((all.Uploads as Upload[] | undefined) ?? [])].sort((a, b) => (a.Key! < b.Key! ? -1 : a.Key! > b.Key! ? 1 : a.UploadId! < b.UploadId! ? -1 : a.UploadId! > b.UploadId! ? 1 : 0));
+type PageRequest = { MaxUploads?: number; KeyMarker?: string; UploadIdMarker?: string };
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export function pageOfUploads(all: Record<string, unknown>, request: PageRequest): Record<string, unknown> {
+  const uploads = [...((all.Uploads as Upload[] | undefined) ?? [])].sort((a, b) => compare(a.Key!, b.Key!) || compare(a.UploadId!, b.UploadId!));
   const max = Math.min(request.MaxUploads ?? 1000, 1000);
   const keyMarker = request.KeyMarker ?? '';
-  const after = uploads.filter((u) => keyMarker === '' || u.Key! > keyMarker || (u.Key === keyMarker && request.UploadIdMarker !== undefined && request.UploadIdMarker !== '' && u.UploadId! > request.UploadIdMarker));
+  const uploadIdMarker = request.UploadIdMarker ?? '';
+  const after = uploads.filter((u) => keyMarker === '' || u.Key! > keyMarker || (u.Key === keyMarker && uploadIdMarker !== '' && u.UploadId! > uploadIdMarker));
   const page = after.slice(0, max);
   const truncated = after.length > max;
   const last = page[page.length - 1];
   const { Uploads: _all, NextKeyMarker: _k, NextUploadIdMarker: _u, IsTruncated: _t, ...rest } = all;
   return {
-    ...rest, MaxUploads: max, KeyMarker: keyMarker, UploadIdMarker: request.UploadIdMarker ?? '', IsTruncated: truncated,
+    ...rest, MaxUploads: max, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker, IsTruncated: truncated,
     ...(page.length ? { Uploads: page } : {}),
     ...(truncated ? { NextKeyMarker: last.Key, NextUploadIdMarker: last.UploadId } : {}),
   };
@@ -126,7 +125,7 @@ export class TaskDispatcher {
     if (!entry) {
       const spec = SERVICES[service];
       if (!spec) throw new Error(`the local runtime has no SDK client for the service "${service}"`);
-      entry = import(spec.pkg).then((module: SdkModule) => {
+      entry = Promise.resolve(spec.module).then((module: SdkModule) => {
         const clientName = Object.keys(module).find((k) => k.endsWith('Client') && !k.startsWith('__') && typeof module[k] === 'function' && k !== 'Client');
         const Client = module[clientName!] as new (config: object) => SdkClient;
         const client = new Client({
@@ -145,12 +144,13 @@ export class TaskDispatcher {
 
   /** Runs one Task: resolves with its JSON result or rejects with a StatesTaskError named as Step Functions names it. */
   async run(resource: string, parameters: unknown): Promise<unknown> {
-    const { service, action } = parseResource(resource);
+    const parsed = parseResource(resource);
+    const { service, action } = parsed;
     if (this.options.serializeItemUpdates && service === 'dynamodb' && action === 'updateItem') {
       const p = (parameters ?? {}) as { TableName?: string; Key?: unknown };
       const item = `${p.TableName}\n${JSON.stringify(p.Key)}`;
       const previous = this.itemUpdates.get(item) ?? Promise.resolve();
-      const update = previous.catch(() => undefined).then(() => this.send(service, action, parameters));
+      const update = previous.catch(() => undefined).then(() => this.send(parsed, parameters));
       this.itemUpdates.set(item, update);
       try {
         return await update;
@@ -158,24 +158,25 @@ export class TaskDispatcher {
         if (this.itemUpdates.get(item) === update) this.itemUpdates.delete(item);
       }
     }
-    return this.send(service, action, parameters);
+    return this.send(parsed, parameters);
   }
 
-  private async send(service: string, action: string, parameters: unknown): Promise<unknown> {
+  private async send({ service, action, optimized }: ParsedResource, parameters: unknown): Promise<unknown> {
     const { client, module } = await this.client(service);
     const Command = module[commandName(action)] as (new (input: object) => unknown) | undefined;
     if (!Command) throw new StatesTaskError('States.Runtime', `${service} has no action ${action}`);
     this.options.onRequest?.(service, action);
     try {
-      if (service === 's3' && action === 'listMultipartUploads' && this.options.pageMultipartUploads) {
-        const { MaxUploads, KeyMarker, UploadIdMarker, ...unpaged } = toSdkInput(parameters) as { MaxUploads?: number; KeyMarker?: string; UploadIdMarker?: string };
-        const all = toStatesOutput(await client.send(new Command(unpaged))) as Record<string, unknown>;
+      const operation = `${service}:${action}`;
+      if (operation === 's3:listMultipartUploads' && this.options.pageMultipartUploads) {
+        const { MaxUploads, KeyMarker, UploadIdMarker, ...unpaged } = toSdkInput(parameters) as PageRequest;
+        const all = toStatesOutput(await client.send(new Command(unpaged)), operation) as Record<string, unknown>;
         return pageOfUploads(all, { MaxUploads, KeyMarker, UploadIdMarker });
       }
-      return toStatesOutput(await client.send(new Command(toSdkInput(parameters))));
+      return toStatesOutput(await client.send(new Command(toSdkInput(parameters))), operation);
     } catch (error) {
-      const e = error as Error;
-      throw new StatesTaskError(statesErrorName(service, error), `${e.message || e.name} (Service: ${service}, Action: ${action})`);
+      const { error: name, cause } = sdkTaskError({ service, action, optimized }, error);
+      throw new StatesTaskError(name, cause);
     }
   }
 

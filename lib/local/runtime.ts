@@ -1,9 +1,16 @@
 /**
  * The local Step Functions runtime: executes the project's real ASL definitions with aws-local-stepfunctions,
  * every Task through the TaskDispatcher, and keeps executions and an AWS-shaped history for the local endpoint.
+ * It is at least as strict as AWS Step Functions (asl-limits.ts names each rule and its source;
+ * test/conformance/ proves each one): a definition that runs green here does not break one of AWS's rules.
  */
 import { StateMachine } from 'aws-local-stepfunctions';
-import { parseResource, type TaskDispatcher } from './dispatcher.ts';
+import { parseResource, StatesTaskError, type TaskDispatcher } from './dispatcher.ts';
+import {
+  allStates, assertWithinPayloadLimit, EXPRESS_MAX_DURATION_MS, HISTORY_EVENT_LIMIT, intrinsicDefinitionViolation, PAYLOAD_LIMIT_BYTES, TerminalStatesError,
+} from './asl-limits.ts';
+import { checkResultSelector, runFailure, strictRun } from './engine-hooks.ts';
+import { lambdaFunctionError, stepFunctionsTaskError } from './aws-errors.ts';
 
 export const LOCAL_ACCOUNT_ID = '123456789012';
 
@@ -16,32 +23,24 @@ export class SfnApiError extends Error {
   }
 }
 
-type StateDefinition = { Type: string; Resource?: string; ItemProcessor?: { States: Record<string, StateDefinition> }; Iterator?: { States: Record<string, StateDefinition> }; Branches?: Array<{ States: Record<string, StateDefinition> }> };
-
-/** every state, those inside Map and Parallel states included (state names are unique in a machine) */
-function statesOf(states: Record<string, StateDefinition>): Array<[string, StateDefinition]> {
-  return Object.entries(states).flatMap(([name, state]): Array<[string, StateDefinition]> => {
-    const nested = [state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])].filter((b): b is { States: Record<string, StateDefinition> } => Boolean(b));
-    return [[name, state], ...nested.flatMap((b) => statesOf(b.States))];
-  });
-}
+type StateMachineDefinition = { States: Record<string, StateDefinition> };
+type StateDefinition = {
+  Type: string; Resource?: string; ItemProcessor?: StateMachineDefinition; Iterator?: StateMachineDefinition; Branches?: StateMachineDefinition[];
+};
 
 export const taskStatesOf = (states: Record<string, StateDefinition>): Array<[string, string]> =>
-  statesOf(states).filter(([, s]) => s.Type === 'Task').map(([name, s]) => [name, s.Resource!]);
+  allStates(states).filter(([, s]) => s.Type === 'Task').map(([name, s]) => [name, s.Resource as string]);
 
-/** service and action of a Task's Resource, for history events and request counts */
-function taskResource(resource: string): { service: string; action: string } {
+/** how a Task's Resource appears in history events (AWS: resourceType `aws-sdk:s3` / `dynamodb` / `states` / `lambda`) and request counts */
+function taskResource(resource: string): { resourceType: string; resource: string; requestKey: string } {
   const own = /^arn:aws[a-z-]*:states:::(states|lambda):([A-Za-z.:0-9]+)$/.exec(resource);
-  return own ? { service: own[1], action: own[2] } : parseResource(resource);
+  if (own) return { resourceType: own[1], resource: own[2], requestKey: `${own[1]}:${own[2]}` };
+  const { service, action, optimized } = parseResource(resource);
+  return { resourceType: optimized ? service : `aws-sdk:${service}`, resource: action, requestKey: `${service}:${action}` };
 }
 
-/** a Task failure with the error name Step Functions gives it */
-class SfnTaskError extends Error {
-  constructor(name: string, cause: string) {
-    super(cause);
-    this.name = name;
-  }
-}
+export type StateMachineType = 'STANDARD' | 'EXPRESS';
+const STATE_MACHINE_TYPES: readonly StateMachineType[] = ['STANDARD', 'EXPRESS'];
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -57,10 +56,13 @@ interface LocalStateMachine {
   name: string;
   arn: string;
   roleArn: string;
+  type: StateMachineType;
   definition: string;
   machine: StateMachine;
   creationDate: Date;
   taskStates: Map<string, string>; // state name → Resource
+  /** every state by name, those inside Map and Parallel states included (names are unique in a machine) */
+  states: Map<string, Record<string, unknown>>;
 }
 
 export interface LocalExecution {
@@ -81,6 +83,9 @@ export interface LocalExecution {
   abort: () => void;
 }
 
+/** how an execution ended when the runtime, not the engine, ended it (a limit of AWS's) */
+type Stop = { status: 'FAILED' | 'TIMED_OUT'; error: string; cause: string };
+
 export interface RuntimeOptions {
   dispatcher: TaskDispatcher;
   region?: string;
@@ -96,9 +101,17 @@ export interface RuntimeOptions {
   lambdaHandlers?: Record<string, (payload: unknown) => Promise<unknown>>;
   /** called for every history event of every execution (progress displays, tests) */
   onExecutionEvent?: (execution: LocalExecution, event: HistoryEvent) => void;
+  /**
+   * Finished STANDARD executions whose history is kept (default 1000). Past it the oldest finished execution keeps a
+   * summary only: DescribeExecution answers, GetExecutionHistory answers ExecutionDoesNotExist.
+   */
+  retainFinishedExecutions?: number;
+  /** the longest an EXPRESS execution may run, in milliseconds: AWS's 5 minutes unless a test shortens it */
+  expressMaxDurationMs?: number;
 }
 
 const NAME_RULE = /^[0-9A-Za-z_-]{1,80}$/;
+const EXPRESS_EXECUTION_ARN = /^arn:aws[a-z-]*:states:[^:]*:[^:]*:express:/;
 
 function pageStart(nextToken: string | undefined): number {
   if (nextToken === undefined || nextToken === '') return 0;
@@ -107,12 +120,20 @@ function pageStart(nextToken: string | undefined): number {
   return start;
 }
 
+const ENDED_EVENT: Record<Exclude<ExecutionStatus, 'RUNNING'>, string> = {
+  SUCCEEDED: 'ExecutionSucceeded', FAILED: 'ExecutionFailed', ABORTED: 'ExecutionAborted', TIMED_OUT: 'ExecutionTimedOut',
+};
+
 export class LocalStepFunctions {
   readonly region: string;
   readonly accountId: string;
   private readonly options: RuntimeOptions;
   private readonly machines = new Map<string, LocalStateMachine>();
+  /** STANDARD executions (finished ones as long as they are kept) and running EXPRESS executions */
   private readonly executions = new Map<string, LocalExecution>();
+  /** finished STANDARD executions that still have their history, oldest first */
+  private readonly finishedWithHistory: string[] = [];
+  private readonly evicted = new Set<string>();
 
   constructor(options: RuntimeOptions) {
     this.options = options;
@@ -124,9 +145,22 @@ export class LocalStepFunctions {
     return `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${name}`;
   }
 
-  /** CreateStateMachine; creating an existing name again replaces its definition (a local deploy). */
-  createStateMachine(input: { name: string; definition: string; roleArn?: string }): { stateMachineArn: string; creationDate: Date } {
+  /**
+   * CreateStateMachine; creating an existing name again replaces its definition (a local deploy) but, as on AWS, not
+   * its type: a different `type` is refused, no `type` keeps the existing one. Rejects, as AWS does, a definition with
+   * more than 10 intrinsic functions in one field.
+   */
+  createStateMachine(input: { name: string; definition: string; roleArn?: string; type?: StateMachineType }): { stateMachineArn: string; creationDate: Date } {
     if (!NAME_RULE.test(input.name)) throw new SfnApiError('InvalidName', `Invalid Name: '${input.name}'`);
+    if (input.type !== undefined && !STATE_MACHINE_TYPES.includes(input.type)) {
+      throw new SfnApiError('ValidationException', `1 validation error detected: Value '${String(input.type)}' at 'type' failed to satisfy constraint: `
+        + `Member must satisfy enum value set: [${STATE_MACHINE_TYPES.join(', ')}]`);
+    }
+    const arn = this.stateMachineArn(input.name);
+    const existing = this.machines.get(arn);
+    if (existing && input.type !== undefined && input.type !== existing.type) {
+      throw new SfnApiError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}' (its type ${existing.type} cannot change)`);
+    }
     let parsed: { States: Record<string, StateDefinition> };
     let machine: StateMachine;
     try {
@@ -135,23 +169,23 @@ export class LocalStepFunctions {
     } catch (error) {
       throw new SfnApiError('InvalidDefinition', `Invalid State Machine Definition: ${(error as Error).message}`);
     }
-    const arn = this.stateMachineArn(input.name);
-    const taskStates = new Map(taskStatesOf(parsed.States));
-    const existing = this.machines.get(arn);
+    const violation = intrinsicDefinitionViolation(parsed.States);
+    if (violation) throw new SfnApiError('InvalidDefinition', `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: ${violation}'`);
+    const creationDate = existing?.creationDate ?? new Date();
     this.machines.set(arn, {
-      name: input.name, arn, roleArn: input.roleArn ?? `arn:aws:iam::${this.accountId}:role/${input.name}`,
-      definition: input.definition, machine, taskStates, creationDate: existing?.creationDate ?? new Date(),
+      name: input.name, arn, roleArn: input.roleArn ?? `arn:aws:iam::${this.accountId}:role/${input.name}`, type: input.type ?? existing?.type ?? 'STANDARD',
+      definition: input.definition, machine, taskStates: new Map(taskStatesOf(parsed.States)), states: new Map(allStates(parsed.States)), creationDate,
     });
-    return { stateMachineArn: arn, creationDate: existing?.creationDate ?? new Date() };
+    return { stateMachineArn: arn, creationDate };
   }
 
   describeStateMachine(arn: string) {
     const m = this.machine(arn);
-    return { stateMachineArn: m.arn, name: m.name, status: 'ACTIVE', definition: m.definition, roleArn: m.roleArn, type: 'STANDARD', creationDate: m.creationDate };
+    return { stateMachineArn: m.arn, name: m.name, status: 'ACTIVE', definition: m.definition, roleArn: m.roleArn, type: m.type, creationDate: m.creationDate };
   }
 
   listStateMachines() {
-    return [...this.machines.values()].map((m) => ({ stateMachineArn: m.arn, name: m.name, type: 'STANDARD', creationDate: m.creationDate }));
+    return [...this.machines.values()].map((m) => ({ stateMachineArn: m.arn, name: m.name, type: m.type, creationDate: m.creationDate }));
   }
 
   /** DeleteStateMachine: executions already started keep running to their end, as on AWS */
@@ -165,109 +199,167 @@ export class LocalStepFunctions {
     return m;
   }
 
-  /** StartExecution with AWS's name idempotency: same name and input while open → the same execution. */
+  /**
+   * StartExecution. STANDARD: AWS's name idempotency (same name and input while open → the same execution).
+   * EXPRESS: no name idempotency; the execution's ARN is an `express:` ARN, as on AWS.
+   */
   startExecution(input: { stateMachineArn: string; name?: string; input?: string }): { executionArn: string; startDate: Date } {
+    const { executionArn, startDate } = this.start(input);
+    return { executionArn, startDate };
+  }
+
+  private start(input: { stateMachineArn: string; name?: string; input?: string }): LocalExecution {
     const m = this.machine(input.stateMachineArn);
     const name = input.name ?? crypto.randomUUID();
     if (!NAME_RULE.test(name)) throw new SfnApiError('InvalidName', `Invalid Name: '${name}'`);
     const rawInput = input.input ?? '{}';
+    // StartExecution's input: "Maximum length of 262144", in bytes of UTF-8 (API reference, StartExecution)
+    if (Buffer.byteLength(rawInput, 'utf8') > PAYLOAD_LIMIT_BYTES) {
+      throw new SfnApiError('ValidationException', '1 validation error detected: Value at \'input\' failed to satisfy constraint: '
+        + `Member must have length less than or equal to ${PAYLOAD_LIMIT_BYTES}`);
+    }
     let parsedInput: unknown;
     try {
       parsedInput = JSON.parse(rawInput);
     } catch {
       throw new SfnApiError('InvalidExecutionInput', 'Invalid State Machine Execution Input: not JSON');
     }
+    if (m.type === 'EXPRESS') {
+      return this.run(m, `arn:aws:states:${this.region}:${this.accountId}:express:${m.name}:${name}:${crypto.randomUUID()}`, name, rawInput, parsedInput);
+    }
     const executionArn = `arn:aws:states:${this.region}:${this.accountId}:execution:${m.name}:${name}`;
     const existing = this.executions.get(executionArn);
     if (existing) {
-      if (existing.status === 'RUNNING' && existing.input === rawInput) return { executionArn, startDate: existing.startDate };
+      if (existing.status === 'RUNNING' && existing.input === rawInput) return existing;
       throw new SfnApiError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
-    const execution = this.run(m, executionArn, name, rawInput, parsedInput);
-    return { executionArn, startDate: execution.startDate };
+    return this.run(m, executionArn, name, rawInput, parsedInput);
   }
 
   private run(m: LocalStateMachine, executionArn: string, name: string, rawInput: string, parsedInput: unknown): LocalExecution {
+    const express = m.type === 'EXPRESS';
     const startDate = new Date();
     const history: HistoryEvent[] = [];
-    const execution = { executionArn, stateMachineArn: m.arn, name, status: 'RUNNING', input: rawInput, startDate, history, requests: {} } as unknown as LocalExecution;
-    const push = (type: string, details: Record<string, unknown> = {}) => {
+    const execution = {
+      executionArn, stateMachineArn: m.arn, name, status: 'RUNNING', input: rawInput, startDate, history, requests: {},
+    } as unknown as LocalExecution;
+    let stop: Stop | undefined;
+    /** ends the execution for a limit the engine does not know; nothing more is recorded after it */
+    const stopWith = (how: Stop) => {
+      if (stop || execution.status !== 'RUNNING') return;
+      stop = how;
+      execution.abort();
+    };
+    const append = (type: string, details: Record<string, unknown>) => {
       const event: HistoryEvent = { id: history.length + 1, previousEventId: history.length, timestamp: new Date(), type, ...details };
       history.push(event);
       this.options.onExecutionEvent?.(execution, event);
     };
-    const taskHandlers = Object.fromEntries([...m.taskStates].map(([stateName, resource]) => [stateName, async (parameters: unknown) => {
-      await new Promise((resolve) => setImmediate(resolve)); // let the state's Entered event land first
-      const { service, action } = taskResource(resource);
-      const key = `${service}:${action}`;
-      execution.requests[key] = (execution.requests[key] ?? 0) + 1;
-      push('TaskScheduled', { taskScheduledEventDetails: { resourceType: service, resource: action, region: this.region, parameters: JSON.stringify(parameters) } });
-      try {
-        const output = await this.runTask(resource, parameters);
-        push('TaskSucceeded', { taskSucceededEventDetails: { resourceType: service, resource: action, output: JSON.stringify(output) } });
-        return output;
-      } catch (error) {
-        push('TaskFailed', { taskFailedEventDetails: { resourceType: service, resource: action, error: (error as Error).name, cause: (error as Error).message } });
-        throw error;
+    const record = (type: string, details: Record<string, unknown> = {}) => {
+      if (stop) return;
+      // "The execution reached the maximum number of history events (25000)." fails a STANDARD execution with
+      // States.Runtime (the error AWS reports, e.g. github.com/loads/ardere/issues/86); its last event is the failure
+      if (!express && history.length >= HISTORY_EVENT_LIMIT - 1) {
+        stopWith({ status: 'FAILED', error: 'States.Runtime', cause: `The execution reached the maximum number of history events (${HISTORY_EVENT_LIMIT}).` });
+        return;
       }
-    }]));
+      append(type, details);
+    };
     const now = () => new Date().toISOString();
     const context = {
-      Execution: { Id: executionArn, Name: name, RoleArn: m.roleArn, StartTime: startDate.toISOString() },
+      Execution: { Id: executionArn, Input: parsedInput, Name: name, RoleArn: m.roleArn, StartTime: startDate.toISOString() },
       StateMachine: { Id: m.arn, Name: m.name },
       // evaluated when a path reads it, as close to "when the state was entered" as this engine allows
       State: { get EnteredTime() { return now(); } },
     };
-    const { result, abort, eventLogs } = m.machine.run(parsedInput as never, {
+    const taskHandlers = Object.fromEntries([...m.taskStates].map(([stateName, resourceArn]) => [stateName, async (parameters: unknown) => {
+      await new Promise((resolve) => setImmediate(resolve)); // let the state's Entered event land first
+      if (stop) throw new TerminalStatesError(stop.error, stop.cause); // no more side effects once a limit ended the execution
+      const { resourceType, resource, requestKey } = taskResource(resourceArn);
+      assertWithinPayloadLimit(parameters, stateName, 'input');
+      execution.requests[requestKey] = (execution.requests[requestKey] ?? 0) + 1;
+      record('TaskScheduled', { taskScheduledEventDetails: { resourceType, resource, region: this.region, parameters: JSON.stringify(parameters) } });
+      let output: unknown;
+      try {
+        output = await this.runTask(resourceArn, parameters);
+        assertWithinPayloadLimit(output, resourceType);
+      } catch (error) {
+        record('TaskFailed', { taskFailedEventDetails: { resourceType, resource, error: (error as Error).name, cause: (error as Error).message } });
+        throw error;
+      }
+      record('TaskSucceeded', { taskSucceededEventDetails: { resourceType, resource, output: JSON.stringify(output) } });
+      checkResultSelector(m.states.get(stateName)!, output, context);
+      return output;
+    }]));
+    const { result, abort, eventLogs } = strictRun(m.machine, parsedInput, {
       overrides: {
-        taskResourceLocalHandlers: taskHandlers as never,
+        taskResourceLocalHandlers: taskHandlers,
         waitTimeOverrides: this.options.waitTimeOverrides,
         retryIntervalOverrides: this.options.retryIntervalOverrides,
       },
       context,
     });
     execution.abort = abort;
-    const types = new Map(statesOf(JSON.parse(m.definition).States).map(([n, s]) => [n, s.Type]));
     const logging = (async () => {
       for await (const event of eventLogs as AsyncIterable<Record<string, unknown>>) {
         const state = event.state as { name: string; type?: string; input?: unknown; output?: unknown } | undefined;
-        const type = state ? (types.get(state.name) ?? state.type ?? 'Task') : '';
+        const type = state ? (m.states.get(state.name)?.Type ?? state.type ?? 'Task') : '';
         switch (event.type) {
-          case 'ExecutionStarted': push('ExecutionStarted', { executionStartedEventDetails: { input: rawInput, roleArn: m.roleArn } }); break;
-          case 'StateEntered': push(`${type}StateEntered`, { stateEnteredEventDetails: { name: state!.name, input: JSON.stringify(state!.input) } }); break;
-          case 'StateExited': push(`${type}StateExited`, { stateExitedEventDetails: { name: state!.name, output: JSON.stringify(state!.output) } }); break;
+          case 'ExecutionStarted': record('ExecutionStarted', { executionStartedEventDetails: { input: rawInput, roleArn: m.roleArn } }); break;
+          case 'StateEntered': record(`${type}StateEntered`, { stateEnteredEventDetails: { name: state!.name, input: JSON.stringify(state!.input) } }); break;
+          case 'StateExited': record(`${type}StateExited`, { stateExitedEventDetails: { name: state!.name, output: JSON.stringify(state!.output) } }); break;
           default: break;
         }
       }
     })();
+    const expressTimer = express
+      ? setTimeout(() => stopWith({
+        status: 'TIMED_OUT', error: 'States.Timeout', cause: 'The execution ran longer than the maximum duration of an EXPRESS execution (5 minutes).',
+      }), this.options.expressMaxDurationMs ?? EXPRESS_MAX_DURATION_MS).unref()
+      : undefined;
     execution.done = (async () => {
       try {
         const output = await result;
         execution.status = 'SUCCEEDED';
         execution.output = JSON.stringify(output ?? null);
       } catch (error) {
-        const e = error as Error & { cause?: Error };
+        const e = error as Error;
         if (e.name === 'ExecutionAbortedError') {
           execution.status = 'ABORTED';
         } else if (e.name === 'ExecutionTimeoutError') {
           execution.status = 'TIMED_OUT';
+          execution.error = 'States.Timeout';
         } else {
           execution.status = 'FAILED';
-          const failure = e.cause ?? e;
-          execution.error = failure.name;
-          execution.cause = failure.message;
+          Object.assign(execution, runFailure(e));
         }
       }
+      clearTimeout(expressTimer);
       await logging.catch(() => undefined);
+      if (stop) Object.assign(execution, { status: stop.status, error: stop.error, cause: stop.cause, output: undefined });
       execution.stopDate ??= new Date();
-      const details = execution.status === 'SUCCEEDED'
-        ? { executionSucceededEventDetails: { output: execution.output } }
-        : execution.status === 'FAILED' ? { executionFailedEventDetails: { error: execution.error, cause: execution.cause } }
-          : execution.status === 'ABORTED' ? { executionAbortedEventDetails: { error: execution.error, cause: execution.cause } } : {};
-      push(`Execution${execution.status === 'SUCCEEDED' ? 'Succeeded' : execution.status === 'FAILED' ? 'Failed' : execution.status === 'ABORTED' ? 'Aborted' : 'TimedOut'}`, details);
+      const status = execution.status as Exclude<ExecutionStatus, 'RUNNING'>;
+      const detailsKey = `${ENDED_EVENT[status][0].toLowerCase()}${ENDED_EVENT[status].slice(1)}EventDetails`;
+      append(ENDED_EVENT[status], { [detailsKey]: status === 'SUCCEEDED' ? { output: execution.output } : { error: execution.error, cause: execution.cause } });
+      this.finished(execution, express);
     })();
     this.executions.set(executionArn, execution);
     return execution;
+  }
+
+  /** EXPRESS executions keep nothing once ended; STANDARD ones keep their history up to retainFinishedExecutions */
+  private finished(execution: LocalExecution, express: boolean): void {
+    if (express) {
+      this.executions.delete(execution.executionArn);
+      return;
+    }
+    this.finishedWithHistory.push(execution.executionArn);
+    while (this.finishedWithHistory.length > (this.options.retainFinishedExecutions ?? 1000)) {
+      const oldest = this.finishedWithHistory.shift()!;
+      const e = this.executions.get(oldest);
+      if (e) e.history = [];
+      this.evicted.add(oldest);
+    }
   }
 
   /**
@@ -278,19 +370,28 @@ export class LocalStepFunctions {
   private async runTask(resource: string, parameters: unknown): Promise<unknown> {
     const p = (parameters ?? {}) as Record<string, unknown>;
     // states:startExecution's Parameters: StateMachineArn, Name?, Input (a JSON string, or JSON that is serialised)
-    const startChild = () => this.startExecution({ stateMachineArn: String(p.StateMachineArn), name: p.Name as string | undefined, input: typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input ?? {}) });
+    const startChild = (): LocalExecution => {
+      try {
+        const input = typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input ?? {});
+        return this.start({ stateMachineArn: String(p.StateMachineArn), name: p.Name as string | undefined, input });
+      } catch (error) {
+        if (!(error instanceof SfnApiError)) throw error;
+        const { error: name, cause } = stepFunctionsTaskError(error.code, error.message);
+        throw new StatesTaskError(name, cause);
+      }
+    };
     const sync = /^arn:aws[a-z-]*:states:::states:startExecution\.sync(:2)?$/.exec(resource);
     if (sync) {
-      const { executionArn } = startChild();
-      const child = await this.waitForExecution(executionArn);
-      const description = {
+      const child = startChild(); // the object itself: an EXPRESS child is gone from the runtime once it ended
+      await child.done;
+      const json = (text: string | undefined) => (text === undefined || !sync[1] ? text : JSON.parse(text));
+      // DescribeExecution's output: members that are not set are absent, as in AWS's JSON (Error, Cause, Output …)
+      const description = Object.fromEntries(Object.entries({
         ExecutionArn: child.executionArn, StateMachineArn: child.stateMachineArn, Name: child.name, Status: child.status,
-        StartDate: child.startDate.getTime(), StopDate: child.stopDate?.getTime(),
-        Input: sync[1] ? JSON.parse(child.input) : child.input,
-        Output: child.output === undefined ? undefined : sync[1] ? JSON.parse(child.output) : child.output,
+        StartDate: child.startDate.getTime(), StopDate: child.stopDate?.getTime(), Input: json(child.input), Output: json(child.output),
         Error: child.error, Cause: child.cause,
-      };
-      if (child.status !== 'SUCCEEDED') throw new SfnTaskError('States.TaskFailed', JSON.stringify(description));
+      }).filter(([, value]) => value !== undefined));
+      if (child.status !== 'SUCCEEDED') throw new StatesTaskError('States.TaskFailed', JSON.stringify(description));
       return description;
     }
     if (/^arn:aws[a-z-]*:states:::states:startExecution$/.test(resource)) {
@@ -300,18 +401,26 @@ export class LocalStepFunctions {
     if (/^arn:aws[a-z-]*:states:::lambda:invoke$/.test(resource)) {
       const functionName = String(p.FunctionName ?? '').split(':function:').pop()!.split(':')[0];
       const handler = this.options.lambdaHandlers?.[functionName];
-      if (!handler) throw new SfnTaskError('Lambda.ResourceNotFoundException', `Function not found: ${String(p.FunctionName)}`);
+      if (!handler) throw new StatesTaskError('Lambda.ResourceNotFoundException', `Function not found: ${String(p.FunctionName)}`);
+      let payload: unknown;
       try {
-        return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: JSON.parse(JSON.stringify((await handler(p.Payload)) ?? null)) };
+        payload = await handler(p.Payload);
       } catch (error) {
-        // a function error: Step Functions names it after the error's type
-        throw new SfnTaskError((error as Error).name || 'Error', (error as Error).message);
+        const { error: name, cause } = lambdaFunctionError(error);
+        throw new StatesTaskError(name, cause);
       }
+      return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: JSON.parse(JSON.stringify(payload ?? null)) };
     }
     return this.options.dispatcher.run(resource, parameters);
   }
 
+  /**
+   * The execution of an ARN. EXPRESS executions are not served by DescribeExecution, GetExecutionHistory or
+   * StopExecution (API reference: "not supported by EXPRESS state machines"); AWS answers an `express:` ARN there
+   * with InvalidArn, as it answers any ARN of the wrong resource type ("Resource type not valid in this context").
+   */
   private execution(arn: string): LocalExecution {
+    if (EXPRESS_EXECUTION_ARN.test(arn)) throw new SfnApiError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: express'`);
     const e = this.executions.get(arn);
     if (!e) throw new SfnApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
     return e;
@@ -325,8 +434,10 @@ export class LocalStepFunctions {
     };
   }
 
+  /** ListExecutions; not for EXPRESS state machines (API reference: StateMachineTypeNotSupported) */
   listExecutions(input: { stateMachineArn: string; statusFilter?: string; maxResults?: number; nextToken?: string }) {
-    this.machine(input.stateMachineArn);
+    const m = this.machine(input.stateMachineArn);
+    if (m.type === 'EXPRESS') throw new SfnApiError('StateMachineTypeNotSupported', `This operation is not supported by EXPRESS state machines: '${m.arn}'`);
     const all = [...this.executions.values()]
       .filter((e) => e.stateMachineArn === input.stateMachineArn && (!input.statusFilter || e.status === input.statusFilter))
       .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
@@ -340,6 +451,9 @@ export class LocalStepFunctions {
 
   getExecutionHistory(input: { executionArn: string; reverseOrder?: boolean; maxResults?: number; nextToken?: string; includeExecutionData?: boolean }) {
     const e = this.execution(input.executionArn);
+    if (this.evicted.has(e.executionArn)) {
+      throw new SfnApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${e.executionArn}' (its history is no longer kept)`);
+    }
     const events = input.reverseOrder ? [...e.history].reverse() : e.history;
     const start = pageStart(input.nextToken);
     const size = input.maxResults || 1000;
@@ -357,9 +471,13 @@ export class LocalStepFunctions {
     return { stopDate: e.stopDate ?? new Date() };
   }
 
-  /** Resolves when the execution has ended (tests, the demo, `--wait` against the local stack). */
+  /**
+   * Resolves when the execution has ended (tests, the demo, `--wait` against the local stack). A local helper, not an
+   * AWS action: it also waits for a running EXPRESS execution (which is gone once it ended).
+   */
   async waitForExecution(arn: string): Promise<LocalExecution> {
-    const e = this.execution(arn);
+    const e = this.executions.get(arn);
+    if (!e) throw new SfnApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
     await e.done;
     return e;
   }

@@ -5,6 +5,7 @@
  * - Everything else (S3 REST, DynamoDB JSON) is streamed byte for byte to moto_server and its answer streamed back.
  * - /_localstack/chaos/* is the Chaos API; every other request passes through its fault rules (lib/local/chaos.ts).
  */
+import type { StateMachineType } from './runtime.ts';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
@@ -130,10 +131,9 @@ export function stepFunctionsAction(runtime: LocalStepFunctions, action: string,
   switch (action) {
     case 'CreateStateMachine': {
       required(body, 'name', 'definition');
-      if (body.type !== undefined && body.type !== 'STANDARD') {
-        throw new SfnApiError('ValidationException', `the local runtime runs STANDARD state machines only, got type ${String(body.type)}`);
-      }
-      return runtime.createStateMachine({ name: body.name as string, definition: body.definition as string, roleArn: str(body.roleArn) });
+      return runtime.createStateMachine({
+        name: body.name as string, definition: body.definition as string, roleArn: str(body.roleArn), type: body.type as StateMachineType | undefined,
+      });
     }
     case 'UpdateStateMachine': {
       required(body, 'stateMachineArn');

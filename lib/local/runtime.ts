@@ -11,8 +11,9 @@ import {
 } from './asl-limits.ts';
 import { checkResultSelector, runFailure, strictRun } from './engine-hooks.ts';
 import { lambdaFunctionError, stepFunctionsTaskError } from './aws-errors.ts';
+import { LOCAL_ACCOUNT_ID } from '../settings.ts';
 
-export const LOCAL_ACCOUNT_ID = '123456789012';
+export { LOCAL_ACCOUNT_ID };
 
 export class SfnApiError extends Error {
   readonly code: string;

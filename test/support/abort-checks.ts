@@ -17,6 +17,18 @@ export const enteredStates = (history: readonly unknown[]) =>
 export const waitsEntered = (history: readonly unknown[]) =>
   (history as Event[]).filter((e) => e.type === 'WaitStateEntered').map((e) => (JSON.parse(e.stateEnteredEventDetails!.input!) as { loop: { waitSeconds: number } }).loop.waitSeconds);
 
+/**
+ * The message of the error an execution failed with: the local runtime gives a Lambda function error's message as the
+ * cause; AWS gives Lambda's JSON error document ({"errorMessage", "errorType", "stackTrace"}).
+ */
+export function errorMessageOf(execution: { cause?: string }): string {
+  try {
+    const document = JSON.parse(execution.cause ?? '') as { errorMessage?: unknown };
+    if (typeof document?.errorMessage === 'string') return document.errorMessage;
+  } catch { /* not JSON: the message itself */ }
+  return execution.cause ?? '';
+}
+
 export const toS3 = (u: Upload) => ({ Bucket: u.bucket, Key: u.key, UploadId: u.uploadId });
 
 export async function uploadsIn(s3: S3Client, bucket: string) {

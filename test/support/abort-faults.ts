@@ -82,15 +82,17 @@ export function rewriteMeasuredSizes(size: (original: number, partNumber: number
   };
 }
 
-/** the measure's ListParts is answered as moto answered it, and then someone else aborts the upload (before the workflow's abort) */
-export function abortAfterMeasure(s3: S3Client, upload: { bucket: string; key: string; uploadId: string }): ProxyRule {
+/** moto applies the call, then `action` runs (someone else acting meanwhile), then the workflow gets moto's answer */
+export function afterCall(call: CallName, action: () => Promise<unknown>, times = 1): ProxyRule {
   return {
-    method: 'GET', url: () => true, request: CALLS['measure ListParts'].matches, times: 1,
-    after: (res: ServerResponse, answer: UpstreamAnswer) => {
-      void s3.send(new AbortMultipartUploadCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId })).then(() => passThrough(res, answer));
-    },
+    method: CALLS[call].method, url: () => true, request: CALLS[call].matches, times,
+    after: (res: ServerResponse, answer: UpstreamAnswer) => { void action().then(() => passThrough(res, answer)); },
   };
 }
+
+/** the measure's ListParts is answered as moto answered it, and then someone else aborts the upload (before the workflow's abort) */
+export const abortAfterMeasure = (s3: S3Client, upload: { bucket: string; key: string; uploadId: string }) =>
+  afterCall('measure ListParts', () => s3.send(new AbortMultipartUploadCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId })));
 
 /**
  * S3 Express (directory buckets): the SDK asks for a session (CreateSession, GET /bucket?session) before any call;

@@ -107,21 +107,26 @@ const state = (fields: Partial<LoopState>, attempt = 0): LoopState => ({ ...LOOP
 const javaCause = (message: string, status: number) => `${message} (Service: S3, Status Code: ${status}, Request ID: R, Extended Request ID: E)`;
 const NO_SUCH_UPLOAD = { Error: 'S3.NoSuchUploadException', Cause: 'The specified upload does not exist. (Service: S3, Status Code: 404, Request ID: R)' };
 const LISTED = { Parts: [{ PartNumber: 1, Size: 100 }] };
+const THROTTLED = { Error: 'S3.S3Exception', Cause: javaCause('Please reduce your request rate.', 503) };
+const LOST_500 = { Error: 'S3.S3Exception', Cause: javaCause('We encountered an internal error. Please try again.', 500) };
+const RESET = { Error: 'S3.SdkClientException', Cause: 'Unable to execute HTTP request: Connection reset' };
+const PRECONDITION = { Error: 'S3.S3Exception', Cause: javaCause('At least one of the pre-conditions you specified did not hold', 412) };
+const NO_SUCH_BUCKET = { Error: 'S3.NoSuchBucketException', Cause: javaCause('The specified bucket does not exist', 404) };
 
 describe('decideOutcome', () => {
   it.each([
     ['the check found the upload gone after the first abort', state({ abortAnswer: {}, checkAnswer: NO_SUCH_UPLOAD }), { status: 'ABORTED', attempts: 1 }],
     ['the check found it gone after the third abort', state({ abortAnswer: {}, checkAnswer: NO_SUCH_UPLOAD }, 2), { status: 'ABORTED', attempts: 3 }],
-    ['the first abort\'s answer was lost (500) and the check found it gone', state({ abortAnswer: { Error: 'S3.S3Exception', Cause: javaCause('We encountered an internal error. Please try again.', 500) }, checkAnswer: NO_SUCH_UPLOAD }), { status: 'ABORTED', attempts: 1 }],
-    ['the first abort\'s answer was lost (reset) and the check found it gone', state({ abortAnswer: { Error: 'S3.SdkClientException', Cause: 'Unable to execute HTTP request: Connection reset' }, checkAnswer: NO_SUCH_UPLOAD }), { status: 'ABORTED', attempts: 1 }],
+    ['the first abort\'s answer was lost (500) and the check found it gone', state({ abortAnswer: LOST_500, checkAnswer: NO_SUCH_UPLOAD }), { status: 'ABORTED', attempts: 1 }],
+    ['the first abort\'s answer was lost (reset) and the check found it gone', state({ abortAnswer: RESET, checkAnswer: NO_SUCH_UPLOAD }), { status: 'ABORTED', attempts: 1 }],
     ['a second abort answered NoSuchUpload (the first took effect late)', state({ abortAnswer: NO_SUCH_UPLOAD, checkAnswer: LISTED }, 1), { status: 'ABORTED', attempts: 2 }],
     ['the first abort answered NoSuchUpload (gone since the measure)', state({ abortAnswer: NO_SUCH_UPLOAD }), { status: 'NOT_FOUND', attempts: 1, cause: expect.stringMatching(/gone before its first abort/) }],
     ['the check still listed parts after the last abort', state({ abortAnswer: {}, checkAnswer: LISTED }, 2), { status: 'PARTS_REMAIN', attempts: 3, cause: 'ListParts still listed the upload after 3 aborts' }],
-    ['the last abort was throttled, parts listed (AWS naming)', state({ abortAnswer: { Error: 'S3.S3Exception', Cause: javaCause('Please reduce your request rate.', 503) }, checkAnswer: LISTED }, 2), { status: 'FAILED', error: 'SlowDown', attempts: 3 }],
+    ['the last abort was throttled, parts listed (AWS naming)', state({ abortAnswer: THROTTLED, checkAnswer: LISTED }, 2), { status: 'FAILED', error: 'SlowDown', attempts: 3 }],
     ['the last abort was throttled, parts listed (local naming)', state({ abortAnswer: { Error: 'S3.SlowDownException', Cause: 'Please reduce your request rate.' }, checkAnswer: LISTED }, 2), { status: 'FAILED', error: 'SlowDown', attempts: 3 }],
-    ['a directory bucket refused the abort (412)', state({ abortAnswer: { Error: 'S3.S3Exception', Cause: javaCause('At least one of the pre-conditions you specified did not hold', 412) }, checkAnswer: LISTED }, 2), { status: 'FAILED', error: 'PreconditionFailed', attempts: 3 }],
-    ['the check failed past its retries', state({ abortAnswer: {}, failure: { Error: 'S3.S3Exception', Cause: javaCause('Please reduce your request rate.', 503) } }), { status: 'FAILED', error: 'SlowDown', attempts: 1 }],
-    ['the abort answered NoSuchBucket', state({ failure: { Error: 'S3.NoSuchBucketException', Cause: javaCause('The specified bucket does not exist', 404) } }), { status: 'FAILED', error: 'NoSuchBucket', attempts: 1 }],
+    ['a directory bucket refused the abort (412)', state({ abortAnswer: PRECONDITION, checkAnswer: LISTED }, 2), { status: 'FAILED', error: 'PreconditionFailed', attempts: 3 }],
+    ['the check failed past its retries', state({ abortAnswer: {}, failure: THROTTLED }), { status: 'FAILED', error: 'SlowDown', attempts: 1 }],
+    ['the abort answered NoSuchBucket', state({ failure: NO_SUCH_BUCKET }), { status: 'FAILED', error: 'NoSuchBucket', attempts: 1 }],
     ['the measure decided already (NOT_FOUND)', state({ next: 'record', outcome: { status: 'NOT_FOUND' } }), { status: 'NOT_FOUND', attempts: 0 }],
     ['the measure decided already (FAILED)', state({ next: 'record', outcome: { status: 'FAILED', error: 'AccessDenied', cause: 'Access Denied' } }), { status: 'FAILED', error: 'AccessDenied', cause: 'Access Denied', attempts: 0 }],
   ])('%s', (_, loopState, outcome) => {
@@ -130,14 +135,14 @@ describe('decideOutcome', () => {
 
   it('never decides ABORTED unless S3 answered NoSuchUpload after an abort of this run', () => {
     // Arrange: every combination of answers without a NoSuchUpload
-    const answers = [undefined, {}, { Error: 'S3.S3Exception', Cause: javaCause('Please reduce your request rate.', 503) }, { Error: 'S3.SdkClientException', Cause: 'reset' }];
+    const answers = [undefined, {}, THROTTLED, RESET, LOST_500, PRECONDITION];
     const checks = [undefined, LISTED, { Parts: [] }];
 
     // Act
     const statuses = answers.flatMap((abortAnswer) => checks.flatMap((checkAnswer) => [0, 1, 2].map((attempt) => decideOutcome(state({ abortAnswer, checkAnswer }, attempt)).status)));
 
     // Assert
-    expect(statuses).toHaveLength(36);
+    expect(statuses).toHaveLength(54);
     expect(statuses).not.toContain('ABORTED');
     expect(statuses).not.toContain('NOT_FOUND');
   });

@@ -15,7 +15,7 @@ const RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--table-s3'];
 function followsS3Rules(name: string): boolean {
   if (name.length < 3 || name.length > 63 || RESERVED_PREFIXES.some((p) => name.startsWith(p))) return false;
   if (/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?--[a-z0-9]+(?:-[a-z0-9]+)+--x-s3$/.test(name)) return true; // directory bucket
-  return /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name) && !name.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(name)
+  return /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name) && !name.includes('..') && !/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name) /* formatted as an IPv4 address */
     && !RESERVED_SUFFIXES.some((s) => name.endsWith(s)) && !name.endsWith('--x-s3');
 }
 

@@ -65,6 +65,8 @@ export async function runAbort(options: {
   /** the endpoint the Lambda functions' S3 client uses (default: dispatcherEndpoint) */
   lambdaEndpoint?: string;
   allowedBuckets?: string;
+  /** the execution's name (default: abortExecutionName of the upload's record id, as the API and the CLI name it) */
+  executionName?: string;
 }): Promise<{ execution: LocalExecution; record: AbortRecord | undefined; output: Record<string, unknown> | undefined }> {
   const dispatcher = new TaskDispatcher({ endpoint: options.dispatcherEndpoint });
   const { s3 } = awsClients(options.lambdaEndpoint ?? options.dispatcherEndpoint);
@@ -79,7 +81,7 @@ export async function runAbort(options: {
     const { stateMachineArn } = runtime.createStateMachine({ name: STATE_MACHINES.abortUpload.name, definition });
     const id = recordId(String(options.upload.bucket), String(options.upload.key), String(options.upload.uploadId));
     const input = options.input ?? runInput(options.upload, options.trigger ?? 'direct');
-    const { executionArn } = runtime.startExecution({ stateMachineArn, name: abortExecutionName(id), input: JSON.stringify(input) });
+    const { executionArn } = runtime.startExecution({ stateMachineArn, name: options.executionName ?? abortExecutionName(id), input: JSON.stringify(input) });
     const execution = await runtime.waitForExecution(executionArn);
     const record = await getRecord(options.doc, TABLE, id);
     return { execution, record, output: execution.output ? JSON.parse(execution.output) : undefined };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ABORT_REQUEST_FIELDS, bucketProblem, isDirectoryBucket, isIso8601, keyProblem, validateAbortRequest } from '../../lib/validation.ts';
+import { ABORT_REQUEST_FIELDS, bucketProblem, isDirectoryBucket, isIso8601, keyProblem, uploadIdProblem, validateAbortRequest } from '../../lib/validation.ts';
 
 const VALID = { bucket: 'data-lake', key: 'a/b.bin', uploadId: 'VXBsb2FkIElE' };
 const DIRECTORY = 'data--use1-az4--x-s3';
@@ -112,6 +112,28 @@ describe('uploadId', () => {
 
   it.each(['', ' ', '\t\n'])('refuses %j as empty', (uploadId) => {
     expect(validateAbortRequest({ ...VALID, uploadId })).toEqual([{ field: 'uploadId', rule: 'must not be empty' }]);
+  });
+
+  it.each([
+    ['a slash (ids must not be able to move text between fields)', 'U/a'],
+    ['a NUL', 'U\u0000a'], ['a newline', 'U\na'], ['DEL', 'U\u007fa'], ['a space', 'U a'], ['a non-ASCII letter', 'Uä'],
+  ])('refuses an uploadId with %s', (_, uploadId) => {
+    expect(validateAbortRequest({ ...VALID, uploadId })).toEqual([{ field: 'uploadId', rule: 'must be printable ASCII without "/", spaces or control characters' }]);
+    expect(uploadIdProblem(uploadId)).toBe('must be printable ASCII without "/", spaces or control characters');
+  });
+
+  it('accepts 1,024 printable characters and refuses 1,025', () => {
+    expect(uploadIdProblem('~'.repeat(1024))).toBeUndefined();
+    expect(uploadIdProblem('~'.repeat(1025))).toBe('must be at most 1,024 characters, got 1025');
+  });
+});
+
+describe('bucket names S3 reserves', () => {
+  it.each([
+    ['xn--data', /reserved prefix xn--/], ['sthree-data', /reserved prefix sthree-/], ['amzn-s3-demo-data', /reserved prefix amzn-s3-demo-/],
+    ['data-s3alias', /reserved suffix -s3alias/], ['data--ol-s3', /reserved suffix --ol-s3/], ['data.mrap', /reserved suffix \.mrap/], ['data--table-s3', /reserved suffix --table-s3/],
+  ])('refuses %s', (bucket, rule) => {
+    expect(bucketProblem(bucket)).toMatch(rule);
   });
 });
 

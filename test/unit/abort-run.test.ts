@@ -1,0 +1,202 @@
+/**
+ * lib/abort-run.ts with mocked S3 and DynamoDB clients: prepareRun (validate, allowlist, claim, measure),
+ * measureUpload (exact totals over pages), decideOutcome (what the loop saw → the outcome), recordOutcome (one write).
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { HeadObjectCommand, ListPartsCommand, NoSuchUpload, NotFound, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { InvalidRequest, prepareRun, waitSchedule, type PrepareRunEvent, type RunDeps } from '../../lib/abort-run.ts';
+import { parseAllowlist } from '../../lib/allowlist.ts';
+import { recordId } from '../../lib/record-id.ts';
+import { runInput, type AbortRequest } from '../../lib/validation.ts';
+
+const s3Mock = mockClient(S3Client);
+const docMock = mockClient(DynamoDBDocumentClient);
+const deps = (allowed = '*'): RunDeps => ({
+  doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), s3: new S3Client({ region: 'us-east-1' }), tableName: 'records', allowlist: parseAllowlist(allowed),
+});
+
+const ARN = 'arn:aws:states:us-east-1:111122223333:execution:mpu-reaper-abort-upload:abort-1';
+const UPLOAD: AbortRequest = { bucket: 'data-lake', key: 'a/b.bin', uploadId: 'VXBsb2FkIElE' };
+const SETTINGS = { firstWaitSeconds: 5, maxWaitSeconds: 60, maxAbortAttempts: 6, retentionSeconds: 90 * 86_400 };
+const event = (input: unknown): PrepareRunEvent => ({ input, executionArn: ARN, startTime: '2026-11-20T10:00:00.123Z', settings: SETTINGS });
+const s3Error = (name: string, status: number, message = name) =>
+  new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message });
+const parts = (sizes: number[], first = 1) => sizes.map((Size, i) => ({ PartNumber: first + i, Size }));
+
+beforeEach(() => {
+  s3Mock.reset();
+  docMock.reset();
+  docMock.on(UpdateCommand).resolves({});
+  s3Mock.on(ListPartsCommand).resolves({ Parts: parts([5, 7]), IsTruncated: false });
+});
+
+describe('prepareRun', () => {
+  it('claims the record for this execution, measures the upload and hands the loop its parameters', async () => {
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'event')));
+
+    // Assert
+    const id = recordId(UPLOAD.bucket, UPLOAD.key, UPLOAD.uploadId);
+    expect(prepared).toEqual({
+      run: { id, ...UPLOAD, trigger: 'event', executionArn: ARN, startedAt: '2026-11-20T10:00:00.123Z' },
+      s3: { Bucket: 'data-lake', Key: 'a/b.bin', UploadId: 'VXBsb2FkIElE', ExpectedBucketOwner: '111122223333' },
+      variant: 'plain', next: 'abort', measure: { parts: 2, bytes: 12 }, loop: { attempt: 0, waitSeconds: 5 },
+      waits: [5, 10, 20, 40, 60, 60], lastAttempt: 5,
+    });
+    const claim = docMock.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(claim).toMatchObject({ TableName: 'records', Key: { id }, ConditionExpression: 'attribute_not_exists(#status) OR #executionArn = :executionArn' });
+    expect(claim.ExpressionAttributeValues).toMatchObject({
+      ':status': 'RUNNING', ':attempts': 0, ':recordType': 'upload', ':executionArn': ARN, ':trigger': 'event', ':expiresAt': Math.floor(Date.parse('2026-11-20T10:00:00.123Z') / 1000) + 90 * 86_400,
+    });
+    expect(claim.UpdateExpression).toMatch(/ REMOVE #finishedAt, #error, #cause, #partsFound, #bytesFound, #sweepId$/);
+    expect(s3Mock).toHaveReceivedCommandWith(ListPartsCommand, { Bucket: 'data-lake', Key: 'a/b.bin', UploadId: 'VXBsb2FkIElE', ExpectedBucketOwner: '111122223333', MaxParts: 1000 });
+  });
+
+  it('lets a recheck claim a finished record (the condition admits any status but RUNNING)', async () => {
+    // Act
+    await prepareRun(deps(), event(runInput(UPLOAD, 'api', { recheck: true })));
+
+    // Assert
+    expect(docMock.commandCalls(UpdateCommand)[0].args[0].input.ConditionExpression)
+      .toBe('attribute_not_exists(#status) OR #executionArn = :executionArn OR #status <> :status');
+  });
+
+  it.each([
+    ['an invalid request', runInput({ ...UPLOAD, uploadId: 'U/a' }, 'event'), '*', /request\.uploadId/],
+    ['no envelope', UPLOAD, '*', /bucket: is not a known field/],
+    ['a bucket outside the allowlist', runInput(UPLOAD, 'event'), 'logs-*', /not in this deployment's allowlist/],
+  ])('throws InvalidRequest for %s before touching DynamoDB or S3', async (_, input, allowed, message) => {
+    // Act
+    const prepared = prepareRun(deps(allowed), event(input));
+
+    // Assert
+    await expect(prepared).rejects.toThrow(InvalidRequest);
+    await expect(prepared).rejects.toMatchObject({ name: 'InvalidRequest', message: expect.stringMatching(message) });
+    expect(docMock.calls()).toHaveLength(0);
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    ['no record', undefined],
+    ['an upload record', { recordType: 'upload', status: 'RUNNING' }],
+    ['a finished sweep', { recordType: 'sweep', status: 'COMPLETED' }],
+  ])('refuses a sweepId naming %s: InvalidRequest, nothing written', async (_, item) => {
+    // Arrange
+    docMock.on(GetCommand).resolves({ Item: item });
+
+    // Act
+    const prepared = prepareRun(deps(), event(runInput(UPLOAD, 'sweep', { sweepId: 'sweep-1' })));
+
+    // Assert
+    await expect(prepared).rejects.toThrow(/sweepId: "sweep-1" names no running sweep/);
+    expect(docMock).not.toHaveReceivedCommand(UpdateCommand);
+  });
+
+  it.each([
+    ['RUNNING', 'busy'],
+    ['ABORTED', 'recorded'],
+    ['NOT_FOUND', 'recorded'],
+  ])('reports the owner of a record it cannot claim (%s → %s) and measures nothing', async (status, next) => {
+    // Arrange
+    docMock.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    docMock.on(GetCommand).resolves({ Item: { status, executionArn: 'arn:other' } });
+
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'event')));
+
+    // Assert
+    expect(prepared).toMatchObject({ next, owner: { status, executionArn: 'arn:other' } });
+    expect(docMock).toHaveReceivedCommandWith(GetCommand, { ConsistentRead: true });
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  it('records NOT_FOUND without an abort when ListParts answers NoSuchUpload', async () => {
+    // Arrange
+    s3Mock.on(ListPartsCommand).rejects(new NoSuchUpload({ message: 'The specified upload does not exist.', $metadata: { httpStatusCode: 404 } }));
+
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'event')));
+
+    // Assert
+    expect(prepared).toMatchObject({ next: 'record', outcome: { status: 'NOT_FOUND' }, measure: { parts: 0, bytes: 0 } });
+    expect(s3Mock).not.toHaveReceivedCommand(HeadObjectCommand);
+  });
+
+  it.each([
+    ['an object at the key', undefined, 'COMPLETED_BEFORE_DEADLINE'],
+    ['no object (404)', new NotFound({ message: 'NotFound', $metadata: { httpStatusCode: 404 } }), 'NOT_FOUND'],
+  ])('tells a deadline run with no upload apart by HeadObject: %s → %s', async (_, headError, status) => {
+    // Arrange
+    s3Mock.on(ListPartsCommand).rejects(new NoSuchUpload({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
+    if (headError) s3Mock.on(HeadObjectCommand).rejects(headError);
+    else s3Mock.on(HeadObjectCommand).resolves({});
+
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'deadline')));
+
+    // Assert
+    expect(prepared.outcome).toEqual({ status });
+    expect(s3Mock).toHaveReceivedCommandWith(HeadObjectCommand, { Bucket: 'data-lake', Key: 'a/b.bin', ExpectedBucketOwner: '111122223333' });
+  });
+
+  it('measures a dry run and aborts nothing: WOULD_ABORT', async () => {
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'cli', { dryRun: true })));
+
+    // Assert
+    expect(prepared).toMatchObject({ next: 'record', outcome: { status: 'WOULD_ABORT' }, measure: { parts: 2, bytes: 12 } });
+  });
+
+  it('records FAILED with S3\'s code when S3 refuses the measure (403, 404 NoSuchBucket): retrying cannot help', async () => {
+    // Arrange
+    s3Mock.on(ListPartsCommand).rejects(s3Error('AccessDenied', 403, 'Access Denied'));
+
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'api')));
+
+    // Assert
+    expect(prepared).toMatchObject({ next: 'record', outcome: { status: 'FAILED', error: 'AccessDenied', cause: expect.stringMatching(/^Access Denied .*403/) } });
+  });
+
+  it.each([
+    ['503 SlowDown', s3Error('SlowDown', 503)],
+    ['500 InternalError', s3Error('InternalError', 500)],
+    ['a reset connection (no HTTP status)', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', $metadata: { attempts: 3 } })],
+    ['throttling on a 4xx', s3Error('SlowDown', 400)],
+  ])('throws a transient measure error (%s) so that Step Functions retries the state', async (_, error) => {
+    // Arrange
+    s3Mock.on(ListPartsCommand).rejects(error);
+
+    // Act / Assert
+    await expect(prepareRun(deps(), event(runInput(UPLOAD, 'api')))).rejects.toBe(error);
+  });
+
+  it.each([
+    [{ ...UPLOAD, requestPayer: 'requester' as const, expectedBucketOwner: '444455556666' }, 'requesterPays', { RequestPayer: 'requester', ExpectedBucketOwner: '444455556666' }],
+    [{ ...UPLOAD, bucket: 'data--use1-az4--x-s3', ifMatchInitiatedTime: '2026-11-20T10:00:00Z' }, 'ifInitiated', { IfMatchInitiatedTime: '2026-11-20T10:00:00Z' }],
+  ])('picks the abort variant that sends the optional parameters: %j → %s', async (request, variant, parameters) => {
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput(request, 'api')));
+
+    // Assert
+    expect(prepared.variant).toBe(variant);
+    expect(prepared.s3).toMatchObject(parameters);
+    expect(s3Mock.commandCalls(ListPartsCommand)[0].args[0].input).not.toHaveProperty('IfMatchInitiatedTime');
+  });
+});
+
+describe('waitSchedule', () => {
+  it.each([
+    [{ firstWaitSeconds: 5, maxWaitSeconds: 60, maxAbortAttempts: 6 }, [5, 10, 20, 40, 60, 60]],
+    [{ firstWaitSeconds: 2, maxWaitSeconds: 10, maxAbortAttempts: 5 }, [2, 4, 8, 10, 10]],
+    [{ firstWaitSeconds: 0, maxWaitSeconds: 60, maxAbortAttempts: 3 }, [0, 0, 0]],
+    [{ firstWaitSeconds: 7, maxWaitSeconds: 5, maxAbortAttempts: 2 }, [5, 5]],
+    [{ firstWaitSeconds: 1, maxWaitSeconds: 60, maxAbortAttempts: 1 }, [1]],
+  ])('doubles from the first wait up to the cap, one wait per allowed abort: %j', (settings, waits) => {
+    expect(waitSchedule(settings)).toEqual(waits);
+  });
+});

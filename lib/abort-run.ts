@@ -142,8 +142,9 @@ function validRun(input: unknown, allowlist: BucketAllowlist): RunInput {
 }
 
 /**
- * Claims the record for this execution. It succeeds for a new upload, for the run the API claimed it for (same
- * execution ARN: a retried first state too), and with recheck for a record that is not RUNNING. Otherwise the owner
+ * Claims the record for this execution. It succeeds for a new upload, for the RUNNING record the API claimed for this
+ * execution (same execution ARN: a retried first state too), and with recheck for a record that is not RUNNING. A
+ * finished record is never taken over by a run that merely reuses its execution name. Otherwise the owner
  * is returned: a RUNNING record belongs to another run; a finished one keeps its outcome (at-least-once deliveries of
  * an event cannot overwrite it).
  */
@@ -157,7 +158,7 @@ async function claimRecord(deps: RunDeps, run: RunInput, record: PreparedRun['ru
     await deps.doc.send(new UpdateCommand({
       TableName: deps.tableName, Key: { id: record.id },
       UpdateExpression: `SET ${Object.keys(fields).map((name) => `#${name} = :${name}`).join(', ')} REMOVE ${removed.map((name) => `#${name}`).join(', ')}`,
-      ConditionExpression: `attribute_not_exists(#status) OR #executionArn = :executionArn${run.recheck ? ' OR #status <> :status' : ''}`,
+      ConditionExpression: `attribute_not_exists(#status) OR (#executionArn = :executionArn AND #status = :status)${run.recheck ? ' OR #status <> :status' : ''}`,
       ExpressionAttributeNames: names, ExpressionAttributeValues: values,
     }));
     return undefined;

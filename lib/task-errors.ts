@@ -60,7 +60,8 @@ export function classifyTaskError(failure: { Error?: string; Cause?: string } | 
   const [prefix, name = ''] = error.includes('.') ? [error.slice(0, error.indexOf('.')), error.slice(error.indexOf('.') + 1)] : ['', error];
   const generic = /^(S3Exception|DynamoDbException|AmazonDynamoDBException|SdkClientException)$/.test(name);
   let code: string;
-  if (!generic && prefix !== 'States' && prefix !== '') code = name.replace(/Exception$/, '') || name;
+  if (prefix === 'States') code = error;
+  else if (!generic && prefix !== '') code = name.replace(/Exception$/, '') || name;
   else if (name === 'SdkClientException') code = 'SdkClientException';
   else if (prefix === 'S3' || prefix === '') code = s3CodeOfMessage(message) ?? (status !== undefined ? STATUS_CODES[status] : undefined) ?? name;
   else code = (javaCause && /Error Code: (\w+)/.exec(cause)?.[1]) ?? (status !== undefined ? STATUS_CODES[status] : undefined) ?? name;

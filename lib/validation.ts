@@ -29,13 +29,13 @@ export const isDirectoryBucket = (bucket: string) => DIRECTORY_BUCKET.test(bucke
 
 export function bucketProblem(bucket: string): string | undefined {
   if (bucket.length < 3 || bucket.length > 63) return 'must be 3 to 63 characters';
+  const reservedPrefix = RESERVED_PREFIXES.find((prefix) => bucket.startsWith(prefix));
+  if (reservedPrefix) return `must not start with the reserved prefix ${reservedPrefix}`;
   if (isDirectoryBucket(bucket)) return undefined;
   if (!GENERAL_PURPOSE_BUCKET.test(bucket)) return 'must be lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit (or a directory bucket name--zone-id--x-s3)';
   // S3 reserves the suffix for directory buckets: no general purpose bucket is named so
   if (bucket.endsWith('--x-s3')) return 'ends with --x-s3 but is no directory bucket name (base-name--zone-id--x-s3, e.g. my-bucket--usw2-az1--x-s3)';
   if (bucket.includes('..')) return 'must not contain two adjacent dots';
-  const reservedPrefix = RESERVED_PREFIXES.find((prefix) => bucket.startsWith(prefix));
-  if (reservedPrefix) return `must not start with the reserved prefix ${reservedPrefix}`;
   const reservedSuffix = RESERVED_SUFFIXES.find((suffix) => bucket.endsWith(suffix));
   if (reservedSuffix) return `must not end with the reserved suffix ${reservedSuffix}`;
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(bucket)) return 'must not be formatted as an IP address';

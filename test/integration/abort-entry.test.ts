@@ -134,12 +134,9 @@ describe('abort-upload record ownership', () => {
     expect(second.requests.filter(isS3)).toEqual([]);
   });
 
-  // BUG (see the report): the claim admits any record whose executionArn is this run's, whatever its status. A second
-  // execution with the same name (the CLI and the demo name runs abort-<id> without reading the record first; a name is
-  // free again once Step Functions forgets the first execution, and the local runtime forgets on restart) overwrites a
-  // finished record: ABORTED (3 parts, 300 B) becomes NOT_FOUND (0, 0), the audit entry issue 8 says must stay. Remove
-  // `.fails` once lib/abort-run.ts claims only a RUNNING record of its own.
-  it.fails('keeps a finished record when a later run reuses the execution name: "Already recorded"', async () => {
+  // A second execution with the same name (the CLI and the demo name runs abort-<id> without reading the record first; a
+  // name is free again once Step Functions forgets the first execution) must not overwrite a finished record.
+  it('keeps a finished record when a later run reuses the execution name: "Already recorded"', async () => {
     // Arrange: the first run aborts the upload under the ordinary name abort-<id>
     const upload = await createUpload(s3, 'entry-rules', 'same/name', [100, 100, 100]);
     const first = await runThroughProxy(moto.endpoint, [], { upload, trigger: 'cli' });

@@ -155,10 +155,8 @@ describe('a fault that outlasts the retries', () => {
     expect(await isGone(s3, upload)).toBe(false);
   });
 
-  // BUG (see the report): the claim never landed, so the interrupted-runs rule (lib/api/interrupted.ts) finds no RUNNING
-  // record of this execution and writes nothing: an event-started run leaves the upload with its parts and no record at
-  // all, against "exactly one terminal record per upload" (issue 8). Remove `.fails` once the rule records it.
-  it.fails('on the claim\'s UpdateItem: the upload still gets a FAILED record once DynamoDB answers again', async () => {
+  // the claim never landed: the interrupted-runs rule creates the record, so no upload is left without one
+  it('on the claim\'s UpdateItem: the upload still gets a FAILED record once DynamoDB answers again', async () => {
     // Arrange
     const upload = await newUpload();
 

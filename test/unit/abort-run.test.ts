@@ -48,7 +48,7 @@ describe('prepareRun', () => {
       waits: [5, 10, 20, 40, 60, 60], lastAttempt: 5,
     });
     const claim = docMock.commandCalls(UpdateCommand)[0].args[0].input;
-    expect(claim).toMatchObject({ TableName: 'records', Key: { id }, ConditionExpression: 'attribute_not_exists(#status) OR #executionArn = :executionArn' });
+    expect(claim).toMatchObject({ TableName: 'records', Key: { id }, ConditionExpression: 'attribute_not_exists(#status) OR (#executionArn = :executionArn AND #status = :status)' });
     expect(claim.ExpressionAttributeValues).toMatchObject({
       ':status': 'RUNNING', ':attempts': 0, ':recordType': 'upload', ':executionArn': ARN, ':trigger': 'event', ':expiresAt': Math.floor(Date.parse('2026-11-20T10:00:00.123Z') / 1000) + 90 * 86_400,
     });
@@ -62,7 +62,7 @@ describe('prepareRun', () => {
 
     // Assert
     expect(docMock.commandCalls(UpdateCommand)[0].args[0].input.ConditionExpression)
-      .toBe('attribute_not_exists(#status) OR #executionArn = :executionArn OR #status <> :status');
+      .toBe('attribute_not_exists(#status) OR (#executionArn = :executionArn AND #status = :status) OR #status <> :status');
   });
 
   it.each([

@@ -88,7 +88,8 @@ describe('recordInterruptedRun', () => {
     expect(outcome).toBe('recorded');
     expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { id: recordId('b-1', 'k', 'u') },
-      ConditionExpression: '#executionArn = :executionArn AND #status = :running',
+      // its own RUNNING record, or none at all (the claim never landed): an upload a run was started for always gets one
+      ConditionExpression: '(#executionArn = :executionArn AND #status = :running) OR attribute_not_exists(id)',
       ExpressionAttributeValues: expect.objectContaining({ ':failed': 'FAILED', ':error': 'States.Timeout', ':executionArn': 'arn:x', ':finishedAt': '2023-11-14T22:13:20.000Z' }),
     });
   });
@@ -102,8 +103,27 @@ describe('recordInterruptedRun', () => {
 
     // Assert
     expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
-      ExpressionAttributeValues: expect.objectContaining({ ':error': 'DynamoDB.ProvisionedThroughputExceededException', ':cause': expect.stringContaining('FAILED (throttled)') }),
+      ExpressionAttributeValues: expect.objectContaining({ ':error': 'ProvisionedThroughputExceeded', ':cause': expect.stringContaining('FAILED (throttled)') }),
     });
+  });
+
+  it('creates the FAILED record of a run whose claim never landed, with what the input names, but none for a refused input', async () => {
+    // Arrange
+    docMock.on(UpdateCommand).resolves({});
+
+    // Act
+    await recordInterruptedRun(deps, { executionArn: 'arn:x', status: 'FAILED', input, error: 'ServiceUnavailable', startDate: 1_700_000_000_000 });
+    const refused = await recordInterruptedRun(deps, { executionArn: 'arn:y', status: 'FAILED', input, error: 'InvalidRequest' });
+
+    // Assert
+    expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
+      UpdateExpression: expect.stringContaining('#bucket = if_not_exists(#bucket, :bucket)'),
+      ExpressionAttributeValues: expect.objectContaining({
+        ':bucket': 'b-1', ':key': 'k', ':uploadId': 'u', ':trigger': 'api', ':recordType': 'upload', ':startedAt': '2023-11-14T22:13:20.000Z', ':error': 'ServiceUnavailable',
+      }),
+    });
+    expect(refused).toBe('no-upload');
   });
 
   it('leaves a record alone that another run already finished', async () => {

@@ -98,10 +98,8 @@ describe('classifyTaskError: DynamoDB, Lambda and Step Functions errors', () => 
     expect(classifyTaskError({ Error: 'States.Timeout', Cause: '' })).toMatchObject({ transient: true, error: 'States.Timeout' });
   });
 
-  // BUG (minor, see the report): the doc comment says `code` is "the service's own error code, or the Step Functions
-  // name", but States.* errors lose their prefix (States.Timeout → "Timeout", States.TaskFailed → "TaskFailed"), so a
-  // record can say "Timeout" where the interrupted-runs rule writes "States.Timeout". Remove `.fails` once fixed.
-  it.fails('keeps the Step Functions name of a States.* error as its code', () => {
+  // a record's error reads as the interrupted-runs rule writes it (States.Timeout), not "Timeout"
+  it('keeps the Step Functions name of a States.* error as its code', () => {
     expect(classifyTaskError({ Error: 'States.Timeout', Cause: '' }).code).toBe('States.Timeout');
     expect(classifyTaskError(undefined).code).toBe('States.TaskFailed');
   });

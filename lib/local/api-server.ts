@@ -16,6 +16,7 @@ import { parse } from 'yaml';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { importHandler } from './lambdas.ts';
 import { HttpError } from '../http/errors.ts';
+import { listen } from './listen.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -135,10 +136,9 @@ export async function startLocalApi(options: { port: number; host?: string; rout
       send(500, { error: 'InternalError', message: (error as Error).message });
     }
   });
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(options.port, host, resolve); });
-  const { port } = server.address() as { port: number };
+  const { url, port } = await listen(server, options.port, host);
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url,
     port,
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };

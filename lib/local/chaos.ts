@@ -12,6 +12,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { S3_ERROR_MESSAGES } from '../task-errors.ts';
+import { listen } from './listen.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Wire helpers shared with the endpoint
@@ -654,13 +655,9 @@ export async function startChaosProxy(options: { target: string; chaos?: ChaosCo
     const served = isChaosApiRequest(req.url) ? handleChaosApi(chaos, req, res) : serveWithChaos(chaos, req, res, upstream);
     served.catch((error: Error) => res.headersSent ? res.destroy(error) : writeAnswer(res, { status: 500, headers: {}, body: error.message }));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => { server.off('error', reject); resolve(); });
-  });
-  const { port } = server.address() as { port: number };
+  const { url } = await listen(server, options.port ?? 0, host);
   return {
-    endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    endpoint: url,
     chaos,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());

@@ -13,6 +13,7 @@ import {
   writeAnswer, type Upstream, type WireAnswer,
 } from './chaos.ts';
 import { SfnApiError, type LocalStepFunctions } from './runtime.ts';
+import { listen } from './listen.ts';
 
 export { AWS_JSON_1_0, awsJsonErrorBody, forwardedRequestHeaders, forwardedResponseHeaders } from './chaos.ts';
 
@@ -249,13 +250,9 @@ export async function startLocalEndpoint(options: LocalEndpointOptions): Promise
     const target = parseTarget(Array.isArray(targetHeader) ? targetHeader[0] : targetHeader, prefixes);
     serveWithChaos(chaos, req, res, target ? localTarget(target.prefix, target.action) : moto).catch((error: Error) => failed(res, error));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => { server.off('error', reject); resolve(); });
-  });
-  const { port } = server.address() as { port: number };
+  const { url, port } = await listen(server, options.port, host);
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url,
     port,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());

@@ -1,7 +1,5 @@
-/** Invoked by the sweep state machine once per sweep: validates the request and computes each target's cutoff. */
+/** Invoked by the sweep state machine once per sweep: validates the request, computes each target's cutoff and owner. */
 import middy from '@middy/core';
-import { planSweep, type SweepPlan } from '../lib/sweep/plan.ts';
+import { planSweepRun, type PlanSweepEvent, type SweepRunPlan } from '../lib/sweep/plan.ts';
 
-export interface PlanSweepEvent { request: unknown; startTime: string }
-
-export const handler = middy<PlanSweepEvent, SweepPlan>().handler(async (event) => planSweep(event.request, new Date(event.startTime)));
+export const handler = middy<PlanSweepEvent, SweepRunPlan>().handler(async (event) => planSweepRun(event));

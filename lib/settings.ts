@@ -16,14 +16,23 @@ export const ABORT_SETTINGS_DEFAULTS = {
   RecordRetentionSeconds: 90 * 24 * 3600,
 } as const;
 
-/** The sweep's settings: uploads listed per page (each page is one child execution), and how it waits for the runs. */
+/**
+ * The sweep's settings (lib/sweep/state.ts SweepRunSettings): pages of a target run in EXPRESS executions of
+ * sweep-page, each target in STANDARD executions of sweep-target (lib/sweep/cost.ts prices the design).
+ */
 export const SWEEP_SETTINGS_DEFAULTS = {
-  /** MaxUploads of each ListMultipartUploads page; a page's listing must fit Step Functions' 256 KB state payload */
-  SweepPageSize: 250,
-  /** seconds between two readings of the summary while the sweep waits for its abort runs */
-  SweepPollSeconds: 10,
-  /** readings before the sweep gives up waiting and records INCOMPLETE */
-  SweepMaxPolls: 2000,
+  /** MaxUploads of each ListMultipartUploads call, and the most uploads a page holds (S3 answers 1,000 at most) */
+  SweepPageSize: 1000,
+  /** a page's estimated state in bytes (keys, upload ids, measures, room for the answers): 192 KiB, below Step Functions' 256 KiB */
+  SweepPageBytes: 196_608,
+  /** one wait per page after its aborts, for parts still in flight (and once more when some upload needed a second abort) */
+  SweepWaitSeconds: 5,
+  /** a page execution (EXPRESS: at most 5 minutes) starts no new page after this many seconds */
+  SweepRunSeconds: 60,
+  /** history events a sweep-target execution may use before sweep-uploads goes on in a new one (Standard's cap: 25,000) */
+  SweepSliceEvents: 20_000,
+  /** stubborn uploads of one page handed to abort-upload; a page with more is recorded as seen (S3 refusing, not parts arriving) */
+  SweepHandoversPerPage: 25,
   /** abort-after-deadline: seconds an upload may stay incomplete after its CreateMultipartUpload (6 hours) */
   DeadlineSeconds: 6 * 3600,
 } as const;
@@ -34,17 +43,23 @@ export type Settings = AbortSettings & SweepSettings;
 
 export const STATE_MACHINES = {
   abortUpload: { file: 'abort-upload.asl.json', name: 'mpu-reaper-abort-upload', arnSubstitution: 'AbortUploadStateMachineArn' },
-  sweepPage: { file: 'sweep-page.asl.json', name: 'mpu-reaper-sweep-page', arnSubstitution: 'SweepPageStateMachineArn' },
+  sweepPage: { file: 'sweep-page.asl.json', name: 'mpu-reaper-sweep-page', arnSubstitution: 'SweepPageStateMachineArn', type: 'EXPRESS' },
+  sweepTarget: { file: 'sweep-target.asl.json', name: 'mpu-reaper-sweep-target', arnSubstitution: 'SweepTargetStateMachineArn' },
   sweepUploads: { file: 'sweep-uploads.asl.json', name: 'mpu-reaper-sweep-uploads', arnSubstitution: 'SweepUploadsStateMachineArn' },
   abortAfterDeadline: { file: 'abort-after-deadline.asl.json', name: 'mpu-reaper-abort-after-deadline', arnSubstitution: 'AbortAfterDeadlineStateMachineArn' },
 } as const;
 export type StateMachineKey = keyof typeof STATE_MACHINES;
+/** CreateStateMachine's type: STANDARD unless the entry says EXPRESS */
+export const stateMachineType = (key: StateMachineKey): 'STANDARD' | 'EXPRESS' => ('type' in STATE_MACHINES[key] ? 'EXPRESS' : 'STANDARD');
 
 /** Lambda functions the state machines invoke (outside the abort loop), by the substitution that names them */
 export const FUNCTIONS = {
   planSweep: { name: 'mpu-reaper-plan-sweep', arnSubstitution: 'PlanSweepFunctionArn', handler: 'functions/plan-sweep.handler' },
   prepareRun: { name: 'mpu-reaper-prepare-run', arnSubstitution: 'PrepareRunFunctionArn', handler: 'functions/prepare-run.handler' },
   recordOutcome: { name: 'mpu-reaper-record-outcome', arnSubstitution: 'RecordOutcomeFunctionArn', handler: 'functions/record-outcome.handler' },
+  sweepList: { name: 'mpu-reaper-sweep-list', arnSubstitution: 'SweepListFunctionArn', handler: 'functions/sweep-list.handler' },
+  sweepRecord: { name: 'mpu-reaper-sweep-record', arnSubstitution: 'SweepRecordFunctionArn', handler: 'functions/sweep-record.handler' },
+  sweepFinish: { name: 'mpu-reaper-sweep-finish', arnSubstitution: 'SweepFinishFunctionArn', handler: 'functions/sweep-finish.handler' },
 } as const;
 
 export const DEFAULT_TABLE_NAME = 'mpu-reaper-records';
@@ -52,7 +67,7 @@ export const DEFAULT_TABLE_NAME = 'mpu-reaper-records';
 /** the account id of the local stack (the emulator checks no credentials): local ARNs are built with it */
 export const LOCAL_ACCOUNT_ID = '123456789012';
 
-const MINIMUM: Partial<Record<keyof Settings, number>> = { FirstWaitSeconds: 0, SweepPollSeconds: 0, DeadlineSeconds: 0 };
+const MINIMUM: Partial<Record<keyof Settings, number>> = { FirstWaitSeconds: 0, SweepWaitSeconds: 0, SweepRunSeconds: 0, SweepHandoversPerPage: 0, DeadlineSeconds: 0 };
 
 /** The settings substitutions (numbers as strings, as CloudFormation passes them), validated. */
 export function settingsSubstitutions(settings: Partial<Settings> = {}): Record<string, string> {

@@ -5,11 +5,12 @@
  */
 import { ABORT_SETTINGS_DEFAULTS } from '../settings.ts';
 import { bucketProblem, type Problem } from '../validation.ts';
+import type { SweepContext, SweepRunSettings, SweepTargetPlan } from './state.ts';
 
 export interface SweepTarget { bucket: string; prefix?: string; olderThan: string; expectedBucketOwner?: string }
-export interface SweepRequest { targets: SweepTarget[]; dryRun?: boolean; maxUploads?: number }
+export interface SweepRequest { targets: SweepTarget[]; dryRun?: boolean; maxUploads?: number; measure?: boolean }
 export interface PlannedTarget { bucket: string; prefix: string; olderThan: string; olderThanSeconds: number; cutoff: string; expectedBucketOwner?: string }
-export interface SweepPlan { targets: PlannedTarget[]; dryRun: boolean; maxUploads: number; trigger: string; startedAt: string; expiresAt: number }
+export interface SweepPlan { targets: PlannedTarget[]; dryRun: boolean; measure: boolean; maxUploads: number; trigger: string; startedAt: string; expiresAt: number }
 
 export const MAX_TARGETS = 20;
 export const DEFAULT_MAX_UPLOADS = 100_000;
@@ -37,7 +38,7 @@ export function validateSweepRequest(input: unknown): Problem[] {
   const body = input as Record<string, unknown>;
   const problems: Problem[] = [];
   for (const field of Object.keys(body)) {
-    if (!['targets', 'dryRun', 'maxUploads'].includes(field)) problems.push({ field, rule: 'is not a known field (known: targets, dryRun, maxUploads)' });
+    if (!['targets', 'dryRun', 'maxUploads', 'measure'].includes(field)) problems.push({ field, rule: 'is not a known field (known: targets, dryRun, maxUploads, measure)' });
   }
   if (!Array.isArray(body.targets) || body.targets.length === 0) {
     problems.push({ field: 'targets', rule: 'must be a non-empty array' });
@@ -71,11 +72,32 @@ export function validateSweepRequest(input: unknown): Problem[] {
       }
     });
   }
-  if (body.dryRun !== undefined && typeof body.dryRun !== 'boolean') problems.push({ field: 'dryRun', rule: 'must be true or false' });
+  if (problems.length === 0) problems.push(...overlaps(body.targets as SweepTarget[]));
+  for (const flag of ['dryRun', 'measure'] as const) {
+    if (body[flag] !== undefined && typeof body[flag] !== 'boolean') problems.push({ field: flag, rule: 'must be true or false' });
+  }
+  if (body.dryRun === true && body.measure === false) problems.push({ field: 'measure', rule: 'cannot be false in a dry run (a dry run records what it measured)' });
   if (body.maxUploads !== undefined && (!Number.isInteger(body.maxUploads) || (body.maxUploads as number) < 1 || (body.maxUploads as number) > MAX_MAX_UPLOADS)) {
     problems.push({ field: 'maxUploads', rule: `must be a whole number from 1 to ${MAX_MAX_UPLOADS.toLocaleString('en-US')}` });
   }
   return problems;
+}
+
+/**
+ * Two targets of one bucket whose prefixes overlap would list the same uploads twice (counted twice in a dry run,
+ * aborted by one target and found gone by the other): refused, as one target with the shorter prefix covers both.
+ */
+function overlaps(targets: SweepTarget[]): Problem[] {
+  for (let j = 1; j < targets.length; j += 1) {
+    for (let i = 0; i < j; i += 1) {
+      const [a, b] = [targets[i], targets[j]];
+      const [pa, pb] = [a.prefix ?? '', b.prefix ?? ''];
+      if (a.bucket === b.bucket && (pa.startsWith(pb) || pb.startsWith(pa))) {
+        return [{ field: `targets[${j}]`, rule: `overlaps targets[${i}] (bucket ${a.bucket}, prefixes "${pa}" and "${pb}"): sweep the shorter prefix once` }];
+      }
+    }
+  }
+  return [];
 }
 
 export class InvalidSweepRequest extends Error {
@@ -103,9 +125,48 @@ export function planSweep(input: unknown, start: Date, retentionSeconds: number 
       };
     }),
     dryRun: r.dryRun ?? false,
+    measure: r.measure ?? true,
     maxUploads: r.maxUploads ?? DEFAULT_MAX_UPLOADS,
     trigger: trigger as string,
     startedAt: start.toISOString(),
     expiresAt: Math.floor(start.getTime() / 1000) + retentionSeconds,
   };
+}
+
+export interface PlanSweepEvent {
+  request: unknown;
+  startTime: string;
+  executionArn: string;
+  settings: Omit<SweepRunSettings, 'retentionSeconds'> & { retentionSeconds?: number };
+}
+
+export interface SweepRunPlan extends SweepPlan {
+  /** each target with its index, the owner S3 must see and maxUploads: what sweep-target starts from */
+  targets: SweepTargetPlan[];
+  sweep: SweepContext;
+}
+
+/** S3 answers at most 1,000 uploads per ListMultipartUploads; an Express execution stops at 5 minutes */
+const SETTING_LIMITS: Partial<Record<keyof SweepRunSettings, number>> = { pageUploads: 1000, runSeconds: 240 };
+
+/**
+ * The plan of a sweep execution: the request validated, each target with its cutoff and the owner S3 must see
+ * (ExpectedBucketOwner: the request's, else the account running the sweep), and the sweep's context.
+ */
+export function planSweepRun(event: PlanSweepEvent): SweepRunPlan {
+  const settings: SweepRunSettings = { retentionSeconds: ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds, ...event.settings };
+  for (const [name, value] of Object.entries(settings) as Array<[keyof SweepRunSettings, number]>) {
+    const most = SETTING_LIMITS[name] ?? Number.MAX_SAFE_INTEGER;
+    if (!Number.isInteger(value) || value < 0 || value > most) throw new Error(`sweep setting ${name} must be a whole number from 0 to ${most}, got ${value}`);
+  }
+  const plan = planSweep(event.request, new Date(event.startTime), settings.retentionSeconds);
+  const account = event.executionArn.split(':')[4];
+  const sweep: SweepContext = {
+    id: event.executionArn.split(':').pop()!, executionArn: event.executionArn, startedAt: plan.startedAt,
+    dryRun: plan.dryRun, measure: plan.dryRun || plan.measure, settings,
+  };
+  const targets = plan.targets.map((target, index): SweepTargetPlan => ({
+    ...target, index, expectedBucketOwner: target.expectedBucketOwner ?? account, maxUploads: plan.maxUploads,
+  }));
+  return { ...plan, measure: sweep.measure, targets, sweep };
 }

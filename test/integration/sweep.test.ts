@@ -1,62 +1,150 @@
 /**
- * The sweep (statemachines/sweep-uploads.asl.json → sweep-page.asl.json → abort-upload.asl.json) on the local stack.
- * moto reports every upload's Initiated as 2010-11-10T20:48:33Z, so "old enough" is either everything ("1d") or
- * nothing ("6000d", a cutoff in 2010-05); the cutoff arithmetic itself is unit-tested.
+ * The sweep (sweep-uploads → sweep-target → sweep-page, stubborn uploads → abort-upload) through the local runtime
+ * against moto_server, with the sweep's Lambda functions in-process. moto reports every upload's Initiated as
+ * 2010-11-10T20:48:33Z: "old enough" is either everything ("1d") or nothing ("6000d"); the cutoff is unit-tested.
+ * Every AWS request is counted (the Tasks' through the dispatcher, the Lambdas' through their clients) and feeds the
+ * cost model (lib/sweep/cost.ts), printed at the end.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3Client, ListMultipartUploadsCommand, type MultipartUpload } from '@aws-sdk/client-s3';
-import { SFNClient, StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
-import { createBucket, createUpload, fastRetries } from '../support/workflow.ts';
+import { ListMultipartUploadsCommand, type MultipartUpload, type S3Client } from '@aws-sdk/client-s3';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
+import { LocalStepFunctions, type LocalExecution } from '../../lib/local/runtime.ts';
+import { localSubstitutions, loadDefinition, STATE_MACHINES, SWEEP_SETTINGS_DEFAULTS, type Settings, type StateMachineKey } from '../../lib/settings.ts';
+import { parseAllowlist } from '../../lib/allowlist.ts';
+import { recordId } from '../../lib/record-id.ts';
+import { sweepLambdaHandlers } from '../../lib/sweep/lambdas.ts';
+import { checkpointId, HISTORY_EVENTS, type TargetState } from '../../lib/sweep/state.ts';
+import {
+  costPerMillion, formatCostTable, OLD_DESIGN, pageSeconds, TYPICAL_UPLOAD, uploadsPerPage, WORST_UPLOAD, writeUnits, type DesignCounts, type Usage,
+} from '../../lib/sweep/cost.ts';
+import { abortRunLambdas, awsClients, createBucket, createTable, createUpload, fastRetries, startMoto, TABLE, type MotoServer } from '../support/workflow.ts';
+import { startFaultProxy, answerNoContent, type FaultProxy } from '../support/fault-proxy.ts';
 
-let stack: LocalStack;
+let moto: MotoServer;
+let proxy: FaultProxy;
 let s3: S3Client;
-let sfn: SFNClient;
 let doc: DynamoDBDocumentClient;
+let runtime: LocalStepFunctions;
+let dispatcher: TaskDispatcher;
+let arns: Record<StateMachineKey, string>;
+/** upload id → aborts the proxy answers 204 without forwarding (an abort that does not take) */
+const lostAborts = new Map<string, number>();
+
+/** AWS requests and their units, counted while a sweep runs */
+interface Meter {
+  requests: Record<string, number>;
+  /** write units (table and GSIs) of the upload records, of the targets' checkpoints, of the rest; read units */
+  recordWriteUnits: number;
+  checkpointWriteUnits: number;
+  otherWriteUnits: number;
+  readUnits: number;
+  lambdaCalls: number;
+}
+const newMeter = (): Meter => ({ requests: {}, recordWriteUnits: 0, checkpointWriteUnits: 0, otherWriteUnits: 0, readUnits: 0, lambdaCalls: 0 });
+let meter = newMeter();
+const count = (name: string, n = 1) => { meter.requests[name] = (meter.requests[name] ?? 0) + n; };
+
+/** counts every request a client sends (the Lambdas' S3 and DynamoDB clients), with DynamoDB's units (marshalled input: build step) */
+function metered<C extends S3Client | DynamoDBClient>(client: C, service: string): C {
+  type Next = (args: { input: unknown }) => Promise<unknown>;
+  const stack = client.middlewareStack as unknown as { add(mw: (next: Next, context: { commandName?: string }) => Next, options: object): void };
+  stack.add((next, context) => async (args) => {
+    const command = String(context.commandName).replace(/Command$/, '');
+    count(`lambda:${service}:${command}`);
+    const input = args.input as Record<string, unknown>;
+    if (command === 'PutItem') {
+      const item = input.Item as Record<string, AttributeValue>;
+      if (item.recordType?.S === 'upload') meter.recordWriteUnits += writeUnits(item);
+      else if (item.id?.S?.includes('#target-')) meter.checkpointWriteUnits += writeUnits(item);
+      else meter.otherWriteUnits += writeUnits(item);
+    } else if (command === 'UpdateItem') {
+      meter.otherWriteUnits += 3; // a record of ≤ 1 KB, in the table and both indexes
+    } else if (command === 'BatchGetItem') {
+      for (const request of Object.values(input.RequestItems as Record<string, { Keys: unknown[]; ConsistentRead?: boolean }>)) {
+        meter.readUnits += request.Keys.length * (request.ConsistentRead ? 1 : 0.5);
+      }
+    } else if (command === 'GetItem' || command === 'Query') {
+      meter.readUnits += input.ConsistentRead ? 1 : 0.5;
+    }
+    return next(args);
+  }, { step: 'build', name: `meter-${service}` });
+  return client;
+}
+
+const FAST: Partial<Settings> = { SweepPageSize: 40 };
+
+async function deploy(settings: Partial<Settings> = FAST) {
+  const substitutions = localSubstitutions(TABLE, settings);
+  arns = Object.fromEntries((Object.keys(STATE_MACHINES) as StateMachineKey[]).map((key) => [
+    key, runtime.createStateMachine({ name: STATE_MACHINES[key].name, definition: loadDefinition(STATE_MACHINES[key].file, substitutions) }).stateMachineArn,
+  ])) as Record<StateMachineKey, string>;
+}
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    settings: { SweepPageSize: 100 },
-    waitTimeOverrides: { 'Wait for in-flight parts': 0, 'Wait for the runs': 100 }, retryIntervalOverrides: fastRetries(),
+  moto = await startMoto();
+  proxy = await startFaultProxy(moto.endpoint, [{
+    method: 'DELETE', times: Infinity, respond: answerNoContent,
+    url: (url) => {
+      const left = lostAborts.get(url.searchParams.get('uploadId') ?? '') ?? 0;
+      if (left > 0) lostAborts.set(url.searchParams.get('uploadId')!, left - 1);
+      return left > 0;
+    },
+  }]);
+  const clients = awsClients(proxy.endpoint);
+  await createTable(clients.dynamodb);
+  s3 = clients.s3;
+  doc = clients.doc;
+  const lambdaClients = awsClients(proxy.endpoint);
+  const deps = { s3: metered(lambdaClients.s3, 's3'), doc: lambdaClients.doc, tableName: TABLE };
+  metered(lambdaClients.dynamodb, 'dynamodb');
+  const counted = (handlers: Record<string, (payload: unknown) => Promise<unknown>>) => Object.fromEntries(Object.entries(handlers).map(([name, handler]) => [name, (payload: unknown) => {
+    meter.lambdaCalls += 1;
+    return handler(payload);
+  }]));
+  dispatcher = new TaskDispatcher({ endpoint: proxy.endpoint, pageMultipartUploads: true, onRequest: (service, action) => count(`task:${service}:${action}`) });
+  runtime = new LocalStepFunctions({
+    dispatcher,
+    waitTimeOverrides: { 'Wait for in-flight parts': 0, 'Wait for in-flight parts again': 0 },
+    retryIntervalOverrides: fastRetries(),
+    lambdaHandlers: counted({ ...abortRunLambdas({ ...deps, allowlist: parseAllowlist('*') }), ...sweepLambdaHandlers(deps) }),
   });
-  const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true };
-  s3 = new S3Client(config);
-  sfn = new SFNClient(config);
-  doc = DynamoDBDocumentClient.from(new DynamoDBClient(config));
+  await deploy();
 });
 
 afterAll(async () => {
-  await stack?.stop();
+  await runtime?.close();
+  await dispatcher?.destroy();
+  await proxy?.close();
+  await moto?.stop();
 });
 
 async function allUploads(bucket: string): Promise<MultipartUpload[]> {
-  const uploads: MultipartUpload[] = [];
-  let KeyMarker: string | undefined;
-  let UploadIdMarker: string | undefined;
-  for (;;) {
-    const page = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker, UploadIdMarker }));
-    uploads.push(...(page.Uploads ?? []));
-    if (!page.IsTruncated) return uploads;
-    ({ NextKeyMarker: KeyMarker, NextUploadIdMarker: UploadIdMarker } = page);
-  }
+  // moto answers the whole listing at once
+  return (await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
 }
 
+/** the executions of a machine started since then, with their histories (every one has ended when the sweep has) */
+const executionsOf = (key: StateMachineKey, since: Date): Promise<LocalExecution[]> => Promise.all(runtime.listExecutions({ stateMachineArn: arns[key], maxResults: 100_000 })
+  .executions.filter((e) => e.startDate >= since).map((e) => runtime.waitForExecution(e.executionArn)));
+
 async function sweep(name: string, input: object) {
-  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: stack.stateMachineArns.sweepUploads, name, input: JSON.stringify(input) }));
-  const execution = await stack.runtime.waitForExecution(executionArn!);
-  const { Item: summary } = await doc.send(new GetCommand({ TableName: stack.tableName, Key: { id: name }, ConsistentRead: true }));
-  const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-  return { execution, described, summary: summary as Record<string, unknown> };
+  meter = newMeter();
+  const since = new Date();
+  const { executionArn } = runtime.startExecution({ stateMachineArn: arns.sweepUploads, name, input: JSON.stringify(input) });
+  const execution = await runtime.waitForExecution(executionArn);
+  const { Item: summary } = await doc.send(new GetCommand({ TableName: TABLE, Key: { id: name }, ConsistentRead: true }));
+  const records = await recordsOfSweep(name);
+  return { execution, summary: summary as Record<string, unknown> & { targetResults?: string }, records, since, meter };
 }
 
 async function recordsOfSweep(sweepId: string) {
-  const items: Record<string, unknown>[] = [];
+  const items: Array<Record<string, unknown>> = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const page = await doc.send(new QueryCommand({
-      TableName: stack.tableName, IndexName: 'byStartedAt', KeyConditionExpression: 'recordType = :t', FilterExpression: 'sweepId = :s',
+      TableName: TABLE, IndexName: 'byStartedAt', KeyConditionExpression: 'recordType = :t', FilterExpression: 'sweepId = :s',
       ExpressionAttributeValues: { ':t': 'upload', ':s': sweepId }, ExclusiveStartKey,
     }));
     items.push(...(page.Items ?? []));
@@ -65,73 +153,252 @@ async function recordsOfSweep(sweepId: string) {
   return items;
 }
 
+/** the summary's counters equal the records': each status, parts and bytes; found = records + busy */
+function expectCountersEqualRecords(summary: Record<string, unknown>, records: Array<Record<string, unknown>>) {
+  const by = (status: string) => records.filter((r) => r.status === status).length;
+  const sum = (field: string) => records.reduce((total, r) => total + Number(r[field] ?? 0), 0);
+  expect(summary).toMatchObject({
+    aborted: by('ABORTED'), notFound: by('NOT_FOUND'), partsRemain: by('PARTS_REMAIN'), failed: by('FAILED'), wouldAbort: by('WOULD_ABORT'),
+    partsFound: sum('partsFound'), bytesFound: sum('bytesFound'), found: records.length + Number(summary.busy),
+  });
+  expect(new Set(records.map((r) => r.id)).size).toBe(records.length);
+}
+
+const entered = (e: LocalExecution) => e.history.filter((event) => event.type.endsWith('StateEntered')).length;
+
+/**
+ * The measured counts of a sweep, per upload and per page, as the cost model takes them, for the page size a typical
+ * upload gets on AWS. What is counted once per sweep (plan, sweep record, finish) is left out: cents per sweep.
+ */
+async function measuredDesign(name: string, run: Awaited<ReturnType<typeof sweep>>, uploads: number, measure: boolean): Promise<DesignCounts & { perRun: number }> {
+  const r = run.meter.requests;
+  const pages = Number(run.summary.pages);
+  const express = await executionsOf('sweepPage', run.since);
+  const waits = express.reduce((total, e) => total + e.history.filter((event) => event.type === 'WaitStateEntered').length, 0);
+  const sweepTargetPerRun = (await executionsOf('sweepTarget', run.since)).reduce((total, e) => total + entered(e), 0) / express.length;
+  const P = uploadsPerPage({ ...TYPICAL_UPLOAD, measure });
+  const perUpload = (n: number) => n / uploads;
+  const [verifies, measures] = [(r['task:s3:listParts'] ?? 0), (r['lambda:s3:ListParts'] ?? 0)];
+  const lambdaDynamodb = ['PutItem', 'Query', 'BatchGetItem', 'GetItem'].reduce((total, c) => total + (r[`lambda:dynamodb:${c}`] ?? 0), 0);
+  const seconds = pageSeconds({
+    waits: waits / pages, taskS3: perUpload((r['task:s3:abortMultipartUpload'] ?? 0) + verifies) * P, lambdaCalls: 2,
+    lambdaS3: perUpload(measures) * P + (r['lambda:s3:ListMultipartUploads'] ?? 0) / pages, lambdaDynamodb: perUpload(run.meter.recordWriteUnits / 3) * P + lambdaDynamodb / pages,
+  }, SWEEP_SETTINGS_DEFAULTS.SweepWaitSeconds);
+  const pagesPerRun = Math.floor(SWEEP_SETTINGS_DEFAULTS.SweepRunSeconds / seconds.express) + 1;
+  return {
+    name, uploadsPerPage: P, perRun: sweepTargetPerRun,
+    perUpload: { s3ListRequests: perUpload(verifies + measures), dynamoWriteUnits: perUpload(run.meter.recordWriteUnits) },
+    perPage: {
+      // a page execution's transitions in sweep-target, shared by the pages it runs
+      standardTransitions: sweepTargetPerRun / pagesPerRun, expressRequests: 1 / pagesPerRun, expressGbSeconds: seconds.express * 0.0625,
+      lambdaRequests: (run.meter.lambdaCalls - 2) / pages, lambdaGbSeconds: seconds.lambda * 0.25, s3ListRequests: (r['lambda:s3:ListMultipartUploads'] ?? 0) / pages,
+      dynamoWriteUnits: run.meter.checkpointWriteUnits / pages, dynamoReadUnits: run.meter.readUnits / pages,
+    } satisfies Partial<Usage>,
+  };
+}
+
+const designs: Array<DesignCounts & { perRun: number }> = [];
+
 describe('sweep-uploads', () => {
-  it('aborts exactly the uploads under the prefix, pages through them, and records matching counts', async () => {
-    // Arrange: 2,500 uploads over three prefixes in one bucket, 20 in a second bucket
+  it('aborts exactly the old-enough uploads of the prefix over several pages: one record per upload, counters equal to the records, bytes exact', async () => {
+    // Arrange: 240 uploads over three prefixes in one bucket (1 to 3 parts), 20 in a second bucket
     await createBucket(s3, 'sweep-main');
     await createBucket(s3, 'sweep-other');
     const prefixes = ['logs/', 'tmp/', 'media/'];
-    for (let i = 0; i < 2_500; i += 50) {
-      await Promise.all(Array.from({ length: 50 }, (_, j) => createUpload(s3, 'sweep-main', `${prefixes[(i + j) % 3]}file-${i + j}`, [10 + ((i + j) % 5)])));
+    const sizes = (i: number) => Array.from({ length: 1 + (i % 3) }, (_, p) => 10 + ((i + p) % 7));
+    for (let i = 0; i < 240; i += 40) {
+      await Promise.all(Array.from({ length: 40 }, (_, j) => createUpload(s3, 'sweep-main', `${prefixes[(i + j) % 3]}2026/11/22/part-${String(i + j).padStart(5, '0')}.parquet`, sizes(i + j))));
     }
     await Promise.all(Array.from({ length: 20 }, (_, i) => createUpload(s3, 'sweep-other', `logs/o-${i}`, [5])));
-    const logsBefore = (await allUploads('sweep-main')).filter((u) => u.Key!.startsWith('logs/'));
-    const pagesBefore = stack.runtime.listExecutions({ stateMachineArn: stack.stateMachineArns.sweepPage, maxResults: 10_000 }).executions.length;
+    const logs = (await allUploads('sweep-main')).filter((u) => u.Key!.startsWith('logs/'));
+    const expectedBytes = logs.reduce((sum, u) => sum + sizes(Number(/part-(\d+)/.exec(u.Key!)![1])).reduce((a, b) => a + b, 0), 0) + 20 * 5;
 
     // Act
-    const { execution, summary, described } = await sweep('sweep-prefix', { targets: [{ bucket: 'sweep-main', prefix: 'logs/', olderThan: '1d' }, { bucket: 'sweep-other', olderThan: '24h' }] });
+    const run = await sweep('sweep-prefix', { targets: [{ bucket: 'sweep-main', prefix: 'logs/', olderThan: '1d' }, { bucket: 'sweep-other', olderThan: '24h' }] });
 
     // Assert
+    const { execution, summary, records } = run;
     expect(execution.status, execution.cause).toBe('SUCCEEDED');
     const left = await allUploads('sweep-main');
     expect(left.filter((u) => u.Key!.startsWith('logs/'))).toHaveLength(0);
-    expect(left).toHaveLength(2_500 - logsBefore.length);
+    expect(left).toHaveLength(240 - logs.length);
     expect(await allUploads('sweep-other')).toHaveLength(0);
-    const expectedBytes = logsBefore.reduce((sum, u) => sum + 10 + (Number(u.Key!.split('-')[1]) % 5), 0) + 20 * 5;
-    expect(summary).toMatchObject({
-      recordType: 'sweep', status: 'COMPLETED', dryRun: false, found: logsBefore.length + 20, aborted: logsBefore.length + 20,
-      notFound: 0, partsRemain: 0, failed: 0, wouldAbort: 0, bytesFound: expectedBytes,
-    });
-    expect(JSON.parse(described.output!)).toMatchObject({ status: 'COMPLETED', aborted: logsBefore.length + 20 });
-    // SweepPageSize 100: every page of the prefix was its own child execution, plus one page for the second bucket
-    const pages = stack.runtime.listExecutions({ stateMachineArn: stack.stateMachineArns.sweepPage, maxResults: 10_000 }).executions.length - pagesBefore;
-    expect(pages).toBe(Math.ceil(logsBefore.length / 100) + 1);
-    const records = await recordsOfSweep('sweep-prefix');
-    expect(records).toHaveLength(logsBefore.length + 20);
-    expect(records.every((r) => r.trigger === 'sweep' && r.status === 'ABORTED')).toBe(true);
-  }, 300_000); // 5,000 S3 requests to set up and ~900 abort runs against one moto_server on two cores
+    expect(summary).toMatchObject({ recordType: 'sweep', status: 'COMPLETED', dryRun: false, found: logs.length + 20, aborted: logs.length + 20, busy: 0, bytesFound: expectedBytes });
+    expectCountersEqualRecords(summary, records);
+    expect(records.every((r) => r.trigger === 'sweep' && r.status === 'ABORTED' && r.executionArn === execution.executionArn && r.attempts === 1)).toBe(true);
+    // SweepPageSize 40: the 80 logs/ uploads in two pages and the other bucket's in one, each checkpointed
+    expect(summary.pages).toBe(Math.ceil(logs.length / 40) + 1);
+    expect(JSON.parse(execution.output!)).toMatchObject({ status: 'COMPLETED', aborted: logs.length + 20, bytesFound: expectedBytes });
+    // requests per upload: one abort and one verifying ListParts (Tasks), one measuring ListParts and one PutItem (Lambdas)
+    expect(run.meter.requests).toMatchObject({ 'task:s3:abortMultipartUpload': logs.length + 20, 'task:s3:listParts': logs.length + 20, 'lambda:s3:ListParts': logs.length + 20 });
+    designs.push(await measuredDesign('new, measured (parts, bytes)', run, logs.length + 20, true));
+  });
 
-  it('a dry run aborts nothing and records WOULD_ABORT with parts and bytes', async () => {
+  it('without the measure: one abort, one ListParts and one PutItem per upload; records without parts and bytes', async () => {
+    // Arrange
+    await createBucket(s3, 'sweep-lean');
+    for (let i = 0; i < 120; i += 40) await Promise.all(Array.from({ length: 40 }, (_, j) => createUpload(s3, 'sweep-lean', `data/2026/11/22/object-${String(i + j).padStart(5, '0')}.bin`, [3])));
+
+    // Act
+    const run = await sweep('sweep-lean', { targets: [{ bucket: 'sweep-lean', olderThan: '1d' }], measure: false });
+
+    // Assert
+    expect(run.summary).toMatchObject({ status: 'COMPLETED', found: 120, aborted: 120, bytesFound: 0, measure: false });
+    expectCountersEqualRecords(run.summary, run.records);
+    expect(run.records.every((r) => r.partsFound === undefined && r.bytesFound === undefined)).toBe(true);
+    expect(await allUploads('sweep-lean')).toHaveLength(0);
+    expect(run.meter.requests['lambda:s3:ListParts']).toBeUndefined();
+    expect(run.meter.requests['lambda:dynamodb:PutItem']).toBe(120 + Number(run.summary.pages)); // the records, and a checkpoint per page
+    designs.push(await measuredDesign('new, verified and recorded', run, 120, false));
+  });
+
+  it('a dry run measures, records WOULD_ABORT with parts and bytes, and aborts nothing', async () => {
     // Arrange
     await createBucket(s3, 'sweep-dry');
     await Promise.all(Array.from({ length: 30 }, (_, i) => createUpload(s3, 'sweep-dry', `k-${i}`, [7, 8])));
 
     // Act
-    const { summary } = await sweep('sweep-dry-run', { targets: [{ bucket: 'sweep-dry', olderThan: '30m' }], dryRun: true });
+    const { summary, records, meter: m } = await sweep('sweep-dry-run', { targets: [{ bucket: 'sweep-dry', olderThan: '30m' }], dryRun: true });
 
     // Assert
     expect(await allUploads('sweep-dry')).toHaveLength(30);
-    expect(summary).toMatchObject({ status: 'COMPLETED', dryRun: true, found: 30, wouldAbort: 30, aborted: 0, bytesFound: 30 * 15 });
-    const records = await recordsOfSweep('sweep-dry-run');
-    expect(records).toHaveLength(30);
-    expect(records.every((r) => r.status === 'WOULD_ABORT' && r.partsFound === 2 && r.bytesFound === 15 && r.attempts === 0)).toBe(true);
+    expect(summary).toMatchObject({ status: 'COMPLETED', dryRun: true, found: 30, wouldAbort: 30, aborted: 0, partsFound: 60, bytesFound: 30 * 15 });
+    expectCountersEqualRecords(summary, records);
+    expect(records.every((r) => r.status === 'WOULD_ABORT' && r.partsFound === 2 && r.bytesFound === 15 && r.attempts === 0 && r.dryRun === true)).toBe(true);
+    expect(m.requests['task:s3:abortMultipartUpload']).toBeUndefined();
   });
 
-  it('sweeps the good bucket when another target fails, and records the failure in the summary', async () => {
+  it('sweeps the good bucket when another target is missing: COMPLETED_WITH_ERRORS with the target error', async () => {
     // Arrange
     await createBucket(s3, 'sweep-good');
     await Promise.all(Array.from({ length: 5 }, (_, i) => createUpload(s3, 'sweep-good', `k-${i}`, [1])));
 
     // Act
-    const { summary, execution } = await sweep('sweep-partly-failing', { targets: [{ bucket: 'sweep-missing-bucket', olderThan: '1d' }, { bucket: 'sweep-good', olderThan: '1d' }] });
+    const { summary, execution, records } = await sweep('sweep-partly-failing', { targets: [{ bucket: 'sweep-missing-bucket', olderThan: '1d' }, { bucket: 'sweep-good', olderThan: '1d' }] });
 
     // Assert
     expect(execution.status).toBe('SUCCEEDED');
     expect(await allUploads('sweep-good')).toHaveLength(0);
-    expect(summary).toMatchObject({
-      status: 'COMPLETED_WITH_ERRORS', found: 5, aborted: 5,
-      targetErrors: [{ bucket: 'sweep-missing-bucket', error: 'S3.NoSuchBucketException', cause: expect.stringMatching(/bucket/i) }],
-    });
+    expect(summary).toMatchObject({ status: 'COMPLETED_WITH_ERRORS', found: 5, aborted: 5, targetErrors: [{ bucket: 'sweep-missing-bucket', error: 'NoSuchBucket', cause: expect.stringMatching(/bucket/i) }] });
+    expect(JSON.parse(summary.targetResults!)).toMatchObject([{ bucket: 'sweep-missing-bucket', status: 'FAILED' }, { bucket: 'sweep-good', status: 'SWEPT', aborted: 5 }]);
+    expectCountersEqualRecords(summary, records);
+  });
+
+  it('counts an upload whose record another execution holds RUNNING as busy, leaves it alone, and ends', async () => {
+    // Arrange: an abort-upload run of the API holds one of 10 uploads
+    await createBucket(s3, 'sweep-busy');
+    const uploads = await Promise.all(Array.from({ length: 10 }, (_, i) => createUpload(s3, 'sweep-busy', `k-${i}`, [4])));
+    const held = uploads[3];
+    const other = 'arn:aws:states:us-east-1:123456789012:execution:mpu-reaper-abort-upload:abort-held';
+    await doc.send(new PutCommand({ TableName: TABLE, Item: {
+      id: recordId(held.bucket, held.key, held.uploadId), recordType: 'upload', bucket: held.bucket, key: held.key, uploadId: held.uploadId,
+      status: 'RUNNING', attempts: 0, trigger: 'api', executionArn: other, startedAt: new Date().toISOString(), expiresAt: 2_000_000_000,
+    } }));
+
+    // Act
+    const { summary, execution, records } = await sweep('sweep-with-busy', { targets: [{ bucket: 'sweep-busy', olderThan: '1d' }] });
+
+    // Assert
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(summary).toMatchObject({ status: 'COMPLETED', found: 10, aborted: 9, busy: 1 });
+    expect((await allUploads('sweep-busy')).map((u) => u.UploadId)).toEqual([held.uploadId]);
+    const { Item } = await doc.send(new GetCommand({ TableName: TABLE, Key: { id: recordId(held.bucket, held.key, held.uploadId) }, ConsistentRead: true }));
+    expect(Item).toMatchObject({ status: 'RUNNING', executionArn: other });
+    expect(records).toHaveLength(9);
+    expectCountersEqualRecords(summary, records);
+  });
+
+  it('hands an upload whose aborts do not take to abort-upload, and counts what abort-upload recorded', async () => {
+    // Arrange: the first two aborts of one upload are answered 204 without reaching S3
+    await createBucket(s3, 'sweep-stubborn');
+    const uploads = await Promise.all(Array.from({ length: 6 }, (_, i) => createUpload(s3, 'sweep-stubborn', `k-${i}`, [9, 9])));
+    lostAborts.set(uploads[2].uploadId, 2);
+
+    // Act
+    const { summary, execution, records } = await sweep('sweep-stubborn', { targets: [{ bucket: 'sweep-stubborn', olderThan: '1d' }] });
+
+    // Assert
+    expect(execution.status, execution.cause).toBe('SUCCEEDED');
+    expect(await allUploads('sweep-stubborn')).toHaveLength(0);
+    expect(summary).toMatchObject({ status: 'COMPLETED', found: 6, aborted: 6, handedOver: 1, bytesFound: 6 * 18 });
+    const handed = records.find((r) => r.uploadId === uploads[2].uploadId)!;
+    expect(handed).toMatchObject({ status: 'ABORTED', trigger: 'sweep', sweepId: 'sweep-stubborn', executionArn: expect.stringContaining(':mpu-reaper-abort-upload:') });
+    expectCountersEqualRecords(summary, records);
+  });
+
+  it('records PARTS_REMAIN for an upload no abort removes, and ends COMPLETED_WITH_ERRORS', async () => {
+    // Arrange: every abort of one upload is lost, abort-upload's too
+    await createBucket(s3, 'sweep-stuck');
+    const uploads = await Promise.all(Array.from({ length: 3 }, (_, i) => createUpload(s3, 'sweep-stuck', `k-${i}`, [2])));
+    lostAborts.set(uploads[1].uploadId, 1000);
+
+    // Act
+    const { summary, execution, records } = await sweep('sweep-stuck', { targets: [{ bucket: 'sweep-stuck', olderThan: '1d' }] });
+
+    // Assert
+    lostAborts.delete(uploads[1].uploadId);
+    expect(execution.status, execution.cause).toBe('SUCCEEDED');
+    expect(summary).toMatchObject({ status: 'COMPLETED_WITH_ERRORS', found: 3, aborted: 2, partsRemain: 1, handedOver: 1 });
+    expectCountersEqualRecords(summary, records);
+  });
+
+  it('runs a target over several sweep-target executions, each far below 25,000 history events, at a bounded number of events per page', async () => {
+    // Arrange: pages of 10, one page per page execution (SweepRunSeconds 0), slices of 30 events (3 page executions)
+    await deploy({ SweepPageSize: 10, SweepRunSeconds: 0, SweepSliceEvents: 30 });
+    await createBucket(s3, 'sweep-slices');
+    for (let i = 0; i < 100; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => createUpload(s3, 'sweep-slices', `k-${String(i + j).padStart(3, '0')}`, [1])));
+
+    try {
+      // Act
+      const run = await sweep('sweep-slices', { targets: [{ bucket: 'sweep-slices', olderThan: '1d' }] });
+
+      // Assert
+      expect(run.summary).toMatchObject({ status: 'COMPLETED', found: 100, aborted: 100, pages: 10 });
+      expectCountersEqualRecords(run.summary, run.records);
+      const targets = await executionsOf('sweepTarget', run.since);
+      expect(targets.length).toBeGreaterThan(2);
+      // each page execution costs its sweep-target at most the events the slice budget counts (AWS writes more than the local runtime)
+      const perRun = targets.reduce((total, e) => total + e.history.length, 0) / (await executionsOf('sweepPage', run.since)).length;
+      expect(perRun).toBeLessThanOrEqual(HISTORY_EVENTS.pageRun + 2);
+      // sweep-uploads: its fixed events (plan, record, finish) counted into each slice's share, an upper bound
+      const parentPerSlice = (await executionsOf('sweepUploads', run.since))[0].history.length / targets.length;
+      expect(parentPerSlice).toBeLessThanOrEqual(20);
+      // 100,000 uploads of the worst shape (1,024-byte keys escaped 6×): pages of the default budget, slices of 20,000 events
+      const worstPages = Math.ceil(100_000 / uploadsPerPage({ ...WORST_UPLOAD, measure: true }));
+      const slices = Math.ceil((worstPages * HISTORY_EVENTS.pageRun) / SWEEP_SETTINGS_DEFAULTS.SweepSliceEvents);
+      expect(slices * parentPerSlice).toBeLessThan(25_000);
+      expect(SWEEP_SETTINGS_DEFAULTS.SweepSliceEvents + HISTORY_EVENTS.handoverBatch + 25 * HISTORY_EVENTS.handover + HISTORY_EVENTS.pageRun).toBeLessThan(25_000);
+      console.log(`history: ${perRun.toFixed(1)} events per page execution in sweep-target, ${parentPerSlice.toFixed(1)} per slice in sweep-uploads;`
+        + ` 100,000 worst-shape uploads: ${worstPages} pages, ${slices} slices`);
+    } finally {
+      await deploy();
+    }
+  });
+
+  it('keeps every state of a page with 1,024-byte keys under its byte budget', async () => {
+    // Arrange: 1,024-byte keys of characters JSON escapes (" and \), long enough that the budget cuts the pages
+    await deploy({ SweepPageBytes: 64 * 1024 });
+    await createBucket(s3, 'sweep-long-keys');
+    const key = (i: number) => `${String(i).padStart(4, '0')}/${'"\\'.repeat(510)}`;
+    await Promise.all(Array.from({ length: 40 }, (_, i) => createUpload(s3, 'sweep-long-keys', key(i), [1])));
+
+    try {
+      // Act
+      const run = await sweep('sweep-long-keys', { targets: [{ bucket: 'sweep-long-keys', olderThan: '1d' }] });
+
+      // Assert
+      expect(run.summary).toMatchObject({ status: 'COMPLETED', found: 40, aborted: 40 });
+      expectCountersEqualRecords(run.summary, run.records);
+      const largest = Math.max(...(await executionsOf('sweepPage', run.since)).flatMap((e) => e.history.map((event) => {
+        const details = (event.stateEnteredEventDetails ?? event.stateExitedEventDetails) as { input?: string; output?: string } | undefined;
+        return Buffer.byteLength(details?.input ?? details?.output ?? '', 'utf8');
+      })));
+      expect(Number(run.summary.pages)).toBeGreaterThan(1);
+      expect(largest).toBeGreaterThan(32 * 1024);
+      expect(largest).toBeLessThanOrEqual(64 * 1024);
+    } finally {
+      await deploy();
+    }
   });
 
   it('aborts nothing when nothing is old enough', async () => {
@@ -144,7 +411,7 @@ describe('sweep-uploads', () => {
 
     // Assert
     expect(await allUploads('sweep-young')).toHaveLength(5);
-    expect(summary).toMatchObject({ status: 'COMPLETED', found: 0, aborted: 0 });
+    expect(summary).toMatchObject({ status: 'COMPLETED', found: 0, aborted: 0, listed: 5 });
   });
 
   it('records an invalid sweep request as FAILED and starts nothing', async () => {
@@ -155,5 +422,24 @@ describe('sweep-uploads', () => {
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('InvalidSweepRequest');
     expect(summary).toMatchObject({ recordType: 'sweep', status: 'FAILED', error: 'InvalidSweepRequest', cause: expect.stringContaining('targets[0].olderThan') });
+  });
+
+  it('checkpoints each target: its state holds the totals the summary sums', async () => {
+    // Act
+    const { Item } = await doc.send(new GetCommand({ TableName: TABLE, Key: { id: checkpointId('sweep-prefix', 0) }, ConsistentRead: true }));
+
+    // Assert
+    const state = Item!.state as TargetState;
+    expect(state).toMatchObject({ done: true, truncated: false, handovers: [], target: { bucket: 'sweep-main', prefix: 'logs/' } });
+    expect(Item).not.toHaveProperty('recordType');
+  });
+
+  it('prices the designs from the measured counts: ≤ $7 per million verified and recorded, ≤ $12 with the measure', () => {
+    const costs = [costPerMillion(OLD_DESIGN), ...designs.map(costPerMillion)];
+    console.log(`${formatCostTable(costs)}\n(pages of ${designs.map((d) => `${d.uploadsPerPage} uploads (${d.name})`).join(', ')}; `
+      + `${designs[0]?.perRun.toFixed(1)} sweep-target transitions per page execution)`);
+    expect(costs[0].total).toBeGreaterThan(750);
+    expect(costs.find((c) => c.name === 'new, verified and recorded')!.total).toBeLessThanOrEqual(7);
+    expect(costs.find((c) => c.name === 'new, measured (parts, bytes)')!.total).toBeLessThanOrEqual(12);
   });
 });

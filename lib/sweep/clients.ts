@@ -1,0 +1,22 @@
+/**
+ * The sweep Lambdas' clients: the process's configuration (lib/aws.ts clientConfig), with more SDK attempts than the
+ * default 3. One page makes hundreds of S3 and DynamoDB calls in a single invocation; a call that fails its attempts
+ * fails the whole invocation (retried by Step Functions, the page listed or recorded again).
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { clientConfig } from '../aws.ts';
+import { requiredEnv } from '../env.ts';
+import type { SweepDeps } from './list.ts';
+
+export const SWEEP_SDK_ATTEMPTS = 8;
+
+export function sweepDeps(env: NodeJS.ProcessEnv = process.env): SweepDeps {
+  const config = { ...clientConfig(env), maxAttempts: SWEEP_SDK_ATTEMPTS };
+  return {
+    s3: new S3Client(config),
+    doc: DynamoDBDocumentClient.from(new DynamoDBClient(config), { marshallOptions: { removeUndefinedValues: true } }),
+    tableName: requiredEnv('RECORDS_TABLE', env),
+  };
+}

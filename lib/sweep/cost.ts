@@ -1,0 +1,154 @@
+/**
+ * What a sweep costs on AWS per million swept uploads: request and transition counts MEASURED on the local stack
+ * (per upload and per page), times the published us-east-1 prices. Pages are priced at the size the byte budget gives
+ * a typical upload on AWS (keys of ~100 bytes, upload ids of ~150 characters), not at the small pages tests use.
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { SWEEP_SETTINGS_DEFAULTS } from '../settings.ts';
+import { pageStateBytes, uploadBytes } from './page.ts';
+import { emptyTotals, type TargetState } from './state.ts';
+
+/** us-east-1 list prices (the issue's sources: Step Functions, Lambda, S3 and DynamoDB pricing pages) */
+export const PRICES = {
+  standardTransition: 0.025 / 1000,
+  expressRequest: 1.0 / 1e6,
+  /** per GB-second, billed in 64 MB steps of memory and 100 ms steps of duration */
+  expressGbSecond: 0.00001667,
+  lambdaRequest: 0.2 / 1e6,
+  lambdaGbSecond: 0.0000166667,
+  /** LIST-class S3 requests: ListParts, ListMultipartUploads (AbortMultipartUpload, a DELETE, is free) */
+  s3List: 0.005 / 1000,
+  /** DynamoDB on demand: per write request unit (1 KB; every GSI that holds the item writes too), per read request unit (4 KB) */
+  dynamoWriteUnit: 0.625 / 1e6,
+  dynamoReadUnit: 0.125 / 1e6,
+} as const;
+
+/** What one sweep design spends: per upload, per page, and its page size. */
+export interface DesignCounts {
+  name: string;
+  uploadsPerPage: number;
+  perUpload: Partial<Usage>;
+  perPage: Partial<Usage>;
+}
+
+export interface Usage {
+  standardTransitions: number;
+  expressRequests: number;
+  expressGbSeconds: number;
+  lambdaRequests: number;
+  lambdaGbSeconds: number;
+  s3ListRequests: number;
+  dynamoWriteUnits: number;
+  dynamoReadUnits: number;
+}
+
+const PRICE_OF: Record<keyof Usage, number> = {
+  standardTransitions: PRICES.standardTransition, expressRequests: PRICES.expressRequest, expressGbSeconds: PRICES.expressGbSecond,
+  lambdaRequests: PRICES.lambdaRequest, lambdaGbSeconds: PRICES.lambdaGbSecond, s3ListRequests: PRICES.s3List,
+  dynamoWriteUnits: PRICES.dynamoWriteUnit, dynamoReadUnits: PRICES.dynamoReadUnit,
+};
+
+export interface Cost { name: string; total: number; lines: Record<keyof Usage, number> }
+
+/** dollars per million uploads, by line */
+export function costPerMillion(design: DesignCounts): Cost {
+  const lines = Object.fromEntries((Object.keys(PRICE_OF) as Array<keyof Usage>).map((line) => {
+    const perUpload = (design.perUpload[line] ?? 0) + (design.perPage[line] ?? 0) / design.uploadsPerPage;
+    return [line, perUpload * PRICE_OF[line] * 1e6];
+  })) as Record<keyof Usage, number>;
+  return { name: design.name, total: Object.values(lines).reduce((a, b) => a + b, 0), lines };
+}
+
+/**
+ * The durations the model bills (Express and Lambda GB-seconds) are derived from the measured request counts with
+ * these AWS latencies, not timed on moto_server (whose DynamoDB alone is several times slower than AWS's).
+ */
+export const AWS_LATENCY = { s3Seconds: 0.03, dynamodbSeconds: 0.01, lambdaOverheadSeconds: 0.02 } as const;
+/** requests in flight at once: the page's Maps (MaxConcurrency 40), the measure's and the records' pools in the Lambdas */
+export const CONCURRENCY = { map: 40, lambdaS3: 16, lambdaDynamodb: 25 } as const;
+
+/** What one page does, from the measured counts: its Map Tasks' S3 requests, its Lambdas' calls and requests, its waits. */
+export interface PageWork { waits: number; taskS3: number; lambdaCalls: number; lambdaS3: number; lambdaDynamodb: number }
+
+/** a page's Lambda seconds, and its page execution's seconds (waits, the Maps' waves of requests, the Lambdas) */
+export function pageSeconds(work: PageWork, waitSeconds: number): { express: number; lambda: number } {
+  const lambda = work.lambdaCalls * AWS_LATENCY.lambdaOverheadSeconds + Math.ceil(work.lambdaS3 / CONCURRENCY.lambdaS3) * AWS_LATENCY.s3Seconds
+    + Math.ceil(work.lambdaDynamodb / CONCURRENCY.lambdaDynamodb) * AWS_LATENCY.dynamodbSeconds;
+  return { lambda, express: work.waits * waitSeconds + Math.ceil(work.taskS3 / CONCURRENCY.map) * AWS_LATENCY.s3Seconds + lambda };
+}
+
+/** the design before issue 9: one Standard abort-upload execution per upload (the issue's measured counts) */
+export const OLD_DESIGN: DesignCounts = {
+  name: 'old: an abort-upload execution per upload',
+  uploadsPerPage: 250,
+  // 30 transitions, 2 ListParts, 4 UpdateItems (each also written to the 2 GSIs: 3 WRU)
+  perUpload: { standardTransitions: 30, s3ListRequests: 2, dynamoWriteUnits: 4 * 3 },
+  perPage: {},
+};
+
+/** DynamoDB's item size: attribute names and values in UTF-8, numbers ~1 byte per 2 digits + 1, maps and lists 3 + 1 per element */
+export function itemBytes(item: Record<string, AttributeValue>): number {
+  const value = (v: AttributeValue): number => {
+    if (v.S !== undefined) return Buffer.byteLength(v.S, 'utf8');
+    if (v.N !== undefined) return Math.ceil(v.N.replace(/^-|\.|e.*$/gi, '').replace(/^0+/, '').length / 2) + 1;
+    if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
+    if (v.M !== undefined) return 3 + Object.entries(v.M).reduce((sum, [name, inner]) => sum + Buffer.byteLength(name) + value(inner) + 1, 0);
+    if (v.L !== undefined) return 3 + v.L.reduce((sum, inner) => sum + value(inner) + 1, 0);
+    return Buffer.byteLength(JSON.stringify(v));
+  };
+  return Object.entries(item).reduce((sum, [name, v]) => sum + Buffer.byteLength(name, 'utf8') + value(v), 0);
+}
+
+/** GSIs of the records table (lib/records.ts recordsTableDefinition) by their key attributes */
+export const RECORD_INDEX_KEYS = [['recordType', 'startedAt'], ['status', 'startedAt']] as const;
+
+/** write units of a PutItem: 1 per KB for the table, and as much again for every index whose keys the item has */
+export function writeUnits(item: Record<string, AttributeValue>): number {
+  const units = Math.ceil(itemBytes(item) / 1024);
+  return units * (1 + RECORD_INDEX_KEYS.filter((keys) => keys.every((k) => item[k] !== undefined)).length);
+}
+
+/**
+ * The uploads a page holds on AWS for an upload of this shape: the byte budget (SweepPageBytes) against the exact JSON
+ * of the upload, ListMultipartUploads' 1,000 a call (SweepPageSize) at most.
+ */
+export function uploadsPerPage(shape: { keyBytes: number; uploadIdChars: number; measure: boolean; prefixBytes?: number; escape?: number }): number {
+  const escape = shape.escape ?? 1;
+  const key = 'k'.repeat(Math.ceil(shape.keyBytes * escape));
+  const uploadId = 'U'.repeat(shape.uploadIdChars);
+  const state = {
+    sweep: {
+      id: 'sweep-20261122T211340Z-3f9a1c', executionArn: `arn:aws:states:us-east-1:123456789012:execution:s3-mpu-reaper-prod-sweep-uploads:${'x'.repeat(29)}`,
+      startedAt: '2026-11-22T21:13:40.000Z', dryRun: false, measure: shape.measure,
+      settings: { pageUploads: 1000, pageBytes: 196_608, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000, handoversPerPage: 25, retentionSeconds: 7_776_000 },
+    },
+    target: {
+      index: 19, bucket: 'b'.repeat(63), prefix: 'p'.repeat(Math.ceil((shape.prefixBytes ?? 64) * escape)), olderThan: '1d', olderThanSeconds: 86_400,
+      cutoff: '2026-11-21T21:13:40.000Z', expectedBucketOwner: '123456789012', maxUploads: 1_000_000,
+    },
+    cursor: { keyMarker: key, uploadIdMarker: uploadId }, done: false, truncated: false, totals: emptyTotals(), seq: 99_999,
+    slice: { execution: `arn:aws:states:us-east-1:123456789012:execution:s3-mpu-reaper-prod-sweep-target:${'x'.repeat(36)}`, run: 'x'.repeat(160), events: 19_999, full: false },
+    handovers: [], recoveries: 0,
+  } as unknown as TargetState;
+  const page = { listedAt: state.sweep.startedAt, waitSeconds: 5, listed: 1000, busy: 1000, cursor: state.cursor, last: false, truncated: false };
+  const budget = SWEEP_SETTINGS_DEFAULTS.SweepPageBytes - pageStateBytes(state, page);
+  return Math.max(1, Math.min(SWEEP_SETTINGS_DEFAULTS.SweepPageSize, Math.floor(budget / uploadBytes(key, uploadId, shape.measure))));
+}
+
+/** keys of ~100 bytes, upload ids of ~150 characters (AWS's are base64-like strings of that order) */
+export const TYPICAL_UPLOAD = { keyBytes: 100, uploadIdChars: 150 } as const;
+/** the worst: 1,024-byte keys whose every byte JSON escapes as \u00XX (6 bytes), upload ids of 1,024 characters that escape to 2 */
+export const WORST_UPLOAD = { keyBytes: 1024, escape: 6, uploadIdChars: 2048, prefixBytes: 1024 } as const;
+
+export function formatCostTable(costs: Cost[]): string {
+  const lines = Object.keys(costs[0].lines) as Array<keyof Usage>;
+  const header = ['$ per million uploads', ...costs.map((c) => c.name)];
+  const rows = [
+    ...lines.map((line) => [line, ...costs.map((c) => c.lines[line].toFixed(3))]),
+    ['total', ...costs.map((c) => c.total.toFixed(2))],
+  ];
+  const widths = header.map((_, i) => Math.max(header[i].length, ...rows.map((r) => r[i].length)));
+  const row = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  return [row(header), row(widths.map((w) => '-'.repeat(w))), ...rows.map(row)].join('\n');
+}
+

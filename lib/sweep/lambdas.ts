@@ -1,0 +1,18 @@
+/**
+ * The sweep's Lambda functions by name, with their clients injected: what functions/*.ts run on Lambda, for the local
+ * runtime's lambdaHandlers (tests inject their own clients, as test/support/workflow.ts does for abort-upload).
+ */
+import { FUNCTIONS } from '../settings.ts';
+import { finishSweep, type FinishEvent } from './finish.ts';
+import { listPage, type ListEvent, type SweepDeps } from './list.ts';
+import { planSweepRun, type PlanSweepEvent } from './plan.ts';
+import { sweepRecordStep, type SweepRecordEvent } from './record.ts';
+
+export function sweepLambdaHandlers(deps: SweepDeps): Record<string, (payload: unknown) => Promise<unknown>> {
+  return {
+    [FUNCTIONS.planSweep.name]: async (payload) => planSweepRun(payload as PlanSweepEvent),
+    [FUNCTIONS.sweepList.name]: (payload) => listPage(deps, payload as ListEvent),
+    [FUNCTIONS.sweepRecord.name]: (payload) => sweepRecordStep(deps, payload as SweepRecordEvent),
+    [FUNCTIONS.sweepFinish.name]: (payload) => finishSweep(deps, payload as FinishEvent),
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * "List a page" (Lambda sweep-list, first state of every page of the sweep-page execution): lists the target's next
+ * uploads with ListMultipartUploads, keeps those initiated before the cutoff, leaves alone those whose record another
+ * run holds RUNNING (counted busy, not waited for), measures the others with ListParts when the sweep measures, and
+ * cuts the page where its byte budget ends. It writes nothing: the cursor and the totals move when the page is recorded.
+ */
+import { ListMultipartUploadsCommand, type ListMultipartUploadsCommandInput, type MultipartUpload, type S3Client } from '@aws-sdk/client-s3';
+import { BatchGetCommand, QueryCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { INDEX_BY_STATUS } from '../records.ts';
+import { measureUpload } from '../abort-run.ts';
+import { pageOfUploads } from '../local/dispatcher.ts';
+import { recordId } from '../record-id.ts';
+import { pageStateBytes, uploadBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
+import { countRun, emptyTotals, secondsSince, type TargetState } from './state.ts';
+
+export interface SweepDeps {
+  s3: S3Client;
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  now?: () => Date;
+}
+
+export interface ListEvent {
+  /** the target's state; a sweep-target's first page gets only { sweep, target } from the plan */
+  state: TargetState | Pick<TargetState, 'sweep' | 'target'>;
+  /** the sweep-target execution running the page execution */
+  parent: string;
+  /** the page execution, and when it started (an Express execution may run 5 minutes) */
+  run: string;
+  runStartedAt: string;
+}
+
+export interface ListResult {
+  state: TargetState;
+  parent: string;
+  page: Page;
+  answers: PageAnswers;
+  /** abort: the page has uploads to abort; record: nothing to abort, something to record; end: this run stops */
+  next: 'abort' | 'record' | 'end';
+}
+
+/** ListMultipartUploads calls one page may make while it skips uploads that are not old enough */
+const MAX_LIST_CALLS = 10;
+/** ListParts of the measure in flight at once */
+const MEASURE_CONCURRENCY = 16;
+
+/** A target's first state: the cursor at the start, nothing counted. */
+export function startState(state: ListEvent['state']): TargetState {
+  if ('totals' in state) return state;
+  return {
+    sweep: state.sweep, target: state.target, cursor: { keyMarker: '', uploadIdMarker: '' }, done: false, truncated: false, totals: emptyTotals(),
+    seq: 0, slice: { execution: '', run: '', events: 0, full: false }, handovers: [], recoveries: 0,
+  };
+}
+
+const isAfter = (u: MultipartUpload, keyMarker: string, uploadIdMarker: string) =>
+  keyMarker === '' || u.Key! > keyMarker || (u.Key === keyMarker && uploadIdMarker !== '' && u.UploadId! > uploadIdMarker);
+
+/**
+ * One ListMultipartUploads page. S3 never answers more than MaxUploads uploads, nor uploads at or before the markers;
+ * moto_server (the local S3) ignores both and answers the whole listing: such an answer is paged here as S3 pages,
+ * with the local dispatcher's pageOfUploads, so a sweep pages locally as it does on AWS.
+ */
+async function listUploads(s3: S3Client, input: ListMultipartUploadsCommandInput & { MaxUploads: number }) {
+  const answer = await s3.send(new ListMultipartUploadsCommand(input));
+  const uploads = answer.Uploads ?? [];
+  const [keyMarker, uploadIdMarker] = [input.KeyMarker ?? '', input.UploadIdMarker ?? ''];
+  if (uploads.length <= input.MaxUploads && uploads.every((u) => isAfter(u, keyMarker, uploadIdMarker))) return answer;
+  return pageOfUploads(answer as unknown as Record<string, unknown>, input) as unknown as typeof answer;
+}
+
+/**
+ * The uploads of the page whose record another execution holds RUNNING. Usually few records are RUNNING at all: they
+ * are read from the byStatus index (one Query, ~0.5 read units, instead of a read per upload); only when more records are
+ * RUNNING than the page has uploads does it read the page's own records (BatchGetItem, 0.5 read units per upload).
+ * Both reads are eventually consistent: a run that claims an upload meanwhile is caught by the record's write condition.
+ */
+async function busyIds(deps: SweepDeps, ids: string[], bucket: string, mine: string): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const running = new Set<string>();
+  let evaluated = 0;
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const answer: QueryCommandOutput = await deps.doc.send(new QueryCommand({
+      TableName: deps.tableName, IndexName: INDEX_BY_STATUS, KeyConditionExpression: '#status = :running', FilterExpression: '#bucket = :bucket AND #executionArn <> :mine',
+      ProjectionExpression: '#id', ExpressionAttributeNames: { '#status': 'status', '#bucket': 'bucket', '#executionArn': 'executionArn', '#id': 'id' },
+      ExpressionAttributeValues: { ':running': 'RUNNING', ':bucket': bucket, ':mine': mine }, Limit: ids.length + 1, ExclusiveStartKey,
+    }));
+    for (const item of answer.Items ?? []) running.add(String(item.id));
+    evaluated += answer.ScannedCount ?? 0;
+    ExclusiveStartKey = answer.LastEvaluatedKey;
+  } while (ExclusiveStartKey && evaluated <= ids.length);
+  if (!ExclusiveStartKey) return new Set(ids.filter((id) => running.has(id)));
+  return busyRecords(deps, ids, mine);
+}
+
+async function busyRecords(deps: SweepDeps, ids: string[], mine: string): Promise<Set<string>> {
+  const busy = new Set<string>();
+  for (let i = 0; i < ids.length; i += 100) {
+    let keys: Array<Record<string, unknown>> | undefined = ids.slice(i, i + 100).map((id) => ({ id }));
+    for (let attempt = 0; keys?.length; attempt += 1) {
+      if (attempt > 8) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${attempt} attempts`);
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt) * Math.random()));
+      const answer: BatchGetCommandOutput = await deps.doc.send(new BatchGetCommand({
+        RequestItems: { [deps.tableName]: { Keys: keys, ProjectionExpression: '#id, #status, #executionArn', ExpressionAttributeNames: { '#id': 'id', '#status': 'status', '#executionArn': 'executionArn' } } },
+      }));
+      for (const item of answer.Responses?.[deps.tableName] ?? []) if (item.status === 'RUNNING' && item.executionArn !== mine) busy.add(String(item.id));
+      keys = answer.UnprocessedKeys?.[deps.tableName]?.Keys;
+    }
+  }
+  return busy;
+}
+
+/** runs fn over items with at most `limit` in flight, results in order */
+export async function inPool<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  }));
+  return results;
+}
+
+/** The measure turns an upload into a decided one when it is gone (NOT_FOUND), unreadable (FAILED) or in a dry run. */
+async function measured(deps: SweepDeps, state: TargetState, selected: PageItem[]): Promise<{ uploads: PageItem[]; decided: DecidedItem[] }> {
+  if (!state.sweep.measure) return { uploads: selected, decided: [] };
+  const { bucket, expectedBucketOwner } = state.target;
+  const results = await inPool(selected, MEASURE_CONCURRENCY, async (item): Promise<PageItem | DecidedItem> => {
+    try {
+      const m = await measureUpload(deps.s3, { Bucket: bucket, Key: item.k, UploadId: item.u, ExpectedBucketOwner: expectedBucketOwner });
+      if (!m.exists) return { ...item, p: 0, b: 0, s: 'NOT_FOUND' };
+      return state.sweep.dryRun ? { ...item, p: m.parts, b: m.bytes, s: 'WOULD_ABORT' } : { ...item, p: m.parts, b: m.bytes };
+    } catch (error) {
+      // the SDK has retried already: S3's own code and status go into the record
+      const e = error as Error & { $metadata?: { httpStatusCode?: number } };
+      return { ...item, s: 'FAILED', e: e.name, ...(e.$metadata?.httpStatusCode ? { h: e.$metadata.httpStatusCode } : {}) };
+    }
+  });
+  return { uploads: results.filter((r): r is PageItem => !('s' in r)), decided: results.filter((r): r is DecidedItem => 's' in r) };
+}
+
+export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListResult> {
+  let state = startState(event.state);
+  const now = deps.now?.() ?? new Date();
+  const newRun = state.slice.execution !== event.parent || state.slice.run !== event.run;
+  state = { ...state, slice: countRun(state, event.parent, event.run) };
+  const { sweep, target } = state;
+  const page: Page = {
+    listedAt: now.toISOString(), waitSeconds: sweep.settings.waitSeconds, uploads: [], decided: [], listed: 0, busy: 0,
+    cursor: state.cursor, last: false, truncated: false,
+  };
+  const result = (next: ListResult['next']): ListResult => ({ state, parent: event.parent, page, answers: {}, next });
+  // a page execution always does its first page (sweep-target starts one only when the slice has room): progress is certain
+  if (state.done || (!newRun && (state.slice.full || secondsSince(event.runStartedAt, now.getTime()) >= sweep.settings.runSeconds))) return result('end');
+
+  const cutoff = Date.parse(target.cutoff);
+  const measure = sweep.measure;
+  let budget = sweep.settings.pageBytes - pageStateBytes(state, page);
+  const selected: PageItem[] = [];
+  let cursor = state.cursor;
+  for (let calls = 0; calls < MAX_LIST_CALLS && !page.last && !page.truncated; calls += 1) {
+    const room = Math.min(sweep.settings.pageUploads - selected.length, target.maxUploads - state.totals.listed - page.listed);
+    if (room <= 0) {
+      page.truncated = target.maxUploads - state.totals.listed - page.listed <= 0;
+      break;
+    }
+    let answer;
+    try {
+      answer = await listUploads(deps.s3, {
+        Bucket: target.bucket, Prefix: target.prefix || undefined, MaxUploads: room, ExpectedBucketOwner: target.expectedBucketOwner,
+        ...(cursor.keyMarker ? { KeyMarker: cursor.keyMarker, UploadIdMarker: cursor.uploadIdMarker || undefined } : {}),
+      });
+    } catch (error) {
+      if (page.listed > 0) break; // record what was listed; the error comes back on the next page
+      page.error = { error: (error as Error).name, cause: (error as Error).message };
+      page.last = true;
+      break;
+    }
+    const uploads = answer.Uploads ?? [];
+    let cut = false;
+    for (const upload of uploads) {
+      if (selected.length >= sweep.settings.pageUploads) {
+        cut = true;
+        break;
+      }
+      const oldEnough = upload.Initiated !== undefined && upload.Initiated.getTime() < cutoff;
+      if (oldEnough) {
+        const bytes = uploadBytes(upload.Key!, upload.UploadId!, measure);
+        if (bytes > budget && selected.length > 0) { // one upload always fits: 8.5 KB at most, escaped
+          cut = true;
+          break;
+        }
+        budget -= bytes;
+        selected.push({ k: upload.Key!, u: upload.UploadId! });
+      }
+      page.listed += 1;
+      cursor = { keyMarker: upload.Key!, uploadIdMarker: upload.UploadId! };
+    }
+    if (cut) break;
+    if (answer.IsTruncated) cursor = { keyMarker: answer.NextKeyMarker ?? cursor.keyMarker, uploadIdMarker: answer.NextUploadIdMarker ?? '' };
+    else page.last = true;
+  }
+  page.cursor = cursor;
+  if (target.maxUploads - state.totals.listed - page.listed <= 0 && !page.last) page.truncated = true;
+
+  const busy = await busyIds(deps, selected.map((item) => recordId(target.bucket, item.k, item.u)), target.bucket, sweep.executionArn);
+  const free = selected.filter((item) => !busy.has(recordId(target.bucket, item.k, item.u)));
+  page.busy = selected.length - free.length;
+  // a dry run always measures (the plan sees to it): every upload comes back decided, WOULD_ABORT or NOT_FOUND
+  ({ uploads: page.uploads, decided: page.decided } = await measured(deps, state, free));
+  return result(page.uploads.length > 0 ? 'abort' : 'record');
+}

@@ -1,0 +1,278 @@
+/**
+ * The sweep's writers (Lambda sweep-record): one record per upload, and after every step the target's checkpoint.
+ *
+ * - page: decides each upload's outcome from the page execution's answers, writes its record (a conditional PutItem:
+ *   never over a record another run holds RUNNING, nor over one written since the page was listed), picks the
+ *   stubborn uploads for abort-upload, adds the page to the totals and writes the checkpoint.
+ * - handovers: counts what abort-upload recorded for the uploads handed to it (its records are the truth).
+ * - resume: a page execution failed (an Express execution is capped at 5 minutes): go on from the checkpoint.
+ *
+ * Each returns the next state computed from its input and what the table holds, so a retried call counts nothing twice.
+ */
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { recordInterruptedRun } from '../api/interrupted.ts';
+import { recordId } from '../record-id.ts';
+import { UPLOAD_RECORD_TYPE, type AbortRecord, type AbortStatus } from '../records.ts';
+import { classifyTaskError } from '../task-errors.ts';
+import { runInput } from '../validation.ts';
+import { inPool, startState, type SweepDeps } from './list.ts';
+import { jsonBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
+import {
+  addTotals, checkpointId, HISTORY_EVENTS, secondsSince, sliceFull, STATUS_COUNTER, type HandOver, type TargetState, type Totals,
+} from './state.ts';
+
+/** the records' PutItems in flight at once */
+const WRITE_CONCURRENCY = 25;
+/** the hand-overs' share of a state (the sweep-target's and the page execution's): far below 256 KiB */
+export const HANDOVER_BYTES = 64 * 1024;
+/** failed page executions in a row before the target is given up */
+export const MAX_RECOVERIES = 3;
+
+export interface Outcome { status: AbortStatus; attempts: number; error?: string; cause?: string }
+
+const ANSWERS = new Set(['sent', 'gone', 'parts', 'empty', '-']);
+const isError = (answer: string | undefined): answer is string => answer !== undefined && !ANSWERS.has(answer);
+
+/** a FAILED outcome from a Step Functions error name (the page execution keeps no cause per upload) */
+function failedBy(name: string, where: string, attempts: number): Outcome {
+  return {
+    status: 'FAILED', attempts, error: classifyTaskError({ Error: name }).code,
+    cause: `${where} answered ${name}; the sweep keeps no cause per upload: a recheck of the upload shows S3's own message`,
+  };
+}
+
+/**
+ * The outcome of the page's upload i, from the answers (NoSuchUpload on the sweep's first abort: NOT_FOUND; after an
+ * abort of ours, from the abort or ListParts: ABORTED), or undefined when two aborts did not prove it gone.
+ */
+export function settledOutcome(answers: PageAnswers, i: number): Outcome | undefined {
+  const [aborted, verified] = [answers.aborted?.[i], answers.verified?.answers[i]];
+  if (aborted === undefined || verified === undefined) throw new Error(`the page execution gave no answer for upload ${i}`);
+  if (aborted === 'gone') return { status: 'NOT_FOUND', attempts: 1, cause: 'Listed by the sweep, then gone before its first abort: completed or aborted by someone else.' };
+  if (verified === 'gone') return { status: 'ABORTED', attempts: 1 };
+  const [again, verifiedAgain] = [answers.abortedAgain?.[i], answers.verifiedAgain?.[i]];
+  if (again === 'gone' || verifiedAgain === 'gone') return { status: 'ABORTED', attempts: 2 };
+  return undefined;
+}
+
+/** what an upload two aborts did not prove gone is recorded as, when it is not handed over */
+export function unsettledOutcome(answers: PageAnswers, i: number): Outcome {
+  const [again, verifiedAgain] = [answers.abortedAgain?.[i], answers.verifiedAgain?.[i]];
+  if (isError(verifiedAgain)) return failedBy(verifiedAgain, 'ListParts after the second abort', 2);
+  if (isError(again)) return failedBy(again, 'The second abort', 2);
+  return { status: 'PARTS_REMAIN', attempts: 2, cause: 'ListParts still listed the upload after the sweep\'s second abort' };
+}
+
+function decidedOutcome(item: DecidedItem): Outcome {
+  if (item.s !== 'FAILED') return { status: item.s, attempts: 0 };
+  return { status: 'FAILED', attempts: 0, error: item.e ?? 'Unknown', cause: `S3 answered ${item.e}${item.h ? ` (HTTP ${item.h})` : ''} while ListParts measured the upload` };
+}
+
+export function uploadRecord(state: TargetState, listedAt: string, item: PageItem, outcome: Outcome, finishedAt: string): AbortRecord {
+  const { sweep, target } = state;
+  return {
+    id: recordId(target.bucket, item.k, item.u), recordType: UPLOAD_RECORD_TYPE, bucket: target.bucket, key: item.k, uploadId: item.u,
+    status: outcome.status, attempts: outcome.attempts, ...(item.p !== undefined ? { partsFound: item.p, bytesFound: item.b ?? 0 } : {}),
+    trigger: 'sweep', executionArn: sweep.executionArn, startedAt: listedAt, finishedAt,
+    ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.cause ? { cause: outcome.cause } : {}),
+    expiresAt: Math.floor(Date.parse(listedAt) / 1000) + sweep.settings.retentionSeconds, sweepId: sweep.id, ...(sweep.dryRun ? { dryRun: true } : {}),
+  };
+}
+
+/** what a record adds to the totals */
+const counted = (record: Pick<AbortRecord, 'status' | 'partsFound' | 'bytesFound'>): Partial<Totals> => {
+  const counter = STATUS_COUNTER[record.status];
+  return { ...(counter ? { [counter]: 1 } : {}), partsFound: record.partsFound ?? 0, bytesFound: record.bytesFound ?? 0 };
+};
+
+/**
+ * Writes the record unless the table says another run owns the upload: a record RUNNING under another execution, or
+ * one written after the page was listed (an API run that aborted it meanwhile keeps its ABORTED). This sweep's own
+ * record is rewritten (a retried call), except that a NOT_FOUND never replaces its ABORTED. Returns what to count.
+ */
+export async function writeRecord(deps: SweepDeps, record: AbortRecord): Promise<Partial<Totals>> {
+  try {
+    await deps.doc.send(new PutCommand({
+      TableName: deps.tableName, Item: record,
+      ConditionExpression: `attribute_not_exists(#id) OR (#executionArn = :mine${record.status === 'NOT_FOUND' ? ' AND #status <> :aborted' : ''})`
+        + ' OR (#status IN (:wouldAbort, :failed, :partsRemain) AND #startedAt < :listedAt)',
+      ExpressionAttributeNames: { '#id': 'id', '#executionArn': 'executionArn', '#status': 'status', '#startedAt': 'startedAt' },
+      ExpressionAttributeValues: {
+        ':mine': record.executionArn, ':wouldAbort': 'WOULD_ABORT', ':failed': 'FAILED', ':partsRemain': 'PARTS_REMAIN', ':listedAt': record.startedAt,
+        ...(record.status === 'NOT_FOUND' ? { ':aborted': 'ABORTED' } : {}),
+      },
+    }));
+    return counted(record);
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: record.id }, ConsistentRead: true }));
+    return Item?.executionArn === record.executionArn ? counted(Item as AbortRecord) : { busy: 1 };
+  }
+}
+
+/** the checkpoint: the state after a step, newer steps only (a stale duplicate changes nothing) */
+export async function writeCheckpoint(deps: SweepDeps, state: TargetState, now: Date): Promise<void> {
+  try {
+    await deps.doc.send(new PutCommand({
+      TableName: deps.tableName,
+      Item: {
+        id: checkpointId(state.sweep.id, state.target.index), sweepId: state.sweep.id, targetIndex: state.target.index, seq: state.seq, state,
+        updatedAt: now.toISOString(), expiresAt: Math.floor(now.getTime() / 1000) + state.sweep.settings.retentionSeconds,
+      },
+      ConditionExpression: 'attribute_not_exists(#id) OR #seq <= :seq', ExpressionAttributeNames: { '#id': 'id', '#seq': 'seq' }, ExpressionAttributeValues: { ':seq': state.seq },
+    }));
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  }
+}
+
+export async function readCheckpoint(deps: SweepDeps, sweepId: string, index: number): Promise<TargetState | undefined> {
+  const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: checkpointId(sweepId, index) }, ConsistentRead: true }));
+  return Item?.state as TargetState | undefined;
+}
+
+export interface RecordPageEvent { action: 'page'; state: TargetState; parent: string; page: Page; answers: PageAnswers; runStartedAt: string }
+export interface StepResult { state: TargetState; parent?: string; next?: 'list' | 'end' }
+
+/** The stubborn uploads are handed over when they are few (and fit the state); many at once mean S3 refuses: recorded as seen. */
+function handOvers(state: TargetState, page: Page, stubborn: number[]): HandOver[] {
+  const { sweep, target } = state;
+  const handovers = stubborn.map((i): HandOver => {
+    const item = page.uploads[i];
+    return {
+      id: recordId(target.bucket, item.k, item.u),
+      input: { ...runInput({ bucket: target.bucket, key: item.k, uploadId: item.u, expectedBucketOwner: target.expectedBucketOwner }, 'sweep', { recheck: true, sweepId: sweep.id }) },
+    };
+  });
+  return handovers.length <= sweep.settings.handoversPerPage && jsonBytes(handovers) <= HANDOVER_BYTES ? handovers : [];
+}
+
+export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promise<StepResult> {
+  const { state, page, answers } = event;
+  const now = deps.now?.() ?? new Date();
+  const finishedAt = now.toISOString();
+  const settled = page.uploads.map((_, i) => settledOutcome(answers, i));
+  const stubborn = settled.flatMap((outcome, i) => (outcome ? [] : [i]));
+  const handovers = handOvers(state, page, stubborn);
+  const notHandedOver = handovers.length === 0 && stubborn.length > 0
+    ? ` (not handed over: ${stubborn.length} uploads of the page were left, more than the ${state.sweep.settings.handoversPerPage} a page hands to abort-upload)` : '';
+  const writes: Array<[PageItem, Outcome]> = [
+    ...page.decided.map((item): [PageItem, Outcome] => [item, decidedOutcome(item)]),
+    ...page.uploads.flatMap((item, i): Array<[PageItem, Outcome]> => {
+      if (settled[i]) return [[item, settled[i]]];
+      if (handovers.length > 0) return [];
+      const outcome = unsettledOutcome(answers, i);
+      return [[item, { ...outcome, cause: `${outcome.cause}${notHandedOver}` }]];
+    }),
+  ];
+  const counts = await inPool(writes, WRITE_CONCURRENCY, ([item, outcome]) => writeRecord(deps, uploadRecord(state, page.listedAt, item, outcome, finishedAt)));
+  let totals = addTotals(state.totals, {
+    listed: page.listed, found: page.uploads.length + page.decided.length + page.busy, busy: page.busy, pages: 1, handedOver: handovers.length,
+  });
+  for (const count of counts) totals = addTotals(totals, count);
+  const done = page.last || page.truncated;
+  const next: TargetState = {
+    ...state, cursor: page.cursor, done, truncated: page.truncated && !page.last, totals, seq: state.seq + 1, handovers, recoveries: 0,
+    ...(page.error ? { error: page.error } : {}),
+  };
+  await writeCheckpoint(deps, next, now);
+  const timeUp = secondsSince(event.runStartedAt, now.getTime()) >= state.sweep.settings.runSeconds;
+  return { state: next, parent: event.parent, next: done || handovers.length > 0 || next.slice.full || timeUp ? 'end' : 'list' };
+}
+
+export interface HandoversEvent {
+  action: 'handovers';
+  state: TargetState;
+  /** the sweep-target execution */
+  parent: string;
+  /** per hand-over, in order: how its abort-upload execution ended ({ ended: SUCCEEDED } or the Task's error name) */
+  results: Array<{ ended?: string; error?: string }>;
+}
+
+/** The hand-overs' records, as abort-upload left them, counted; a run that could not record is recorded FAILED here. */
+export async function countHandovers(deps: SweepDeps, event: HandoversEvent): Promise<StepResult> {
+  const { state } = event;
+  const now = deps.now?.() ?? new Date();
+  const counts = await inPool(state.handovers, WRITE_CONCURRENCY, async (handover, i): Promise<Partial<Totals>> => {
+    const read = async () => (await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: handover.id }, ConsistentRead: true }))).Item as AbortRecord | undefined;
+    const record = await read();
+    const error = event.results[i]?.error ?? 'HandOverFailed';
+    if (record?.sweepId === state.sweep.id) {
+      if (record.status !== 'RUNNING') return counted(record);
+      // the abort-upload run ended (the Task waited for it) without recording: what the interrupted-run rule does
+      await recordInterruptedRun(deps, { executionArn: record.executionArn, status: 'FAILED', error, cause: 'abort-upload run of a sweep hand-over', input: JSON.stringify(handover.input) });
+      const after = await read();
+      return after ? counted(after) : { failed: 1 };
+    }
+    if (record?.status === 'RUNNING') return { busy: 1 }; // another run holds the upload: abort-upload answered busy
+    // abort-upload never claimed the record (it could not start, or refused its input): the sweep records it, unless
+    // the table shows another run's outcome written during the sweep (writeRecord's condition: then counted busy)
+    const { request } = handover.input as { request: { key: string; uploadId: string } };
+    const outcome: Outcome = { status: 'FAILED', attempts: 0, error, cause: 'The sweep handed the upload to abort-upload, which did not record it' };
+    const written = uploadRecord(state, now.toISOString(), { k: request.key, u: request.uploadId }, outcome, now.toISOString());
+    return writeRecord(deps, { ...written, startedAt: state.sweep.startedAt });
+  });
+  let totals = state.totals;
+  for (const count of counts) totals = addTotals(totals, count);
+  const events = state.slice.events + HISTORY_EVENTS.handoverBatch + HISTORY_EVENTS.handover * state.handovers.length;
+  const slice = { ...state.slice, events, full: sliceFull({ ...state.slice, events }, state.sweep.settings) };
+  const next: TargetState = { ...state, totals, seq: state.seq + 1, handovers: [], slice };
+  await writeCheckpoint(deps, next, now);
+  return { state: next };
+}
+
+export interface ResumeEvent {
+  action: 'resume' | 'give-up';
+  /** a target given up before its first page has only { sweep, target } */
+  state: TargetState | Pick<TargetState, 'sweep' | 'target'>;
+  /** the failed Task's error; a .sync:2 child's cause is its DescribeExecution output (Error, Cause) */
+  failure: { Error?: string; Cause?: string };
+}
+
+/** the child execution's own error, when the failure is a failed .sync:2 child */
+function childError(failure: ResumeEvent['failure']): { error: string; cause: string } {
+  try {
+    const child = JSON.parse(failure.Cause ?? '') as { Error?: string; Cause?: string; Status?: string };
+    if (child && typeof child === 'object' && (child.Error || child.Status)) return { error: child.Error ?? `States.${child.Status}`, cause: child.Cause ?? '' };
+  } catch { /* not a child's description */ }
+  return { error: failure.Error ?? 'States.TaskFailed', cause: failure.Cause ?? '' };
+}
+
+/**
+ * A page execution failed (resume) or the target's own execution did (give-up): go on from the checkpoint. The failed
+ * execution may have aborted uploads it could not record: counted as a lost page. After MAX_RECOVERIES failures in a
+ * row, or on give-up, the target ends with the error.
+ */
+export async function resumeTarget(deps: SweepDeps, event: ResumeEvent): Promise<StepResult> {
+  const now = deps.now?.() ?? new Date();
+  const state = startState(event.state);
+  const saved = await readCheckpoint(deps, state.sweep.id, state.target.index);
+  const base = saved && saved.seq >= state.seq ? saved : state;
+  const recoveries = base.recoveries + 1;
+  const giveUp = event.action === 'give-up' || recoveries > MAX_RECOVERIES;
+  const slice = { ...state.slice, events: state.slice.events + HISTORY_EVENTS.pageRun };
+  const next: TargetState = {
+    ...base, slice: { ...slice, full: sliceFull(slice, base.sweep.settings) }, totals: addTotals(base.totals, { lostPages: 1 }), seq: base.seq + 1, recoveries,
+    ...(giveUp ? { done: true, error: childError(event.failure) } : {}),
+  };
+  await writeCheckpoint(deps, next, now);
+  return { state: next };
+}
+
+export type SweepRecordEvent = RecordPageEvent | HandoversEvent | ResumeEvent;
+
+/** Lambda sweep-record: the step its state names in `action`. */
+export function sweepRecordStep(deps: SweepDeps, event: SweepRecordEvent): Promise<StepResult> {
+  switch (event.action) {
+    case 'page': return recordPage(deps, event);
+    case 'handovers': return countHandovers(deps, event);
+    case 'resume':
+    case 'give-up': return resumeTarget(deps, event);
+    default: throw new InvalidSweepState(`unknown action ${JSON.stringify((event as { action?: unknown }).action)}`);
+  }
+}
+
+/** An input no sweep state produces (the definitions and this code disagree): not retried. */
+export class InvalidSweepState extends Error {
+  override name = 'InvalidSweepState';
+}

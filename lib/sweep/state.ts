@@ -1,0 +1,127 @@
+/**
+ * What a sweep carries from state to state, per target: the target's listing cursor, its exact totals, and what the
+ * Standard execution that runs the target (sweep-target) has used of its history. Every sweep Lambda takes such a
+ * state and returns the next one, computed from its input alone: a Lambda retried by Step Functions returns the same
+ * totals again, so nothing is counted twice. After every page the state is also written as the target's checkpoint
+ * (an item of the records table): the totals survive a failed page execution, and the sweep's final counters are
+ * summed from the checkpoints.
+ */
+import type { AbortStatus } from '../records.ts';
+import type { PlannedTarget } from './plan.ts';
+
+/** The sweep's settings, as the sweep-uploads definition passes them to the plan (DefinitionSubstitutions). */
+export interface SweepRunSettings {
+  /** MaxUploads of each ListMultipartUploads call, and the most uploads one page holds */
+  pageUploads: number;
+  /** the estimated size of a page execution's state, in bytes, that a page may not pass (AWS: 256 KiB per state) */
+  pageBytes: number;
+  /** one wait per page, after its aborts, for parts still in flight */
+  waitSeconds: number;
+  /** a page execution (Express, at most 5 minutes) starts no new page after this many seconds */
+  runSeconds: number;
+  /** a sweep-target execution hands the target back to sweep-uploads once its history holds about this many events */
+  sliceEvents: number;
+  /** stubborn uploads of one page handed to abort-upload (the rest is recorded as the page saw it) */
+  handoversPerPage: number;
+  retentionSeconds: number;
+}
+
+/** The sweep as every target's state names it: constant for the whole sweep. */
+export interface SweepContext {
+  id: string;
+  executionArn: string;
+  startedAt: string;
+  dryRun: boolean;
+  /** ListParts every upload before the abort: exact parts and bytes in the records (a LIST request per upload) */
+  measure: boolean;
+  settings: SweepRunSettings;
+}
+
+export interface SweepTargetPlan extends PlannedTarget {
+  index: number;
+  expectedBucketOwner: string;
+  maxUploads: number;
+}
+
+/** Exact counts of one target (bytes stay exact: they are added in code, never by a 32-bit States.MathAdd). */
+export interface Totals {
+  /** uploads consumed from the listing, old enough or not (maxUploads counts these) */
+  listed: number;
+  /** uploads initiated before the cutoff: each has a record, or is counted busy */
+  found: number;
+  aborted: number;
+  notFound: number;
+  partsRemain: number;
+  failed: number;
+  wouldAbort: number;
+  /** uploads whose record another run held (RUNNING, or written meanwhile): that run records them */
+  busy: number;
+  partsFound: number;
+  bytesFound: number;
+  pages: number;
+  handedOver: number;
+  /** page executions that failed: the uploads they had aborted but not recorded have no record of this sweep */
+  lostPages: number;
+}
+
+export const TOTAL_NAMES = ['listed', 'found', 'aborted', 'notFound', 'partsRemain', 'failed', 'wouldAbort', 'busy', 'partsFound', 'bytesFound',
+  'pages', 'handedOver', 'lostPages'] as const satisfies ReadonlyArray<keyof Totals>;
+
+export const emptyTotals = (): Totals => Object.fromEntries(TOTAL_NAMES.map((name) => [name, 0])) as unknown as Totals;
+
+export function addTotals(a: Totals, b: Partial<Totals>): Totals {
+  return Object.fromEntries(TOTAL_NAMES.map((name) => [name, a[name] + (b[name] ?? 0)])) as unknown as Totals;
+}
+
+/** the counter of each record status */
+export const STATUS_COUNTER: Partial<Record<AbortStatus, keyof Totals>> = {
+  ABORTED: 'aborted', NOT_FOUND: 'notFound', PARTS_REMAIN: 'partsRemain', FAILED: 'failed', WOULD_ABORT: 'wouldAbort',
+};
+
+/** An upload given to the Standard abort-upload workflow: its record id and the execution input (runInput). */
+export interface HandOver { id: string; input: Record<string, unknown> }
+
+export interface TargetState {
+  sweep: SweepContext;
+  target: SweepTargetPlan;
+  /** where the next ListMultipartUploads starts */
+  cursor: { keyMarker: string; uploadIdMarker: string };
+  /** nothing more to do for this target: listed to the end, maxUploads reached (truncated), or failed (error) */
+  done: boolean;
+  truncated: boolean;
+  totals: Totals;
+  /** pages (and hand-over batches) recorded: the checkpoint's sequence number */
+  seq: number;
+  /** the sweep-target execution running the target, its page execution counted last, its estimated history events */
+  slice: { execution: string; run: string; events: number; full: boolean };
+  handovers: HandOver[];
+  /** failed page executions in a row (resumed from the checkpoint) */
+  recoveries: number;
+  error?: { error: string; cause: string };
+}
+
+/**
+ * AWS history events a sweep-target execution spends, for its slice budget (Standard: 25,000 events at most):
+ * a page execution is one startExecution.sync:2 Task (entered, scheduled, started, submitted, succeeded, exited)
+ * and one Choice (entered, exited); a hand-over batch is a Map (4 events) whose every item is a .sync:2 Task in an
+ * iteration (8 events, 10 with the Catch's Pass), then the counting Lambda Task (5) and the Choice (2).
+ */
+export const HISTORY_EVENTS = { execution: 6, pageRun: 8, handoverBatch: 11, handover: 10 } as const;
+
+export function sliceFull(slice: TargetState['slice'], settings: SweepRunSettings): boolean {
+  return slice.events >= settings.sliceEvents;
+}
+
+/** The slice as a page execution `run` of the sweep-target execution `execution` finds it: counted once per run. */
+export function countRun(state: TargetState, execution: string, run: string): TargetState['slice'] {
+  const current = state.slice.execution === execution ? state.slice : { execution, run: '', events: HISTORY_EVENTS.execution, full: false };
+  if (current.run === run) return current;
+  const events = current.events + HISTORY_EVENTS.pageRun;
+  return { execution, run, events, full: events >= state.sweep.settings.sliceEvents };
+}
+
+/** the id of a target's checkpoint item: no recordType, status or startedAt, so it is in no index (1 WRU, no GSI writes) */
+export const checkpointId = (sweepId: string, index: number) => `${sweepId}#target-${index}`;
+
+/** seconds since an ISO time, by the clock of the caller */
+export const secondsSince = (iso: string, now = Date.now()) => (now - Date.parse(iso)) / 1000;

@@ -17,10 +17,10 @@ export const TERMINAL_STATUSES: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND'
 export const SUCCESS_STATUSES: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND', 'WOULD_ABORT', 'COMPLETED_BEFORE_DEADLINE'];
 
 export const SWEEP_STATUSES = {
-  RUNNING: 'listing uploads and starting abort runs, or waiting for the runs to count their outcomes',
-  COMPLETED: 'every selected upload was handled: ABORTED, NOT_FOUND or WOULD_ABORT',
-  COMPLETED_WITH_ERRORS: 'a target could not be listed (targetErrors), or some runs ended PARTS_REMAIN or FAILED',
-  INCOMPLETE: 'the sweep stopped waiting (SweepMaxPolls) before every run had counted its outcome',
+  RUNNING: 'sweeping its targets page by page; its counters are summed from the targets\' checkpoints while it runs',
+  COMPLETED: 'every selected upload was handled: ABORTED, NOT_FOUND or WOULD_ABORT, or left to the run that held it (busy)',
+  COMPLETED_WITH_ERRORS: 'a target could not be listed (targetErrors), or some uploads ended PARTS_REMAIN or FAILED',
+  INCOMPLETE: 'a target stopped before the end of its listing (maxUploads), or a page execution failed after aborting uploads it could not record',
   FAILED: 'the request was invalid; error and cause say why; nothing was started',
 } as const;
 export type SweepStatus = keyof typeof SWEEP_STATUSES;
@@ -34,6 +34,10 @@ export interface SweepRecord {
   targets?: string;
   dryRun?: boolean;
   found?: number; aborted?: number; notFound?: number; partsRemain?: number; failed?: number; wouldAbort?: number; bytesFound?: number;
+  /** uploads another run held (counted, left to it), parts measured, pages, uploads handed to abort-upload, failed page executions */
+  busy?: number; partsFound?: number; listed?: number; pages?: number; handedOver?: number; lostPages?: number;
+  /** whether each upload was measured with ListParts before its abort */
+  measure?: boolean;
   targetErrors?: Array<{ bucket: string; error: string; cause: string }>;
   targetResults?: string;
   startedAt: string;

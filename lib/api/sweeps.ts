@@ -6,6 +6,7 @@ import type { BucketAllowlist } from '../allowlist.ts';
 import { HttpError, badRequest, notFound } from '../http/errors.ts';
 import { INDEX_BY_STARTED_AT, SWEEP_RECORD_TYPE, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
 import { validateSweepRequest, type SweepRequest } from '../sweep/plan.ts';
+import { withLiveTotals } from '../sweep/progress.ts';
 import type { ApiResult } from '../http/handler.ts';
 import { listQuery, queryNewestFirst } from './listing.ts';
 
@@ -50,12 +51,12 @@ export async function requestSweep(deps: SweepApiDeps, body: unknown, trigger = 
   return { statusCode: 202, body: { id, status: 'RUNNING', executionArn, links: links(id) }, headers: { location: links(id).self } };
 }
 
-/** GET /sweeps/{id} */
+/** GET /sweeps/{id}: a RUNNING sweep with its counters so far (summed from the targets' checkpoints) */
 export async function readSweep(deps: Pick<SweepApiDeps, 'doc' | 'tableName'>, id: string | undefined): Promise<ApiResult> {
   if (!id || !/^[0-9A-Za-z_-]{1,80}$/.test(id)) throw badRequest('id', 'must be a sweep id (1 to 80 letters, digits, - and _)');
   const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id }, ConsistentRead: true }));
   if (!Item || Item.recordType !== SWEEP_RECORD_TYPE) throw notFound(`no sweep with id ${id}`);
-  return { statusCode: 200, body: presentSweep(Item) as unknown as Record<string, unknown> };
+  return { statusCode: 200, body: presentSweep(await withLiveTotals(deps.doc, deps.tableName, Item)) as unknown as Record<string, unknown> };
 }
 
 /** GET /sweeps?status=&limit=&cursor= : newest first */

@@ -8,7 +8,6 @@ import { ListMultipartUploadsCommand, type ListMultipartUploadsCommandInput, typ
 import { BatchGetCommand, QueryCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { INDEX_BY_STATUS } from '../records.ts';
 import { measureUpload } from '../abort-run.ts';
-import { pageOfUploads } from '../local/dispatcher.ts';
 import { recordId } from '../record-id.ts';
 import { pageStateBytes, uploadBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
 import { countRun, emptyTotals, secondsSince, type TargetState } from './state.ts';
@@ -53,20 +52,25 @@ export function startState(state: ListEvent['state']): TargetState {
   };
 }
 
-const isAfter = (u: MultipartUpload, keyMarker: string, uploadIdMarker: string) =>
-  keyMarker === '' || u.Key! > keyMarker || (u.Key === keyMarker && uploadIdMarker !== '' && u.UploadId! > uploadIdMarker);
+/** S3 orders keys by their UTF-8 bytes (JavaScript's < compares UTF-16 code units: not the same beyond U+FFFF) */
+const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+const uploadOrder = (a: MultipartUpload, b: MultipartUpload) => utf8Order(a.Key!, b.Key!) || utf8Order(a.UploadId!, b.UploadId!);
 
 /**
- * One ListMultipartUploads page. S3 never answers more than MaxUploads uploads, nor uploads at or before the markers;
- * moto_server (the local S3) ignores both and answers the whole listing: such an answer is paged here as S3 pages,
- * with the local dispatcher's pageOfUploads, so a sweep pages locally as it does on AWS.
+ * One ListMultipartUploads page, in the order of the markers' semantics (key, then upload id, after the markers), so
+ * that a page cut by the byte budget goes on exactly after its last upload. S3 answers in that order already;
+ * moto_server (the local S3) ignores MaxUploads and the markers and answers its whole listing unsorted: such an answer
+ * is sorted, filtered and cut here as S3 would.
  */
 async function listUploads(s3: S3Client, input: ListMultipartUploadsCommandInput & { MaxUploads: number }) {
   const answer = await s3.send(new ListMultipartUploadsCommand(input));
-  const uploads = answer.Uploads ?? [];
-  const [keyMarker, uploadIdMarker] = [input.KeyMarker ?? '', input.UploadIdMarker ?? ''];
-  if (uploads.length <= input.MaxUploads && uploads.every((u) => isAfter(u, keyMarker, uploadIdMarker))) return answer;
-  return pageOfUploads(answer as unknown as Record<string, unknown>, input) as unknown as typeof answer;
+  const marker = { Key: input.KeyMarker ?? '', UploadId: input.UploadIdMarker ?? '' };
+  const uploads = (answer.Uploads ?? [])
+    .filter((u) => marker.Key === '' || utf8Order(u.Key!, marker.Key) > 0 || (u.Key === marker.Key && marker.UploadId !== '' && utf8Order(u.UploadId!, marker.UploadId) > 0))
+    .sort(uploadOrder);
+  if (uploads.length <= input.MaxUploads) return { ...answer, Uploads: uploads };
+  const page = uploads.slice(0, input.MaxUploads);
+  return { ...answer, Uploads: page, IsTruncated: true, NextKeyMarker: page.at(-1)!.Key, NextUploadIdMarker: page.at(-1)!.UploadId };
 }
 
 /**

@@ -37,12 +37,13 @@ interface Meter {
   requests: Record<string, number>;
   /** write units (table and GSIs) of the upload records, of the targets' checkpoints, of the rest; read units */
   recordWriteUnits: number;
+  recordPuts: number;
   checkpointWriteUnits: number;
   otherWriteUnits: number;
   readUnits: number;
   lambdaCalls: number;
 }
-const newMeter = (): Meter => ({ requests: {}, recordWriteUnits: 0, checkpointWriteUnits: 0, otherWriteUnits: 0, readUnits: 0, lambdaCalls: 0 });
+const newMeter = (): Meter => ({ requests: {}, recordWriteUnits: 0, recordPuts: 0, checkpointWriteUnits: 0, otherWriteUnits: 0, readUnits: 0, lambdaCalls: 0 });
 let meter = newMeter();
 const count = (name: string, n = 1) => { meter.requests[name] = (meter.requests[name] ?? 0) + n; };
 
@@ -56,7 +57,10 @@ function metered<C extends S3Client | DynamoDBClient>(client: C, service: string
     const input = args.input as Record<string, unknown>;
     if (command === 'PutItem') {
       const item = input.Item as Record<string, AttributeValue>;
-      if (item.recordType?.S === 'upload') meter.recordWriteUnits += writeUnits(item);
+      if (item.recordType?.S === 'upload') {
+        meter.recordWriteUnits += writeUnits(item);
+        meter.recordPuts += 1;
+      }
       else if (item.id?.S?.includes('#target-')) meter.checkpointWriteUnits += writeUnits(item);
       else meter.otherWriteUnits += writeUnits(item);
     } else if (command === 'UpdateItem') {
@@ -179,12 +183,16 @@ async function measuredDesign(name: string, run: Awaited<ReturnType<typeof sweep
   const P = uploadsPerPage({ ...TYPICAL_UPLOAD, measure });
   const perUpload = (n: number) => n / uploads;
   const [verifies, measures] = [(r['task:s3:listParts'] ?? 0), (r['lambda:s3:ListParts'] ?? 0)];
-  const lambdaDynamodb = ['PutItem', 'Query', 'BatchGetItem', 'GetItem'].reduce((total, c) => total + (r[`lambda:dynamodb:${c}`] ?? 0), 0);
+  // the records' PutItems scale with the page, the rest (checkpoint, busy query) is per page
+  const otherDynamodb = ['PutItem', 'Query', 'BatchGetItem', 'GetItem'].reduce((total, c) => total + (r[`lambda:dynamodb:${c}`] ?? 0), 0) - run.meter.recordPuts;
   const seconds = pageSeconds({
     waits: waits / pages, taskS3: perUpload((r['task:s3:abortMultipartUpload'] ?? 0) + verifies) * P, lambdaCalls: 2,
-    lambdaS3: perUpload(measures) * P + (r['lambda:s3:ListMultipartUploads'] ?? 0) / pages, lambdaDynamodb: perUpload(run.meter.recordWriteUnits / 3) * P + lambdaDynamodb / pages,
+    lambdaS3: perUpload(measures) * P + (r['lambda:s3:ListMultipartUploads'] ?? 0) / pages, lambdaDynamodb: perUpload(run.meter.recordPuts) * P + otherDynamodb / pages,
   }, SWEEP_SETTINGS_DEFAULTS.SweepWaitSeconds);
   const pagesPerRun = Math.floor(SWEEP_SETTINGS_DEFAULTS.SweepRunSeconds / seconds.express) + 1;
+  const expressEvents = express.reduce((total, e) => total + e.history.length, 0);
+  console.log(`${name}: ${(expressEvents / uploads).toFixed(1)} events per upload in the page executions (CloudWatch Logs at level ALL),`
+    + ` ${pagesPerRun} pages per page execution of ${seconds.express.toFixed(1)} s on AWS`);
   return {
     name, uploadsPerPage: P, perRun: sweepTargetPerRun,
     perUpload: { s3ListRequests: perUpload(verifies + measures), dynamoWriteUnits: perUpload(run.meter.recordWriteUnits) },
@@ -249,6 +257,9 @@ describe('sweep-uploads', () => {
     expect(await allUploads('sweep-lean')).toHaveLength(0);
     expect(run.meter.requests['lambda:s3:ListParts']).toBeUndefined();
     expect(run.meter.requests['lambda:dynamodb:PutItem']).toBe(120 + Number(run.summary.pages)); // the records, and a checkpoint per page
+    // every upload gone at the first check: one wait per page, no second round
+    const waits = (await executionsOf('sweepPage', run.since)).flatMap((e) => e.history.filter((event) => event.type === 'WaitStateEntered'));
+    expect(waits).toHaveLength(Number(run.summary.pages));
     designs.push(await measuredDesign('new, verified and recorded', run, 120, false));
   });
 
@@ -379,7 +390,7 @@ describe('sweep-uploads', () => {
     // Arrange: 1,024-byte keys of characters JSON escapes (" and \), long enough that the budget cuts the pages
     await deploy({ SweepPageBytes: 64 * 1024 });
     await createBucket(s3, 'sweep-long-keys');
-    const key = (i: number) => `${String(i).padStart(4, '0')}/${'"\\'.repeat(510)}`;
+    const key = (i: number) => `${String(i).padStart(4, '0')}/${'"\\'.repeat(509)}"`;
     await Promise.all(Array.from({ length: 40 }, (_, i) => createUpload(s3, 'sweep-long-keys', key(i), [1])));
 
     try {

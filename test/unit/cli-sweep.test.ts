@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { SFNClient, StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { main } from '../../lib/cli/main.ts';
 import { progressLine } from '../../lib/cli/sweep.ts';
@@ -76,6 +76,33 @@ describe('mpu-reaper sweep', () => {
     expect(stdout).toContain('4/4  found 4 · aborted 4 · failed 0 · 8.0 KiB');
     expect(stdout).toMatch(/status\s+COMPLETED/);
     expect(stdout).toMatch(/target data-a\s+SWEPT/);
+  });
+
+  it('asks for no measure with --no-measure', async () => {
+    // Act
+    await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--no-measure']);
+
+    // Assert
+    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, { input: JSON.stringify({ targets: [{ bucket: 'data-a', olderThan: '1d' }], measure: false, trigger: 'cli' }) });
+  });
+
+  it('while the sweep runs, shows the counters summed from its targets\' checkpoints', async () => {
+    // Arrange: the sweep record keeps 0 until the end
+    sfnMock.on(DescribeExecutionCommand).resolvesOnce({ status: 'RUNNING' }).resolves({ status: 'SUCCEEDED' });
+    docMock.on(GetCommand)
+      .resolvesOnce({ Item: { id: 's', recordType: 'sweep', status: 'RUNNING', targets: '[{},{}]', found: 0, aborted: 0 } })
+      .resolves({ Item: { id: 's', recordType: 'sweep', status: 'COMPLETED', found: 5, aborted: 5, bytesFound: 50 } });
+    docMock.on(BatchGetCommand).resolves({ Responses: { records: [
+      { id: 's#target-0', state: { totals: { found: 3, aborted: 2, busy: 1, bytesFound: 1024 } } },
+      { id: 's#target-1', state: { totals: { found: 2, aborted: 2, bytesFound: 1024 } } },
+    ] } });
+
+    // Act
+    const { stdout } = await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait']);
+
+    // Assert
+    expect(docMock).toHaveReceivedCommandWith(BatchGetCommand, { RequestItems: { records: { Keys: [{ id: 's#target-0' }, { id: 's#target-1' }] } } });
+    expect(stdout).toContain('5/5  found 5 · aborted 4 · failed 0 · 2.0 KiB');
   });
 
   it('exits 1 when the sweep completed with errors', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cutoffFor, parseAge, planSweep, validateSweepRequest } from '../../lib/sweep/plan.ts';
+import { cutoffFor, parseAge, planSweep, planSweepRun, validateSweepRequest } from '../../lib/sweep/plan.ts';
 
 describe('parseAge', () => {
   it.each([
@@ -50,7 +50,7 @@ describe('planSweep', () => {
         { bucket: 'data-lake', prefix: '', olderThan: '24h', olderThanSeconds: 86_400, cutoff: '2026-11-21T12:00:00.000Z' },
         { bucket: 'logs-b', prefix: 'tmp/', olderThan: '30m', olderThanSeconds: 1_800, cutoff: '2026-11-22T11:30:00.000Z', expectedBucketOwner: '111122223333' },
       ],
-      dryRun: false, maxUploads: 100_000, trigger: 'schedule', startedAt: '2026-11-22T12:00:00.000Z', expiresAt: Date.parse('2026-11-22T12:00:00Z') / 1000 + 90 * 86_400,
+      dryRun: false, measure: true, maxUploads: 100_000, trigger: 'schedule', startedAt: '2026-11-22T12:00:00.000Z', expiresAt: Date.parse('2026-11-22T12:00:00Z') / 1000 + 90 * 86_400,
     });
   });
 
@@ -73,7 +73,43 @@ describe('validateSweepRequest', () => {
     [{ targets: [{ bucket: 'data-x', olderThan: '1d' }], dryRun: 'yes' }, 'dryRun'],
     [{ targets: [{ bucket: 'data-x', olderThan: '1d' }], maxUploads: 1.5 }, 'maxUploads'],
     [{ targets: [{ bucket: 'data-x', olderThan: '1d' }], force: true }, 'force'],
+    [{ targets: [{ bucket: 'data-x', olderThan: '1d' }], measure: 'no' }, 'measure'],
+    [{ targets: [{ bucket: 'data-x', olderThan: '1d' }], dryRun: true, measure: false }, 'measure'],
+    [{ targets: [{ bucket: 'data-x', olderThan: '1d' }, { bucket: 'data-x', olderThan: '7d' }] }, 'targets[1]'],
+    [{ targets: [{ bucket: 'data-x', prefix: 'logs/', olderThan: '1d' }, { bucket: 'data-x', prefix: 'logs/2026/', olderThan: '7d' }] }, 'targets[1]'],
+    [{ targets: [{ bucket: 'data-y', prefix: 'logs/2026/', olderThan: '1d' }, { bucket: 'data-x', olderThan: '1d' }, { bucket: 'data-y', olderThan: '7d' }] }, 'targets[2]'],
   ])('%j → %s', (input, field) => {
     expect(validateSweepRequest(input)[0]?.field).toBe(field);
+  });
+});
+
+describe('planSweepRun', () => {
+  const settings = { pageUploads: 1000, pageBytes: 196_608, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000, handoversPerPage: 25, retentionSeconds: 86_400 };
+  const executionArn = 'arn:aws:states:us-east-1:111122223333:execution:s3-mpu-reaper-dev-sweep-uploads:sweep-1';
+
+  it('numbers the targets, gives each the owner S3 must see (the sweep\'s account unless the request names one) and maxUploads', () => {
+    // Act
+    const plan = planSweepRun({
+      request: { targets: [{ bucket: 'data-a', olderThan: '1d' }, { bucket: 'data-b', prefix: 'tmp/', olderThan: '1h', expectedBucketOwner: '444455556666' }], maxUploads: 500 },
+      startTime: '2026-11-22T12:00:00Z', executionArn, settings,
+    });
+
+    // Assert
+    expect(plan.targets).toMatchObject([
+      { index: 0, bucket: 'data-a', prefix: '', expectedBucketOwner: '111122223333', maxUploads: 500 },
+      { index: 1, bucket: 'data-b', prefix: 'tmp/', expectedBucketOwner: '444455556666', maxUploads: 500 },
+    ]);
+    expect(plan.sweep).toEqual({ id: 'sweep-1', executionArn, startedAt: '2026-11-22T12:00:00.000Z', dryRun: false, measure: true, settings });
+  });
+
+  it('measures in a dry run, and not when the request says measure: false', () => {
+    const plan = (request: object) => planSweepRun({ request, startTime: '2026-11-22T12:00:00Z', executionArn, settings });
+    expect(plan({ targets: [{ bucket: 'data-a', olderThan: '1d' }], dryRun: true }).sweep.measure).toBe(true);
+    expect(plan({ targets: [{ bucket: 'data-a', olderThan: '1d' }], measure: false }).sweep).toMatchObject({ measure: false, dryRun: false });
+  });
+
+  it.each([['pageUploads', 1001], ['runSeconds', 241], ['waitSeconds', -1], ['pageBytes', 1.5]])('refuses the setting %s = %s', (name, value) => {
+    expect(() => planSweepRun({ request: { targets: [{ bucket: 'data-a', olderThan: '1d' }] }, startTime: '2026-11-22T12:00:00Z', executionArn, settings: { ...settings, [name]: value } }))
+      .toThrow(new RegExp(`sweep setting ${name}`));
   });
 });

@@ -1,0 +1,356 @@
+/**
+ * The sweep's Lambda steps with mocked clients: what "List a page" selects and how it cuts, how "Record the page"
+ * decides each outcome and counts, the hand-overs' counting, resuming from a checkpoint, finishing.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { ListMultipartUploadsCommand, ListPartsCommand, NoSuchUpload, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { listPage, type ListEvent } from '../../lib/sweep/list.ts';
+import { countHandovers, recordPage, resumeTarget, settledOutcome, unsettledOutcome, type RecordPageEvent } from '../../lib/sweep/record.ts';
+import { finishSweep, sweepStatus, targetResult } from '../../lib/sweep/finish.ts';
+import { checkpointId, emptyTotals, type TargetState } from '../../lib/sweep/state.ts';
+import { recordId } from '../../lib/record-id.ts';
+import type { Page, PageAnswers } from '../../lib/sweep/page.ts';
+
+const s3Mock = mockClient(S3Client);
+const docMock = mockClient(DynamoDBDocumentClient);
+const deps = { s3: new S3Client({ region: 'us-east-1' }), doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), tableName: 'records', now: () => new Date('2026-11-22T12:00:00Z') };
+const SWEEP_ARN = 'arn:aws:states:us-east-1:111122223333:execution:mpu-reaper-sweep-uploads:sweep-1';
+const OLD = new Date('2026-11-01T00:00:00Z');
+const YOUNG = new Date('2026-11-22T11:59:00Z');
+
+function state(overrides: Partial<TargetState> = {}, settings: Partial<TargetState['sweep']['settings']> = {}, sweep: Partial<TargetState['sweep']> = {}): TargetState {
+  return {
+    sweep: {
+      id: 'sweep-1', executionArn: SWEEP_ARN, startedAt: '2026-11-22T11:00:00.000Z', dryRun: false, measure: false,
+      settings: { pageUploads: 1000, pageBytes: 196_608, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000, handoversPerPage: 2, retentionSeconds: 1000, ...settings },
+      ...sweep,
+    },
+    target: { index: 0, bucket: 'data-a', prefix: '', olderThan: '1d', olderThanSeconds: 86_400, cutoff: '2026-11-21T12:00:00.000Z', expectedBucketOwner: '111122223333', maxUploads: 100_000 },
+    cursor: { keyMarker: '', uploadIdMarker: '' }, done: false, truncated: false, totals: emptyTotals(), seq: 0,
+    slice: { execution: 'target-exec', run: 'run-1', events: 14, full: false }, handovers: [], recoveries: 0, ...overrides,
+  };
+}
+const listEvent = (s: TargetState, run = 'run-2'): ListEvent => ({ state: s, parent: 'target-exec', run, runStartedAt: '2026-11-22T12:00:00Z' });
+const uploads = (n: number, initiated = OLD, from = 0) => Array.from({ length: n }, (_, i) => ({ Key: `k-${String(from + i).padStart(3, '0')}`, UploadId: `U${from + i}`, Initiated: initiated }));
+
+beforeEach(() => {
+  s3Mock.reset();
+  docMock.reset();
+  docMock.on(QueryCommand).resolves({ Items: [], ScannedCount: 0 });
+  docMock.on(PutCommand).resolves({});
+});
+
+describe('listPage', () => {
+  it('keeps the uploads initiated before the cutoff, counts every one listed, and moves nothing yet', async () => {
+    // Arrange
+    s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: [...uploads(3), ...uploads(2, YOUNG, 3)], IsTruncated: false });
+
+    // Act
+    const { page, next, state: after } = await listPage(deps, listEvent(state()));
+
+    // Assert
+    expect(next).toBe('abort');
+    expect(page).toMatchObject({ listed: 5, busy: 0, last: true, uploads: [{ k: 'k-000', u: 'U0' }, { k: 'k-001', u: 'U1' }, { k: 'k-002', u: 'U2' }], cursor: { keyMarker: 'k-004', uploadIdMarker: 'U4' } });
+    expect(after.cursor).toEqual({ keyMarker: '', uploadIdMarker: '' });
+    expect(after.slice).toMatchObject({ run: 'run-2', events: 22 });
+    expect(s3Mock).toHaveReceivedCommandWith(ListMultipartUploadsCommand, { Bucket: 'data-a', MaxUploads: 1000, ExpectedBucketOwner: '111122223333' });
+  });
+
+  it('cuts the page where the byte budget ends, the cursor after the last upload it took', async () => {
+    // Arrange: 2,000 bytes of keys each, a budget for a few
+    s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: uploads(50).map((u) => ({ ...u, Key: `${u.Key}/${'x'.repeat(2000)}` })), IsTruncated: true, NextKeyMarker: 'zzz', NextUploadIdMarker: 'Z' });
+    const s = state({}, { pageBytes: 12_000 });
+
+    // Act
+    const { page } = await listPage(deps, listEvent(s));
+
+    // Assert
+    expect(page.uploads.length).toBeGreaterThan(1);
+    expect(page.uploads.length).toBeLessThan(10);
+    expect(page.cursor).toEqual({ keyMarker: page.uploads.at(-1)!.k, uploadIdMarker: page.uploads.at(-1)!.u });
+    expect(page.last).toBe(false);
+  });
+
+  it('pages a listing that ignored MaxUploads and the markers (moto_server) as S3 does', async () => {
+    // Arrange: the whole listing, whatever was asked
+    s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: uploads(30).reverse(), IsTruncated: false });
+
+    // Act
+    const { page } = await listPage(deps, listEvent(state({ cursor: { keyMarker: 'k-009', uploadIdMarker: 'U9' } }, { pageUploads: 10 })));
+
+    // Assert
+    expect(page.uploads.map((u) => u.k)).toEqual(uploads(10, OLD, 10).map((u) => u.Key));
+    expect(page.cursor).toEqual({ keyMarker: 'k-019', uploadIdMarker: 'U19' });
+  });
+
+  it('orders an unsorted answer by key in UTF-8 byte order (as S3 does), so a cut page goes on after its last upload', async () => {
+    // Arrange: U+FFFF sorts before U+1F600 in UTF-8, after it in UTF-16
+    const keys = ['b', 'a\u{1F600}', 'a\uFFFF', 'c'];
+    s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: keys.map((Key, i) => ({ Key, UploadId: `U${i}`, Initiated: OLD })), IsTruncated: false });
+
+    // Act
+    const { page } = await listPage(deps, listEvent(state({}, { pageUploads: 2 })));
+
+    // Assert
+    expect(page.uploads.map((u) => u.k)).toEqual(['a\uFFFF', 'a\u{1F600}']);
+    expect(page).toMatchObject({ cursor: { keyMarker: 'a\u{1F600}', uploadIdMarker: 'U1' }, last: false });
+  });
+
+  it('leaves the uploads whose record another run holds RUNNING (byStatus index), counted busy', async () => {
+    // Arrange
+    s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: uploads(4), IsTruncated: false });
+    docMock.on(QueryCommand).resolves({ Items: [{ id: recordId('data-a', 'k-001', 'U1') }, { id: 'another-bucket-s' }], ScannedCount: 2 });
+
+    // Act
+    const { page } = await listPage(deps, listEvent(state()));
+
+    // Assert
+    expect(page.busy).toBe(1);
+    expect(page.uploads.map((u) => u.u)).toEqual(['U0', 'U2', 'U3']);
+    expect(docMock).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byStatus', ExpressionAttributeValues: { ':running': 'RUNNING', ':bucket': 'data-a', ':mine': SWEEP_ARN } });
+    expect(docMock).not.toHaveReceivedCommand(BatchGetCommand);
+  });
+
+  it('reads the page\'s own records instead when more records are RUNNING than the page has uploads', async () => {
+    // Arrange
+    s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: uploads(2), IsTruncated: false });
+    docMock.on(QueryCommand).resolves({ Items: [], ScannedCount: 3, LastEvaluatedKey: { id: 'x' } });
+    docMock.on(BatchGetCommand).resolves({ Responses: { records: [{ id: recordId('data-a', 'k-000', 'U0'), status: 'RUNNING', executionArn: 'other' }] } });
+
+    // Act
+    const { page } = await listPage(deps, listEvent(state()));
+
+    // Assert
+    expect(page.busy).toBe(1);
+    expect(page.uploads.map((u) => u.u)).toEqual(['U1']);
+  });
+
+  it('measures: a gone upload is decided NOT_FOUND, an unreadable one FAILED with S3\'s code, in a dry run the rest WOULD_ABORT', async () => {
+    // Arrange
+    s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: uploads(3), IsTruncated: false });
+    s3Mock.on(ListPartsCommand, { UploadId: 'U0' }).resolves({ Parts: [{ PartNumber: 1, Size: 5 }, { PartNumber: 2, Size: 7 }], IsTruncated: false });
+    s3Mock.on(ListPartsCommand, { UploadId: 'U1' }).rejects(new NoSuchUpload({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
+    s3Mock.on(ListPartsCommand, { UploadId: 'U2' }).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } }));
+
+    // Act
+    const { page, next } = await listPage(deps, listEvent(state({}, {}, { measure: true, dryRun: true })));
+
+    // Assert
+    expect(next).toBe('record');
+    expect(page.uploads).toEqual([]);
+    expect(page.decided).toEqual([
+      { k: 'k-000', u: 'U0', p: 2, b: 12, s: 'WOULD_ABORT' }, { k: 'k-001', u: 'U1', p: 0, b: 0, s: 'NOT_FOUND' }, { k: 'k-002', u: 'U2', s: 'FAILED', e: 'AccessDenied', h: 403 },
+    ]);
+  });
+
+  it('stops at maxUploads (truncated), and a listing error ends the target with S3\'s code', async () => {
+    // Arrange
+    s3Mock.on(ListMultipartUploadsCommand).resolvesOnce({ Uploads: uploads(5), IsTruncated: true, NextKeyMarker: 'k-004', NextUploadIdMarker: 'U4' })
+      .rejects(new S3ServiceException({ name: 'NoSuchBucket', $fault: 'client', message: 'The specified bucket does not exist', $metadata: { httpStatusCode: 404 } }));
+    const limited = state({ target: { ...state().target, maxUploads: 5 } });
+
+    // Act
+    const truncated = await listPage(deps, listEvent(limited));
+    const failed = await listPage(deps, listEvent(state()));
+
+    // Assert
+    expect(truncated.page).toMatchObject({ listed: 5, truncated: true, last: false });
+    expect(failed).toMatchObject({ next: 'record', page: { last: true, error: { error: 'NoSuchBucket', cause: 'The specified bucket does not exist' } } });
+  });
+
+  it('ends a page execution that has run its time, but always does the first page of a new one', async () => {
+    // Arrange
+    s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: uploads(1), IsTruncated: false });
+    const late = { ...listEvent(state({ slice: { execution: 'target-exec', run: 'run-2', events: 22, full: false } })), runStartedAt: '2026-11-22T11:50:00Z' };
+
+    // Act / Assert
+    expect((await listPage(deps, late)).next).toBe('end');
+    expect((await listPage(deps, { ...late, run: 'run-3' })).next).toBe('abort');
+  });
+});
+
+describe('the outcome of an upload from the page\'s answers', () => {
+  const answers = (a: string, v: string, a2?: string, v2?: string): PageAnswers => ({
+    aborted: [a], verified: { answers: [v], kinds: [v] }, ...(a2 ? { abortedAgain: [a2] } : {}), ...(v2 ? { verifiedAgain: [v2] } : {}),
+  });
+
+  it.each([
+    ['gone before the first abort', answers('gone', 'gone'), { status: 'NOT_FOUND', attempts: 1 }],
+    ['aborted, then ListParts: NoSuchUpload', answers('sent', 'gone'), { status: 'ABORTED', attempts: 1 }],
+    ['an abort whose answer was lost, then NoSuchUpload', answers('S3.S3Exception', 'gone'), { status: 'ABORTED', attempts: 1 }],
+    ['parts, a second abort answered NoSuchUpload', answers('sent', 'parts', 'gone', '-'), { status: 'ABORTED', attempts: 2 }],
+    ['parts, a second abort, then NoSuchUpload', answers('sent', 'parts', 'sent', 'gone'), { status: 'ABORTED', attempts: 2 }],
+  ])('%s → %j', (_, given, outcome) => {
+    expect(settledOutcome(given, 0)).toMatchObject(outcome);
+  });
+
+  it.each([
+    ['parts after two aborts', answers('sent', 'parts', 'sent', 'parts'), { status: 'PARTS_REMAIN', attempts: 2 }],
+    ['an empty upload after two aborts', answers('sent', 'empty', 'sent', 'empty'), { status: 'PARTS_REMAIN' }],
+    ['a refused second abort', answers('S3.S3Exception', 'parts', 'S3.S3Exception', 'parts'), { status: 'FAILED', error: 'S3Exception' }],
+    ['a failing check', answers('sent', 'parts', 'sent', 'S3.NoSuchBucketException'), { status: 'FAILED', error: 'NoSuchBucket' }],
+  ])('not proven gone: %s → %j', (_, given, outcome) => {
+    expect(settledOutcome(given, 0)).toBeUndefined();
+    expect(unsettledOutcome(given, 0)).toMatchObject(outcome);
+  });
+});
+
+describe('recordPage', () => {
+  const page = (n: number, extra: Partial<Page> = {}): Page => ({
+    listedAt: '2026-11-22T11:59:00.000Z', waitSeconds: 5, uploads: Array.from({ length: n }, (_, i) => ({ k: `k-${i}`, u: `U${i}`, p: 1, b: 10 + i })), decided: [],
+    listed: n + 1, busy: 1, cursor: { keyMarker: `k-${n}`, uploadIdMarker: `U${n}` }, last: false, truncated: false, ...extra,
+  });
+  const event = (p: Page, answers: PageAnswers, s = state()): RecordPageEvent => ({ action: 'page', state: s, parent: 'target-exec', page: p, answers, runStartedAt: '2026-11-22T11:59:30Z' });
+  const all = (n: number, v: string) => Array.from({ length: n }, () => v);
+
+  it('writes one record per upload under a condition that spares other runs\' records, adds the page to the totals and checkpoints', async () => {
+    // Act
+    const result = await recordPage(deps, event(page(3), { aborted: all(3, 'sent'), verified: { answers: all(3, 'gone'), kinds: ['gone'] } }));
+
+    // Assert
+    expect(result.next).toBe('list');
+    expect(result.state).toMatchObject({ seq: 1, cursor: { keyMarker: 'k-3', uploadIdMarker: 'U3' }, handovers: [] });
+    expect(result.state.totals).toMatchObject({ listed: 4, found: 4, aborted: 3, busy: 1, partsFound: 3, bytesFound: 33, pages: 1 });
+    expect(docMock).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ id: recordId('data-a', 'k-0', 'U0'), recordType: 'upload', status: 'ABORTED', attempts: 1, partsFound: 1, bytesFound: 10, trigger: 'sweep', executionArn: SWEEP_ARN, sweepId: 'sweep-1', startedAt: '2026-11-22T11:59:00.000Z', expiresAt: Date.parse('2026-11-22T11:59:00Z') / 1000 + 1000 }),
+      ConditionExpression: expect.stringContaining('#executionArn = :mine'),
+    });
+    expect(docMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ id: checkpointId('sweep-1', 0), seq: 1 }) });
+  });
+
+  it('counts a record another run wrote meanwhile as busy, and one this sweep already wrote as it stands', async () => {
+    // Arrange
+    docMock.on(PutCommand).callsFake((input: { Item: { key?: string } }) => {
+      if (input.Item.key !== undefined) throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+      return {};
+    });
+    docMock.on(GetCommand, { Key: { id: recordId('data-a', 'k-0', 'U0') } }).resolves({ Item: { status: 'ABORTED', executionArn: 'api-run' } });
+    docMock.on(GetCommand, { Key: { id: recordId('data-a', 'k-1', 'U1') } }).resolves({ Item: { status: 'ABORTED', executionArn: SWEEP_ARN, partsFound: 4, bytesFound: 40 } });
+
+    // Act: both answered NoSuchUpload at the first abort (NOT_FOUND, which never replaces the sweep's own ABORTED)
+    const result = await recordPage(deps, event(page(2, { busy: 0 }), { aborted: all(2, 'gone'), verified: { answers: all(2, 'gone'), kinds: ['gone'] } }));
+
+    // Assert
+    expect(result.state.totals).toMatchObject({ found: 2, busy: 1, aborted: 1, notFound: 0, partsFound: 4, bytesFound: 40 });
+  });
+
+  it('hands few stubborn uploads to abort-upload (recheck), unrecorded, and ends the page execution', async () => {
+    // Act
+    const result = await recordPage(deps, event(page(3), {
+      aborted: all(3, 'sent'), verified: { answers: ['gone', 'parts', 'parts'], kinds: ['gone', 'parts'] }, abortedAgain: ['-', 'sent', 'sent'], verifiedAgain: ['-', 'gone', 'parts'],
+    }));
+
+    // Assert
+    expect(result.next).toBe('end');
+    expect(result.state.handovers).toEqual([{
+      id: recordId('data-a', 'k-2', 'U2'),
+      input: { request: { bucket: 'data-a', key: 'k-2', uploadId: 'U2', expectedBucketOwner: '111122223333' }, trigger: 'sweep', recheck: true, sweepId: 'sweep-1' },
+    }]);
+    expect(result.state.totals).toMatchObject({ found: 4, aborted: 2, handedOver: 1 });
+    expect(docMock).not.toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ key: 'k-2' }) });
+  });
+
+  it('records more stubborn uploads than a page hands over as seen: S3 refusing, not parts arriving', async () => {
+    // Act: handoversPerPage is 2
+    const result = await recordPage(deps, event(page(3), {
+      aborted: all(3, 'S3.S3Exception'), verified: { answers: all(3, 'parts'), kinds: ['parts'] }, abortedAgain: all(3, 'S3.S3Exception'), verifiedAgain: all(3, 'parts'),
+    }));
+
+    // Assert
+    expect(result.state.handovers).toEqual([]);
+    expect(result.state.totals).toMatchObject({ found: 4, failed: 3 });
+    expect(docMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ status: 'FAILED', error: 'S3Exception', cause: expect.stringContaining('not handed over: 3 uploads') }) });
+  });
+
+  it('returns the same state when retried with the same input', async () => {
+    const input = event(page(2), { aborted: all(2, 'sent'), verified: { answers: all(2, 'gone'), kinds: ['gone'] } });
+    expect((await recordPage(deps, input)).state).toEqual((await recordPage(deps, input)).state);
+  });
+
+  it('ends the target at the last page, and with the listing error', async () => {
+    const result = await recordPage(deps, event(page(0, { last: true, busy: 0, error: { error: 'NoSuchBucket', cause: 'no' } }), {}));
+    expect(result).toMatchObject({ next: 'end', state: { done: true, error: { error: 'NoSuchBucket' } } });
+  });
+});
+
+describe('countHandovers', () => {
+  it('counts what abort-upload recorded, busy for another run\'s record, and records FAILED a hand-over that never claimed its record', async () => {
+    // Arrange
+    const handovers = ['a', 'b', 'c'].map((k) => ({ id: recordId('data-a', k, `U-${k}`), input: { request: { bucket: 'data-a', key: k, uploadId: `U-${k}` }, trigger: 'sweep', recheck: true, sweepId: 'sweep-1' } }));
+    docMock.on(GetCommand, { Key: { id: handovers[0].id } }).resolves({ Item: { status: 'ABORTED', sweepId: 'sweep-1', partsFound: 2, bytesFound: 20 } });
+    docMock.on(GetCommand, { Key: { id: handovers[1].id } }).resolves({ Item: { status: 'RUNNING', sweepId: 'other', executionArn: 'api' } });
+    docMock.on(GetCommand, { Key: { id: handovers[2].id } }).resolves({});
+
+    // Act
+    const result = await countHandovers(deps, { action: 'handovers', state: state({ handovers }), parent: 'target-exec', results: [{ ended: 'SUCCEEDED' }, { ended: 'SUCCEEDED' }, { ended: 'FAILED', error: 'StepFunctions.ExecutionLimitExceeded' }] });
+
+    // Assert
+    expect(result.state).toMatchObject({ handovers: [], seq: 1, totals: { aborted: 1, busy: 1, failed: 1, bytesFound: 20 } });
+    expect(result.state.slice.events).toBe(14 + 11 + 30);
+    expect(docMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ key: 'c', status: 'FAILED', error: 'StepFunctions.ExecutionLimitExceeded' }) });
+  });
+});
+
+describe('resumeTarget', () => {
+  it('goes on from a newer checkpoint, counting the failed page execution as a lost page', async () => {
+    // Arrange
+    docMock.on(GetCommand).resolves({ Item: { state: state({ seq: 4, cursor: { keyMarker: 'k-9', uploadIdMarker: 'U9' }, totals: { ...emptyTotals(), aborted: 40 } }) } });
+
+    // Act
+    const result = await resumeTarget(deps, { action: 'resume', state: state({ seq: 2 }), failure: { Error: 'States.TaskFailed', Cause: JSON.stringify({ Status: 'TIMED_OUT' }) } });
+
+    // Assert
+    expect(result.state).toMatchObject({ seq: 5, recoveries: 1, done: false, cursor: { keyMarker: 'k-9' }, totals: { aborted: 40, lostPages: 1 } });
+  });
+
+  it('gives the target up after three failures in a row, with the child execution\'s error', async () => {
+    docMock.on(GetCommand).resolves({ Item: { state: state({ seq: 2, recoveries: 3 }) } });
+    const result = await resumeTarget(deps, { action: 'resume', state: state({ seq: 2 }), failure: { Error: 'States.TaskFailed', Cause: JSON.stringify({ Error: 'States.Timeout', Cause: 'took too long' }) } });
+    expect(result.state).toMatchObject({ done: true, recoveries: 4, error: { error: 'States.Timeout', cause: 'took too long' } });
+  });
+
+  it('gives up a target that failed before its first page', async () => {
+    docMock.on(GetCommand).resolves({});
+    const { sweep, target } = state();
+    const result = await resumeTarget(deps, { action: 'give-up', state: { sweep, target }, failure: { Error: 'States.Runtime', Cause: 'bad path' } });
+    expect(result.state).toMatchObject({ done: true, seq: 1, error: { error: 'States.Runtime', cause: 'bad path' } });
+  });
+});
+
+describe('finishing a sweep', () => {
+  it('sums the checkpoints into the sweep record, with each target\'s result and error', async () => {
+    // Arrange
+    const [a, b] = [state({ done: true, totals: { ...emptyTotals(), found: 3, aborted: 3, bytesFound: 30 } }), state({ done: true, error: { error: 'NoSuchBucket', cause: 'no such bucket' } })];
+    b.target = { ...b.target, index: 1, bucket: 'gone' };
+    docMock.on(BatchGetCommand).resolves({ Responses: { records: [{ targetIndex: 1, state: b }, { targetIndex: 0, state: a }] } });
+    docMock.on(UpdateCommand).resolves({});
+
+    // Act
+    const summary = await finishSweep(deps, { sweep: a.sweep, targets: [a.target, b.target] });
+
+    // Assert
+    expect(summary).toMatchObject({ status: 'COMPLETED_WITH_ERRORS', found: 3, aborted: 3, bytesFound: 30 });
+    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { id: 'sweep-1' }, ConditionExpression: '#executionArn = :mine',
+      ExpressionAttributeValues: expect.objectContaining({ ':status': 'COMPLETED_WITH_ERRORS', ':found': 3, ':targetErrors': [{ bucket: 'gone', error: 'NoSuchBucket', cause: 'no such bucket' }] }),
+    });
+  });
+
+  it.each([
+    [[{ status: 'SWEPT' }], {}, 'COMPLETED'],
+    [[{ status: 'SWEPT' }], { failed: 1 }, 'COMPLETED_WITH_ERRORS'],
+    [[{ status: 'SWEPT' }, { status: 'FAILED' }], {}, 'COMPLETED_WITH_ERRORS'],
+    [[{ status: 'TRUNCATED' }], {}, 'INCOMPLETE'],
+    [[{ status: 'SWEPT' }], { lostPages: 1, failed: 1 }, 'INCOMPLETE'],
+  ])('%j with %j → %s', (results, totals, status) => {
+    expect(sweepStatus(results as never, { ...emptyTotals(), ...totals })).toBe(status);
+  });
+
+  it('reports a target without a checkpoint FAILED', () => {
+    expect(targetResult(state().target, undefined)).toMatchObject({ status: 'FAILED', error: 'NoCheckpoint' });
+  });
+});

@@ -33,6 +33,7 @@ export const handler = middy<SweepRecordEvent, StepResult>()
       freed.addDimension('Bucket', result.state.target.bucket);
       freed.addMetric('BytesFound', MetricUnit.Bytes, delta.bytesFound);
     }
-    logger.info('sweep step recorded', { action: event.action, sweepId: result.state.sweep.id, bucket: result.state.target.bucket, seq: result.state.seq, next: result.next, ...delta });
+    const { sweep, target, seq } = result.state;
+    logger.info('sweep step recorded', { action: event.action, sweepId: sweep.id, bucket: target.bucket, seq, next: result.next, ...delta });
     return result;
   });

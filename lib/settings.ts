@@ -67,7 +67,9 @@ export const DEFAULT_TABLE_NAME = 'mpu-reaper-records';
 /** the account id of the local stack (the emulator checks no credentials): local ARNs are built with it */
 export const LOCAL_ACCOUNT_ID = '123456789012';
 
-const MINIMUM: Partial<Record<keyof Settings, number>> = { FirstWaitSeconds: 0, SweepWaitSeconds: 0, SweepRunSeconds: 0, SweepHandoversPerPage: 0, DeadlineSeconds: 0 };
+const MINIMUM: Partial<Record<keyof Settings, number>> = {
+  FirstWaitSeconds: 0, SweepWaitSeconds: 0, SweepRunSeconds: 0, SweepHandoversPerPage: 0, DeadlineSeconds: 0,
+};
 
 /** The settings substitutions (numbers as strings, as CloudFormation passes them), validated. */
 export function settingsSubstitutions(settings: Partial<Settings> = {}): Record<string, string> {

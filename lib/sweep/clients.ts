@@ -8,7 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { clientConfig } from '../aws.ts';
 import { requiredEnv } from '../env.ts';
-import type { SweepDeps } from './list.ts';
+import type { SweepDeps } from './requests.ts';
 
 export const SWEEP_SDK_ATTEMPTS = 8;
 

@@ -120,14 +120,16 @@ export function uploadsPerPage(shape: { keyBytes: number; uploadIdChars: number;
     sweep: {
       id: 'sweep-20261122T211340Z-3f9a1c', executionArn: `arn:aws:states:us-east-1:123456789012:execution:s3-mpu-reaper-prod-sweep-uploads:${'x'.repeat(29)}`,
       startedAt: '2026-11-22T21:13:40.000Z', dryRun: false, measure: shape.measure,
-      settings: { pageUploads: 1000, pageBytes: 196_608, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000, handoversPerPage: 25, retentionSeconds: 7_776_000 },
+      settings: { pageUploads: 1000, pageBytes: 196_608, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000, handoversPerPage: 25,
+        retentionSeconds: 7_776_000 },
     },
     target: {
       index: 19, bucket: 'b'.repeat(63), prefix: 'p'.repeat(Math.ceil((shape.prefixBytes ?? 64) * escape)), olderThan: '1d', olderThanSeconds: 86_400,
       cutoff: '2026-11-21T21:13:40.000Z', expectedBucketOwner: '123456789012', maxUploads: 1_000_000,
     },
     cursor: { keyMarker: key, uploadIdMarker: uploadId }, done: false, truncated: false, totals: emptyTotals(), seq: 99_999,
-    slice: { execution: `arn:aws:states:us-east-1:123456789012:execution:s3-mpu-reaper-prod-sweep-target:${'x'.repeat(36)}`, run: 'x'.repeat(160), events: 19_999, full: false },
+    slice: { execution: `arn:aws:states:us-east-1:123456789012:execution:s3-mpu-reaper-prod-sweep-target:${'x'.repeat(36)}`, run: 'x'.repeat(160),
+      events: 19_999, full: false },
     handovers: [], recoveries: 0,
   } as unknown as TargetState;
   const page = { listedAt: state.sweep.startedAt, waitSeconds: 5, listed: 1000, busy: 1000, cursor: state.cursor, last: false, truncated: false };

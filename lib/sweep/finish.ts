@@ -3,9 +3,9 @@
  * checkpoints. Each checkpoint is written after the records it counts, so the counters are those of the records:
  * found = aborted + notFound + partsRemain + failed + wouldAbort + busy, with bytesFound the records' sum.
  */
-import { BatchGetCommand, UpdateCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SweepStatus } from '../records.ts';
-import type { SweepDeps } from './list.ts';
+import { batchGetAll, type SweepDeps } from './requests.ts';
 import { addTotals, checkpointId, emptyTotals, TOTAL_NAMES, type SweepContext, type SweepTargetPlan, type TargetState, type Totals } from './state.ts';
 
 export interface FinishEvent { sweep: SweepContext; targets: SweepTargetPlan[] }
@@ -15,16 +15,8 @@ export interface TargetResult extends Totals { bucket: string; prefix: string; s
 export interface SweepSummary extends Totals { status: SweepStatus }
 
 async function checkpoints(deps: SweepDeps, sweepId: string, count: number): Promise<Map<number, TargetState>> {
-  const found = new Map<number, TargetState>();
-  let keys: Array<Record<string, unknown>> | undefined = Array.from({ length: count }, (_, i) => ({ id: checkpointId(sweepId, i) }));
-  for (let attempt = 0; keys?.length; attempt += 1) {
-    if (attempt > 8) throw new Error(`BatchGetItem left ${keys.length} checkpoints unread`);
-    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt * Math.random()));
-    const answer: BatchGetCommandOutput = await deps.doc.send(new BatchGetCommand({ RequestItems: { [deps.tableName]: { Keys: keys, ConsistentRead: true } } }));
-    for (const item of answer.Responses?.[deps.tableName] ?? []) found.set(Number(item.targetIndex), item.state as TargetState);
-    keys = answer.UnprocessedKeys?.[deps.tableName]?.Keys;
-  }
-  return found;
+  const items = await batchGetAll(deps, Array.from({ length: count }, (_, i) => checkpointId(sweepId, i)), { consistent: true });
+  return new Map(items.map((item) => [Number(item.targetIndex), item.state as TargetState]));
 }
 
 export function targetResult(target: SweepTargetPlan, state: TargetState | undefined): TargetResult {
@@ -47,9 +39,12 @@ export async function finishSweep(deps: SweepDeps, event: FinishEvent): Promise<
   const totals = targetResults.reduce((sum, r) => addTotals(sum, r), emptyTotals());
   const status = sweepStatus(targetResults, totals);
   const targetErrors = targetResults.filter((r) => r.error).map((r) => ({ bucket: r.bucket, error: r.error!, cause: r.cause ?? '' }));
-  const names: Record<string, string> = { '#status': 'status', '#finishedAt': 'finishedAt', '#targetResults': 'targetResults', '#executionArn': 'executionArn' };
+  const names: Record<string, string> = {
+    '#status': 'status', '#finishedAt': 'finishedAt', '#targetResults': 'targetResults', '#executionArn': 'executionArn',
+  };
   const values: Record<string, unknown> = {
-    ':status': status, ':finishedAt': (deps.now?.() ?? new Date()).toISOString(), ':targetResults': JSON.stringify(targetResults), ':mine': event.sweep.executionArn,
+    ':status': status, ':finishedAt': (deps.now?.() ?? new Date()).toISOString(), ':targetResults': JSON.stringify(targetResults),
+    ':mine': event.sweep.executionArn,
   };
   const sets = ['#status = :status', '#finishedAt = :finishedAt', '#targetResults = :targetResults'];
   for (const name of TOTAL_NAMES) {

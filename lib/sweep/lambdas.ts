@@ -4,7 +4,8 @@
  */
 import { FUNCTIONS } from '../settings.ts';
 import { finishSweep, type FinishEvent } from './finish.ts';
-import { listPage, type ListEvent, type SweepDeps } from './list.ts';
+import { listPage, type ListEvent } from './list.ts';
+import type { SweepDeps } from './requests.ts';
 import { planSweepRun, type PlanSweepEvent } from './plan.ts';
 import { sweepRecordStep, type SweepRecordEvent } from './record.ts';
 

@@ -5,19 +5,15 @@
  * cuts the page where its byte budget ends. It writes nothing: the cursor and the totals move when the page is recorded.
  */
 import { ListMultipartUploadsCommand, type ListMultipartUploadsCommandInput, type MultipartUpload, type S3Client } from '@aws-sdk/client-s3';
-import { BatchGetCommand, QueryCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { INDEX_BY_STATUS } from '../records.ts';
 import { measureUpload } from '../abort-run.ts';
 import { recordId } from '../record-id.ts';
 import { pageStateBytes, uploadBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
+import { batchGetAll, inPool, type SweepDeps } from './requests.ts';
 import { countRun, emptyTotals, secondsSince, type TargetState } from './state.ts';
 
-export interface SweepDeps {
-  s3: S3Client;
-  doc: DynamoDBDocumentClient;
-  tableName: string;
-  now?: () => Date;
-}
+export type { SweepDeps };
 
 export interface ListEvent {
   /** the target's state; a sweep-target's first page gets only { sweep, target } from the plan */
@@ -65,9 +61,9 @@ const uploadOrder = (a: MultipartUpload, b: MultipartUpload) => utf8Order(a.Key!
 async function listUploads(s3: S3Client, input: ListMultipartUploadsCommandInput & { MaxUploads: number }) {
   const answer = await s3.send(new ListMultipartUploadsCommand(input));
   const marker = { Key: input.KeyMarker ?? '', UploadId: input.UploadIdMarker ?? '' };
-  const uploads = (answer.Uploads ?? [])
-    .filter((u) => marker.Key === '' || utf8Order(u.Key!, marker.Key) > 0 || (u.Key === marker.Key && marker.UploadId !== '' && utf8Order(u.UploadId!, marker.UploadId) > 0))
-    .sort(uploadOrder);
+  const afterMarker = (u: MultipartUpload) => marker.Key === '' || utf8Order(u.Key!, marker.Key) > 0
+    || (u.Key === marker.Key && marker.UploadId !== '' && utf8Order(u.UploadId!, marker.UploadId) > 0);
+  const uploads = (answer.Uploads ?? []).filter(afterMarker).sort(uploadOrder);
   if (uploads.length <= input.MaxUploads) return { ...answer, Uploads: uploads };
   const page = uploads.slice(0, input.MaxUploads);
   return { ...answer, Uploads: page, IsTruncated: true, NextKeyMarker: page.at(-1)!.Key, NextUploadIdMarker: page.at(-1)!.UploadId };
@@ -86,7 +82,8 @@ async function busyIds(deps: SweepDeps, ids: string[], bucket: string, mine: str
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const answer: QueryCommandOutput = await deps.doc.send(new QueryCommand({
-      TableName: deps.tableName, IndexName: INDEX_BY_STATUS, KeyConditionExpression: '#status = :running', FilterExpression: '#bucket = :bucket AND #executionArn <> :mine',
+      TableName: deps.tableName, IndexName: INDEX_BY_STATUS,
+      KeyConditionExpression: '#status = :running', FilterExpression: '#bucket = :bucket AND #executionArn <> :mine',
       ProjectionExpression: '#id', ExpressionAttributeNames: { '#status': 'status', '#bucket': 'bucket', '#executionArn': 'executionArn', '#id': 'id' },
       ExpressionAttributeValues: { ':running': 'RUNNING', ':bucket': bucket, ':mine': mine }, Limit: ids.length + 1, ExclusiveStartKey,
     }));
@@ -99,33 +96,8 @@ async function busyIds(deps: SweepDeps, ids: string[], bucket: string, mine: str
 }
 
 async function busyRecords(deps: SweepDeps, ids: string[], mine: string): Promise<Set<string>> {
-  const busy = new Set<string>();
-  for (let i = 0; i < ids.length; i += 100) {
-    let keys: Array<Record<string, unknown>> | undefined = ids.slice(i, i + 100).map((id) => ({ id }));
-    for (let attempt = 0; keys?.length; attempt += 1) {
-      if (attempt > 8) throw new Error(`BatchGetItem left ${keys.length} keys unprocessed after ${attempt} attempts`);
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt) * Math.random()));
-      const answer: BatchGetCommandOutput = await deps.doc.send(new BatchGetCommand({
-        RequestItems: { [deps.tableName]: { Keys: keys, ProjectionExpression: '#id, #status, #executionArn', ExpressionAttributeNames: { '#id': 'id', '#status': 'status', '#executionArn': 'executionArn' } } },
-      }));
-      for (const item of answer.Responses?.[deps.tableName] ?? []) if (item.status === 'RUNNING' && item.executionArn !== mine) busy.add(String(item.id));
-      keys = answer.UnprocessedKeys?.[deps.tableName]?.Keys;
-    }
-  }
-  return busy;
-}
-
-/** runs fn over items with at most `limit` in flight, results in order */
-export async function inPool<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i], i);
-    }
-  }));
-  return results;
+  const records = await batchGetAll(deps, ids, { attributes: ['id', 'status', 'executionArn'] });
+  return new Set(records.filter((r) => r.status === 'RUNNING' && r.executionArn !== mine).map((r) => String(r.id)));
 }
 
 /** The measure turns an upload into a decided one when it is gone (NOT_FOUND), unreadable (FAILED) or in a dry run. */

@@ -10,7 +10,9 @@ import type { SweepContext, SweepRunSettings, SweepTargetPlan } from './state.ts
 export interface SweepTarget { bucket: string; prefix?: string; olderThan: string; expectedBucketOwner?: string }
 export interface SweepRequest { targets: SweepTarget[]; dryRun?: boolean; maxUploads?: number; measure?: boolean }
 export interface PlannedTarget { bucket: string; prefix: string; olderThan: string; olderThanSeconds: number; cutoff: string; expectedBucketOwner?: string }
-export interface SweepPlan { targets: PlannedTarget[]; dryRun: boolean; measure: boolean; maxUploads: number; trigger: string; startedAt: string; expiresAt: number }
+export interface SweepPlan {
+  targets: PlannedTarget[]; dryRun: boolean; measure: boolean; maxUploads: number; trigger: string; startedAt: string; expiresAt: number;
+}
 
 export const MAX_TARGETS = 20;
 export const DEFAULT_MAX_UPLOADS = 100_000;
@@ -38,7 +40,9 @@ export function validateSweepRequest(input: unknown): Problem[] {
   const body = input as Record<string, unknown>;
   const problems: Problem[] = [];
   for (const field of Object.keys(body)) {
-    if (!['targets', 'dryRun', 'maxUploads', 'measure'].includes(field)) problems.push({ field, rule: 'is not a known field (known: targets, dryRun, maxUploads, measure)' });
+    if (!['targets', 'dryRun', 'maxUploads', 'measure'].includes(field)) {
+      problems.push({ field, rule: 'is not a known field (known: targets, dryRun, maxUploads, measure)' });
+    }
   }
   if (!Array.isArray(body.targets) || body.targets.length === 0) {
     problems.push({ field: 'targets', rule: 'must be a non-empty array' });
@@ -76,7 +80,9 @@ export function validateSweepRequest(input: unknown): Problem[] {
   for (const flag of ['dryRun', 'measure'] as const) {
     if (body[flag] !== undefined && typeof body[flag] !== 'boolean') problems.push({ field: flag, rule: 'must be true or false' });
   }
-  if (body.dryRun === true && body.measure === false) problems.push({ field: 'measure', rule: 'cannot be false in a dry run (a dry run records what it measured)' });
+  if (body.dryRun === true && body.measure === false) {
+    problems.push({ field: 'measure', rule: 'cannot be false in a dry run (a dry run records what it measured)' });
+  }
   if (body.maxUploads !== undefined && (!Number.isInteger(body.maxUploads) || (body.maxUploads as number) < 1 || (body.maxUploads as number) > MAX_MAX_UPLOADS)) {
     problems.push({ field: 'maxUploads', rule: `must be a whole number from 1 to ${MAX_MAX_UPLOADS.toLocaleString('en-US')}` });
   }

@@ -3,7 +3,8 @@
  * targets' checkpoints, once), so readers sum the checkpoints themselves while it runs: one BatchGetItem of at most 20
  * small items.
  */
-import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll } from './requests.ts';
 import { addTotals, checkpointId, emptyTotals, type TargetState } from './state.ts';
 
 export async function withLiveTotals<T extends Record<string, unknown>>(doc: DynamoDBDocumentClient, tableName: string, item: T): Promise<T> {
@@ -14,10 +15,8 @@ export async function withLiveTotals<T extends Record<string, unknown>>(doc: Dyn
   } catch {
     return item;
   }
-  const keys = Array.from({ length: Math.min(count, 100) }, (_, i) => ({ id: checkpointId(item.id as string, i) }));
-  if (keys.length === 0) return item;
-  const answer = (await doc.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys } } }))) as BatchGetCommandOutput | undefined;
-  const saved = (answer?.Responses?.[tableName] ?? []).map((checkpoint) => (checkpoint.state as TargetState | undefined)?.totals).filter((t) => t !== undefined);
+  const checkpoints = await batchGetAll({ doc, tableName }, Array.from({ length: count }, (_, i) => checkpointId(item.id as string, i)));
+  const saved = checkpoints.map((checkpoint) => (checkpoint.state as TargetState | undefined)?.totals).filter((t) => t !== undefined);
   if (saved.length === 0) return item;
   return { ...item, ...saved.reduce((sum, totals) => addTotals(sum, totals), emptyTotals()) };
 }

@@ -15,7 +15,8 @@ import { recordId } from '../record-id.ts';
 import { UPLOAD_RECORD_TYPE, type AbortRecord, type AbortStatus } from '../records.ts';
 import { classifyTaskError } from '../task-errors.ts';
 import { runInput } from '../validation.ts';
-import { inPool, startState, type SweepDeps } from './list.ts';
+import { startState } from './list.ts';
+import { inPool, type SweepDeps } from './requests.ts';
 import { jsonBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
 import {
   addTotals, checkpointId, HISTORY_EVENTS, secondsSince, sliceFull, STATUS_COUNTER, type HandOver, type TargetState, type Totals,
@@ -48,7 +49,8 @@ function failedBy(name: string, where: string, attempts: number): Outcome {
 export function settledOutcome(answers: PageAnswers, i: number): Outcome | undefined {
   const [aborted, verified] = [answers.aborted?.[i], answers.verified?.answers[i]];
   if (aborted === undefined || verified === undefined) throw new Error(`the page execution gave no answer for upload ${i}`);
-  if (aborted === 'gone') return { status: 'NOT_FOUND', attempts: 1, cause: 'Listed by the sweep, then gone before its first abort: completed or aborted by someone else.' };
+  if (aborted === 'gone') return { status: 'NOT_FOUND', attempts: 1,
+    cause: 'Listed by the sweep, then gone before its first abort: completed or aborted by someone else.' };
   if (verified === 'gone') return { status: 'ABORTED', attempts: 1 };
   const [again, verifiedAgain] = [answers.abortedAgain?.[i], answers.verifiedAgain?.[i]];
   if (again === 'gone' || verifiedAgain === 'gone') return { status: 'ABORTED', attempts: 2 };
@@ -65,7 +67,8 @@ export function unsettledOutcome(answers: PageAnswers, i: number): Outcome {
 
 function decidedOutcome(item: DecidedItem): Outcome {
   if (item.s !== 'FAILED') return { status: item.s, attempts: 0 };
-  return { status: 'FAILED', attempts: 0, error: item.e ?? 'Unknown', cause: `S3 answered ${item.e}${item.h ? ` (HTTP ${item.h})` : ''} while ListParts measured the upload` };
+  return { status: 'FAILED', attempts: 0, error: item.e ?? 'Unknown',
+    cause: `S3 answered ${item.e}${item.h ? ` (HTTP ${item.h})` : ''} while ListParts measured the upload` };
 }
 
 export function uploadRecord(state: TargetState, listedAt: string, item: PageItem, outcome: Outcome, finishedAt: string): AbortRecord {
@@ -119,7 +122,8 @@ export async function writeCheckpoint(deps: SweepDeps, state: TargetState, now: 
         id: checkpointId(state.sweep.id, state.target.index), sweepId: state.sweep.id, targetIndex: state.target.index, seq: state.seq, state,
         updatedAt: now.toISOString(), expiresAt: Math.floor(now.getTime() / 1000) + state.sweep.settings.retentionSeconds,
       },
-      ConditionExpression: 'attribute_not_exists(#id) OR #seq <= :seq', ExpressionAttributeNames: { '#id': 'id', '#seq': 'seq' }, ExpressionAttributeValues: { ':seq': state.seq },
+      ConditionExpression: 'attribute_not_exists(#id) OR #seq <= :seq',
+      ExpressionAttributeNames: { '#id': 'id', '#seq': 'seq' }, ExpressionAttributeValues: { ':seq': state.seq },
     }));
   } catch (error) {
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
@@ -141,7 +145,8 @@ function handOvers(state: TargetState, page: Page, stubborn: number[]): HandOver
     const item = page.uploads[i];
     return {
       id: recordId(target.bucket, item.k, item.u),
-      input: { ...runInput({ bucket: target.bucket, key: item.k, uploadId: item.u, expectedBucketOwner: target.expectedBucketOwner }, 'sweep', { recheck: true, sweepId: sweep.id }) },
+      input: runInput({ bucket: target.bucket, key: item.k, uploadId: item.u, expectedBucketOwner: target.expectedBucketOwner }, 'sweep', { recheck: true,
+        sweepId: sweep.id }),
     };
   });
   return handovers.length <= sweep.settings.handoversPerPage && jsonBytes(handovers) <= HANDOVER_BYTES ? handovers : [];
@@ -154,8 +159,9 @@ export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promi
   const settled = page.uploads.map((_, i) => settledOutcome(answers, i));
   const stubborn = settled.flatMap((outcome, i) => (outcome ? [] : [i]));
   const handovers = handOvers(state, page, stubborn);
+  const { handoversPerPage } = state.sweep.settings;
   const notHandedOver = handovers.length === 0 && stubborn.length > 0
-    ? ` (not handed over: ${stubborn.length} uploads of the page were left, more than the ${state.sweep.settings.handoversPerPage} a page hands to abort-upload)` : '';
+    ? ` (not handed over: ${stubborn.length} uploads of the page were left, more than the ${handoversPerPage} a page hands to abort-upload)` : '';
   const writes: Array<[PageItem, Outcome]> = [
     ...page.decided.map((item): [PageItem, Outcome] => [item, decidedOutcome(item)]),
     ...page.uploads.flatMap((item, i): Array<[PageItem, Outcome]> => {
@@ -194,13 +200,18 @@ export async function countHandovers(deps: SweepDeps, event: HandoversEvent): Pr
   const { state } = event;
   const now = deps.now?.() ?? new Date();
   const counts = await inPool(state.handovers, WRITE_CONCURRENCY, async (handover, i): Promise<Partial<Totals>> => {
-    const read = async () => (await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: handover.id }, ConsistentRead: true }))).Item as AbortRecord | undefined;
+    const read = async () => {
+      const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: handover.id }, ConsistentRead: true }));
+      return Item as AbortRecord | undefined;
+    };
     const record = await read();
     const error = event.results[i]?.error ?? 'HandOverFailed';
     if (record?.sweepId === state.sweep.id) {
       if (record.status !== 'RUNNING') return counted(record);
       // the abort-upload run ended (the Task waited for it) without recording: what the interrupted-run rule does
-      await recordInterruptedRun(deps, { executionArn: record.executionArn, status: 'FAILED', error, cause: 'abort-upload run of a sweep hand-over', input: JSON.stringify(handover.input) });
+      const ended = { executionArn: record.executionArn, status: 'FAILED', error, cause: 'abort-upload run of a sweep hand-over',
+        input: JSON.stringify(handover.input) };
+      await recordInterruptedRun(deps, ended);
       const after = await read();
       return after ? counted(after) : { failed: 1 };
     }
@@ -233,7 +244,9 @@ export interface ResumeEvent {
 function childError(failure: ResumeEvent['failure']): { error: string; cause: string } {
   try {
     const child = JSON.parse(failure.Cause ?? '') as { Error?: string; Cause?: string; Status?: string };
-    if (child && typeof child === 'object' && (child.Error || child.Status)) return { error: child.Error ?? `States.${child.Status}`, cause: child.Cause ?? '' };
+    if (child && typeof child === 'object' && (child.Error || child.Status)) {
+      return { error: child.Error ?? `States.${child.Status}`, cause: child.Cause ?? '' };
+    }
   } catch { /* not a child's description */ }
   return { error: failure.Error ?? 'States.TaskFailed', cause: failure.Cause ?? '' };
 }

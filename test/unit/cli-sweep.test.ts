@@ -10,14 +10,16 @@ import { progressLine } from '../../lib/cli/sweep.ts';
 
 const sfnMock = mockClient(SFNClient);
 const docMock = mockClient(DynamoDBDocumentClient);
-const clients = { sfn: new SFNClient({ region: 'us-east-1' }), doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), cloudformation: new CloudFormationClient({ region: 'us-east-1' }) };
+const clients = { sfn: new SFNClient({ region: 'us-east-1' }), doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+  cloudformation: new CloudFormationClient({ region: 'us-east-1' }) };
 const ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:s3-mpu-reaper-dev-sweep-uploads';
 const ENV = { MPU_REAPER_SWEEP_STATE_MACHINE_ARN: ARN, MPU_REAPER_TABLE: 'records' };
 
 async function cli(argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await main(argv, { env: ENV, stdout: { write: (t: string) => { stdout += t; } }, stderr: { write: (t: string) => { stderr += t; } }, clients: () => clients, sleep: async () => undefined, pollMs: 0 });
+  const code = await main(argv, { env: ENV, stdout: { write: (t: string) => { stdout += t; } }, stderr: { write: (t: string) => { stderr += t; } },
+    clients: () => clients, sleep: async () => undefined, pollMs: 0 });
   return { code, stdout, stderr };
 }
 
@@ -54,7 +56,8 @@ describe('mpu-reaper sweep', () => {
     expect(code).toBe(0);
     expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
       stateMachineArn: ARN, name: expect.stringMatching(/^sweep-\d{8}T\d{6}Z-[0-9a-f]{6}$/),
-      input: JSON.stringify({ targets: [{ bucket: 'data-a', olderThan: '7d', prefix: 'tmp/' }, { bucket: 'data-b', olderThan: '7d', prefix: 'tmp/' }], dryRun: true, trigger: 'cli' }),
+      input: JSON.stringify({ targets: [{ bucket: 'data-a', olderThan: '7d', prefix: 'tmp/' }, { bucket: 'data-b', olderThan: '7d', prefix: 'tmp/' }],
+        dryRun: true, trigger: 'cli' }),
     });
     expect(JSON.parse(stdout)).toMatchObject({ status: 'RUNNING' });
   });
@@ -65,7 +68,8 @@ describe('mpu-reaper sweep', () => {
     docMock.on(GetCommand)
       .resolvesOnce({ Item: { id: 's', recordType: 'sweep', status: 'RUNNING', found: 4, aborted: 1, bytesFound: 2048 } })
       .resolvesOnce({ Item: { id: 's', recordType: 'sweep', status: 'RUNNING', found: 4, aborted: 4, bytesFound: 8192 } })
-      .resolves({ Item: { id: 's', recordType: 'sweep', status: 'COMPLETED', found: 4, aborted: 4, bytesFound: 8192, targetResults: '[{"bucket":"data-a","status":"SWEPT"}]' } });
+      .resolves({ Item: { id: 's', recordType: 'sweep', status: 'COMPLETED', found: 4, aborted: 4, bytesFound: 8192,
+        targetResults: '[{"bucket":"data-a","status":"SWEPT"}]' } });
 
     // Act
     const { code, stdout } = await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait']);
@@ -83,7 +87,8 @@ describe('mpu-reaper sweep', () => {
     await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--no-measure']);
 
     // Assert
-    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, { input: JSON.stringify({ targets: [{ bucket: 'data-a', olderThan: '1d' }], measure: false, trigger: 'cli' }) });
+    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, { input: JSON.stringify({ targets: [{ bucket: 'data-a', olderThan: '1d' }], measure: false,
+      trigger: 'cli' }) });
   });
 
   it('while the sweep runs, shows the counters summed from its targets\' checkpoints', async () => {
@@ -108,7 +113,8 @@ describe('mpu-reaper sweep', () => {
   it('exits 1 when the sweep completed with errors', async () => {
     // Arrange
     sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
-    docMock.on(GetCommand).resolves({ Item: { id: 's', recordType: 'sweep', status: 'COMPLETED_WITH_ERRORS', targetErrors: [{ bucket: 'gone', error: 'S3.NoSuchBucketException', cause: 'no bucket' }] } });
+    docMock.on(GetCommand).resolves({ Item: { id: 's', recordType: 'sweep', status: 'COMPLETED_WITH_ERRORS', targetErrors: [{ bucket: 'gone',
+      error: 'S3.NoSuchBucketException', cause: 'no bucket' }] } });
 
     // Act
     const { code, stdout } = await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait']);
@@ -122,14 +128,16 @@ describe('mpu-reaper sweep', () => {
 describe('mpu-reaper sweeps', () => {
   it('lists sweeps newest first from the index, as a table', async () => {
     // Arrange
-    docMock.on(QueryCommand).resolves({ Items: [{ id: 'sweep-2', recordType: 'sweep', status: 'COMPLETED', startedAt: '2026-11-22T10:00:00Z', found: 3, aborted: 3, bytesFound: 10 }] });
+    docMock.on(QueryCommand).resolves({ Items: [{ id: 'sweep-2', recordType: 'sweep', status: 'COMPLETED', startedAt: '2026-11-22T10:00:00Z', found: 3,
+      aborted: 3, bytesFound: 10 }] });
 
     // Act
     const { code, stdout } = await cli(['sweeps', '--limit', '5']);
 
     // Assert
     expect(code).toBe(0);
-    expect(docMock).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byStartedAt', ScanIndexForward: false, Limit: 5, ExpressionAttributeValues: { ':pk': 'sweep' } });
+    expect(docMock).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byStartedAt', ScanIndexForward: false, Limit: 5,
+      ExpressionAttributeValues: { ':pk': 'sweep' } });
     expect(stdout.split('\n')[1]).toMatch(/^sweep-2\s+COMPLETED\s+2026-11-22T10:00:00Z\s+3\s+3\s+0\s+10 B$/);
   });
 

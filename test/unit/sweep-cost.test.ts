@@ -18,7 +18,8 @@ describe('costPerMillion', () => {
   });
 
   it('adds per-upload counts and per-page counts shared by the page\'s uploads', () => {
-    const cost = costPerMillion({ name: 'x', uploadsPerPage: 500, perUpload: { s3ListRequests: 1, dynamoWriteUnits: 3 }, perPage: { standardTransitions: 2, expressRequests: 1 } });
+    const cost = costPerMillion({ name: 'x', uploadsPerPage: 500, perUpload: { s3ListRequests: 1, dynamoWriteUnits: 3 }, perPage: { standardTransitions: 2,
+      expressRequests: 1 } });
     expect(cost.lines.s3ListRequests).toBeCloseTo(5);
     expect(cost.lines.dynamoWriteUnits).toBeCloseTo(1.875);
     expect(cost.lines.standardTransitions).toBeCloseTo((2 / 500) * PRICES.standardTransition * 1e6);
@@ -26,7 +27,8 @@ describe('costPerMillion', () => {
   });
 
   it('models a page\'s seconds from its requests: waits, waves of 40 Map requests, the Lambdas\' pools', () => {
-    expect(pageSeconds({ waits: 1, taskS3: 800, lambdaCalls: 2, lambdaS3: 16, lambdaDynamodb: 401 }, 5)).toEqual({ lambda: 0.04 + 0.03 + 0.17, express: 5 + 0.6 + 0.24 });
+    expect(pageSeconds({ waits: 1, taskS3: 800, lambdaCalls: 2, lambdaS3: 16, lambdaDynamodb: 401 }, 5)).toEqual({ lambda: 0.04 + 0.03 + 0.17,
+      express: 5 + 0.6 + 0.24 });
   });
 });
 
@@ -40,10 +42,13 @@ describe('write units', () => {
   it('a sweep\'s record of a typical upload on AWS is under 1 KB: 3 write units with the two indexes', () => {
     // Arrange: names as a production stack gives them, a key of 100 bytes, an upload id of 150 characters, measured
     const state = {
-      sweep: { id: 'sweep-20261122T211340Z-3f9a1c', executionArn: 'arn:aws:states:us-east-1:123456789012:execution:s3-mpu-reaper-prod-sweep-uploads:sweep-20261122T211340Z-3f9a1c', startedAt: '', dryRun: false, measure: true, settings: { retentionSeconds: 7_776_000 } },
+      sweep: { id: 'sweep-20261122T211340Z-3f9a1c',
+        executionArn: 'arn:aws:states:us-east-1:123456789012:execution:s3-mpu-reaper-prod-sweep-uploads:sweep-20261122T211340Z-3f9a1c', startedAt: '',
+          dryRun: false, measure: true, settings: { retentionSeconds: 7_776_000 } },
       target: { bucket: 'my-data-lake-bucket-prod' }, totals: emptyTotals(),
     } as unknown as TargetState;
-    const record = uploadRecord(state, '2026-11-22T21:13:41.123Z', { k: 'k'.repeat(TYPICAL_UPLOAD.keyBytes), u: 'U'.repeat(TYPICAL_UPLOAD.uploadIdChars), p: 1234, b: 6_467_616_768 }, { status: 'ABORTED', attempts: 1 }, '2026-11-22T21:13:47.456Z');
+    const record = uploadRecord(state, '2026-11-22T21:13:41.123Z', { k: 'k'.repeat(TYPICAL_UPLOAD.keyBytes), u: 'U'.repeat(TYPICAL_UPLOAD.uploadIdChars),
+      p: 1234, b: 6_467_616_768 }, { status: 'ABORTED', attempts: 1 }, '2026-11-22T21:13:47.456Z');
 
     // Act
     const bytes = itemBytes(attributes(record));

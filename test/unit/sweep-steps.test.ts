@@ -17,25 +17,30 @@ import type { Page, PageAnswers } from '../../lib/sweep/page.ts';
 
 const s3Mock = mockClient(S3Client);
 const docMock = mockClient(DynamoDBDocumentClient);
-const deps = { s3: new S3Client({ region: 'us-east-1' }), doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), tableName: 'records', now: () => new Date('2026-11-22T12:00:00Z') };
+const deps = { s3: new S3Client({ region: 'us-east-1' }), doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), tableName: 'records',
+  now: () => new Date('2026-11-22T12:00:00Z') };
 const SWEEP_ARN = 'arn:aws:states:us-east-1:111122223333:execution:mpu-reaper-sweep-uploads:sweep-1';
 const OLD = new Date('2026-11-01T00:00:00Z');
 const YOUNG = new Date('2026-11-22T11:59:00Z');
 
-function state(overrides: Partial<TargetState> = {}, settings: Partial<TargetState['sweep']['settings']> = {}, sweep: Partial<TargetState['sweep']> = {}): TargetState {
+function state(overrides: Partial<TargetState> = {}, settings: Partial<TargetState['sweep']['settings']> = {},
+  sweep: Partial<TargetState['sweep']> = {}): TargetState {
   return {
     sweep: {
       id: 'sweep-1', executionArn: SWEEP_ARN, startedAt: '2026-11-22T11:00:00.000Z', dryRun: false, measure: false,
-      settings: { pageUploads: 1000, pageBytes: 196_608, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000, handoversPerPage: 2, retentionSeconds: 1000, ...settings },
+      settings: { pageUploads: 1000, pageBytes: 196_608, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000, handoversPerPage: 2, retentionSeconds: 1000,
+        ...settings },
       ...sweep,
     },
-    target: { index: 0, bucket: 'data-a', prefix: '', olderThan: '1d', olderThanSeconds: 86_400, cutoff: '2026-11-21T12:00:00.000Z', expectedBucketOwner: '111122223333', maxUploads: 100_000 },
+    target: { index: 0, bucket: 'data-a', prefix: '', olderThan: '1d', olderThanSeconds: 86_400, cutoff: '2026-11-21T12:00:00.000Z',
+      expectedBucketOwner: '111122223333', maxUploads: 100_000 },
     cursor: { keyMarker: '', uploadIdMarker: '' }, done: false, truncated: false, totals: emptyTotals(), seq: 0,
     slice: { execution: 'target-exec', run: 'run-1', events: 14, full: false }, handovers: [], recoveries: 0, ...overrides,
   };
 }
 const listEvent = (s: TargetState, run = 'run-2'): ListEvent => ({ state: s, parent: 'target-exec', run, runStartedAt: '2026-11-22T12:00:00Z' });
-const uploads = (n: number, initiated = OLD, from = 0) => Array.from({ length: n }, (_, i) => ({ Key: `k-${String(from + i).padStart(3, '0')}`, UploadId: `U${from + i}`, Initiated: initiated }));
+const uploads = (n: number, initiated = OLD, from = 0) => Array.from({ length: n }, (_, i) => ({ Key: `k-${String(from + i).padStart(3, '0')}`,
+  UploadId: `U${from + i}`, Initiated: initiated }));
 
 beforeEach(() => {
   s3Mock.reset();
@@ -54,7 +59,8 @@ describe('listPage', () => {
 
     // Assert
     expect(next).toBe('abort');
-    expect(page).toMatchObject({ listed: 5, busy: 0, last: true, uploads: [{ k: 'k-000', u: 'U0' }, { k: 'k-001', u: 'U1' }, { k: 'k-002', u: 'U2' }], cursor: { keyMarker: 'k-004', uploadIdMarker: 'U4' } });
+    expect(page).toMatchObject({ listed: 5, busy: 0, last: true, uploads: [{ k: 'k-000', u: 'U0' }, { k: 'k-001', u: 'U1' }, { k: 'k-002', u: 'U2' }],
+      cursor: { keyMarker: 'k-004', uploadIdMarker: 'U4' } });
     expect(after.cursor).toEqual({ keyMarker: '', uploadIdMarker: '' });
     expect(after.slice).toMatchObject({ run: 'run-2', events: 22 });
     expect(s3Mock).toHaveReceivedCommandWith(ListMultipartUploadsCommand, { Bucket: 'data-a', MaxUploads: 1000, ExpectedBucketOwner: '111122223333' });
@@ -62,7 +68,8 @@ describe('listPage', () => {
 
   it('cuts the page where the byte budget ends, the cursor after the last upload it took', async () => {
     // Arrange: 2,000 bytes of keys each, a budget for a few
-    s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: uploads(50).map((u) => ({ ...u, Key: `${u.Key}/${'x'.repeat(2000)}` })), IsTruncated: true, NextKeyMarker: 'zzz', NextUploadIdMarker: 'Z' });
+    s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: uploads(50).map((u) => ({ ...u, Key: `${u.Key}/${'x'.repeat(2000)}` })), IsTruncated: true,
+      NextKeyMarker: 'zzz', NextUploadIdMarker: 'Z' });
     const s = state({}, { pageBytes: 12_000 });
 
     // Act
@@ -111,7 +118,8 @@ describe('listPage', () => {
     // Assert
     expect(page.busy).toBe(1);
     expect(page.uploads.map((u) => u.u)).toEqual(['U0', 'U2', 'U3']);
-    expect(docMock).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byStatus', ExpressionAttributeValues: { ':running': 'RUNNING', ':bucket': 'data-a', ':mine': SWEEP_ARN } });
+    expect(docMock).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byStatus', ExpressionAttributeValues: { ':running': 'RUNNING', ':bucket': 'data-a',
+      ':mine': SWEEP_ARN } });
     expect(docMock).not.toHaveReceivedCommand(BatchGetCommand);
   });
 
@@ -134,7 +142,8 @@ describe('listPage', () => {
     s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: uploads(3), IsTruncated: false });
     s3Mock.on(ListPartsCommand, { UploadId: 'U0' }).resolves({ Parts: [{ PartNumber: 1, Size: 5 }, { PartNumber: 2, Size: 7 }], IsTruncated: false });
     s3Mock.on(ListPartsCommand, { UploadId: 'U1' }).rejects(new NoSuchUpload({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
-    s3Mock.on(ListPartsCommand, { UploadId: 'U2' }).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } }));
+    s3Mock.on(ListPartsCommand, { UploadId: 'U2' }).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied',
+      $metadata: { httpStatusCode: 403 } }));
 
     // Act
     const { page, next } = await listPage(deps, listEvent(state({}, {}, { measure: true, dryRun: true })));
@@ -143,14 +152,16 @@ describe('listPage', () => {
     expect(next).toBe('record');
     expect(page.uploads).toEqual([]);
     expect(page.decided).toEqual([
-      { k: 'k-000', u: 'U0', p: 2, b: 12, s: 'WOULD_ABORT' }, { k: 'k-001', u: 'U1', p: 0, b: 0, s: 'NOT_FOUND' }, { k: 'k-002', u: 'U2', s: 'FAILED', e: 'AccessDenied', h: 403 },
+      { k: 'k-000', u: 'U0', p: 2, b: 12, s: 'WOULD_ABORT' }, { k: 'k-001', u: 'U1', p: 0, b: 0, s: 'NOT_FOUND' }, { k: 'k-002', u: 'U2', s: 'FAILED',
+        e: 'AccessDenied', h: 403 },
     ]);
   });
 
   it('stops at maxUploads (truncated), and a listing error ends the target with S3\'s code', async () => {
     // Arrange
     s3Mock.on(ListMultipartUploadsCommand).resolvesOnce({ Uploads: uploads(5), IsTruncated: true, NextKeyMarker: 'k-004', NextUploadIdMarker: 'U4' })
-      .rejects(new S3ServiceException({ name: 'NoSuchBucket', $fault: 'client', message: 'The specified bucket does not exist', $metadata: { httpStatusCode: 404 } }));
+      .rejects(new S3ServiceException({ name: 'NoSuchBucket', $fault: 'client', message: 'The specified bucket does not exist',
+        $metadata: { httpStatusCode: 404 } }));
     const limited = state({ target: { ...state().target, maxUploads: 5 } });
 
     // Act
@@ -201,10 +212,12 @@ describe('the outcome of an upload from the page\'s answers', () => {
 
 describe('recordPage', () => {
   const page = (n: number, extra: Partial<Page> = {}): Page => ({
-    listedAt: '2026-11-22T11:59:00.000Z', waitSeconds: 5, uploads: Array.from({ length: n }, (_, i) => ({ k: `k-${i}`, u: `U${i}`, p: 1, b: 10 + i })), decided: [],
+    listedAt: '2026-11-22T11:59:00.000Z', waitSeconds: 5, uploads: Array.from({ length: n }, (_, i) => ({ k: `k-${i}`, u: `U${i}`, p: 1, b: 10 + i })),
+      decided: [],
     listed: n + 1, busy: 1, cursor: { keyMarker: `k-${n}`, uploadIdMarker: `U${n}` }, last: false, truncated: false, ...extra,
   });
-  const event = (p: Page, answers: PageAnswers, s = state()): RecordPageEvent => ({ action: 'page', state: s, parent: 'target-exec', page: p, answers, runStartedAt: '2026-11-22T11:59:30Z' });
+  const event = (p: Page, answers: PageAnswers, s = state()): RecordPageEvent => ({ action: 'page', state: s, parent: 'target-exec', page: p, answers,
+    runStartedAt: '2026-11-22T11:59:30Z' });
   const all = (n: number, v: string) => Array.from({ length: n }, () => v);
 
   it('writes one record per upload under a condition that spares other runs\' records, adds the page to the totals and checkpoints', async () => {
@@ -216,7 +229,9 @@ describe('recordPage', () => {
     expect(result.state).toMatchObject({ seq: 1, cursor: { keyMarker: 'k-3', uploadIdMarker: 'U3' }, handovers: [] });
     expect(result.state.totals).toMatchObject({ listed: 4, found: 4, aborted: 3, busy: 1, partsFound: 3, bytesFound: 33, pages: 1 });
     expect(docMock).toHaveReceivedCommandWith(PutCommand, {
-      Item: expect.objectContaining({ id: recordId('data-a', 'k-0', 'U0'), recordType: 'upload', status: 'ABORTED', attempts: 1, partsFound: 1, bytesFound: 10, trigger: 'sweep', executionArn: SWEEP_ARN, sweepId: 'sweep-1', startedAt: '2026-11-22T11:59:00.000Z', expiresAt: Date.parse('2026-11-22T11:59:00Z') / 1000 + 1000 }),
+      Item: expect.objectContaining({ id: recordId('data-a', 'k-0', 'U0'), recordType: 'upload', status: 'ABORTED', attempts: 1, partsFound: 1, bytesFound: 10,
+        trigger: 'sweep', executionArn: SWEEP_ARN, sweepId: 'sweep-1', startedAt: '2026-11-22T11:59:00.000Z',
+          expiresAt: Date.parse('2026-11-22T11:59:00Z') / 1000 + 1000 }),
       ConditionExpression: expect.stringContaining('#executionArn = :mine'),
     });
     expect(docMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ id: checkpointId('sweep-1', 0), seq: 1 }) });
@@ -229,7 +244,8 @@ describe('recordPage', () => {
       return {};
     });
     docMock.on(GetCommand, { Key: { id: recordId('data-a', 'k-0', 'U0') } }).resolves({ Item: { status: 'ABORTED', executionArn: 'api-run' } });
-    docMock.on(GetCommand, { Key: { id: recordId('data-a', 'k-1', 'U1') } }).resolves({ Item: { status: 'ABORTED', executionArn: SWEEP_ARN, partsFound: 4, bytesFound: 40 } });
+    docMock.on(GetCommand, { Key: { id: recordId('data-a', 'k-1', 'U1') } }).resolves({ Item: { status: 'ABORTED', executionArn: SWEEP_ARN, partsFound: 4,
+      bytesFound: 40 } });
 
     // Act: both answered NoSuchUpload at the first abort (NOT_FOUND, which never replaces the sweep's own ABORTED)
     const result = await recordPage(deps, event(page(2, { busy: 0 }), { aborted: all(2, 'gone'), verified: { answers: all(2, 'gone'), kinds: ['gone'] } }));
@@ -241,14 +257,16 @@ describe('recordPage', () => {
   it('hands few stubborn uploads to abort-upload (recheck), unrecorded, and ends the page execution', async () => {
     // Act
     const result = await recordPage(deps, event(page(3), {
-      aborted: all(3, 'sent'), verified: { answers: ['gone', 'parts', 'parts'], kinds: ['gone', 'parts'] }, abortedAgain: ['-', 'sent', 'sent'], verifiedAgain: ['-', 'gone', 'parts'],
+      aborted: all(3, 'sent'), verified: { answers: ['gone', 'parts', 'parts'], kinds: ['gone', 'parts'] }, abortedAgain: ['-', 'sent', 'sent'],
+        verifiedAgain: ['-', 'gone', 'parts'],
     }));
 
     // Assert
     expect(result.next).toBe('end');
     expect(result.state.handovers).toEqual([{
       id: recordId('data-a', 'k-2', 'U2'),
-      input: { request: { bucket: 'data-a', key: 'k-2', uploadId: 'U2', expectedBucketOwner: '111122223333' }, trigger: 'sweep', recheck: true, sweepId: 'sweep-1' },
+      input: { request: { bucket: 'data-a', key: 'k-2', uploadId: 'U2', expectedBucketOwner: '111122223333' }, trigger: 'sweep', recheck: true,
+        sweepId: 'sweep-1' },
     }]);
     expect(result.state.totals).toMatchObject({ found: 4, aborted: 2, handedOver: 1 });
     expect(docMock).not.toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ key: 'k-2' }) });
@@ -257,13 +275,15 @@ describe('recordPage', () => {
   it('records more stubborn uploads than a page hands over as seen: S3 refusing, not parts arriving', async () => {
     // Act: handoversPerPage is 2
     const result = await recordPage(deps, event(page(3), {
-      aborted: all(3, 'S3.S3Exception'), verified: { answers: all(3, 'parts'), kinds: ['parts'] }, abortedAgain: all(3, 'S3.S3Exception'), verifiedAgain: all(3, 'parts'),
+      aborted: all(3, 'S3.S3Exception'), verified: { answers: all(3, 'parts'), kinds: ['parts'] }, abortedAgain: all(3, 'S3.S3Exception'), verifiedAgain: all(3,
+        'parts'),
     }));
 
     // Assert
     expect(result.state.handovers).toEqual([]);
     expect(result.state.totals).toMatchObject({ found: 4, failed: 3 });
-    expect(docMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ status: 'FAILED', error: 'S3Exception', cause: expect.stringContaining('not handed over: 3 uploads') }) });
+    expect(docMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ status: 'FAILED', error: 'S3Exception',
+      cause: expect.stringContaining('not handed over: 3 uploads') }) });
   });
 
   it('returns the same state when retried with the same input', async () => {
@@ -280,28 +300,33 @@ describe('recordPage', () => {
 describe('countHandovers', () => {
   it('counts what abort-upload recorded, busy for another run\'s record, and records FAILED a hand-over that never claimed its record', async () => {
     // Arrange
-    const handovers = ['a', 'b', 'c'].map((k) => ({ id: recordId('data-a', k, `U-${k}`), input: { request: { bucket: 'data-a', key: k, uploadId: `U-${k}` }, trigger: 'sweep', recheck: true, sweepId: 'sweep-1' } }));
+    const handovers = ['a', 'b', 'c'].map((k) => ({ id: recordId('data-a', k, `U-${k}`), input: { request: { bucket: 'data-a', key: k, uploadId: `U-${k}` },
+      trigger: 'sweep', recheck: true, sweepId: 'sweep-1' } }));
     docMock.on(GetCommand, { Key: { id: handovers[0].id } }).resolves({ Item: { status: 'ABORTED', sweepId: 'sweep-1', partsFound: 2, bytesFound: 20 } });
     docMock.on(GetCommand, { Key: { id: handovers[1].id } }).resolves({ Item: { status: 'RUNNING', sweepId: 'other', executionArn: 'api' } });
     docMock.on(GetCommand, { Key: { id: handovers[2].id } }).resolves({});
 
     // Act
-    const result = await countHandovers(deps, { action: 'handovers', state: state({ handovers }), parent: 'target-exec', results: [{ ended: 'SUCCEEDED' }, { ended: 'SUCCEEDED' }, { ended: 'FAILED', error: 'StepFunctions.ExecutionLimitExceeded' }] });
+    const result = await countHandovers(deps, { action: 'handovers', state: state({ handovers }), parent: 'target-exec', results: [{ ended: 'SUCCEEDED' },
+      { ended: 'SUCCEEDED' }, { ended: 'FAILED', error: 'StepFunctions.ExecutionLimitExceeded' }] });
 
     // Assert
     expect(result.state).toMatchObject({ handovers: [], seq: 1, totals: { aborted: 1, busy: 1, failed: 1, bytesFound: 20 } });
     expect(result.state.slice.events).toBe(14 + 11 + 30);
-    expect(docMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ key: 'c', status: 'FAILED', error: 'StepFunctions.ExecutionLimitExceeded' }) });
+    expect(docMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ key: 'c', status: 'FAILED',
+      error: 'StepFunctions.ExecutionLimitExceeded' }) });
   });
 });
 
 describe('resumeTarget', () => {
   it('goes on from a newer checkpoint, counting the failed page execution as a lost page', async () => {
     // Arrange
-    docMock.on(GetCommand).resolves({ Item: { state: state({ seq: 4, cursor: { keyMarker: 'k-9', uploadIdMarker: 'U9' }, totals: { ...emptyTotals(), aborted: 40 } }) } });
+    docMock.on(GetCommand).resolves({ Item: { state: state({ seq: 4, cursor: { keyMarker: 'k-9', uploadIdMarker: 'U9' }, totals: { ...emptyTotals(),
+      aborted: 40 } }) } });
 
     // Act
-    const result = await resumeTarget(deps, { action: 'resume', state: state({ seq: 2 }), failure: { Error: 'States.TaskFailed', Cause: JSON.stringify({ Status: 'TIMED_OUT' }) } });
+    const result = await resumeTarget(deps, { action: 'resume', state: state({ seq: 2 }), failure: { Error: 'States.TaskFailed',
+      Cause: JSON.stringify({ Status: 'TIMED_OUT' }) } });
 
     // Assert
     expect(result.state).toMatchObject({ seq: 5, recoveries: 1, done: false, cursor: { keyMarker: 'k-9' }, totals: { aborted: 40, lostPages: 1 } });
@@ -309,7 +334,8 @@ describe('resumeTarget', () => {
 
   it('gives the target up after three failures in a row, with the child execution\'s error', async () => {
     docMock.on(GetCommand).resolves({ Item: { state: state({ seq: 2, recoveries: 3 }) } });
-    const result = await resumeTarget(deps, { action: 'resume', state: state({ seq: 2 }), failure: { Error: 'States.TaskFailed', Cause: JSON.stringify({ Error: 'States.Timeout', Cause: 'took too long' }) } });
+    const result = await resumeTarget(deps, { action: 'resume', state: state({ seq: 2 }), failure: { Error: 'States.TaskFailed',
+      Cause: JSON.stringify({ Error: 'States.Timeout', Cause: 'took too long' }) } });
     expect(result.state).toMatchObject({ done: true, recoveries: 4, error: { error: 'States.Timeout', cause: 'took too long' } });
   });
 
@@ -324,7 +350,8 @@ describe('resumeTarget', () => {
 describe('finishing a sweep', () => {
   it('sums the checkpoints into the sweep record, with each target\'s result and error', async () => {
     // Arrange
-    const [a, b] = [state({ done: true, totals: { ...emptyTotals(), found: 3, aborted: 3, bytesFound: 30 } }), state({ done: true, error: { error: 'NoSuchBucket', cause: 'no such bucket' } })];
+    const [a, b] = [state({ done: true, totals: { ...emptyTotals(), found: 3, aborted: 3, bytesFound: 30 } }), state({ done: true,
+      error: { error: 'NoSuchBucket', cause: 'no such bucket' } })];
     b.target = { ...b.target, index: 1, bucket: 'gone' };
     docMock.on(BatchGetCommand).resolves({ Responses: { records: [{ targetIndex: 1, state: b }, { targetIndex: 0, state: a }] } });
     docMock.on(UpdateCommand).resolves({});
@@ -336,7 +363,8 @@ describe('finishing a sweep', () => {
     expect(summary).toMatchObject({ status: 'COMPLETED_WITH_ERRORS', found: 3, aborted: 3, bytesFound: 30 });
     expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { id: 'sweep-1' }, ConditionExpression: '#executionArn = :mine',
-      ExpressionAttributeValues: expect.objectContaining({ ':status': 'COMPLETED_WITH_ERRORS', ':found': 3, ':targetErrors': [{ bucket: 'gone', error: 'NoSuchBucket', cause: 'no such bucket' }] }),
+      ExpressionAttributeValues: expect.objectContaining({ ':status': 'COMPLETED_WITH_ERRORS', ':found': 3, ':targetErrors': [{ bucket: 'gone',
+        error: 'NoSuchBucket', cause: 'no such bucket' }] }),
     });
   });
 

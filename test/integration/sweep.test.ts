@@ -6,21 +6,25 @@
  * cost model (lib/sweep/cost.ts), printed at the end.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ListMultipartUploadsCommand, type MultipartUpload, type S3Client } from '@aws-sdk/client-s3';
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ListMultipartUploadsCommand, S3Client, type MultipartUpload } from '@aws-sdk/client-s3';
+import { DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
-import { LocalStepFunctions, type LocalExecution } from '../../lib/local/runtime.ts';
-import { localSubstitutions, loadDefinition, STATE_MACHINES, SWEEP_SETTINGS_DEFAULTS, type Settings, type StateMachineKey } from '../../lib/settings.ts';
+import { LocalStepFunctions, type HistoryEvent, type LocalExecution, type RuntimeOptions } from '../../lib/local/runtime.ts';
+import { localLambdaHandlers } from '../../lib/local/lambdas.ts';
+import { localSubstitutions, loadDefinition, STATE_MACHINES, stateMachineType, SWEEP_SETTINGS_DEFAULTS, type Settings,
+  type StateMachineKey } from '../../lib/settings.ts';
 import { parseAllowlist } from '../../lib/allowlist.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { sweepLambdaHandlers } from '../../lib/sweep/lambdas.ts';
+import { SWEEP_SDK_ATTEMPTS } from '../../lib/sweep/clients.ts';
 import { checkpointId, HISTORY_EVENTS, type TargetState } from '../../lib/sweep/state.ts';
 import {
   costPerMillion, formatCostTable, OLD_DESIGN, pageSeconds, TYPICAL_UPLOAD, uploadsPerPage, WORST_UPLOAD, writeUnits, type DesignCounts, type Usage,
 } from '../../lib/sweep/cost.ts';
-import { abortRunLambdas, awsClients, createBucket, createTable, createUpload, fastRetries, startMoto, TABLE, type MotoServer } from '../support/workflow.ts';
-import { startFaultProxy, answerNoContent, type FaultProxy } from '../support/fault-proxy.ts';
+import { awsClients, createBucket, createTable, createUpload, fastRetries, startMoto, TABLE, type MotoServer } from '../support/workflow.ts';
+import type { ServerResponse } from 'node:http';
+import { startFaultProxy, answerNoContent, type FaultProxy, type FaultRule } from '../support/fault-proxy.ts';
 
 let moto: MotoServer;
 let proxy: FaultProxy;
@@ -31,6 +35,42 @@ let dispatcher: TaskDispatcher;
 let arns: Record<StateMachineKey, string>;
 /** upload id → aborts the proxy answers 204 without forwarding (an abort that does not take) */
 const lostAborts = new Map<string, number>();
+/**
+ * Faults on every request (S3 and DynamoDB, the Tasks' and the Lambdas'), from a seeded generator: `rate` of them
+ * answered 503 without reaching moto, `lostRate` applied by moto and answered 500 (the answer lost).
+ */
+const faults = { rate: 0, lostRate: 0, seed: 1, injected: 0 };
+const draw = (rate: number) => () => {
+  if (rate === 0 || faults.rate + faults.lostRate === 0) return false;
+  faults.seed = (faults.seed * 1_103_515_245 + 12_345) % 2 ** 31;
+  const hit = faults.seed / 2 ** 31 < (rate === 1 ? faults.rate : faults.lostRate);
+  if (hit) faults.injected += 1;
+  return hit;
+};
+const failWith = (status: number, method: string) => (res: ServerResponse) => {
+  res.writeHead(status, { 'content-type': method === 'POST' ? 'application/x-amz-json-1.0' : 'application/xml' });
+  res.end(method === 'POST' ? '{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected"}'
+    : '<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>');
+};
+const FAULT_RULES: FaultRule[] = ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'].flatMap((method) => [
+  { method, times: Infinity, url: draw(1), respond: failWith(503, method) },
+  { method, times: Infinity, url: draw(2), after: failWith(500, method) },
+]);
+
+/** what each page execution (EXPRESS: gone once ended) did, seen through the runtime's event callback */
+interface PageRun { start: number; stop: number; events: number; waits: number; largestState: number }
+const pageRuns = new Map<string, PageRun>();
+function observe(execution: LocalExecution, event: HistoryEvent) {
+  if (!execution.executionArn.includes(':express:')) return;
+  const run = pageRuns.get(execution.executionArn) ?? { start: event.timestamp.getTime(), stop: 0, events: 0, waits: 0, largestState: 0 };
+  pageRuns.set(execution.executionArn, run);
+  run.events += 1;
+  run.stop = event.timestamp.getTime();
+  if (event.type === 'WaitStateEntered') run.waits += 1;
+  const details = (event.stateEnteredEventDetails ?? event.stateExitedEventDetails) as { input?: string; output?: string } | undefined;
+  run.largestState = Math.max(run.largestState, Buffer.byteLength(details?.input ?? details?.output ?? '', 'utf8'));
+}
+const pageRunsSince = (since: Date) => [...pageRuns.values()].filter((run) => run.start >= since.getTime());
 
 /** AWS requests and their units, counted while a sweep runs */
 interface Meter {
@@ -81,14 +121,23 @@ const FAST: Partial<Settings> = { SweepPageSize: 40 };
 
 async function deploy(settings: Partial<Settings> = FAST) {
   const substitutions = localSubstitutions(TABLE, settings);
-  arns = Object.fromEntries((Object.keys(STATE_MACHINES) as StateMachineKey[]).map((key) => [
-    key, runtime.createStateMachine({ name: STATE_MACHINES[key].name, definition: loadDefinition(STATE_MACHINES[key].file, substitutions) }).stateMachineArn,
-  ])) as Record<StateMachineKey, string>;
+  arns = Object.fromEntries((Object.keys(STATE_MACHINES) as StateMachineKey[]).map((key) => {
+    const definition = loadDefinition(STATE_MACHINES[key].file, substitutions);
+    return [key, runtime.createStateMachine({ name: STATE_MACHINES[key].name, definition, type: stateMachineType(key) }).stateMachineArn];
+  })) as Record<StateMachineKey, string>;
+}
+
+let runtimeOptions: RuntimeOptions;
+/** a runtime with the harness's dispatcher and Lambdas, and these options on top (the previous one closed) */
+async function startRuntime(options: Partial<RuntimeOptions> = {}, settings?: Partial<Settings>) {
+  await runtime?.close();
+  runtime = new LocalStepFunctions({ ...runtimeOptions, ...options });
+  await deploy(settings);
 }
 
 beforeAll(async () => {
   moto = await startMoto();
-  proxy = await startFaultProxy(moto.endpoint, [{
+  proxy = await startFaultProxy(moto.endpoint, [...FAULT_RULES, {
     method: 'DELETE', times: Infinity, respond: answerNoContent,
     url: (url) => {
       const left = lostAborts.get(url.searchParams.get('uploadId') ?? '') ?? 0;
@@ -100,22 +149,25 @@ beforeAll(async () => {
   await createTable(clients.dynamodb);
   s3 = clients.s3;
   doc = clients.doc;
-  const lambdaClients = awsClients(proxy.endpoint);
-  const deps = { s3: metered(lambdaClients.s3, 's3'), doc: lambdaClients.doc, tableName: TABLE };
-  metered(lambdaClients.dynamodb, 'dynamodb');
+  // the Lambdas' clients as lib/sweep/clients.ts makes them: SWEEP_SDK_ATTEMPTS attempts
+  const config = { endpoint: proxy.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true,
+    maxAttempts: SWEEP_SDK_ATTEMPTS };
+  const lambdaDynamodb = metered(new DynamoDBClient(config), 'dynamodb');
+  const deps = { s3: metered(new S3Client(config), 's3'), doc: DynamoDBDocumentClient.from(lambdaDynamodb), tableName: TABLE };
   const counted = (handlers: Record<string, (payload: unknown) => Promise<unknown>>) => Object.fromEntries(Object.entries(handlers).map(([name,
     handler]) => [name, (payload: unknown) => {
     meter.lambdaCalls += 1;
     return handler(payload);
   }]));
   dispatcher = new TaskDispatcher({ endpoint: proxy.endpoint, pageMultipartUploads: true, onRequest: (service, action) => count(`task:${service}:${action}`) });
-  runtime = new LocalStepFunctions({
+  runtimeOptions = {
     dispatcher,
     waitTimeOverrides: { 'Wait for in-flight parts': 0, 'Wait for in-flight parts again': 0 },
     retryIntervalOverrides: fastRetries(),
-    lambdaHandlers: counted({ ...abortRunLambdas({ ...deps, allowlist: parseAllowlist('*') }), ...sweepLambdaHandlers(deps) }),
-  });
-  await deploy();
+    lambdaHandlers: counted({ ...localLambdaHandlers({ ...deps, allowlist: parseAllowlist('*') }), ...sweepLambdaHandlers(deps) }),
+    onExecutionEvent: observe,
+  };
+  await startRuntime();
 });
 
 afterAll(async () => {
@@ -130,7 +182,7 @@ async function allUploads(bucket: string): Promise<MultipartUpload[]> {
   return (await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
 }
 
-/** the executions of a machine started since then, with their histories (every one has ended when the sweep has) */
+/** the STANDARD executions of a machine started since then, with their histories (every one has ended when the sweep has) */
 const executionsOf = (key: StateMachineKey, since: Date): Promise<LocalExecution[]> => Promise.all(runtime.listExecutions({ stateMachineArn: arns[key],
   maxResults: 100_000 })
   .executions.filter((e) => e.startDate >= since).map((e) => runtime.waitForExecution(e.executionArn)));
@@ -180,8 +232,8 @@ async function measuredDesign(name: string, run: Awaited<ReturnType<typeof sweep
   measure: boolean): Promise<DesignCounts & { perRun: number }> {
   const r = run.meter.requests;
   const pages = Number(run.summary.pages);
-  const express = await executionsOf('sweepPage', run.since);
-  const waits = express.reduce((total, e) => total + e.history.filter((event) => event.type === 'WaitStateEntered').length, 0);
+  const express = pageRunsSince(run.since);
+  const waits = express.reduce((total, e) => total + e.waits, 0);
   const sweepTargetPerRun = (await executionsOf('sweepTarget', run.since)).reduce((total, e) => total + entered(e), 0) / express.length;
   const P = uploadsPerPage({ ...TYPICAL_UPLOAD, measure });
   const perUpload = (n: number) => n / uploads;
@@ -195,7 +247,7 @@ async function measuredDesign(name: string, run: Awaited<ReturnType<typeof sweep
       lambdaDynamodb: perUpload(run.meter.recordPuts) * P + otherDynamodb / pages,
   }, SWEEP_SETTINGS_DEFAULTS.SweepWaitSeconds);
   const pagesPerRun = Math.floor(SWEEP_SETTINGS_DEFAULTS.SweepRunSeconds / seconds.express) + 1;
-  const expressEvents = express.reduce((total, e) => total + e.history.length, 0);
+  const expressEvents = express.reduce((total, e) => total + e.events, 0);
   console.log(`${name}: ${(expressEvents / uploads).toFixed(1)} events per upload in the page executions (CloudWatch Logs at level ALL),`
     + ` ${pagesPerRun} pages per page execution of ${seconds.express.toFixed(1)} s on AWS`);
   return {
@@ -269,8 +321,7 @@ describe('sweep-uploads', () => {
     expect(run.meter.requests['lambda:s3:ListParts']).toBeUndefined();
     expect(run.meter.requests['lambda:dynamodb:PutItem']).toBe(120 + Number(run.summary.pages)); // the records, and a checkpoint per page
     // every upload gone at the first check: one wait per page, no second round
-    const waits = (await executionsOf('sweepPage', run.since)).flatMap((e) => e.history.filter((event) => event.type === 'WaitStateEntered'));
-    expect(waits).toHaveLength(Number(run.summary.pages));
+    expect(pageRunsSince(run.since).reduce((total, e) => total + e.waits, 0)).toBe(Number(run.summary.pages));
     designs.push(await measuredDesign('new, verified and recorded', run, 120, false));
   });
 
@@ -368,6 +419,52 @@ describe('sweep-uploads', () => {
     expectCountersEqualRecords(summary, records);
   });
 
+  it('ends under faults on 10% of S3 and DynamoDB requests (503, or applied and answered 500), with a record per upload and counters equal to the records',
+    async () => {
+    // Arrange
+    await createBucket(s3, 'sweep-faults');
+    for (let i = 0; i < 150; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => createUpload(s3, 'sweep-faults', `k-${String(i + j).padStart(3,
+      '0')}`, [3])));
+    Object.assign(faults, { rate: 0.07, lostRate: 0.03, seed: Number(process.env.FAULT_SEED ?? 7), injected: 0 });
+
+    try {
+      // Act
+      const { summary, execution, records } = await sweep('sweep-faults', { targets: [{ bucket: 'sweep-faults', olderThan: '1d' }] });
+
+      // Assert
+      Object.assign(faults, { rate: 0, lostRate: 0 });
+      expect(execution.status, execution.cause).toBe('SUCCEEDED');
+      expect(faults.injected).toBeGreaterThan(50);
+      expect(summary).toMatchObject({ status: 'COMPLETED', found: 150, aborted: 150, bytesFound: 450 });
+      expect(records).toHaveLength(150);
+      expectCountersEqualRecords(summary, records);
+      expect(await allUploads('sweep-faults')).toHaveLength(0);
+    } finally {
+      Object.assign(faults, { rate: 0, lostRate: 0 });
+    }
+  });
+
+  it('ends when page executions keep timing out (EXPRESS, 5 minutes): three resumes, then the target FAILED and the sweep INCOMPLETE', async () => {
+    // Arrange: every page execution outlives its cap in its wait, after its aborts and before its records
+    await startRuntime({ expressMaxDurationMs: 200, waitTimeOverrides: { 'Wait for in-flight parts': 1_000 } }, { SweepPageSize: 5 });
+    await createBucket(s3, 'sweep-timeouts');
+    await Promise.all(Array.from({ length: 30 }, (_, i) => createUpload(s3, 'sweep-timeouts', `k-${String(i).padStart(2, '0')}`, [1])));
+
+    try {
+      // Act
+      const { summary, execution, records } = await sweep('sweep-timeouts', { targets: [{ bucket: 'sweep-timeouts', olderThan: '1d' }] });
+
+      // Assert: the sweep ends and says what it could not record (the four pages aborted by the timed-out executions)
+      expect(execution.status, execution.cause).toBe('SUCCEEDED');
+      expect(summary).toMatchObject({ status: 'INCOMPLETE', lostPages: 4, found: 0 });
+      expect(JSON.parse(summary.targetResults!)).toMatchObject([{ bucket: 'sweep-timeouts', status: 'FAILED', error: 'States.Timeout' }]);
+      expectCountersEqualRecords(summary, records);
+      expect(await allUploads('sweep-timeouts')).toHaveLength(30 - 4 * 5);
+    } finally {
+      await startRuntime();
+    }
+  });
+
   it('runs a target over several sweep-target executions, each far below 25,000 history events, at a bounded number of events per page', async () => {
     // Arrange: pages of 10, one page per page execution (SweepRunSeconds 0), slices of 30 events (3 page executions)
     await deploy({ SweepPageSize: 10, SweepRunSeconds: 0, SweepSliceEvents: 30 });
@@ -385,7 +482,7 @@ describe('sweep-uploads', () => {
       const targets = await executionsOf('sweepTarget', run.since);
       expect(targets.length).toBeGreaterThan(2);
       // each page execution costs its sweep-target at most the events the slice budget counts (AWS writes more than the local runtime)
-      const perRun = targets.reduce((total, e) => total + e.history.length, 0) / (await executionsOf('sweepPage', run.since)).length;
+      const perRun = targets.reduce((total, e) => total + e.history.length, 0) / pageRunsSince(run.since).length;
       expect(perRun).toBeLessThanOrEqual(HISTORY_EVENTS.pageRun + 2);
       // sweep-uploads: its fixed events (plan, record, finish) counted into each slice's share, an upper bound
       const parentPerSlice = (await executionsOf('sweepUploads', run.since))[0].history.length / targets.length;
@@ -417,10 +514,7 @@ describe('sweep-uploads', () => {
       // Assert
       expect(run.summary).toMatchObject({ status: 'COMPLETED', found: 40, aborted: 40 });
       expectCountersEqualRecords(run.summary, run.records);
-      const largest = Math.max(...(await executionsOf('sweepPage', run.since)).flatMap((e) => e.history.map((event) => {
-        const details = (event.stateEnteredEventDetails ?? event.stateExitedEventDetails) as { input?: string; output?: string } | undefined;
-        return Buffer.byteLength(details?.input ?? details?.output ?? '', 'utf8');
-      })));
+      const largest = Math.max(...pageRunsSince(run.since).map((e) => e.largestState));
       expect(Number(run.summary.pages)).toBeGreaterThan(1);
       expect(largest).toBeGreaterThan(32 * 1024);
       expect(largest).toBeLessThanOrEqual(64 * 1024);

@@ -28,10 +28,10 @@ export const handler = middy<SweepRecordEvent, StepResult>()
         byStatus.addMetric('UploadOutcomes', MetricUnit.Count, delta[counter!]);
       }
     }
-    if (delta.aborted > 0 && event.action === 'page' && delta.bytesFound > 0 && !result.state.sweep.dryRun) {
+    if (delta.bytesFreed > 0) {
       const freed = metrics.singleMetric();
       freed.addDimension('Bucket', result.state.target.bucket);
-      freed.addMetric('BytesFound', MetricUnit.Bytes, delta.bytesFound);
+      freed.addMetric('BytesFreed', MetricUnit.Bytes, delta.bytesFreed);
     }
     const { sweep, target, seq } = result.state;
     logger.info('sweep step recorded', { action: event.action, sweepId: sweep.id, bucket: target.bucket, seq, next: result.next, ...delta });

@@ -35,7 +35,7 @@ export interface SweepRecord {
   dryRun?: boolean;
   found?: number; aborted?: number; notFound?: number; partsRemain?: number; failed?: number; wouldAbort?: number; bytesFound?: number;
   /** uploads another run held (counted, left to it), parts measured, pages, uploads handed to abort-upload, failed page executions */
-  busy?: number; partsFound?: number; listed?: number; pages?: number; handedOver?: number; lostPages?: number;
+  busy?: number; partsFound?: number; bytesFreed?: number; listed?: number; pages?: number; handedOver?: number; lostPages?: number;
   /** whether each upload was measured with ListParts before its abort */
   measure?: boolean;
   targetErrors?: Array<{ bucket: string; error: string; cause: string }>;

@@ -49,7 +49,10 @@ export function progressLine(sweep: Partial<SweepRecord>, width = 24): string {
 }
 
 export function sweepTable(sweep: SweepRecord & { targets?: unknown; targetResults?: unknown }): string {
-  const rows: string[][] = [['status', String(sweep.status)], ...COUNTS.map((c) => [c, String(sweep[c] ?? 0)]), ['bytesFound', humanBytes(sweep.bytesFound ?? 0)]];
+  const rows: string[][] = [
+    ['status', String(sweep.status)], ...COUNTS.map((c) => [c, String(sweep[c] ?? 0)]),
+    ['bytesFound', humanBytes(sweep.bytesFound ?? 0)], ...(sweep.bytesFreed !== undefined ? [['bytesFreed', humanBytes(sweep.bytesFreed)]] : []),
+  ];
   for (const t of (Array.isArray(sweep.targetResults) ? sweep.targetResults : []) as Array<{ bucket: string; status: string; error?: string }>) {
     rows.push([`target ${t.bucket}`, `${t.status}${t.error ? ` (${t.error})` : ''}`]);
   }

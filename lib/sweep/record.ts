@@ -85,7 +85,8 @@ export function uploadRecord(state: TargetState, listedAt: string, item: PageIte
 /** what a record adds to the totals */
 const counted = (record: Pick<AbortRecord, 'status' | 'partsFound' | 'bytesFound'>): Partial<Totals> => {
   const counter = STATUS_COUNTER[record.status];
-  return { ...(counter ? { [counter]: 1 } : {}), partsFound: record.partsFound ?? 0, bytesFound: record.bytesFound ?? 0 };
+  const bytes = record.bytesFound ?? 0;
+  return { ...(counter ? { [counter]: 1 } : {}), partsFound: record.partsFound ?? 0, bytesFound: bytes, ...(record.status === 'ABORTED' ? { bytesFreed: bytes } : {}) };
 };
 
 /**

@@ -58,6 +58,8 @@ export interface Totals {
   busy: number;
   partsFound: number;
   bytesFound: number;
+  /** the bytes of the uploads recorded ABORTED: what the sweep freed */
+  bytesFreed: number;
   pages: number;
   handedOver: number;
   /** page executions that failed: the uploads they had aborted but not recorded have no record of this sweep */
@@ -65,7 +67,7 @@ export interface Totals {
 }
 
 export const TOTAL_NAMES = ['listed', 'found', 'aborted', 'notFound', 'partsRemain', 'failed', 'wouldAbort', 'busy', 'partsFound', 'bytesFound',
-  'pages', 'handedOver', 'lostPages'] as const satisfies ReadonlyArray<keyof Totals>;
+  'bytesFreed', 'pages', 'handedOver', 'lostPages'] as const satisfies ReadonlyArray<keyof Totals>;
 
 export const emptyTotals = (): Totals => Object.fromEntries(TOTAL_NAMES.map((name) => [name, 0])) as unknown as Totals;
 

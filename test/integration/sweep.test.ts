@@ -218,6 +218,7 @@ function expectCountersEqualRecords(summary: Record<string, unknown>, records: A
   expect(summary).toMatchObject({
     aborted: by('ABORTED'), notFound: by('NOT_FOUND'), partsRemain: by('PARTS_REMAIN'), failed: by('FAILED'), wouldAbort: by('WOULD_ABORT'),
     partsFound: sum('partsFound'), bytesFound: sum('bytesFound'), found: records.length + Number(summary.busy),
+    bytesFreed: records.filter((r) => r.status === 'ABORTED').reduce((total, r) => total + Number(r.bytesFound ?? 0), 0),
   });
   expect(new Set(records.map((r) => r.id)).size).toBe(records.length);
 }

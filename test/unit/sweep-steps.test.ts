@@ -227,7 +227,7 @@ describe('recordPage', () => {
     // Assert
     expect(result.next).toBe('list');
     expect(result.state).toMatchObject({ seq: 1, cursor: { keyMarker: 'k-3', uploadIdMarker: 'U3' }, handovers: [] });
-    expect(result.state.totals).toMatchObject({ listed: 4, found: 4, aborted: 3, busy: 1, partsFound: 3, bytesFound: 33, pages: 1 });
+    expect(result.state.totals).toMatchObject({ listed: 4, found: 4, aborted: 3, busy: 1, partsFound: 3, bytesFound: 33, bytesFreed: 33, pages: 1 });
     expect(docMock).toHaveReceivedCommandWith(PutCommand, {
       Item: expect.objectContaining({ id: recordId('data-a', 'k-0', 'U0'), recordType: 'upload', status: 'ABORTED', attempts: 1, partsFound: 1, bytesFound: 10,
         trigger: 'sweep', executionArn: SWEEP_ARN, sweepId: 'sweep-1', startedAt: '2026-11-22T11:59:00.000Z',

@@ -21,8 +21,8 @@ runs a short demo, and keeps running until Ctrl-C.
   --no-demo         skip the demo
   -h, --help        show this help`;
 
-/** waits shortened for local use: the first ListParts check after 1 s, backoff capped at 4 s, deadlines of 1 minute */
-const LOCAL_SETTINGS: Partial<Settings> = { FirstWaitSeconds: 1, MaxWaitSeconds: 4, SweepPollSeconds: 2, DeadlineSeconds: 60 };
+/** waits shortened for local use: the first ListParts check after 1 s, backoff capped at 4 s, a sweep page's wait 1 s, deadlines of 1 minute */
+const LOCAL_SETTINGS: Partial<Settings> = { FirstWaitSeconds: 1, MaxWaitSeconds: 4, SweepWaitSeconds: 1, DeadlineSeconds: 60 };
 
 function portFlag(name: string, value: string | undefined, fallback: number): number {
   const port = value === undefined ? fallback : Number(value);

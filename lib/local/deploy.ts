@@ -6,7 +6,7 @@
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateStateMachineCommand, ListStateMachinesCommand, SFNClient, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { recordsTableDefinition } from '../records.ts';
-import { LOCAL_ACCOUNT_ID, localSubstitutions, loadDefinition, STATE_MACHINES, type Settings, type StateMachineKey } from '../settings.ts';
+import { LOCAL_ACCOUNT_ID, localSubstitutions, stateMachineType, loadDefinition, STATE_MACHINES, type Settings, type StateMachineKey } from '../settings.ts';
 
 export interface DeployLocalOptions {
   endpoint: string;
@@ -66,7 +66,7 @@ export async function deployLocal(options: DeployLocalOptions): Promise<Record<S
       const definition = loadDefinition(spec.file, substitutions);
       const roleArn = options.roleArn ?? `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${spec.name}`;
       try {
-        const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: spec.name, definition, roleArn }));
+        const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: spec.name, definition, roleArn, type: stateMachineType(key) }));
         arns[key] = stateMachineArn!;
         log(`state machine ${spec.name} deployed: ${stateMachineArn}`);
       } catch (error) {

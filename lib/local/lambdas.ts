@@ -2,6 +2,7 @@
 import { pathToFileURL } from 'node:url';
 import { prepareRun, recordOutcome, type LoopState, type PrepareRunEvent, type RunDeps } from '../abort-run.ts';
 import { FUNCTIONS } from '../settings.ts';
+import { sweepLambdaHandlers } from '../sweep/lambdas.ts';
 
 const ROOT = new URL('../../', import.meta.url);
 
@@ -36,6 +37,10 @@ export async function invokeFunction(fn: { name: string; handler: string }, payl
 const BOUND: Partial<Record<keyof typeof FUNCTIONS, (deps: RunDeps) => Invoke>> = {
   prepareRun: (deps) => (payload) => prepareRun(deps, payload as PrepareRunEvent),
   recordOutcome: (deps) => (payload) => recordOutcome(deps, payload as LoopState),
+  planSweep: (deps) => sweepLambdaHandlers(deps)[FUNCTIONS.planSweep.name],
+  sweepList: (deps) => sweepLambdaHandlers(deps)[FUNCTIONS.sweepList.name],
+  sweepRecord: (deps) => sweepLambdaHandlers(deps)[FUNCTIONS.sweepRecord.name],
+  sweepFinish: (deps) => sweepLambdaHandlers(deps)[FUNCTIONS.sweepFinish.name],
 };
 
 /** The functions state machines invoke (lambda:invoke), by function name; those without clients run their handler module. */

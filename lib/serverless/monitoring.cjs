@@ -16,8 +16,8 @@
  * Adds:
  *   - per state machine: <Id>FailedAlarm, <Id>TimedOutAlarm, <Id>ThrottledAlarm (AWS/States ExecutionsFailed,
  *     ExecutionsTimedOut, ExecutionThrottled by StateMachineArn; ≥ 1 in 5 minutes);
- *   - PartsRemainAlarm: <namespace> UploadOutcomes{service=abort-upload, Status=PARTS_REMAIN} ≥ 1 (Step Functions
- *     counts failed executions, not why they failed: the record-outcome function publishes the outcome);
+ *   - PartsRemainAlarm, SweepPartsRemainAlarm: <namespace> UploadOutcomes{service=abort-upload|sweep, Status=PARTS_REMAIN}
+ *     ≥ 1 (Step Functions counts failed executions, not why they failed: record-outcome and sweep-record publish it);
  *   - StateTransitionsThrottledAlarm: AWS/States ThrottledEvents{ServiceMetric=StateTransition} ≥ 1 (account quota);
  *   - DeadLetterQueueAlarm: AWS/SQS ApproximateNumberOfMessagesVisible ≥ 1 (events EventBridge could not deliver);
  *   - MonitoringDashboard: uploads by outcome, bytes freed per bucket, executions per state machine, sweep
@@ -112,10 +112,12 @@ function addMonitoring(template, options, names) {
       }, options, actions);
     }
   }
-  added.PartsRemainAlarm = alarm('an abort-upload run ended PARTS_REMAIN: parts were still listed after the last allowed abort', {
-    Namespace: options.namespace, MetricName: 'UploadOutcomes',
-    Dimensions: [{ Name: 'service', Value: 'abort-upload' }, { Name: 'Status', Value: 'PARTS_REMAIN' }],
-  }, options, actions);
+  // abort-upload's record-outcome and the sweep's sweep-record both publish outcomes (service abort-upload, sweep)
+  for (const [id, service] of [['PartsRemainAlarm', 'abort-upload'], ['SweepPartsRemainAlarm', 'sweep']]) {
+    added[id] = alarm(`an upload ended PARTS_REMAIN (${service}): parts were still listed after the last allowed abort`, {
+      Namespace: options.namespace, MetricName: 'UploadOutcomes', Dimensions: [{ Name: 'service', Value: service }, { Name: 'Status', Value: 'PARTS_REMAIN' }],
+    }, options, actions);
+  }
   added.StateTransitionsThrottledAlarm = alarm('Step Functions throttled state transitions in this account and region (quota)', {
     Namespace: 'AWS/States', MetricName: 'ThrottledEvents', Dimensions: [{ Name: 'ServiceMetric', Value: 'StateTransition' }],
   }, options, actions);

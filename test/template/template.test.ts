@@ -15,7 +15,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllowlist } from '../../lib/allowlist.ts';
 import { recordsTableDefinition } from '../../lib/records.ts';
-import { ABORT_SETTINGS_DEFAULTS, FUNCTIONS as INVOKED_FUNCTIONS, STATE_MACHINES as MACHINES, SWEEP_SETTINGS_DEFAULTS, type StateMachineKey } from '../../lib/settings.ts';
+import { stateMachineType, ABORT_SETTINGS_DEFAULTS, FUNCTIONS as INVOKED_FUNCTIONS, STATE_MACHINES as MACHINES, SWEEP_SETTINGS_DEFAULTS, type StateMachineKey } from '../../lib/settings.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const STAGE = 'test';
@@ -259,6 +259,9 @@ const FUNCTIONS = {
   getSweep: { id: 'GetSweep', handler: 'functions/get-sweep.handler', route: 'GET /sweeps/{id}', env: {} },
   listSweeps: { id: 'ListSweeps', handler: 'functions/list-sweeps.handler', route: 'GET /sweeps', env: {} },
   planSweep: { id: 'PlanSweep', handler: INVOKED_FUNCTIONS.planSweep.handler, route: undefined, env: {} },
+  sweepList: { id: 'SweepList', handler: INVOKED_FUNCTIONS.sweepList.handler, route: undefined, env: {} },
+  sweepRecord: { id: 'SweepRecord', handler: INVOKED_FUNCTIONS.sweepRecord.handler, route: undefined, env: {} },
+  sweepFinish: { id: 'SweepFinish', handler: INVOKED_FUNCTIONS.sweepFinish.handler, route: undefined, env: {} },
   prepareRun: { id: 'PrepareRun', handler: INVOKED_FUNCTIONS.prepareRun.handler, route: undefined, env: { ALLOWED_BUCKETS: allowedBuckets.join(',') } },
   recordOutcome: { id: 'RecordOutcome', handler: INVOKED_FUNCTIONS.recordOutcome.handler, route: undefined, env: {} },
   recordInterruptedRun: { id: 'RecordInterruptedRun', handler: 'functions/record-interrupted-run.handler', route: undefined, env: {} },
@@ -291,19 +294,30 @@ const EXPECTED_ROLES: Record<string, { service: string; statements: (partition: 
   SweepPageStateMachineRole: {
     service: 'states.amazonaws.com',
     statements: (partition) => [
-      allow(['s3:ListBucketMultipartUploads'], s3BucketArns(partition)),
-      startOnly('abortUpload'),
-      allow(['dynamodb:UpdateItem'], [TABLE_ARN]),
+      allow(['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], s3ObjectArns(partition)),
+      allow(['lambda:InvokeFunction'], ['GetAtt(SweepListLambdaFunction.Arn)', 'GetAtt(SweepRecordLambdaFunction.Arn)']),
+      XRAY, LOG_DELIVERY,
+    ],
+  },
+  SweepTargetStateMachineRole: {
+    service: 'states.amazonaws.com',
+    statements: () => [
+      allow(['states:StartExecution'], [`Ref(${sm('sweepPage').id})`, `Ref(${sm('abortUpload').id})`]),
+      allow(['states:DescribeExecution', 'states:StopExecution'], [
+        `arn:aws:states:${REGION}:${ACCOUNT}:express:${sm('sweepPage').name}:*`, executionsOf('sweepPage'), executionsOf('abortUpload'),
+      ]),
+      awaitChild('sweepPage')[1],
+      allow(['lambda:InvokeFunction'], ['GetAtt(SweepRecordLambdaFunction.Arn)']),
       XRAY, LOG_DELIVERY,
     ],
   },
   SweepUploadsStateMachineRole: {
     service: 'states.amazonaws.com',
     statements: () => [
-      allow(['lambda:InvokeFunction'], ['GetAtt(PlanSweepLambdaFunction.Arn)']),
-      startOnly('sweepPage'),
-      ...awaitChild('sweepPage'),
-      allow(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], [TABLE_ARN]),
+      allow(['lambda:InvokeFunction'], ['GetAtt(PlanSweepLambdaFunction.Arn)', 'GetAtt(SweepRecordLambdaFunction.Arn)', 'GetAtt(SweepFinishLambdaFunction.Arn)']),
+      startOnly('sweepTarget'),
+      ...awaitChild('sweepTarget'),
+      allow(['dynamodb:PutItem'], [TABLE_ARN]),
       XRAY, LOG_DELIVERY,
     ],
   },
@@ -338,7 +352,7 @@ const EXPECTED_ROLES: Record<string, { service: string; statements: (partition: 
   },
   GetSweepRole: {
     service: 'lambda.amazonaws.com',
-    statements: () => [ownLogs('GetSweep'), allow(['dynamodb:GetItem'], [TABLE_ARN])],
+    statements: () => [ownLogs('GetSweep'), allow(['dynamodb:GetItem', 'dynamodb:BatchGetItem'], [TABLE_ARN])],
   },
   ListSweepsRole: {
     service: 'lambda.amazonaws.com',
@@ -347,6 +361,21 @@ const EXPECTED_ROLES: Record<string, { service: string; statements: (partition: 
   PlanSweepRole: {
     service: 'lambda.amazonaws.com',
     statements: () => [ownLogs('PlanSweep')],
+  },
+  SweepListRole: {
+    service: 'lambda.amazonaws.com',
+    statements: (partition) => [
+      ownLogs('SweepList'), allow(['s3:ListBucketMultipartUploads'], s3BucketArns(partition)), allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
+      allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatus`]), allow(['dynamodb:BatchGetItem'], [TABLE_ARN]),
+    ],
+  },
+  SweepRecordRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [ownLogs('SweepRecord'), allow(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], [TABLE_ARN])],
+  },
+  SweepFinishRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [ownLogs('SweepFinish'), allow(['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], [TABLE_ARN])],
   },
   PrepareRunRole: {
     service: 'lambda.amazonaws.com',
@@ -414,7 +443,7 @@ describe('packaged template: resources', () => {
     // lib/serverless/monitoring.cjs: three alarms per state machine, PARTS_REMAIN, throttled transitions, the DLQ; a dashboard
     expect(ofType('AWS::CloudWatch::Alarm').map(([id]) => id).sort()).toEqual([
       ...Object.values(STATE_MACHINES).flatMap((m) => ['Failed', 'TimedOut', 'Throttled'].map((what) => `${m.id}${what}Alarm`)),
-      'PartsRemainAlarm', 'StateTransitionsThrottledAlarm', 'DeadLetterQueueAlarm',
+      'PartsRemainAlarm', 'SweepPartsRemainAlarm', 'StateTransitionsThrottledAlarm', 'DeadLetterQueueAlarm',
     ].sort());
     expect(ofType('AWS::CloudWatch::Dashboard').map(([id]) => id)).toEqual(['MonitoringDashboard']);
   });
@@ -491,7 +520,7 @@ describe('packaged template: IAM', () => {
   });
 
   it.each(['aws-cn', 'aws-us-gov'])('scopes S3 to the allowlist in the %s partition too', (partition) => {
-    for (const roleId of ['AbortUploadStateMachineRole', 'SweepPageStateMachineRole', 'PrepareRunRole']) {
+    for (const roleId of ['AbortUploadStateMachineRole', 'SweepPageStateMachineRole', 'PrepareRunRole', 'SweepListRole']) {
       expect(statementsOf(roleId, partition), roleId).toEqual(sortStatements(EXPECTED_ROLES[roleId].statements(partition)));
     }
   });
@@ -506,8 +535,8 @@ describe('packaged template: IAM', () => {
             expect(resource, `${roleId}: ${statement.Action.join(',')}`).not.toBe('*');
             expect(resource).not.toMatch(/^arn:[^:]+:s3:::\*/);
             expect(resource).not.toContain('arn:*');
-            // only execution ARNs of one named state machine end in a wildcard
-            if (resource.endsWith('*') && /^arn:[^:]+:states:/.test(resource)) expect(resource).toMatch(/:execution:[^:*]+:\*$/);
+            // only execution ARNs (Standard or Express) of one named state machine end in a wildcard
+            if (resource.endsWith('*') && /^arn:[^:]+:states:/.test(resource)) expect(resource).toMatch(/:(execution|express):[^:*]+:\*$/);
           }
         }
       }
@@ -705,9 +734,10 @@ describe('packaged template: state machines', () => {
     for (const name of Object.keys(SETTINGS)) expect(used.has(name), name).toBe(true);
   });
 
-  it.each(Object.keys(STATE_MACHINES) as StateMachineKey[])('%s: STANDARD, its own role, ERROR logging without execution data into its own log group, and tracing', (key) => {
+  it.each(Object.keys(STATE_MACHINES) as StateMachineKey[])('%s: its type, its own role, ERROR logging without execution data into its own log group, and tracing', (key) => {
     const props = resolve(template.Resources[sm(key).id].Properties);
-    expect(props.StateMachineType).toBe('STANDARD');
+    // sweep-page is EXPRESS (billed per request and GB-second, not per transition); the others STANDARD
+    expect(props.StateMachineType).toBe(stateMachineType(key));
     expect(props.RoleArn).toBe(`GetAtt(${sm(key).role}.Arn)`);
     expect(props.TracingConfiguration).toEqual({ Enabled: true });
     expect(props.LoggingConfiguration).toEqual({

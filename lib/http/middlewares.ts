@@ -72,7 +72,7 @@ export function httpErrors(options: { logger: Logger }): ApiMiddleware {
         request.response = jsonResponse(error.statusCode, error.body);
         return;
       }
-      options.logger.error('unhandled error', { name: error?.name, message: error?.message, requestId: request.context?.awsRequestId });
+      options.logger.error('unhandled error', { errorName: error?.name, errorMessage: error?.message });
       request.response = jsonResponse(500, { error: 'InternalError', message: 'the request failed; see the function logs' });
     },
   };

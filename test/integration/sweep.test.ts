@@ -446,8 +446,9 @@ describe('sweep-uploads', () => {
   });
 
   it('ends when page executions keep timing out (EXPRESS, 5 minutes): three resumes, then the target FAILED and the sweep INCOMPLETE', async () => {
-    // Arrange: every page execution outlives its cap in its wait, after its aborts and before its records
-    await startRuntime({ expressMaxDurationMs: 200, waitTimeOverrides: { 'Wait for in-flight parts': 1_000 } }, { SweepPageSize: 5 });
+    // Arrange: every page execution outlives its cap in its wait, after its aborts and before its records (1.5 s leaves the
+    // list and the 5 aborts ample time on a loaded machine; the 10 s wait always outlives the cap)
+    await startRuntime({ expressMaxDurationMs: 1_500, waitTimeOverrides: { 'Wait for in-flight parts': 10_000 } }, { SweepPageSize: 5 });
     await createBucket(s3, 'sweep-timeouts');
     await Promise.all(Array.from({ length: 30 }, (_, i) => createUpload(s3, 'sweep-timeouts', `k-${String(i).padStart(2, '0')}`, [1])));
 

@@ -38,7 +38,7 @@ describe('monitoring plugin: template', () => {
     const added = plugin.addMonitoring(t, { ...OPTIONS, alarmTopicArn: '' }, { service: 's', stage: 'dev' });
 
     // Assert
-    expect(added.filter((id) => id.endsWith('Alarm'))).toHaveLength(2 * 3 + 3);
+    expect(added.filter((id) => id.endsWith('Alarm'))).toHaveLength(2 * 3 + 4);
     expect(t.Resources.AbortUploadStateMachineFailedAlarm.Properties).toMatchObject({
       Namespace: 'AWS/States', MetricName: 'ExecutionsFailed', Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'AbortUploadStateMachine' } }],
       Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching',

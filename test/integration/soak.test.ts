@@ -3,7 +3,7 @@
  * seeded. `npm run soak` runs the same with 1,000 uploads.
  */
 import { expect, it } from 'vitest';
-import { runSoak } from '../support/soak.ts';
+import { runSoak, runSweepSoak } from '../support/soak.ts';
 
 it('aborts 120 uploads under 10% mixed faults: one terminal record each, none RUNNING, no false ABORTED or NOT_FOUND', async () => {
   // Act
@@ -16,4 +16,19 @@ it('aborts 120 uploads under 10% mixed faults: one terminal record each, none RU
   expect({ falseAborted: result.falseAborted, falseNotFound: result.falseNotFound, unexplained: result.unexplainedUploads })
     .toEqual({ falseAborted: 0, falseNotFound: 0, unexplained: 0 });
   expect(Object.values(result.statuses).reduce((a, b) => a + b, 0)).toBe(120);
+}, 180_000);
+
+it('sweeps 150 uploads under the same faults: the sweep ends COMPLETED, every upload has its record, counters equal the records', async () => {
+  // Act
+  const result = await runSweepSoak({ uploads: 150, seed: 2, faultRate: 0.1 });
+  console.log(JSON.stringify(result));
+
+  // Assert
+  expect(result.injected).toBeGreaterThan(20);
+  expect(result.executionStatus).toBe('SUCCEEDED');
+  expect({ missing: result.missing, falseAborted: result.falseAborted }).toEqual({ missing: 0, falseAborted: 0 });
+  const by = (status: string) => result.statuses[status] ?? 0;
+  expect(result.summary).toMatchObject({
+    status: 'COMPLETED', found: 150, aborted: by('ABORTED'), notFound: by('NOT_FOUND'), partsRemain: by('PARTS_REMAIN'), failed: by('FAILED'), lostPages: 0,
+  });
 }, 180_000);

@@ -132,3 +132,58 @@ export async function runSoak(options: { uploads: number; seed: number; faultRat
     await stack.stop();
   }
 }
+
+export interface SweepSoakResult {
+  executionStatus: string;
+  summary: Record<string, unknown>;
+  /** records by status */
+  statuses: Record<string, number>;
+  missing: number;
+  falseAborted: number;
+  injected: number;
+}
+
+/** A sweep of `uploads` old uploads while the same mixed faults hit every S3 and DynamoDB call; each upload checked after. */
+export async function runSweepSoak(options: { uploads: number; seed: number; faultRate: number }): Promise<SweepSoakResult> {
+  const stack = await startLocalStack({
+    tableName: 'sweep-soak-records', chaos: { seed: options.seed },
+    waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 10, [`${ABORT_UPLOAD_STATES.waitForInFlightParts} again`]: 10 }, retryIntervalOverrides: fastRetries(),
+  });
+  const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'soak', secretAccessKey: 'soak' } };
+  const s3 = new S3Client({ ...config, forcePathStyle: true });
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient(config));
+  const bucket = 'mpu-reaper-sweep-soak';
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const uploads: Array<{ key: string; uploadId: string }> = [];
+    await pool(Array.from({ length: options.uploads }, (_, i) => i), 16, async (i) => {
+      const key = `sweep/${String(i).padStart(5, '0')}`;
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+      await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: Buffer.alloc(3) }));
+      uploads.push({ key, uploadId: UploadId! });
+    });
+    stack.chaos.setFaults(mixedFaults(options.faultRate));
+    const name = `sweep-soak-${options.seed}`;
+    const { executionArn } = stack.runtime.startExecution({
+      stateMachineArn: stack.stateMachineArns.sweepUploads, name, input: JSON.stringify({ targets: [{ bucket, olderThan: '1d' }] }),
+    });
+    const execution = await stack.runtime.waitForExecution(executionArn);
+    const injected = stack.chaos.counts().injected;
+    stack.chaos.setFaults([]);
+    const summary = (await getRecord(doc, stack.tableName, name)) as unknown as Record<string, unknown>;
+    const result: SweepSoakResult = { executionStatus: execution.status, summary, statuses: {}, missing: 0, falseAborted: 0, injected };
+    for (const upload of uploads) {
+      const record = await getRecord(doc, stack.tableName, recordId(bucket, upload.key, upload.uploadId));
+      const stillThere = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: upload.key, UploadId: upload.uploadId, MaxParts: 1 }))
+        .then(() => true, (error: Error) => (error.name === 'NoSuchUpload' ? false : Promise.reject(error)));
+      if (!record) result.missing += 1;
+      else result.statuses[record.status] = (result.statuses[record.status] ?? 0) + 1;
+      if (record?.status === 'ABORTED' && stillThere) result.falseAborted += 1;
+    }
+    return result;
+  } finally {
+    s3.destroy();
+    doc.destroy();
+    await stack.stop();
+  }
+}

@@ -16,7 +16,7 @@ import {
 } from './eventbridge.ts';
 import { parseAllowlist } from '../allowlist.ts';
 import { createClients, type AwsClients } from '../aws.ts';
-import { LocalStepFunctions } from './runtime.ts';
+import { LocalStepFunctions, type RuntimeOptions } from './runtime.ts';
 import { DEFAULT_TABLE_NAME, type Settings, type StateMachineKey } from '../settings.ts';
 
 /** the port `npm start` serves on unless told otherwise (the port AWS emulators customarily use) */
@@ -47,6 +47,8 @@ export interface LocalStackOptions {
   /** the API's bucket allowlist (ALLOWED_BUCKETS); default: every bucket */
   allowedBuckets?: string;
   log?: (line: string) => void;
+  /** called for every history event of every execution, after the stack's own handling (benchmarks, progress displays) */
+  onExecutionEvent?: RuntimeOptions['onExecutionEvent'];
 }
 
 export interface LocalStack {
@@ -107,6 +109,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       retryIntervalOverrides: options.retryIntervalOverrides,
       // Step Functions emits a status change to EventBridge when an execution starts and when it ends
       onExecutionEvent: (execution, event) => {
+        options.onExecutionEvent?.(execution, event);
         if (!eventBus || !STATUS_CHANGE_HISTORY_EVENTS.has(event.type)) return;
         const bus = eventBus;
         const change = executionStatusChangeEvent(execution, runtime!);

@@ -19,9 +19,8 @@ import { recordId } from '../../lib/record-id.ts';
 import { sweepLambdaHandlers } from '../../lib/sweep/lambdas.ts';
 import { SWEEP_SDK_ATTEMPTS } from '../../lib/sweep/clients.ts';
 import { checkpointId, HISTORY_EVENTS, type TargetState } from '../../lib/sweep/state.ts';
-import {
-  costPerMillion, formatCostTable, OLD_DESIGN, pageSeconds, TYPICAL_UPLOAD, uploadsPerPage, WORST_UPLOAD, writeUnits, type DesignCounts, type Usage,
-} from '../../lib/sweep/cost.ts';
+import { costPerMillion, formatCostTable, OLD_DESIGN, uploadsPerPage, WORST_UPLOAD, writeUnits } from '../../lib/sweep/cost.ts';
+import { measuredDesign as designFromCounts, type MeasuredDesign } from '../support/sweep-design.ts';
 import { awsClients, createBucket, createTable, createUpload, fastRetries, startMoto, TABLE, type MotoServer } from '../support/workflow.ts';
 import type { ServerResponse } from 'node:http';
 import { startFaultProxy, answerNoContent, type FaultProxy, type FaultRule } from '../support/fault-proxy.ts';
@@ -225,46 +224,22 @@ function expectCountersEqualRecords(summary: Record<string, unknown>, records: A
 
 const entered = (e: LocalExecution) => e.history.filter((event) => event.type.endsWith('StateEntered')).length;
 
-/**
- * The measured counts of a sweep, per upload and per page, as the cost model takes them, for the page size a typical
- * upload gets on AWS. What is counted once per sweep (plan, sweep record, finish) is left out: cents per sweep.
- */
-async function measuredDesign(name: string, run: Awaited<ReturnType<typeof sweep>>, uploads: number,
-  measure: boolean): Promise<DesignCounts & { perRun: number }> {
-  const r = run.meter.requests;
-  const pages = Number(run.summary.pages);
+/** the measured counts of a sweep as the cost model takes them (test/support/sweep-design.ts) */
+async function measuredDesign(name: string, run: Awaited<ReturnType<typeof sweep>>, uploads: number, measure: boolean): Promise<MeasuredDesign> {
   const express = pageRunsSince(run.since);
-  const waits = express.reduce((total, e) => total + e.waits, 0);
-  const sweepTargetPerRun = (await executionsOf('sweepTarget', run.since)).reduce((total, e) => total + entered(e), 0) / express.length;
-  const P = uploadsPerPage({ ...TYPICAL_UPLOAD, measure });
-  const perUpload = (n: number) => n / uploads;
-  const [verifies, measures] = [(r['task:s3:listParts'] ?? 0), (r['lambda:s3:ListParts'] ?? 0)];
-  // the records' PutItems scale with the page, the rest (checkpoint, busy query) is per page
-  const otherDynamodb = ['PutItem', 'Query', 'BatchGetItem', 'GetItem'].reduce((total, c) => total + (r[`lambda:dynamodb:${c}`] ?? 0),
-    0) - run.meter.recordPuts;
-  const seconds = pageSeconds({
-    waits: waits / pages, taskS3: perUpload((r['task:s3:abortMultipartUpload'] ?? 0) + verifies) * P, lambdaCalls: 2,
-    lambdaS3: perUpload(measures) * P + (r['lambda:s3:ListMultipartUploads'] ?? 0) / pages,
-      lambdaDynamodb: perUpload(run.meter.recordPuts) * P + otherDynamodb / pages,
-  }, SWEEP_SETTINGS_DEFAULTS.SweepWaitSeconds);
-  const pagesPerRun = Math.floor(SWEEP_SETTINGS_DEFAULTS.SweepRunSeconds / seconds.express) + 1;
+  const design = designFromCounts(name, {
+    uploads, pages: Number(run.summary.pages), measure, requests: run.meter.requests, recordPuts: run.meter.recordPuts,
+    recordWriteUnits: run.meter.recordWriteUnits, checkpointWriteUnits: run.meter.checkpointWriteUnits, readUnits: run.meter.readUnits,
+    lambdaCalls: run.meter.lambdaCalls, pageExecutions: express.length, pageWaits: express.reduce((total, e) => total + e.waits, 0),
+    sweepTargetTransitions: (await executionsOf('sweepTarget', run.since)).reduce((total, e) => total + entered(e), 0),
+  });
   const expressEvents = express.reduce((total, e) => total + e.events, 0);
   console.log(`${name}: ${(expressEvents / uploads).toFixed(1)} events per upload in the page executions (CloudWatch Logs at level ALL),`
-    + ` ${pagesPerRun} pages per page execution of ${seconds.express.toFixed(1)} s on AWS`);
-  return {
-    name, uploadsPerPage: P, perRun: sweepTargetPerRun,
-    perUpload: { s3ListRequests: perUpload(verifies + measures), dynamoWriteUnits: perUpload(run.meter.recordWriteUnits) },
-    perPage: {
-      // a page execution's transitions in sweep-target, shared by the pages it runs
-      standardTransitions: sweepTargetPerRun / pagesPerRun, expressRequests: 1 / pagesPerRun, expressGbSeconds: seconds.express * 0.0625,
-      lambdaRequests: (run.meter.lambdaCalls - 2) / pages, lambdaGbSeconds: seconds.lambda * 0.25,
-        s3ListRequests: (r['lambda:s3:ListMultipartUploads'] ?? 0) / pages,
-      dynamoWriteUnits: run.meter.checkpointWriteUnits / pages, dynamoReadUnits: run.meter.readUnits / pages,
-    } satisfies Partial<Usage>,
-  };
+    + ` ${design.pagesPerRun} pages per page execution of ${design.seconds.express.toFixed(1)} s on AWS`);
+  return design;
 }
 
-const designs: Array<DesignCounts & { perRun: number }> = [];
+const designs: MeasuredDesign[] = [];
 
 describe('sweep-uploads', () => {
   it('aborts exactly the old-enough uploads of the prefix over several pages: one record per upload, counters equal to the records, bytes exact', async () => {

@@ -1,0 +1,66 @@
+/**
+ * A sweep's measured counts turned into the cost model's design (lib/sweep/cost.ts): per upload and per page, for the
+ * page size a typical upload gets on AWS. What is counted once per sweep (plan, sweep record, finish) is left out:
+ * cents per sweep. Used by the sweep integration test and by `npm run bench`.
+ */
+import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
+import { pageSeconds, TYPICAL_UPLOAD, uploadsPerPage, type DesignCounts, type Usage } from '../../lib/sweep/cost.ts';
+
+/** What one sweep did, counted while it ran. */
+export interface SweepMeasure {
+  uploads: number;
+  /** pages the sweep recorded (its summary's `pages`) */
+  pages: number;
+  measure: boolean;
+  /** AWS requests: the Tasks' as `task:service:action`, the Lambdas' as `lambda:service:Command` */
+  requests: Record<string, number>;
+  /** the upload records' PutItems and their write units (table and indexes) */
+  recordPuts: number;
+  recordWriteUnits: number;
+  /** write units of the targets' checkpoints */
+  checkpointWriteUnits: number;
+  readUnits: number;
+  /** Lambda invocations (plan and finish included) */
+  lambdaCalls: number;
+  /** page executions (EXPRESS) and the Wait states they entered */
+  pageExecutions: number;
+  pageWaits: number;
+  /** states entered by the sweep-target executions (STANDARD: billed transitions) */
+  sweepTargetTransitions: number;
+}
+
+export interface MeasuredDesign extends DesignCounts {
+  /** sweep-target transitions per page execution */
+  perRun: number;
+  /** seconds of one page on AWS (Express execution, Lambdas), from the counts and AWS latencies (cost.ts) */
+  seconds: { express: number; lambda: number };
+  /** pages one page execution runs on AWS before SweepRunSeconds */
+  pagesPerRun: number;
+}
+
+export function measuredDesign(name: string, m: SweepMeasure): MeasuredDesign {
+  const r = m.requests;
+  const perRun = m.sweepTargetTransitions / m.pageExecutions;
+  const P = uploadsPerPage({ ...TYPICAL_UPLOAD, measure: m.measure });
+  const perUpload = (n: number) => n / m.uploads;
+  const [verifies, measures] = [(r['task:s3:listParts'] ?? 0), (r['lambda:s3:ListParts'] ?? 0)];
+  // the records' PutItems scale with the page, the rest (checkpoint, busy query) is per page
+  const otherDynamodb = ['PutItem', 'Query', 'BatchGetItem', 'GetItem'].reduce((total, c) => total + (r[`lambda:dynamodb:${c}`] ?? 0), 0) - m.recordPuts;
+  const seconds = pageSeconds({
+    waits: m.pageWaits / m.pages, taskS3: perUpload((r['task:s3:abortMultipartUpload'] ?? 0) + verifies) * P, lambdaCalls: 2,
+    lambdaS3: perUpload(measures) * P + (r['lambda:s3:ListMultipartUploads'] ?? 0) / m.pages,
+    lambdaDynamodb: perUpload(m.recordPuts) * P + otherDynamodb / m.pages,
+  }, SWEEP_SETTINGS_DEFAULTS.SweepWaitSeconds);
+  const pagesPerRun = Math.floor(SWEEP_SETTINGS_DEFAULTS.SweepRunSeconds / seconds.express) + 1;
+  return {
+    name, uploadsPerPage: P, perRun, seconds, pagesPerRun,
+    perUpload: { s3ListRequests: perUpload(verifies + measures), dynamoWriteUnits: perUpload(m.recordWriteUnits) },
+    perPage: {
+      // a page execution's transitions in sweep-target, shared by the pages it runs
+      standardTransitions: perRun / pagesPerRun, expressRequests: 1 / pagesPerRun, expressGbSeconds: seconds.express * 0.0625,
+      lambdaRequests: (m.lambdaCalls - 2) / m.pages, lambdaGbSeconds: seconds.lambda * 0.25,
+      s3ListRequests: (r['lambda:s3:ListMultipartUploads'] ?? 0) / m.pages,
+      dynamoWriteUnits: m.checkpointWriteUnits / m.pages, dynamoReadUnits: m.readUnits / m.pages,
+    } satisfies Partial<Usage>,
+  };
+}

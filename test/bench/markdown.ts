@@ -1,0 +1,96 @@
+/** test/bench/results/report.md: the bench's tables and what bounds each figure. */
+import { formatCostTable, type Cost } from '../../lib/sweep/cost.ts';
+import type { CleanAbort, PostAborts } from './abort-path.ts';
+import type { MemorySample } from './measure.ts';
+import { round } from './measure.ts';
+import type { TimeModel } from './model.ts';
+import type { Peer } from './peers.ts';
+import { RESULT_HEADER, ratios, resultCells, table, type Row } from './report.ts';
+
+export interface ReportInput {
+  date: string;
+  benchSeconds: number;
+  settings: { sweepSizes: number[]; peerSizes: number[]; cliUploads: number; latencyMs: number; latencyUploads: number };
+  peers: Peer[];
+  rows: Row[];
+  projectLabel: string;
+  costs: Cost[];
+  timeModel: TimeModel;
+  cleanAbort: CleanAbort;
+  postAborts: PostAborts;
+  memory: { n: number; beforeMb: number; peak: { nodeMb: number; motoMb: number; stackMb: number }; after: MemorySample; afterStackMb: number };
+  memorySamples: MemorySample[];
+}
+
+const mb = (x: number) => `${Math.round(x)} MB`;
+
+export function markdownReport(r: ReportInput): string {
+  const s = r.settings;
+  const growth = r.rows.filter((row) => row.toolKey === 'project' && row.latencyMs === 0).sort((a, b) => a.n - b.n);
+  const ratioRows = ratios(r.rows);
+  const m = r.memory;
+  const samples = r.memorySamples;
+  const at = (fraction: number) => samples[Math.min(samples.length - 1, Math.floor(samples.length * fraction))];
+  return `# npm run bench — ${r.date}
+
+One run, ${Math.round(r.benchSeconds / 60)} minutes on a 2-core machine shared with other work. Each (tool, N) ran on its own fresh
+moto_server with N fresh uploads of one 1 KiB part (same keys for every tool). ${r.projectLabel}: StartExecution of sweep-uploads
+on the local stack (strict runtime, sweep-page EXPRESS), waited for; the waits for in-flight parts are 0 locally (nothing is in
+flight on moto; AWS waits SweepWaitSeconds, 5 s, once per page: see the time model). Peers ran against a chaos proxy in front of
+moto_server that counts their requests and adds the same latency as the stack's Chaos API effect (which the project's Lambdas'
+DynamoDB requests get too). The AWS CLI loop ran at ${s.cliUploads} uploads only (one process per request: ~0.7 s each).
+Project sweep sizes: ${s.sweepSizes.map((n) => n.toLocaleString('en-US')).join(', ')} (5,000 dropped to keep the bench near 15 minutes);
+peers at ${s.peerSizes.map((n) => n.toLocaleString('en-US')).join(', ')}.
+
+## Peers
+${r.peers.map((p) => `- ${p.available ? 'ran' : '**could not run**'}: ${p.label}${p.version ? ` — ${p.version}` : ''}${p.missing ? ` — ${p.missing}` : ''}`)
+    .join('\n')}
+
+## Results
+
+![uploads per second](uploads-per-second.png)
+
+${table(RESULT_HEADER, r.rows.map(resultCells))}
+
+"bound by": CPU seconds of each process over the wall time (moto_server serves requests on one core: Python's GIL); under
+added latency, requests × latency ÷ wall = the requests in flight on average.
+
+## Ratios (same run, same N, same latency)
+${table(['N', `${r.projectLabel}, uploads/s`, '× boto3 16 threads', '× rclone'],
+    ratioRows.map((x) => [x.run, x.project, x.vsBoto3 ?? '—', x.vsRclone ?? '—']))}
+
+## Growth (${r.projectLabel}, no added latency)
+${table(['N', 'ms per upload', 'uploads/s', 'moto CPU ms per upload', 'node CPU ms per upload'], growth.map((g) => [g.n.toLocaleString('en-US'),
+    g.msPerUpload, g.uploadsPerSecond, round((g.cpu.moto * 1000) / g.n, 1), round((g.cpu.node * 1000) / g.n, 1)]))}
+
+## Memory (${m.n.toLocaleString('en-US')}-upload sweep; RSS sampled every 250 ms)
+${table(['', 'node (stack, runtime, Lambdas)', 'moto_server', 'whole stack'], [
+    ['before the sweep (uploads seeded)', '', '', mb(m.beforeMb)],
+    ['peak during the sweep', mb(m.peak.nodeMb), mb(m.peak.motoMb), mb(m.peak.stackMb)],
+    ['1 s after it ended, after a GC', `${mb(m.after.nodeMb)} (V8 heap ${mb(m.after.heapMb)})`, mb(m.after.motoMb), mb(m.afterStackMb)],
+  ])}
+
+Samples at 25/50/75 % of the sweep: ${[0.25, 0.5, 0.75].map((f) => `${mb(at(f).nodeMb + at(f).motoMb)} (heap ${mb(at(f).heapMb)})`)
+    .join(', ')}.
+Target: < 600 MB for the whole stack. The runtime keeps nothing of an ended EXPRESS page execution and at most
+retainFinishedExecutions (1,000) STANDARD histories.
+
+## Cost on AWS ($ per million swept uploads; measured counts × us-east-1 list prices, lib/sweep/cost.ts)
+${formatCostTable(r.costs)}
+
+The old design's counts are the issue's measurement (30 Standard transitions, 2 ListParts, 4 UpdateItems per upload).
+The new designs' are this run's (requests and states per upload and per page), priced at the page size a typical upload
+gets on AWS; abort-upload's are the clean abort below (its Lambdas' GB-seconds not included).
+
+## Per-upload Standard path (abort-upload), one clean abort of a 3-part upload
+- ${r.cleanAbort.stateTransitions} state transitions (target ≤ 12), ${r.cleanAbort.historyEvents} history events
+- ${r.cleanAbort.awsRequests} S3/DynamoDB requests (target ≤ 5): ${Object.entries(r.cleanAbort.requests).map(([k, v]) => `${v} ${k}`).join(', ')}
+- the same in all ${r.cleanAbort.rounds} rounds: ${r.cleanAbort.sameEveryRound ? 'yes' : 'NO'}; median ${r.cleanAbort.medianMs} ms locally vs
+  ${r.cleanAbort.oneShotMedianMs} ms for one bare AbortMultipartUpload
+- POST /aborts on the local stack: warm ${r.postAborts.warmMedianMs} ms (median of ${r.postAborts.warm}), cold ${r.postAborts.coldMedianMs} ms
+  (fresh process: import ${r.postAborts.coldImportMedianMs} ms + first request; median of ${r.postAborts.cold})
+
+## 1,000,000 uploads on AWS (time model from the measured counts and the quotas)
+${r.timeModel.lines.map((l) => `- ${l}`).join('\n')}
+`;
+}

@@ -1,0 +1,137 @@
+/**
+ * This project's sweep on the local stack (moto_server + the strict local runtime + the endpoint), as a user starts
+ * it: StartExecution of sweep-uploads through the endpoint, then wait for it. Counts every AWS request (Tasks and
+ * Lambdas), the states entered by every execution (STANDARD: billed transitions; EXPRESS pages: billed per request),
+ * CPU of node and moto_server, and RSS while it runs.
+ */
+import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { startLocalStack } from '../../lib/local/stack.ts';
+import type { HistoryEvent, LocalExecution } from '../../lib/local/runtime.ts';
+import { STATE_MACHINES, type StateMachineKey } from '../../lib/settings.ts';
+import { writeUnits } from '../../lib/sweep/cost.ts';
+import { checkpointId } from '../../lib/sweep/state.ts';
+import { measuredDesign, type MeasuredDesign } from '../support/sweep-design.ts';
+import { countRequests, motoPid, sampleMemory, startCpuMeter, type CpuUse, type MemorySample } from './measure.ts';
+import { seedUploads, uploadsLeft } from './seed.ts';
+
+export const BUCKET = 'bench-uploads';
+/** the history event that ends an execution: its Task requests are all counted then */
+const ENDED = /^Execution(Succeeded|Failed|Aborted|TimedOut)$/;
+
+export interface SweepRun {
+  n: number;
+  latencyMs: number;
+  status: string;
+  cpu: CpuUse;
+  seedSeconds: number;
+  /** S3 and DynamoDB requests by "service:Operation", all of them (Tasks and Lambdas) */
+  requests: Record<string, number>;
+  /** states entered: STANDARD executions (billed transitions) by machine, EXPRESS page executions */
+  standardTransitions: Record<string, number>;
+  expressStates: number;
+  pageExecutions: number;
+  summary: Record<string, unknown>;
+  left: number;
+  verified: boolean;
+  recorded: boolean;
+  design: MeasuredDesign;
+  memory: { beforeMb: number; peak: { nodeMb: number; motoMb: number; stackMb: number }; after: MemorySample; samples: MemorySample[] };
+}
+
+const lower = (s: string) => `${s[0].toLowerCase()}${s.slice(1)}`;
+
+export async function runProjectSweep(options: { n: number; latencyMs?: number; measure?: boolean }): Promise<SweepRun> {
+  const { n, latencyMs = 0, measure = true } = options;
+  const pages = { executions: 0, waits: 0, entered: 0 };
+  const taskRequests: Record<string, number> = {};
+  const onExecutionEvent = (execution: LocalExecution, event: HistoryEvent) => {
+    const express = execution.executionArn.includes(':express:');
+    if (express && event.type.endsWith('StateEntered')) {
+      pages.entered += 1;
+      if (event.type === 'WaitStateEntered') pages.waits += 1;
+    }
+    if (!ENDED.test(event.type)) return;
+    if (express) pages.executions += 1;
+    for (const [key, count] of Object.entries(execution.requests)) taskRequests[key] = (taskRequests[key] ?? 0) + count;
+  };
+  // the waits for in-flight parts are 0 here (no part is in flight on moto); the time model adds AWS's SweepWaitSeconds
+  const stack = await startLocalStack({
+    waitTimeOverrides: { 'Wait for in-flight parts': 0, 'Wait for in-flight parts again': 0 }, onExecutionEvent,
+    chaos: { effects: { latency: latencyMs } },
+  });
+  const dynamodb = new DynamoDBClient({ endpoint: stack.moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
+  const doc = DynamoDBDocumentClient.from(dynamodb);
+  const sfn = new SFNClient({ endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
+  try {
+    const { seconds: seedSeconds } = await seedUploads(stack.moto.endpoint, BUCKET, n);
+    const moto = motoPid(stack.moto.port);
+    const counter = countRequests(stack.chaos);
+    (globalThis as { gc?: () => void }).gc?.();
+    const memory = sampleMemory(moto);
+    const beforeMb = memory.sample().nodeMb + memory.sample().motoMb;
+    const cpuMeter = startCpuMeter(moto);
+    const name = `bench-${n}-${latencyMs}ms-${measure ? 'measure' : 'lean'}`;
+    const { executionArn } = await sfn.send(new StartExecutionCommand({
+      stateMachineArn: stack.stateMachineArns.sweepUploads, name, input: JSON.stringify({ targets: [{ bucket: BUCKET, olderThan: '1d' }], measure }),
+    }));
+    const sweep = await stack.runtime.waitForExecution(executionArn!);
+    const cpu = cpuMeter();
+    const peak = memory.stop();
+    // memory once the sweep has ended: finished executions evicted, garbage collected (node --expose-gc)
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    (globalThis as { gc?: () => void }).gc?.();
+    const after = memory.sample();
+
+    const standardTransitions = Object.fromEntries((['sweepUploads', 'sweepTarget', 'abortUpload'] as StateMachineKey[]).map((key) => {
+      const { executions } = stack.runtime.listExecutions({ stateMachineArn: stack.stateMachineArns[key], maxResults: 1_000_000 });
+      const entered = executions.map((e) => stack.runtime.getExecutionHistory({ executionArn: e.executionArn, maxResults: 25_000 }).events)
+        .reduce((total, events) => total + events.filter((h) => h.type.endsWith('StateEntered')).length, 0);
+      return [STATE_MACHINES[key].name, entered];
+    }));
+    const { Item: summary = {} } = await doc.send(new GetCommand({ TableName: stack.tableName, Key: { id: name }, ConsistentRead: true }));
+    const requests = Object.fromEntries(Object.entries(counter.counts).filter(([key]) => /^(s3|dynamodb):/.test(key)));
+    // the Lambdas' requests: everything that reached moto minus what the Tasks sent
+    const lambda = (key: string) => (requests[key] ?? 0) - (taskRequests[`${key.split(':')[0]}:${lower(key.split(':')[1])}`] ?? 0);
+    const measureCounts = Object.fromEntries([
+      ...Object.entries(taskRequests).map(([key, count]) => [`task:${key}`, count]),
+      ...Object.keys(requests).map((key) => [`lambda:${key}`, lambda(key)]),
+    ]) as Record<string, number>;
+    const pageCount = Number(summary.pages);
+    const recordPuts = lambda('dynamodb:PutItem') - pageCount; // one checkpoint PutItem per page
+    const design = measuredDesign(`this run (${n.toLocaleString('en-US')} uploads${measure ? ', measured' : ''})`, {
+      uploads: n, pages: pageCount, measure, requests: measureCounts, recordPuts, lambdaCalls: taskRequests['lambda:invoke'] ?? 0,
+      recordWriteUnits: recordPuts * (await recordUnits(doc, dynamodb, stack.tableName)),
+      checkpointWriteUnits: pageCount * writeUnits(await item(dynamodb, stack.tableName, checkpointId(name, 0))),
+      readUnits: 0.5 * ['Query', 'GetItem', 'BatchGetItem'].reduce((total, c) => total + lambda(`dynamodb:${c}`), 0),
+      pageExecutions: pages.executions, pageWaits: pages.waits, sweepTargetTransitions: standardTransitions[STATE_MACHINES.sweepTarget.name],
+    });
+    const left = await uploadsLeft(stack.moto.endpoint, BUCKET);
+    return {
+      n, latencyMs, status: String(summary.status ?? sweep.status), cpu, seedSeconds, requests, standardTransitions, expressStates: pages.entered,
+      pageExecutions: pages.executions, summary, left, design,
+      verified: (taskRequests['s3:listParts'] ?? 0) >= n && left === 0,
+      recorded: summary.status === 'COMPLETED' && Number(summary.aborted) === n && recordPuts === n,
+      memory: { beforeMb, peak, after, samples: memory.samples },
+    };
+  } finally {
+    sfn.destroy();
+    dynamodb.destroy();
+    await stack.stop();
+  }
+}
+
+async function item(dynamodb: DynamoDBClient, table: string, id: string): Promise<Record<string, AttributeValue>> {
+  const { Item } = await dynamodb.send(new GetItemCommand({ TableName: table, Key: { id: { S: id } }, ConsistentRead: true }));
+  if (!Item) throw new Error(`no item ${id} in ${table}`);
+  return Item;
+}
+
+/** write units of one upload record as stored (table and the indexes its keys put it in) */
+async function recordUnits(doc: DynamoDBDocumentClient, dynamodb: DynamoDBClient, table: string): Promise<number> {
+  const { Items } = await doc.send(new QueryCommand({
+    TableName: table, IndexName: 'byStartedAt', KeyConditionExpression: 'recordType = :t', ExpressionAttributeValues: { ':t': 'upload' }, Limit: 1,
+  }));
+  return writeUnits(await item(dynamodb, table, String(Items![0].id)));
+}

@@ -1,0 +1,97 @@
+/** The bench's rows and tables: one row per (tool, N, latency), what bounds it, the ratios, Markdown for the terminal and report.md. */
+import type { PeerName, PeerRun } from './peers.ts';
+import type { SweepRun } from './project.ts';
+import { round } from './measure.ts';
+
+export interface Row {
+  tool: string;
+  toolKey: 'project' | PeerName;
+  n: number;
+  latencyMs: number;
+  runLabel: string;
+  wallSeconds: number;
+  uploadsPerSecond: number;
+  msPerUpload: number;
+  requestsPerUpload: number;
+  requests: string;
+  transitions: string;
+  verified: string;
+  recorded: string;
+  allGone: boolean;
+  cpu: { node: number; moto: number; peer?: number };
+  bound: string;
+}
+
+export const PROJECT = "this project's sweep";
+const runLabel = (n: number, latencyMs: number) => `${n.toLocaleString('en-US')}${latencyMs ? ` +${latencyMs} ms` : ''}`;
+const perUpload = (requests: Record<string, number>, n: number) => Object.entries(requests).sort((a, b) => b[1] - a[1])
+  .filter(([, count]) => count / n >= 0.005).map(([key, count]) => `${round(count / n, 2)} ${key.split(':')[1]}`).join(' + ');
+const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+
+/** what bounds a run, from the CPU each process used over the wall time and the requests in flight under added latency */
+export function bound(wall: number, cpu: Row['cpu'], requests: number, latencyMs: number): string {
+  const busy = (s: number | undefined) => Math.round(((s ?? 0) / wall) * 100);
+  const [moto, node, peer] = [busy(cpu.moto), busy(cpu.node), busy(cpu.peer)];
+  const inFlight = (requests * latencyMs) / 1000 / wall;
+  const shares = `moto ${moto}%, node ${node}%${cpu.peer === undefined ? '' : `, tool ${peer}%`} of a core`;
+  if (moto >= 75) return `moto_server's one core (${shares})`;
+  if (latencyMs && moto < 60) return `latency × concurrency: ≈ ${inFlight.toFixed(1)} requests in flight × ${latencyMs} ms (${shares})`;
+  if (peer >= 75) return `the tool's own CPU (${shares})`;
+  if (node >= 75) return `the node process: runtime, Lambdas, proxies (${shares})`;
+  if (moto + node + peer >= 160) return `the 2 shared cores (${shares})`;
+  return `no single resource (${shares})`;
+}
+
+export function projectRow(run: SweepRun): Row {
+  const { n, latencyMs, cpu } = run;
+  const standard = sum(run.standardTransitions);
+  const c = { node: cpu.nodeCpuSeconds, moto: cpu.motoCpuSeconds };
+  return {
+    tool: PROJECT, toolKey: 'project', n, latencyMs, runLabel: runLabel(n, latencyMs), wallSeconds: round(cpu.wallSeconds, 2),
+    uploadsPerSecond: round(n / cpu.wallSeconds), msPerUpload: round((cpu.wallSeconds * 1000) / n, 2),
+    requestsPerUpload: round(sum(run.requests) / n, 2), requests: perUpload(run.requests, n),
+    transitions: `${round(standard / n, 4)} Standard (${standard} in all) + ${round(run.expressStates / n, 1)} Express`,
+    verified: run.verified ? 'yes (ListParts after the wait)' : 'NO', recorded: run.recorded ? 'yes (a record per upload)' : 'NO', allGone: run.left === 0,
+    cpu: c, bound: bound(cpu.wallSeconds, c, sum(run.requests), latencyMs),
+  };
+}
+
+const TOOL_LABEL: Record<PeerName, string> = { boto3: 'boto3, 16 threads', rclone: 'rclone backend cleanup', awsCli: 'AWS CLI loop' };
+
+export function peerRow(run: PeerRun): Row {
+  const { n, latencyMs, cpu, tool } = run;
+  const c = { node: cpu.nodeCpuSeconds, moto: cpu.motoCpuSeconds, peer: cpu.peerCpuSeconds };
+  const verified = tool === 'boto3' ? JSON.parse(run.output) as { verified: number } : undefined;
+  return {
+    tool: TOOL_LABEL[tool], toolKey: tool, n, latencyMs, runLabel: runLabel(n, latencyMs), wallSeconds: round(cpu.wallSeconds, 2),
+    uploadsPerSecond: round(n / cpu.wallSeconds), msPerUpload: round((cpu.wallSeconds * 1000) / n, 2),
+    requestsPerUpload: round(sum(run.requests) / n, 2), requests: perUpload(run.requests, n), transitions: '—',
+    verified: verified ? `once (${verified.verified} of ${n} gone at its ListParts)` : 'no', recorded: 'no', allGone: run.left === 0,
+    cpu: c, bound: bound(cpu.wallSeconds, c, sum(run.requests), latencyMs),
+  };
+}
+
+export function table(header: string[], rows: Array<Array<string | number>>): string {
+  const line = (cells: Array<string | number>) => `| ${cells.map(String).join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export const RESULT_HEADER = ['N', 'tool', 'wall s', 'uploads/s', 'ms/upload', 'requests/upload', 'of which', 'states entered/upload', 'verified', 'recorded',
+  'all gone', 'CPU s (node / moto / tool)', 'bound by'];
+export const resultCells = (r: Row) => [r.runLabel, r.tool, r.wallSeconds, r.uploadsPerSecond, r.msPerUpload, r.requestsPerUpload, r.requests,
+  r.transitions, r.verified, r.recorded, r.allGone ? 'yes' : 'NO',
+  `${round(r.cpu.node)} / ${round(r.cpu.moto)} / ${r.cpu.peer === undefined ? '—' : round(r.cpu.peer)}`, r.bound];
+
+/** the project's uploads/s over each peer's, per (N, latency) measured in this run */
+export function ratios(rows: Row[]) {
+  return rows.filter((r) => r.toolKey === 'project').flatMap((p) => {
+    const peer = (key: PeerName) => rows.find((r) => r.toolKey === key && r.n === p.n && r.latencyMs === p.latencyMs);
+    const [boto3, rclone] = [peer('boto3'), peer('rclone')];
+    if (!boto3 && !rclone) return [];
+    return [{
+      run: p.runLabel, project: p.uploadsPerSecond,
+      vsBoto3: boto3 ? round(p.uploadsPerSecond / boto3.uploadsPerSecond, 2) : undefined,
+      vsRclone: rclone ? round(p.uploadsPerSecond / rclone.uploadsPerSecond, 2) : undefined,
+    }];
+  });
+}

@@ -121,7 +121,7 @@ export function uploadsPerPage(shape: { keyBytes: number; uploadIdChars: number;
       id: 'sweep-20261122T211340Z-3f9a1c', executionArn: `arn:aws:states:us-east-1:123456789012:execution:s3-mpu-reaper-prod-sweep-uploads:${'x'.repeat(29)}`,
       startedAt: '2026-11-22T21:13:40.000Z', dryRun: false, measure: shape.measure,
       settings: { pageUploads: 1000, pageBytes: 196_608, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000, handoversPerPage: 25,
-        retentionSeconds: 7_776_000 },
+        laneUploads: 50_000, lanesAtOnce: 20, retentionSeconds: 7_776_000 },
     },
     target: {
       index: 19, bucket: 'b'.repeat(63), prefix: 'p'.repeat(Math.ceil((shape.prefixBytes ?? 64) * escape)), olderThan: '1d', olderThanSeconds: 86_400,

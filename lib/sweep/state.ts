@@ -104,7 +104,7 @@ export interface Lane {
 /**
  * Lanes of one sweep, all targets together. sweep-uploads' history holds ~12 events per lane ("Sweep each lane": the
  * iteration, the .sync:2 Task's 6, the Choice's 2, the Pass's 2) and ~8 more per extra slice of a lane; 400 lanes are
- * ~4,800 events, far below Standard's 25,000 (test/unit/sweep-lanes.test.ts does the sum with the worst case of slices).
+ * ~4,800 events, far below Standard's 25,000 (test/unit/sweep-lanes.test.ts sums the worst case: ~10,500 with every slice).
  * 20 targets of 1,000,000 uploads at the default 50,000 a lane are exactly 400 lanes.
  */
 export const MAX_LANES = 400;
@@ -139,7 +139,13 @@ export interface TargetState {
  * and one Choice (entered, exited); a hand-over batch is a Map (4 events) whose every item is a .sync:2 Task in an
  * iteration (8 events, 10 with the Catch's Pass), then the counting Lambda Task (5) and the Choice (2).
  */
-export const HISTORY_EVENTS = { execution: 6, pageRun: 8, handoverBatch: 11, handover: 10 } as const;
+export const HISTORY_EVENTS = {
+  execution: 6, pageRun: 8, handoverBatch: 11, handover: 10,
+  // sweep-uploads: its fixed states (plan, record, the Maps, gather, finish; their retries); a walk (a Map iteration and a
+  // Lambda Task: 7; at worst 5 retries of 3 events and the Catch's Pass); a lane (the iteration, its first .sync:2 Task,
+  // the Choice, the Pass: 12), each more slice of it (the Task and the Choice again), a lane given up (a Lambda Task)
+  sweepFixed: 60, walkWorst: 24, lane: 12, laneSlice: 8, laneGiveUp: 5,
+} as const;
 
 export function sliceFull(slice: TargetState['slice'], settings: SweepRunSettings): boolean {
   return slice.events >= settings.sliceEvents;

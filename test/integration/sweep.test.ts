@@ -622,6 +622,33 @@ describe('sweep-uploads', () => {
     }
   });
 
+  it('sweeps a target whose walk keeps failing as one lane (after the walk\'s retries): a terminal summary, every upload recorded', async () => {
+    // Arrange: lanes of 2, but every walk fails
+    await deploy({ ...FAST, SweepLaneUploads: 2 });
+    await createBucket(s3, 'sweep-walk-fails');
+    await Promise.all(Array.from({ length: 6 }, (_, i) => createUpload(s3, 'sweep-walk-fails', `k-${i}`, [1])));
+    let walks = 0;
+    afterWalk = async () => {
+      walks += 1;
+      throw Object.assign(new Error('the walk broke'), { name: 'ServiceUnavailable' });
+    };
+
+    try {
+      // Act
+      const { execution, summary, records } = await sweep('sweep-walk-fails', { targets: [{ bucket: 'sweep-walk-fails', olderThan: '1d' }] });
+
+      // Assert
+      expect(execution.status, execution.cause).toBe('SUCCEEDED');
+      expect(walks).toBe(6); // the first call and 5 retries
+      expect(summary).toMatchObject({ status: 'COMPLETED', found: 6, aborted: 6 });
+      expect(JSON.parse(summary.targetResults!)).toMatchObject([{ bucket: 'sweep-walk-fails', status: 'SWEPT', lanes: 1 }]);
+      expectCountersEqualRecords(summary, records);
+    } finally {
+      afterWalk = undefined;
+      await deploy();
+    }
+  });
+
   it('prices the designs from the measured counts: ≤ $7 per million verified and recorded, ≤ $12 with the measure', () => {
     const costs = [costPerMillion(OLD_DESIGN), ...designs.map(costPerMillion)];
     console.log(`${formatCostTable(costs)}\n(pages of ${designs.map((d) => `${d.uploadsPerPage} uploads (${d.name})`).join(', ')}; `

@@ -22,6 +22,7 @@ import { checkpointId, HISTORY_EVENTS, type TargetState } from '../../lib/sweep/
 import { walkLanes, type LanesEvent, type LanesResult } from '../../lib/sweep/lanes.ts';
 import { costPerMillion, formatCostTable, OLD_DESIGN, uploadsPerPage, WORST_UPLOAD, writeUnits } from '../../lib/sweep/cost.ts';
 import { measuredDesign as designFromCounts, type MeasuredDesign } from '../support/sweep-design.ts';
+import { timeModel } from '../bench/model.ts';
 import { awsClients, createBucket, createTable, createUpload, fastRetries, startMoto, TABLE, type MotoServer } from '../support/workflow.ts';
 import type { ServerResponse } from 'node:http';
 import { startFaultProxy, answerNoContent, type FaultProxy, type FaultRule } from '../support/fault-proxy.ts';
@@ -99,8 +100,12 @@ interface Meter {
   otherWriteUnits: number;
   readUnits: number;
   lambdaCalls: number;
+  /** the walks of "Split targets into lanes" and their ListMultipartUploads calls */
+  walks: number;
+  walkListCalls: number;
 }
-const newMeter = (): Meter => ({ requests: {}, recordWriteUnits: 0, recordPuts: 0, checkpointWriteUnits: 0, otherWriteUnits: 0, readUnits: 0, lambdaCalls: 0 });
+const newMeter = (): Meter => ({ requests: {}, recordWriteUnits: 0, recordPuts: 0, checkpointWriteUnits: 0, otherWriteUnits: 0, readUnits: 0, lambdaCalls: 0,
+  walks: 0, walkListCalls: 0 });
 let meter = newMeter();
 const count = (name: string, n = 1) => { meter.requests[name] = (meter.requests[name] ?? 0) + n; };
 
@@ -186,6 +191,8 @@ beforeAll(async () => {
     lambdaHandlers: counted({ ...localLambdaHandlers({ ...deps, allowlist: parseAllowlist('*') }), ...sweepLambdaHandlers(deps),
       [FUNCTIONS.sweepLanes.name]: async (payload) => {
         const result = await walkLanes(deps, payload as LanesEvent);
+        meter.walks += 1;
+        meter.walkListCalls += result.calls;
         await afterWalk?.(result, payload as LanesEvent);
         return result;
       } }),
@@ -255,7 +262,7 @@ async function measuredDesign(name: string, run: Awaited<ReturnType<typeof sweep
   const design = designFromCounts(name, {
     uploads, pages: Number(run.summary.pages), measure, requests: run.meter.requests, recordPuts: run.meter.recordPuts,
     recordWriteUnits: run.meter.recordWriteUnits, checkpointWriteUnits: run.meter.checkpointWriteUnits, readUnits: run.meter.readUnits,
-    lambdaCalls: run.meter.lambdaCalls, pageExecutions: express.length, pageWaits: express.reduce((total, e) => total + e.waits, 0),
+    lambdaCalls: run.meter.lambdaCalls, walks: run.meter.walks, walkListCalls: run.meter.walkListCalls, pageExecutions: express.length, pageWaits: express.reduce((total, e) => total + e.waits, 0),
     sweepTargetTransitions: (await executionsOf('sweepTarget', run.since)).reduce((total, e) => total + entered(e), 0),
   });
   const expressEvents = express.reduce((total, e) => total + e.events, 0);
@@ -656,5 +663,14 @@ describe('sweep-uploads', () => {
     expect(costs[0].total).toBeGreaterThan(750);
     expect(costs.find((c) => c.name === 'new, verified and recorded')!.total).toBeLessThanOrEqual(7);
     expect(costs.find((c) => c.name === 'new, measured (parts, bytes)')!.total).toBeLessThanOrEqual(12);
+  });
+
+  it('models 1,000,000 uploads of one target on AWS in lanes from the measured counts: the walk and the lanes within 15 minutes', () => {
+    const lean = designs.find((d) => d.name === 'new, verified and recorded')!;
+    const model = timeModel(lean);
+    console.log(model.lines.map((line) => `- ${line}`).join('\n'));
+    expect(model.oneTargetMinutes).toBeGreaterThan(60); // before lanes
+    expect(model.met).toBe(true);
+    expect(model.minutes).toBeGreaterThanOrEqual(model.quotaFloorMinutes);
   });
 });

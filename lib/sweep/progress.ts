@@ -19,7 +19,8 @@ export async function withLiveTotals<T extends Record<string, unknown>>(doc: Dyn
   const lanes = Math.max(1, Math.floor(MAX_LANES / Math.max(1, count)));
   const ids = Array.from({ length: count }, (_, i) => Array.from({ length: lanes }, (__, lane) => checkpointId(item.id as string, i, lane))).flat();
   const checkpoints = await batchGetAll({ doc, tableName }, ids);
-  const saved = [...new Map(checkpoints.map((checkpoint) => [checkpoint.id, checkpoint])).values()].map((checkpoint) => (checkpoint.state as TargetState | undefined)?.totals).filter((t) => t !== undefined);
+  const unique = [...new Map(checkpoints.map((checkpoint) => [checkpoint.id, checkpoint])).values()];
+  const saved = unique.map((checkpoint) => (checkpoint.state as TargetState | undefined)?.totals).filter((t) => t !== undefined);
   if (saved.length === 0) return item;
   return { ...item, ...saved.reduce((sum, totals) => addTotals(sum, totals), emptyTotals()) };
 }

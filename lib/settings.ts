@@ -33,6 +33,13 @@ export const SWEEP_SETTINGS_DEFAULTS = {
   SweepSliceEvents: 20_000,
   /** stubborn uploads of one page handed to abort-upload; a page with more is recorded as seen (S3 refusing, not parts arriving) */
   SweepHandoversPerPage: 25,
+  /**
+   * a target's listing is split into lanes of about this many listed uploads (cut at key boundaries, swept side by side;
+   * lib/sweep/lanes.ts): each lane's pages run one after another, so a lane of 50,000 uploads takes ~6 minutes on AWS
+   */
+  SweepLaneUploads: 50_000,
+  /** lanes swept at once ("Sweep each lane" MaxConcurrency), over all targets */
+  SweepLanesAtOnce: 20,
   /** abort-after-deadline: seconds an upload may stay incomplete after its CreateMultipartUpload (6 hours) */
   DeadlineSeconds: 6 * 3600,
 } as const;
@@ -59,6 +66,7 @@ export const FUNCTIONS = {
   recordOutcome: { name: 'mpu-reaper-record-outcome', arnSubstitution: 'RecordOutcomeFunctionArn', handler: 'functions/record-outcome.handler' },
   sweepList: { name: 'mpu-reaper-sweep-list', arnSubstitution: 'SweepListFunctionArn', handler: 'functions/sweep-list.handler' },
   sweepRecord: { name: 'mpu-reaper-sweep-record', arnSubstitution: 'SweepRecordFunctionArn', handler: 'functions/sweep-record.handler' },
+  sweepLanes: { name: 'mpu-reaper-sweep-lanes', arnSubstitution: 'SweepLanesFunctionArn', handler: 'functions/sweep-lanes.handler' },
   sweepFinish: { name: 'mpu-reaper-sweep-finish', arnSubstitution: 'SweepFinishFunctionArn', handler: 'functions/sweep-finish.handler' },
 } as const;
 

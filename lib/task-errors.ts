@@ -69,3 +69,16 @@ export function classifyTaskError(failure: { Error?: string; Cause?: string } | 
     || /^(SlowDown|ServiceUnavailable|InternalError|RequestTimeout|Throttling|ThrottlingException|ProvisionedThroughputExceeded|RequestLimitExceeded|TooManyRequests)$/.test(code);
   return { code, status, transient, error, cause };
 }
+
+/**
+ * An error of the AWS SDK for JavaScript (a sweep Lambda's own call) in the same terms: its name as the error, S3's
+ * status in the Java SDK's cause format; an error without an HTTP answer (connection reset, timeout) is the SDK's
+ * client error, as Step Functions names it.
+ */
+export function classifySdkError(error: unknown): ClassifiedError {
+  const e = (error ?? {}) as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  const message = e.message ?? String(error);
+  if (status === undefined) return classifyTaskError({ Error: 'SdkClientException', Cause: message });
+  return classifyTaskError({ Error: e.name ?? 'Error', Cause: `${message} (Service: S3, Status Code: ${status}, Request ID: -)` });
+}

@@ -38,6 +38,7 @@ const BOUND: Partial<Record<keyof typeof FUNCTIONS, (deps: RunDeps) => Invoke>> 
   prepareRun: (deps) => (payload) => prepareRun(deps, payload as PrepareRunEvent),
   recordOutcome: (deps) => (payload) => recordOutcome(deps, payload as LoopState),
   planSweep: (deps) => sweepLambdaHandlers(deps)[FUNCTIONS.planSweep.name],
+  sweepLanes: (deps) => sweepLambdaHandlers(deps)[FUNCTIONS.sweepLanes.name],
   sweepList: (deps) => sweepLambdaHandlers(deps)[FUNCTIONS.sweepList.name],
   sweepRecord: (deps) => sweepLambdaHandlers(deps)[FUNCTIONS.sweepRecord.name],
   sweepFinish: (deps) => sweepLambdaHandlers(deps)[FUNCTIONS.sweepFinish.name],

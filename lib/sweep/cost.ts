@@ -63,7 +63,21 @@ export function costPerMillion(design: DesignCounts): Cost {
  * The durations the model bills (Express and Lambda GB-seconds) are derived from the measured request counts with
  * these AWS latencies, not timed on moto_server (whose DynamoDB alone is several times slower than AWS's).
  */
-export const AWS_LATENCY = { s3Seconds: 0.03, dynamodbSeconds: 0.01, lambdaOverheadSeconds: 0.02 } as const;
+export const AWS_LATENCY = {
+  s3Seconds: 0.03, dynamodbSeconds: 0.01, lambdaOverheadSeconds: 0.02,
+  /**
+   * a ListMultipartUploads that answers 1,000 uploads (~400 KB of XML, parsed by the SDK): an ASSUMPTION, not measured on
+   * AWS (moto answers from memory). The time model shows what 2.5× as slow would do.
+   */
+  listUploadsSeconds: 0.2,
+} as const;
+
+/**
+ * The walk of "Split targets into lanes" (lib/sweep/lanes.ts), per upload: one ListMultipartUploads per 1,000 uploads
+ * (MaxUploads 1000), and its Lambda's seconds (256 MB) waiting on it. Its one invocation per target is per sweep, not
+ * per upload: left out like the plan and the finish.
+ */
+export const WALK_PER_UPLOAD: Partial<Usage> = { s3ListRequests: 1 / 1000, lambdaGbSeconds: (AWS_LATENCY.listUploadsSeconds / 1000) * 0.25 };
 /** requests in flight at once: the page's Maps (MaxConcurrency 40), the measure's and the records' pools in the Lambdas */
 export const CONCURRENCY = { map: 40, lambdaS3: 16, lambdaDynamodb: 25 } as const;
 
@@ -121,7 +135,7 @@ export function uploadsPerPage(shape: { keyBytes: number; uploadIdChars: number;
       id: 'sweep-20261122T211340Z-3f9a1c', executionArn: `arn:aws:states:us-east-1:123456789012:execution:s3-mpu-reaper-prod-sweep-uploads:${'x'.repeat(29)}`,
       startedAt: '2026-11-22T21:13:40.000Z', dryRun: false, measure: shape.measure,
       settings: { pageUploads: 1000, pageBytes: 196_608, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000, handoversPerPage: 25,
-        retentionSeconds: 7_776_000 },
+        laneUploads: 50_000, lanesAtOnce: 20, retentionSeconds: 7_776_000 },
     },
     target: {
       index: 19, bucket: 'b'.repeat(63), prefix: 'p'.repeat(Math.ceil((shape.prefixBytes ?? 64) * escape)), olderThan: '1d', olderThanSeconds: 86_400,

@@ -1,29 +1,42 @@
 /**
- * "Finish sweep" (Lambda sweep-finish): the sweep record's final status and counters, summed from the targets'
- * checkpoints. Each checkpoint is written after the records it counts, so the counters are those of the records:
- * found = aborted + notFound + partsRemain + failed + wouldAbort + busy, with bytesFound the records' sum.
+ * "Finish sweep" (Lambda sweep-finish): the sweep record's final status and counters, summed from the lanes'
+ * checkpoints, and one result per target (its lanes together). Each checkpoint is written after the records it counts, so
+ * the counters are those of the records: found = aborted + notFound + partsRemain + failed + wouldAbort + busy, with bytesFound the records' sum.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SweepStatus } from '../records.ts';
 import { batchGetAll, type SweepDeps } from './requests.ts';
-import { addTotals, checkpointId, emptyTotals, TOTAL_NAMES, type SweepContext, type SweepTargetPlan, type TargetState, type Totals } from './state.ts';
+import {
+  addTotals, checkpointId, emptyTotals, TOTAL_NAMES, type Lane, type SweepContext, type SweepTargetPlan, type TargetState, type Totals,
+} from './state.ts';
 
-export interface FinishEvent { sweep: SweepContext; targets: SweepTargetPlan[] }
+/** lanes: what "Split targets into lanes" gave (only target and lane are read); none: one lane per target */
+export interface FinishEvent { sweep: SweepContext; targets: SweepTargetPlan[]; lanes?: Array<Pick<Lane, 'target' | 'lane'>> }
 
 export type TargetOutcome = 'SWEPT' | 'TRUNCATED' | 'FAILED' | 'UNFINISHED';
-export interface TargetResult extends Totals { bucket: string; prefix: string; status: TargetOutcome; error?: string; cause?: string }
+export interface TargetResult extends Totals { bucket: string; prefix: string; status: TargetOutcome; lanes: number; error?: string; cause?: string }
 export interface SweepSummary extends Totals { status: SweepStatus }
 
-async function checkpoints(deps: SweepDeps, sweepId: string, count: number): Promise<Map<number, TargetState>> {
-  const items = await batchGetAll(deps, Array.from({ length: count }, (_, i) => checkpointId(sweepId, i)), { consistent: true });
-  return new Map(items.map((item) => [Number(item.targetIndex), item.state as TargetState]));
+const laneKey = (target: number, lane: number) => `${target}/${lane}`;
+
+async function checkpoints(deps: SweepDeps, sweepId: string, lanes: Array<Pick<Lane, 'target' | 'lane'>>): Promise<Map<string, TargetState>> {
+  const items = await batchGetAll(deps, lanes.map((l) => checkpointId(sweepId, l.target, l.lane)), { consistent: true });
+  return new Map(items.map((item) => [laneKey(Number(item.targetIndex), Number(item.lane ?? 0)), item.state as TargetState]));
 }
 
-export function targetResult(target: SweepTargetPlan, state: TargetState | undefined): TargetResult {
-  const where = { bucket: target.bucket, prefix: target.prefix };
-  if (!state) return { ...where, ...emptyTotals(), status: 'FAILED', error: 'NoCheckpoint', cause: 'the target ended before its first page was recorded' };
-  const status: TargetOutcome = state.error ? 'FAILED' : state.truncated ? 'TRUNCATED' : state.done ? 'SWEPT' : 'UNFINISHED';
-  return { ...where, ...state.totals, status, ...(state.error ? { error: state.error.error, cause: state.error.cause } : {}) };
+const NO_CHECKPOINT = { error: 'NoCheckpoint', cause: 'the target ended before its first page was recorded' };
+
+/**
+ * A target's result from its lanes' checkpoints (undefined: a lane without one): the exact totals summed; FAILED when a
+ * lane failed (the first failure's error), else UNFINISHED when a lane did not end, else TRUNCATED when its last lane
+ * reached maxUploads, else SWEPT.
+ */
+export function targetResult(target: SweepTargetPlan, states: Array<TargetState | undefined>): TargetResult {
+  const where = { bucket: target.bucket, prefix: target.prefix, lanes: states.length };
+  const totals = states.reduce((sum: Totals, state) => (state ? addTotals(sum, state.totals) : sum), emptyTotals());
+  const failure = states.map((state) => (state ? state.error : NO_CHECKPOINT)).find((error) => error !== undefined);
+  const status: TargetOutcome = failure ? 'FAILED' : states.some((s) => !s!.done) ? 'UNFINISHED' : states.some((s) => s!.truncated) ? 'TRUNCATED' : 'SWEPT';
+  return { ...where, ...totals, status, ...(failure ? { error: failure.error, cause: failure.cause } : {}) };
 }
 
 /** INCOMPLETE when some uploads were not covered (maxUploads, a lost page), else COMPLETED_WITH_ERRORS for any error. */
@@ -34,8 +47,10 @@ export function sweepStatus(results: TargetResult[], totals: Totals): SweepStatu
 }
 
 export async function finishSweep(deps: SweepDeps, event: FinishEvent): Promise<SweepSummary> {
-  const saved = await checkpoints(deps, event.sweep.id, event.targets.length);
-  const targetResults = event.targets.map((target, i) => targetResult(target, saved.get(i)));
+  const lanes = event.lanes ?? event.targets.map((target) => ({ target: target.index, lane: 0 }));
+  const saved = await checkpoints(deps, event.sweep.id, lanes);
+  const targetResults = event.targets.map((target) => targetResult(target, lanes.filter((l) => l.target === target.index)
+    .map((l) => saved.get(laneKey(l.target, l.lane)))));
   const totals = targetResults.reduce((sum, r) => addTotals(sum, r), emptyTotals());
   const status = sweepStatus(targetResults, totals);
   const targetErrors = targetResults.filter((r) => r.error).map((r) => ({ bucket: r.bucket, error: r.error!, cause: r.cause ?? '' }));

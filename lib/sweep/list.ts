@@ -11,13 +11,13 @@ import { measureUpload } from '../abort-run.ts';
 import { recordId } from '../record-id.ts';
 import { pageStateBytes, uploadBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
 import { batchGetAll, inPool, type SweepDeps } from './requests.ts';
-import { countRun, emptyTotals, secondsSince, type TargetState } from './state.ts';
+import { countRun, emptyTotals, secondsSince, type Lane, type TargetState } from './state.ts';
 
 export type { SweepDeps };
 
 export interface ListEvent {
-  /** the target's state; a sweep-target's first page gets only { sweep, target } from the plan */
-  state: TargetState | Pick<TargetState, 'sweep' | 'target'>;
+  /** the target's state; a sweep-target's first page gets only { sweep, target, lane } from sweep-uploads */
+  state: TargetState | FirstState;
   /** the sweep-target execution running the page execution */
   parent: string;
   /** the page execution, and when it started (an Express execution may run 5 minutes) */
@@ -39,17 +39,24 @@ const MAX_LIST_CALLS = 10;
 /** ListParts of the measure in flight at once */
 const MEASURE_CONCURRENCY = 16;
 
-/** A target's first state: the cursor at the start, nothing counted. */
+/** what sweep-uploads starts a lane (or a whole target) from */
+export type FirstState = Pick<TargetState, 'sweep' | 'target'> & { lane?: Lane };
+
+/** A lane's first state: the cursor after the lane's start key (or at the start), nothing counted. */
 export function startState(state: ListEvent['state']): TargetState {
   if ('totals' in state) return state;
   return {
-    sweep: state.sweep, target: state.target, cursor: { keyMarker: '', uploadIdMarker: '' }, done: false, truncated: false, totals: emptyTotals(),
-    seq: 0, slice: { execution: '', run: '', events: 0, full: false }, handovers: [], recoveries: 0,
+    sweep: state.sweep, target: state.target, cursor: { keyMarker: state.lane?.after ?? '', uploadIdMarker: '' }, done: false, truncated: false,
+    totals: emptyTotals(), seq: 0, slice: { execution: '', run: '', events: 0, full: false }, handovers: [], recoveries: 0,
+    ...(state.lane ? { lane: state.lane } : {}),
   };
 }
 
+/** the uploads a state may list in all: its lane's limit, else the target's maxUploads */
+export const listLimit = (state: Pick<TargetState, 'target' | 'lane'>) => state.lane?.limit ?? state.target.maxUploads;
+
 /** S3 orders keys by their UTF-8 bytes (JavaScript's < compares UTF-16 code units: not the same beyond U+FFFF) */
-const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+export const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 const uploadOrder = (a: MultipartUpload, b: MultipartUpload) => utf8Order(a.Key!, b.Key!) || utf8Order(a.UploadId!, b.UploadId!);
 
 /**
@@ -58,7 +65,7 @@ const uploadOrder = (a: MultipartUpload, b: MultipartUpload) => utf8Order(a.Key!
  * moto_server (the local S3) ignores MaxUploads and the markers and answers its whole listing unsorted: such an answer
  * is sorted, filtered and cut here as S3 would.
  */
-async function listUploads(s3: S3Client, input: ListMultipartUploadsCommandInput & { MaxUploads: number }) {
+export async function listUploads(s3: S3Client, input: ListMultipartUploadsCommandInput & { MaxUploads: number }) {
   const answer = await s3.send(new ListMultipartUploadsCommand(input));
   const marker = { Key: input.KeyMarker ?? '', UploadId: input.UploadIdMarker ?? '' };
   const afterMarker = (u: MultipartUpload) => marker.Key === '' || utf8Order(u.Key!, marker.Key) > 0
@@ -137,10 +144,13 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
   let budget = sweep.settings.pageBytes - pageStateBytes(state, page);
   const selected: PageItem[] = [];
   let cursor = state.cursor;
+  const limit = listLimit(state);
+  // a lane's listing ends at the first key past its end key (it lists keys in UTF-8 byte order: general purpose buckets only)
+  const end = state.lane?.end;
   for (let calls = 0; calls < MAX_LIST_CALLS && !page.last && !page.truncated; calls += 1) {
-    const room = Math.min(sweep.settings.pageUploads - selected.length, target.maxUploads - state.totals.listed - page.listed);
+    const room = Math.min(sweep.settings.pageUploads - selected.length, limit - state.totals.listed - page.listed);
     if (room <= 0) {
-      page.truncated = target.maxUploads - state.totals.listed - page.listed <= 0;
+      page.truncated = limit - state.totals.listed - page.listed <= 0;
       break;
     }
     let answer;
@@ -157,7 +167,12 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
     }
     const uploads = answer.Uploads ?? [];
     let cut = false;
+    let pastEnd = false;
     for (const upload of uploads) {
+      if (end !== undefined && utf8Order(upload.Key!, end) > 0) {
+        pastEnd = true;
+        break;
+      }
       if (selected.length >= sweep.settings.pageUploads) {
         cut = true;
         break;
@@ -176,11 +191,12 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
       cursor = { keyMarker: upload.Key!, uploadIdMarker: upload.UploadId! };
     }
     if (cut) break;
-    if (answer.IsTruncated) cursor = { keyMarker: answer.NextKeyMarker ?? cursor.keyMarker, uploadIdMarker: answer.NextUploadIdMarker ?? '' };
+    if (pastEnd) page.last = true; // the next lane lists the rest
+    else if (answer.IsTruncated) cursor = { keyMarker: answer.NextKeyMarker ?? cursor.keyMarker, uploadIdMarker: answer.NextUploadIdMarker ?? '' };
     else page.last = true;
   }
   page.cursor = cursor;
-  if (target.maxUploads - state.totals.listed - page.listed <= 0 && !page.last) page.truncated = true;
+  if (limit - state.totals.listed - page.listed <= 0 && !page.last) page.truncated = true;
 
   const busy = await busyIds(deps, selected.map((item) => recordId(target.bucket, item.k, item.u)), target.bucket, sweep.executionArn);
   const free = selected.filter((item) => !busy.has(recordId(target.bucket, item.k, item.u)));

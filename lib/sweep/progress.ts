@@ -1,11 +1,12 @@
 /**
  * A RUNNING sweep's counters: the sweep record keeps 0 until the sweep finishes (its final counters are summed from the
- * targets' checkpoints, once), so readers sum the checkpoints themselves while it runs: one BatchGetItem of at most 20
- * small items.
+ * lanes' checkpoints, once), so readers sum the checkpoints themselves while it runs. The record does not say how many
+ * lanes each target has: every checkpoint a lane could have is asked for (MAX_LANES ids at most, BatchGetItem 100 a
+ * call: 200 read units, $0.000025 a reading); a lane that has not recorded a page yet has none.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchGetAll } from './requests.ts';
-import { addTotals, checkpointId, emptyTotals, type TargetState } from './state.ts';
+import { addTotals, checkpointId, emptyTotals, MAX_LANES, type TargetState } from './state.ts';
 
 export async function withLiveTotals<T extends Record<string, unknown>>(doc: DynamoDBDocumentClient, tableName: string, item: T): Promise<T> {
   if (item.status !== 'RUNNING' || typeof item.targets !== 'string' || typeof item.id !== 'string') return item;
@@ -15,8 +16,11 @@ export async function withLiveTotals<T extends Record<string, unknown>>(doc: Dyn
   } catch {
     return item;
   }
-  const checkpoints = await batchGetAll({ doc, tableName }, Array.from({ length: count }, (_, i) => checkpointId(item.id as string, i)));
-  const saved = checkpoints.map((checkpoint) => (checkpoint.state as TargetState | undefined)?.totals).filter((t) => t !== undefined);
+  const lanes = Math.max(1, Math.floor(MAX_LANES / Math.max(1, count)));
+  const ids = Array.from({ length: count }, (_, i) => Array.from({ length: lanes }, (__, lane) => checkpointId(item.id as string, i, lane))).flat();
+  const checkpoints = await batchGetAll({ doc, tableName }, ids);
+  const unique = [...new Map(checkpoints.map((checkpoint) => [checkpoint.id, checkpoint])).values()];
+  const saved = unique.map((checkpoint) => (checkpoint.state as TargetState | undefined)?.totals).filter((t) => t !== undefined);
   if (saved.length === 0) return item;
   return { ...item, ...saved.reduce((sum, totals) => addTotals(sum, totals), emptyTotals()) };
 }

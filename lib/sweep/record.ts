@@ -15,7 +15,7 @@ import { recordId } from '../record-id.ts';
 import { UPLOAD_RECORD_TYPE, type AbortRecord, type AbortStatus } from '../records.ts';
 import { classifyTaskError } from '../task-errors.ts';
 import { runInput } from '../validation.ts';
-import { startState } from './list.ts';
+import { startState, type FirstState } from './list.ts';
 import { inPool, type SweepDeps } from './requests.ts';
 import { jsonBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
 import {
@@ -120,7 +120,8 @@ export async function writeCheckpoint(deps: SweepDeps, state: TargetState, now: 
     await deps.doc.send(new PutCommand({
       TableName: deps.tableName,
       Item: {
-        id: checkpointId(state.sweep.id, state.target.index), sweepId: state.sweep.id, targetIndex: state.target.index, seq: state.seq, state,
+        id: checkpointId(state.sweep.id, state.target.index, state.lane?.lane), sweepId: state.sweep.id, targetIndex: state.target.index,
+        ...(state.lane ? { lane: state.lane.lane } : {}), seq: state.seq, state,
         updatedAt: now.toISOString(), expiresAt: Math.floor(now.getTime() / 1000) + state.sweep.settings.retentionSeconds,
       },
       ConditionExpression: 'attribute_not_exists(#id) OR #seq <= :seq',
@@ -131,8 +132,8 @@ export async function writeCheckpoint(deps: SweepDeps, state: TargetState, now: 
   }
 }
 
-export async function readCheckpoint(deps: SweepDeps, sweepId: string, index: number): Promise<TargetState | undefined> {
-  const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: checkpointId(sweepId, index) }, ConsistentRead: true }));
+export async function readCheckpoint(deps: SweepDeps, sweepId: string, index: number, lane = 0): Promise<TargetState | undefined> {
+  const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: checkpointId(sweepId, index, lane) }, ConsistentRead: true }));
   return Item?.state as TargetState | undefined;
 }
 
@@ -235,8 +236,8 @@ export async function countHandovers(deps: SweepDeps, event: HandoversEvent): Pr
 
 export interface ResumeEvent {
   action: 'resume' | 'give-up';
-  /** a target given up before its first page has only { sweep, target } */
-  state: TargetState | Pick<TargetState, 'sweep' | 'target'>;
+  /** a lane given up before its first page has only { sweep, target, lane } */
+  state: TargetState | FirstState;
   /** the failed Task's error; a .sync:2 child's cause is its DescribeExecution output (Error, Cause) */
   failure: { Error?: string; Cause?: string };
 }
@@ -260,7 +261,7 @@ function childError(failure: ResumeEvent['failure']): { error: string; cause: st
 export async function resumeTarget(deps: SweepDeps, event: ResumeEvent): Promise<StepResult> {
   const now = deps.now?.() ?? new Date();
   const state = startState(event.state);
-  const saved = await readCheckpoint(deps, state.sweep.id, state.target.index);
+  const saved = await readCheckpoint(deps, state.sweep.id, state.target.index, state.lane?.lane);
   const base = saved && saved.seq >= state.seq ? saved : state;
   const recoveries = base.recoveries + 1;
   const giveUp = event.action === 'give-up' || recoveries > MAX_RECOVERIES;

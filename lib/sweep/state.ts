@@ -23,6 +23,10 @@ export interface SweepRunSettings {
   sliceEvents: number;
   /** stubborn uploads of one page handed to abort-upload (the rest is recorded as the page saw it) */
   handoversPerPage: number;
+  /** a target's listing is cut into lanes of about this many listed uploads (lib/sweep/lanes.ts) */
+  laneUploads: number;
+  /** lanes swept at once: the MaxConcurrency of sweep-uploads' "Sweep each lane" (MaxConcurrencyPath) */
+  lanesAtOnce: number;
   retentionSeconds: number;
 }
 
@@ -80,6 +84,31 @@ export const STATUS_COUNTER: Partial<Record<AbortStatus, keyof Totals>> = {
   ABORTED: 'aborted', NOT_FOUND: 'notFound', PARTS_REMAIN: 'partsRemain', FAILED: 'failed', WOULD_ABORT: 'wouldAbort',
 };
 
+/**
+ * A lane: a key range of a target's listing, swept by its own sweep-target executions (lib/sweep/lanes.ts cuts them at
+ * key boundaries). Kept tiny: sweep-uploads holds every lane of every target in one state (256 KiB).
+ */
+export interface Lane {
+  /** the target's index in the plan */
+  target: number;
+  /** the lane's number within its target (0 first): its checkpoint is the target's for lane 0 */
+  lane: number;
+  /** the listing starts after this key (KeyMarker, no UploadIdMarker: keys greater than it); '' from the start */
+  after: string;
+  /** the last key of the lane: its listing stops at the first key greater (in UTF-8 byte order); none for the last lane */
+  end?: string;
+  /** uploads the lane may list: maxUploads less what the walk counted in the lanes before it (the last lane is truncated there) */
+  limit: number;
+}
+
+/**
+ * Lanes of one sweep, all targets together. sweep-uploads' history holds ~12 events per lane ("Sweep each lane": the
+ * iteration, the .sync:2 Task's 6, the Choice's 2, the Pass's 2) and ~8 more per extra slice of a lane; 400 lanes are
+ * ~4,800 events, far below Standard's 25,000 (test/unit/sweep-lanes.test.ts sums the worst case: ~10,500 with every slice).
+ * 20 targets of 1,000,000 uploads at the default 50,000 a lane are exactly 400 lanes.
+ */
+export const MAX_LANES = 400;
+
 /** An upload given to the Standard abort-upload workflow: its record id and the execution input (runInput). */
 export interface HandOver { id: string; input: Record<string, unknown> }
 
@@ -99,6 +128,8 @@ export interface TargetState {
   handovers: HandOver[];
   /** failed page executions in a row (resumed from the checkpoint) */
   recoveries: number;
+  /** the key range this state sweeps; none: the whole target (a sweep before lanes, or a unit test's state) */
+  lane?: Lane;
   error?: { error: string; cause: string };
 }
 
@@ -108,7 +139,13 @@ export interface TargetState {
  * and one Choice (entered, exited); a hand-over batch is a Map (4 events) whose every item is a .sync:2 Task in an
  * iteration (8 events, 10 with the Catch's Pass), then the counting Lambda Task (5) and the Choice (2).
  */
-export const HISTORY_EVENTS = { execution: 6, pageRun: 8, handoverBatch: 11, handover: 10 } as const;
+export const HISTORY_EVENTS = {
+  execution: 6, pageRun: 8, handoverBatch: 11, handover: 10,
+  // sweep-uploads: its fixed states (plan, record, the Maps, gather, finish; their retries); a walk (a Map iteration and a
+  // Lambda Task: 7; at worst 5 retries of 3 events and the Catch's Pass); a lane (the iteration, its first .sync:2 Task,
+  // the Choice, the Pass: 12), each more slice of it (the Task and the Choice again), a lane given up (a Lambda Task)
+  sweepFixed: 60, walkWorst: 24, lane: 12, laneSlice: 8, laneGiveUp: 5,
+} as const;
 
 export function sliceFull(slice: TargetState['slice'], settings: SweepRunSettings): boolean {
   return slice.events >= settings.sliceEvents;
@@ -122,8 +159,11 @@ export function countRun(state: TargetState, execution: string, run: string): Ta
   return { execution, run, events, full: events >= state.sweep.settings.sliceEvents };
 }
 
-/** the id of a target's checkpoint item: no recordType, status or startedAt, so it is in no index (1 WRU, no GSI writes) */
-export const checkpointId = (sweepId: string, index: number) => `${sweepId}#target-${index}`;
+/**
+ * the id of a lane's checkpoint item: no recordType, status or startedAt, so it is in no index (1 WRU, no GSI writes).
+ * A target's first lane (or the whole target) keeps the target's id.
+ */
+export const checkpointId = (sweepId: string, index: number, lane = 0) => `${sweepId}#target-${index}${lane > 0 ? `#lane-${lane}` : ''}`;
 
 /** seconds since an ISO time, by the clock of the caller */
 export const secondsSince = (iso: string, now = Date.now()) => (now - Date.parse(iso)) / 1000;

@@ -1,8 +1,9 @@
 /**
  * AWS figures from the bench's measured counts: $ per million swept uploads per design (lib/sweep/cost.ts, us-east-1
- * list prices) and the time 1,000,000 uploads take on AWS, from the quotas in shared/aws-behaviour.md.
+ * list prices) and the time 1,000,000 uploads take on AWS in lanes, from the quotas in shared/aws-behaviour.md.
  */
-import { costPerMillion, OLD_DESIGN, type Cost, type DesignCounts } from '../../lib/sweep/cost.ts';
+import { AWS_LATENCY, costPerMillion, OLD_DESIGN, WALK_PER_UPLOAD, type Cost, type DesignCounts } from '../../lib/sweep/cost.ts';
+import { MAX_LANES } from '../../lib/sweep/state.ts';
 import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 import type { MeasuredDesign } from '../support/sweep-design.ts';
 import type { CleanAbort } from './abort-path.ts';
@@ -10,8 +11,8 @@ import type { CleanAbort } from './abort-path.ts';
 /** quotas that bound a sweep (large regions, defaults): shared/aws-behaviour.md */
 export const QUOTAS = {
   startExecutionPerSecond: 300, standardTransitionsPerSecond: 5000, s3DeletePerPrefixPerSecond: 3500, s3GetPerPrefixPerSecond: 5500,
-  /** 'Sweep each target' in sweep-uploads runs 4 targets at a time; a page's Maps 40 requests */
-  targetsAtOnce: 4, mapConcurrency: 40,
+  /** a page's Maps: 40 requests at once */
+  mapConcurrency: 40,
 } as const;
 
 /** one abort-upload run as a design: its measured transitions and LIST requests, its records' writes (3 WRU each) */
@@ -34,54 +35,97 @@ export function costTable(lean: MeasuredDesign, measured: MeasuredDesign, clean:
   ];
 }
 
-export interface TimeModel { lines: string[]; oneTargetMinutes: number; fourTargetsMinutes: number; quotaFloorMinutes: number; targetsFor15Minutes: number }
+export interface LaneSettings { laneUploads: number; lanesAtOnce: number }
+export const DEFAULT_LANES: LaneSettings = { laneUploads: SWEEP_SETTINGS_DEFAULTS.SweepLaneUploads, lanesAtOnce: SWEEP_SETTINGS_DEFAULTS.SweepLanesAtOnce };
+
+/** The time of `uploads` uploads in one target on AWS with these lane settings: its parts, in seconds. */
+export interface SweepTime {
+  settings: LaneSettings;
+  /** the walk: ListMultipartUploads of 1,000 uploads, one after another */
+  walkCalls: number; walk: number;
+  lanes: number; laneUploads: number; waves: number;
+  /** one lane's pages, one after another (the measured page seconds) */
+  lane: number;
+  /** the lanes' waves; the quota floor when the lanes would go faster than the quotas let them */
+  sweep: number; quotaFloor: number;
+  total: number;
+  /** S3 requests a second while all lanes of a wave run: DELETE (aborts), GET (ListParts) */
+  deletesPerSecond: number; getsPerSecond: number;
+}
+
+export function sweepTime(design: MeasuredDesign, uploads: number, settings: LaneSettings, listSeconds: number = AWS_LATENCY.listUploadsSeconds): SweepTime {
+  const P = design.uploadsPerPage;
+  const page = design.seconds.express;
+  const walkCalls = Math.ceil(uploads / 1000);
+  const walk = walkCalls * listSeconds;
+  // the walk cuts lanes of about laneUploads (a few more: whole keys), MAX_LANES at most
+  const lanes = Math.min(Math.ceil(uploads / settings.laneUploads), MAX_LANES);
+  const laneUploads = Math.ceil(uploads / lanes);
+  const waves = Math.ceil(lanes / settings.lanesAtOnce);
+  const lane = Math.ceil(laneUploads / P) * page;
+  const pageGets = (design.perUpload.s3ListRequests ?? 0) - (WALK_PER_UPLOAD.s3ListRequests ?? 0);
+  // sweep-target's per page, and a lane's three states entered in sweep-uploads (its Task, Choice, Pass)
+  const transitions = (design.perPage.standardTransitions ?? 0) / P + 3 / laneUploads;
+  const executions = (design.perPage.expressRequests ?? 0) / P + 1 / laneUploads;
+  const floor = Math.max(uploads / QUOTAS.s3DeletePerPrefixPerSecond, (uploads * pageGets) / QUOTAS.s3GetPerPrefixPerSecond,
+    (uploads * transitions) / QUOTAS.standardTransitionsPerSecond, (uploads * executions) / QUOTAS.startExecutionPerSecond);
+  const sweep = Math.max(waves * lane, floor);
+  const atOnce = Math.min(lanes, settings.lanesAtOnce);
+  return {
+    settings, walkCalls, walk, lanes, laneUploads, waves, lane, sweep, quotaFloor: floor, total: walk + sweep,
+    deletesPerSecond: (atOnce * P) / page, getsPerSecond: (atOnce * P * pageGets) / page,
+  };
+}
+
+export interface TimeModel {
+  lines: string[];
+  /** 1,000,000 uploads in one target: before lanes (its pages one after another), and with the default lanes */
+  oneTargetMinutes: number; minutes: number; quotaFloorMinutes: number;
+  /** the default settings meet 15 minutes */
+  met: boolean;
+  /** settings of a small grid that meet 15 minutes, with their minutes */
+  meeting: Array<LaneSettings & { minutes: number }>;
+}
 
 /**
- * 1,000,000 uploads on AWS with this design: a target's pages run one after another (list → abort → wait → verify →
- * record), targets 4 at a time; the quotas give the floor no design of one prefix can pass.
+ * 1,000,000 uploads in one target on AWS: the walk (1,000 LIST calls one after another, at AWS_LATENCY.listUploadsSeconds
+ * each: an assumption), then the lanes (SweepLanesAtOnce at a time, each lane's pages one after another at the page
+ * seconds the measured counts give), never faster than the quotas (shared/aws-behaviour.md) let one prefix go.
  */
-export function timeModel(design: MeasuredDesign, clean: CleanAbort, uploads = 1_000_000): TimeModel {
-  const pages = Math.ceil(uploads / design.uploadsPerPage);
+export function timeModel(design: MeasuredDesign, clean?: CleanAbort, uploads = 1_000_000, settings: LaneSettings = DEFAULT_LANES): TimeModel {
+  const P = design.uploadsPerPage;
   const page = design.seconds.express;
-  const oneTarget = pages * page;
-  const perUpload = (n: number | undefined) => n ?? 0;
-  const listParts = perUpload(design.perUpload.s3ListRequests);
-  const transitions = perUpload(design.perPage.standardTransitions) / design.uploadsPerPage;
-  const executions = perUpload(design.perPage.expressRequests) / design.uploadsPerPage;
-  const floor = {
-    deletes: uploads / QUOTAS.s3DeletePerPrefixPerSecond,
-    gets: (uploads * listParts) / QUOTAS.s3GetPerPrefixPerSecond,
-    transitions: (uploads * transitions) / QUOTAS.standardTransitionsPerSecond,
-    starts: (uploads * executions) / QUOTAS.startExecutionPerSecond,
-  };
-  const quotaFloor = Math.max(...Object.values(floor));
-  const rate = (design.uploadsPerPage * (1 + listParts)) / page;
-  const m = (s: number) => (s / 60).toFixed(1);
-  const wait = SWEEP_SETTINGS_DEFAULTS.SweepWaitSeconds;
+  const oneTarget = Math.ceil(uploads / P) * page;
+  const t = sweepTime(design, uploads, settings);
+  const slow = sweepTime(design, uploads, settings, AWS_LATENCY.listUploadsSeconds * 2.5);
+  const m = (sec: number) => (sec / 60).toFixed(1);
   const M = uploads.toLocaleString('en-US');
-  const targetsFor15 = Math.ceil(oneTarget / (15 * 60));
+  const wait = SWEEP_SETTINGS_DEFAULTS.SweepWaitSeconds;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const met = t.total <= 15 * 60;
+  const grid = [10_000, 25_000, 50_000, 100_000].flatMap((laneUploads) => [10, 20, 40].map((lanesAtOnce) => ({ laneUploads, lanesAtOnce })));
+  const meeting = grid.map((g) => ({ ...g, minutes: sweepTime(design, uploads, g).total / 60 })).filter((g) => g.minutes <= 15);
   const lines = [
-    `page on AWS: ${design.uploadsPerPage} uploads (the 192 KiB byte budget, typical keys), ${page.toFixed(2)} s = ${wait} s wait`
+    `page on AWS: ${P} uploads (the 192 KiB byte budget, typical keys), ${page.toFixed(2)} s = ${wait} s wait`
       + ` + ${(page - wait).toFixed(2)} s of requests (Maps of ${QUOTAS.mapConcurrency} at 30 ms, Lambdas: cost.ts pageSeconds)`,
-    `one target: ${M} / ${design.uploadsPerPage} = ${pages} pages × ${page.toFixed(2)} s = ${Math.round(oneTarget)} s`
-      + ` = **${m(oneTarget)} min** (pages of a target run one after another)`,
-    `${QUOTAS.targetsAtOnce} targets at once (prefixes; 'Sweep each target' MaxConcurrency ${QUOTAS.targetsAtOnce}):`
-      + ` ${m(oneTarget / QUOTAS.targetsAtOnce)} min`,
-    `quota floor for one prefix: DELETE ${M} / ${QUOTAS.s3DeletePerPrefixPerSecond}/s = ${m(floor.deletes)} min;`
-      + ` ListParts ${listParts.toFixed(2)}/upload / ${QUOTAS.s3GetPerPrefixPerSecond}/s = ${m(floor.gets)} min;`
-      + ` Standard transitions ${(transitions * uploads).toFixed(0)} / ${QUOTAS.standardTransitionsPerSecond}/s = ${m(floor.transitions)} min;`
-      + ` StartExecution ${(executions * uploads).toFixed(0)} / ${QUOTAS.startExecutionPerSecond}/s = ${m(floor.starts)} min`
-      + ` → floor **${m(quotaFloor)} min**`,
-    `one target sends ${rate.toFixed(0)} S3 requests/s (${(rate / QUOTAS.s3GetPerPrefixPerSecond * 100).toFixed(0)}% of one prefix's GET rate):`
-      + ` the sequential pages (the ${wait} s wait each), not a quota, bound a sweep`,
-    `≤ 15 minutes needs ${targetsFor15} targets sweeping at once (${m(oneTarget / targetsFor15)} min),`
-      + ` more than the ${QUOTAS.targetsAtOnce} the Map runs`,
-    `per-upload Standard path for comparison: ${clean.stateTransitions} transitions per upload; ${M} × ${clean.stateTransitions}`
+    `before lanes, one target: ${M} / ${P} = ${n(Math.ceil(uploads / P))} pages × ${page.toFixed(2)} s = **${m(oneTarget)} min** (its pages one after another)`,
+    `walk ("Split targets into lanes"): ${n(t.walkCalls)} ListMultipartUploads × ${AWS_LATENCY.listUploadsSeconds} s (assumed: 1,000 uploads, ~400 KB`
+      + ` of XML a call; not measured on AWS) = **${m(t.walk)} min**`,
+    `lanes (SweepLaneUploads ${n(settings.laneUploads)}, SweepLanesAtOnce ${settings.lanesAtOnce}): ${t.lanes} lanes of ~${n(t.laneUploads)} uploads,`
+      + ` ${t.waves} wave${t.waves > 1 ? 's' : ''} × ${n(Math.ceil(t.laneUploads / P))} pages × ${page.toFixed(2)} s = **${m(t.waves * t.lane)} min**;`
+      + ` while a wave runs: ${n(Math.round(t.deletesPerSecond))} DELETE/s, ${n(Math.round(t.getsPerSecond))} GET/s`
+      + ` (${QUOTAS.s3DeletePerPrefixPerSecond} and ${QUOTAS.s3GetPerPrefixPerSecond} per prefix)`,
+    `quota floor of the sweep: max(DELETE ${M} / ${QUOTAS.s3DeletePerPrefixPerSecond}/s, ListParts / ${QUOTAS.s3GetPerPrefixPerSecond}/s,`
+      + ` Standard transitions / ${QUOTAS.standardTransitionsPerSecond}/s, StartExecution / ${QUOTAS.startExecutionPerSecond}/s) = ${m(t.quotaFloor)} min`
+      + `${t.quotaFloor > t.waves * t.lane ? ': the quotas, not the lanes, bound it' : ' (below the lanes\' time)'}`,
+    `**${M} uploads: ${m(t.walk)} + ${m(t.sweep)} = ${m(t.total)} min: the ≤ 15 minutes target is ${met ? 'MET' : 'NOT met'}`
+      + ` with the defaults (SweepLaneUploads ${n(settings.laneUploads)}, SweepLanesAtOnce ${settings.lanesAtOnce})**;`
+      + ` with LIST calls 2.5× as slow (${(AWS_LATENCY.listUploadsSeconds * 2.5).toFixed(1)} s) ${m(slow.total)} min`,
+    `settings that meet 15 minutes (lane uploads × lanes at once): ${meeting.length > 0
+      ? meeting.map((g) => `${n(g.laneUploads)} × ${g.lanesAtOnce} (${g.minutes.toFixed(1)} min)`).join(', ') : 'none of the grid'}`,
+    ...(clean ? [`per-upload Standard path for comparison: ${clean.stateTransitions} transitions per upload; ${M} × ${clean.stateTransitions}`
       + ` / ${QUOTAS.standardTransitionsPerSecond}/s = ${m((uploads * clean.stateTransitions) / QUOTAS.standardTransitionsPerSecond)} min`
-      + ` and StartExecution ${M} / ${QUOTAS.startExecutionPerSecond}/s = ${m(uploads / QUOTAS.startExecutionPerSecond)} min`,
+      + ` and StartExecution ${M} / ${QUOTAS.startExecutionPerSecond}/s = ${m(uploads / QUOTAS.startExecutionPerSecond)} min`] : []),
   ];
-  return {
-    lines, oneTargetMinutes: oneTarget / 60, fourTargetsMinutes: oneTarget / QUOTAS.targetsAtOnce / 60, quotaFloorMinutes: quotaFloor / 60,
-    targetsFor15Minutes: targetsFor15,
-  };
+  return { lines, oneTargetMinutes: oneTarget / 60, minutes: t.total / 60, quotaFloorMinutes: t.quotaFloor / 60, met, meeting };
 }

@@ -102,6 +102,8 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
     const recordPuts = lambda('dynamodb:PutItem') - pageCount; // one checkpoint PutItem per page
     const design = measuredDesign(`this run (${n.toLocaleString('en-US')} uploads${measure ? ', measured' : ''})`, {
       uploads: n, pages: pageCount, measure, requests: measureCounts, recordPuts, lambdaCalls: taskRequests['lambda:invoke'] ?? 0,
+      // one target, one walk: 1,000 uploads a ListMultipartUploads (fewer than SweepLaneUploads: one lane)
+      walks: 1, walkListCalls: Math.max(1, Math.ceil(n / 1000)),
       recordWriteUnits: recordPuts * (await recordUnits(doc, dynamodb, stack.tableName)),
       checkpointWriteUnits: pageCount * writeUnits(await item(dynamodb, stack.tableName, checkpointId(name, 0))),
       readUnits: 0.5 * ['Query', 'GetItem', 'BatchGetItem'].reduce((total, c) => total + lambda(`dynamodb:${c}`), 0),

@@ -18,14 +18,15 @@ it('aborts 120 uploads under 10% mixed faults: one terminal record each, none RU
   expect(Object.values(result.statuses).reduce((a, b) => a + b, 0)).toBe(120);
 }, 180_000);
 
-it('sweeps 150 uploads under the same faults: the sweep ends COMPLETED, every upload has its record, counters equal the records', async () => {
-  // Act
-  const result = await runSweepSoak({ uploads: 150, seed: 2, faultRate: 0.1 });
+it('sweeps 150 uploads in lanes under the same faults: the sweep ends COMPLETED, every upload has its record, counters equal the records', async () => {
+  // Act: lanes of about 40 uploads (the walk, the lanes' pages and their records all under the faults)
+  const result = await runSweepSoak({ uploads: 150, seed: 2, faultRate: 0.1, laneUploads: 40 });
   console.log(JSON.stringify(result));
 
   // Assert
   expect(result.injected).toBeGreaterThan(20);
   expect(result.executionStatus).toBe('SUCCEEDED');
+  expect(result.lanes).toBeGreaterThanOrEqual(3);
   expect({ missing: result.missing, falseAborted: result.falseAborted }).toEqual({ missing: 0, falseAborted: 0 });
   const by = (status: string) => result.statuses[status] ?? 0;
   expect(result.summary).toMatchObject({

@@ -12,15 +12,17 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@a
 import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
 import { LocalStepFunctions, type HistoryEvent, type LocalExecution, type RuntimeOptions } from '../../lib/local/runtime.ts';
 import { localLambdaHandlers } from '../../lib/local/lambdas.ts';
-import { localSubstitutions, loadDefinition, STATE_MACHINES, stateMachineType, SWEEP_SETTINGS_DEFAULTS, type Settings,
+import { FUNCTIONS, localSubstitutions, loadDefinition, STATE_MACHINES, stateMachineType, SWEEP_SETTINGS_DEFAULTS, type Settings,
   type StateMachineKey } from '../../lib/settings.ts';
 import { parseAllowlist } from '../../lib/allowlist.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { sweepLambdaHandlers } from '../../lib/sweep/lambdas.ts';
 import { SWEEP_SDK_ATTEMPTS } from '../../lib/sweep/clients.ts';
 import { checkpointId, HISTORY_EVENTS, type TargetState } from '../../lib/sweep/state.ts';
+import { walkLanes, type LanesEvent, type LanesResult } from '../../lib/sweep/lanes.ts';
 import { costPerMillion, formatCostTable, OLD_DESIGN, uploadsPerPage, WORST_UPLOAD, writeUnits } from '../../lib/sweep/cost.ts';
 import { measuredDesign as designFromCounts, type MeasuredDesign } from '../support/sweep-design.ts';
+import { timeModel } from '../bench/model.ts';
 import { awsClients, createBucket, createTable, createUpload, fastRetries, startMoto, TABLE, type MotoServer } from '../support/workflow.ts';
 import type { ServerResponse } from 'node:http';
 import { startFaultProxy, answerNoContent, type FaultProxy, type FaultRule } from '../support/fault-proxy.ts';
@@ -51,6 +53,23 @@ const failWith = (status: number, method: string) => (res: ServerResponse) => {
   res.end(method === 'POST' ? '{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected"}'
     : '<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>');
 };
+/**
+ * Upload ids the proxy answers as initiated now in every ListMultipartUploads (moto gives every upload the same old
+ * Initiated): uploads created during a sweep, never old enough.
+ */
+const youngUploads = new Set<string>();
+const asYoung = (res: ServerResponse, answer: { status: number; headers: Record<string, unknown>; body: Buffer }) => {
+  const now = new Date().toISOString();
+  const body = answer.body.toString('utf8').replace(/<Upload>[\s\S]*?<\/Upload>/g, (upload) => {
+    const id = /<UploadId>([^<]*)<\/UploadId>/.exec(upload)?.[1];
+    return id && youngUploads.has(id) ? upload.replace(/<Initiated>[^<]*<\/Initiated>/, `<Initiated>${now}</Initiated>`) : upload;
+  });
+  const { 'content-length': _length, 'transfer-encoding': _encoding, ...headers } = answer.headers;
+  res.writeHead(answer.status, { ...headers, 'content-length': Buffer.byteLength(body) } as never).end(body);
+};
+/** runs after each walk of "Split targets into lanes", before its lanes are swept */
+let afterWalk: ((result: LanesResult, payload: LanesEvent) => Promise<void>) | undefined;
+
 const FAULT_RULES: FaultRule[] = ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'].flatMap((method) => [
   { method, times: Infinity, url: draw(1), respond: failWith(503, method) },
   { method, times: Infinity, url: draw(2), after: failWith(500, method) },
@@ -81,8 +100,12 @@ interface Meter {
   otherWriteUnits: number;
   readUnits: number;
   lambdaCalls: number;
+  /** the walks of "Split targets into lanes" and their ListMultipartUploads calls */
+  walks: number;
+  walkListCalls: number;
 }
-const newMeter = (): Meter => ({ requests: {}, recordWriteUnits: 0, recordPuts: 0, checkpointWriteUnits: 0, otherWriteUnits: 0, readUnits: 0, lambdaCalls: 0 });
+const newMeter = (): Meter => ({ requests: {}, recordWriteUnits: 0, recordPuts: 0, checkpointWriteUnits: 0, otherWriteUnits: 0, readUnits: 0, lambdaCalls: 0,
+  walks: 0, walkListCalls: 0 });
 let meter = newMeter();
 const count = (name: string, n = 1) => { meter.requests[name] = (meter.requests[name] ?? 0) + n; };
 
@@ -137,6 +160,8 @@ async function startRuntime(options: Partial<RuntimeOptions> = {}, settings?: Pa
 beforeAll(async () => {
   moto = await startMoto();
   proxy = await startFaultProxy(moto.endpoint, [...FAULT_RULES, {
+    method: 'GET', times: Infinity, url: (url) => youngUploads.size > 0 && url.searchParams.has('uploads'), after: asYoung,
+  }, {
     method: 'DELETE', times: Infinity, respond: answerNoContent,
     url: (url) => {
       const left = lostAborts.get(url.searchParams.get('uploadId') ?? '') ?? 0;
@@ -163,7 +188,14 @@ beforeAll(async () => {
     dispatcher,
     waitTimeOverrides: { 'Wait for in-flight parts': 0, 'Wait for in-flight parts again': 0 },
     retryIntervalOverrides: fastRetries(),
-    lambdaHandlers: counted({ ...localLambdaHandlers({ ...deps, allowlist: parseAllowlist('*') }), ...sweepLambdaHandlers(deps) }),
+    lambdaHandlers: counted({ ...localLambdaHandlers({ ...deps, allowlist: parseAllowlist('*') }), ...sweepLambdaHandlers(deps),
+      [FUNCTIONS.sweepLanes.name]: async (payload) => {
+        const result = await walkLanes(deps, payload as LanesEvent);
+        meter.walks += 1;
+        meter.walkListCalls += result.calls;
+        await afterWalk?.(result, payload as LanesEvent);
+        return result;
+      } }),
     onExecutionEvent: observe,
   };
   await startRuntime();
@@ -230,7 +262,7 @@ async function measuredDesign(name: string, run: Awaited<ReturnType<typeof sweep
   const design = designFromCounts(name, {
     uploads, pages: Number(run.summary.pages), measure, requests: run.meter.requests, recordPuts: run.meter.recordPuts,
     recordWriteUnits: run.meter.recordWriteUnits, checkpointWriteUnits: run.meter.checkpointWriteUnits, readUnits: run.meter.readUnits,
-    lambdaCalls: run.meter.lambdaCalls, pageExecutions: express.length, pageWaits: express.reduce((total, e) => total + e.waits, 0),
+    lambdaCalls: run.meter.lambdaCalls, walks: run.meter.walks, walkListCalls: run.meter.walkListCalls, pageExecutions: express.length, pageWaits: express.reduce((total, e) => total + e.waits, 0),
     sweepTargetTransitions: (await executionsOf('sweepTarget', run.since)).reduce((total, e) => total + entered(e), 0),
   });
   const expressEvents = express.reduce((total, e) => total + e.events, 0);
@@ -534,6 +566,97 @@ describe('sweep-uploads', () => {
     expect(Item).not.toHaveProperty('recordType');
   });
 
+  it('splits a large target into lanes at key boundaries and sweeps them side by side: every old upload recorded once, uploads created meanwhile left alone',
+    async () => {
+    // Arrange: 300 uploads (no parts: the lanes are the point) over 120 keys (1 to 4 uploads a key; keys with é, U+E000 and
+    // U+1F600, whose UTF-8 order is not JavaScript's), lanes of about 60; a second target of 10 uploads is one lane
+    await deploy({ ...FAST, SweepLaneUploads: 60 });
+    await createBucket(s3, 'sweep-lanes');
+    await createBucket(s3, 'sweep-lanes-small');
+    const keyOf = (i: number) => `data/${['', 'é', '\uE000', '\u{1F600}'][i % 4]}${String(i).padStart(3, '0')}`;
+    const old: Array<{ key: string; uploadId: string }> = [];
+    for (let i = 0; i < 120; i += 20) {
+      old.push(...(await Promise.all(Array.from({ length: 20 }, (_, j) => j + i).flatMap((k) => Array.from({ length: 1 + (k % 4) },
+        () => createUpload(s3, 'sweep-lanes', keyOf(k), []))))));
+    }
+    await Promise.all(Array.from({ length: 10 }, (_, i) => createUpload(s3, 'sweep-lanes-small', `s-${i}`, [])));
+    // between the walk and the sweep: new uploads (initiated after the cutoff) on the first and on the last key of each lane
+    const walks: LanesResult[] = [];
+    afterWalk = async (result, payload) => {
+      if (payload.target.bucket !== 'sweep-lanes') return;
+      walks.push(result);
+      const keys = result.lanes.flatMap((lane) => [...(lane.end ? [lane.end] : []), ...(lane.after ? [`${lane.after}~`] : [])]);
+      for (const upload of await Promise.all(keys.map((key) => createUpload(s3, 'sweep-lanes', key, [])))) youngUploads.add(upload.uploadId);
+    };
+
+    try {
+      // Act
+      const run = await sweep('sweep-lanes', { targets: [{ bucket: 'sweep-lanes', olderThan: '1d' }, { bucket: 'sweep-lanes-small', olderThan: '1d' }],
+        measure: false });
+
+      // Assert: every old upload aborted and recorded once, the new ones listed once (in one lane) and left alone
+      expect(old).toHaveLength(300);
+      const lanes = walks[0].lanes;
+      expect(lanes.length).toBeGreaterThanOrEqual(4);
+      expect(run.execution.status, run.execution.cause).toBe('SUCCEEDED');
+      expect(run.summary).toMatchObject({ status: 'COMPLETED', found: 310, aborted: 310, busy: 0, listed: 310 + youngUploads.size });
+      expectCountersEqualRecords(run.summary, run.records);
+      expect(run.records).toHaveLength(310);
+      expect(run.records.filter((r) => r.bucket === 'sweep-lanes').map((r) => r.uploadId).sort()).toEqual(old.map((u) => u.uploadId).sort());
+      expect((await allUploads('sweep-lanes')).map((u) => u.UploadId).sort()).toEqual([...youngUploads].sort());
+      expect(JSON.parse(run.summary.targetResults!)).toMatchObject([
+        { bucket: 'sweep-lanes', status: 'SWEPT', lanes: lanes.length, found: 300, aborted: 300, listed: 300 + youngUploads.size },
+        { bucket: 'sweep-lanes-small', status: 'SWEPT', lanes: 1, found: 10, aborted: 10 },
+      ]);
+      // each lane its own sweep-target executions and checkpoint, ended at its end key
+      const targets = await executionsOf('sweepTarget', run.since);
+      expect(targets.length).toBeGreaterThanOrEqual(lanes.length + 1);
+      const overlapping = (a: LocalExecution, b: LocalExecution) => a !== b && a.startDate < b.stopDate! && b.startDate < a.stopDate!;
+      expect(targets.some((a) => targets.some((b) => overlapping(a, b))), 'lanes side by side').toBe(true);
+      for (const lane of lanes) {
+        const { Item } = await doc.send(new GetCommand({ TableName: TABLE, Key: { id: checkpointId('sweep-lanes', 0, lane.lane) }, ConsistentRead: true }));
+        expect(Item?.state, `lane ${lane.lane}`).toMatchObject({ done: true, truncated: false, lane: { lane: lane.lane, ...(lane.end ? { end: lane.end } : {}) } });
+      }
+      // sweep-uploads' history: its fixed states, a walk per target, ~12 events per lane (the worst case in test/unit/sweep-lanes.test.ts)
+      const [parent] = await executionsOf('sweepUploads', run.since);
+      const perLane = (parent.history.length - HISTORY_EVENTS.sweepFixed - 2 * HISTORY_EVENTS.walkWorst) / (lanes.length + 1);
+      console.log(`lanes: ${lanes.length} + 1 lanes, ${parent.history.length} events in sweep-uploads (${walks[0].calls} LIST calls walked ${walks[0].walked})`);
+      expect(parent.history.length).toBeLessThanOrEqual(HISTORY_EVENTS.sweepFixed + 2 * HISTORY_EVENTS.walkWorst + (lanes.length + 1) * HISTORY_EVENTS.lane);
+      expect(perLane).toBeLessThanOrEqual(HISTORY_EVENTS.lane);
+    } finally {
+      afterWalk = undefined;
+      youngUploads.clear();
+      await deploy();
+    }
+  });
+
+  it('sweeps a target whose walk keeps failing as one lane (after the walk\'s retries): a terminal summary, every upload recorded', async () => {
+    // Arrange: lanes of 2, but every walk fails
+    await deploy({ ...FAST, SweepLaneUploads: 2 });
+    await createBucket(s3, 'sweep-walk-fails');
+    await Promise.all(Array.from({ length: 6 }, (_, i) => createUpload(s3, 'sweep-walk-fails', `k-${i}`, [1])));
+    let walks = 0;
+    afterWalk = async () => {
+      walks += 1;
+      throw Object.assign(new Error('the walk broke'), { name: 'ServiceUnavailable' });
+    };
+
+    try {
+      // Act
+      const { execution, summary, records } = await sweep('sweep-walk-fails', { targets: [{ bucket: 'sweep-walk-fails', olderThan: '1d' }] });
+
+      // Assert
+      expect(execution.status, execution.cause).toBe('SUCCEEDED');
+      expect(walks).toBe(6); // the first call and 5 retries
+      expect(summary).toMatchObject({ status: 'COMPLETED', found: 6, aborted: 6 });
+      expect(JSON.parse(summary.targetResults!)).toMatchObject([{ bucket: 'sweep-walk-fails', status: 'SWEPT', lanes: 1 }]);
+      expectCountersEqualRecords(summary, records);
+    } finally {
+      afterWalk = undefined;
+      await deploy();
+    }
+  });
+
   it('prices the designs from the measured counts: ≤ $7 per million verified and recorded, ≤ $12 with the measure', () => {
     const costs = [costPerMillion(OLD_DESIGN), ...designs.map(costPerMillion)];
     console.log(`${formatCostTable(costs)}\n(pages of ${designs.map((d) => `${d.uploadsPerPage} uploads (${d.name})`).join(', ')}; `
@@ -541,5 +664,14 @@ describe('sweep-uploads', () => {
     expect(costs[0].total).toBeGreaterThan(750);
     expect(costs.find((c) => c.name === 'new, verified and recorded')!.total).toBeLessThanOrEqual(7);
     expect(costs.find((c) => c.name === 'new, measured (parts, bytes)')!.total).toBeLessThanOrEqual(12);
+  });
+
+  it('models 1,000,000 uploads of one target on AWS in lanes from the measured counts: the walk and the lanes within 15 minutes', () => {
+    const lean = designs.find((d) => d.name === 'new, verified and recorded')!;
+    const model = timeModel(lean);
+    console.log(model.lines.map((line) => `- ${line}`).join('\n'));
+    expect(model.oneTargetMinutes).toBeGreaterThan(60); // before lanes
+    expect(model.met).toBe(true);
+    expect(model.minutes).toBeGreaterThanOrEqual(model.quotaFloorMinutes);
   });
 });

@@ -141,12 +141,17 @@ export interface SweepSoakResult {
   missing: number;
   falseAborted: number;
   injected: number;
+  /** lanes the target was swept in (its result in the summary) */
+  lanes: number;
 }
 
-/** A sweep of `uploads` old uploads while the same mixed faults hit every S3 and DynamoDB call; each upload checked after. */
-export async function runSweepSoak(options: { uploads: number; seed: number; faultRate: number }): Promise<SweepSoakResult> {
+/**
+ * A sweep of `uploads` old uploads (two on every key) while the same mixed faults hit every S3 and DynamoDB call, the
+ * target split into lanes of `laneUploads` (the walk under the faults too); each upload checked after.
+ */
+export async function runSweepSoak(options: { uploads: number; seed: number; faultRate: number; laneUploads?: number }): Promise<SweepSoakResult> {
   const stack = await startLocalStack({
-    tableName: 'sweep-soak-records', chaos: { seed: options.seed },
+    tableName: 'sweep-soak-records', chaos: { seed: options.seed }, settings: { SweepLaneUploads: options.laneUploads ?? 40, SweepPageSize: 20 },
     waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 10, [`${ABORT_UPLOAD_STATES.waitForInFlightParts} again`]: 10 }, retryIntervalOverrides: fastRetries(),
   });
   const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'soak', secretAccessKey: 'soak' } };
@@ -157,7 +162,7 @@ export async function runSweepSoak(options: { uploads: number; seed: number; fau
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const uploads: Array<{ key: string; uploadId: string }> = [];
     await pool(Array.from({ length: options.uploads }, (_, i) => i), 16, async (i) => {
-      const key = `sweep/${String(i).padStart(5, '0')}`;
+      const key = `sweep/${String(Math.floor(i / 2)).padStart(5, '0')}`;
       const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
       await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: Buffer.alloc(3) }));
       uploads.push({ key, uploadId: UploadId! });
@@ -171,7 +176,9 @@ export async function runSweepSoak(options: { uploads: number; seed: number; fau
     const injected = stack.chaos.counts().injected;
     stack.chaos.setFaults([]);
     const summary = (await getRecord(doc, stack.tableName, name)) as unknown as Record<string, unknown>;
-    const result: SweepSoakResult = { executionStatus: execution.status, summary, statuses: {}, missing: 0, falseAborted: 0, injected };
+    const [targetResult] = JSON.parse(String(summary?.targetResults ?? '[{}]')) as Array<{ lanes?: number }>;
+    const result: SweepSoakResult = { executionStatus: execution.status, summary, statuses: {}, missing: 0, falseAborted: 0, injected,
+      lanes: targetResult.lanes ?? 0 };
     for (const upload of uploads) {
       const record = await getRecord(doc, stack.tableName, recordId(bucket, upload.key, upload.uploadId));
       const stillThere = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: upload.key, UploadId: upload.uploadId, MaxParts: 1 }))

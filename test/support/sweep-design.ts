@@ -1,10 +1,10 @@
 /**
  * A sweep's measured counts turned into the cost model's design (lib/sweep/cost.ts): per upload and per page, for the
- * page size a typical upload gets on AWS. What is counted once per sweep (plan, sweep record, finish) is left out:
- * cents per sweep. Used by the sweep integration test and by `npm run bench`.
+ * page size a typical upload gets on AWS, with the walk that cuts lanes (WALK_PER_UPLOAD: a LIST per 1,000 uploads).
+ * What is counted once per sweep (plan, sweep record, a walk's invocation, finish) is left out: cents per sweep. Used by the sweep integration test and by `npm run bench`.
  */
 import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
-import { pageSeconds, TYPICAL_UPLOAD, uploadsPerPage, type DesignCounts, type Usage } from '../../lib/sweep/cost.ts';
+import { pageSeconds, TYPICAL_UPLOAD, uploadsPerPage, WALK_PER_UPLOAD, type DesignCounts, type Usage } from '../../lib/sweep/cost.ts';
 
 /** What one sweep did, counted while it ran. */
 export interface SweepMeasure {
@@ -20,8 +20,11 @@ export interface SweepMeasure {
   /** write units of the targets' checkpoints */
   checkpointWriteUnits: number;
   readUnits: number;
-  /** Lambda invocations (plan and finish included) */
+  /** Lambda invocations (plan, walks and finish included) */
   lambdaCalls: number;
+  /** the walks ("Split targets into lanes"): their invocations and ListMultipartUploads calls (not a page's: priced per upload, WALK_PER_UPLOAD) */
+  walks?: number;
+  walkListCalls?: number;
   /** page executions (EXPRESS) and the Wait states they entered */
   pageExecutions: number;
   pageWaits: number;
@@ -44,22 +47,27 @@ export function measuredDesign(name: string, m: SweepMeasure): MeasuredDesign {
   const P = uploadsPerPage({ ...TYPICAL_UPLOAD, measure: m.measure });
   const perUpload = (n: number) => n / m.uploads;
   const [verifies, measures] = [(r['task:s3:listParts'] ?? 0), (r['lambda:s3:ListParts'] ?? 0)];
+  // the pages' own listing calls: the walks' are priced per upload (on moto a walk of a few hundred uploads is one call)
+  const pageListCalls = (r['lambda:s3:ListMultipartUploads'] ?? 0) - (m.walkListCalls ?? 0);
   // the records' PutItems scale with the page, the rest (checkpoint, busy query) is per page
   const otherDynamodb = ['PutItem', 'Query', 'BatchGetItem', 'GetItem'].reduce((total, c) => total + (r[`lambda:dynamodb:${c}`] ?? 0), 0) - m.recordPuts;
   const seconds = pageSeconds({
     waits: m.pageWaits / m.pages, taskS3: perUpload((r['task:s3:abortMultipartUpload'] ?? 0) + verifies) * P, lambdaCalls: 2,
-    lambdaS3: perUpload(measures) * P + (r['lambda:s3:ListMultipartUploads'] ?? 0) / m.pages,
+    lambdaS3: perUpload(measures) * P + pageListCalls / m.pages,
     lambdaDynamodb: perUpload(m.recordPuts) * P + otherDynamodb / m.pages,
   }, SWEEP_SETTINGS_DEFAULTS.SweepWaitSeconds);
   const pagesPerRun = Math.floor(SWEEP_SETTINGS_DEFAULTS.SweepRunSeconds / seconds.express) + 1;
   return {
     name, uploadsPerPage: P, perRun, seconds, pagesPerRun,
-    perUpload: { s3ListRequests: perUpload(verifies + measures), dynamoWriteUnits: perUpload(m.recordWriteUnits) },
+    perUpload: {
+      s3ListRequests: perUpload(verifies + measures) + WALK_PER_UPLOAD.s3ListRequests!, dynamoWriteUnits: perUpload(m.recordWriteUnits),
+      lambdaGbSeconds: WALK_PER_UPLOAD.lambdaGbSeconds,
+    },
     perPage: {
       // a page execution's transitions in sweep-target, shared by the pages it runs
       standardTransitions: perRun / pagesPerRun, expressRequests: 1 / pagesPerRun, expressGbSeconds: seconds.express * 0.0625,
-      lambdaRequests: (m.lambdaCalls - 2) / m.pages, lambdaGbSeconds: seconds.lambda * 0.25,
-      s3ListRequests: (r['lambda:s3:ListMultipartUploads'] ?? 0) / m.pages,
+      lambdaRequests: (m.lambdaCalls - 2 - (m.walks ?? 0)) / m.pages, lambdaGbSeconds: seconds.lambda * 0.25,
+      s3ListRequests: pageListCalls / m.pages,
       dynamoWriteUnits: m.checkpointWriteUnits / m.pages, dynamoReadUnits: m.readUnits / m.pages,
     } satisfies Partial<Usage>,
   };

@@ -259,6 +259,7 @@ const FUNCTIONS = {
   getSweep: { id: 'GetSweep', handler: 'functions/get-sweep.handler', route: 'GET /sweeps/{id}', env: {} },
   listSweeps: { id: 'ListSweeps', handler: 'functions/list-sweeps.handler', route: 'GET /sweeps', env: {} },
   planSweep: { id: 'PlanSweep', handler: INVOKED_FUNCTIONS.planSweep.handler, route: undefined, env: {} },
+  sweepLanes: { id: 'SweepLanes', handler: INVOKED_FUNCTIONS.sweepLanes.handler, route: undefined, env: {} },
   sweepList: { id: 'SweepList', handler: INVOKED_FUNCTIONS.sweepList.handler, route: undefined, env: {} },
   sweepRecord: { id: 'SweepRecord', handler: INVOKED_FUNCTIONS.sweepRecord.handler, route: undefined, env: {} },
   sweepFinish: { id: 'SweepFinish', handler: INVOKED_FUNCTIONS.sweepFinish.handler, route: undefined, env: {} },
@@ -314,7 +315,8 @@ const EXPECTED_ROLES: Record<string, { service: string; statements: (partition: 
   SweepUploadsStateMachineRole: {
     service: 'states.amazonaws.com',
     statements: () => [
-      allow(['lambda:InvokeFunction'], ['GetAtt(PlanSweepLambdaFunction.Arn)', 'GetAtt(SweepRecordLambdaFunction.Arn)', 'GetAtt(SweepFinishLambdaFunction.Arn)']),
+      allow(['lambda:InvokeFunction'], ['GetAtt(PlanSweepLambdaFunction.Arn)', 'GetAtt(SweepLanesLambdaFunction.Arn)', 'GetAtt(SweepRecordLambdaFunction.Arn)',
+        'GetAtt(SweepFinishLambdaFunction.Arn)']),
       startOnly('sweepTarget'),
       ...awaitChild('sweepTarget'),
       allow(['dynamodb:PutItem'], [TABLE_ARN]),
@@ -368,6 +370,10 @@ const EXPECTED_ROLES: Record<string, { service: string; statements: (partition: 
       ownLogs('SweepList'), allow(['s3:ListBucketMultipartUploads'], s3BucketArns(partition)), allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
       allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatus`]), allow(['dynamodb:BatchGetItem'], [TABLE_ARN]),
     ],
+  },
+  SweepLanesRole: {
+    service: 'lambda.amazonaws.com',
+    statements: (partition) => [ownLogs('SweepLanes'), allow(['s3:ListBucketMultipartUploads'], s3BucketArns(partition))],
   },
   SweepRecordRole: {
     service: 'lambda.amazonaws.com',
@@ -520,7 +526,7 @@ describe('packaged template: IAM', () => {
   });
 
   it.each(['aws-cn', 'aws-us-gov'])('scopes S3 to the allowlist in the %s partition too', (partition) => {
-    for (const roleId of ['AbortUploadStateMachineRole', 'SweepPageStateMachineRole', 'PrepareRunRole', 'SweepListRole']) {
+    for (const roleId of ['AbortUploadStateMachineRole', 'SweepPageStateMachineRole', 'PrepareRunRole', 'SweepListRole', 'SweepLanesRole']) {
       expect(statementsOf(roleId, partition), roleId).toEqual(sortStatements(EXPECTED_ROLES[roleId].statements(partition)));
     }
   });

@@ -7,6 +7,7 @@ import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } fro
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { main } from '../../lib/cli/main.ts';
 import { progressLine } from '../../lib/cli/sweep.ts';
+import { MAX_LANES } from '../../lib/sweep/state.ts';
 
 const sfnMock = mockClient(SFNClient);
 const docMock = mockClient(DynamoDBDocumentClient);
@@ -91,7 +92,7 @@ describe('mpu-reaper sweep', () => {
       trigger: 'cli' }) });
   });
 
-  it('while the sweep runs, shows the counters summed from its targets\' checkpoints', async () => {
+  it('while the sweep runs, shows the counters summed from its lanes\' checkpoints', async () => {
     // Arrange: the sweep record keeps 0 until the end
     sfnMock.on(DescribeExecutionCommand).resolvesOnce({ status: 'RUNNING' }).resolves({ status: 'SUCCEEDED' });
     docMock.on(GetCommand)
@@ -99,14 +100,18 @@ describe('mpu-reaper sweep', () => {
       .resolves({ Item: { id: 's', recordType: 'sweep', status: 'COMPLETED', found: 5, aborted: 5, bytesFound: 50 } });
     docMock.on(BatchGetCommand).resolves({ Responses: { records: [
       { id: 's#target-0', state: { totals: { found: 3, aborted: 2, busy: 1, bytesFound: 1024 } } },
-      { id: 's#target-1', state: { totals: { found: 2, aborted: 2, bytesFound: 1024 } } },
+      { id: 's#target-1', state: { totals: { found: 1, aborted: 1, bytesFound: 512 } } },
+      { id: 's#target-1#lane-7', state: { totals: { found: 1, aborted: 1, bytesFound: 512 } } },
     ] } });
 
     // Act
     const { stdout } = await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait']);
 
     // Assert
-    expect(docMock).toHaveReceivedCommandWith(BatchGetCommand, { RequestItems: { records: { Keys: [{ id: 's#target-0' }, { id: 's#target-1' }] } } });
+    // every lane a target of two may have (MAX_LANES / 2 each), 100 a call; each checkpoint counted once
+    const asked = docMock.commandCalls(BatchGetCommand).flatMap((call) => call.args[0].input.RequestItems!.records.Keys!.map((key) => key.id));
+    expect(asked).toHaveLength(MAX_LANES);
+    expect(asked).toEqual(expect.arrayContaining(['s#target-0', 's#target-1', 's#target-0#lane-1', `s#target-1#lane-${MAX_LANES / 2 - 1}`]));
     expect(stdout).toContain('5/5  found 5 · aborted 4 · failed 0 · 2.0 KiB');
   });
 

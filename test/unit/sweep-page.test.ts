@@ -23,7 +23,7 @@ function worstState(): TargetState {
         startedAt: '2026-11-22T21:13:40.000Z',
       dryRun: false, measure: true,
       settings: { pageUploads: 1000, pageBytes: SWEEP_SETTINGS_DEFAULTS.SweepPageBytes, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000,
-        handoversPerPage: 25, retentionSeconds: 7_776_000 },
+        handoversPerPage: 25, laneUploads: 50_000, lanesAtOnce: 20, retentionSeconds: 7_776_000 },
     },
     target: {
       index: 19, bucket: 'b'.repeat(63), prefix: '\u0001'.repeat(1024), olderThan: '36500d', olderThanSeconds: 3_153_600_000,
@@ -107,7 +107,11 @@ describe.each(['sweepUploads', 'sweepTarget', 'sweepPage'] as const)('%s definit
   });
 
   it('runs inline Maps at most 40 at a time', () => {
-    for (const [name, state] of states.filter(([, s]) => s.Type === 'Map')) expect(state.MaxConcurrency, name).toBeLessThanOrEqual(40);
+    for (const [name, state] of states.filter(([, s]) => s.Type === 'Map')) {
+      // "Sweep each lane" takes SweepLanesAtOnce from the plan's settings
+      const most = state.MaxConcurrencyPath === '$.plan.sweep.settings.lanesAtOnce' ? SWEEP_SETTINGS_DEFAULTS.SweepLanesAtOnce : state.MaxConcurrency;
+      expect(most, name).toBeLessThanOrEqual(40);
+    }
   });
 
   it('retries every Task but the aborts with the policy: its permanent errors at 0, then States.ALL with capped backoff and full jitter', () => {

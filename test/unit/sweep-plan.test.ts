@@ -89,8 +89,8 @@ describe('validateSweepRequest', () => {
 });
 
 describe('planSweepRun', () => {
-  const settings = { pageUploads: 1000, pageBytes: 196_608, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000, handoversPerPage: 25,
-    retentionSeconds: 86_400 };
+  const settings = { pageUploads: 1000, pageBytes: 196_608, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000, handoversPerPage: 25, laneUploads: 50_000,
+    lanesAtOnce: 20, retentionSeconds: 86_400 };
   const executionArn = 'arn:aws:states:us-east-1:111122223333:execution:s3-mpu-reaper-dev-sweep-uploads:sweep-1';
 
   it('numbers the targets, gives each the owner S3 must see (the sweep\'s account unless the request names one) and maxUploads', () => {

@@ -28,8 +28,8 @@ function state(overrides: Partial<TargetState> = {}, settings: Partial<TargetSta
   return {
     sweep: {
       id: 'sweep-1', executionArn: SWEEP_ARN, startedAt: '2026-11-22T11:00:00.000Z', dryRun: false, measure: false,
-      settings: { pageUploads: 1000, pageBytes: 196_608, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000, handoversPerPage: 2, retentionSeconds: 1000,
-        ...settings },
+      settings: { pageUploads: 1000, pageBytes: 196_608, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000, handoversPerPage: 2, laneUploads: 50_000,
+        lanesAtOnce: 20, retentionSeconds: 1000, ...settings },
       ...sweep,
     },
     target: { index: 0, bucket: 'data-a', prefix: '', olderThan: '1d', olderThanSeconds: 86_400, cutoff: '2026-11-21T12:00:00.000Z',
@@ -379,6 +379,6 @@ describe('finishing a sweep', () => {
   });
 
   it('reports a target without a checkpoint FAILED', () => {
-    expect(targetResult(state().target, undefined)).toMatchObject({ status: 'FAILED', error: 'NoCheckpoint' });
+    expect(targetResult(state().target, [undefined])).toMatchObject({ status: 'FAILED', error: 'NoCheckpoint' });
   });
 });

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { classifyTaskError } from '../../lib/task-errors.ts';
+import { classifySdkError, classifyTaskError } from '../../lib/task-errors.ts';
 
 const java = (message: string, status: number, service = 'S3') => `${message} (Service: ${service}, Status Code: ${status}, Request ID: 4V8M2Q, Extended Request ID: a1b2c3=)`;
 const lambdaCause = (errorType: string, errorMessage: string) => JSON.stringify({ errorMessage, errorType, stackTrace: ['at x (file.js:1:1)'] });
@@ -128,5 +128,21 @@ describe('classifyTaskError: properties', () => {
     fc.assert(fc.property(fc.integer({ min: 500, max: 599 }), fc.string().filter((s) => !s.includes('(')), (status, message) => {
       expect(classifyTaskError({ Error: 'S3.S3Exception', Cause: java(message, status) }).transient).toBe(true);
     }));
+  });
+});
+
+describe('classifySdkError (a sweep Lambda\'s own S3 call, e.g. the walk of "Split targets into lanes")', () => {
+  const sdkError = (name: string, status: number | undefined, message: string) => Object.assign(new Error(message), { name,
+    $metadata: status === undefined ? {} : { httpStatusCode: status } });
+
+  it.each([
+    [sdkError('NoSuchBucket', 404, 'The specified bucket does not exist'), 'NoSuchBucket', false],
+    [sdkError('AccessDenied', 403, 'Access Denied'), 'AccessDenied', false],
+    [sdkError('Unknown', 403, 'whatever a proxy says'), 'AccessDenied', false],
+    [sdkError('SlowDown', 503, 'Please reduce your request rate.'), 'SlowDown', true],
+    [sdkError('InternalError', 500, 'We encountered an internal error. Please try again.'), 'InternalError', true],
+    [sdkError('TimeoutError', undefined, 'socket hang up'), 'SdkClientException', true],
+  ])('%s → %s (transient: %s)', (error, code, transient) => {
+    expect(classifySdkError(error)).toMatchObject({ code, transient });
   });
 });

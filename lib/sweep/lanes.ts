@@ -1,0 +1,187 @@
+/**
+ * "Split targets into lanes" (Lambda sweep-lanes, once per target before the sweep): walks the target's listing with
+ * ListMultipartUploads (1,000 uploads a call, markers only, nothing else read) and cuts it into lanes of about
+ * SweepLaneUploads listed uploads, each swept by its own sweep-target executions side by side. A target's pages run one
+ * after another (a wait each), so lanes are what makes a large target fast.
+ *
+ * Lanes are cut only at key boundaries: a lane ends after ALL the uploads of its last key (`end`), the next one starts
+ * with KeyMarker = that key and no UploadIdMarker, which lists the keys greater than it. S3 lists a general purpose
+ * bucket's uploads sorted by key (UTF-8 byte order), so the lanes are disjoint and together cover the listing. Uploads
+ * initiated after the plan are initiated after the cutoff, never old enough: between the walk and the sweep a lane's
+ * old-enough uploads can only go (completed or aborted by others), never come, so nothing old is missed; new uploads
+ * that crowd into a lane's range are listed (and left alone) by the lane's own cursor, which stops past `end`.
+ *
+ * Directory buckets (names ending --x-s3) are never split: the ListMultipartUploads API reference ("Sorting of multipart
+ * uploads in response", https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html) says a general
+ * purpose bucket's uploads are sorted by key, lexicographically, then by initiation time, and a directory bucket's are
+ * NOT sorted lexicographically by key (and it ignores UploadIdMarker): a key range means nothing there.
+ *
+ * A walk that fails is no reason to sweep less: a permanent error (NoSuchBucket, AccessDenied: lib/task-errors.ts
+ * classifies it) gives the whole target as one lane, whose sweep meets the error and records it as a target's failed
+ * listing always has; a transient one is thrown (Step Functions retries; after the retries sweep-uploads' Catch gives the
+ * whole target one lane too). A walk that runs out of time (WALK_SECONDS) leaves the rest of the listing to its last lane.
+ */
+import type { MultipartUpload } from '@aws-sdk/client-s3';
+import { classifySdkError } from '../task-errors.ts';
+import { listUploads } from './list.ts';
+import { InvalidSweepState } from './record.ts';
+import { jsonBytes } from './page.ts';
+import type { SweepDeps } from './requests.ts';
+import { MAX_LANES, type Lane, type SweepContext, type SweepTargetPlan } from './state.ts';
+
+export { MAX_LANES };
+/**
+ * The lanes' share of sweep-uploads' state (256 KiB a state): its plan of 20 targets with 1,024-byte prefixes escaped
+ * 6× is ~130 KB, the lanes may use 96 KiB more (test/unit/sweep-lanes.test.ts adds them up).
+ */
+export const LANE_BYTES = 96 * 1024;
+/** a lane's descriptor without its keys: {"target":19,"lane":399,"after":"","end":"","limit":1000000}, */
+const LANE_FIXED_BYTES = 64;
+/** the walk stops cutting after this long (its Lambda's timeout is 900 s): the rest of the listing is its last lane */
+export const WALK_SECONDS = 600;
+
+export const isDirectoryBucket = (bucket: string) => bucket.endsWith('--x-s3');
+
+export interface CutOptions {
+  /** about this many listed uploads a lane (more when one key has more, or when the caps double it) */
+  laneUploads: number;
+  /** lanes of this target at most */
+  maxLanes: number;
+  /** bytes of this target's lane descriptors at most */
+  maxBytes: number;
+}
+
+interface Closed { end: string; uploads: number }
+
+/**
+ * Cuts a listing, fed key by key in listing order (one call per upload: equal keys come together), into lanes. When the
+ * lanes would pass maxLanes or maxBytes, neighbouring lanes are merged two by two and the lane size doubles: lanes stay
+ * at key boundaries, just fewer.
+ */
+export class LaneCutter {
+  private closed: Closed[] = [];
+  private open = 0;
+  private last: string | undefined;
+  private size: number;
+  private keyBytes = 0;
+  walked = 0;
+
+  private readonly options: CutOptions;
+
+  constructor(options: CutOptions) {
+    this.options = options;
+    this.size = Math.max(1, options.laneUploads);
+  }
+
+  add(key: string): void {
+    if (this.last !== undefined && key !== this.last && this.open >= this.size) {
+      this.closed.push({ end: this.last, uploads: this.open });
+      this.keyBytes += 2 * jsonBytes(this.last); // the end of one lane, the start of the next
+      this.open = 0;
+      while (this.closed.length > 0 && (this.closed.length + 1 > this.options.maxLanes || this.bytes() > this.options.maxBytes)) this.coarsen();
+    }
+    this.open += 1;
+    this.walked += 1;
+    this.last = key;
+  }
+
+  private bytes(): number {
+    return (this.closed.length + 1) * LANE_FIXED_BYTES + this.keyBytes;
+  }
+
+  /** every two lanes one; an odd last lane joins the open one */
+  private coarsen(): void {
+    const merged: Closed[] = [];
+    for (let i = 0; i + 1 < this.closed.length; i += 2) {
+      merged.push({ end: this.closed[i + 1].end, uploads: this.closed[i].uploads + this.closed[i + 1].uploads });
+    }
+    if (this.closed.length % 2 === 1) this.open += this.closed.at(-1)!.uploads;
+    this.closed = merged;
+    this.keyBytes = merged.reduce((sum, lane) => sum + 2 * jsonBytes(lane.end), 0);
+    this.size *= 2;
+  }
+
+  /** the lanes of target `target`, each with its limit: maxUploads less the uploads walked in the lanes before it */
+  lanes(target: number, maxUploads: number): Array<Lane & { walked: number }> {
+    let before = 0;
+    const lanes = this.closed.map((lane, i): Lane & { walked: number } => {
+      const result = { target, lane: i, after: i === 0 ? '' : this.closed[i - 1].end, end: lane.end, limit: maxUploads - before, walked: lane.uploads };
+      before += lane.uploads;
+      return result;
+    });
+    lanes.push({ target, lane: lanes.length, after: this.closed.at(-1)?.end ?? '', limit: maxUploads - before, walked: this.open });
+    return lanes;
+  }
+}
+
+/** The lanes of keys already listed (tests, the model): the walk without S3. */
+export function cutLanes(keys: Iterable<string>, options: CutOptions & { target?: number; maxUploads?: number }): Array<Lane & { walked: number }> {
+  const cutter = new LaneCutter(options);
+  const maxUploads = options.maxUploads ?? Number.MAX_SAFE_INTEGER;
+  for (const key of keys) {
+    if (cutter.walked >= maxUploads) break;
+    cutter.add(key);
+  }
+  return cutter.lanes(options.target ?? 0, maxUploads);
+}
+
+export interface LanesEvent {
+  sweep: SweepContext;
+  target: SweepTargetPlan;
+  /** targets of the sweep: MAX_LANES and LANE_BYTES are shared among them */
+  targets: number;
+}
+
+export interface LanesResult {
+  lanes: Lane[];
+  /** uploads listed by the walk, ListMultipartUploads calls it made */
+  walked: number;
+  calls: number;
+  /** why the target is one lane without a walk's cuts: directory bucket, a permanent listing error's code, time */
+  unsplit?: string;
+}
+
+/** the whole target as one lane: what sweeps it exactly as before lanes */
+export const wholeTarget = (target: SweepTargetPlan): Lane => ({ target: target.index, lane: 0, after: '', limit: target.maxUploads });
+
+export async function walkLanes(deps: SweepDeps, event: LanesEvent, walkSeconds = WALK_SECONDS): Promise<LanesResult> {
+  const { target, sweep } = event;
+  if (!target || !sweep?.settings || !Number.isInteger(target.maxUploads)) throw new InvalidSweepState('a walk needs { sweep, target, targets }');
+  if (isDirectoryBucket(target.bucket)) return { lanes: [wholeTarget(target)], walked: 0, calls: 0, unsplit: 'DirectoryBucket' };
+  const targets = Math.max(1, event.targets);
+  const cutter = new LaneCutter({
+    laneUploads: sweep.settings.laneUploads, maxLanes: Math.max(1, Math.floor(MAX_LANES / targets)), maxBytes: Math.floor(LANE_BYTES / targets),
+  });
+  const started = (deps.now?.() ?? new Date()).getTime();
+  let marker: { KeyMarker?: string; UploadIdMarker?: string } = {};
+  let calls = 0;
+  let unsplit: string | undefined;
+  while (cutter.walked < target.maxUploads) {
+    if (calls > 0 && ((deps.now?.() ?? new Date()).getTime() - started) / 1000 >= walkSeconds) {
+      unsplit = 'WalkTimeUp'; // the last lane takes the rest
+      break;
+    }
+    let answer;
+    try {
+      answer = await listUploads(deps.s3, {
+        Bucket: target.bucket, Prefix: target.prefix || undefined, ExpectedBucketOwner: target.expectedBucketOwner,
+        MaxUploads: Math.min(1000, target.maxUploads - cutter.walked), ...marker,
+      });
+    } catch (error) {
+      const classified = classifySdkError(error);
+      if (classified.transient) throw error;
+      return { lanes: [wholeTarget(target)], walked: cutter.walked, calls, unsplit: classified.code };
+    }
+    calls += 1;
+    const uploads: MultipartUpload[] = answer.Uploads ?? [];
+    for (const upload of uploads) {
+      if (cutter.walked >= target.maxUploads) break;
+      cutter.add(upload.Key!);
+    }
+    if (!answer.IsTruncated || uploads.length === 0) break;
+    const lastUpload = uploads.at(-1)!;
+    marker = { KeyMarker: answer.NextKeyMarker ?? lastUpload.Key, UploadIdMarker: answer.NextUploadIdMarker ?? lastUpload.UploadId };
+  }
+  const lanes = cutter.lanes(target.index, target.maxUploads).map(({ walked: _, ...lane }) => lane);
+  return { lanes, walked: cutter.walked, calls, ...(unsplit ? { unsplit } : {}) };
+}

@@ -11,6 +11,7 @@ import { measureUpload } from '../abort-run.ts';
 import { recordId } from '../record-id.ts';
 import { pageStateBytes, uploadBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
 import { batchGetAll, inPool, type SweepDeps } from './requests.ts';
+import { pageRoomForTime } from './pace.ts';
 import { countRun, emptyTotals, secondsSince, type Lane, type TargetState } from './state.ts';
 
 export type { SweepDeps };
@@ -139,6 +140,9 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
   // a page execution always does its first page (sweep-target starts one only when the slice has room): progress is certain
   if (state.done || (!newRun && (state.slice.full || secondsSince(event.runStartedAt, now.getTime()) >= sweep.settings.runSeconds))) return result('end');
 
+  const forTime = pageRoomForTime(state, secondsSince(event.runStartedAt, now.getTime()), newRun);
+  if (forTime === 0) return result('end');
+  const pageCap = Math.min(sweep.settings.pageUploads, forTime ?? Number.POSITIVE_INFINITY);
   const cutoff = Date.parse(target.cutoff);
   const measure = sweep.measure;
   let budget = sweep.settings.pageBytes - pageStateBytes(state, page);
@@ -148,7 +152,7 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
   // a lane's listing ends at the first key past its end key (it lists keys in UTF-8 byte order: general purpose buckets only)
   const end = state.lane?.end;
   for (let calls = 0; calls < MAX_LIST_CALLS && !page.last && !page.truncated; calls += 1) {
-    const room = Math.min(sweep.settings.pageUploads - selected.length, limit - state.totals.listed - page.listed);
+    const room = Math.min(pageCap - selected.length, limit - state.totals.listed - page.listed);
     if (room <= 0) {
       page.truncated = limit - state.totals.listed - page.listed <= 0;
       break;
@@ -173,7 +177,7 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
         pastEnd = true;
         break;
       }
-      if (selected.length >= sweep.settings.pageUploads) {
+      if (selected.length >= pageCap) {
         cut = true;
         break;
       }

@@ -181,6 +181,7 @@ export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promi
   const done = page.last || page.truncated;
   const next: TargetState = {
     ...state, cursor: page.cursor, done, truncated: page.truncated && !page.last, totals, seq: state.seq + 1, handovers, recoveries: 0,
+    pace: { uploads: page.uploads.length + page.decided.length, seconds: secondsSince(page.listedAt, now.getTime()) },
     ...(page.error ? { error: page.error } : {}),
   };
   await writeCheckpoint(deps, next, now);

@@ -126,8 +126,10 @@ export interface TargetState {
   /** the sweep-target execution running the target, its page execution counted last, its estimated history events */
   slice: { execution: string; run: string; events: number; full: boolean };
   handovers: HandOver[];
-  /** failed page executions in a row (resumed from the checkpoint) */
+  /** failed page executions in a row (resumed from the checkpoint): each halves the next page (lib/sweep/pace.ts) */
   recoveries: number;
+  /** the last recorded page: its uploads and the seconds from its listing to its records (lib/sweep/pace.ts) */
+  pace?: { uploads: number; seconds: number };
   /** the key range this state sweeps; none: the whole target (a sweep before lanes, or a unit test's state) */
   lane?: Lane;
   error?: { error: string; cause: string };

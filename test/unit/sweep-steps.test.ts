@@ -3,44 +3,17 @@
  * decides each outcome and counts, the hand-overs' counting, resuming from a checkpoint, finishing.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { ListMultipartUploadsCommand, ListPartsCommand, NoSuchUpload, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { listPage, type ListEvent } from '../../lib/sweep/list.ts';
+import { ListMultipartUploadsCommand, ListPartsCommand, NoSuchUpload, S3ServiceException } from '@aws-sdk/client-s3';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { listPage } from '../../lib/sweep/list.ts';
+import { deps, docMock, listEvent, OLD, s3Mock, state, SWEEP_ARN, uploads, YOUNG } from '../support/sweep-state.ts';
 import { countHandovers, recordPage, resumeTarget, settledOutcome, unsettledOutcome, type RecordPageEvent } from '../../lib/sweep/record.ts';
 import { finishSweep, sweepStatus, targetResult } from '../../lib/sweep/finish.ts';
-import { checkpointId, emptyTotals, type TargetState } from '../../lib/sweep/state.ts';
+import { checkpointId, emptyTotals } from '../../lib/sweep/state.ts';
 import { recordId } from '../../lib/record-id.ts';
 import type { Page, PageAnswers } from '../../lib/sweep/page.ts';
-
-const s3Mock = mockClient(S3Client);
-const docMock = mockClient(DynamoDBDocumentClient);
-const deps = { s3: new S3Client({ region: 'us-east-1' }), doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), tableName: 'records',
-  now: () => new Date('2026-11-22T12:00:00Z') };
-const SWEEP_ARN = 'arn:aws:states:us-east-1:111122223333:execution:mpu-reaper-sweep-uploads:sweep-1';
-const OLD = new Date('2026-11-01T00:00:00Z');
-const YOUNG = new Date('2026-11-22T11:59:00Z');
-
-function state(overrides: Partial<TargetState> = {}, settings: Partial<TargetState['sweep']['settings']> = {},
-  sweep: Partial<TargetState['sweep']> = {}): TargetState {
-  return {
-    sweep: {
-      id: 'sweep-1', executionArn: SWEEP_ARN, startedAt: '2026-11-22T11:00:00.000Z', dryRun: false, measure: false,
-      settings: { pageUploads: 1000, pageBytes: 196_608, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000, handoversPerPage: 2, laneUploads: 50_000,
-        lanesAtOnce: 20, retentionSeconds: 1000, ...settings },
-      ...sweep,
-    },
-    target: { index: 0, bucket: 'data-a', prefix: '', olderThan: '1d', olderThanSeconds: 86_400, cutoff: '2026-11-21T12:00:00.000Z',
-      expectedBucketOwner: '111122223333', maxUploads: 100_000 },
-    cursor: { keyMarker: '', uploadIdMarker: '' }, done: false, truncated: false, totals: emptyTotals(), seq: 0,
-    slice: { execution: 'target-exec', run: 'run-1', events: 14, full: false }, handovers: [], recoveries: 0, ...overrides,
-  };
-}
-const listEvent = (s: TargetState, run = 'run-2'): ListEvent => ({ state: s, parent: 'target-exec', run, runStartedAt: '2026-11-22T12:00:00Z' });
-const uploads = (n: number, initiated = OLD, from = 0) => Array.from({ length: n }, (_, i) => ({ Key: `k-${String(from + i).padStart(3, '0')}`,
-  UploadId: `U${from + i}`, Initiated: initiated }));
 
 beforeEach(() => {
   s3Mock.reset();

@@ -114,7 +114,9 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
       n, latencyMs, status: String(summary.status ?? sweep.status), cpu, seedSeconds, requests, standardTransitions, expressStates: pages.entered,
       pageExecutions: pages.executions, summary, left, design,
       verified: (taskRequests['s3:listParts'] ?? 0) >= n && left === 0,
-      recorded: summary.status === 'COMPLETED' && Number(summary.aborted) === n && recordPuts === n,
+      // the summary's counters are summed from the pages' checkpoints, which count the records written (tests prove
+      // counters equal records); PutItems can exceed n (a record Lambda retried writes again, conditionally)
+      recorded: summary.status === 'COMPLETED' && Number(summary.aborted) === n,
       memory: { beforeMb, peak, after, samples: memory.samples },
     };
   } finally {

@@ -3,7 +3,6 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import { StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { progressLine } from '../../../lib/cli/sweep.ts';
 import { cli as runCli, docMock, resetMocks, sfnMock } from '../../support/cli.ts';
 
 const ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:s3-mpu-reaper-dev-sweep-uploads';
@@ -129,13 +128,5 @@ describe('mpu-reaper sweeps', () => {
 
   it('refuses an unknown status', async () => {
     expect((await cli(['sweeps', '--status', 'DONE'])).code).toBe(2);
-  });
-});
-
-describe('progressLine', () => {
-  it('fills the bar by counted / found', () => {
-    expect(progressLine({ found: 4, aborted: 2, failed: 1 }, 8)).toBe('[██████░░] 3/4  found 4 · aborted 2 · failed 1 · 0 B');
-    expect(progressLine({ found: 0 }, 4)).toBe('[░░░░] 0/0  found 0 · aborted 0 · failed 0 · 0 B');
-    expect(progressLine({ found: 2, wouldAbort: 2, dryRun: true }, 4)).toBe('[████] 2/2  found 2 · would abort 2 · failed 0 · 0 B');
   });
 });

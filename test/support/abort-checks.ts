@@ -1,7 +1,7 @@
 /** What the abort-upload tests read back: the states a run walked, its waits, and whether S3 still holds an upload. */
 import { ListMultipartUploadsCommand, ListPartsCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { recordInterruptedRun } from '../../lib/api/interrupted.ts';
+import { recordInterruptedRun } from '../../lib/interrupted-runs.ts';
 import { getRecord, UPLOAD_RECORD_TYPE, type AbortRecord } from '../../lib/records.ts';
 import { recordId } from '../../lib/record-id.ts';
 import type { LocalExecution } from '../../lib/local/runtime.ts';

@@ -5,7 +5,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { listAborts, readAbort } from '../../lib/api/aborts.ts';
-import { recordInterruptedRun } from '../../lib/api/interrupted.ts';
+import { recordInterruptedRun } from '../../lib/interrupted-runs.ts';
 import { parseAllowlist } from '../../lib/allowlist.ts';
 import { recordId } from '../../lib/record-id.ts';
 

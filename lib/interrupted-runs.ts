@@ -1,0 +1,76 @@
+/**
+ * A run stopped from outside (StopExecution, a timeout) never reaches its own "Record outcome" state; this marks
+ * its record FAILED so that no upload, and no sweep, stays RUNNING forever. Fed by the EventBridge rule on Step
+ * Functions' "Execution Status Change" events (ABORTED, TIMED_OUT, FAILED) of abort-upload and sweep-uploads.
+ */
+import { UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { UPLOAD_RECORD_TYPE } from './records.ts';
+import { ABORT_SETTINGS_DEFAULTS } from './settings.ts';
+import { classifyTaskError } from './task-errors.ts';
+import { recordId } from './record-id.ts';
+
+export interface ExecutionStatusChange {
+  executionArn: string;
+  status: string;
+  /** for FAILED: the execution's error and cause */
+  error?: string | null;
+  cause?: string | null;
+  input?: string | null;
+  startDate?: number | null;
+  stopDate?: number | null;
+}
+
+type Outcome = 'recorded' | 'not-running' | 'no-upload';
+
+/**
+ * Marks the run's record FAILED. An abort run whose claim never landed (DynamoDB refused it through every retry) has no
+ * record yet: one is created, so that every upload a run was started for ends with a terminal record. A sweep's record
+ * is only updated while that sweep owns it. Inputs the first state refused (InvalidRequest) name no valid upload: no
+ * record.
+ */
+export async function recordInterruptedRun(deps: { doc: DynamoDBDocumentClient; tableName: string }, detail: ExecutionStatusChange): Promise<Outcome> {
+  let input: { request?: { bucket?: unknown; key?: unknown; uploadId?: unknown }; trigger?: unknown; targets?: unknown } = {};
+  try {
+    input = JSON.parse(detail.input ?? '{}');
+  } catch { /* an input that is not JSON names no upload */ }
+  const { bucket, key, uploadId } = input.request ?? {};
+  const error = detail.status === 'TIMED_OUT' ? 'States.Timeout'
+    : detail.status === 'FAILED' ? classifyTaskError({ Error: detail.error || 'States.ExecutionFailed', Cause: detail.cause ?? '' }).code
+      : 'States.ExecutionAborted';
+  const failed = {
+    ':failed': 'FAILED', ':running': 'RUNNING', ':error': error, ':executionArn': detail.executionArn,
+    ':cause': `The execution ended ${detail.status}${detail.status === 'FAILED' && detail.cause ? ` (${detail.cause})` : ''} before it could record an outcome; parts may remain: run a recheck.`,
+    ':finishedAt': new Date(detail.stopDate ?? Date.now()).toISOString(),
+  };
+  const names = { '#status': 'status', '#error': 'error', '#cause': 'cause', '#finishedAt': 'finishedAt', '#executionArn': 'executionArn' };
+  const set = 'SET #status = :failed, #error = :error, #cause = :cause, #finishedAt = :finishedAt';
+  let update: Omit<UpdateCommandInput, 'TableName'>;
+  if (typeof bucket === 'string' && typeof key === 'string' && typeof uploadId === 'string') {
+    if (detail.error === 'InvalidRequest') return 'no-upload';
+    const started = new Date(detail.startDate ?? detail.stopDate ?? Date.now());
+    const created = { recordType: UPLOAD_RECORD_TYPE, bucket, key, uploadId, attempts: 0, trigger: typeof input.trigger === 'string' ? input.trigger : 'direct',
+      startedAt: started.toISOString(), expiresAt: Math.floor(started.getTime() / 1000) + ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds };
+    update = {
+      Key: { id: recordId(bucket, key, uploadId) },
+      UpdateExpression: `${set}, #executionArn = :executionArn, ${Object.keys(created).map((f) => `#${f} = if_not_exists(#${f}, :${f})`).join(', ')}`,
+      ConditionExpression: '(#executionArn = :executionArn AND #status = :running) OR attribute_not_exists(id)',
+      ExpressionAttributeNames: { ...names, ...Object.fromEntries(Object.keys(created).map((f) => [`#${f}`, f])) },
+      ExpressionAttributeValues: { ...failed, ...Object.fromEntries(Object.entries(created).map(([f, v]) => [`:${f}`, v])) },
+    };
+  } else if (Array.isArray(input.targets) && detail.executionArn.includes(':execution:')) {
+    update = {
+      Key: { id: detail.executionArn.split(':').pop()! }, // a sweep's record id is its execution name
+      UpdateExpression: set, ConditionExpression: '#executionArn = :executionArn AND #status = :running',
+      ExpressionAttributeNames: names, ExpressionAttributeValues: failed,
+    };
+  } else {
+    return 'no-upload';
+  }
+  try {
+    await deps.doc.send(new UpdateCommand({ TableName: deps.tableName, ...update }));
+    return 'recorded';
+  } catch (e) {
+    if ((e as Error).name === 'ConditionalCheckFailedException') return 'not-running';
+    throw e;
+  }
+}

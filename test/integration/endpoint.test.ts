@@ -3,6 +3,7 @@
  * runtime in the AWS JSON 1.0 protocol; driven with the AWS SDK v3 and the real AWS CLI.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
@@ -17,6 +18,7 @@ import { deployLocal } from '../../lib/local/deploy.ts';
 import { getRecord } from '../../lib/records.ts';
 import { abortExecutionName, recordId } from '../../lib/record-id.ts';
 import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
+import { STATE_MACHINES, STATEMACHINES_DIR } from '../../lib/settings.ts';
 
 const run = promisify(execFile);
 
@@ -169,9 +171,12 @@ describe('local endpoint: S3 and DynamoDB through moto_server, Step Functions th
     const arns = await deployLocal({ endpoint, tableName: stack.tableName, settings: { FirstWaitSeconds: 2 } });
     const { definition } = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arns.abortUpload }));
 
-    // Assert
+    // Assert: the deployed expression is the ASL file's, its placeholder replaced by the setting given
+    const firstWait = (asl: string): string => JSON.parse(asl).States[ABORT_UPLOAD_STATES.prepareRun].Parameters.Payload.settings['firstWaitSeconds.$'];
+    const inFile = firstWait(readFileSync(STATEMACHINES_DIR + STATE_MACHINES.abortUpload.file, 'utf8'));
     expect(arns).toEqual(stack.stateMachineArns);
-    expect(JSON.parse(definition!).States[ABORT_UPLOAD_STATES.prepareRun].Parameters.Payload.settings['firstWaitSeconds.$']).toBe("States.StringToJson('2')");
+    expect(inFile).toContain('${FirstWaitSeconds}');
+    expect(firstWait(definition!)).toBe(inFile.replace('${FirstWaitSeconds}', '2'));
   });
 
   it('serves the real AWS CLI: s3api list-multipart-uploads and stepfunctions list-state-machines', async () => {

@@ -10,9 +10,11 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { main } from '../../lib/cli/main.ts';
 import type { CliIo } from '../../lib/cli/io.ts';
 import { recordId } from '../../lib/record-id.ts';
+import { docMock } from './doc-mock.ts';
+
+export { docMock };
 
 export const sfnMock = mockClient(SFNClient);
-export const docMock = mockClient(DynamoDBDocumentClient);
 export const cfnMock = mockClient(CloudFormationClient);
 const clients = {
   sfn: new SFNClient({ region: 'us-east-1' }),

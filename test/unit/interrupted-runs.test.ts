@@ -1,15 +1,10 @@
 /** recordInterruptedRun (lib/interrupted-runs.ts): the record of a run stopped from outside, from its status-change event. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { recordInterruptedRun } from '../../lib/interrupted-runs.ts';
 import { recordId } from '../../lib/record-id.ts';
-
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
-const docMock = mockClient(DynamoDBDocumentClient);
-const deps = { doc, tableName: 'records' };
+import { deps, docMock } from '../support/doc-mock.ts';
 
 beforeEach(() => {
   docMock.reset();

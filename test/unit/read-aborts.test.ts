@@ -1,14 +1,9 @@
 /** GET /aborts/{id} and GET /aborts (lib/api/aborts.ts): what they read from DynamoDB, and the requests they refuse. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { listAborts, readAbort } from '../../lib/api/aborts.ts';
-
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
-const docMock = mockClient(DynamoDBDocumentClient);
-const deps = { doc, tableName: 'records' };
+import { deps, docMock } from '../support/doc-mock.ts';
 
 beforeEach(() => {
   docMock.reset();

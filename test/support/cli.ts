@@ -3,7 +3,7 @@
  * runner that calls the CLI's main() with captured stdout and stderr, no sleeping and no polling interval.
  */
 import { mockClient } from 'aws-sdk-client-mock';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
@@ -22,11 +22,12 @@ const clients = {
   cloudformation: new CloudFormationClient({ region: 'us-east-1' }),
 };
 
-/** forgets every mocked answer and call: for each test's beforeEach */
+/** forgets every mocked answer and call (for each test's beforeEach); StartExecution then starts the run of UPLOAD */
 export function resetMocks(): void {
   sfnMock.reset();
   docMock.reset();
   cfnMock.reset();
+  sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: new Date() });
 }
 
 /** the abort state machine, as the environment names it */

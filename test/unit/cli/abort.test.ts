@@ -9,7 +9,6 @@ import { ARN, cfnMock, cli, DIRECTORY, docMock, ENV, EXECUTION_ARN, ID, RECORD, 
 
 beforeEach(() => {
   resetMocks();
-  sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: new Date() });
 });
 
 describe('mpu-reaper abort: bad arguments → one line naming the flag, exit 2, nothing started', () => {

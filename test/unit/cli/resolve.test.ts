@@ -5,7 +5,7 @@ import { StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { CloudFormationServiceException, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { LOCAL_ACCOUNT_ID } from '../../../lib/settings.ts';
-import { ARN, cfnMock, cli, docMock, ENV, EXECUTION_ARN, ID, RECORD, resetMocks, sfnMock, UPLOAD } from '../../support/cli.ts';
+import { ARN, cfnMock, cli, docMock, ENV, ID, RECORD, resetMocks, sfnMock, UPLOAD } from '../../support/cli.ts';
 
 const stack = (outputs: Record<string, string>) => ({
   Stacks: [{ StackName: 's', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE' as const, Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }],
@@ -13,7 +13,6 @@ const stack = (outputs: Record<string, string>) => ({
 
 beforeEach(() => {
   resetMocks();
-  sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: new Date() });
 });
 
 describe('where the state machine and the table are', () => {

@@ -2,7 +2,7 @@
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { documentClient } from '../lib/aws.ts';
-import { recordInterruptedRun, type ExecutionStatusChange } from '../lib/api/interrupted.ts';
+import { recordInterruptedRun, type ExecutionStatusChange } from '../lib/interrupted-runs.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 

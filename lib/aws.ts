@@ -9,11 +9,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 
-export interface ClientConfig {
-  region?: string;
-  endpoint?: string;
-}
-
 export function clientConfig(env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
   const endpoint = env.AWS_ENDPOINT_URL;
   const config: Record<string, unknown> = { region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1' };
@@ -33,8 +28,13 @@ export interface AwsClients {
   cloudformation: CloudFormationClient;
 }
 
-/** every client of one environment, each created on first use */
-export function createClients(env: NodeJS.ProcessEnv = process.env): AwsClients {
+/** a DynamoDB document client as the product uses it everywhere: attributes whose value is undefined are left out */
+export function documentClientOf(dynamodb: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** every client of one environment (the local stack's functions: its own endpoint), each created on first use */
+export function createClients(env: NodeJS.ProcessEnv): AwsClients {
   const config = clientConfig(env);
   const made: Partial<AwsClients> = {};
   const clients = {} as AwsClients;
@@ -43,34 +43,49 @@ export function createClients(env: NodeJS.ProcessEnv = process.env): AwsClients 
     s3: lazily('s3', () => new S3Client(config)),
     sfn: lazily('sfn', () => new SFNClient(config)),
     dynamodb: lazily('dynamodb', () => new DynamoDBClient(config)),
-    doc: lazily('doc', () => DynamoDBDocumentClient.from(clients.dynamodb, { marshallOptions: { removeUndefinedValues: true } })),
+    doc: lazily('doc', () => documentClientOf(clients.dynamodb)),
     cloudformation: lazily('cloudformation', () => new CloudFormationClient(config)),
   });
 }
 
-let shared: AwsClients | undefined;
-/** The process's clients (the CLI's): one per service, each created on first use. */
-export function clients(): AwsClients {
-  shared ??= createClients();
-  return shared;
-}
-
-// The Lambda handlers take only the clients they use, so that their bundles carry no other SDK client.
-let doc: DynamoDBDocumentClient | undefined;
+// The process's own clients (from process.env), one per service, each created on first use. Each has its own accessor:
+// a Lambda handler calls only the ones it uses, so that its bundle carries no other SDK client.
+let s3: S3Client | undefined;
 let sfn: SFNClient | undefined;
-/** the process's DynamoDB document client, created once */
-export function documentClient(): DynamoDBDocumentClient {
-  doc ??= DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig()), { marshallOptions: { removeUndefinedValues: true } });
-  return doc;
+let dynamodb: DynamoDBClient | undefined;
+let doc: DynamoDBDocumentClient | undefined;
+let cloudformation: CloudFormationClient | undefined;
+/** the process's S3 client (the workflow's measuring function) */
+export function s3Client(): S3Client {
+  s3 ??= new S3Client(clientConfig());
+  return s3;
 }
-/** the process's Step Functions client, created once */
+/** the process's Step Functions client */
 export function sfnClient(): SFNClient {
   sfn ??= new SFNClient(clientConfig());
   return sfn;
 }
-let s3: S3Client | undefined;
-/** the process's S3 client, created once (the workflow's measuring function) */
-export function s3Client(): S3Client {
-  s3 ??= new S3Client(clientConfig());
-  return s3;
+function dynamodbClient(): DynamoDBClient {
+  dynamodb ??= new DynamoDBClient(clientConfig());
+  return dynamodb;
+}
+/** the process's DynamoDB document client */
+export function documentClient(): DynamoDBDocumentClient {
+  doc ??= documentClientOf(dynamodbClient());
+  return doc;
+}
+function cloudFormationClient(): CloudFormationClient {
+  cloudformation ??= new CloudFormationClient(clientConfig());
+  return cloudformation;
+}
+
+/** All of the process's clients (the CLI's): the same ones the accessors above hand out. */
+export function clients(): AwsClients {
+  return {
+    get s3() { return s3Client(); },
+    get sfn() { return sfnClient(); },
+    get dynamodb() { return dynamodbClient(); },
+    get doc() { return documentClient(); },
+    get cloudformation() { return cloudFormationClient(); },
+  };
 }

@@ -8,6 +8,22 @@ export function humanBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]} (${bytes} bytes)`;
 }
 
+/** bytes in human units only: 1.2 GiB */
+export const shortBytes = (bytes: number): string => humanBytes(bytes).replace(/ \(.*\)$/, '');
+
+/**
+ * A plain-text table: columns two spaces apart, each as wide as its widest cell, missing values blank, no trailing
+ * spaces. With `header`, a first line of column names and (unless `rule: false`) a line of dashes under it.
+ */
+export function formatTable(header: readonly string[] | undefined, rows: ReadonlyArray<ReadonlyArray<unknown>>, options: { rule?: boolean } = {}): string {
+  const count = Math.max(header?.length ?? 0, ...rows.map((r) => r.length));
+  const cells = rows.map((row) => Array.from({ length: count }, (_, i) => (row[i] === undefined || row[i] === null ? '' : String(row[i]))));
+  const widths = Array.from({ length: count }, (_, i) => Math.max(header?.[i]?.length ?? 0, ...cells.map((r) => r[i].length)));
+  const line = (values: readonly string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  const head = header ? [line(header), ...(options.rule === false ? [] : [line(widths.map((w) => '-'.repeat(w)))])] : [];
+  return [...head, ...cells.map(line)].join('\n');
+}
+
 /** aligned "field: value" lines, in the given order; undefined and empty values are left out */
 export function formatFields(fields: Record<string, unknown>): string {
   const rows = Object.entries(fields).filter(([, v]) => v !== undefined && v !== '').map(([f, v]) => [f, String(v)] as const);

@@ -6,7 +6,8 @@ import { INDEX_BY_STARTED_AT, SWEEP_RECORD_TYPE, SWEEP_STATUSES, type SweepRecor
 import { validateSweepRequest } from '../sweep/plan.ts';
 import { withLiveTotals } from '../sweep/progress.ts';
 import { COMMON_FLAGS, parse } from './args.ts';
-import { humanBytes } from './format.ts';
+import { formatTable, humanBytes, shortBytes } from './format.ts';
+import { createProgressDisplay, progressLine } from './progress.ts';
 import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } from './io.ts';
 import { resolveTarget } from './resolve.ts';
 
@@ -38,16 +39,6 @@ ${COMMON_FLAGS}`;
 
 const COUNTS = ['found', 'aborted', 'notFound', 'partsRemain', 'failed', 'wouldAbort', 'busy'] as const;
 
-/** one line: [██████░░░░] 120/400 found 400 · aborted 118 · failed 2 · 1.2 GiB */
-export function progressLine(sweep: Partial<SweepRecord>, width = 24): string {
-  const found = sweep.found ?? 0;
-  const counted = (sweep.aborted ?? 0) + (sweep.notFound ?? 0) + (sweep.partsRemain ?? 0) + (sweep.failed ?? 0) + (sweep.wouldAbort ?? 0) + (sweep.busy ?? 0);
-  const filled = found === 0 ? 0 : Math.min(width, Math.round((counted / found) * width));
-  const bytes = humanBytes(sweep.bytesFound ?? 0).replace(/ \(.*\)$/, '');
-  const done = sweep.dryRun ? `would abort ${sweep.wouldAbort ?? 0}` : `aborted ${sweep.aborted ?? 0}`;
-  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${counted}/${found}  found ${found} · ${done} · failed ${(sweep.failed ?? 0) + (sweep.partsRemain ?? 0)} · ${bytes}`;
-}
-
 export function sweepTable(sweep: SweepRecord & { targets?: unknown; targetResults?: unknown }): string {
   const rows: string[][] = [
     ['status', String(sweep.status)], ...COUNTS.map((c) => [c, String(sweep[c] ?? 0)]),
@@ -57,8 +48,7 @@ export function sweepTable(sweep: SweepRecord & { targets?: unknown; targetResul
     rows.push([`target ${t.bucket}`, `${t.status}${t.error ? ` (${t.error})` : ''}`]);
   }
   for (const e of sweep.targetErrors ?? []) rows.push([`error ${e.bucket}`, `${e.error}: ${e.cause}`]);
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return `${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`;
+  return `${formatTable(undefined, rows)}\n`;
 }
 
 export async function sweepCommand(argv: string[], io: CliIo, clients: () => CliClients): Promise<number> {
@@ -99,21 +89,16 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
     return 0;
   }
   const sleep = io.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-  const tty = Boolean((io.stdout as { isTTY?: boolean }).isTTY) && !values.json;
-  let lastLine = '';
+  // on a terminal the progress line is redrawn in place; in a pipe or a log, printed again when it changed
+  const display = values.json ? undefined : createProgressDisplay(io.stdout);
   let execution = await clients().sfn.send(new DescribeExecutionCommand({ executionArn }));
   for (;;) {
     const { Item } = await clients().doc.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true }));
-    if (Item && !values.json) {
-      const line = progressLine(await withLiveTotals(clients().doc, tableName, Item) as SweepRecord);
-      if (line !== lastLine) io.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
-      lastLine = line;
-    }
+    if (Item && display) display.update([progressLine(await withLiveTotals(clients().doc, tableName, Item) as SweepRecord)]);
     if (EXECUTION_ENDED.has(execution.status ?? '')) break;
     await sleep(io.pollMs ?? 1000);
     execution = await clients().sfn.send(new DescribeExecutionCommand({ executionArn }));
   }
-  if (tty) io.stdout.write('\n');
   const { Item } = await clients().doc.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true }));
   if (!Item) throw new CliFailure(`sweep ${id} ended ${execution.status} without a record${execution.error ? ` (${execution.error}: ${execution.cause})` : ''}`);
   const sweep = presentSweep(Item);
@@ -143,8 +128,7 @@ export async function sweepsCommand(argv: string[], io: CliIo, clients: () => Cl
     return 0;
   }
   const header = ['id', 'status', 'started', 'found', 'aborted', 'failed', 'bytes', 'dry run'];
-  const rows = sweeps.map((s) => [s.id, s.status, s.startedAt ?? '', String(s.found ?? 0), String(s.aborted ?? 0), String((s.failed ?? 0) + (s.partsRemain ?? 0)), humanBytes(s.bytesFound ?? 0).replace(/ \(.*\)$/, ''), s.dryRun ? 'yes' : '']);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  io.stdout.write(`${[header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n')}\n`);
+  const rows = sweeps.map((s) => [s.id, s.status, s.startedAt, s.found ?? 0, s.aborted ?? 0, (s.failed ?? 0) + (s.partsRemain ?? 0), shortBytes(s.bytesFound ?? 0), s.dryRun ? 'yes' : '']);
+  io.stdout.write(`${formatTable(header, rows, { rule: false })}\n`);
   return 0;
 }

@@ -1,12 +1,15 @@
 /**
- * The `npm start` demo, and its reusable pieces: a part uploader that keeps going while its upload is aborted, a
- * terminal progress display fed by GetExecutionHistory, and a plain-text table. Everything goes through the local
- * endpoint with ordinary AWS SDK clients, as any other client of the stack would.
+ * The `npm start` demo, and its pieces: a part uploader that keeps going while its upload is aborted, and progress
+ * rows fed by GetExecutionHistory (shown with the CLI's progress display and table, lib/cli/progress.ts and
+ * lib/cli/format.ts). Everything goes through the local endpoint with ordinary AWS SDK clients, as any other client
+ * of the stack would.
  */
 import { CreateBucketCommand, CreateMultipartUploadCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { formatTable } from '../cli/format.ts';
+import { createProgressDisplay, type Output } from '../cli/progress.ts';
 import { abortExecutionName, recordId } from '../record-id.ts';
 import { getRecord, type AbortRecord } from '../records.ts';
 import { isAbortState } from '../state-names.ts';
@@ -104,52 +107,6 @@ export function formatProgressLine(row: ProgressRow): string {
   return `  ${parts.join(' ')}`.trimEnd();
 }
 
-type Output = { write(text: string): unknown; isTTY?: boolean; columns?: number };
-
-export interface ProgressDisplay {
-  update(rows: readonly ProgressRow[]): void;
-}
-
-/**
- * One line per row. On a terminal the block is redrawn in place (cursor up, clear line); elsewhere (a pipe, a log
- * file, CI) a row is printed again only when its text changed.
- */
-export function createProgressDisplay(out: Output, options: { tty?: boolean } = {}): ProgressDisplay {
-  const tty = options.tty ?? out.isTTY === true;
-  let drawn = 0;
-  const last = new Map<string, string>();
-  return {
-    update(rows) {
-      const lines = rows.map(formatProgressLine);
-      if (tty) {
-        // a wrapped line would throw the cursor-up count off: cut lines to the terminal's width
-        if (out.columns) lines.forEach((line, i) => { if (line.length >= out.columns!) lines[i] = `${line.slice(0, out.columns! - 2)}…`; });
-        let text = drawn > 0 ? `\x1b[${drawn}A` : '';
-        for (const line of lines) text += `\x1b[2K\r${line}\n`;
-        out.write(text);
-        drawn = lines.length;
-        return;
-      }
-      rows.forEach((row, i) => {
-        if (last.get(row.label) === lines[i]) return;
-        last.set(row.label, lines[i]);
-        out.write(`${lines[i]}\n`);
-      });
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// A plain-text table
-// ---------------------------------------------------------------------------------------------------------------
-
-export function formatTable(columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<unknown>>): string {
-  const cells = rows.map((row) => columns.map((_, i) => (row[i] === undefined || row[i] === null ? '' : String(row[i]))));
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
-  return [line([...columns]), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // The demo
 // ---------------------------------------------------------------------------------------------------------------
@@ -237,7 +194,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         const note = upload === live ? `client sent ${uploader.uploaded} parts${uploader.stoppedBy ? `, then ${uploader.stoppedBy}` : ', still sending'}` : undefined;
         rows.push({ label: upload.key, status: status!, state, attempts, note });
       }
-      display.update(rows);
+      display.update(rows.map(formatProgressLine));
       if ([...statuses.values()].every((s) => s !== 'RUNNING')) break;
       await new Promise((r) => setTimeout(r, options.pollMs ?? 200));
     }

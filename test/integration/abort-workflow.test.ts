@@ -8,7 +8,8 @@ import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { waitSchedule } from '../../lib/abort-run.ts';
 import { clientsThroughProxy, createSessionAnswer, requestsOf, rewriteMeasuredSizes, runThroughProxy, runWithFaults } from '../support/abort-faults.ts';
-import { enteredStates, isGone, keepUploadingParts, toS3, uploadsIn, waitsEntered } from '../support/abort-checks.ts';
+import { enteredStates, isGone, toS3, uploadsIn, waitsEntered } from '../support/abort-checks.ts';
+import { keepUploadingParts } from '../../lib/local/demo.ts';
 import { createBucket, createUpload, runAbort, startMotoWithTable, type MotoServer } from '../support/workflow.ts';
 
 let moto: MotoServer;
@@ -121,7 +122,7 @@ describe('abort-upload on moto_server: outcomes', () => {
     // Arrange: the first AbortMultipartUpload does not take effect; a writer keeps uploading parts
     await createBucket(s3, 'racing-parts');
     const upload = await createUpload(s3, 'racing-parts', 'stream.bin', [64, 64]);
-    const writer = keepUploadingParts(s3, upload, 3);
+    const writer = keepUploadingParts(s3, upload, { firstPartNumber: 3, intervalMs: 5, partSize: 64 });
 
     try {
       // Act

@@ -5,11 +5,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3Client, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { SFNClient, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
 import { recordId } from '../../lib/record-id.ts';
-import { createBucket, createUpload, fastRetries } from '../support/workflow.ts';
+import { awsClients, createBucket, createUpload, fastRetries } from '../support/workflow.ts';
 import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
 
 const run = promisify(execFile);
@@ -19,9 +19,7 @@ let sfn: SFNClient;
 
 beforeAll(async () => {
   stack = await startLocalStack({ apiPort: 0, allowedBuckets: 'mpu-reaper-*', waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 20 }, retryIntervalOverrides: fastRetries() });
-  const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true };
-  s3 = new S3Client(config);
-  sfn = new SFNClient(config);
+  ({ s3, sfn } = awsClients(stack.endpoint));
 });
 
 afterAll(async () => {

@@ -6,11 +6,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   AbortMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, HeadBucketCommand, ListBucketsCommand, ListMultipartUploadsCommand,
-  ListPartsCommand, S3Client, UploadPartCommand,
+  ListPartsCommand, UploadPartCommand, type S3Client,
 } from '@aws-sdk/client-s3';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CreateStateMachineCommand, DescribeExecutionCommand, StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
 import type { LocalEvent } from '../../lib/local/eventbridge.ts';
 import type { FaultRule } from '../../lib/local/chaos.ts';
@@ -18,6 +18,7 @@ import { getRecord } from '../../lib/records.ts';
 import { abortExecutionName, recordId } from '../../lib/record-id.ts';
 import { runInput } from '../../lib/validation.ts';
 import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
+import { awsClients } from '../support/workflow.ts';
 
 let stack: LocalStack;
 let s3: S3Client;
@@ -26,17 +27,11 @@ let sfn: SFNClient;
 let dynamodb: DynamoDBClient;
 let doc: DynamoDBDocumentClient;
 
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-
 beforeAll(async () => {
   stack = await startLocalStack({ apiPort: 0, tableName: 'chaos-records', waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 60_000 } });
   // one attempt per call: each call the test makes is one request the rules see
-  const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 };
-  s3 = new S3Client({ ...config, forcePathStyle: true });
-  direct = new S3Client({ ...config, endpoint: stack.moto.endpoint, forcePathStyle: true }); // moto itself, past every rule
-  sfn = new SFNClient(config);
-  dynamodb = new DynamoDBClient(config);
-  doc = DynamoDBDocumentClient.from(dynamodb);
+  ({ s3, sfn, dynamodb, doc } = awsClients(stack.endpoint, { maxAttempts: 1 }));
+  direct = awsClients(stack.moto.endpoint, { maxAttempts: 1 }).s3; // moto itself, past every rule
   await s3.send(new CreateBucketCommand({ Bucket: 'chaos-bucket' }));
 });
 

@@ -4,14 +4,13 @@
  * is left alone and recorded COMPLETED_BEFORE_DEADLINE.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3Client, CompleteMultipartUploadCommand, ListPartsCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CompleteMultipartUploadCommand, ListPartsCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
 import { getRecord } from '../../lib/records.ts';
 import { recordId } from '../../lib/record-id.ts';
-import { createBucket, createUpload, fastRetries, type Upload } from '../support/workflow.ts';
+import { awsClients, createBucket, createUpload, fastRetries, type Upload } from '../support/workflow.ts';
 import { ABORT_AFTER_DEADLINE_STATES, ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
 
 let stack: LocalStack;
@@ -21,10 +20,7 @@ let doc: DynamoDBDocumentClient;
 
 beforeAll(async () => {
   stack = await startLocalStack({ waitTimeOverrides: { [ABORT_AFTER_DEADLINE_STATES.waitForTheDeadline]: 50, [ABORT_UPLOAD_STATES.waitForInFlightParts]: 0 }, retryIntervalOverrides: fastRetries() });
-  const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true };
-  s3 = new S3Client(config);
-  sfn = new SFNClient(config);
-  doc = DynamoDBDocumentClient.from(new DynamoDBClient(config));
+  ({ s3, sfn, doc } = awsClients(stack.endpoint));
   await createBucket(s3, 'deadline-bucket');
 });
 

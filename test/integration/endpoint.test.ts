@@ -3,20 +3,23 @@
  * runtime in the AWS JSON 1.0 protocol; driven with the AWS SDK v3 and the real AWS CLI.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   CreateStateMachineCommand, DescribeExecutionCommand, DescribeStateMachineCommand, ExecutionAlreadyExists, ExecutionDoesNotExist,
-  GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand, type ExecutionStatus,
+  GetExecutionHistoryCommand, ListExecutionsCommand, StartExecutionCommand, StopExecutionCommand, type ExecutionStatus, type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
 import { deployLocal } from '../../lib/local/deploy.ts';
 import { getRecord } from '../../lib/records.ts';
 import { abortExecutionName, recordId } from '../../lib/record-id.ts';
 import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
+import { STATE_MACHINES, STATEMACHINES_DIR } from '../../lib/settings.ts';
+import { awsClients } from '../support/workflow.ts';
 
 const run = promisify(execFile);
 
@@ -29,11 +32,7 @@ let dynamodb: DynamoDBClient;
 beforeAll(async () => {
   // no try/catch: without moto_server this fails with startMoto's install hint
   stack = await startLocalStack({ awsPort: 0, tableName: 'endpoint-records', waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 10 } });
-  const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-  s3 = new S3Client({ ...config, forcePathStyle: true });
-  sfn = new SFNClient(config);
-  dynamodb = new DynamoDBClient(config);
-  doc = DynamoDBDocumentClient.from(dynamodb);
+  ({ s3, sfn, dynamodb, doc } = awsClients(stack.endpoint));
 });
 
 afterAll(async () => {
@@ -169,9 +168,12 @@ describe('local endpoint: S3 and DynamoDB through moto_server, Step Functions th
     const arns = await deployLocal({ endpoint, tableName: stack.tableName, settings: { FirstWaitSeconds: 2 } });
     const { definition } = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arns.abortUpload }));
 
-    // Assert
+    // Assert: the deployed expression is the ASL file's, its placeholder replaced by the setting given
+    const firstWait = (asl: string): string => JSON.parse(asl).States[ABORT_UPLOAD_STATES.prepareRun].Parameters.Payload.settings['firstWaitSeconds.$'];
+    const inFile = firstWait(readFileSync(STATEMACHINES_DIR + STATE_MACHINES.abortUpload.file, 'utf8'));
     expect(arns).toEqual(stack.stateMachineArns);
-    expect(JSON.parse(definition!).States[ABORT_UPLOAD_STATES.prepareRun].Parameters.Payload.settings['firstWaitSeconds.$']).toBe("States.StringToJson('2')");
+    expect(inFile).toContain('${FirstWaitSeconds}');
+    expect(firstWait(definition!)).toBe(inFile.replace('${FirstWaitSeconds}', '2'));
   });
 
   it('serves the real AWS CLI: s3api list-multipart-uploads and stepfunctions list-state-machines', async () => {
@@ -214,8 +216,7 @@ describe('local stack with the chaos proxy between the runtime and moto_server',
       awsPort: 0, tableName: 'proxied-records', waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 10 },
       chaos: { faults: [{ service: 's3', operation: 'AbortMultipartUpload', drop: true, times: 1 }] },
     });
-    const config = { endpoint: faulty.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-    const client = { s3: new S3Client({ ...config, forcePathStyle: true }), sfn: new SFNClient(config) };
+    const client = awsClients(faulty.endpoint);
     try {
       await client.s3.send(new CreateBucketCommand({ Bucket: 'proxied' }));
       const { UploadId } = await client.s3.send(new CreateMultipartUploadCommand({ Bucket: 'proxied', Key: 'k' }));

@@ -1,7 +1,7 @@
 /** What the abort-upload tests read back: the states a run walked, its waits, and whether S3 still holds an upload. */
-import { ListMultipartUploadsCommand, ListPartsCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { recordInterruptedRun } from '../../lib/api/interrupted.ts';
+import { recordInterruptedRun } from '../../lib/interrupted-runs.ts';
 import { getRecord, UPLOAD_RECORD_TYPE, type AbortRecord } from '../../lib/records.ts';
 import { recordId } from '../../lib/record-id.ts';
 import type { LocalExecution } from '../../lib/local/runtime.ts';
@@ -71,21 +71,3 @@ export async function putRecord(doc: DynamoDBDocumentClient, upload: Upload, fie
 export const deliverStatusChange = (doc: DynamoDBDocumentClient, execution: LocalExecution) => recordInterruptedRun({ doc, tableName: TABLE }, {
   executionArn: execution.executionArn, status: execution.status, error: execution.error, cause: execution.cause, input: execution.input, stopDate: execution.stopDate?.getTime(),
 });
-
-/** uploads a part every few ms until S3 refuses (the upload is gone) or stop() is called */
-export function keepUploadingParts(s3: S3Client, upload: Upload, firstPartNumber: number) {
-  let running = true;
-  let uploaded = 0;
-  const loop = (async () => {
-    for (let part = firstPartNumber; running && part <= 10_000; part++) {
-      try {
-        await s3.send(new UploadPartCommand({ ...toS3(upload), PartNumber: part, Body: Buffer.alloc(64, 1) }));
-        uploaded += 1;
-      } catch {
-        return; // moto answers 500 to UploadPart once the upload is aborted
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  })();
-  return { stop: async () => { running = false; await loop; return uploaded; } };
-}

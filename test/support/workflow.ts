@@ -2,6 +2,7 @@
 import { S3Client, CreateBucketCommand, CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { DynamoDBClient, CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { startMoto, type MotoServer } from '../../lib/local/moto.ts';
 import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
 import { LocalStepFunctions, taskStatesOf, type LocalExecution } from '../../lib/local/runtime.ts';
@@ -25,10 +26,11 @@ export function fastRetries(): Record<string, number> {
   return Object.fromEntries(names.map((name) => [name, 10]));
 }
 
-export function awsClients(endpoint: string) {
-  const config = { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true };
+/** SDK clients of a test endpoint (moto_server, the local stack, a test proxy), with its dummy credentials */
+export function awsClients(endpoint: string, options: { maxAttempts?: number } = {}) {
+  const config = { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true, ...options };
   const dynamodb = new DynamoDBClient(config);
-  return { s3: new S3Client(config), dynamodb, doc: DynamoDBDocumentClient.from(dynamodb) };
+  return { s3: new S3Client(config), sfn: new SFNClient(config), dynamodb, doc: DynamoDBDocumentClient.from(dynamodb) };
 }
 
 export async function createTable(dynamodb: DynamoDBClient) {

@@ -2,8 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   awsJsonErrorBody, forwardedRequestHeaders, forwardedResponseHeaders, paginate, parseTarget, SFN_ERROR_NAMESPACE, toAwsJson, toEpochSeconds,
 } from '../../lib/local/endpoint.ts';
-import { createProgressDisplay, formatTable, progressFromHistory } from '../../lib/local/demo.ts';
-import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
 
 describe('AWS JSON protocol helpers', () => {
   it('writes an error as __type "<namespace>#<Code>" with a message, which SDKs cut after the #', () => {
@@ -79,61 +77,5 @@ describe('AWS JSON protocol helpers', () => {
       host: '127.0.0.1:5000', 'x-forwarded-host': '127.0.0.1:4566', authorization: 'AWS4-HMAC-SHA256 …', 'x-amz-date': '20241122T000000Z', 'content-length': '5',
     });
     expect(back).toEqual({ 'content-type': 'application/xml', 'x-amz-request-id': 'r' });
-  });
-});
-
-describe('demo display helpers', () => {
-  it('reads the current state from the latest StateEntered event and counts abort attempts', () => {
-    // Arrange
-    const entered = (type: string, name: string) => ({ type, stateEnteredEventDetails: { name } });
-    const events = [
-      { type: 'ExecutionStarted' }, entered('TaskStateEntered', ABORT_UPLOAD_STATES.abortUpload), { type: 'TaskScheduled' },
-      entered('WaitStateEntered', ABORT_UPLOAD_STATES.waitForInFlightParts), entered('TaskStateEntered', ABORT_UPLOAD_STATES.abortUploadRequesterPays),
-      entered('TaskStateEntered', ABORT_UPLOAD_STATES.checkForRemainingParts), { type: 'TaskSucceeded' },
-    ];
-
-    // Act
-    const progress = progressFromHistory(events);
-
-    // Assert
-    expect(progress).toEqual({ state: ABORT_UPLOAD_STATES.checkForRemainingParts, attempts: 2 });
-    expect(progressFromHistory([])).toEqual({ state: undefined, attempts: 0 });
-  });
-
-  it('redraws in place on a terminal and prints only changed rows elsewhere', () => {
-    // Arrange
-    const tty: string[] = [];
-    const plain: string[] = [];
-    const onTty = createProgressDisplay({ write: (t: string) => tty.push(t) }, { tty: true });
-    const onPipe = createProgressDisplay({ write: (t: string) => plain.push(t) }, { tty: false });
-    const rows = (state: string) => [{ label: 'a', status: 'RUNNING', state, attempts: 1 }, { label: 'b', status: 'RUNNING', state: 'Count parts', attempts: 0 }];
-
-    // Act
-    for (const display of [onTty, onPipe]) {
-      display.update(rows(ABORT_UPLOAD_STATES.abortUpload));
-      display.update(rows(ABORT_UPLOAD_STATES.waitForInFlightParts));
-    }
-
-    // Assert
-    expect(tty).toHaveLength(2);
-    expect(tty[0].startsWith('\x1b[')).toBe(true);
-    expect(tty[0]).not.toContain('\x1b[2A');
-    expect(tty[1].startsWith('\x1b[2A')).toBe(true);
-    expect(plain).toHaveLength(3);
-    expect(plain[2]).toContain(ABORT_UPLOAD_STATES.waitForInFlightParts);
-    expect(plain.join('')).not.toContain('\x1b');
-  });
-
-  it('lays out a table with a header rule and blank cells for missing values', () => {
-    // Arrange / Act
-    const table = formatTable(['key', 'status', 'attempts'], [['a.bin', 'ABORTED', 1], ['longer/key', undefined, 12]]);
-
-    // Assert
-    expect(table.split('\n')).toEqual([
-      'key         status   attempts',
-      '----------  -------  --------',
-      'a.bin       ABORTED  1',
-      'longer/key           12',
-    ]);
   });
 });

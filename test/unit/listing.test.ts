@@ -1,15 +1,11 @@
 /** GET /aborts and GET /sweeps: forged cursors and prototype names are client errors (400), never 500s or matches. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { listAborts } from '../../lib/api/aborts.ts';
 import { listSweeps } from '../../lib/api/sweeps.ts';
+import { deps, docMock } from '../support/doc-mock.ts';
 
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
-const docMock = mockClient(DynamoDBDocumentClient);
-const deps = { doc, tableName: 'records' };
 const cursorOf = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
 const validKey = { id: 'a'.repeat(64), recordType: 'upload', startedAt: '2026-11-22T00:00:00Z' };
 

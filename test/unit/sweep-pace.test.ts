@@ -5,17 +5,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { listPage } from '../../lib/sweep/list.ts';
 import { recordPage } from '../../lib/sweep/record.ts';
 import { EXPRESS_MARGIN_SECONDS, EXPRESS_MAX_SECONDS, MIN_PAGE_UPLOADS, PACE_SAFETY, pageRoomForTime } from '../../lib/sweep/pace.ts';
-import { deps, docMock, s3Mock, state, uploads } from '../support/sweep-state.ts';
+import { deps, resetMocks, s3Mock, state, uploads } from '../support/sweep-steps.ts';
 
 beforeEach(() => {
-  s3Mock.reset();
-  docMock.reset();
-  docMock.on(QueryCommand).resolves({ Items: [], ScannedCount: 0 });
-  docMock.on(PutCommand).resolves({});
+  resetMocks();
 });
 
 const budget = EXPRESS_MAX_SECONDS - EXPRESS_MARGIN_SECONDS;

@@ -1,32 +1,17 @@
+/** mpu-reaper sweep and sweeps (lib/cli/sweep.ts): the sweep it starts, --wait with live progress and the final table, the list. */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { SFNClient, StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { main } from '../../lib/cli/main.ts';
-import { progressLine } from '../../lib/cli/sweep.ts';
-import { MAX_LANES } from '../../lib/sweep/state.ts';
+import { StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { cli as runCli, docMock, resetMocks, sfnMock } from '../../support/cli.ts';
+import { MAX_LANES } from '../../../lib/sweep/state.ts';
 
-const sfnMock = mockClient(SFNClient);
-const docMock = mockClient(DynamoDBDocumentClient);
-const clients = { sfn: new SFNClient({ region: 'us-east-1' }), doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
-  cloudformation: new CloudFormationClient({ region: 'us-east-1' }) };
 const ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:s3-mpu-reaper-dev-sweep-uploads';
 const ENV = { MPU_REAPER_SWEEP_STATE_MACHINE_ARN: ARN, MPU_REAPER_TABLE: 'records' };
-
-async function cli(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { env: ENV, stdout: { write: (t: string) => { stdout += t; } }, stderr: { write: (t: string) => { stderr += t; } },
-    clients: () => clients, sleep: async () => undefined, pollMs: 0 });
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[]) => runCli(argv, ENV);
 
 beforeEach(() => {
-  sfnMock.reset();
-  docMock.reset();
+  resetMocks();
   sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sweep:x', startDate: new Date() });
 });
 
@@ -148,13 +133,5 @@ describe('mpu-reaper sweeps', () => {
 
   it('refuses an unknown status', async () => {
     expect((await cli(['sweeps', '--status', 'DONE'])).code).toBe(2);
-  });
-});
-
-describe('progressLine', () => {
-  it('fills the bar by counted / found', () => {
-    expect(progressLine({ found: 4, aborted: 2, failed: 1 }, 8)).toBe('[██████░░] 3/4  found 4 · aborted 2 · failed 1 · 0 B');
-    expect(progressLine({ found: 0 }, 4)).toBe('[░░░░] 0/0  found 0 · aborted 0 · failed 0 · 0 B');
-    expect(progressLine({ found: 2, wouldAbort: 2, dryRun: true }, 4)).toBe('[████] 2/2  found 2 · would abort 2 · failed 0 · 0 B');
   });
 });

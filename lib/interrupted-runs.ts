@@ -4,10 +4,10 @@
  * Functions' "Execution Status Change" events (ABORTED, TIMED_OUT, FAILED) of abort-upload and sweep-uploads.
  */
 import { UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { UPLOAD_RECORD_TYPE } from '../records.ts';
-import { ABORT_SETTINGS_DEFAULTS } from '../settings.ts';
-import { classifyTaskError } from '../task-errors.ts';
-import { recordId } from '../record-id.ts';
+import { UPLOAD_RECORD_TYPE } from './records.ts';
+import { ABORT_SETTINGS_DEFAULTS } from './settings.ts';
+import { classifyTaskError } from './task-errors.ts';
+import { recordId } from './record-id.ts';
 
 export interface ExecutionStatusChange {
   executionArn: string;

@@ -49,35 +49,27 @@ export function createClients(env: NodeJS.ProcessEnv): AwsClients {
 }
 
 // The process's own clients (from process.env), one per service, each created on first use. Each has its own accessor:
-// a Lambda handler calls only the ones it uses, so that its bundle carries no other SDK client.
-let s3: S3Client | undefined;
-let sfn: SFNClient | undefined;
-let dynamodb: DynamoDBClient | undefined;
-let doc: DynamoDBDocumentClient | undefined;
-let cloudformation: CloudFormationClient | undefined;
+// a Lambda handler calls only the ones it uses, so that its bundle carries no other SDK client (/* @__PURE__ */ lets
+// the bundler drop the accessors a handler does not call). A client is made again only when the environment names
+// another endpoint or region: never on Lambda; in a process that runs one local stack after another (the bench), the
+// handlers then talk to the stack that is running, not to the first one.
+function perEnvironment<T>(make: (config: Record<string, unknown>) => T): () => T {
+  let made: { key: string; client: T } | undefined;
+  return () => {
+    const config = clientConfig();
+    const key = `${String(config.region)} ${String(config.endpoint ?? '')}`;
+    if (made?.key !== key) made = { key, client: make(config) };
+    return made.client;
+  };
+}
 /** the process's S3 client (the workflow's measuring function) */
-export function s3Client(): S3Client {
-  s3 ??= new S3Client(clientConfig());
-  return s3;
-}
+export const s3Client = /* @__PURE__ */ perEnvironment((config) => new S3Client(config));
 /** the process's Step Functions client */
-export function sfnClient(): SFNClient {
-  sfn ??= new SFNClient(clientConfig());
-  return sfn;
-}
-function dynamodbClient(): DynamoDBClient {
-  dynamodb ??= new DynamoDBClient(clientConfig());
-  return dynamodb;
-}
+export const sfnClient = /* @__PURE__ */ perEnvironment((config) => new SFNClient(config));
+const dynamodbClient = /* @__PURE__ */ perEnvironment((config) => new DynamoDBClient(config));
 /** the process's DynamoDB document client */
-export function documentClient(): DynamoDBDocumentClient {
-  doc ??= documentClientOf(dynamodbClient());
-  return doc;
-}
-function cloudFormationClient(): CloudFormationClient {
-  cloudformation ??= new CloudFormationClient(clientConfig());
-  return cloudformation;
-}
+export const documentClient = /* @__PURE__ */ perEnvironment(() => documentClientOf(dynamodbClient()));
+const cloudFormationClient = /* @__PURE__ */ perEnvironment((config) => new CloudFormationClient(config));
 
 /** All of the process's clients (the CLI's): the same ones the accessors above hand out. */
 export function clients(): AwsClients {

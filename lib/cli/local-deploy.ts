@@ -1,3 +1,4 @@
+import { deployLocal } from '../deploy-local.ts';
 import { DEFAULT_TABLE_NAME } from '../settings.ts';
 import { parse } from './args.ts';
 import { formatFields } from './format.ts';
@@ -28,8 +29,6 @@ export async function localCommand(argv: string[], io: CliIo): Promise<number> {
   const endpoint = io.env.AWS_ENDPOINT_URL;
   if (!endpoint) throw new UsageError('local deploy: AWS_ENDPOINT_URL must name the local endpoint, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:4566');
   const tableName = (values.table as string | undefined) ?? DEFAULT_TABLE_NAME;
-  // loaded only for this command: it brings the local runtime along
-  const { deployLocal } = await import('../local/deploy.ts');
   const stateMachineArns = await deployLocal({
     endpoint, tableName, region: io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION,
     ...(values.json ? {} : { log: (line: string) => io.stdout.write(`${line}\n`) }),

@@ -4,7 +4,7 @@
  * One chaos controller (lib/local/chaos.ts) rules both the endpoint and the proxy between the runtime's Tasks and
  * moto: a fault rule set through /_localstack/chaos/faults hits clients, the API's handlers and the workflow alike.
  */
-import { deployLocal } from './deploy.ts';
+import { deployLocal } from '../deploy-local.ts';
 import { TaskDispatcher } from './dispatcher.ts';
 import { AwsJsonError, startLocalEndpoint, type LocalEndpoint, type TargetHandler } from './endpoint.ts';
 import { startMoto, type MotoServer } from './moto.ts';

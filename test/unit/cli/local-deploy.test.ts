@@ -1,9 +1,9 @@
-/** mpu-reaper local deploy (lib/cli/local-deploy.ts), with the local stack's deployLocal mocked. */
+/** mpu-reaper local deploy (lib/cli/local-deploy.ts), with deployLocal (lib/deploy-local.ts) mocked. */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { cli } from '../../support/cli.ts';
 
 const deployLocal = vi.hoisted(() => vi.fn());
-vi.mock('../../../lib/local/deploy.ts', () => ({ deployLocal }));
+vi.mock('../../../lib/deploy-local.ts', () => ({ deployLocal }));
 
 beforeEach(() => {
   deployLocal.mockReset();

@@ -59,6 +59,26 @@ export const SWEEP_SETTINGS_DEFAULTS: Readonly<SweepSettings> = Object.freeze({ 
  */
 export const LOCAL_SETTINGS: Readonly<Partial<Settings>> = Object.freeze({ ...SETTINGS_FILE.local });
 
+const MINIMUM: Partial<Record<keyof Settings, number>> = {
+  FirstWaitSeconds: 0, SweepWaitSeconds: 0, SweepRunSeconds: 0, SweepHandoversPerPage: 0, DeadlineSeconds: 0,
+};
+
+/** Every setting: the defaults of lib/settings.json with the given overrides on top, validated. */
+export function resolveSettings(settings: Partial<Settings> = {}): Settings {
+  const merged: Settings = { ...ABORT_SETTINGS_DEFAULTS, ...SWEEP_SETTINGS_DEFAULTS, ...settings };
+  for (const [name, value] of Object.entries(merged)) {
+    if (!(name in ABORT_SETTINGS_DEFAULTS) && !(name in SWEEP_SETTINGS_DEFAULTS)) throw new Error(`unknown setting ${name}`);
+    const minimum = MINIMUM[name as keyof Settings] ?? 1;
+    if (!Number.isInteger(value) || value < minimum) throw new Error(`setting ${name} must be a whole number ≥ ${minimum}, got ${value}`);
+  }
+  return merged;
+}
+
+/** The settings substitutions (numbers as strings, as CloudFormation passes them), validated. */
+export function settingsSubstitutions(settings: Partial<Settings> = {}): Record<string, string> {
+  return Object.fromEntries(Object.entries(resolveSettings(settings)).map(([k, v]) => [k, String(v)]));
+}
+
 export const STATE_MACHINES = {
   abortUpload: { file: 'abort-upload.asl.json', name: 'mpu-reaper-abort-upload', arnSubstitution: 'AbortUploadStateMachineArn' },
   sweepPage: { file: 'sweep-page.asl.json', name: 'mpu-reaper-sweep-page', arnSubstitution: 'SweepPageStateMachineArn', type: 'EXPRESS' },
@@ -83,28 +103,11 @@ export const FUNCTIONS = {
 
 export const DEFAULT_TABLE_NAME = 'mpu-reaper-records';
 
+// ---- Outside AWS: the definitions as the local stack and the CLI's `local deploy` (lib/local/deploy.ts) deploy them.
+// Product code, not emulator-only: lib/local/deploy.ts and lib/cli/ use these, so they stay here (not in lib/local/).
+
 /** the account id of the local stack (the emulator checks no credentials): local ARNs are built with it */
 export const LOCAL_ACCOUNT_ID = '123456789012';
-
-const MINIMUM: Partial<Record<keyof Settings, number>> = {
-  FirstWaitSeconds: 0, SweepWaitSeconds: 0, SweepRunSeconds: 0, SweepHandoversPerPage: 0, DeadlineSeconds: 0,
-};
-
-/** Every setting: the defaults of lib/settings.json with the given overrides on top, validated. */
-export function resolveSettings(settings: Partial<Settings> = {}): Settings {
-  const merged: Settings = { ...ABORT_SETTINGS_DEFAULTS, ...SWEEP_SETTINGS_DEFAULTS, ...settings };
-  for (const [name, value] of Object.entries(merged)) {
-    if (!(name in ABORT_SETTINGS_DEFAULTS) && !(name in SWEEP_SETTINGS_DEFAULTS)) throw new Error(`unknown setting ${name}`);
-    const minimum = MINIMUM[name as keyof Settings] ?? 1;
-    if (!Number.isInteger(value) || value < minimum) throw new Error(`setting ${name} must be a whole number ≥ ${minimum}, got ${value}`);
-  }
-  return merged;
-}
-
-/** The settings substitutions (numbers as strings, as CloudFormation passes them), validated. */
-export function settingsSubstitutions(settings: Partial<Settings> = {}): Record<string, string> {
-  return Object.fromEntries(Object.entries(resolveSettings(settings)).map(([k, v]) => [k, String(v)]));
-}
 
 /**
  * Every DefinitionSubstitution outside AWS: the table, the settings, and the ARNs of the state machines and

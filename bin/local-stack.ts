@@ -6,7 +6,8 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_AWS_PORT, startLocalStack, type LocalStack } from '../lib/local/stack.ts';
 import { runDemo, DEMO_BUCKET } from '../lib/local/demo.ts';
-import type { Settings } from '../lib/settings.ts';
+// the local profile (lib/settings.json "local"): shorter waits layered on the deployed defaults, for the demo
+import { LOCAL_SETTINGS } from '../lib/settings.ts';
 
 const DEFAULT_API_PORT = 3000;
 
@@ -21,8 +22,6 @@ runs a short demo, and keeps running until Ctrl-C.
   --no-demo         skip the demo
   -h, --help        show this help`;
 
-/** waits shortened for local use: the first ListParts check after 1 s, backoff capped at 4 s, a sweep page's wait 1 s, deadlines of 1 minute */
-const LOCAL_SETTINGS: Partial<Settings> = { FirstWaitSeconds: 1, MaxWaitSeconds: 4, SweepWaitSeconds: 1, DeadlineSeconds: 60 };
 
 function portFlag(name: string, value: string | undefined, fallback: number): number {
   const port = value === undefined ? fallback : Number(value);
@@ -62,7 +61,7 @@ function describe(stack: LocalStack, demo: boolean): string {
     `  HTTP API                         ${stack.apiUrl}   (POST /aborts, GET /aborts/{id}, GET /aborts, POST /sweeps, GET /sweeps/{id}, GET /sweeps)`,
     `  records table                    ${stack.tableName}`,
     ...Object.entries(stack.stateMachineArns).map(([key, arn]) => `  state machine ${key.padEnd(18)} ${arn}`),
-    `  settings                         ${Object.entries(LOCAL_SETTINGS).map(([k, v]) => `${k}=${v}`).join(' ')} (shortened for local use)`,
+    `  settings                         ${Object.entries(LOCAL_SETTINGS).map(([k, v]) => `${k}=${v}`).join(' ')} (lib/settings.json's local profile: shortened waits)`,
     '',
     'try (any credentials, region us-east-1):',
     demo ? `  aws --endpoint-url ${e} s3api list-multipart-uploads --bucket ${DEMO_BUCKET}` : `  aws --endpoint-url ${e} s3api create-bucket --bucket my-bucket`,

@@ -2,14 +2,13 @@
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { documentClient } from '../lib/aws.ts';
+import { recordRetentionFromEnv, requiredEnv } from '../lib/env.ts';
 import { recordInterruptedRun, type ExecutionStatusChange } from '../lib/interrupted-runs.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 
 const logger = new Logger({ serviceName: 'record-interrupted-run' });
-const tableName = process.env.RECORDS_TABLE;
-if (!tableName) throw new Error('environment variable RECORDS_TABLE is not set');
-const deps = { doc: documentClient(), tableName };
+const deps = { doc: documentClient(), tableName: requiredEnv('RECORDS_TABLE'), retentionSeconds: recordRetentionFromEnv() };
 
 export const handler = middy<EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusChange>, void>()
   .use(injectLambdaContext(logger))

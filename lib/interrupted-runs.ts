@@ -5,7 +5,6 @@
  */
 import { UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { UPLOAD_RECORD_TYPE } from './records.ts';
-import { ABORT_SETTINGS_DEFAULTS } from './settings.ts';
 import { classifyTaskError } from './task-errors.ts';
 import { recordId } from './record-id.ts';
 
@@ -22,13 +21,20 @@ export interface ExecutionStatusChange {
 
 type Outcome = 'recorded' | 'not-running' | 'no-upload';
 
+export interface InterruptedRunDeps {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  /** the deployed RecordRetentionSeconds (RECORD_RETENTION_SECONDS): the expiresAt of a record it creates */
+  retentionSeconds: number;
+}
+
 /**
  * Marks the run's record FAILED. An abort run whose claim never landed (DynamoDB refused it through every retry) has no
  * record yet: one is created, so that every upload a run was started for ends with a terminal record. A sweep's record
  * is only updated while that sweep owns it. Inputs the first state refused (InvalidRequest) name no valid upload: no
  * record.
  */
-export async function recordInterruptedRun(deps: { doc: DynamoDBDocumentClient; tableName: string }, detail: ExecutionStatusChange): Promise<Outcome> {
+export async function recordInterruptedRun(deps: InterruptedRunDeps, detail: ExecutionStatusChange): Promise<Outcome> {
   let input: { request?: { bucket?: unknown; key?: unknown; uploadId?: unknown }; trigger?: unknown; targets?: unknown } = {};
   try {
     input = JSON.parse(detail.input ?? '{}');
@@ -49,7 +55,7 @@ export async function recordInterruptedRun(deps: { doc: DynamoDBDocumentClient; 
     if (detail.error === 'InvalidRequest') return 'no-upload';
     const started = new Date(detail.startDate ?? detail.stopDate ?? Date.now());
     const created = { recordType: UPLOAD_RECORD_TYPE, bucket, key, uploadId, attempts: 0, trigger: typeof input.trigger === 'string' ? input.trigger : 'direct',
-      startedAt: started.toISOString(), expiresAt: Math.floor(started.getTime() / 1000) + ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds };
+      startedAt: started.toISOString(), expiresAt: Math.floor(started.getTime() / 1000) + deps.retentionSeconds };
     update = {
       Key: { id: recordId(bucket, key, uploadId) },
       UpdateExpression: `${set}, #executionArn = :executionArn, ${Object.keys(created).map((f) => `#${f} = if_not_exists(#${f}, :${f})`).join(', ')}`,

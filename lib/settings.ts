@@ -1,52 +1,83 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import SETTINGS_FILE from './settings.json' with { type: 'json' };
 
 /**
- * The one place that names the state machines' DefinitionSubstitutions and their defaults.
- * serverless.yml and the local runtime both read these names; the ASL files use them as ${Name}.
+ * The state machines' settings (their DefinitionSubstitutions, ${Name} in the ASL files). Their default values live in
+ * lib/settings.json, the one source: serverless.yml reads it (custom.settings, where a stage may override any of them
+ * with a param of the same name) and so does this module. Deployed values reach the Lambdas that need one through
+ * their environment (lib/env.ts), never through these defaults.
  */
-export const ABORT_SETTINGS_DEFAULTS = {
+export interface AbortSettings {
   /** seconds to wait after the first abort before ListParts checks it */
-  FirstWaitSeconds: 5,
+  FirstWaitSeconds: number;
   /** the backoff doubles the wait after every abort that left parts, up to this cap */
-  MaxWaitSeconds: 60,
+  MaxWaitSeconds: number;
   /** aborts before the run gives up and records PARTS_REMAIN */
-  MaxAbortAttempts: 6,
-  /** how long a record lives before DynamoDB's TTL removes it (90 days) */
-  RecordRetentionSeconds: 90 * 24 * 3600,
-} as const;
+  MaxAbortAttempts: number;
+  /** how long a record lives before DynamoDB's TTL removes it (90 days); Lambdas read it as RECORD_RETENTION_SECONDS */
+  RecordRetentionSeconds: number;
+}
 
 /**
  * The sweep's settings (lib/sweep/state.ts SweepRunSettings): pages of a target run in EXPRESS executions of
  * sweep-page, each target in STANDARD executions of sweep-target (lib/sweep/cost.ts prices the design).
  */
-export const SWEEP_SETTINGS_DEFAULTS = {
+export interface SweepSettings {
   /** MaxUploads of each ListMultipartUploads call, and the most uploads a page holds (S3 answers 1,000 at most) */
-  SweepPageSize: 1000,
+  SweepPageSize: number;
   /** a page's estimated state in bytes (keys, upload ids, measures, room for the answers): 192 KiB, below Step Functions' 256 KiB */
-  SweepPageBytes: 196_608,
+  SweepPageBytes: number;
   /** one wait per page after its aborts, for parts still in flight (and once more when some upload needed a second abort) */
-  SweepWaitSeconds: 5,
+  SweepWaitSeconds: number;
   /** a page execution (EXPRESS: at most 5 minutes) starts no new page after this many seconds */
-  SweepRunSeconds: 60,
+  SweepRunSeconds: number;
   /** history events a sweep-target execution may use before sweep-uploads goes on in a new one (Standard's cap: 25,000) */
-  SweepSliceEvents: 20_000,
+  SweepSliceEvents: number;
   /** stubborn uploads of one page handed to abort-upload; a page with more is recorded as seen (S3 refusing, not parts arriving) */
-  SweepHandoversPerPage: 25,
+  SweepHandoversPerPage: number;
   /**
    * a target's listing is split into lanes of about this many listed uploads (cut at key boundaries, swept side by side;
    * lib/sweep/lanes.ts): each lane's pages run one after another, so a lane of 50,000 uploads takes ~6 minutes on AWS
    */
-  SweepLaneUploads: 50_000,
+  SweepLaneUploads: number;
   /** lanes swept at once ("Sweep each lane" MaxConcurrency), over all targets */
-  SweepLanesAtOnce: 20,
-  /** abort-after-deadline: seconds an upload may stay incomplete after its CreateMultipartUpload (6 hours) */
-  DeadlineSeconds: 6 * 3600,
-} as const;
+  SweepLanesAtOnce: number;
+  /** abort-after-deadline: seconds an upload may stay incomplete after EventBridge delivered its CreateMultipartUpload event (6 hours) */
+  DeadlineSeconds: number;
+}
 
-export type AbortSettings = { [K in keyof typeof ABORT_SETTINGS_DEFAULTS]: number };
-export type SweepSettings = { [K in keyof typeof SWEEP_SETTINGS_DEFAULTS]: number };
 export type Settings = AbortSettings & SweepSettings;
+
+/** abort-upload's defaults (lib/settings.json "abort") */
+export const ABORT_SETTINGS_DEFAULTS: Readonly<AbortSettings> = Object.freeze({ ...SETTINGS_FILE.abort });
+/** the sweep and deadline machines' defaults (lib/settings.json "sweep") */
+export const SWEEP_SETTINGS_DEFAULTS: Readonly<SweepSettings> = Object.freeze({ ...SETTINGS_FILE.sweep });
+/**
+ * The local profile (lib/settings.json "local"), layered on the defaults by `npm start` (bin/local-stack.ts): the first
+ * ListParts check after 1 s, the backoff capped at 4 s, a sweep page's wait 1 s, deadlines of 1 minute.
+ */
+export const LOCAL_SETTINGS: Readonly<Partial<Settings>> = Object.freeze({ ...SETTINGS_FILE.local });
+
+const MINIMUM: Partial<Record<keyof Settings, number>> = {
+  FirstWaitSeconds: 0, SweepWaitSeconds: 0, SweepRunSeconds: 0, SweepHandoversPerPage: 0, DeadlineSeconds: 0,
+};
+
+/** Every setting: the defaults of lib/settings.json with the given overrides on top, validated. */
+export function resolveSettings(settings: Partial<Settings> = {}): Settings {
+  const merged: Settings = { ...ABORT_SETTINGS_DEFAULTS, ...SWEEP_SETTINGS_DEFAULTS, ...settings };
+  for (const [name, value] of Object.entries(merged)) {
+    if (!(name in ABORT_SETTINGS_DEFAULTS) && !(name in SWEEP_SETTINGS_DEFAULTS)) throw new Error(`unknown setting ${name}`);
+    const minimum = MINIMUM[name as keyof Settings] ?? 1;
+    if (!Number.isInteger(value) || value < minimum) throw new Error(`setting ${name} must be a whole number ≥ ${minimum}, got ${value}`);
+  }
+  return merged;
+}
+
+/** The settings substitutions (numbers as strings, as CloudFormation passes them), validated. */
+export function settingsSubstitutions(settings: Partial<Settings> = {}): Record<string, string> {
+  return Object.fromEntries(Object.entries(resolveSettings(settings)).map(([k, v]) => [k, String(v)]));
+}
 
 export const STATE_MACHINES = {
   abortUpload: { file: 'abort-upload.asl.json', name: 'mpu-reaper-abort-upload', arnSubstitution: 'AbortUploadStateMachineArn' },
@@ -72,22 +103,11 @@ export const FUNCTIONS = {
 
 export const DEFAULT_TABLE_NAME = 'mpu-reaper-records';
 
+// ---- Outside AWS: the definitions as the local stack and the CLI's `local deploy` (lib/local/deploy.ts) deploy them.
+// Product code, not emulator-only: lib/local/deploy.ts and lib/cli/ use these, so they stay here (not in lib/local/).
+
 /** the account id of the local stack (the emulator checks no credentials): local ARNs are built with it */
 export const LOCAL_ACCOUNT_ID = '123456789012';
-
-const MINIMUM: Partial<Record<keyof Settings, number>> = {
-  FirstWaitSeconds: 0, SweepWaitSeconds: 0, SweepRunSeconds: 0, SweepHandoversPerPage: 0, DeadlineSeconds: 0,
-};
-
-/** The settings substitutions (numbers as strings, as CloudFormation passes them), validated. */
-export function settingsSubstitutions(settings: Partial<Settings> = {}): Record<string, string> {
-  const merged = { ...ABORT_SETTINGS_DEFAULTS, ...SWEEP_SETTINGS_DEFAULTS, ...settings };
-  for (const [name, value] of Object.entries(merged)) {
-    const minimum = MINIMUM[name as keyof Settings] ?? 1;
-    if (!Number.isInteger(value) || value < minimum) throw new Error(`setting ${name} must be a whole number ≥ ${minimum}, got ${value}`);
-  }
-  return Object.fromEntries(Object.entries(merged).map(([k, v]) => [k, String(v)]));
-}
 
 /**
  * Every DefinitionSubstitution outside AWS: the table, the settings, and the ARNs of the state machines and

@@ -9,7 +9,6 @@ import { HttpError, badRequest, notFound } from '../http/errors.ts';
 import type { ApiResult } from '../http/handler.ts';
 import { abortExecutionName, recheckExecutionName, recordId } from '../record-id.ts';
 import { ABORT_STATUSES, INDEX_BY_STARTED_AT, INDEX_BY_STATUS, UPLOAD_RECORD_TYPE, getRecord, presentRecord, type AbortRecord } from '../records.ts';
-import { ABORT_SETTINGS_DEFAULTS } from '../settings.ts';
 import { runInput, validateAbortRequest, type AbortRequest } from '../validation.ts';
 
 export interface AbortApiDeps {
@@ -18,6 +17,8 @@ export interface AbortApiDeps {
   tableName: string;
   stateMachineArn: string;
   allowlist: BucketAllowlist;
+  /** the deployed RecordRetentionSeconds (RECORD_RETENTION_SECONDS): a claimed record's expiresAt */
+  retentionSeconds: number;
   now?: () => Date;
 }
 
@@ -75,7 +76,7 @@ export async function requestAbort(deps: AbortApiDeps, body: unknown): Promise<A
   const record = {
     id, recordType: UPLOAD_RECORD_TYPE, bucket: request.bucket, key: request.key, uploadId: request.uploadId,
     status: 'RUNNING', attempts: 0, trigger: 'api', executionArn, startedAt: now.toISOString(),
-    expiresAt: Math.floor(now.getTime() / 1000) + ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds,
+    expiresAt: Math.floor(now.getTime() / 1000) + deps.retentionSeconds,
   };
   try {
     await deps.doc.send(new PutCommand({

@@ -1,7 +1,7 @@
 /** The API handlers' dependencies, read from the Lambda environment once per process. */
 import { parseAllowlist } from '../allowlist.ts';
 import { documentClient, sfnClient } from '../aws.ts';
-import { requiredEnv } from '../env.ts';
+import { recordRetentionFromEnv, requiredEnv } from '../env.ts';
 import type { AbortApiDeps } from './aborts.ts';
 import type { SweepApiDeps } from './sweeps.ts';
 
@@ -18,7 +18,7 @@ function startingDeps(env: NodeJS.ProcessEnv) {
 }
 
 export function apiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): AbortApiDeps {
-  return { ...startingDeps(env), stateMachineArn: required(env, 'ABORT_STATE_MACHINE_ARN') };
+  return { ...startingDeps(env), stateMachineArn: required(env, 'ABORT_STATE_MACHINE_ARN'), retentionSeconds: recordRetentionFromEnv(env) };
 }
 
 export function sweepApiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): SweepApiDeps {

@@ -17,7 +17,7 @@ import {
 import { parseAllowlist } from '../allowlist.ts';
 import { createClients, type AwsClients } from '../aws.ts';
 import { LocalStepFunctions, type RuntimeOptions } from './runtime.ts';
-import { DEFAULT_TABLE_NAME, type Settings, type StateMachineKey } from '../settings.ts';
+import { DEFAULT_TABLE_NAME, resolveSettings, type Settings, type StateMachineKey } from '../settings.ts';
 
 /** the port `npm start` serves on unless told otherwise (the port AWS emulators customarily use) */
 export const DEFAULT_AWS_PORT = 4566;
@@ -141,6 +141,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: localRuntime.region,
       RECORDS_TABLE: tableName, ABORT_STATE_MACHINE_ARN: stateMachineArns.abortUpload, SWEEP_STATE_MACHINE_ARN: stateMachineArns.sweepUploads,
       ALLOWED_BUCKETS: options.allowedBuckets ?? '*',
+      // what serverless.yml gives createAbort and recordInterruptedRun: the stack's own retention setting
+      RECORD_RETENTION_SECONDS: String(resolveSettings(options.settings).RecordRetentionSeconds),
     });
     eventBus = createLocalEventBus({
       runtime: localRuntime,

@@ -214,7 +214,7 @@ export async function countHandovers(deps: SweepDeps, event: HandoversEvent): Pr
       // the abort-upload run ended (the Task waited for it) without recording: what the interrupted-run rule does
       const ended = { executionArn: record.executionArn, status: 'FAILED', error, cause: 'abort-upload run of a sweep hand-over',
         input: JSON.stringify(handover.input) };
-      await recordInterruptedRun(deps, ended);
+      await recordInterruptedRun({ ...deps, retentionSeconds: state.sweep.settings.retentionSeconds }, ended);
       const after = await read();
       return after ? counted(after) : { failed: 1 };
     }

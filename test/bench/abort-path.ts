@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
 import { startChaosProxy } from '../../lib/local/chaos.ts';
 import { startLocalStack } from '../../lib/local/stack.ts';
+import { ABORT_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
 import { awsClients, createBucket, createTable, createUpload, runAbort, startMoto } from '../support/workflow.ts';
 import { countRequests, median, round } from './measure.ts';
@@ -91,6 +92,7 @@ export async function benchPostAborts(warmRequests: number, coldRequests: number
     const env = {
       ...process.env, AWS_ENDPOINT_URL: stack.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench',
       RECORDS_TABLE: stack.tableName, ABORT_STATE_MACHINE_ARN: stack.stateMachineArns.abortUpload, ALLOWED_BUCKETS: '*', LOG_LEVEL: 'ERROR',
+      RECORD_RETENTION_SECONDS: String(ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds),
     };
     for (const upload of uploads.slice(warmRequests)) {
       const { stdout } = await run(process.execPath, [fileURLToPath(new URL('./cold-post.ts', import.meta.url)), JSON.stringify(upload)], { env });

@@ -4,6 +4,7 @@ import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/l
 import { recordInterruptedRun } from '../../lib/interrupted-runs.ts';
 import { getRecord, UPLOAD_RECORD_TYPE, type AbortRecord } from '../../lib/records.ts';
 import { recordId } from '../../lib/record-id.ts';
+import { ABORT_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 import type { LocalExecution } from '../../lib/local/runtime.ts';
 import { TABLE, type Upload } from './workflow.ts';
 
@@ -68,6 +69,6 @@ export async function putRecord(doc: DynamoDBDocumentClient, upload: Upload, fie
 }
 
 /** what the interrupted-runs rule does on AWS when Step Functions reports the execution's end (EventBridge) */
-export const deliverStatusChange = (doc: DynamoDBDocumentClient, execution: LocalExecution) => recordInterruptedRun({ doc, tableName: TABLE }, {
+export const deliverStatusChange = (doc: DynamoDBDocumentClient, execution: LocalExecution) => recordInterruptedRun({ doc, tableName: TABLE, retentionSeconds: ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds }, {
   executionArn: execution.executionArn, status: execution.status, error: execution.error, cause: execution.cause, input: execution.input, stopDate: execution.stopDate?.getTime(),
 });

@@ -249,7 +249,7 @@ const ARN_SUBSTITUTIONS: Record<string, string> = {
 
 const apiEnvironment = { ABORT_STATE_MACHINE_ARN: `Ref(${STATE_MACHINE})`, ALLOWED_BUCKETS: allowedBuckets.join(',') };
 const FUNCTIONS = {
-  createAbort: { id: 'CreateAbort', handler: 'functions/create-abort.handler', route: 'POST /aborts', env: apiEnvironment },
+  createAbort: { id: 'CreateAbort', handler: 'functions/create-abort.handler', route: 'POST /aborts', env: { ...apiEnvironment, RECORD_RETENTION_SECONDS: String(SETTINGS.RecordRetentionSeconds) } },
   getAbort: { id: 'GetAbort', handler: 'functions/get-abort.handler', route: 'GET /aborts/{id}', env: apiEnvironment },
   listAborts: { id: 'ListAborts', handler: 'functions/list-aborts.handler', route: 'GET /aborts', env: apiEnvironment },
   createSweep: {
@@ -265,7 +265,7 @@ const FUNCTIONS = {
   sweepFinish: { id: 'SweepFinish', handler: INVOKED_FUNCTIONS.sweepFinish.handler, route: undefined, env: {} },
   prepareRun: { id: 'PrepareRun', handler: INVOKED_FUNCTIONS.prepareRun.handler, route: undefined, env: { ALLOWED_BUCKETS: allowedBuckets.join(',') } },
   recordOutcome: { id: 'RecordOutcome', handler: INVOKED_FUNCTIONS.recordOutcome.handler, route: undefined, env: {} },
-  recordInterruptedRun: { id: 'RecordInterruptedRun', handler: 'functions/record-interrupted-run.handler', route: undefined, env: {} },
+  recordInterruptedRun: { id: 'RecordInterruptedRun', handler: 'functions/record-interrupted-run.handler', route: undefined, env: { RECORD_RETENTION_SECONDS: String(SETTINGS.RecordRetentionSeconds) } },
 } as const;
 const ownLogs = (fn: string) => allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [`GetAtt(${fn}LogGroup.Arn)`]);
 const s3ObjectArns = (partition: string) => allowedBuckets.map((pattern) => `arn:${partition}:s3:::${pattern}/*`);

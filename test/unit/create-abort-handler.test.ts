@@ -8,14 +8,18 @@ import { SFNClient, StartExecutionCommand, ExecutionAlreadyExists } from '@aws-s
 import { DynamoDBDocumentClient, GetCommand, PutCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { recordId } from '../../lib/record-id.ts';
+import { ABORT_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:mpu-reaper-abort-upload';
+/** the deployed retention in the function's environment: one day, not lib/settings.json's 90 */
+const RETENTION_SECONDS = 86_400;
 const sfnMock = mockClient(SFNClient);
 const docMock = mockClient(DynamoDBDocumentClient);
 let handler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 beforeAll(async () => {
-  Object.assign(process.env, { RECORDS_TABLE: 'records', ABORT_STATE_MACHINE_ARN: STATE_MACHINE_ARN, ALLOWED_BUCKETS: 'data-*,logs-bucket,data--use1-az4--x-s3', AWS_REGION: 'us-east-1' });
+  Object.assign(process.env, { RECORDS_TABLE: 'records', ABORT_STATE_MACHINE_ARN: STATE_MACHINE_ARN, ALLOWED_BUCKETS: 'data-*,logs-bucket,data--use1-az4--x-s3', AWS_REGION: 'us-east-1',
+    RECORD_RETENTION_SECONDS: String(RETENTION_SECONDS) });
   ({ handler } = await import('../../functions/create-abort.ts'));
 });
 
@@ -149,6 +153,20 @@ describe('POST /aborts starting the workflow', () => {
       input: JSON.stringify({ request: { bucket: VALID.bucket, key: VALID.key, uploadId: VALID.uploadId, expectedBucketOwner: '111122223333' }, trigger: 'api' }),
     });
     expect(docMock).toHaveReceivedCommandWith(PutCommand, { ConditionExpression: 'attribute_not_exists(id)', Item: expect.objectContaining({ id, status: 'RUNNING', trigger: 'api', recordType: 'upload' }) });
+  });
+
+  it('claims the record with the expiresAt of the environment\'s RECORD_RETENTION_SECONDS, not the default', async () => {
+    // Arrange
+    const before = Math.floor(Date.now() / 1000);
+
+    // Act
+    await post(json(VALID));
+
+    // Assert
+    const item = docMock.commandCalls(PutCommand)[0].args[0].input.Item as { startedAt: string; expiresAt: number };
+    expect(RETENTION_SECONDS).not.toBe(ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds);
+    expect(item.expiresAt).toBe(Math.floor(Date.parse(item.startedAt) / 1000) + RETENTION_SECONDS);
+    expect(item.expiresAt - before).toBeLessThan(RETENTION_SECONDS + 60);
   });
 
   it('answers 200 with the existing record and starts no second execution', async () => {

@@ -4,7 +4,11 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { recordInterruptedRun } from '../../lib/interrupted-runs.ts';
 import { recordId } from '../../lib/record-id.ts';
-import { deps, docMock } from '../support/doc-mock.ts';
+import { deps as docDeps, docMock } from '../support/doc-mock.ts';
+
+/** the deployed retention (RECORD_RETENTION_SECONDS), not lib/settings.json's 90 days */
+const RETENTION_SECONDS = 3600;
+const deps = { ...docDeps, retentionSeconds: RETENTION_SECONDS };
 
 beforeEach(() => {
   docMock.reset();
@@ -57,6 +61,8 @@ describe('recordInterruptedRun', () => {
       UpdateExpression: expect.stringContaining('#bucket = if_not_exists(#bucket, :bucket)'),
       ExpressionAttributeValues: expect.objectContaining({
         ':bucket': 'b-1', ':key': 'k', ':uploadId': 'u', ':trigger': 'api', ':recordType': 'upload', ':startedAt': '2023-11-14T22:13:20.000Z', ':error': 'ServiceUnavailable',
+        // it expires after the deployed retention its deps carry (functions/record-interrupted-run.ts: the environment's)
+        ':expiresAt': 1_700_000_000 + RETENTION_SECONDS,
       }),
     });
     expect(refused).toBe('no-upload');

@@ -4,7 +4,8 @@
  * States.Hash, and it returns wrong digests for inputs longer than one block (seen here: every "bucket/uploadId/key" string of a real upload).
  * AWS computes a correct SHA-256, and the record id depends on it, so this replaces the engine's digests
  * with node:crypto. Idempotent; fails loudly if the engine's code is not the code it knows.
- * test/unit/engine-hash.test.ts proves the patched engine agrees with node:crypto.
+ * test/unit/engine-hash.test.ts proves the patched engine agrees with node:crypto. A second patch (below) removes the
+ * engine's 60-second default Task timeout, which AWS does not have.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -25,17 +26,34 @@ function enginePackageDir(): string {
 }
 const packageDir = enginePackageDir();
 
+/**
+ * The second patch: a Task without TimeoutSeconds. The engine follows the States Language spec's default of 60 s; AWS
+ * Step Functions has no such default ("By default, the Amazon States Language doesn't specify timeouts", Developer
+ * Guide, "Using timeouts to avoid stuck executions"; the Task state's TimeoutSeconds defaults to 99999999). With 60 s,
+ * a sweep page execution (startExecution.sync:2) or a record Lambda that runs longer on a loaded machine failed
+ * States.Timeout locally and was started again beside the first. test/unit/engine-task-timeout.test.ts proves it.
+ */
+const TIMEOUT_MARK = '/* mpu-reaper: no 60 s Task default timeout (AWS: 99999999 s; Node timers stop at 2^31-1 ms) */';
+/** AWS's 99999999 s is past what a Node timer can hold (2^31 - 1 ms, longer delays fire after 1 ms): 24.8 days */
+const NO_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+const ENGINE_DEFAULT_TIMEOUT = 'var DEFAULT_TIMEOUT_SECONDS = 60;';
+
 for (const [file, importLine] of [
   ['build/main.node.esm.js', 'import { createHash as __mpuReaperCreateHash } from "node:crypto";'],
   ['build/main.node.cjs', 'const { createHash: __mpuReaperCreateHash } = require("node:crypto");'],
 ] as const) {
   const path = packageDir + file;
   let text = readFileSync(path, 'utf8');
-  if (text.includes(MARK)) continue;
-  const switchStart = text.indexOf('    switch (algorithm) {\n      case "MD5":\n        return md5.getDigest(str);');
-  if (switchStart < 0) throw new Error(`patch-engine: ${path} is not the aws-local-stepfunctions build this patch knows; check States.Hash by hand`);
-  const firstLineEnd = text.indexOf('\n') + 1; // keeps a leading "use strict" directive first
-  const head = text.slice(0, firstLineEnd).includes('use strict') ? text.slice(0, firstLineEnd) : '';
-  text = `${head}${MARK}\n${importLine}\n${text.slice(head.length, switchStart)}    return __mpuReaperCreateHash(algorithm.replace("-", "").toLowerCase()).update(str, "utf8").digest("hex");\n${text.slice(switchStart)}`;
+  if (!text.includes(MARK)) {
+    const switchStart = text.indexOf('    switch (algorithm) {\n      case "MD5":\n        return md5.getDigest(str);');
+    if (switchStart < 0) throw new Error(`patch-engine: ${path} is not the aws-local-stepfunctions build this patch knows; check States.Hash by hand`);
+    const firstLineEnd = text.indexOf('\n') + 1; // keeps a leading "use strict" directive first
+    const head = text.slice(0, firstLineEnd).includes('use strict') ? text.slice(0, firstLineEnd) : '';
+    text = `${head}${MARK}\n${importLine}\n${text.slice(head.length, switchStart)}    return __mpuReaperCreateHash(algorithm.replace("-", "").toLowerCase()).update(str, "utf8").digest("hex");\n${text.slice(switchStart)}`;
+  }
+  if (!text.includes(TIMEOUT_MARK)) {
+    if (!text.includes(ENGINE_DEFAULT_TIMEOUT)) throw new Error(`patch-engine: ${path} has no "${ENGINE_DEFAULT_TIMEOUT}"; check the Task default timeout by hand`);
+    text = text.replace(ENGINE_DEFAULT_TIMEOUT, `${TIMEOUT_MARK} var DEFAULT_TIMEOUT_SECONDS = ${NO_TIMEOUT_SECONDS};`);
+  }
   writeFileSync(path, text);
 }

@@ -1,25 +1,23 @@
 /**
  * The packaged `test` stage's EventBridge rules (shared package: test/support/template/package.ts): the rules that
- * start the state machines, the deadline rule and the sweep schedule (off by default; a second package with
- * --param="deadlines=true" and a sweepSchedule switches them on and changes nothing else), the dead-letter queue,
- * the interrupted-runs rule. serverless.yml's own patterns are checked unpackaged in definitions.test.ts.
+ * start the state machines, the deadline rule and the sweep schedule (off by default), the dead-letter queue,
+ * the interrupted-runs rule. What the switch changes is checked in both-variants.test.ts; serverless.yml's own
+ * patterns unpackaged in definitions.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { StateMachineKey } from '../../lib/settings.ts';
 import type { Resolve } from '../support/template/intrinsics.ts';
-import { PACKAGE_WAIT_MS, SWEEP_SCHEDULE, packagedStack, type PackagedStack } from '../support/template/package.ts';
+import { PACKAGE_WAIT_MS, packagedStack, type PackagedStack } from '../support/template/package.ts';
 import {
   ACCOUNT, DLQ_ARN, INTERRUPTED_RUNS_RULE_NAME, REGION, RETRY, STAGE, STATE_MACHINE, config, pascal, sm, withStageParams,
-  type Resource, type Template,
+  type Template,
 } from '../support/template/stack.ts';
 
 let template: Template;
-let switchedOnTemplate: Template;
 let resolve: Resolve;
 let ofType: PackagedStack['ofType'];
 beforeAll(async () => {
   ({ template, resolve, ofType } = await packagedStack());
-  ({ template: switchedOnTemplate } = await packagedStack('switchedOn'));
 }, PACKAGE_WAIT_MS);
 
 const rulesTargeting = (arn: string, from: Template = template) => Object.entries(from.Resources)
@@ -81,25 +79,6 @@ describe('packaged template: EventBridge', () => {
     for (const [id, rule] of ofType('AWS::Events::Rule')) {
       if (id !== 'SweepUploadsStepFunctionsEventsRuleSchedule1' && id !== 'AbortAfterDeadlineEventsRuleCloudWatchEvent1') expect(rule.Properties.State, id).toBe('ENABLED');
     }
-  });
-
-  it('switches both on with --param="deadlines=true" and a sweepSchedule, and changes nothing else', () => {
-    const [id, rule] = patternRuleOf('abortAfterDeadline', switchedOnTemplate);
-    expect(rule.Properties.State).toBe('ENABLED');
-    const schedule = switchedOnTemplate.Resources.SweepUploadsStepFunctionsEventsRuleSchedule1;
-    expect(schedule.Properties).toMatchObject({ State: 'ENABLED', ScheduleExpression: SWEEP_SCHEDULE });
-    const withoutSwitches = (t: Template) => {
-      const { [id]: deadlineRule, SweepUploadsStepFunctionsEventsRuleSchedule1: scheduleRule, ...rest } = t.Resources;
-      const strip = (r: Resource) => ({ ...r, Properties: { ...r.Properties, State: undefined, ScheduleExpression: undefined } });
-      // the API deployment's logical id carries a timestamp (and the stage refers to it), the Lambda versions' a
-      // hash of the code, and the code's S3 key the time of packaging
-      const stable = Object.entries(rest)
-        .filter(([, r]) => r.Type !== 'AWS::ApiGateway::Deployment' && r.Type !== 'AWS::Lambda::Version')
-        .map(([key, r]) => [key, r.Type === 'AWS::Lambda::Function' ? { ...r, Properties: { ...r.Properties, Code: undefined } }
-          : r.Type === 'AWS::ApiGateway::Stage' ? { ...r, Properties: { ...r.Properties, DeploymentId: undefined } } : r]);
-      return { ...Object.fromEntries(stable), deadlineRule: strip(deadlineRule), scheduleRule: strip(scheduleRule) };
-    };
-    expect(withoutSwitches(switchedOnTemplate)).toEqual(withoutSwitches(template));
   });
 
   it('schedules sweeps of the stage\'s sweepTargets through its own role', () => {

@@ -1,21 +1,20 @@
 /**
  * The packaged `test` stage's records table and REST API (shared package: test/support/template/package.ts): the
- * table's keys and protection, the routes, the stage with its throttling in both packaged variants, and what waits
- * for the stage. serverless.yml's custom.apiThrottling is checked unpackaged in definitions.test.ts.
+ * table's keys and protection, the routes, and what waits for the stage. The stage and its throttling are checked in
+ * both packaged variants in both-variants.test.ts, serverless.yml's custom.apiThrottling unpackaged in
+ * definitions.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { recordsTableDefinition } from '../../lib/records.ts';
 import type { Resolve } from '../support/template/intrinsics.ts';
 import { PACKAGE_WAIT_MS, packagedStack, type PackagedStack } from '../support/template/package.ts';
-import { ACCOUNT, FUNCTIONS, REGION, STAGE, asArray, config, type Json, type JsonObject, type Template } from '../support/template/stack.ts';
+import { ACCOUNT, FUNCTIONS, REGION, STAGE, asArray, type Json, type JsonObject, type Template } from '../support/template/stack.ts';
 
 let template: Template;
-let switchedOnTemplate: Template;
 let resolve: Resolve;
 let ofType: PackagedStack['ofType'];
 beforeAll(async () => {
   ({ template, resolve, ofType } = await packagedStack());
-  ({ template: switchedOnTemplate } = await packagedStack('switchedOn'));
 }, PACKAGE_WAIT_MS);
 
 describe('packaged template: records table', () => {
@@ -56,34 +55,6 @@ describe('packaged template: API', () => {
       return [`${method.Properties.HttpMethod as string} ${pathOf(method.Properties.ResourceId)}`, target?.id];
     }));
     expect(routes).toEqual(Object.fromEntries(Object.values(FUNCTIONS).filter((fn) => fn.route).map((fn) => [fn.route, fn.id])));
-  });
-
-  it.each([0, 1])('template %i: throttles every method of the stage, through an explicit AWS::ApiGateway::Stage with tracing', (index) => {
-    const t = [template, switchedOnTemplate][index];
-    const [[deploymentId]] = Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::ApiGateway::Deployment');
-    const stage = t.Resources.ApiGatewayStage;
-    expect(stage.Type).toBe('AWS::ApiGateway::Stage');
-    expect(stage.Properties).toStrictEqual({
-      RestApiId: { Ref: 'ApiGatewayRestApi' },
-      DeploymentId: { Ref: deploymentId },
-      StageName: STAGE,
-      TracingEnabled: true,
-      MethodSettings: [{
-        ResourcePath: '/*',
-        HttpMethod: '*',
-        ThrottlingRateLimit: config.custom.apiThrottling.rateLimit,
-        ThrottlingBurstLimit: config.custom.apiThrottling.burstLimit,
-      }],
-    });
-    // no other stage settings anywhere: no throttling through a usage plan, none on the deployment
-    expect(Object.values(t.Resources).filter((r) => r.Type === 'AWS::ApiGateway::UsagePlan')).toEqual([]);
-  });
-
-  it.each([0, 1])('template %i: the deployment no longer creates the stage (no StageName, no StageDescription)', (index) => {
-    const t = [template, switchedOnTemplate][index];
-    const deployments = Object.values(t.Resources).filter((r) => r.Type === 'AWS::ApiGateway::Deployment');
-    expect(deployments).toHaveLength(1);
-    expect(deployments[0].Properties).toStrictEqual({ RestApiId: { Ref: 'ApiGatewayRestApi' } });
   });
 
   it('refers to the stage only where it exists by then: the URL outputs, and Lambda permissions for any stage', () => {

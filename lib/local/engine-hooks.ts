@@ -104,7 +104,7 @@ function checkMapItems(state: StateDefinition, selector: unknown, input: Json, c
   const items = evaluate({ InputPath: state.InputPath, Parameters: { 'items.$': state.ItemsPath ?? '$' } }, input, context);
   const list = (items?.value as { items?: unknown } | undefined)?.items;
   if (!Array.isArray(list)) return; // the engine reports a bad ItemsPath itself
-  list.forEach((item, index) => checkTemplate(selector, { InputPath: state.InputPath }, input, { ...context, Map: { Item: { Index: index, Value: item } } }));
+  for (const [index, item] of list.entries()) checkTemplate(selector, { InputPath: state.InputPath }, input, { ...context, Map: { Item: { Index: index, Value: item } } });
 }
 
 // ---------------------------------------------------------------------------------------------------------------

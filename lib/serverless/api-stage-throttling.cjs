@@ -162,7 +162,7 @@ class ApiStageThrottlingPlugin {
 
   limits() {
     try {
-      return parseThrottlingOptions((this.serverless.service.custom || {}).apiThrottling);
+      return parseThrottlingOptions(this.serverless.service.custom?.apiThrottling);
     } catch (error) {
       throw new this.serverless.classes.Error(error.message, 'API_STAGE_THROTTLING_INVALID_OPTIONS');
     }

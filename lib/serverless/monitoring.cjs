@@ -47,7 +47,7 @@ function parseMonitoringOptions(value) {
   return { stateMachines, deadLetterQueue, recordsTable, namespace, alarmTopicArn };
 }
 
-function alarm(description, metric, options, actions) {
+function alarm(description, metric, actions) {
   return {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
@@ -109,22 +109,22 @@ function addMonitoring(template, options, names) {
     for (const [suffix, metricName, what] of EXECUTION_ALARMS) {
       added[`${id}${suffix}Alarm`] = alarm(`executions of ${id} ${what}`, {
         Namespace: 'AWS/States', MetricName: metricName, Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: id } }],
-      }, options, actions);
+      }, actions);
     }
   }
   // abort-upload's record-outcome and the sweep's sweep-record both publish outcomes (service abort-upload, sweep)
   for (const [id, service] of [['PartsRemainAlarm', 'abort-upload'], ['SweepPartsRemainAlarm', 'sweep']]) {
     added[id] = alarm(`an upload ended PARTS_REMAIN (${service}): parts were still listed after the last allowed abort`, {
       Namespace: options.namespace, MetricName: 'UploadOutcomes', Dimensions: [{ Name: 'service', Value: service }, { Name: 'Status', Value: 'PARTS_REMAIN' }],
-    }, options, actions);
+    }, actions);
   }
   added.StateTransitionsThrottledAlarm = alarm('Step Functions throttled state transitions in this account and region (quota)', {
     Namespace: 'AWS/States', MetricName: 'ThrottledEvents', Dimensions: [{ Name: 'ServiceMetric', Value: 'StateTransition' }],
-  }, options, actions);
+  }, actions);
   added.DeadLetterQueueAlarm = alarm('EventBridge could not deliver an event to its target (abort or sweep request, upload event, status change)', {
     Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum',
     Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [options.deadLetterQueue, 'QueueName'] } }],
-  }, options, actions);
+  }, actions);
   added.MonitoringDashboard = {
     Type: 'AWS::CloudWatch::Dashboard',
     Properties: {
@@ -155,7 +155,7 @@ class MonitoringPlugin {
 
   options() {
     try {
-      return parseMonitoringOptions((this.serverless.service.custom || {}).monitoring);
+      return parseMonitoringOptions(this.serverless.service.custom?.monitoring);
     } catch (error) {
       throw new this.serverless.classes.Error(error.message, 'MONITORING_INVALID_OPTIONS');
     }

@@ -127,8 +127,8 @@ export function writeUnits(item: Record<string, AttributeValue>): number {
  * of the upload, ListMultipartUploads' 1,000 a call (SweepPageSize) at most.
  */
 export function uploadsPerPage(shape: { keyBytes: number; uploadIdChars: number; measure: boolean; prefixBytes?: number; escape?: number }): number {
-  const escape = shape.escape ?? 1;
-  const key = 'k'.repeat(Math.ceil(shape.keyBytes * escape));
+  const escaping = shape.escape ?? 1;
+  const key = 'k'.repeat(Math.ceil(shape.keyBytes * escaping));
   const uploadId = 'U'.repeat(shape.uploadIdChars);
   const state = {
     sweep: {
@@ -138,7 +138,7 @@ export function uploadsPerPage(shape: { keyBytes: number; uploadIdChars: number;
         laneUploads: 50_000, lanesAtOnce: 20, retentionSeconds: 7_776_000 },
     },
     target: {
-      index: 19, bucket: 'b'.repeat(63), prefix: 'p'.repeat(Math.ceil((shape.prefixBytes ?? 64) * escape)), olderThan: '1d', olderThanSeconds: 86_400,
+      index: 19, bucket: 'b'.repeat(63), prefix: 'p'.repeat(Math.ceil((shape.prefixBytes ?? 64) * escaping)), olderThan: '1d', olderThanSeconds: 86_400,
       cutoff: '2026-11-21T21:13:40.000Z', expectedBucketOwner: '123456789012', maxUploads: 1_000_000,
     },
     cursor: { keyMarker: key, uploadIdMarker: uploadId }, done: false, truncated: false, totals: emptyTotals(), seq: 99_999,

@@ -161,7 +161,7 @@ export async function walkLanes(deps: SweepDeps, event: LanesEvent, walkSeconds 
       unsplit = 'WalkTimeUp'; // the last lane takes the rest
       break;
     }
-    let answer;
+    let answer: Awaited<ReturnType<typeof listUploads>>;
     try {
       answer = await listUploads(deps.s3, {
         Bucket: target.bucket, Prefix: target.prefix || undefined, ExpectedBucketOwner: target.expectedBucketOwner,

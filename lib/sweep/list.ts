@@ -157,7 +157,7 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
       page.truncated = limit - state.totals.listed - page.listed <= 0;
       break;
     }
-    let answer;
+    let answer: Awaited<ReturnType<typeof listUploads>>;
     try {
       answer = await listUploads(deps.s3, {
         Bucket: target.bucket, Prefix: target.prefix || undefined, MaxUploads: room, ExpectedBucketOwner: target.expectedBucketOwner,

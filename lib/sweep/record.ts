@@ -9,7 +9,7 @@
  *
  * Each returns the next state computed from its input and what the table holds, so a retried call counts nothing twice.
  */
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { recordInterruptedRun } from '../interrupted-runs.ts';
 import { recordId } from '../record-id.ts';
 import { UPLOAD_RECORD_TYPE, type AbortRecord, type AbortStatus } from '../records.ts';

@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties of every resource type, read in assertions
 type Resource = { Type: string; Properties: Record<string, any> };
 interface Options { stateMachines: string[]; deadLetterQueue: string; recordsTable: string; namespace: string; alarmTopicArn: string }
 const plugin = createRequire(import.meta.url)('../../lib/serverless/monitoring.cjs') as {

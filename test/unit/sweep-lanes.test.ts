@@ -92,7 +92,7 @@ describe('cutLanes', () => {
         const lanes = cutLanes(uploads.map((u) => u.Key!), { laneUploads, maxLanes, maxBytes, maxUploads });
         // contiguous bounds: each lane starts where the one before ended; only the last has no end
         expect(lanes[0].after).toBe('');
-        lanes.slice(1).forEach((lane, i) => expect(lane.after).toBe(lanes[i].end));
+        for (const [i, lane] of lanes.slice(1).entries()) expect(lane.after).toBe(lanes[i].end);
         expect(lanes.filter((l) => l.end === undefined).map((l) => l.lane)).toEqual([lanes.length - 1]);
         // every walked upload in exactly the lane its key's bounds name, as many as the lane says
         const counted = lanes.map(() => 0);
@@ -100,7 +100,7 @@ describe('cutLanes', () => {
         expect(counted).toEqual(lanes.map((l) => l.walked));
         expect(lanes.reduce((sum, l) => sum + l.walked, 0)).toBe(uploads.length);
         // limits: maxUploads less what the lanes before walked
-        lanes.forEach((lane, i) => expect(lane.limit).toBe(maxUploads - lanes.slice(0, i).reduce((sum, l) => sum + l.walked, 0)));
+        for (const [i, lane] of lanes.entries()) expect(lane.limit).toBe(maxUploads - lanes.slice(0, i).reduce((sum, l) => sum + l.walked, 0));
         // caps: lanes, and the descriptors' bytes (a single lane always fits)
         expect(lanes.length).toBeLessThanOrEqual(maxLanes);
         const descriptors = lanes.map(({ walked: _, ...lane }) => ({ ...lane, target: 19, lane: 399, limit: 1_000_000 }));
@@ -165,7 +165,10 @@ describe('walkLanes', () => {
     // Arrange
     s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: listing(Array.from({ length: 3000 }, (_, i) => [`k${String(i).padStart(5, '0')}`, 1])) });
     let clock = 0;
-    const slow = { ...deps, now: () => new Date((clock += 400) * 1000) }; // 400 s between two readings
+    const slow = { ...deps, now: () => { // 400 s between two readings
+      clock += 400;
+      return new Date(clock * 1000);
+    } };
 
     // Act
     const shared = await walkLanes(deps, walkEvent(1, {}, MAX_TARGETS));

@@ -20,7 +20,7 @@ function slowTask(timeoutSeconds?: number) {
     StartAt: 'Slow', States: { Slow: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:slow', End: true,
       ...(timeoutSeconds ? { TimeoutSeconds: timeoutSeconds } : {}) } },
   } as never);
-  const execution = machine.run({}, { overrides: { taskResourceLocalHandlers: { Slow: () => new Promise((resolve) => { answer = resolve; }) } } });
+  const execution = machine.run({}, { overrides: { taskResourceLocalHandlers: { Slow: () => new Promise((resolve) => { answer = resolve as (value: unknown) => void; }) } } });
   const outcome = execution.result.then((output) => ({ output }), (error: Error) => ({ error: (error.cause as { name?: string } | undefined)?.name }));
   return { answer: (value: unknown) => answer(value), outcome };
 }

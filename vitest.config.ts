@@ -10,6 +10,8 @@ if (major < 22) {
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // one directory per run in which the template test files share one packaged stack (test/support/template/package.ts)
+    globalSetup: ['test/support/template/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // integration files each start their own moto_server; two cores → two at a time

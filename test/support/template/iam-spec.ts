@@ -1,0 +1,155 @@
+/**
+ * The IAM spec of the packaged stack, as data: every role in the template, the service that assumes it and ALL its
+ * statements (per partition: S3 ARNs name it), and how to read a role's statements out of a template.
+ */
+import type { StateMachineKey } from '../../../lib/settings.ts';
+import type { Resolve } from './intrinsics.ts';
+import { ACCOUNT, REGION, TABLE_ARN, allowedBuckets, asArray, executionsOf, sm, type Template } from './stack.ts';
+
+export interface Statement { Effect: string; Action: string[]; Resource: string[] }
+
+/** a role's statements, evaluated for `partition`, each with its actions and resources sorted, in a stable order */
+export function statementsOf(template: Template, resolve: Resolve, roleId: string, partition = 'aws'): Statement[] {
+  const role = resolve(template.Resources[roleId].Properties, partition) as {
+    Policies?: Array<{ PolicyDocument: { Statement: Array<{ Effect: string; Action: string | string[]; Resource: string | string[] }> } }>;
+  };
+  return (role.Policies ?? [])
+    .flatMap((policy) => policy.PolicyDocument.Statement)
+    .map((s) => ({ Effect: s.Effect, Action: asArray(s.Action).sort(), Resource: asArray(s.Resource).sort() }))
+    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
+export const allow = (actions: string[], resources: string[]): Statement => ({ Effect: 'Allow', Action: [...actions].sort(), Resource: [...resources].sort() });
+export const sortStatements = (statements: Statement[]) => [...statements].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+
+const ownLogs = (fn: string) => allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [`GetAtt(${fn}LogGroup.Arn)`]);
+const s3ObjectArns = (partition: string) => allowedBuckets.map((pattern) => `arn:${partition}:s3:::${pattern}/*`);
+const s3BucketArns = (partition: string) => allowedBuckets.map((pattern) => `arn:${partition}:s3:::${pattern}`);
+const XRAY = allow(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'], ['*']);
+const LOG_DELIVERY = allow([
+  'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
+], ['*']);
+/** what a startExecution.sync:2 task needs besides StartExecution on the child (AWS's documented policy) */
+const awaitChild = (key: StateMachineKey) => [
+  allow(['states:DescribeExecution', 'states:StopExecution'], [executionsOf(key)]),
+  allow(['events:PutTargets', 'events:PutRule', 'events:DescribeRule'], [`arn:aws:events:${REGION}:${ACCOUNT}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`]),
+];
+const startOnly = (key: StateMachineKey) => allow(['states:StartExecution'], [`Ref(${sm(key).id})`]);
+
+/** Every role in the template, with the service that assumes it and ALL its statements. */
+export const EXPECTED_ROLES: Record<string, { service: string; statements: (partition: string) => Statement[] }> = {
+  AbortUploadStateMachineRole: {
+    service: 'states.amazonaws.com',
+    statements: (partition) => [
+      allow(['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], s3ObjectArns(partition)),
+      allow(['lambda:InvokeFunction'], ['GetAtt(PrepareRunLambdaFunction.Arn)', 'GetAtt(RecordOutcomeLambdaFunction.Arn)']),
+      XRAY, LOG_DELIVERY,
+    ],
+  },
+  SweepPageStateMachineRole: {
+    service: 'states.amazonaws.com',
+    statements: (partition) => [
+      allow(['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], s3ObjectArns(partition)),
+      allow(['lambda:InvokeFunction'], ['GetAtt(SweepListLambdaFunction.Arn)', 'GetAtt(SweepRecordLambdaFunction.Arn)']),
+      XRAY, LOG_DELIVERY,
+    ],
+  },
+  SweepTargetStateMachineRole: {
+    service: 'states.amazonaws.com',
+    statements: () => [
+      allow(['states:StartExecution'], [`Ref(${sm('sweepPage').id})`, `Ref(${sm('abortUpload').id})`]),
+      allow(['states:DescribeExecution', 'states:StopExecution'], [
+        `arn:aws:states:${REGION}:${ACCOUNT}:express:${sm('sweepPage').name}:*`, executionsOf('sweepPage'), executionsOf('abortUpload'),
+      ]),
+      awaitChild('sweepPage')[1],
+      allow(['lambda:InvokeFunction'], ['GetAtt(SweepRecordLambdaFunction.Arn)']),
+      XRAY, LOG_DELIVERY,
+    ],
+  },
+  SweepUploadsStateMachineRole: {
+    service: 'states.amazonaws.com',
+    statements: () => [
+      allow(['lambda:InvokeFunction'], ['GetAtt(PlanSweepLambdaFunction.Arn)', 'GetAtt(SweepLanesLambdaFunction.Arn)', 'GetAtt(SweepRecordLambdaFunction.Arn)',
+        'GetAtt(SweepFinishLambdaFunction.Arn)']),
+      startOnly('sweepTarget'),
+      ...awaitChild('sweepTarget'),
+      allow(['dynamodb:PutItem'], [TABLE_ARN]),
+      XRAY, LOG_DELIVERY,
+    ],
+  },
+  AbortAfterDeadlineStateMachineRole: {
+    service: 'states.amazonaws.com',
+    statements: () => [startOnly('abortUpload'), ...awaitChild('abortUpload'), XRAY, LOG_DELIVERY],
+  },
+  // generated by serverless-step-functions for the rules' and the schedule's targets
+  AbortUploadEventToStepFunctionsRole: { service: 'events.amazonaws.com', statements: () => [startOnly('abortUpload')] },
+  SweepUploadsEventToStepFunctionsRole: { service: 'events.amazonaws.com', statements: () => [startOnly('sweepUploads')] },
+  SweepUploadsScheduleToStepFunctionsRole: { service: 'events.amazonaws.com', statements: () => [startOnly('sweepUploads')] },
+  AbortAfterDeadlineEventToStepFunctionsRole: { service: 'events.amazonaws.com', statements: () => [startOnly('abortAfterDeadline')] },
+  CreateAbortRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [
+      ownLogs('CreateAbort'),
+      startOnly('abortUpload'),
+      allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [TABLE_ARN]),
+    ],
+  },
+  GetAbortRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [ownLogs('GetAbort'), allow(['dynamodb:GetItem'], [TABLE_ARN])],
+  },
+  ListAbortsRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [ownLogs('ListAborts'), allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStartedAt`, `${TABLE_ARN}/index/byStatus`])],
+  },
+  CreateSweepRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [ownLogs('CreateSweep'), startOnly('sweepUploads')],
+  },
+  GetSweepRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [ownLogs('GetSweep'), allow(['dynamodb:GetItem', 'dynamodb:BatchGetItem'], [TABLE_ARN])],
+  },
+  ListSweepsRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [ownLogs('ListSweeps'), allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStartedAt`])],
+  },
+  PlanSweepRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [ownLogs('PlanSweep')],
+  },
+  SweepListRole: {
+    service: 'lambda.amazonaws.com',
+    statements: (partition) => [
+      ownLogs('SweepList'), allow(['s3:ListBucketMultipartUploads'], s3BucketArns(partition)), allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
+      allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatus`]), allow(['dynamodb:BatchGetItem'], [TABLE_ARN]),
+    ],
+  },
+  SweepLanesRole: {
+    service: 'lambda.amazonaws.com',
+    statements: (partition) => [ownLogs('SweepLanes'), allow(['s3:ListBucketMultipartUploads'], s3BucketArns(partition))],
+  },
+  SweepRecordRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [ownLogs('SweepRecord'), allow(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], [TABLE_ARN])],
+  },
+  SweepFinishRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [ownLogs('SweepFinish'), allow(['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], [TABLE_ARN])],
+  },
+  PrepareRunRole: {
+    service: 'lambda.amazonaws.com',
+    statements: (partition) => [
+      ownLogs('PrepareRun'), allow(['dynamodb:UpdateItem', 'dynamodb:GetItem'], [TABLE_ARN]),
+      allow(['s3:ListMultipartUploadParts', 's3:GetObject'], s3ObjectArns(partition)), allow(['s3:ListBucket'], s3BucketArns(partition)),
+    ],
+  },
+  RecordOutcomeRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [ownLogs('RecordOutcome'), allow(['dynamodb:UpdateItem'], [TABLE_ARN])],
+  },
+  RecordInterruptedRunRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [ownLogs('RecordInterruptedRun'), allow(['dynamodb:UpdateItem'], [TABLE_ARN])],
+  },
+};

@@ -19,6 +19,7 @@ function pseudo(name: string, partition: string): string | typeof NO_VALUE | und
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a resolved template is whatever CloudFormation would deploy; tests read into it
 export type Resolve = (node: Json, partition?: string) => any;
 
 /** the evaluator of one template's intrinsic functions (its Conditions decide Fn::If) */
@@ -32,6 +33,7 @@ export function intrinsicsOf(template: Template): Resolve {
     return a === b;
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: as Resolve
   function resolve(node: Json, partition = 'aws'): any {
     if (Array.isArray(node)) return node.map((item) => resolve(item, partition)).filter((item) => item !== NO_VALUE);
     if (node === null || typeof node !== 'object') return node;

@@ -10,12 +10,18 @@ const NO_VALUE = Symbol('AWS::NoValue');
 
 function pseudo(name: string, partition: string): string | typeof NO_VALUE | undefined {
   switch (name) {
-    case 'AWS::Partition': return partition;
-    case 'AWS::Region': return REGION;
-    case 'AWS::AccountId': return ACCOUNT;
-    case 'AWS::URLSuffix': return partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
-    case 'AWS::NoValue': return NO_VALUE;
-    default: return undefined;
+    case 'AWS::Partition':
+      return partition;
+    case 'AWS::Region':
+      return REGION;
+    case 'AWS::AccountId':
+      return ACCOUNT;
+    case 'AWS::URLSuffix':
+      return partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+    case 'AWS::NoValue':
+      return NO_VALUE;
+    default:
+      return undefined;
   }
 }
 
@@ -46,7 +52,8 @@ export function intrinsicsOf(template: Template): Resolve {
           const value = pseudo(arg as string, partition);
           return value === undefined ? `Ref(${arg})` : value;
         }
-        case 'Fn::GetAtt': return `GetAtt(${(arg as string[]).join('.')})`;
+        case 'Fn::GetAtt':
+          return `GetAtt(${(arg as string[]).join('.')})`;
         case 'Fn::Join': {
           const [separator, list] = arg as [string, Json];
           return (resolve(list, partition) as string[]).join(separator);
@@ -68,10 +75,15 @@ export function intrinsicsOf(template: Template): Resolve {
             return name.includes('.') ? `GetAtt(${name})` : `Ref(${name})`;
           });
         }
-        default: break;
+        default:
+          break;
       }
     }
-    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, resolve(value, partition)]).filter(([, value]) => value !== NO_VALUE));
+    return Object.fromEntries(
+      Object.entries(node)
+        .map(([key, value]) => [key, resolve(value, partition)])
+        .filter(([, value]) => value !== NO_VALUE),
+    );
   }
 
   return resolve;

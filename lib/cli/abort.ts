@@ -3,7 +3,7 @@ import { executionArnFor } from '../api/aborts.ts';
 import { abortExecutionName, recheckExecutionName, recordId } from '../record-id.ts';
 import { getRecord, SUCCESS_STATUSES, type AbortRecord } from '../records.ts';
 import { runInput, validateAbortRequest, type AbortRequest } from '../validation.ts';
-import { COMMON_FLAGS, parse } from './args.ts';
+import { COMMON_FLAGS, START_OPTIONS, parse } from './args.ts';
 import { formatFields, formatRecord } from './format.ts';
 import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } from './io.ts';
 import { resolveTarget } from './resolve.ts';
@@ -51,11 +51,7 @@ export async function abortCommand(argv: string[], io: CliIo, clients: () => Cli
     'expected-bucket-owner': { type: 'string' },
     'if-match-initiated-time': { type: 'string' },
     recheck: { type: 'boolean' },
-    wait: { type: 'boolean' },
-    json: { type: 'boolean' },
-    'state-machine-arn': { type: 'string' },
-    table: { type: 'string' },
-    stack: { type: 'string' },
+    ...START_OPTIONS,
   });
   if (values.help) {
     io.stdout.write(`${ABORT_USAGE}\n`);

@@ -31,6 +31,11 @@ export function parse(
   return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
 }
 
+/** the options every command that reads the records takes (COMMON_FLAGS describes them) */
+export const COMMON_OPTIONS: Options = { json: { type: 'boolean' }, table: { type: 'string' }, stack: { type: 'string' } };
+/** the options of the commands that start an execution and may follow it */
+export const START_OPTIONS: Options = { ...COMMON_OPTIONS, wait: { type: 'boolean' }, 'state-machine-arn': { type: 'string' } };
+
 export const COMMON_FLAGS = `  --json                      print one JSON document
   --table NAME                the records table (default: from the stack, or the local one with AWS_ENDPOINT_URL)
   --stack NAME                the CloudFormation stack to read outputs from (default s3-mpu-reaper-$MPU_REAPER_STAGE, stage dev)

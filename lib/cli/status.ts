@@ -2,7 +2,7 @@ import { recordId } from '../record-id.ts';
 import { getRecord } from '../records.ts';
 import { validateAbortRequest } from '../validation.ts';
 import { FLAG_OF } from './abort.ts';
-import { COMMON_FLAGS, parse } from './args.ts';
+import { COMMON_FLAGS, COMMON_OPTIONS, parse } from './args.ts';
 import { formatRecord } from './format.ts';
 import { CliFailure, UsageError, type CliClients, type CliIo } from './io.ts';
 import { resolveTarget } from './resolve.ts';
@@ -24,9 +24,7 @@ export async function statusCommand(argv: string[], io: CliIo, clients: () => Cl
       bucket: { type: 'string' },
       key: { type: 'string' },
       'upload-id': { type: 'string' },
-      json: { type: 'boolean' },
-      table: { type: 'string' },
-      stack: { type: 'string' },
+      ...COMMON_OPTIONS,
     },
     true,
   );

@@ -5,7 +5,7 @@ import { queryNewestFirst } from '../api/listing.ts';
 import { INDEX_BY_STARTED_AT, SWEEP_RECORD_TYPE, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
 import { validateSweepRequest } from '../sweep/plan.ts';
 import { withLiveTotals } from '../sweep/progress.ts';
-import { COMMON_FLAGS, parse } from './args.ts';
+import { COMMON_FLAGS, COMMON_OPTIONS, START_OPTIONS, parse } from './args.ts';
 import { formatTable, humanBytes, shortBytes } from './format.ts';
 import { createProgressDisplay, progressLine } from './progress.ts';
 import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } from './io.ts';
@@ -62,11 +62,7 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
     'dry-run': { type: 'boolean' },
     'no-measure': { type: 'boolean' },
     'max-uploads': { type: 'string' },
-    wait: { type: 'boolean' },
-    json: { type: 'boolean' },
-    'state-machine-arn': { type: 'string' },
-    table: { type: 'string' },
-    stack: { type: 'string' },
+    ...START_OPTIONS,
   });
   if (values.help) {
     io.stdout.write(`${SWEEP_USAGE}\n`);
@@ -133,9 +129,7 @@ export async function sweepsCommand(argv: string[], io: CliIo, clients: () => Cl
   const { values } = parse('sweeps', argv, {
     status: { type: 'string' },
     limit: { type: 'string' },
-    json: { type: 'boolean' },
-    table: { type: 'string' },
-    stack: { type: 'string' },
+    ...COMMON_OPTIONS,
   });
   if (values.help) {
     io.stdout.write(`${SWEEPS_USAGE}\n`);

@@ -22,7 +22,6 @@ runs a short demo, and keeps running until Ctrl-C.
   --no-demo         skip the demo
   -h, --help        show this help`;
 
-
 function portFlag(name: string, value: string | undefined, fallback: number): number {
   const port = value === undefined ? fallback : Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535 || value?.trim() === '') {
@@ -37,7 +36,8 @@ function parse(): { port: number; apiPort: number; demo: boolean } {
   try {
     ({ values } = parseArgs({
       options: { 'aws-port': { type: 'string' }, 'api-port': { type: 'string' }, 'no-demo': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      strict: true, allowPositionals: false,
+      strict: true,
+      allowPositionals: false,
     }));
   } catch (error) {
     process.stderr.write(`local-stack: ${(error as Error).message.split('\n')[0]} (see --help)\n`);
@@ -47,7 +47,11 @@ function parse(): { port: number; apiPort: number; demo: boolean } {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  return { port: portFlag('aws-port', values['aws-port'], DEFAULT_AWS_PORT), apiPort: portFlag('api-port', values['api-port'], DEFAULT_API_PORT), demo: !values['no-demo'] };
+  return {
+    port: portFlag('aws-port', values['aws-port'], DEFAULT_AWS_PORT),
+    apiPort: portFlag('api-port', values['api-port'], DEFAULT_API_PORT),
+    demo: !values['no-demo'],
+  };
 }
 
 function describe(stack: LocalStack, demo: boolean): string {
@@ -61,10 +65,14 @@ function describe(stack: LocalStack, demo: boolean): string {
     `  HTTP API                         ${stack.apiUrl}   (POST /aborts, GET /aborts/{id}, GET /aborts, POST /sweeps, GET /sweeps/{id}, GET /sweeps)`,
     `  records table                    ${stack.tableName}`,
     ...Object.entries(stack.stateMachineArns).map(([key, arn]) => `  state machine ${key.padEnd(18)} ${arn}`),
-    `  settings                         ${Object.entries(LOCAL_SETTINGS).map(([k, v]) => `${k}=${v}`).join(' ')} (lib/settings.json's local profile: shortened waits)`,
+    `  settings                         ${Object.entries(LOCAL_SETTINGS)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')} (lib/settings.json's local profile: shortened waits)`,
     '',
     'try (any credentials, region us-east-1):',
-    demo ? `  aws --endpoint-url ${e} s3api list-multipart-uploads --bucket ${DEMO_BUCKET}` : `  aws --endpoint-url ${e} s3api create-bucket --bucket my-bucket`,
+    demo
+      ? `  aws --endpoint-url ${e} s3api list-multipart-uploads --bucket ${DEMO_BUCKET}`
+      : `  aws --endpoint-url ${e} s3api create-bucket --bucket my-bucket`,
     `  aws --endpoint-url ${e} stepfunctions list-executions --state-machine-arn ${abortArn}`,
     `  aws --endpoint-url ${e} dynamodb scan --table-name ${stack.tableName}`,
     `  AWS_ENDPOINT_URL=${e} npx mpu-reaper --help`,

@@ -14,6 +14,12 @@ export const handler = middy<PrepareRunEvent, PreparedRun>()
   .use(injectLambdaContext(logger))
   .handler(async (event) => {
     const prepared = await prepareRun(deps, event);
-    logger.info('run prepared', { executionArn: event.executionArn, id: prepared.run.id, next: prepared.next, parts: prepared.measure.parts, bytes: prepared.measure.bytes });
+    logger.info('run prepared', {
+      executionArn: event.executionArn,
+      id: prepared.run.id,
+      next: prepared.next,
+      parts: prepared.measure.parts,
+      bytes: prepared.measure.bytes,
+    });
     return prepared;
   });

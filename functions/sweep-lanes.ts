@@ -13,8 +13,13 @@ export const handler = middy<LanesEvent, LanesResult>()
   .handler(async (event) => {
     const result = await walkLanes(deps, event);
     logger.info('target split into lanes', {
-      sweepId: event.sweep.id, bucket: event.target.bucket, target: event.target.index, lanes: result.lanes.length, walked: result.walked,
-      calls: result.calls, unsplit: result.unsplit,
+      sweepId: event.sweep.id,
+      bucket: event.target.bucket,
+      target: event.target.index,
+      lanes: result.lanes.length,
+      walked: result.walked,
+      calls: result.calls,
+      unsplit: result.unsplit,
     });
     return result;
   });

@@ -14,8 +14,15 @@ export const handler = middy<ListEvent, ListResult>()
     const result = await listPage(deps, event);
     const { page, state } = result;
     logger.info('page listed', {
-      sweepId: state.sweep.id, bucket: state.target.bucket, next: result.next, listed: page.listed, uploads: page.uploads.length, decided: page.decided.length,
-      busy: page.busy, last: page.last, error: page.error?.error,
+      sweepId: state.sweep.id,
+      bucket: state.target.bucket,
+      next: result.next,
+      listed: page.listed,
+      uploads: page.uploads.length,
+      decided: page.decided.length,
+      busy: page.busy,
+      last: page.last,
+      error: page.error?.error,
     });
     return result;
   });

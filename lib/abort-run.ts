@@ -50,7 +50,11 @@ export interface S3Parameters {
   IfMatchInitiatedTime?: string;
 }
 
-export interface Outcome { status: AbortStatus; error?: string; cause?: string }
+export interface Outcome {
+  status: AbortStatus;
+  error?: string;
+  cause?: string;
+}
 
 export interface PreparedRun {
   run: { id: string; bucket: string; key: string; uploadId: string; trigger: string; executionArn: string; startedAt: string; sweepId?: string };
@@ -87,7 +91,10 @@ export function waitSchedule(settings: Pick<RunSettings, 'firstWaitSeconds' | 'm
 
 export function s3Parameters(request: AbortRequest, account: string): S3Parameters {
   return {
-    Bucket: request.bucket, Key: request.key, UploadId: request.uploadId, ExpectedBucketOwner: request.expectedBucketOwner ?? account,
+    Bucket: request.bucket,
+    Key: request.key,
+    UploadId: request.uploadId,
+    ExpectedBucketOwner: request.expectedBucketOwner ?? account,
     ...(request.requestPayer ? { RequestPayer: request.requestPayer } : {}),
     ...(request.ifMatchInitiatedTime ? { IfMatchInitiatedTime: request.ifMatchInitiatedTime } : {}),
   };
@@ -106,7 +113,8 @@ export async function measureUpload(s3: S3Client, parameters: S3Parameters): Pro
   let bytes = 0n;
   let marker: string | undefined;
   try {
-    for (let page = 0; page < 11; page += 1) { // 10,000 parts at most, 1,000 a page
+    for (let page = 0; page < 11; page += 1) {
+      // 10,000 parts at most, 1,000 a page
       const answer = await s3.send(new ListPartsCommand({ ...listParameters, MaxParts: 1000, ...(marker ? { PartNumberMarker: marker } : {}) }));
       for (const part of answer.Parts ?? []) {
         parts += 1;
@@ -155,12 +163,18 @@ async function claimRecord(deps: RunDeps, run: RunInput, record: PreparedRun['ru
   const names = Object.fromEntries([...Object.keys(fields), ...removed].map((name) => [`#${name}`, name]));
   const values = Object.fromEntries(Object.entries(fields).map(([name, value]) => [`:${name}`, value]));
   try {
-    await deps.doc.send(new UpdateCommand({
-      TableName: deps.tableName, Key: { id: record.id },
-      UpdateExpression: `SET ${Object.keys(fields).map((name) => `#${name} = :${name}`).join(', ')} REMOVE ${removed.map((name) => `#${name}`).join(', ')}`,
-      ConditionExpression: `attribute_not_exists(#status) OR (#executionArn = :executionArn AND #status = :status)${run.recheck ? ' OR #status <> :status' : ''}`,
-      ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-    }));
+    await deps.doc.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: { id: record.id },
+        UpdateExpression: `SET ${Object.keys(fields)
+          .map((name) => `#${name} = :${name}`)
+          .join(', ')} REMOVE ${removed.map((name) => `#${name}`).join(', ')}`,
+        ConditionExpression: `attribute_not_exists(#status) OR (#executionArn = :executionArn AND #status = :status)${run.recheck ? ' OR #status <> :status' : ''}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
     return undefined;
   } catch (error) {
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
@@ -180,14 +194,26 @@ export async function prepareRun(deps: RunDeps, event: PrepareRunEvent): Promise
   const { request } = run;
   const started = new Date(event.startTime);
   const record = {
-    id: recordId(request.bucket, request.key, request.uploadId), bucket: request.bucket, key: request.key, uploadId: request.uploadId,
-    trigger: run.trigger, executionArn: event.executionArn, startedAt: started.toISOString(), ...(run.sweepId ? { sweepId: run.sweepId } : {}),
+    id: recordId(request.bucket, request.key, request.uploadId),
+    bucket: request.bucket,
+    key: request.key,
+    uploadId: request.uploadId,
+    trigger: run.trigger,
+    executionArn: event.executionArn,
+    startedAt: started.toISOString(),
+    ...(run.sweepId ? { sweepId: run.sweepId } : {}),
   };
   const s3 = s3Parameters(request, accountOf(event.executionArn));
   const waits = waitSchedule(event.settings);
   const prepared: PreparedRun = {
-    run: record, s3, variant: request.requestPayer ? 'requesterPays' : request.ifMatchInitiatedTime && isDirectoryBucket(request.bucket) ? 'ifInitiated' : 'plain',
-    next: 'abort', measure: { parts: 0, bytes: 0 }, loop: { attempt: 0, waitSeconds: waits[0] }, waits, lastAttempt: event.settings.maxAbortAttempts - 1,
+    run: record,
+    s3,
+    variant: request.requestPayer ? 'requesterPays' : request.ifMatchInitiatedTime && isDirectoryBucket(request.bucket) ? 'ifInitiated' : 'plain',
+    next: 'abort',
+    measure: { parts: 0, bytes: 0 },
+    loop: { attempt: 0, waitSeconds: waits[0] },
+    waits,
+    lastAttempt: event.settings.maxAbortAttempts - 1,
   };
   if (run.sweepId) await requireRunningSweep(deps, run.sweepId);
   const owner = await claimRecord(deps, run, record, Math.floor(started.getTime() / 1000) + event.settings.retentionSeconds);
@@ -196,7 +222,7 @@ export async function prepareRun(deps: RunDeps, event: PrepareRunEvent): Promise
     const measured = await measureUpload(deps.s3, s3);
     prepared.measure = { parts: measured.parts, bytes: measured.bytes };
     if (!measured.exists) {
-      const completed = run.trigger === 'deadline' && await completedBeforeDeadline(deps.s3, s3);
+      const completed = run.trigger === 'deadline' && (await completedBeforeDeadline(deps.s3, s3));
       prepared.outcome = completed ? { status: 'COMPLETED_BEFORE_DEADLINE' } : { status: 'NOT_FOUND' };
     } else if (run.dryRun) {
       prepared.outcome = { status: 'WOULD_ABORT' };
@@ -204,7 +230,11 @@ export async function prepareRun(deps: RunDeps, event: PrepareRunEvent): Promise
   } catch (error) {
     if (isTransient(error)) throw error;
     const e = error as Error & { $metadata?: { httpStatusCode?: number } };
-    prepared.outcome = { status: 'FAILED', error: e.name, cause: `${e.message} (S3 answered ${e.$metadata?.httpStatusCode} while ListParts measured the upload)` };
+    prepared.outcome = {
+      status: 'FAILED',
+      error: e.name,
+      cause: `${e.message} (S3 answered ${e.$metadata?.httpStatusCode} while ListParts measured the upload)`,
+    };
   }
   if (prepared.outcome) prepared.next = 'record';
   return prepared;
@@ -238,14 +268,26 @@ export function decideOutcome(state: LoopState): Outcome & { attempts: number } 
   if (state.abortAnswer?.Error === NO_SUCH_UPLOAD) {
     return state.loop.attempt > 0
       ? { status: 'ABORTED', attempts: sent }
-      : { status: 'NOT_FOUND', attempts: sent, cause: 'The upload was listed when the run measured it and gone before its first abort: completed or aborted by someone else.' };
+      : {
+          status: 'NOT_FOUND',
+          attempts: sent,
+          cause: 'The upload was listed when the run measured it and gone before its first abort: completed or aborted by someone else.',
+        };
   }
   if (state.checkAnswer?.Error === NO_SUCH_UPLOAD) return { status: 'ABORTED', attempts: sent };
   if (state.abortAnswer?.Error) return { ...failed(state.abortAnswer), attempts: sent };
   return { status: 'PARTS_REMAIN', attempts: sent, cause: `ListParts still listed the upload after ${sent} aborts` };
 }
 
-export interface RecordedOutcome { id: string; status: AbortStatus; ok: boolean; attempts: number; partsFound: number; bytesFound: number; error?: string }
+export interface RecordedOutcome {
+  id: string;
+  status: AbortStatus;
+  ok: boolean;
+  attempts: number;
+  partsFound: number;
+  bytesFound: number;
+  error?: string;
+}
 
 /** The statuses of a run that ended as it should. */
 export const SUCCEEDED: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND', 'WOULD_ABORT', 'COMPLETED_BEFORE_DEADLINE'];
@@ -253,10 +295,21 @@ export const SUCCEEDED: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND', 'WOULD
 export async function recordOutcome(deps: Pick<RunDeps, 'doc' | 'tableName'>, state: LoopState, finishedAt = new Date()): Promise<RecordedOutcome> {
   const outcome = decideOutcome(state);
   const values: Record<string, unknown> = {
-    ':status': outcome.status, ':attempts': outcome.attempts, ':partsFound': state.measure.parts, ':bytesFound': state.measure.bytes,
-    ':finishedAt': finishedAt.toISOString(), ':executionArn': state.run.executionArn,
+    ':status': outcome.status,
+    ':attempts': outcome.attempts,
+    ':partsFound': state.measure.parts,
+    ':bytesFound': state.measure.bytes,
+    ':finishedAt': finishedAt.toISOString(),
+    ':executionArn': state.run.executionArn,
   };
-  const names: Record<string, string> = { '#status': 'status', '#attempts': 'attempts', '#partsFound': 'partsFound', '#bytesFound': 'bytesFound', '#finishedAt': 'finishedAt', '#executionArn': 'executionArn' };
+  const names: Record<string, string> = {
+    '#status': 'status',
+    '#attempts': 'attempts',
+    '#partsFound': 'partsFound',
+    '#bytesFound': 'bytesFound',
+    '#finishedAt': 'finishedAt',
+    '#executionArn': 'executionArn',
+  };
   const sets = ['#status = :status', '#attempts = :attempts', '#partsFound = :partsFound', '#bytesFound = :bytesFound', '#finishedAt = :finishedAt'];
   for (const field of ['error', 'cause'] as const) {
     if (outcome[field]) {
@@ -266,16 +319,28 @@ export async function recordOutcome(deps: Pick<RunDeps, 'doc' | 'tableName'>, st
     }
   }
   try {
-    await deps.doc.send(new UpdateCommand({
-      TableName: deps.tableName, Key: { id: state.run.id }, UpdateExpression: `SET ${sets.join(', ')}`,
-      ConditionExpression: '#executionArn = :executionArn', ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-    }));
+    await deps.doc.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: { id: state.run.id },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: '#executionArn = :executionArn',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
   } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') throw new Superseded(`record ${state.run.id} now belongs to another run; this run's outcome was ${outcome.status}`);
+    if ((error as Error).name === 'ConditionalCheckFailedException')
+      throw new Superseded(`record ${state.run.id} now belongs to another run; this run's outcome was ${outcome.status}`);
     throw error;
   }
   return {
-    id: state.run.id, status: outcome.status, ok: SUCCEEDED.includes(outcome.status), attempts: outcome.attempts,
-    partsFound: state.measure.parts, bytesFound: state.measure.bytes, ...(outcome.error ? { error: outcome.error } : {}),
+    id: state.run.id,
+    status: outcome.status,
+    ok: SUCCEEDED.includes(outcome.status),
+    attempts: outcome.attempts,
+    partsFound: state.measure.parts,
+    bytesFound: state.measure.bytes,
+    ...(outcome.error ? { error: outcome.error } : {}),
   };
 }

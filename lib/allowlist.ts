@@ -10,7 +10,10 @@ export interface BucketAllowlist {
 const PATTERN = /^[a-z0-9][a-z0-9.-]*\*?$|^\*$/;
 
 export function parseAllowlist(value: string | undefined): BucketAllowlist {
-  const patterns = (value ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  const patterns = (value ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   for (const p of patterns) {
     if (!PATTERN.test(p)) throw new Error(`ALLOWED_BUCKETS: "${p}" is neither a bucket name nor a prefix pattern ending in *`);
   }

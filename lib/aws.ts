@@ -74,10 +74,20 @@ const cloudFormationClient = /* @__PURE__ */ perEnvironment((config) => new Clou
 /** All of the process's clients (the CLI's): the same ones the accessors above hand out. */
 export function clients(): AwsClients {
   return {
-    get s3() { return s3Client(); },
-    get sfn() { return sfnClient(); },
-    get dynamodb() { return dynamodbClient(); },
-    get doc() { return documentClient(); },
-    get cloudformation() { return cloudFormationClient(); },
+    get s3() {
+      return s3Client();
+    },
+    get sfn() {
+      return sfnClient();
+    },
+    get dynamodb() {
+      return dynamodbClient();
+    },
+    get doc() {
+      return documentClient();
+    },
+    get cloudformation() {
+      return cloudFormationClient();
+    },
   };
 }

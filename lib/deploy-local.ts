@@ -54,7 +54,9 @@ export async function deployLocal(options: DeployLocalOptions): Promise<Record<S
     }
     await waitUntilTableExists({ client: dynamodb, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: options.tableName });
     try {
-      await dynamodb.send(new UpdateTimeToLiveCommand({ TableName: options.tableName, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }));
+      await dynamodb.send(
+        new UpdateTimeToLiveCommand({ TableName: options.tableName, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }),
+      );
       log(`TTL on ${options.tableName}.expiresAt enabled`);
     } catch (error) {
       // moto answers ValidationException "TimeToLive is already enabled" on a second deploy; TTL is not essential locally

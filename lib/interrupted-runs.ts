@@ -38,13 +38,21 @@ export async function recordInterruptedRun(deps: InterruptedRunDeps, detail: Exe
   let input: { request?: { bucket?: unknown; key?: unknown; uploadId?: unknown }; trigger?: unknown; targets?: unknown } = {};
   try {
     input = JSON.parse(detail.input ?? '{}');
-  } catch { /* an input that is not JSON names no upload */ }
+  } catch {
+    /* an input that is not JSON names no upload */
+  }
   const { bucket, key, uploadId } = input.request ?? {};
-  const error = detail.status === 'TIMED_OUT' ? 'States.Timeout'
-    : detail.status === 'FAILED' ? classifyTaskError({ Error: detail.error || 'States.ExecutionFailed', Cause: detail.cause ?? '' }).code
-      : 'States.ExecutionAborted';
+  const error =
+    detail.status === 'TIMED_OUT'
+      ? 'States.Timeout'
+      : detail.status === 'FAILED'
+        ? classifyTaskError({ Error: detail.error || 'States.ExecutionFailed', Cause: detail.cause ?? '' }).code
+        : 'States.ExecutionAborted';
   const failed = {
-    ':failed': 'FAILED', ':running': 'RUNNING', ':error': error, ':executionArn': detail.executionArn,
+    ':failed': 'FAILED',
+    ':running': 'RUNNING',
+    ':error': error,
+    ':executionArn': detail.executionArn,
     ':cause': `The execution ended ${detail.status}${detail.status === 'FAILED' && detail.cause ? ` (${detail.cause})` : ''} before it could record an outcome; parts may remain: run a recheck.`,
     ':finishedAt': new Date(detail.stopDate ?? Date.now()).toISOString(),
   };
@@ -54,11 +62,21 @@ export async function recordInterruptedRun(deps: InterruptedRunDeps, detail: Exe
   if (typeof bucket === 'string' && typeof key === 'string' && typeof uploadId === 'string') {
     if (detail.error === 'InvalidRequest') return 'no-upload';
     const started = new Date(detail.startDate ?? detail.stopDate ?? Date.now());
-    const created = { recordType: UPLOAD_RECORD_TYPE, bucket, key, uploadId, attempts: 0, trigger: typeof input.trigger === 'string' ? input.trigger : 'direct',
-      startedAt: started.toISOString(), expiresAt: Math.floor(started.getTime() / 1000) + deps.retentionSeconds };
+    const created = {
+      recordType: UPLOAD_RECORD_TYPE,
+      bucket,
+      key,
+      uploadId,
+      attempts: 0,
+      trigger: typeof input.trigger === 'string' ? input.trigger : 'direct',
+      startedAt: started.toISOString(),
+      expiresAt: Math.floor(started.getTime() / 1000) + deps.retentionSeconds,
+    };
     update = {
       Key: { id: recordId(bucket, key, uploadId) },
-      UpdateExpression: `${set}, #executionArn = :executionArn, ${Object.keys(created).map((f) => `#${f} = if_not_exists(#${f}, :${f})`).join(', ')}`,
+      UpdateExpression: `${set}, #executionArn = :executionArn, ${Object.keys(created)
+        .map((f) => `#${f} = if_not_exists(#${f}, :${f})`)
+        .join(', ')}`,
       ConditionExpression: '(#executionArn = :executionArn AND #status = :running) OR attribute_not_exists(id)',
       ExpressionAttributeNames: { ...names, ...Object.fromEntries(Object.keys(created).map((f) => [`#${f}`, f])) },
       ExpressionAttributeValues: { ...failed, ...Object.fromEntries(Object.entries(created).map(([f, v]) => [`:${f}`, v])) },
@@ -66,8 +84,10 @@ export async function recordInterruptedRun(deps: InterruptedRunDeps, detail: Exe
   } else if (Array.isArray(input.targets) && detail.executionArn.includes(':execution:')) {
     update = {
       Key: { id: detail.executionArn.split(':').pop()! }, // a sweep's record id is its execution name
-      UpdateExpression: set, ConditionExpression: '#executionArn = :executionArn AND #status = :running',
-      ExpressionAttributeNames: names, ExpressionAttributeValues: failed,
+      UpdateExpression: set,
+      ConditionExpression: '#executionArn = :executionArn AND #status = :running',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: failed,
     };
   } else {
     return 'no-upload';

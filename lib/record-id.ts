@@ -6,7 +6,9 @@ import { createHash } from 'node:crypto';
  * "bucket/uploadId/key" let {key "b", uploadId "U/a"} and {key "a/b", uploadId "U"} collide).
  */
 export function recordId(bucket: string, key: string, uploadId: string): string {
-  return createHash('sha256').update(JSON.stringify([bucket, key, uploadId]), 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([bucket, key, uploadId]), 'utf8')
+    .digest('hex');
 }
 
 /** Deterministic execution name (≤ 80 chars of [0-9A-Za-z_-]): the same upload never gets two ordinary runs. */

@@ -17,7 +17,7 @@ export const TERMINAL_STATUSES: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND'
 export const SUCCESS_STATUSES: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND', 'WOULD_ABORT', 'COMPLETED_BEFORE_DEADLINE'];
 
 export const SWEEP_STATUSES = {
-  RUNNING: 'sweeping its targets page by page; its counters are summed from the targets\' checkpoints while it runs',
+  RUNNING: "sweeping its targets page by page; its counters are summed from the targets' checkpoints while it runs",
   COMPLETED: 'every selected upload was handled: ABORTED, NOT_FOUND or WOULD_ABORT, or left to the run that held it (busy)',
   COMPLETED_WITH_ERRORS: 'a target could not be listed (targetErrors), or some uploads ended PARTS_REMAIN or FAILED',
   INCOMPLETE: 'a target stopped before the end of its listing (maxUploads), or a page execution failed after aborting uploads it could not record',
@@ -33,9 +33,21 @@ export interface SweepRecord {
   executionArn: string;
   targets?: string;
   dryRun?: boolean;
-  found?: number; aborted?: number; notFound?: number; partsRemain?: number; failed?: number; wouldAbort?: number; bytesFound?: number;
+  found?: number;
+  aborted?: number;
+  notFound?: number;
+  partsRemain?: number;
+  failed?: number;
+  wouldAbort?: number;
+  bytesFound?: number;
   /** uploads another run held (counted, left to it), parts measured, pages, uploads handed to abort-upload, failed page executions */
-  busy?: number; partsFound?: number; bytesFreed?: number; listed?: number; pages?: number; handedOver?: number; lostPages?: number;
+  busy?: number;
+  partsFound?: number;
+  bytesFreed?: number;
+  listed?: number;
+  pages?: number;
+  handedOver?: number;
+  lostPages?: number;
   /** whether each upload was measured with ListParts before its abort */
   measure?: boolean;
   targetErrors?: Array<{ bucket: string; error: string; cause: string }>;
@@ -78,7 +90,10 @@ export interface AbortRecord {
 export function recordsTableDefinition(tableName: string): CreateTableCommandInput {
   const byStartedAt = (name: string, partitionKey: string) => ({
     IndexName: name,
-    KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' as const }, { AttributeName: 'startedAt', KeyType: 'RANGE' as const }],
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: 'startedAt', KeyType: 'RANGE' as const },
+    ],
     Projection: { ProjectionType: 'ALL' as const },
   });
   return {

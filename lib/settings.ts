@@ -60,7 +60,11 @@ export const SWEEP_SETTINGS_DEFAULTS: Readonly<SweepSettings> = Object.freeze({ 
 export const LOCAL_SETTINGS: Readonly<Partial<Settings>> = Object.freeze({ ...SETTINGS_FILE.local });
 
 const MINIMUM: Partial<Record<keyof Settings, number>> = {
-  FirstWaitSeconds: 0, SweepWaitSeconds: 0, SweepRunSeconds: 0, SweepHandoversPerPage: 0, DeadlineSeconds: 0,
+  FirstWaitSeconds: 0,
+  SweepWaitSeconds: 0,
+  SweepRunSeconds: 0,
+  SweepHandoversPerPage: 0,
+  DeadlineSeconds: 0,
 };
 
 /** Every setting: the defaults of lib/settings.json with the given overrides on top, validated. */
@@ -113,7 +117,11 @@ export const LOCAL_ACCOUNT_ID = '123456789012';
  * Every DefinitionSubstitution outside AWS: the table, the settings, and the ARNs of the state machines and
  * functions by their local names in the given region and account.
  */
-export function localSubstitutions(tableName: string, settings: Partial<Settings> = {}, where = { region: 'us-east-1', accountId: LOCAL_ACCOUNT_ID }): Record<string, string> {
+export function localSubstitutions(
+  tableName: string,
+  settings: Partial<Settings> = {},
+  where = { region: 'us-east-1', accountId: LOCAL_ACCOUNT_ID },
+): Record<string, string> {
   const arns = Object.fromEntries([
     ...Object.values(STATE_MACHINES).map((m) => [m.arnSubstitution, `arn:aws:states:${where.region}:${where.accountId}:stateMachine:${m.name}`]),
     ...Object.values(FUNCTIONS).map((f) => [f.arnSubstitution, `arn:aws:lambda:${where.region}:${where.accountId}:function:${f.name}`]),

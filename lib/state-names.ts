@@ -19,4 +19,4 @@ export const ABORT_AFTER_DEADLINE_STATES = {
 } as const;
 
 /** the abort Task states (one per combination of optional parameters): each entry is one abort sent */
-export const isAbortState = (name: string | undefined) => name !== undefined && name.startsWith(ABORT_UPLOAD_STATES.abortUpload);
+export const isAbortState = (name: string | undefined) => name?.startsWith(ABORT_UPLOAD_STATES.abortUpload) === true;

@@ -40,13 +40,18 @@ export const S3_ERROR_MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /** the code whose documented message the given message is (S3 may add detail after it) */
-const s3CodeOfMessage = (message: string) => Object.entries(S3_ERROR_MESSAGES)
-  .find(([, documented]) => message.trim().toLowerCase().startsWith(documented.replace(/\.$/, '').toLowerCase()))?.[0];
+const s3CodeOfMessage = (message: string) =>
+  Object.entries(S3_ERROR_MESSAGES).find(([, documented]) => message.trim().toLowerCase().startsWith(documented.replace(/\.$/, '').toLowerCase()))?.[0];
 
 /** the HTTP status's usual S3 code, where the message is not one of S3's */
 const STATUS_CODES: Record<number, string> = {
-  400: 'InvalidRequest', 403: 'AccessDenied', 404: 'NotFound', 409: 'OperationAborted', 412: 'PreconditionFailed',
-  500: 'InternalError', 503: 'ServiceUnavailable',
+  400: 'InvalidRequest',
+  403: 'AccessDenied',
+  404: 'NotFound',
+  409: 'OperationAborted',
+  412: 'PreconditionFailed',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
 };
 
 const JAVA_CAUSE = /^(?<message>[\s\S]*?)\s*\(Service: (?<service>[^,;]+)[,;] Status Code: (?<status>\d{3})[,;]/;
@@ -65,8 +70,13 @@ export function classifyTaskError(failure: { Error?: string; Cause?: string } | 
   else if (name === 'SdkClientException') code = 'SdkClientException';
   else if (prefix === 'S3' || prefix === '') code = s3CodeOfMessage(message) ?? (status !== undefined ? STATUS_CODES[status] : undefined) ?? name;
   else code = (javaCause && /Error Code: (\w+)/.exec(cause)?.[1]) ?? (status !== undefined ? STATUS_CODES[status] : undefined) ?? name;
-  const transient = name === 'SdkClientException' || error === 'States.Timeout' || (status !== undefined && status >= 500)
-    || /^(SlowDown|ServiceUnavailable|InternalError|RequestTimeout|Throttling|ThrottlingException|ProvisionedThroughputExceeded|RequestLimitExceeded|TooManyRequests)$/.test(code);
+  const transient =
+    name === 'SdkClientException' ||
+    error === 'States.Timeout' ||
+    (status !== undefined && status >= 500) ||
+    /^(SlowDown|ServiceUnavailable|InternalError|RequestTimeout|Throttling|ThrottlingException|ProvisionedThroughputExceeded|RequestLimitExceeded|TooManyRequests)$/.test(
+      code,
+    );
   return { code, status, transient, error, cause };
 }
 

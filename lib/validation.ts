@@ -2,7 +2,10 @@
  * The rules an abort request must follow, as pure functions: each broken rule is a { field, rule } problem, named as
  * the HTTP API's body names the field. The API answers the first with a 400; the CLI maps the field to its flag.
  */
-export interface Problem { field: string; rule: string }
+export interface Problem {
+  field: string;
+  rule: string;
+}
 
 export interface AbortRequest {
   bucket: string;
@@ -32,7 +35,8 @@ export function bucketProblem(bucket: string): string | undefined {
   const reservedPrefix = RESERVED_PREFIXES.find((prefix) => bucket.startsWith(prefix));
   if (reservedPrefix) return `must not start with the reserved prefix ${reservedPrefix}`;
   if (isDirectoryBucket(bucket)) return undefined;
-  if (!GENERAL_PURPOSE_BUCKET.test(bucket)) return 'must be lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit (or a directory bucket name--zone-id--x-s3)';
+  if (!GENERAL_PURPOSE_BUCKET.test(bucket))
+    return 'must be lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit (or a directory bucket name--zone-id--x-s3)';
   // S3 reserves the suffix for directory buckets: no general purpose bucket is named so
   if (bucket.endsWith('--x-s3')) return 'ends with --x-s3 but is no directory bucket name (base-name--zone-id--x-s3, e.g. my-bucket--usw2-az1--x-s3)';
   if (bucket.includes('..')) return 'must not contain two adjacent dots';
@@ -60,10 +64,20 @@ export function uploadIdProblem(uploadId: string): string | undefined {
 export function isIso8601(value: string): boolean {
   const match = ISO_8601.exec(value);
   if (!match) return false;
-  const [year, month, day, hour, minute, second, offsetHours = 0, offsetMinutes = 0] = match.slice(1).map((part) => (part === undefined ? undefined : Number(part))) as number[];
+  const [year, month, day, hour, minute, second, offsetHours = 0, offsetMinutes = 0] = match
+    .slice(1)
+    .map((part) => (part === undefined ? undefined : Number(part))) as number[];
   const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
-    && hour <= 23 && minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59;
+  return (
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59 &&
+    offsetHours <= 23 &&
+    offsetMinutes <= 59
+  );
 }
 
 /**
@@ -112,7 +126,8 @@ export function validateAbortRequest(input: unknown, options: { allowRecheck?: b
   const initiated = string('ifMatchInitiatedTime', false);
   if (initiated !== undefined) {
     if (!isIso8601(initiated)) problems.push({ field: 'ifMatchInitiatedTime', rule: 'must be an ISO-8601 time such as 2026-11-20T10:00:00Z' });
-    else if (bucket !== undefined && !isDirectoryBucket(bucket)) problems.push({ field: 'ifMatchInitiatedTime', rule: 'is only for directory buckets (name--zone-id--x-s3)' });
+    else if (bucket !== undefined && !isDirectoryBucket(bucket))
+      problems.push({ field: 'ifMatchInitiatedTime', rule: 'is only for directory buckets (name--zone-id--x-s3)' });
   }
   if (requestPayer !== undefined && bucket !== undefined && isDirectoryBucket(bucket)) {
     problems.push({ field: 'requestPayer', rule: 'is not supported by directory buckets' });
@@ -146,35 +161,52 @@ export interface RunInput {
 export function parseRunInput(input: unknown): { run?: RunInput; problems: Problem[] } {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) return { problems: [{ field: 'input', rule: 'must be a JSON object' }] };
   const envelope = input as Record<string, unknown>;
-  const problems: Problem[] = Object.keys(envelope).filter((field) => !(RUN_FIELDS as readonly string[]).includes(field))
+  const problems: Problem[] = Object.keys(envelope)
+    .filter((field) => !(RUN_FIELDS as readonly string[]).includes(field))
     .map((field) => ({ field, rule: `is not a known field (known: ${RUN_FIELDS.join(', ')})` }));
   if (envelope.request === undefined) problems.push({ field: 'request', rule: 'is required' });
-  else problems.push(...validateAbortRequest(envelope.request).map((p) => ({ field: `request.${p.field === 'body' ? '' : p.field}`.replace(/\.$/, ''), rule: p.rule })));
+  else
+    problems.push(
+      ...validateAbortRequest(envelope.request).map((p) => ({ field: `request.${p.field === 'body' ? '' : p.field}`.replace(/\.$/, ''), rule: p.rule })),
+    );
   const trigger = envelope.trigger ?? 'direct';
-  if (typeof trigger !== 'string' || !(RUN_TRIGGERS as readonly string[]).includes(trigger)) problems.push({ field: 'trigger', rule: `must be one of ${RUN_TRIGGERS.join(', ')}` });
+  if (typeof trigger !== 'string' || !(RUN_TRIGGERS as readonly string[]).includes(trigger))
+    problems.push({ field: 'trigger', rule: `must be one of ${RUN_TRIGGERS.join(', ')}` });
   for (const flag of ['recheck', 'dryRun'] as const) {
     if (envelope[flag] !== undefined && typeof envelope[flag] !== 'boolean') problems.push({ field: flag, rule: 'must be true or false' });
   }
   if (envelope.sweepId !== undefined) {
     if (trigger !== 'sweep') problems.push({ field: 'sweepId', rule: 'is set by sweeps only (trigger "sweep")' });
-    else if (typeof envelope.sweepId !== 'string' || !EXECUTION_NAME.test(envelope.sweepId)) problems.push({ field: 'sweepId', rule: 'must be a sweep id (1 to 80 of 0-9A-Za-z_-)' });
+    else if (typeof envelope.sweepId !== 'string' || !EXECUTION_NAME.test(envelope.sweepId))
+      problems.push({ field: 'sweepId', rule: 'must be a sweep id (1 to 80 of 0-9A-Za-z_-)' });
   } else if (trigger === 'sweep') problems.push({ field: 'sweepId', rule: 'is required with trigger "sweep"' });
   if (problems.length > 0) return { problems };
   return {
     problems,
     run: {
-      request: envelope.request as AbortRequest, trigger: trigger as RunTrigger, recheck: envelope.recheck === true, dryRun: envelope.dryRun === true,
+      request: envelope.request as AbortRequest,
+      trigger: trigger as RunTrigger,
+      recheck: envelope.recheck === true,
+      dryRun: envelope.dryRun === true,
       ...(envelope.sweepId !== undefined ? { sweepId: envelope.sweepId as string } : {}),
     },
   };
 }
 
 /** The execution input for a request: the fields in a fixed order (StartExecution's idempotency compares inputs). */
-export function runInput(request: AbortRequest, trigger: RunTrigger, options: { recheck?: boolean; dryRun?: boolean; sweepId?: string } = {}): Record<string, unknown> {
+export function runInput(
+  request: AbortRequest,
+  trigger: RunTrigger,
+  options: { recheck?: boolean; dryRun?: boolean; sweepId?: string } = {},
+): Record<string, unknown> {
   const ordered: Record<string, string> = { bucket: request.bucket, key: request.key, uploadId: request.uploadId };
-  for (const field of ['requestPayer', 'expectedBucketOwner', 'ifMatchInitiatedTime'] as const) if (request[field] !== undefined) ordered[field] = request[field]!;
+  for (const field of ['requestPayer', 'expectedBucketOwner', 'ifMatchInitiatedTime'] as const)
+    if (request[field] !== undefined) ordered[field] = request[field]!;
   return {
-    request: ordered, trigger,
-    ...(options.recheck ? { recheck: true } : {}), ...(options.dryRun ? { dryRun: true } : {}), ...(options.sweepId ? { sweepId: options.sweepId } : {}),
+    request: ordered,
+    trigger,
+    ...(options.recheck ? { recheck: true } : {}),
+    ...(options.dryRun ? { dryRun: true } : {}),
+    ...(options.sweepId ? { sweepId: options.sweepId } : {}),
   };
 }

@@ -22,7 +22,6 @@ export interface AbortApiDeps {
   now?: () => Date;
 }
 
-
 const selfLink = (id: string) => ({ self: `/aborts/${id}` });
 const withLinks = (record: AbortRecord) => ({ ...record, links: selfLink(record.id) });
 
@@ -39,9 +38,13 @@ async function resumeClaimedRun(deps: AbortApiDeps, request: AbortRequest, recor
   const name = record.executionArn?.split(':').pop() ?? '';
   if (record.status !== 'RUNNING' || record.trigger !== 'api' || !name || record.executionArn !== executionArnFor(deps.stateMachineArn, name)) return;
   try {
-    await deps.sfn.send(new StartExecutionCommand({
-      stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(runInput(request, 'api', { recheck: name.startsWith('recheck-') })),
-    }));
+    await deps.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: deps.stateMachineArn,
+        name,
+        input: JSON.stringify(runInput(request, 'api', { recheck: name.startsWith('recheck-') })),
+      }),
+    );
   } catch (error) {
     if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
   }
@@ -74,16 +77,27 @@ export async function requestAbort(deps: AbortApiDeps, body: unknown): Promise<A
   const name = request.recheck ? recheckExecutionName(id, now) : abortExecutionName(id);
   const executionArn = executionArnFor(deps.stateMachineArn, name);
   const record = {
-    id, recordType: UPLOAD_RECORD_TYPE, bucket: request.bucket, key: request.key, uploadId: request.uploadId,
-    status: 'RUNNING', attempts: 0, trigger: 'api', executionArn, startedAt: now.toISOString(),
+    id,
+    recordType: UPLOAD_RECORD_TYPE,
+    bucket: request.bucket,
+    key: request.key,
+    uploadId: request.uploadId,
+    status: 'RUNNING',
+    attempts: 0,
+    trigger: 'api',
+    executionArn,
+    startedAt: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + deps.retentionSeconds,
   };
   try {
-    await deps.doc.send(new PutCommand({
-      TableName: deps.tableName, Item: record,
-      ConditionExpression: request.recheck ? 'attribute_not_exists(id) OR #status <> :running' : 'attribute_not_exists(id)',
-      ...(request.recheck ? { ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':running': 'RUNNING' } } : {}),
-    }));
+    await deps.doc.send(
+      new PutCommand({
+        TableName: deps.tableName,
+        Item: record,
+        ConditionExpression: request.recheck ? 'attribute_not_exists(id) OR #status <> :running' : 'attribute_not_exists(id)',
+        ...(request.recheck ? { ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':running': 'RUNNING' } } : {}),
+      }),
+    );
   } catch (error) {
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     const existing = await getRecord(deps.doc, deps.tableName, id);
@@ -91,12 +105,21 @@ export async function requestAbort(deps: AbortApiDeps, body: unknown): Promise<A
     throw error;
   }
   try {
-    await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(runInput(request, 'api', { recheck: request.recheck })) }));
+    await deps.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(runInput(request, 'api', { recheck: request.recheck })) }),
+    );
   } catch (error) {
     // nothing may be left RUNNING without an execution behind it
-    await deps.doc.send(new DeleteCommand({
-      TableName: deps.tableName, Key: { id }, ConditionExpression: 'executionArn = :arn', ExpressionAttributeValues: { ':arn': executionArn },
-    })).catch(() => undefined);
+    await deps.doc
+      .send(
+        new DeleteCommand({
+          TableName: deps.tableName,
+          Key: { id },
+          ConditionExpression: 'executionArn = :arn',
+          ExpressionAttributeValues: { ':arn': executionArn },
+        }),
+      )
+      .catch(() => undefined);
     if ((error as Error).name === 'ExecutionAlreadyExists') {
       throw new HttpError(409, 'ExecutionAlreadyExists', `an execution named ${name} already ran for this upload; send "recheck": true to verify it again`);
     }
@@ -118,9 +141,13 @@ export async function readAbort(deps: Pick<AbortApiDeps, 'doc' | 'tableName'>, i
 /** GET /aborts?status=&bucket=&limit=&cursor= : newest first, from a GSI (no Scan), paginated with an opaque cursor */
 export async function listAborts(deps: Pick<AbortApiDeps, 'doc' | 'tableName'>, query: Record<string, string | undefined> | null): Promise<ApiResult> {
   const { q, limit } = listQuery(query, { status: Object.keys(ABORT_STATUSES), bucket: null });
-  const { items, cursor } = await queryNewestFirst(deps.doc, deps.tableName, q.status !== undefined
-    // sweeps have statuses too: the status index holds both kinds of record
-    ? { index: INDEX_BY_STATUS, partition: ['status', q.status], equals: { recordType: UPLOAD_RECORD_TYPE, bucket: q.bucket }, limit, cursor: q.cursor }
-    : { index: INDEX_BY_STARTED_AT, partition: ['recordType', UPLOAD_RECORD_TYPE], equals: { bucket: q.bucket }, limit, cursor: q.cursor });
+  const { items, cursor } = await queryNewestFirst(
+    deps.doc,
+    deps.tableName,
+    q.status !== undefined
+      ? // sweeps have statuses too: the status index holds both kinds of record
+        { index: INDEX_BY_STATUS, partition: ['status', q.status], equals: { recordType: UPLOAD_RECORD_TYPE, bucket: q.bucket }, limit, cursor: q.cursor }
+      : { index: INDEX_BY_STARTED_AT, partition: ['recordType', UPLOAD_RECORD_TYPE], equals: { bucket: q.bucket }, limit, cursor: q.cursor },
+  );
   return { statusCode: 200, body: { items: items.map((item) => withLinks(presentRecord(item))), ...(cursor ? { cursor } : {}) } };
 }

@@ -16,11 +16,16 @@ function decodeCursor(cursor: string, partition: [string, string]): Record<strin
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch { /* refused below */ }
+  } catch {
+    /* refused below */
+  }
   const names = ['id', partition[0], SORT_KEY];
   const isKey = (k: unknown): k is Record<string, unknown> => k !== null && typeof k === 'object' && !Array.isArray(k);
-  const valid = isKey(key) && Object.keys(key).length === names.length
-    && names.every((name) => Object.hasOwn(key, name) && typeof key[name] === 'string') && key[partition[0]] === partition[1];
+  const valid =
+    isKey(key) &&
+    Object.keys(key).length === names.length &&
+    names.every((name) => Object.hasOwn(key, name) && typeof key[name] === 'string') &&
+    key[partition[0]] === partition[1];
   if (!valid) throw invalidCursor();
   return key as Record<string, string>;
 }
@@ -58,7 +63,10 @@ export interface NewestFirst {
   cursor?: string;
 }
 
-export interface Page { items: Record<string, unknown>[]; cursor?: string }
+export interface Page {
+  items: Record<string, unknown>[];
+  cursor?: string;
+}
 
 export async function queryNewestFirst(doc: DynamoDBDocumentClient, tableName: string, spec: NewestFirst): Promise<Page> {
   const filters = Object.entries(spec.equals ?? {}).filter((e): e is [string, string] => e[1] !== undefined);

@@ -21,7 +21,10 @@ export interface SweepApiDeps {
 
 /** sweep-20261122T211340Z-3f9a1c: sortable, readable in the console, unique */
 export function sweepExecutionName(now: Date): string {
-  return `sweep-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')}-${randomBytes(3).toString('hex')}`;
+  return `sweep-${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '')}-${randomBytes(3).toString('hex')}`;
 }
 
 const links = (id: string) => ({ self: `/sweeps/${id}` });
@@ -31,7 +34,11 @@ export function presentSweep(item: Record<string, unknown>): SweepRecord & { lin
   const sweep = { ...item } as Record<string, unknown>;
   for (const field of ['targets', 'targetResults']) {
     if (typeof sweep[field] === 'string') {
-      try { sweep[field] = JSON.parse(sweep[field] as string); } catch { /* leave the text as stored */ }
+      try {
+        sweep[field] = JSON.parse(sweep[field] as string);
+      } catch {
+        /* leave the text as stored */
+      }
     }
   }
   return { ...(sweep as unknown as SweepRecord), links: links(String(item.id)) };
@@ -44,10 +51,14 @@ export async function requestSweep(deps: SweepApiDeps, body: unknown, trigger = 
   const request = body as SweepRequest;
   const refused = request.targets.findIndex((t) => !deps.allowlist.allows(t.bucket));
   if (refused >= 0) {
-    throw new HttpError(403, 'BucketNotAllowed', `targets[${refused}].bucket: "${request.targets[refused].bucket}" is not in this deployment's allowlist`, { field: `targets[${refused}].bucket` });
+    throw new HttpError(403, 'BucketNotAllowed', `targets[${refused}].bucket: "${request.targets[refused].bucket}" is not in this deployment's allowlist`, {
+      field: `targets[${refused}].bucket`,
+    });
   }
   const id = sweepExecutionName(deps.now?.() ?? new Date());
-  const { executionArn } = await deps.sfn.send(new StartExecutionCommand({ stateMachineArn: deps.sweepStateMachineArn, name: id, input: JSON.stringify({ ...request, trigger }) }));
+  const { executionArn } = await deps.sfn.send(
+    new StartExecutionCommand({ stateMachineArn: deps.sweepStateMachineArn, name: id, input: JSON.stringify({ ...request, trigger }) }),
+  );
   return { statusCode: 202, body: { id, status: 'RUNNING', executionArn, links: links(id) }, headers: { location: links(id).self } };
 }
 
@@ -63,7 +74,11 @@ export async function readSweep(deps: Pick<SweepApiDeps, 'doc' | 'tableName'>, i
 export async function listSweeps(deps: Pick<SweepApiDeps, 'doc' | 'tableName'>, query: Record<string, string | undefined> | null): Promise<ApiResult> {
   const { q, limit } = listQuery(query, { status: Object.keys(SWEEP_STATUSES) });
   const { items, cursor } = await queryNewestFirst(deps.doc, deps.tableName, {
-    index: INDEX_BY_STARTED_AT, partition: ['recordType', SWEEP_RECORD_TYPE], equals: { status: q.status }, limit, cursor: q.cursor,
+    index: INDEX_BY_STARTED_AT,
+    partition: ['recordType', SWEEP_RECORD_TYPE],
+    equals: { status: q.status },
+    limit,
+    cursor: q.cursor,
   });
   return { statusCode: 200, body: { items: items.map(presentSweep), ...(cursor ? { cursor } : {}) } };
 }

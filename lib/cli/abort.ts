@@ -3,7 +3,7 @@ import { executionArnFor } from '../api/aborts.ts';
 import { abortExecutionName, recheckExecutionName, recordId } from '../record-id.ts';
 import { getRecord, SUCCESS_STATUSES, type AbortRecord } from '../records.ts';
 import { runInput, validateAbortRequest, type AbortRequest } from '../validation.ts';
-import { COMMON_FLAGS, parse } from './args.ts';
+import { COMMON_FLAGS, START_OPTIONS, parse } from './args.ts';
 import { formatFields, formatRecord } from './format.ts';
 import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } from './io.ts';
 import { resolveTarget } from './resolve.ts';
@@ -28,46 +28,71 @@ ${COMMON_FLAGS}`;
 
 /** API field → the CLI flag that sets it */
 export const FLAG_OF: Record<string, string> = {
-  bucket: '--bucket', key: '--key', uploadId: '--upload-id', requestPayer: '--request-payer',
-  expectedBucketOwner: '--expected-bucket-owner', ifMatchInitiatedTime: '--if-match-initiated-time',
+  bucket: '--bucket',
+  key: '--key',
+  uploadId: '--upload-id',
+  requestPayer: '--request-payer',
+  expectedBucketOwner: '--expected-bucket-owner',
+  ifMatchInitiatedTime: '--if-match-initiated-time',
 };
 
-
-interface Execution { status: string | undefined; error?: string; cause?: string }
+interface Execution {
+  status: string | undefined;
+  error?: string;
+  cause?: string;
+}
 
 export async function abortCommand(argv: string[], io: CliIo, clients: () => CliClients): Promise<number> {
   const { values } = parse('abort', argv, {
-    bucket: { type: 'string' }, key: { type: 'string' }, 'upload-id': { type: 'string' }, 'request-payer': { type: 'string' },
-    'expected-bucket-owner': { type: 'string' }, 'if-match-initiated-time': { type: 'string' }, recheck: { type: 'boolean' },
-    wait: { type: 'boolean' }, json: { type: 'boolean' }, 'state-machine-arn': { type: 'string' }, table: { type: 'string' }, stack: { type: 'string' },
+    bucket: { type: 'string' },
+    key: { type: 'string' },
+    'upload-id': { type: 'string' },
+    'request-payer': { type: 'string' },
+    'expected-bucket-owner': { type: 'string' },
+    'if-match-initiated-time': { type: 'string' },
+    recheck: { type: 'boolean' },
+    ...START_OPTIONS,
   });
   if (values.help) {
     io.stdout.write(`${ABORT_USAGE}\n`);
     return 0;
   }
-  const given = Object.fromEntries(Object.entries(FLAG_OF).map(([field, flag]) => [field, values[flag.slice(2)]]).filter(([, v]) => v !== undefined));
+  const given = Object.fromEntries(
+    Object.entries(FLAG_OF)
+      .map(([field, flag]) => [field, values[flag.slice(2)]])
+      .filter(([, v]) => v !== undefined),
+  );
   const problems = validateAbortRequest(given);
   if (problems.length > 0) {
     const { field, rule } = problems[0];
     throw new UsageError(`abort: ${FLAG_OF[field] ?? field}: ${rule}`);
   }
   const request = given as unknown as AbortRequest;
-  const { stateMachineArn, tableName } = await resolveTarget({ stateMachine: 'abortUpload', table: Boolean(values.wait) },
-    { stateMachineArn: values['state-machine-arn'] as string | undefined, table: values.table as string | undefined, stack: values.stack as string | undefined }, io.env, clients);
+  const { stateMachineArn, tableName } = await resolveTarget(
+    { stateMachine: 'abortUpload', table: Boolean(values.wait) },
+    {
+      stateMachineArn: values['state-machine-arn'] as string | undefined,
+      table: values.table as string | undefined,
+      stack: values.stack as string | undefined,
+    },
+    io.env,
+    clients,
+  );
   const id = recordId(request.bucket, request.key, request.uploadId);
   const name = values.recheck ? recheckExecutionName(id) : abortExecutionName(id);
   let executionArn = executionArnFor(stateMachineArn, name);
   let alreadyRan = false;
   try {
-    ({ executionArn = executionArn } = await clients().sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(runInput(request, 'cli', { recheck: values.recheck === true })) })));
+    ({ executionArn = executionArn } = await clients().sfn.send(
+      new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(runInput(request, 'cli', { recheck: values.recheck === true })) }),
+    ));
   } catch (error) {
     if ((error as Error).name !== 'ExecutionAlreadyExists') throw new CliFailure(`abort: StartExecution failed: ${(error as Error).message}`);
     alreadyRan = true;
   }
   if (!values.wait && !alreadyRan) {
     const started = { id, status: 'RUNNING', executionArn };
-    io.stdout.write(values.json ? `${JSON.stringify(started)}\n`
-      : `${formatFields(started)}follow it with: mpu-reaper status ${id}\n`);
+    io.stdout.write(values.json ? `${JSON.stringify(started)}\n` : `${formatFields(started)}follow it with: mpu-reaper status ${id}\n`);
     return 0;
   }
   const describe = async (): Promise<Execution> => {
@@ -86,17 +111,26 @@ export async function abortCommand(argv: string[], io: CliIo, clients: () => Cli
     await sleep(io.pollMs ?? 1000);
     execution = await describe();
   }
-  const table = tableName || (await resolveTarget({ table: true }, { table: values.table as string | undefined, stack: values.stack as string | undefined }, io.env, clients)).tableName;
+  const table =
+    tableName ||
+    (await resolveTarget({ table: true }, { table: values.table as string | undefined, stack: values.stack as string | undefined }, io.env, clients)).tableName;
   const record: AbortRecord | undefined = await getRecord(clients().doc, table, id);
   if (values.json) {
-    io.stdout.write(`${JSON.stringify({ ...(record ?? { id, status: execution.status }), execution: { executionArn, status: execution.status, error: execution.error, cause: execution.cause }, alreadyRan })}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ ...(record ?? { id, status: execution.status }), execution: { executionArn, status: execution.status, error: execution.error, cause: execution.cause }, alreadyRan })}\n`,
+    );
   } else {
     if (alreadyRan) io.stdout.write(`this upload already had a run (${executionArn}); its record:\n`);
-    else if (record?.executionArn && record.executionArn !== executionArn) io.stdout.write(`this run ended ${execution.status}${execution.error ? ` (${execution.error})` : ''}; the record is another run's:\n`);
+    else if (record?.executionArn && record.executionArn !== executionArn)
+      io.stdout.write(`this run ended ${execution.status}${execution.error ? ` (${execution.error})` : ''}; the record is another run's:\n`);
     const reason = execution.error ? ` (${execution.error}${execution.cause ? `: ${execution.cause}` : ''})` : '';
-    io.stdout.write(record ? formatRecord(record)
-      : EXECUTION_ENDED.has(execution.status ?? '') ? `no record: the execution ended ${execution.status}${reason} before writing one\n`
-        : `no record yet; the execution is ${execution.status ?? 'gone'}\n`);
+    io.stdout.write(
+      record
+        ? formatRecord(record)
+        : EXECUTION_ENDED.has(execution.status ?? '')
+          ? `no record: the execution ended ${execution.status}${reason} before writing one\n`
+          : `no record yet; the execution is ${execution.status ?? 'gone'}\n`,
+    );
   }
   if (!values.wait && execution.status === 'RUNNING') return 0;
   return record && SUCCESS_STATUSES.includes(record.status) ? 0 : 1;

@@ -7,15 +7,18 @@ export type Options = NonNullable<ParseArgsConfig['options']>;
  * node:util parseArgs, strict, with its errors as one readable UsageError line naming the flag. A flag that takes a
  * value and is given twice is refused too (parseArgs would silently keep the last one: perhaps the wrong upload).
  */
-export function parse(command: string, argv: string[], options: Options, positionals = false): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+export function parse(
+  command: string,
+  argv: string[],
+  options: Options,
+  positionals = false,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   const all: Options = { ...options, help: { type: 'boolean', short: 'h' } };
   const parsed = (() => {
     try {
       return parseArgs({ args: argv, options: all, strict: true, allowPositionals: positionals, tokens: true });
     } catch (error) {
-      const message = (error as Error).message
-        .replace(/\.? To specify a positional argument[\s\S]*$/, '')
-        .replace(/\s*\n\s*/g, ' ');
+      const message = (error as Error).message.replace(/\.? To specify a positional argument[\s\S]*$/, '').replace(/\s*\n\s*/g, ' ');
       throw new UsageError(`${command}: ${message}`);
     }
   })();
@@ -27,6 +30,11 @@ export function parse(command: string, argv: string[], options: Options, positio
   }
   return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
 }
+
+/** the options every command that reads the records takes (COMMON_FLAGS describes them) */
+export const COMMON_OPTIONS: Options = { json: { type: 'boolean' }, table: { type: 'string' }, stack: { type: 'string' } };
+/** the options of the commands that start an execution and may follow it */
+export const START_OPTIONS: Options = { ...COMMON_OPTIONS, wait: { type: 'boolean' }, 'state-machine-arn': { type: 'string' } };
 
 export const COMMON_FLAGS = `  --json                      print one JSON document
   --table NAME                the records table (default: from the stack, or the local one with AWS_ENDPOINT_URL)

@@ -4,7 +4,10 @@ export function humanBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]} (${bytes} bytes)`;
 }
 
@@ -19,30 +22,58 @@ export function formatTable(header: readonly string[] | undefined, rows: Readonl
   const count = Math.max(header?.length ?? 0, ...rows.map((r) => r.length));
   const cells = rows.map((row) => Array.from({ length: count }, (_, i) => (row[i] === undefined || row[i] === null ? '' : String(row[i]))));
   const widths = Array.from({ length: count }, (_, i) => Math.max(header?.[i]?.length ?? 0, ...cells.map((r) => r[i].length)));
-  const line = (values: readonly string[]) => values.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (values: readonly string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const head = header ? [line(header), ...(options.rule === false ? [] : [line(widths.map((w) => '-'.repeat(w)))])] : [];
   return [...head, ...cells.map(line)].join('\n');
 }
 
 /** aligned "field: value" lines, in the given order; undefined and empty values are left out */
 export function formatFields(fields: Record<string, unknown>): string {
-  const rows = Object.entries(fields).filter(([, v]) => v !== undefined && v !== '').map(([f, v]) => [f, String(v)] as const);
+  const rows = Object.entries(fields)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([f, v]) => [f, String(v)] as const);
   if (rows.length === 0) return '';
   const width = Math.max(...rows.map(([f]) => f.length));
   return `${rows.map(([f, v]) => `${`${f}:`.padEnd(width + 2)}${v}`).join('\n')}\n`;
 }
 
-const ORDER = ['id', 'status', 'bucket', 'key', 'uploadId', 'attempts', 'partsFound', 'bytesFound', 'trigger', 'sweepId', 'dryRun', 'startedAt', 'finishedAt', 'error', 'cause', 'executionArn', 'expiresAt'] as const;
+const ORDER = [
+  'id',
+  'status',
+  'bucket',
+  'key',
+  'uploadId',
+  'attempts',
+  'partsFound',
+  'bytesFound',
+  'trigger',
+  'sweepId',
+  'dryRun',
+  'startedAt',
+  'finishedAt',
+  'error',
+  'cause',
+  'executionArn',
+  'expiresAt',
+] as const;
 
 /** a record as aligned "field: value" lines: bytes in human units, expiresAt as a date too */
 export function formatRecord(record: AbortRecord): string {
   const item = record as unknown as Record<string, unknown>;
-  return formatFields(Object.fromEntries(ORDER.map((f) => {
-    const value = item[f];
-    if (value === undefined) return [f, undefined];
-    if (f === 'bytesFound') return [f, humanBytes(Number(value))];
-    if (f === 'expiresAt') return [f, `${new Date(Number(value) * 1000).toISOString()} (${value})`];
-    if (f === 'dryRun') return [f, value === true ? 'yes' : undefined];
-    return [f, value];
-  })));
+  return formatFields(
+    Object.fromEntries(
+      ORDER.map((f) => {
+        const value = item[f];
+        if (value === undefined) return [f, undefined];
+        if (f === 'bytesFound') return [f, humanBytes(Number(value))];
+        if (f === 'expiresAt') return [f, `${new Date(Number(value) * 1000).toISOString()} (${value})`];
+        if (f === 'dryRun') return [f, value === true ? 'yes' : undefined];
+        return [f, value];
+      }),
+    ),
+  );
 }

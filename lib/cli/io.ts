@@ -3,7 +3,11 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 
-export interface CliClients { sfn: SFNClient; doc: DynamoDBDocumentClient; cloudformation: CloudFormationClient }
+export interface CliClients {
+  sfn: SFNClient;
+  doc: DynamoDBDocumentClient;
+  cloudformation: CloudFormationClient;
+}
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;

@@ -30,10 +30,15 @@ export async function localCommand(argv: string[], io: CliIo): Promise<number> {
   if (!endpoint) throw new UsageError('local deploy: AWS_ENDPOINT_URL must name the local endpoint, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:4566');
   const tableName = (values.table as string | undefined) ?? DEFAULT_TABLE_NAME;
   const stateMachineArns = await deployLocal({
-    endpoint, tableName, region: io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION,
+    endpoint,
+    tableName,
+    region: io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION,
     ...(values.json ? {} : { log: (line: string) => io.stdout.write(`${line}\n`) }),
   });
-  io.stdout.write(values.json ? `${JSON.stringify({ endpoint, tableName, stateMachineArns })}\n`
-    : `deployed\n${formatFields({ endpoint, table: tableName, ...stateMachineArns })}`);
+  io.stdout.write(
+    values.json
+      ? `${JSON.stringify({ endpoint, tableName, stateMachineArns })}\n`
+      : `deployed\n${formatFields({ endpoint, table: tableName, ...stateMachineArns })}`,
+  );
   return 0;
 }

@@ -30,7 +30,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case undefined:
         io.stderr.write(`${USAGE}\n`);
         return 2;
-      case '-h': case '--help': case 'help':
+      case '-h':
+      case '--help':
+      case 'help':
         io.stdout.write(`${USAGE}\n`);
         return 0;
       case '--version': {
@@ -38,11 +40,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         io.stdout.write(`${version}\n`);
         return 0;
       }
-      case 'abort': return await abortCommand(rest, io, clients);
-      case 'status': return await statusCommand(rest, io, clients);
-      case 'sweep': return await sweepCommand(rest, io, clients);
-      case 'sweeps': return await sweepsCommand(rest, io, clients);
-      case 'local': return await localCommand(rest, io);
+      case 'abort':
+        return await abortCommand(rest, io, clients);
+      case 'status':
+        return await statusCommand(rest, io, clients);
+      case 'sweep':
+        return await sweepCommand(rest, io, clients);
+      case 'sweeps':
+        return await sweepsCommand(rest, io, clients);
+      case 'local':
+        return await localCommand(rest, io);
       default:
         if (command.startsWith('-')) throw new UsageError(`unknown option "${command}" (options before a command: --help, --version)`);
         throw new UsageError(`unknown command "${command}" (commands: abort, status, sweep, sweeps, local deploy; see --help)`);

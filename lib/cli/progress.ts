@@ -30,7 +30,10 @@ export function createProgressDisplay(out: Output, options: { tty?: boolean } = 
       const lines = [...update];
       if (tty) {
         // a wrapped line would throw the cursor-up count off: cut lines to the terminal's width
-        if (out.columns) lines.forEach((line, i) => { if (line.length >= out.columns!) lines[i] = `${line.slice(0, out.columns! - 2)}…`; });
+        if (out.columns)
+          lines.forEach((line, i) => {
+            if (line.length >= out.columns!) lines[i] = `${line.slice(0, out.columns! - 2)}…`;
+          });
         if (lines.length === drawn.length && lines.every((line, i) => line === drawn[i])) return;
         let text = drawn.length > 0 ? `\x1b[${drawn.length}A` : '';
         for (const line of lines) text += `\x1b[2K\r${line}\n`;
@@ -38,7 +41,9 @@ export function createProgressDisplay(out: Output, options: { tty?: boolean } = 
         drawn = lines;
         return;
       }
-      lines.forEach((line, i) => { if (drawn[i] !== line) out.write(`${line}\n`); });
+      lines.forEach((line, i) => {
+        if (drawn[i] !== line) out.write(`${line}\n`);
+      });
       drawn = lines;
     },
   };

@@ -6,7 +6,11 @@ import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DEFAULT_TABLE_NAME, LOCAL_ACCOUNT_ID, STATE_MACHINES } from '../settings.ts';
 import { CliFailure, type CliClients } from './io.ts';
 
-export interface Target { stateMachineArn?: string; table?: string; stack?: string }
+export interface Target {
+  stateMachineArn?: string;
+  table?: string;
+  stack?: string;
+}
 
 /** per state machine: the environment variable and the stack output that name it */
 const LOCATORS = {
@@ -15,7 +19,12 @@ const LOCATORS = {
 } as const;
 export type CliStateMachine = keyof typeof LOCATORS;
 
-export async function resolveTarget(need: { stateMachine?: CliStateMachine; table?: boolean }, flags: Target, env: NodeJS.ProcessEnv, clients: () => CliClients): Promise<{ stateMachineArn: string; tableName: string }> {
+export async function resolveTarget(
+  need: { stateMachine?: CliStateMachine; table?: boolean },
+  flags: Target,
+  env: NodeJS.ProcessEnv,
+  clients: () => CliClients,
+): Promise<{ stateMachineArn: string; tableName: string }> {
   const locator = need.stateMachine ? LOCATORS[need.stateMachine] : undefined;
   let stateMachineArn = flags.stateMachineArn ?? (locator ? env[locator.env] : undefined);
   let tableName = flags.table ?? env.MPU_REAPER_TABLE;

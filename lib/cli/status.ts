@@ -2,7 +2,7 @@ import { recordId } from '../record-id.ts';
 import { getRecord } from '../records.ts';
 import { validateAbortRequest } from '../validation.ts';
 import { FLAG_OF } from './abort.ts';
-import { COMMON_FLAGS, parse } from './args.ts';
+import { COMMON_FLAGS, COMMON_OPTIONS, parse } from './args.ts';
 import { formatRecord } from './format.ts';
 import { CliFailure, UsageError, type CliClients, type CliIo } from './io.ts';
 import { resolveTarget } from './resolve.ts';
@@ -17,9 +17,17 @@ Prints the record of an upload's abort run: status, attempts, parts and bytes fo
 ${COMMON_FLAGS}`;
 
 export async function statusCommand(argv: string[], io: CliIo, clients: () => CliClients): Promise<number> {
-  const { values, positionals } = parse('status', argv, {
-    bucket: { type: 'string' }, key: { type: 'string' }, 'upload-id': { type: 'string' }, json: { type: 'boolean' }, table: { type: 'string' }, stack: { type: 'string' },
-  }, true);
+  const { values, positionals } = parse(
+    'status',
+    argv,
+    {
+      bucket: { type: 'string' },
+      key: { type: 'string' },
+      'upload-id': { type: 'string' },
+      ...COMMON_OPTIONS,
+    },
+    true,
+  );
   if (values.help) {
     io.stdout.write(`${STATUS_USAGE}\n`);
     return 0;
@@ -36,7 +44,12 @@ export async function statusCommand(argv: string[], io: CliIo, clients: () => Cl
   } else if (!/^[0-9a-f]{64}$/.test(id)) {
     throw new UsageError('status: ID must be 64 lowercase hex characters (the record id)');
   }
-  const { tableName } = await resolveTarget({ table: true }, { table: values.table as string | undefined, stack: values.stack as string | undefined }, io.env, clients);
+  const { tableName } = await resolveTarget(
+    { table: true },
+    { table: values.table as string | undefined, stack: values.stack as string | undefined },
+    io.env,
+    clients,
+  );
   const record = await getRecord(clients().doc, tableName, id);
   if (!record) throw new CliFailure(`status: no record with id ${id} in ${tableName}`);
   io.stdout.write(values.json ? `${JSON.stringify(record)}\n` : formatRecord(record));

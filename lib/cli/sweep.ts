@@ -5,7 +5,7 @@ import { queryNewestFirst } from '../api/listing.ts';
 import { INDEX_BY_STARTED_AT, SWEEP_RECORD_TYPE, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
 import { validateSweepRequest } from '../sweep/plan.ts';
 import { withLiveTotals } from '../sweep/progress.ts';
-import { COMMON_FLAGS, parse } from './args.ts';
+import { COMMON_FLAGS, COMMON_OPTIONS, START_OPTIONS, parse } from './args.ts';
 import { formatTable, humanBytes, shortBytes } from './format.ts';
 import { createProgressDisplay, progressLine } from './progress.ts';
 import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } from './io.ts';
@@ -41,8 +41,10 @@ const COUNTS = ['found', 'aborted', 'notFound', 'partsRemain', 'failed', 'wouldA
 
 export function sweepTable(sweep: SweepRecord & { targets?: unknown; targetResults?: unknown }): string {
   const rows: string[][] = [
-    ['status', String(sweep.status)], ...COUNTS.map((c) => [c, String(sweep[c] ?? 0)]),
-    ['bytesFound', humanBytes(sweep.bytesFound ?? 0)], ...(sweep.bytesFreed !== undefined ? [['bytesFreed', humanBytes(sweep.bytesFreed)]] : []),
+    ['status', String(sweep.status)],
+    ...COUNTS.map((c) => [c, String(sweep[c] ?? 0)]),
+    ['bytesFound', humanBytes(sweep.bytesFound ?? 0)],
+    ...(sweep.bytesFreed !== undefined ? [['bytesFreed', humanBytes(sweep.bytesFreed)]] : []),
   ];
   for (const t of (Array.isArray(sweep.targetResults) ? sweep.targetResults : []) as Array<{ bucket: string; status: string; error?: string }>) {
     rows.push([`target ${t.bucket}`, `${t.status}${t.error ? ` (${t.error})` : ''}`]);
@@ -53,9 +55,14 @@ export function sweepTable(sweep: SweepRecord & { targets?: unknown; targetResul
 
 export async function sweepCommand(argv: string[], io: CliIo, clients: () => CliClients): Promise<number> {
   const { values } = parse('sweep', argv, {
-    bucket: { type: 'string', multiple: true }, 'older-than': { type: 'string' }, prefix: { type: 'string' }, 'expected-bucket-owner': { type: 'string' },
-    'dry-run': { type: 'boolean' }, 'no-measure': { type: 'boolean' }, 'max-uploads': { type: 'string' }, wait: { type: 'boolean' }, json: { type: 'boolean' },
-    'state-machine-arn': { type: 'string' }, table: { type: 'string' }, stack: { type: 'string' },
+    bucket: { type: 'string', multiple: true },
+    'older-than': { type: 'string' },
+    prefix: { type: 'string' },
+    'expected-bucket-owner': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    'no-measure': { type: 'boolean' },
+    'max-uploads': { type: 'string' },
+    ...START_OPTIONS,
   });
   if (values.help) {
     io.stdout.write(`${SWEEP_USAGE}\n`);
@@ -67,7 +74,8 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
   const maxUploads = values['max-uploads'] === undefined ? undefined : Number(values['max-uploads']);
   const request = {
     targets: buckets.map((bucket) => ({
-      bucket, olderThan: values['older-than'] as string,
+      bucket,
+      olderThan: values['older-than'] as string,
       ...(values.prefix !== undefined ? { prefix: values.prefix as string } : {}),
       ...(values['expected-bucket-owner'] !== undefined ? { expectedBucketOwner: values['expected-bucket-owner'] as string } : {}),
     })),
@@ -80,12 +88,22 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
     const flag = problems[0].field.replace(/^targets\[\d+\]\./, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
     throw new UsageError(`sweep: --${flag}: ${problems[0].rule}`);
   }
-  const flags = { stateMachineArn: values['state-machine-arn'] as string | undefined, table: values.table as string | undefined, stack: values.stack as string | undefined };
+  const flags = {
+    stateMachineArn: values['state-machine-arn'] as string | undefined,
+    table: values.table as string | undefined,
+    stack: values.stack as string | undefined,
+  };
   const { stateMachineArn, tableName } = await resolveTarget({ stateMachine: 'sweepUploads', table: Boolean(values.wait) }, flags, io.env, clients);
   const id = sweepExecutionName(new Date());
-  const { executionArn } = await clients().sfn.send(new StartExecutionCommand({ stateMachineArn, name: id, input: JSON.stringify({ ...request, trigger: 'cli' }) }));
+  const { executionArn } = await clients().sfn.send(
+    new StartExecutionCommand({ stateMachineArn, name: id, input: JSON.stringify({ ...request, trigger: 'cli' }) }),
+  );
   if (!values.wait) {
-    io.stdout.write(values.json ? `${JSON.stringify({ id, status: 'RUNNING', executionArn })}\n` : `started sweep ${id}\n${executionArn}\nfollow it with: mpu-reaper sweeps\n`);
+    io.stdout.write(
+      values.json
+        ? `${JSON.stringify({ id, status: 'RUNNING', executionArn })}\n`
+        : `started sweep ${id}\n${executionArn}\nfollow it with: mpu-reaper sweeps\n`,
+    );
     return 0;
   }
   const sleep = io.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
@@ -94,20 +112,25 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
   let execution = await clients().sfn.send(new DescribeExecutionCommand({ executionArn }));
   for (;;) {
     const { Item } = await clients().doc.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true }));
-    if (Item && display) display.update([progressLine(await withLiveTotals(clients().doc, tableName, Item) as SweepRecord)]);
+    if (Item && display) display.update([progressLine((await withLiveTotals(clients().doc, tableName, Item)) as SweepRecord)]);
     if (EXECUTION_ENDED.has(execution.status ?? '')) break;
     await sleep(io.pollMs ?? 1000);
     execution = await clients().sfn.send(new DescribeExecutionCommand({ executionArn }));
   }
   const { Item } = await clients().doc.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true }));
-  if (!Item) throw new CliFailure(`sweep ${id} ended ${execution.status} without a record${execution.error ? ` (${execution.error}: ${execution.cause})` : ''}`);
+  if (!Item)
+    throw new CliFailure(`sweep ${id} ended ${execution.status} without a record${execution.error ? ` (${execution.error}: ${execution.cause})` : ''}`);
   const sweep = presentSweep(Item);
   io.stdout.write(values.json ? `${JSON.stringify(sweep)}\n` : `\nsweep ${id}\n${sweepTable(sweep)}`);
   return sweep.status === 'COMPLETED' ? 0 : 1;
 }
 
 export async function sweepsCommand(argv: string[], io: CliIo, clients: () => CliClients): Promise<number> {
-  const { values } = parse('sweeps', argv, { status: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, table: { type: 'string' }, stack: { type: 'string' } });
+  const { values } = parse('sweeps', argv, {
+    status: { type: 'string' },
+    limit: { type: 'string' },
+    ...COMMON_OPTIONS,
+  });
   if (values.help) {
     io.stdout.write(`${SWEEPS_USAGE}\n`);
     return 0;
@@ -116,8 +139,18 @@ export async function sweepsCommand(argv: string[], io: CliIo, clients: () => Cl
   if (status !== undefined && !(status in SWEEP_STATUSES)) throw new UsageError(`sweeps: --status: must be one of ${Object.keys(SWEEP_STATUSES).join(', ')}`);
   const limit = values.limit === undefined ? 20 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new UsageError('sweeps: --limit: must be a whole number from 1 to 100');
-  const { tableName } = await resolveTarget({ table: true }, { table: values.table as string | undefined, stack: values.stack as string | undefined }, io.env, clients);
-  const { items } = await queryNewestFirst(clients().doc, tableName, { index: INDEX_BY_STARTED_AT, partition: ['recordType', SWEEP_RECORD_TYPE], equals: { status }, limit });
+  const { tableName } = await resolveTarget(
+    { table: true },
+    { table: values.table as string | undefined, stack: values.stack as string | undefined },
+    io.env,
+    clients,
+  );
+  const { items } = await queryNewestFirst(clients().doc, tableName, {
+    index: INDEX_BY_STARTED_AT,
+    partition: ['recordType', SWEEP_RECORD_TYPE],
+    equals: { status },
+    limit,
+  });
   const sweeps = items.map(presentSweep);
   if (values.json) {
     io.stdout.write(`${JSON.stringify(sweeps)}\n`);
@@ -128,7 +161,16 @@ export async function sweepsCommand(argv: string[], io: CliIo, clients: () => Cl
     return 0;
   }
   const header = ['id', 'status', 'started', 'found', 'aborted', 'failed', 'bytes', 'dry run'];
-  const rows = sweeps.map((s) => [s.id, s.status, s.startedAt, s.found ?? 0, s.aborted ?? 0, (s.failed ?? 0) + (s.partsRemain ?? 0), shortBytes(s.bytesFound ?? 0), s.dryRun ? 'yes' : '']);
+  const rows = sweeps.map((s) => [
+    s.id,
+    s.status,
+    s.startedAt,
+    s.found ?? 0,
+    s.aborted ?? 0,
+    (s.failed ?? 0) + (s.partsRemain ?? 0),
+    shortBytes(s.bytesFound ?? 0),
+    s.dryRun ? 'yes' : '',
+  ]);
   io.stdout.write(`${formatTable(header, rows, { rule: false })}\n`);
   return 0;
 }

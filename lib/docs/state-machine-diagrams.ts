@@ -7,8 +7,18 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { STATE_MACHINES, STATEMACHINES_DIR } from '../settings.ts';
 
-interface Catcher { ErrorEquals: string[]; Next: string }
-interface ChoiceRule { Next: string; Variable?: string; And?: ChoiceRule[]; Or?: ChoiceRule[]; Not?: ChoiceRule; [comparison: string]: unknown }
+interface Catcher {
+  ErrorEquals: string[];
+  Next: string;
+}
+interface ChoiceRule {
+  Next: string;
+  Variable?: string;
+  And?: ChoiceRule[];
+  Or?: ChoiceRule[];
+  Not?: ChoiceRule;
+  [comparison: string]: unknown;
+}
 interface State {
   Type: string;
   Resource?: string;
@@ -35,18 +45,29 @@ function condition(rule: ChoiceRule): string {
   if (rule.Not) return `not ${condition(rule.Not)}`;
   const [comparison, value] = Object.entries(rule).find(([k]) => !['Next', 'Variable'].includes(k)) ?? ['', ''];
   const operator = comparison.replace(/Path$/, '').replace(/^(String|Numeric|Boolean|Timestamp)/, '');
-  const op = ({ Equals: '=', GreaterThanEquals: '≥', GreaterThan: '>', LessThan: '<', LessThanEquals: '≤', IsPresent: 'present', Matches: '~' } as Record<string, string>)[operator] ?? operator;
+  const op =
+    (
+      { Equals: '=', GreaterThanEquals: '≥', GreaterThan: '>', LessThan: '<', LessThanEquals: '≤', IsPresent: 'present', Matches: '~' } as Record<
+        string,
+        string
+      >
+    )[operator] ?? operator;
   return `${(rule.Variable ?? '').replace(/^\$\./, '')} ${op} ${typeof value === 'string' ? value.replace(/^\$\./, '') : JSON.stringify(value)}`;
 }
 
 function shape(id: string, name: string, state: State): string {
   const text = state.Type === 'Task' ? `${name}<br/>(${calls(state.Resource)})` : name;
   switch (state.Type) {
-    case 'Choice': return `${id}{"${label(text)}"}`;
-    case 'Wait': return `${id}(["${label(text)}"])`;
-    case 'Succeed': return `${id}(("${label(text)} ✓"))`;
-    case 'Fail': return `${id}(("${label(text)} ✗"))`;
-    default: return `${id}["${label(text)}"]`;
+    case 'Choice':
+      return `${id}{"${label(text)}"}`;
+    case 'Wait':
+      return `${id}(["${label(text)}"])`;
+    case 'Succeed':
+      return `${id}(("${label(text)} ✓"))`;
+    case 'Fail':
+      return `${id}(("${label(text)} ✗"))`;
+    default:
+      return `${id}["${label(text)}"]`;
   }
 }
 

@@ -8,7 +8,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { httpErrors, jsonBody, jsonResponse, requestLogging, type ApiEvent } from './middlewares.ts';
 
-export interface ApiResult { statusCode: number; body: Record<string, unknown>; headers?: Record<string, string> }
+export interface ApiResult {
+  statusCode: number;
+  body: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
 
 export function apiHandler(service: string, run: (event: ApiEvent) => Promise<ApiResult>, options: { jsonBody?: { maxBytes: number } } = {}) {
   const logger = new Logger({ serviceName: service });

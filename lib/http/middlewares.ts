@@ -26,10 +26,15 @@ export function requestLogging(options: { logger: Logger }): ApiMiddleware {
   if (!options?.logger) throw new TypeError('requestLogging: options.logger is required');
   const started = new WeakMap<object, number>();
   return {
-    before: (request) => { started.set(request, Date.now()); },
+    before: (request) => {
+      started.set(request, Date.now());
+    },
     after: (request) => {
       options.logger.info('request', {
-        method: request.event.httpMethod, path: request.event.path, statusCode: request.response?.statusCode, ...callerOf(request.event),
+        method: request.event.httpMethod,
+        path: request.event.path,
+        statusCode: request.response?.statusCode,
+        ...callerOf(request.event),
         durationMs: Date.now() - (started.get(request) ?? Date.now()),
       });
     },

@@ -32,16 +32,21 @@ export interface Route {
 export function routesFromServerlessYml(file = `${ROOT}serverless.yml`): Route[] {
   type Fn = { handler: string; events?: Array<{ http?: { method: string; path: string } }> };
   const config = parse(readFileSync(file, 'utf8')) as { functions?: Record<string, Fn> };
-  return Object.values(config.functions ?? {}).flatMap((fn) => (fn.events ?? [])
-    .filter((e) => e.http)
-    .map((e) => ({ method: e.http!.method.toUpperCase(), path: `/${e.http!.path.replace(/^\//, '')}`, handler: fn.handler })));
+  return Object.values(config.functions ?? {}).flatMap((fn) =>
+    (fn.events ?? [])
+      .filter((e) => e.http)
+      .map((e) => ({ method: e.http!.method.toUpperCase(), path: `/${e.http!.path.replace(/^\//, '')}`, handler: fn.handler })),
+  );
 }
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 function compile(route: Route) {
   const names: string[] = [];
-  const source = route.path.replace(/\{([^}]+)\}/g, (_, name: string) => { names.push(name); return '([^/]+)'; });
+  const source = route.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
   return { ...route, regex: new RegExp(`^${source}/?$`), names };
 }
 
@@ -57,15 +62,29 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
 }
 
 export function toProxyEvent(
-  req: { method: string; url: URL; headers: Record<string, string>; body: string }, route: Route, pathParameters: Record<string, string> | null,
+  req: { method: string; url: URL; headers: Record<string, string>; body: string },
+  route: Route,
+  pathParameters: Record<string, string> | null,
 ): APIGatewayProxyEvent {
   const query = Object.fromEntries(req.url.searchParams);
   return {
-    httpMethod: req.method, path: req.url.pathname, resource: route.path, headers: req.headers, multiValueHeaders: {},
-    pathParameters, queryStringParameters: Object.keys(query).length ? query : null, multiValueQueryStringParameters: null,
-    stageVariables: null, body: req.body === '' ? null : req.body, isBase64Encoded: false,
+    httpMethod: req.method,
+    path: req.url.pathname,
+    resource: route.path,
+    headers: req.headers,
+    multiValueHeaders: {},
+    pathParameters,
+    queryStringParameters: Object.keys(query).length ? query : null,
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+    body: req.body === '' ? null : req.body,
+    isBase64Encoded: false,
     requestContext: {
-      requestId: randomUUID(), httpMethod: req.method, path: req.url.pathname, resourcePath: route.path, stage: 'local',
+      requestId: randomUUID(),
+      httpMethod: req.method,
+      path: req.url.pathname,
+      resourcePath: route.path,
+      stage: 'local',
     } as APIGatewayProxyEvent['requestContext'],
   };
 }
@@ -93,7 +112,11 @@ export function refusal(method: string, headers: Record<string, string | undefin
   return undefined;
 }
 
-export interface LocalApi { url: string; port: number; close(): Promise<void> }
+export interface LocalApi {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
 
 export async function startLocalApi(options: { port: number; host?: string; routes?: Route[]; log?: (line: string) => void }): Promise<LocalApi> {
   const host = options.host ?? '127.0.0.1';
@@ -123,10 +146,12 @@ export async function startLocalApi(options: { port: number; host?: string; rout
       const match = route.regex.exec(url.pathname)!;
       const pathParameters = route.names.length ? Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(match[i + 1])])) : null;
       const body = await readBody(req, 1024 * 1024);
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v ?? '']));
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
       const event = toProxyEvent({ method: req.method!, url, headers, body }, route, pathParameters);
       const context = {
-        awsRequestId: event.requestContext.requestId, functionName: route.handler, getRemainingTimeInMillis: () => 30_000,
+        awsRequestId: event.requestContext.requestId,
+        functionName: route.handler,
+        getRemainingTimeInMillis: () => 30_000,
       } as unknown as Context;
       const handler = await importHandler<Handler>(route.handler);
       const result = await handler(event, context);
@@ -140,6 +165,10 @@ export async function startLocalApi(options: { port: number; host?: string; rout
   return {
     url,
     port,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -91,7 +91,10 @@ function skipBare(text: string, i: number): number {
   let j = i;
   while (j < text.length) {
     const c = text[j];
-    if (c === "'") { j = skipQuoted(text, j); continue; }
+    if (c === "'") {
+      j = skipQuoted(text, j);
+      continue;
+    }
     if (c === '(' || c === '[') depth += 1;
     else if (c === ']' || c === ')') {
       if (depth === 0) break;
@@ -115,7 +118,10 @@ function parseCall(text: string, start: number): { call: IntrinsicCall; end: num
     else i = text[i] === "'" ? skipQuoted(text, i) : skipBare(text, i);
     call.args.push({ text: text.slice(argStart, i).trim(), ...(nested ? { call: nested } : {}) });
     i = skipSpaces(text, i);
-    if (text[i] === ',') { i += 1; continue; }
+    if (text[i] === ',') {
+      i += 1;
+      continue;
+    }
     if (text[i] === ')') return { call, end: i + 1 };
     throw new SyntaxError(`expected ',' or ')' at ${i} in ${text}`);
   }
@@ -133,8 +139,7 @@ export function parseIntrinsic(expression: string): IntrinsicCall | undefined {
 export const countCalls = (call: IntrinsicCall): number => 1 + call.args.reduce((n, a) => n + (a.call ? countCalls(a.call) : 0), 0);
 
 /** every call of the tree, innermost first: an argument is checked before the call that uses it */
-export const callsInnermostFirst = (call: IntrinsicCall): IntrinsicCall[] =>
-  [...call.args.flatMap((a) => (a.call ? callsInnermostFirst(a.call) : [])), call];
+export const callsInnermostFirst = (call: IntrinsicCall): IntrinsicCall[] => [...call.args.flatMap((a) => (a.call ? callsInnermostFirst(a.call) : [])), call];
 
 /** every `.$` field of a payload template (or a whole state) holding an intrinsic call, with its dotted path */
 export function intrinsicFields(value: unknown, path = ''): Array<{ field: string; expression: string }> {
@@ -164,17 +169,20 @@ const INT32_MAX = 2 ** 31 - 1;
 const isInt32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX;
 const int32Violation = (name: string, args: unknown[]): string | undefined => {
   const bad = args.findIndex((a) => !isInt32(a));
-  return bad < 0 ? undefined
+  return bad < 0
+    ? undefined
     : `The argument ${bad + 1} of ${name} must be an integer from ${INT32_MIN} to ${INT32_MAX}, but it is ${JSON.stringify(args[bad])}`;
 };
 
 export const INTRINSIC_ARGUMENT_RULES: Record<string, (args: unknown[]) => string | undefined> = {
-  'States.MathAdd': (args) => int32Violation('States.MathAdd', args)
-    ?? (isInt32((args[0] as number) + (args[1] as number)) ? undefined
+  'States.MathAdd': (args) =>
+    int32Violation('States.MathAdd', args) ??
+    (isInt32((args[0] as number) + (args[1] as number))
+      ? undefined
       : `The result of States.MathAdd(${args.join(', ')}) is outside the 32-bit integer range ${INT32_MIN} to ${INT32_MAX}`),
   'States.MathRandom': (args) => int32Violation('States.MathRandom', args),
-  'States.Hash': ([input]) => (typeof input === 'string' && input.length > 10_000
-    ? `The input of States.Hash has ${input.length} characters; at most 10000 are allowed` : undefined),
+  'States.Hash': ([input]) =>
+    typeof input === 'string' && input.length > 10_000 ? `The input of States.Hash has ${input.length} characters; at most 10000 are allowed` : undefined,
   'States.ArrayRange': ([start, end, step]) => {
     if (typeof start !== 'number' || typeof end !== 'number' || typeof step !== 'number' || step === 0) return undefined;
     const items = Math.floor((end - start) / step) + 1;

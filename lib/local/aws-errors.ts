@@ -50,10 +50,16 @@ function modeled(service: string): Set<string> {
   let names = modeledNames.get(service);
   if (!names) {
     const module = SERVICES[service]?.module ?? {};
-    const base = Object.entries(module).find(([name, value]) => /ServiceException$/.test(name) && typeof value === 'function')?.[1] as Function | undefined;
-    names = new Set(Object.entries(module)
-      .filter(([name, value]) => base && typeof value === 'function' && value.prototype instanceof base && !NOT_IN_STEP_FUNCTIONS_MODEL.has(name))
-      .map(([name]) => name));
+    const base = Object.entries(module).find(([name, value]) => /ServiceException$/.test(name) && typeof value === 'function')?.[1] as
+      | (new (
+          ...args: never[]
+        ) => unknown)
+      | undefined;
+    names = new Set(
+      Object.entries(module)
+        .filter(([name, value]) => base && typeof value === 'function' && value.prototype instanceof base && !NOT_IN_STEP_FUNCTIONS_MODEL.has(name))
+        .map(([name]) => name),
+    );
     modeledNames.set(service, names);
   }
   return names;

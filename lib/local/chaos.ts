@@ -131,24 +131,35 @@ const S3_OPERATION_TABLE = `
 `;
 
 type S3Scope = 'service' | 'bucket' | 'object';
-interface S3OperationRow { method: string; scope: S3Scope; query: string[]; headers: string[]; operation: string }
+interface S3OperationRow {
+  method: string;
+  scope: S3Scope;
+  query: string[];
+  headers: string[];
+  operation: string;
+}
 
-const S3_OPERATIONS: readonly S3OperationRow[] = S3_OPERATION_TABLE.trim().split('\n').map((line) => {
-  const [method, scope, ...rest] = line.trim().split(/\s+/);
-  const operation = rest.pop()!;
-  return {
-    method, scope: scope as S3Scope, operation,
-    query: rest.filter((t) => t.startsWith('?')).map((t) => t.slice(1)),
-    headers: rest.filter((t) => t.startsWith('+')).map((t) => t.slice(1)),
-  };
-});
+const S3_OPERATIONS: readonly S3OperationRow[] = S3_OPERATION_TABLE.trim()
+  .split('\n')
+  .map((line) => {
+    const [method, scope, ...rest] = line.trim().split(/\s+/);
+    const operation = rest.pop()!;
+    return {
+      method,
+      scope: scope as S3Scope,
+      operation,
+      query: rest.filter((t) => t.startsWith('?')).map((t) => t.slice(1)),
+      headers: rest.filter((t) => t.startsWith('+')).map((t) => t.slice(1)),
+    };
+  });
 
 /** The S3 operation a path-style REST request performs: DELETE /bucket/key?uploadId=… → AbortMultipartUpload. */
 export function s3OperationName(method: string, url: URL, headers: IncomingHttpHeaders = {}): string | undefined {
   const [bucket, ...key] = url.pathname.split('/').slice(1);
   const scope: S3Scope = !bucket ? 'service' : key.join('/') === '' ? 'bucket' : 'object';
-  const row = S3_OPERATIONS.find((r) => r.method === method && r.scope === scope
-    && r.query.every((q) => url.searchParams.has(q)) && r.headers.every((h) => headers[h] !== undefined));
+  const row = S3_OPERATIONS.find(
+    (r) => r.method === method && r.scope === scope && r.query.every((q) => url.searchParams.has(q)) && r.headers.every((h) => headers[h] !== undefined),
+  );
   return row?.operation;
 }
 
@@ -214,10 +225,7 @@ export interface NetworkEffects {
 }
 
 /** what the layer does to a request a rule caught */
-export type FaultAction =
-  | { kind: 'error'; error: FaultError; after: boolean }
-  | { kind: 'reset'; after: boolean }
-  | { kind: 'drop' };
+export type FaultAction = { kind: 'error'; error: FaultError; after: boolean } | { kind: 'reset'; after: boolean } | { kind: 'drop' };
 
 export const DEFAULT_FAULT_ERROR: FaultError = { statusCode: 503, code: 'ServiceUnavailable' };
 
@@ -316,7 +324,11 @@ export function seededRandom(seed: string): () => number {
   };
 }
 
-interface ActiveRule { rule: FaultRule; injected: number; random: () => number }
+interface ActiveRule {
+  rule: FaultRule;
+  injected: number;
+  random: () => number;
+}
 
 export interface ChaosOptions {
   faults?: FaultRule[];
@@ -352,8 +364,8 @@ export class ChaosController {
   }
 
   private activate(rule: FaultRule, position: number): ActiveRule {
-    const seed = rule.seed !== undefined ? `rule:${rule.seed}`
-      : this.seedValue !== undefined ? `${this.seedValue}:${position}:${canonicalRule(rule)}` : undefined;
+    const seed =
+      rule.seed !== undefined ? `rule:${rule.seed}` : this.seedValue !== undefined ? `${this.seedValue}:${position}:${canonicalRule(rule)}` : undefined;
     return { rule, injected: 0, random: seed === undefined ? Math.random : seededRandom(seed) };
   }
 
@@ -434,20 +446,23 @@ export class ChaosController {
 // Answering in each service's wire format
 // ---------------------------------------------------------------------------------------------------------------
 
-export interface WireAnswer { status: number; headers: Record<string, string>; body: string }
+export interface WireAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
 
-const xmlEscape = (text: string) => text.replace(/[<>&'"]/g, (c) => `&${({ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' })[c]};`);
+const xmlEscape = (text: string) => text.replace(/[<>&'"]/g, (c) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' }[c]};`);
 
 /** An error as the service sends it: S3's XML <Error> document, or the AWS JSON `__type` body. */
-export function serviceErrorAnswer(
-  service: string, error: FaultError, requestId: string = randomUUID(), jsonContentType = AWS_JSON_1_0,
-): WireAnswer {
+export function serviceErrorAnswer(service: string, error: FaultError, requestId: string = randomUUID(), jsonContentType = AWS_JSON_1_0): WireAnswer {
   // S3's documented message where there is one: AWS's task error causes carry the message, not the code
   const message = error.message ?? (service === 's3' ? S3_ERROR_MESSAGES[error.code] : undefined) ?? `${error.code}: injected by the local stack's Chaos API`;
   if (service === 's3') {
-    const body = '<?xml version="1.0" encoding="UTF-8"?>\n'
-      + `<Error><Code>${xmlEscape(error.code)}</Code><Message>${xmlEscape(message)}</Message>`
-      + `<RequestId>${requestId}</RequestId><HostId>${requestId}</HostId></Error>`;
+    const body =
+      '<?xml version="1.0" encoding="UTF-8"?>\n' +
+      `<Error><Code>${xmlEscape(error.code)}</Code><Message>${xmlEscape(message)}</Message>` +
+      `<RequestId>${requestId}</RequestId><HostId>${requestId}</HostId></Error>`;
     return { status: error.statusCode, headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId, 'x-amz-id-2': requestId }, body };
   }
   return {
@@ -478,7 +493,10 @@ export function requestJsonContentType(req: { headers: IncomingHttpHeaders }): s
 function drain(req: IncomingMessage): Promise<void> {
   if (req.readableEnded) return Promise.resolve();
   return new Promise((resolve) => {
-    req.on('end', resolve).on('error', () => resolve()).on('close', resolve);
+    req
+      .on('end', resolve)
+      .on('error', () => resolve())
+      .on('close', resolve);
     req.resume();
   });
 }
@@ -528,37 +546,54 @@ export function proxyUpstream(target: string): Upstream & { close(): void } {
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true });
   const send = (req: IncomingMessage, onAnswer: (answer: IncomingMessage) => void, onError: (error: Error) => void) => {
-    const forwarded = request({
-      host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, agent,
-      headers: forwardedRequestHeaders(req.headers, upstream.host),
-    }, onAnswer);
+    const forwarded = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        agent,
+        headers: forwardedRequestHeaders(req.headers, upstream.host),
+      },
+      onAnswer,
+    );
     forwarded.on('error', onError);
     req.pipe(forwarded);
     return forwarded;
   };
   return {
     answer(req, res) {
-      const forwarded = send(req, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardedResponseHeaders(answer.headers));
-        answer.pipe(res);
-        answer.on('error', () => res.destroy());
-      }, (error) => {
-        if (res.headersSent) {
-          res.destroy(error);
-          return;
-        }
-        const message = `the local stack could not reach ${target}: ${error.message}`;
-        res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' }).end(message);
-      });
+      const forwarded = send(
+        req,
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardedResponseHeaders(answer.headers));
+          answer.pipe(res);
+          answer.on('error', () => res.destroy());
+        },
+        (error) => {
+          if (res.headersSent) {
+            res.destroy(error);
+            return;
+          }
+          const message = `the local stack could not reach ${target}: ${error.message}`;
+          res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' }).end(message);
+        },
+      );
       // the client went away before its request or our answer was complete
-      res.on('close', () => { if (!res.writableFinished) forwarded.destroy(); });
+      res.on('close', () => {
+        if (!res.writableFinished) forwarded.destroy();
+      });
     },
     apply(req) {
       return new Promise<void>((resolve, reject) => {
-        send(req, (answer) => {
-          answer.on('end', () => resolve()).on('error', reject);
-          answer.resume();
-        }, reject);
+        send(
+          req,
+          (answer) => {
+            answer.on('end', () => resolve()).on('error', reject);
+            answer.resume();
+          },
+          reject,
+        );
       });
     },
     close: () => agent.destroy(),
@@ -607,7 +642,10 @@ const CHAOS_ROUTES: Record<string, (chaos: ChaosController, body: unknown) => un
   'GET effects': (chaos) => chaos.effects(),
   'POST effects': (chaos, body) => chaos.setEffects(body as NetworkEffects),
   'GET config': (chaos) => ({ seed: chaos.seed ?? null }),
-  'POST config': (chaos, body) => { chaos.setSeed(seedFrom(body)); return { seed: chaos.seed ?? null }; },
+  'POST config': (chaos, body) => {
+    chaos.setSeed(seedFrom(body));
+    return { seed: chaos.seed ?? null };
+  },
   'GET counts': (chaos) => chaos.counts(),
 };
 
@@ -653,16 +691,17 @@ export async function startChaosProxy(options: { target: string; chaos?: ChaosCo
   const host = options.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
     const served = isChaosApiRequest(req.url) ? handleChaosApi(chaos, req, res) : serveWithChaos(chaos, req, res, upstream);
-    served.catch((error: Error) => res.headersSent ? res.destroy(error) : writeAnswer(res, { status: 500, headers: {}, body: error.message }));
+    served.catch((error: Error) => (res.headersSent ? res.destroy(error) : writeAnswer(res, { status: 500, headers: {}, body: error.message })));
   });
   const { url } = await listen(server, options.port ?? 0, host);
   return {
     endpoint: url,
     chaos,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-      upstream.close();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        upstream.close();
+      }),
   };
 }

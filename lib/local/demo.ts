@@ -17,7 +17,11 @@ import { runInput } from '../validation.ts';
 
 export const DEMO_BUCKET = 'mpu-reaper-demo';
 
-export interface UploadRef { bucket: string; key: string; uploadId: string }
+export interface UploadRef {
+  bucket: string;
+  key: string;
+  uploadId: string;
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // A client that keeps uploading parts
@@ -35,7 +39,11 @@ export interface PartUploader {
 }
 
 /** Uploads a part every `intervalMs` until UploadPart fails (the upload was aborted) or stop() is called. */
-export function keepUploadingParts(s3: S3Client, upload: UploadRef, options: { firstPartNumber?: number; intervalMs?: number; partSize?: number } = {}): PartUploader {
+export function keepUploadingParts(
+  s3: S3Client,
+  upload: UploadRef,
+  options: { firstPartNumber?: number; intervalMs?: number; partSize?: number } = {},
+): PartUploader {
   const intervalMs = options.intervalMs ?? 100;
   const body = Buffer.alloc(options.partSize ?? 64 * 1024, 0x2a);
   let running = true;
@@ -55,13 +63,20 @@ export function keepUploadingParts(s3: S3Client, upload: UploadRef, options: { f
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, intervalMs);
-        wake = () => { clearTimeout(timer); resolve(); };
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
     }
   })();
   return {
-    get uploaded() { return uploaded; },
-    get stoppedBy() { return stoppedBy; },
+    get uploaded() {
+      return uploaded;
+    },
+    get stoppedBy() {
+      return stoppedBy;
+    },
     done,
     async stop() {
       running = false;
@@ -76,7 +91,10 @@ export function keepUploadingParts(s3: S3Client, upload: UploadRef, options: { f
 // Progress from an execution's history
 // ---------------------------------------------------------------------------------------------------------------
 
-interface HistoryLike { type?: string; stateEnteredEventDetails?: { name?: string } }
+interface HistoryLike {
+  type?: string;
+  stateEnteredEventDetails?: { name?: string };
+}
 
 /** The state an execution is in (its latest …StateEntered event) and how many aborts it has sent. */
 export function progressFromHistory(events: readonly HistoryLike[]): { state: string | undefined; attempts: number } {
@@ -138,8 +156,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const out: Output = options.out ?? process.stdout;
   const bucket = options.bucket ?? DEMO_BUCKET;
   const config = {
-    endpoint: options.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    forcePathStyle: true, maxAttempts: 1,
+    endpoint: options.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    forcePathStyle: true,
+    maxAttempts: 1,
   };
   const s3 = new S3Client(config);
   const sfn = new SFNClient(config);
@@ -173,10 +194,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const started = [];
     for (const upload of uploads) {
       const id = recordId(upload.bucket, upload.key, upload.uploadId);
-      const { executionArn } = await sfn.send(new StartExecutionCommand({
-        stateMachineArn: options.stateMachineArn, name: abortExecutionName(id),
-        input: JSON.stringify(runInput(upload, 'direct')),
-      }));
+      const { executionArn } = await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: options.stateMachineArn,
+          name: abortExecutionName(id),
+          input: JSON.stringify(runInput(upload, 'direct')),
+        }),
+      );
       started.push({ upload, id, executionArn: executionArn! });
     }
 
@@ -191,7 +215,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         ]);
         statuses.set(executionArn, status!);
         const { state, attempts } = progressFromHistory((events ?? []) as HistoryEvent[]);
-        const note = upload === live ? `client sent ${uploader.uploaded} parts${uploader.stoppedBy ? `, then ${uploader.stoppedBy}` : ', still sending'}` : undefined;
+        const note =
+          upload === live ? `client sent ${uploader.uploaded} parts${uploader.stoppedBy ? `, then ${uploader.stoppedBy}` : ', still sending'}` : undefined;
         rows.push({ label: upload.key, status: status!, state, attempts, note });
       }
       display.update(rows.map(formatProgressLine));
@@ -206,10 +231,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       executions.push({ upload, executionArn, status: statuses.get(executionArn)!, record: await getRecord(doc, options.tableName, id) });
     }
     out.write(`\nrecords in DynamoDB table ${options.tableName} (GetItem through the endpoint):\n\n`);
-    out.write(`${formatTable(
-      ['key', 'status', 'attempts', 'partsFound', 'bytesFound', 'trigger', 'startedAt', 'finishedAt'],
-      executions.map(({ upload, record }) => [upload.key, record?.status ?? '(no record)', record?.attempts, record?.partsFound, record?.bytesFound, record?.trigger, record?.startedAt, record?.finishedAt]),
-    )}\n`);
+    out.write(
+      `${formatTable(
+        ['key', 'status', 'attempts', 'partsFound', 'bytesFound', 'trigger', 'startedAt', 'finishedAt'],
+        executions.map(({ upload, record }) => [
+          upload.key,
+          record?.status ?? '(no record)',
+          record?.attempts,
+          record?.partsFound,
+          record?.bytesFound,
+          record?.trigger,
+          record?.startedAt,
+          record?.finishedAt,
+        ]),
+      )}\n`,
+    );
     return { executions, liveUploader: { uploaded: uploader.uploaded, stoppedBy: uploader.stoppedBy } };
   } finally {
     await uploader?.stop();

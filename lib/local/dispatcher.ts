@@ -5,7 +5,11 @@
  */
 import { SERVICES, sdkTaskError } from './aws-errors.ts';
 
-export interface ParsedResource { service: string; action: string; optimized: boolean }
+export interface ParsedResource {
+  service: string;
+  action: string;
+  optimized: boolean;
+}
 
 export function parseResource(resource: string): ParsedResource {
   const sdk = /^arn:aws[a-z-]*:states:::aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(resource);
@@ -104,7 +108,11 @@ export function pageOfUploads(all: Record<string, unknown>, request: PageRequest
   const last = page[page.length - 1];
   const { Uploads: _all, NextKeyMarker: _k, NextUploadIdMarker: _u, IsTruncated: _t, ...rest } = all;
   return {
-    ...rest, MaxUploads: max, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker, IsTruncated: truncated,
+    ...rest,
+    MaxUploads: max,
+    KeyMarker: keyMarker,
+    UploadIdMarker: uploadIdMarker,
+    IsTruncated: truncated,
     ...(page.length ? { Uploads: page } : {}),
     ...(truncated ? { NextKeyMarker: last.Key, NextUploadIdMarker: last.UploadId } : {}),
   };

@@ -9,8 +9,17 @@ import type { StateMachineType } from './runtime.ts';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
-  AWS_JSON_ERROR_NAMESPACES, ChaosController, awsJsonErrorBody, handleChaosApi, isChaosApiRequest, proxyUpstream, requestJsonContentType, serveWithChaos,
-  writeAnswer, type Upstream, type WireAnswer,
+  AWS_JSON_ERROR_NAMESPACES,
+  ChaosController,
+  awsJsonErrorBody,
+  handleChaosApi,
+  isChaosApiRequest,
+  proxyUpstream,
+  requestJsonContentType,
+  serveWithChaos,
+  writeAnswer,
+  type Upstream,
+  type WireAnswer,
 } from './chaos.ts';
 import { SfnApiError, type LocalStepFunctions } from './runtime.ts';
 import { listen } from './listen.ts';
@@ -133,7 +142,10 @@ export function stepFunctionsAction(runtime: LocalStepFunctions, action: string,
     case 'CreateStateMachine': {
       required(body, 'name', 'definition');
       return runtime.createStateMachine({
-        name: body.name as string, definition: body.definition as string, roleArn: str(body.roleArn), type: body.type as StateMachineType | undefined,
+        name: body.name as string,
+        definition: body.definition as string,
+        roleArn: str(body.roleArn),
+        type: body.type as StateMachineType | undefined,
       });
     }
     case 'UpdateStateMachine': {
@@ -164,14 +176,18 @@ export function stepFunctionsAction(runtime: LocalStepFunctions, action: string,
     case 'ListExecutions':
       required(body, 'stateMachineArn');
       return runtime.listExecutions({
-        stateMachineArn: body.stateMachineArn as string, statusFilter: str(body.statusFilter),
-        maxResults: typeof body.maxResults === 'number' ? body.maxResults : undefined, nextToken: str(body.nextToken),
+        stateMachineArn: body.stateMachineArn as string,
+        statusFilter: str(body.statusFilter),
+        maxResults: typeof body.maxResults === 'number' ? body.maxResults : undefined,
+        nextToken: str(body.nextToken),
       });
     case 'GetExecutionHistory': {
       required(body, 'executionArn');
       const result = runtime.getExecutionHistory({
-        executionArn: body.executionArn as string, reverseOrder: body.reverseOrder === true,
-        maxResults: typeof body.maxResults === 'number' ? body.maxResults : undefined, nextToken: str(body.nextToken),
+        executionArn: body.executionArn as string,
+        reverseOrder: body.reverseOrder === true,
+        maxResults: typeof body.maxResults === 'number' ? body.maxResults : undefined,
+        nextToken: str(body.nextToken),
       });
       if (body.includeExecutionData !== false) return result;
       return { ...result, events: result.events.map((e) => withoutExecutionData(e as unknown as Record<string, unknown>)) };
@@ -238,7 +254,9 @@ export async function startLocalEndpoint(options: LocalEndpointOptions): Promise
   };
   const localTarget = (prefix: string, action: string): Upstream => ({
     answer: async (req, res) => writeAnswer(res, await jsonAnswer(req, prefix, action)),
-    apply: async (req) => { await jsonAnswer(req, prefix, action); },
+    apply: async (req) => {
+      await jsonAnswer(req, prefix, action);
+    },
   });
 
   const server = createServer((req, res) => {
@@ -254,11 +272,12 @@ export async function startLocalEndpoint(options: LocalEndpointOptions): Promise
   return {
     url,
     port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-      moto.close();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        moto.close();
+      }),
   };
 }
 

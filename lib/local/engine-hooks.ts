@@ -25,8 +25,15 @@
  */
 import { StateMachine } from 'aws-local-stepfunctions';
 import {
-  assertWithinPayloadLimit, callsInnermostFirst, INTRINSIC_ARGUMENT_RULES, intrinsicFields, parseIntrinsic, TerminalStatesError, usesCheckedIntrinsic,
-  type IntrinsicArg, type IntrinsicCall,
+  assertWithinPayloadLimit,
+  callsInnermostFirst,
+  INTRINSIC_ARGUMENT_RULES,
+  intrinsicFields,
+  parseIntrinsic,
+  TerminalStatesError,
+  usesCheckedIntrinsic,
+  type IntrinsicArg,
+  type IntrinsicCall,
 } from './asl-limits.ts';
 
 type Json = unknown;
@@ -104,7 +111,8 @@ function checkMapItems(state: StateDefinition, selector: unknown, input: Json, c
   const items = evaluate({ InputPath: state.InputPath, Parameters: { 'items.$': state.ItemsPath ?? '$' } }, input, context);
   const list = (items?.value as { items?: unknown } | undefined)?.items;
   if (!Array.isArray(list)) return; // the engine reports a bad ItemsPath itself
-  list.forEach((item, index) => checkTemplate(selector, { InputPath: state.InputPath }, input, { ...context, Map: { Item: { Index: index, Value: item } } }));
+  for (const [index, item] of list.entries())
+    checkTemplate(selector, { InputPath: state.InputPath }, input, { ...context, Map: { Item: { Index: index, Value: item } } });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -117,7 +125,9 @@ function checkedCalls(template: unknown): IntrinsicCall[] {
   let calls = parsedTemplates.get(template);
   if (!calls) {
     // createStateMachine parsed every field already, so parsing does not throw here
-    calls = intrinsicFields(template).map((f) => parseIntrinsic(f.expression)!).filter(usesCheckedIntrinsic);
+    calls = intrinsicFields(template)
+      .map((f) => parseIntrinsic(f.expression)!)
+      .filter(usesCheckedIntrinsic);
     parsedTemplates.set(template, calls);
   }
   return calls;
@@ -150,15 +160,28 @@ const EVALUATE = 'Evaluate';
 /** Evaluates InputPath + Parameters as the engine does; undefined when the engine fails evaluating them. */
 function evaluate(fields: { InputPath?: unknown; Parameters: unknown }, input: Json, context: Context): { value: Json } | undefined {
   const state = {
-    Type: 'Task', Resource: 'arn:aws:states:::local:evaluate', End: true, Parameters: fields.Parameters,
+    Type: 'Task',
+    Resource: 'arn:aws:states:::local:evaluate',
+    End: true,
+    Parameters: fields.Parameters,
     ...(fields.InputPath === undefined ? {} : { InputPath: fields.InputPath }),
   };
   const machine = new StateMachine({ StartAt: EVALUATE, States: { [EVALUATE]: state } } as never, { validationOptions: { noValidate: true } });
   let captured: { value: Json } | undefined;
-  const { result } = machine.run(input as never, {
-    context: { ...context, [EXECUTION_INPUT]: context.Execution?.Input },
-    overrides: { taskResourceLocalHandlers: { [EVALUATE]: (value: Json) => { captured = { value }; return null; } } },
-  } as never);
+  const { result } = machine.run(
+    input as never,
+    {
+      context: { ...context, [EXECUTION_INPUT]: context.Execution?.Input },
+      overrides: {
+        taskResourceLocalHandlers: {
+          [EVALUATE]: (value: Json) => {
+            captured = { value };
+            return null;
+          },
+        },
+      },
+    } as never,
+  );
   result.catch(() => undefined); // a failed evaluation shows as nothing captured
   return captured;
 }

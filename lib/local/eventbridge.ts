@@ -22,15 +22,20 @@ function matchesValue(matcher: unknown, value: unknown, present: boolean): boole
   const [[operator, operand], ...rest] = Object.entries(matcher);
   if (rest.length > 0) throw new Error(`event pattern: one operator per matcher, got ${Object.keys(matcher).join(', ')}`);
   switch (operator) {
-    case 'exists': return operand === present;
-    case 'prefix': return present && values.some((v) => typeof v === 'string' && v.startsWith(String(operand)));
-    case 'suffix': return present && values.some((v) => typeof v === 'string' && v.endsWith(String(operand)));
-    case 'equals-ignore-case': return present && values.some((v) => typeof v === 'string' && v.toLowerCase() === String(operand).toLowerCase());
+    case 'exists':
+      return operand === present;
+    case 'prefix':
+      return present && values.some((v) => typeof v === 'string' && v.startsWith(String(operand)));
+    case 'suffix':
+      return present && values.some((v) => typeof v === 'string' && v.endsWith(String(operand)));
+    case 'equals-ignore-case':
+      return present && values.some((v) => typeof v === 'string' && v.toLowerCase() === String(operand).toLowerCase());
     case 'anything-but': {
       const excluded = Array.isArray(operand) ? operand : [operand];
       return present && values.every((v) => !excluded.includes(v));
     }
-    default: throw new Error(`event pattern: the local EventBridge does not support the "${operator}" matcher`);
+    default:
+      throw new Error(`event pattern: the local EventBridge does not support the "${operator}" matcher`);
   }
 }
 
@@ -51,7 +56,10 @@ const SIMPLE_PATH = /^\$(\.[A-Za-z0-9_-]+)*$/;
 export function applyInputPath(event: unknown, inputPath: string | undefined): unknown {
   if (!inputPath || inputPath === '$') return event;
   if (!SIMPLE_PATH.test(inputPath)) throw new Error(`InputPath ${inputPath}: the local EventBridge supports $.a.b paths only`);
-  return inputPath.slice(2).split('.').reduce<unknown>((node, key) => (isPlainObject(node) && Object.hasOwn(node, key) ? node[key] : undefined), event);
+  return inputPath
+    .slice(2)
+    .split('.')
+    .reduce<unknown>((node, key) => (isPlainObject(node) && Object.hasOwn(node, key) ? node[key] : undefined), event);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -159,9 +167,23 @@ export const PUT_EVENTS_MAX_ENTRIES = 10;
 /** 256 KB: the most the entries of one PutEvents call may add up to (putEventsEntrySize) */
 export const PUT_EVENTS_MAX_BYTES = 256 * 1024;
 
-export interface PutEventsEntry { Source?: string; DetailType?: string; Detail?: string; Resources?: string[]; Time?: string | number; EventBusName?: string }
-export interface PutEventsResultEntry { EventId?: string; ErrorCode?: string; ErrorMessage?: string }
-export interface PutEventsResult { FailedEntryCount: number; Entries: PutEventsResultEntry[] }
+export interface PutEventsEntry {
+  Source?: string;
+  DetailType?: string;
+  Detail?: string;
+  Resources?: string[];
+  Time?: string | number;
+  EventBusName?: string;
+}
+export interface PutEventsResultEntry {
+  EventId?: string;
+  ErrorCode?: string;
+  ErrorMessage?: string;
+}
+export interface PutEventsResult {
+  FailedEntryCount: number;
+  Entries: PutEventsResultEntry[];
+}
 
 const utf8Bytes = (value: unknown) => (typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : 0);
 
@@ -188,14 +210,15 @@ export function checkPutEventsRequest(body: { Entries?: unknown }): PutEventsEnt
     const bound = entries.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${PUT_EVENTS_MAX_ENTRIES}`;
     throw validationError(`1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length ${bound}`);
   }
-  const objects = entries.map((entry) => (isPlainObject(entry) ? entry as PutEventsEntry : {}));
+  const objects = entries.map((entry) => (isPlainObject(entry) ? (entry as PutEventsEntry) : {}));
   const size = objects.reduce((sum, entry) => sum + putEventsEntrySize(entry), 0);
   if (size > PUT_EVENTS_MAX_BYTES) throw validationError('Total size of the entries in the request is over the limit.');
   return objects;
 }
 
 const argumentError = (name: string, reason: string): PutEventsResultEntry => ({
-  ErrorCode: 'InvalidArgument', ErrorMessage: `Parameter ${name} is not valid. Reason: ${reason}`,
+  ErrorCode: 'InvalidArgument',
+  ErrorMessage: `Parameter ${name} is not valid. Reason: ${reason}`,
 });
 
 /** The entry-level checks (they fail that entry only): the entry's error, or its parsed Detail. */
@@ -213,12 +236,14 @@ export function checkEntry(entry: PutEventsEntry, defaultBusArn: string): { erro
   let detail: unknown;
   try {
     detail = JSON.parse(entry.Detail!);
-  } catch { /* not JSON: malformed */ }
+  } catch {
+    /* not JSON: malformed */
+  }
   return isPlainObject(detail) ? { detail } : { error: { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' } };
 }
 
 /** An entry's Time: epoch seconds (the SDKs' wire format) or an ISO string; now when absent */
-const entryDate = (entry: PutEventsEntry) => new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : entry.Time ?? Date.now());
+const entryDate = (entry: PutEventsEntry) => new Date(typeof entry.Time === 'number' ? entry.Time * 1000 : (entry.Time ?? Date.now()));
 
 // ---------------------------------------------------------------------------------------------------------------
 // Rules, targets and the bus
@@ -233,7 +258,11 @@ export interface LocalRule {
   input?: TargetInput;
 }
 
-export interface DeliveryFailure { eventId: string; rule: string; error: string }
+export interface DeliveryFailure {
+  eventId: string;
+  rule: string;
+  error: string;
+}
 
 export interface LocalEventBus {
   /** PutEvents: throws (AwsJsonError) for a request EventBridge refuses whole, else answers per entry */
@@ -303,7 +332,10 @@ export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBu
       const { name } = rule.target;
       if (!options.invokeFunction) throw new Error(`no function runner for ${name}`);
       const invocation = invokeAsynchronously(() => options.invokeFunction!(rule.target as { name: string; handler: string }, JSON.parse(input)))
-        .then(() => log?.(`event ${event.id} matched rule ${rule.name} → function ${name}`), (error) => fail(event, rule, error))
+        .then(
+          () => log?.(`event ${event.id} matched rule ${rule.name} → function ${name}`),
+          (error) => fail(event, rule, error),
+        )
         .finally(() => running.delete(invocation));
       running.add(invocation);
     } catch (error) {
@@ -328,8 +360,15 @@ export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBu
         if (!('detail' in c)) return;
         const { entry, detail } = c;
         route({
-          version: '0', id: results[i].EventId!, 'detail-type': entry.DetailType!, source: entry.Source!, account: runtime.accountId,
-          time: eventTime(entryDate(entry)), region: runtime.region, resources: entry.Resources ?? [], detail,
+          version: '0',
+          id: results[i].EventId!,
+          'detail-type': entry.DetailType!,
+          source: entry.Source!,
+          account: runtime.accountId,
+          time: eventTime(entryDate(entry)),
+          region: runtime.region,
+          resources: entry.Resources ?? [],
+          detail,
         });
       });
       return { FailedEntryCount: results.filter((r) => r.ErrorCode !== undefined).length, Entries: results };
@@ -354,7 +393,11 @@ export const EXECUTION_STATUS_CHANGE = 'Step Functions Execution Status Change';
 
 /** the history events after which Step Functions emits a status change (RUNNING, then the final status) */
 export const STATUS_CHANGE_HISTORY_EVENTS: ReadonlySet<string> = new Set([
-  'ExecutionStarted', 'ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted',
+  'ExecutionStarted',
+  'ExecutionSucceeded',
+  'ExecutionFailed',
+  'ExecutionTimedOut',
+  'ExecutionAborted',
 ]);
 
 /**
@@ -362,16 +405,33 @@ export const STATUS_CHANGE_HISTORY_EVENTS: ReadonlySet<string> = new Set([
  * input and output as JSON text, output only for SUCCEEDED, error and cause only when the execution set them.
  */
 export function executionStatusChangeEvent(execution: LocalExecution, where: { region: string; accountId: string }): LocalEvent {
-  const output = execution.status === 'SUCCEEDED' ? execution.output ?? null : null;
+  const output = execution.status === 'SUCCEEDED' ? (execution.output ?? null) : null;
   return {
-    version: '0', id: randomUUID(), 'detail-type': EXECUTION_STATUS_CHANGE, source: 'aws.states', account: where.accountId,
-    time: eventTime(execution.stopDate ?? new Date()), region: where.region, resources: [execution.executionArn],
+    version: '0',
+    id: randomUUID(),
+    'detail-type': EXECUTION_STATUS_CHANGE,
+    source: 'aws.states',
+    account: where.accountId,
+    time: eventTime(execution.stopDate ?? new Date()),
+    region: where.region,
+    resources: [execution.executionArn],
     detail: {
-      executionArn: execution.executionArn, stateMachineArn: execution.stateMachineArn, name: execution.name, status: execution.status,
-      startDate: execution.startDate.getTime(), stopDate: execution.stopDate?.getTime() ?? null,
-      input: execution.input, output, inputDetails: { included: true }, outputDetails: output === null ? null : { included: true },
-      error: execution.error ?? null, cause: execution.cause ?? null,
-      stateMachineVersionArn: null, stateMachineAliasArn: null, redriveCount: 0, redriveDate: null,
+      executionArn: execution.executionArn,
+      stateMachineArn: execution.stateMachineArn,
+      name: execution.name,
+      status: execution.status,
+      startDate: execution.startDate.getTime(),
+      stopDate: execution.stopDate?.getTime() ?? null,
+      input: execution.input,
+      output,
+      inputDetails: { included: true },
+      outputDetails: output === null ? null : { included: true },
+      error: execution.error ?? null,
+      cause: execution.cause ?? null,
+      stateMachineVersionArn: null,
+      stateMachineAliasArn: null,
+      redriveCount: 0,
+      redriveDate: null,
     },
   };
 }
@@ -452,28 +512,37 @@ export function ruleSpecsFromServerlessYml(options: RuleSpecOptions = {}): RuleS
       return params[param[1]];
     }
     if (Array.isArray(node)) {
-      return node.flatMap((item) => { const value = resolve(item, owner); return typeof item === 'string' && Array.isArray(value) ? value : [value]; });
+      return node.flatMap((item) => {
+        const value = resolve(item, owner);
+        return typeof item === 'string' && Array.isArray(value) ? value : [value];
+      });
     }
     if (isPlainObject(node) && Object.keys(node).length === 1 && typeof node.Ref === 'string') return arnOfId(node.Ref);
     if (isPlainObject(node)) return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, resolve(v, owner)]));
     return node;
   };
-  const specsOf = (kind: RuleSpec['owner']['kind'], key: string, owner: EventsOf): RuleSpec[] => (owner.events ?? [])
-    .filter((e) => e.eventBridge && options.include?.({ kind, key }) !== false)
-    .map(({ eventBridge: spec }, i) => {
-      let pattern = spec!.event ?? spec!.pattern;
-      const reference = typeof pattern === 'string' ? /^\$\{self:custom\.([A-Za-z0-9_]+)\}$/.exec(pattern) : null;
-      if (reference) pattern = config.custom?.[reference[1]];
-      pattern = resolve(pattern, key);
-      if (!isPlainObject(pattern)) throw new Error(`${file}: the eventBridge event ${i} of ${key} has no pattern the local EventBridge can read`);
-      const transformer = spec!.inputTransformer;
-      return checkPaths({
-        name: `${key}-${reference?.[1] ?? i}`, pattern: pattern as EventPattern, owner: { kind, key },
-        ...(spec!.inputPath !== undefined ? { inputPath: spec!.inputPath } : {}),
-        ...(spec!.input !== undefined ? { input: typeof spec!.input === 'string' ? spec!.input : JSON.stringify(spec!.input) } : {}),
-        ...(transformer ? { inputTransformer: { InputPathsMap: transformer.inputPathsMap, InputTemplate: String(transformer.inputTemplate ?? '') } } : {}),
-      }, file);
-    });
+  const specsOf = (kind: RuleSpec['owner']['kind'], key: string, owner: EventsOf): RuleSpec[] =>
+    (owner.events ?? [])
+      .filter((e) => e.eventBridge && options.include?.({ kind, key }) !== false)
+      .map(({ eventBridge: spec }, i) => {
+        let pattern = spec!.event ?? spec!.pattern;
+        const reference = typeof pattern === 'string' ? /^\$\{self:custom\.([A-Za-z0-9_]+)\}$/.exec(pattern) : null;
+        if (reference) pattern = config.custom?.[reference[1]];
+        pattern = resolve(pattern, key);
+        if (!isPlainObject(pattern)) throw new Error(`${file}: the eventBridge event ${i} of ${key} has no pattern the local EventBridge can read`);
+        const transformer = spec!.inputTransformer;
+        return checkPaths(
+          {
+            name: `${key}-${reference?.[1] ?? i}`,
+            pattern: pattern as EventPattern,
+            owner: { kind, key },
+            ...(spec!.inputPath !== undefined ? { inputPath: spec!.inputPath } : {}),
+            ...(spec!.input !== undefined ? { input: typeof spec!.input === 'string' ? spec!.input : JSON.stringify(spec!.input) } : {}),
+            ...(transformer ? { inputTransformer: { InputPathsMap: transformer.inputPathsMap, InputTemplate: String(transformer.inputTemplate ?? '') } } : {}),
+          },
+          file,
+        );
+      });
   return [
     ...Object.entries(machines).flatMap(([key, machine]) => specsOf('stateMachine', key, machine)),
     ...Object.entries(config.functions ?? {}).flatMap(([key, fn]) => specsOf('function', key, fn)),
@@ -489,11 +558,15 @@ export function stateMachineRulesFromServerlessYml(stateMachine: string, file?: 
 export function localRulesFromServerlessYml(options: { stateMachineArns: Record<string, string>; file?: string; stage?: string }): LocalRule[] {
   const file = options.file ?? SERVERLESS_YML;
   const functions = (parse(readFileSync(file, 'utf8')) as ServerlessConfig).functions ?? {};
-  return ruleSpecsFromServerlessYml({ ...options, include: (owner) => owner.kind === 'function' || options.stateMachineArns[owner.key] !== undefined })
-    .map(({ name, pattern, owner, ...input }) => ({
-      name, pattern, input,
-      target: owner.kind === 'stateMachine'
-        ? { kind: 'stateMachine', arn: options.stateMachineArns[owner.key] }
-        : { kind: 'function', name: owner.key, handler: functions[owner.key].handler },
-    }));
+  return ruleSpecsFromServerlessYml({ ...options, include: (owner) => owner.kind === 'function' || options.stateMachineArns[owner.key] !== undefined }).map(
+    ({ name, pattern, owner, ...input }) => ({
+      name,
+      pattern,
+      input,
+      target:
+        owner.kind === 'stateMachine'
+          ? { kind: 'stateMachine', arn: options.stateMachineArns[owner.key] }
+          : { kind: 'function', name: owner.key, handler: functions[owner.key].handler },
+    }),
+  );
 }

@@ -46,8 +46,10 @@ const BOUND: Partial<Record<keyof typeof FUNCTIONS, (deps: RunDeps) => Invoke>> 
 
 /** The functions state machines invoke (lambda:invoke), by function name; those without clients run their handler module. */
 export function localLambdaHandlers(deps: RunDeps): Record<string, Invoke> {
-  return Object.fromEntries((Object.keys(FUNCTIONS) as Array<keyof typeof FUNCTIONS>).map((key) => {
-    const fn = FUNCTIONS[key];
-    return [fn.name, BOUND[key]?.(deps) ?? ((payload: unknown) => invokeFunction(fn, payload))];
-  }));
+  return Object.fromEntries(
+    (Object.keys(FUNCTIONS) as Array<keyof typeof FUNCTIONS>).map((key) => {
+      const fn = FUNCTIONS[key];
+      return [fn.name, BOUND[key]?.(deps) ?? ((payload: unknown) => invokeFunction(fn, payload))];
+    }),
+  );
 }

@@ -30,7 +30,9 @@ export async function startMoto(options: { port?: number; command?: string; time
   const endpoint = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(command, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
   const exited = new Promise<never>((_, reject) => {
     child.once('error', (error: NodeJS.ErrnoException) => {
       reject(new Error(error.code === 'ENOENT' ? MOTO_INSTALL_HINT : `moto_server could not start: ${error.message}`));
@@ -53,7 +55,9 @@ export async function startMoto(options: { port?: number; command?: string; time
       try {
         const response = await fetch(`${endpoint}/moto-api/`);
         if (response.ok) return;
-      } catch { /* not listening yet */ }
+      } catch {
+        /* not listening yet */
+      }
       if (Date.now() > deadline) throw new Error(`moto_server did not answer on ${endpoint} within ${options.timeoutMs ?? 30_000} ms:\n${stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }

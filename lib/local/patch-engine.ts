@@ -52,7 +52,8 @@ for (const [file, importLine] of [
     text = `${head}${MARK}\n${importLine}\n${text.slice(head.length, switchStart)}    return __mpuReaperCreateHash(algorithm.replace("-", "").toLowerCase()).update(str, "utf8").digest("hex");\n${text.slice(switchStart)}`;
   }
   if (!text.includes(TIMEOUT_MARK)) {
-    if (!text.includes(ENGINE_DEFAULT_TIMEOUT)) throw new Error(`patch-engine: ${path} has no "${ENGINE_DEFAULT_TIMEOUT}"; check the Task default timeout by hand`);
+    if (!text.includes(ENGINE_DEFAULT_TIMEOUT))
+      throw new Error(`patch-engine: ${path} has no "${ENGINE_DEFAULT_TIMEOUT}"; check the Task default timeout by hand`);
     text = text.replace(ENGINE_DEFAULT_TIMEOUT, `${TIMEOUT_MARK} var DEFAULT_TIMEOUT_SECONDS = ${NO_TIMEOUT_SECONDS};`);
   }
   writeFileSync(path, text);

@@ -7,7 +7,13 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { parseResource, StatesTaskError, type TaskDispatcher } from './dispatcher.ts';
 import {
-  allStates, assertWithinPayloadLimit, EXPRESS_MAX_DURATION_MS, HISTORY_EVENT_LIMIT, intrinsicDefinitionViolation, PAYLOAD_LIMIT_BYTES, TerminalStatesError,
+  allStates,
+  assertWithinPayloadLimit,
+  EXPRESS_MAX_DURATION_MS,
+  HISTORY_EVENT_LIMIT,
+  intrinsicDefinitionViolation,
+  PAYLOAD_LIMIT_BYTES,
+  TerminalStatesError,
 } from './asl-limits.ts';
 import { checkResultSelector, runFailure, strictRun } from './engine-hooks.ts';
 import { lambdaFunctionError, stepFunctionsTaskError } from './aws-errors.ts';
@@ -26,11 +32,17 @@ export class SfnApiError extends Error {
 
 type StateMachineDefinition = { States: Record<string, StateDefinition> };
 type StateDefinition = {
-  Type: string; Resource?: string; ItemProcessor?: StateMachineDefinition; Iterator?: StateMachineDefinition; Branches?: StateMachineDefinition[];
+  Type: string;
+  Resource?: string;
+  ItemProcessor?: StateMachineDefinition;
+  Iterator?: StateMachineDefinition;
+  Branches?: StateMachineDefinition[];
 };
 
 export const taskStatesOf = (states: Record<string, StateDefinition>): Array<[string, string]> =>
-  allStates(states).filter(([, s]) => s.Type === 'Task').map(([name, s]) => [name, s.Resource as string]);
+  allStates(states)
+    .filter(([, s]) => s.Type === 'Task')
+    .map(([name, s]) => [name, s.Resource as string]);
 
 /** how a Task's Resource appears in history events (AWS: resourceType `aws-sdk:s3` / `dynamodb` / `states` / `lambda`) and request counts */
 function taskResource(resource: string): { resourceType: string; resource: string; requestKey: string } {
@@ -122,7 +134,10 @@ function pageStart(nextToken: string | undefined): number {
 }
 
 const ENDED_EVENT: Record<Exclude<ExecutionStatus, 'RUNNING'>, string> = {
-  SUCCEEDED: 'ExecutionSucceeded', FAILED: 'ExecutionFailed', ABORTED: 'ExecutionAborted', TIMED_OUT: 'ExecutionTimedOut',
+  SUCCEEDED: 'ExecutionSucceeded',
+  FAILED: 'ExecutionFailed',
+  ABORTED: 'ExecutionAborted',
+  TIMED_OUT: 'ExecutionTimedOut',
 };
 
 export class LocalStepFunctions {
@@ -154,8 +169,11 @@ export class LocalStepFunctions {
   createStateMachine(input: { name: string; definition: string; roleArn?: string; type?: StateMachineType }): { stateMachineArn: string; creationDate: Date } {
     if (!NAME_RULE.test(input.name)) throw new SfnApiError('InvalidName', `Invalid Name: '${input.name}'`);
     if (input.type !== undefined && !STATE_MACHINE_TYPES.includes(input.type)) {
-      throw new SfnApiError('ValidationException', `1 validation error detected: Value '${String(input.type)}' at 'type' failed to satisfy constraint: `
-        + `Member must satisfy enum value set: [${STATE_MACHINE_TYPES.join(', ')}]`);
+      throw new SfnApiError(
+        'ValidationException',
+        `1 validation error detected: Value '${String(input.type)}' at 'type' failed to satisfy constraint: ` +
+          `Member must satisfy enum value set: [${STATE_MACHINE_TYPES.join(', ')}]`,
+      );
     }
     const arn = this.stateMachineArn(input.name);
     const existing = this.machines.get(arn);
@@ -174,8 +192,15 @@ export class LocalStepFunctions {
     if (violation) throw new SfnApiError('InvalidDefinition', `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: ${violation}'`);
     const creationDate = existing?.creationDate ?? new Date();
     this.machines.set(arn, {
-      name: input.name, arn, roleArn: input.roleArn ?? `arn:aws:iam::${this.accountId}:role/${input.name}`, type: input.type ?? existing?.type ?? 'STANDARD',
-      definition: input.definition, machine, taskStates: new Map(taskStatesOf(parsed.States)), states: new Map(allStates(parsed.States)), creationDate,
+      name: input.name,
+      arn,
+      roleArn: input.roleArn ?? `arn:aws:iam::${this.accountId}:role/${input.name}`,
+      type: input.type ?? existing?.type ?? 'STANDARD',
+      definition: input.definition,
+      machine,
+      taskStates: new Map(taskStatesOf(parsed.States)),
+      states: new Map(allStates(parsed.States)),
+      creationDate,
     });
     return { stateMachineArn: arn, creationDate };
   }
@@ -216,8 +241,10 @@ export class LocalStepFunctions {
     const rawInput = input.input ?? '{}';
     // StartExecution's input: "Maximum length of 262144", in bytes of UTF-8 (API reference, StartExecution)
     if (Buffer.byteLength(rawInput, 'utf8') > PAYLOAD_LIMIT_BYTES) {
-      throw new SfnApiError('ValidationException', '1 validation error detected: Value at \'input\' failed to satisfy constraint: '
-        + `Member must have length less than or equal to ${PAYLOAD_LIMIT_BYTES}`);
+      throw new SfnApiError(
+        'ValidationException',
+        "1 validation error detected: Value at 'input' failed to satisfy constraint: " + `Member must have length less than or equal to ${PAYLOAD_LIMIT_BYTES}`,
+      );
     }
     let parsedInput: unknown;
     try {
@@ -242,7 +269,14 @@ export class LocalStepFunctions {
     const startDate = new Date();
     const history: HistoryEvent[] = [];
     const execution = {
-      executionArn, stateMachineArn: m.arn, name, status: 'RUNNING', input: rawInput, startDate, history, requests: {},
+      executionArn,
+      stateMachineArn: m.arn,
+      name,
+      status: 'RUNNING',
+      input: rawInput,
+      startDate,
+      history,
+      requests: {},
     } as unknown as LocalExecution;
     let stop: Stop | undefined;
     /** ends the execution for a limit the engine does not know; nothing more is recorded after it */
@@ -271,27 +305,36 @@ export class LocalStepFunctions {
       Execution: { Id: executionArn, Input: parsedInput, Name: name, RoleArn: m.roleArn, StartTime: startDate.toISOString() },
       StateMachine: { Id: m.arn, Name: m.name },
       // evaluated when a path reads it, as close to "when the state was entered" as this engine allows
-      State: { get EnteredTime() { return now(); } },
+      State: {
+        get EnteredTime() {
+          return now();
+        },
+      },
     };
-    const taskHandlers = Object.fromEntries([...m.taskStates].map(([stateName, resourceArn]) => [stateName, async (parameters: unknown) => {
-      await new Promise((resolve) => setImmediate(resolve)); // let the state's Entered event land first
-      if (stop) throw new TerminalStatesError(stop.error, stop.cause); // no more side effects once a limit ended the execution
-      const { resourceType, resource, requestKey } = taskResource(resourceArn);
-      assertWithinPayloadLimit(parameters, stateName, 'input');
-      execution.requests[requestKey] = (execution.requests[requestKey] ?? 0) + 1;
-      record('TaskScheduled', { taskScheduledEventDetails: { resourceType, resource, region: this.region, parameters: JSON.stringify(parameters) } });
-      let output: unknown;
-      try {
-        output = await this.runTask(resourceArn, parameters);
-        assertWithinPayloadLimit(output, resourceType);
-      } catch (error) {
-        record('TaskFailed', { taskFailedEventDetails: { resourceType, resource, error: (error as Error).name, cause: (error as Error).message } });
-        throw error;
-      }
-      record('TaskSucceeded', { taskSucceededEventDetails: { resourceType, resource, output: JSON.stringify(output) } });
-      checkResultSelector(m.states.get(stateName)!, output, context);
-      return output;
-    }]));
+    const taskHandlers = Object.fromEntries(
+      [...m.taskStates].map(([stateName, resourceArn]) => [
+        stateName,
+        async (parameters: unknown) => {
+          await new Promise((resolve) => setImmediate(resolve)); // let the state's Entered event land first
+          if (stop) throw new TerminalStatesError(stop.error, stop.cause); // no more side effects once a limit ended the execution
+          const { resourceType, resource, requestKey } = taskResource(resourceArn);
+          assertWithinPayloadLimit(parameters, stateName, 'input');
+          execution.requests[requestKey] = (execution.requests[requestKey] ?? 0) + 1;
+          record('TaskScheduled', { taskScheduledEventDetails: { resourceType, resource, region: this.region, parameters: JSON.stringify(parameters) } });
+          let output: unknown;
+          try {
+            output = await this.runTask(resourceArn, parameters);
+            assertWithinPayloadLimit(output, resourceType);
+          } catch (error) {
+            record('TaskFailed', { taskFailedEventDetails: { resourceType, resource, error: (error as Error).name, cause: (error as Error).message } });
+            throw error;
+          }
+          record('TaskSucceeded', { taskSucceededEventDetails: { resourceType, resource, output: JSON.stringify(output) } });
+          checkResultSelector(m.states.get(stateName)!, output, context);
+          return output;
+        },
+      ]),
+    );
     const { result, abort, eventLogs } = strictRun(m.machine, parsedInput, {
       overrides: {
         taskResourceLocalHandlers: taskHandlers,
@@ -306,17 +349,30 @@ export class LocalStepFunctions {
         const state = event.state as { name: string; type?: string; input?: unknown; output?: unknown } | undefined;
         const type = state ? (m.states.get(state.name)?.Type ?? state.type ?? 'Task') : '';
         switch (event.type) {
-          case 'ExecutionStarted': record('ExecutionStarted', { executionStartedEventDetails: { input: rawInput, roleArn: m.roleArn } }); break;
-          case 'StateEntered': record(`${type}StateEntered`, { stateEnteredEventDetails: { name: state!.name, input: JSON.stringify(state!.input) } }); break;
-          case 'StateExited': record(`${type}StateExited`, { stateExitedEventDetails: { name: state!.name, output: JSON.stringify(state!.output) } }); break;
-          default: break;
+          case 'ExecutionStarted':
+            record('ExecutionStarted', { executionStartedEventDetails: { input: rawInput, roleArn: m.roleArn } });
+            break;
+          case 'StateEntered':
+            record(`${type}StateEntered`, { stateEnteredEventDetails: { name: state!.name, input: JSON.stringify(state!.input) } });
+            break;
+          case 'StateExited':
+            record(`${type}StateExited`, { stateExitedEventDetails: { name: state!.name, output: JSON.stringify(state!.output) } });
+            break;
+          default:
+            break;
         }
       }
     })();
     const expressTimer = express
-      ? setTimeout(() => stopWith({
-        status: 'TIMED_OUT', error: 'States.Timeout', cause: 'The execution ran longer than the maximum duration of an EXPRESS execution (5 minutes).',
-      }), this.options.expressMaxDurationMs ?? EXPRESS_MAX_DURATION_MS).unref()
+      ? setTimeout(
+          () =>
+            stopWith({
+              status: 'TIMED_OUT',
+              error: 'States.Timeout',
+              cause: 'The execution ran longer than the maximum duration of an EXPRESS execution (5 minutes).',
+            }),
+          this.options.expressMaxDurationMs ?? EXPRESS_MAX_DURATION_MS,
+        ).unref()
       : undefined;
     execution.done = (async () => {
       try {
@@ -387,11 +443,20 @@ export class LocalStepFunctions {
       await child.done;
       const json = (text: string | undefined) => (text === undefined || !sync[1] ? text : JSON.parse(text));
       // DescribeExecution's output: members that are not set are absent, as in AWS's JSON (Error, Cause, Output …)
-      const description = Object.fromEntries(Object.entries({
-        ExecutionArn: child.executionArn, StateMachineArn: child.stateMachineArn, Name: child.name, Status: child.status,
-        StartDate: child.startDate.getTime(), StopDate: child.stopDate?.getTime(), Input: json(child.input), Output: json(child.output),
-        Error: child.error, Cause: child.cause,
-      }).filter(([, value]) => value !== undefined));
+      const description = Object.fromEntries(
+        Object.entries({
+          ExecutionArn: child.executionArn,
+          StateMachineArn: child.stateMachineArn,
+          Name: child.name,
+          Status: child.status,
+          StartDate: child.startDate.getTime(),
+          StopDate: child.stopDate?.getTime(),
+          Input: json(child.input),
+          Output: json(child.output),
+          Error: child.error,
+          Cause: child.cause,
+        }).filter(([, value]) => value !== undefined),
+      );
       if (child.status !== 'SUCCEEDED') throw new StatesTaskError('States.TaskFailed', JSON.stringify(description));
       return description;
     }
@@ -400,7 +465,10 @@ export class LocalStepFunctions {
       return { ExecutionArn: executionArn, StartDate: startDate.getTime() };
     }
     if (/^arn:aws[a-z-]*:states:::lambda:invoke$/.test(resource)) {
-      const functionName = String(p.FunctionName ?? '').split(':function:').pop()!.split(':')[0];
+      const functionName = String(p.FunctionName ?? '')
+        .split(':function:')
+        .pop()!
+        .split(':')[0];
       const handler = this.options.lambdaHandlers?.[functionName];
       if (!handler) throw new StatesTaskError('Lambda.ResourceNotFoundException', `Function not found: ${String(p.FunctionName)}`);
       let payload: unknown;
@@ -430,8 +498,16 @@ export class LocalStepFunctions {
   describeExecution(arn: string) {
     const e = this.execution(arn);
     return {
-      executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status,
-      startDate: e.startDate, stopDate: e.stopDate, input: e.input, output: e.output, error: e.error, cause: e.cause,
+      executionArn: e.executionArn,
+      stateMachineArn: e.stateMachineArn,
+      name: e.name,
+      status: e.status,
+      startDate: e.startDate,
+      stopDate: e.stopDate,
+      input: e.input,
+      output: e.output,
+      error: e.error,
+      cause: e.cause,
     };
   }
 
@@ -445,7 +521,12 @@ export class LocalStepFunctions {
     const start = pageStart(input.nextToken);
     const size = input.maxResults || 100;
     const page = all.slice(start, start + size).map((e) => ({
-      executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status, startDate: e.startDate, stopDate: e.stopDate,
+      executionArn: e.executionArn,
+      stateMachineArn: e.stateMachineArn,
+      name: e.name,
+      status: e.status,
+      startDate: e.startDate,
+      stopDate: e.stopDate,
     }));
     return { executions: page, nextToken: start + size < all.length ? String(start + size) : undefined };
   }

@@ -12,7 +12,11 @@ import { startLocalApi } from './api-server.ts';
 import { invokeFunction, localLambdaHandlers } from './lambdas.ts';
 import { ChaosController, startChaosProxy, type ChaosOptions, type ChaosProxy } from './chaos.ts';
 import {
-  STATUS_CHANGE_HISTORY_EVENTS, createLocalEventBus, executionStatusChangeEvent, localRulesFromServerlessYml, type LocalEventBus,
+  STATUS_CHANGE_HISTORY_EVENTS,
+  createLocalEventBus,
+  executionStatusChangeEvent,
+  localRulesFromServerlessYml,
+  type LocalEventBus,
 } from './eventbridge.ts';
 import { parseAllowlist } from '../allowlist.ts';
 import { createClients, type AwsClients } from '../aws.ts';
@@ -124,22 +128,36 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     };
     endpoint = await startLocalEndpoint({
-      port: options.awsPort ?? 0, host: options.host, runtime, motoEndpoint: moto.endpoint, extraTargets: { ...events, ...options.extraTargets }, chaos,
+      port: options.awsPort ?? 0,
+      host: options.host,
+      runtime,
+      motoEndpoint: moto.endpoint,
+      extraTargets: { ...events, ...options.extraTargets },
+      chaos,
     });
     log?.(`moto_server on ${moto.endpoint}; endpoint on ${endpoint.url}; Tasks through ${taskProxy.endpoint}`);
     // the state machines' functions get this stack's own clients (through the endpoint, so through the fault rules)
     functionClients = createClients({ AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: runtime.region });
-    Object.assign(lambdaHandlers, localLambdaHandlers({
-      doc: functionClients.doc, s3: functionClients.s3, tableName, allowlist: parseAllowlist(options.allowedBuckets ?? '*'),
-    }));
+    Object.assign(
+      lambdaHandlers,
+      localLambdaHandlers({
+        doc: functionClients.doc,
+        s3: functionClients.s3,
+        tableName,
+        allowlist: parseAllowlist(options.allowedBuckets ?? '*'),
+      }),
+    );
     const stateMachineArns = await deployLocal({ endpoint: endpoint.url, tableName, settings: options.settings, log });
     const localRuntime = runtime;
     // the functions (API handlers, EventBridge and state machine targets) read their configuration from the
     // environment once, as on Lambda: set it before any of them loads. Their SDK calls go to the endpoint, so
     // through the same fault rules as everything else.
     Object.assign(process.env, {
-      AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: localRuntime.region,
-      RECORDS_TABLE: tableName, ABORT_STATE_MACHINE_ARN: stateMachineArns.abortUpload, SWEEP_STATE_MACHINE_ARN: stateMachineArns.sweepUploads,
+      AWS_ENDPOINT_URL: endpoint.url,
+      AWS_REGION: localRuntime.region,
+      RECORDS_TABLE: tableName,
+      ABORT_STATE_MACHINE_ARN: stateMachineArns.abortUpload,
+      SWEEP_STATE_MACHINE_ARN: stateMachineArns.sweepUploads,
       ALLOWED_BUCKETS: options.allowedBuckets ?? '*',
       // what serverless.yml gives createAbort and recordInterruptedRun: the stack's own retention setting
       RECORD_RETENTION_SECONDS: String(resolveSettings(options.settings).RecordRetentionSeconds),
@@ -154,7 +172,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (options.chaos?.effects) chaos.setEffects(options.chaos.effects);
     if (options.apiPort !== undefined) api = await startLocalApi({ port: options.apiPort, host: options.host, log });
     return {
-      endpoint: endpoint.url, moto, runtime, stateMachineArns, tableName, apiUrl: api?.url, eventBus, chaos, taskEndpoint: taskProxy.endpoint, stop,
+      endpoint: endpoint.url,
+      moto,
+      runtime,
+      stateMachineArns,
+      tableName,
+      apiUrl: api?.url,
+      eventBus,
+      chaos,
+      taskEndpoint: taskProxy.endpoint,
+      stop,
     };
   } catch (error) {
     await stop().catch(() => undefined);

@@ -102,10 +102,17 @@ function namesStage(node, stage) {
  */
 function addThrottledStage(template, stage, limits) {
   const resources = template.Resources;
-  const deployments = Object.keys(resources).filter((id) => resources[id].Type === 'AWS::ApiGateway::Deployment'
-    && resources[id].Properties && resources[id].Properties.RestApiId && resources[id].Properties.RestApiId.Ref === REST_API_ID);
+  const deployments = Object.keys(resources).filter(
+    (id) =>
+      resources[id].Type === 'AWS::ApiGateway::Deployment' &&
+      resources[id].Properties &&
+      resources[id].Properties.RestApiId &&
+      resources[id].Properties.RestApiId.Ref === REST_API_ID,
+  );
   if (deployments.length !== 1) {
-    throw new Error(`api-stage-throttling: expected one AWS::ApiGateway::Deployment of ${REST_API_ID} in the template, found ${deployments.length} (does the service have http events?)`);
+    throw new Error(
+      `api-stage-throttling: expected one AWS::ApiGateway::Deployment of ${REST_API_ID} in the template, found ${deployments.length} (does the service have http events?)`,
+    );
   }
   if (resources[STAGE_ID]) throw new Error(`api-stage-throttling: the template already has a resource ${STAGE_ID}`);
   const [deploymentId] = deployments;
@@ -125,12 +132,14 @@ function addThrottledStage(template, stage, limits) {
       DeploymentId: { Ref: deploymentId },
       StageName: stage,
       TracingEnabled: true,
-      MethodSettings: [{
-        ResourcePath: '/*',
-        HttpMethod: '*',
-        ThrottlingRateLimit: limits.rateLimit,
-        ThrottlingBurstLimit: limits.burstLimit,
-      }],
+      MethodSettings: [
+        {
+          ResourcePath: '/*',
+          HttpMethod: '*',
+          ThrottlingRateLimit: limits.rateLimit,
+          ThrottlingBurstLimit: limits.burstLimit,
+        },
+      ],
     },
   };
 
@@ -138,8 +147,9 @@ function addThrottledStage(template, stage, limits) {
   for (const [id, resource] of Object.entries(resources)) {
     if (id === STAGE_ID) continue;
     const dependsOn = asArray(resource.DependsOn);
-    const needsStage = dependsOn.includes(deploymentId)
-      || (STAGE_CONSUMER_TYPES.has(resource.Type) && refersToRestApi(resource.Properties) && namesStage(resource.Properties, stage));
+    const needsStage =
+      dependsOn.includes(deploymentId) ||
+      (STAGE_CONSUMER_TYPES.has(resource.Type) && refersToRestApi(resource.Properties) && namesStage(resource.Properties, stage));
     if (!needsStage || dependsOn.includes(STAGE_ID)) continue;
     resource.DependsOn = [...dependsOn, STAGE_ID];
     dependents.push(id);
@@ -153,7 +163,9 @@ class ApiStageThrottlingPlugin {
     this.provider = serverless.getProvider('aws');
     this.hooks = {
       // fail early (before the functions are built) on a bad configuration
-      'before:package:initialize': () => { this.limits(); },
+      'before:package:initialize': () => {
+        this.limits();
+      },
       // after the framework compiled the API (package:compileEvents) and merged resources.Resources and
       // resources.extensions (so that a hand-written ApiGatewayStage is detected), before the template is saved
       'after:aws:package:finalize:mergeCustomProviderResources': () => this.apply(),
@@ -162,7 +174,7 @@ class ApiStageThrottlingPlugin {
 
   limits() {
     try {
-      return parseThrottlingOptions((this.serverless.service.custom || {}).apiThrottling);
+      return parseThrottlingOptions(this.serverless.service.custom?.apiThrottling);
     } catch (error) {
       throw new this.serverless.classes.Error(error.message, 'API_STAGE_THROTTLING_INVALID_OPTIONS');
     }

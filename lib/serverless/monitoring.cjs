@@ -47,7 +47,7 @@ function parseMonitoringOptions(value) {
   return { stateMachines, deadLetterQueue, recordsTable, namespace, alarmTopicArn };
 }
 
-function alarm(description, metric, options, actions) {
+function alarm(description, metric, actions) {
   return {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
@@ -74,18 +74,32 @@ const EXECUTION_ALARMS = [
 function dashboardBody(options) {
   const sm = options.stateMachines.map((_, i) => `\${Sm${i}}`);
   const widget = (x, y, title, metrics, extra = {}) => ({
-    type: 'metric', x, y, width: 12, height: 6, properties: { title, region: '${Region}', period: PERIOD, stat: 'Sum', view: 'timeSeries', metrics, ...extra },
+    type: 'metric',
+    x,
+    y,
+    width: 12,
+    height: 6,
+    properties: { title, region: '${Region}', period: PERIOD, stat: 'Sum', view: 'timeSeries', metrics, ...extra },
   });
   const search = (expression, id) => [{ expression, id, label: '' }];
   return JSON.stringify({
     widgets: [
       widget(0, 0, 'Uploads by outcome', [search(`SEARCH('{${options.namespace},service,Status} MetricName="UploadOutcomes"', 'Sum', ${PERIOD})`, 'outcomes')]),
-      widget(12, 0, 'Bytes freed per bucket', [search(`SEARCH('{${options.namespace},Bucket,service} MetricName="BytesFreed"', 'Sum', 3600)`, 'freed')], { period: 3600 }),
-      widget(0, 6, 'Executions started, failed', sm.flatMap((arn) => [
-        ['AWS/States', 'ExecutionsStarted', 'StateMachineArn', arn],
-        ['AWS/States', 'ExecutionsFailed', 'StateMachineArn', arn],
-      ])),
-      widget(12, 6, 'Sweep duration (ms)', [['AWS/States', 'ExecutionTime', 'StateMachineArn', sm[options.stateMachines.indexOf('SweepUploadsStateMachine')] ?? sm[0], { stat: 'Maximum' }]]),
+      widget(12, 0, 'Bytes freed per bucket', [search(`SEARCH('{${options.namespace},Bucket,service} MetricName="BytesFreed"', 'Sum', 3600)`, 'freed')], {
+        period: 3600,
+      }),
+      widget(
+        0,
+        6,
+        'Executions started, failed',
+        sm.flatMap((arn) => [
+          ['AWS/States', 'ExecutionsStarted', 'StateMachineArn', arn],
+          ['AWS/States', 'ExecutionsFailed', 'StateMachineArn', arn],
+        ]),
+      ),
+      widget(12, 6, 'Sweep duration (ms)', [
+        ['AWS/States', 'ExecutionTime', 'StateMachineArn', sm[options.stateMachines.indexOf('SweepUploadsStateMachine')] ?? sm[0], { stat: 'Maximum' }],
+      ]),
       widget(0, 12, 'Cost drivers: Lambda invocations, DynamoDB write units', [
         search(`SEARCH('{AWS/Lambda,FunctionName} MetricName="Invocations"', 'Sum', ${PERIOD})`, 'invocations'),
         ['AWS/DynamoDB', 'ConsumedWriteCapacityUnits', 'TableName', '${Table}'],
@@ -107,33 +121,67 @@ function addMonitoring(template, options, names) {
   const added = {};
   for (const id of options.stateMachines) {
     for (const [suffix, metricName, what] of EXECUTION_ALARMS) {
-      added[`${id}${suffix}Alarm`] = alarm(`executions of ${id} ${what}`, {
-        Namespace: 'AWS/States', MetricName: metricName, Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: id } }],
-      }, options, actions);
+      added[`${id}${suffix}Alarm`] = alarm(
+        `executions of ${id} ${what}`,
+        {
+          Namespace: 'AWS/States',
+          MetricName: metricName,
+          Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: id } }],
+        },
+        actions,
+      );
     }
   }
   // abort-upload's record-outcome and the sweep's sweep-record both publish outcomes (service abort-upload, sweep)
-  for (const [id, service] of [['PartsRemainAlarm', 'abort-upload'], ['SweepPartsRemainAlarm', 'sweep']]) {
-    added[id] = alarm(`an upload ended PARTS_REMAIN (${service}): parts were still listed after the last allowed abort`, {
-      Namespace: options.namespace, MetricName: 'UploadOutcomes', Dimensions: [{ Name: 'service', Value: service }, { Name: 'Status', Value: 'PARTS_REMAIN' }],
-    }, options, actions);
+  for (const [id, service] of [
+    ['PartsRemainAlarm', 'abort-upload'],
+    ['SweepPartsRemainAlarm', 'sweep'],
+  ]) {
+    added[id] = alarm(
+      `an upload ended PARTS_REMAIN (${service}): parts were still listed after the last allowed abort`,
+      {
+        Namespace: options.namespace,
+        MetricName: 'UploadOutcomes',
+        Dimensions: [
+          { Name: 'service', Value: service },
+          { Name: 'Status', Value: 'PARTS_REMAIN' },
+        ],
+      },
+      actions,
+    );
   }
-  added.StateTransitionsThrottledAlarm = alarm('Step Functions throttled state transitions in this account and region (quota)', {
-    Namespace: 'AWS/States', MetricName: 'ThrottledEvents', Dimensions: [{ Name: 'ServiceMetric', Value: 'StateTransition' }],
-  }, options, actions);
-  added.DeadLetterQueueAlarm = alarm('EventBridge could not deliver an event to its target (abort or sweep request, upload event, status change)', {
-    Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum',
-    Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [options.deadLetterQueue, 'QueueName'] } }],
-  }, options, actions);
+  added.StateTransitionsThrottledAlarm = alarm(
+    'Step Functions throttled state transitions in this account and region (quota)',
+    {
+      Namespace: 'AWS/States',
+      MetricName: 'ThrottledEvents',
+      Dimensions: [{ Name: 'ServiceMetric', Value: 'StateTransition' }],
+    },
+    actions,
+  );
+  added.DeadLetterQueueAlarm = alarm(
+    'EventBridge could not deliver an event to its target (abort or sweep request, upload event, status change)',
+    {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Statistic: 'Maximum',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [options.deadLetterQueue, 'QueueName'] } }],
+    },
+    actions,
+  );
   added.MonitoringDashboard = {
     Type: 'AWS::CloudWatch::Dashboard',
     Properties: {
       DashboardName: `${names.service}-${names.stage}`,
       DashboardBody: {
-        'Fn::Sub': [dashboardBody(options), {
-          Region: { Ref: 'AWS::Region' }, Table: { Ref: options.recordsTable },
-          ...Object.fromEntries(options.stateMachines.map((id, i) => [`Sm${i}`, { Ref: id }])),
-        }],
+        'Fn::Sub': [
+          dashboardBody(options),
+          {
+            Region: { Ref: 'AWS::Region' },
+            Table: { Ref: options.recordsTable },
+            ...Object.fromEntries(options.stateMachines.map((id, i) => [`Sm${i}`, { Ref: id }])),
+          },
+        ],
       },
     },
   };
@@ -148,14 +196,16 @@ class MonitoringPlugin {
   constructor(serverless) {
     this.serverless = serverless;
     this.hooks = {
-      'before:package:initialize': () => { this.options(); },
+      'before:package:initialize': () => {
+        this.options();
+      },
       'after:aws:package:finalize:mergeCustomProviderResources': () => this.apply(),
     };
   }
 
   options() {
     try {
-      return parseMonitoringOptions((this.serverless.service.custom || {}).monitoring);
+      return parseMonitoringOptions(this.serverless.service.custom?.monitoring);
     } catch (error) {
       throw new this.serverless.classes.Error(error.message, 'MONITORING_INVALID_OPTIONS');
     }

@@ -43,19 +43,30 @@ export interface Usage {
 }
 
 const PRICE_OF: Record<keyof Usage, number> = {
-  standardTransitions: PRICES.standardTransition, expressRequests: PRICES.expressRequest, expressGbSeconds: PRICES.expressGbSecond,
-  lambdaRequests: PRICES.lambdaRequest, lambdaGbSeconds: PRICES.lambdaGbSecond, s3ListRequests: PRICES.s3List,
-  dynamoWriteUnits: PRICES.dynamoWriteUnit, dynamoReadUnits: PRICES.dynamoReadUnit,
+  standardTransitions: PRICES.standardTransition,
+  expressRequests: PRICES.expressRequest,
+  expressGbSeconds: PRICES.expressGbSecond,
+  lambdaRequests: PRICES.lambdaRequest,
+  lambdaGbSeconds: PRICES.lambdaGbSecond,
+  s3ListRequests: PRICES.s3List,
+  dynamoWriteUnits: PRICES.dynamoWriteUnit,
+  dynamoReadUnits: PRICES.dynamoReadUnit,
 };
 
-export interface Cost { name: string; total: number; lines: Record<keyof Usage, number> }
+export interface Cost {
+  name: string;
+  total: number;
+  lines: Record<keyof Usage, number>;
+}
 
 /** dollars per million uploads, by line */
 export function costPerMillion(design: DesignCounts): Cost {
-  const lines = Object.fromEntries((Object.keys(PRICE_OF) as Array<keyof Usage>).map((line) => {
-    const perUpload = (design.perUpload[line] ?? 0) + (design.perPage[line] ?? 0) / design.uploadsPerPage;
-    return [line, perUpload * PRICE_OF[line] * 1e6];
-  })) as Record<keyof Usage, number>;
+  const lines = Object.fromEntries(
+    (Object.keys(PRICE_OF) as Array<keyof Usage>).map((line) => {
+      const perUpload = (design.perUpload[line] ?? 0) + (design.perPage[line] ?? 0) / design.uploadsPerPage;
+      return [line, perUpload * PRICE_OF[line] * 1e6];
+    }),
+  ) as Record<keyof Usage, number>;
   return { name: design.name, total: Object.values(lines).reduce((a, b) => a + b, 0), lines };
 }
 
@@ -64,7 +75,9 @@ export function costPerMillion(design: DesignCounts): Cost {
  * these AWS latencies, not timed on moto_server (whose DynamoDB alone is several times slower than AWS's).
  */
 export const AWS_LATENCY = {
-  s3Seconds: 0.03, dynamodbSeconds: 0.01, lambdaOverheadSeconds: 0.02,
+  s3Seconds: 0.03,
+  dynamodbSeconds: 0.01,
+  lambdaOverheadSeconds: 0.02,
   /**
    * a ListMultipartUploads that answers 1,000 uploads (~400 KB of XML, parsed by the SDK): an ASSUMPTION, not measured on
    * AWS (moto answers from memory). The time model shows what 2.5× as slow would do.
@@ -82,12 +95,20 @@ export const WALK_PER_UPLOAD: Partial<Usage> = { s3ListRequests: 1 / 1000, lambd
 export const CONCURRENCY = { map: 40, lambdaS3: 16, lambdaDynamodb: 25 } as const;
 
 /** What one page does, from the measured counts: its Map Tasks' S3 requests, its Lambdas' calls and requests, its waits. */
-export interface PageWork { waits: number; taskS3: number; lambdaCalls: number; lambdaS3: number; lambdaDynamodb: number }
+export interface PageWork {
+  waits: number;
+  taskS3: number;
+  lambdaCalls: number;
+  lambdaS3: number;
+  lambdaDynamodb: number;
+}
 
 /** a page's Lambda seconds, and its page execution's seconds (waits, the Maps' waves of requests, the Lambdas) */
 export function pageSeconds(work: PageWork, waitSeconds: number): { express: number; lambda: number } {
-  const lambda = work.lambdaCalls * AWS_LATENCY.lambdaOverheadSeconds + Math.ceil(work.lambdaS3 / CONCURRENCY.lambdaS3) * AWS_LATENCY.s3Seconds
-    + Math.ceil(work.lambdaDynamodb / CONCURRENCY.lambdaDynamodb) * AWS_LATENCY.dynamodbSeconds;
+  const lambda =
+    work.lambdaCalls * AWS_LATENCY.lambdaOverheadSeconds +
+    Math.ceil(work.lambdaS3 / CONCURRENCY.lambdaS3) * AWS_LATENCY.s3Seconds +
+    Math.ceil(work.lambdaDynamodb / CONCURRENCY.lambdaDynamodb) * AWS_LATENCY.dynamodbSeconds;
   return { lambda, express: work.waits * waitSeconds + Math.ceil(work.taskS3 / CONCURRENCY.map) * AWS_LATENCY.s3Seconds + lambda };
 }
 
@@ -114,7 +135,10 @@ export function itemBytes(item: Record<string, AttributeValue>): number {
 }
 
 /** GSIs of the records table (lib/records.ts recordsTableDefinition) by their key attributes */
-export const RECORD_INDEX_KEYS = [['recordType', 'startedAt'], ['status', 'startedAt']] as const;
+export const RECORD_INDEX_KEYS = [
+  ['recordType', 'startedAt'],
+  ['status', 'startedAt'],
+] as const;
 
 /** write units of a PutItem: 1 per KB for the table, and as much again for every index whose keys the item has */
 export function writeUnits(item: Record<string, AttributeValue>): number {
@@ -127,24 +151,51 @@ export function writeUnits(item: Record<string, AttributeValue>): number {
  * of the upload, ListMultipartUploads' 1,000 a call (SweepPageSize) at most.
  */
 export function uploadsPerPage(shape: { keyBytes: number; uploadIdChars: number; measure: boolean; prefixBytes?: number; escape?: number }): number {
-  const escape = shape.escape ?? 1;
-  const key = 'k'.repeat(Math.ceil(shape.keyBytes * escape));
+  const escaping = shape.escape ?? 1;
+  const key = 'k'.repeat(Math.ceil(shape.keyBytes * escaping));
   const uploadId = 'U'.repeat(shape.uploadIdChars);
   const state = {
     sweep: {
-      id: 'sweep-20261122T211340Z-3f9a1c', executionArn: `arn:aws:states:us-east-1:123456789012:execution:s3-mpu-reaper-prod-sweep-uploads:${'x'.repeat(29)}`,
-      startedAt: '2026-11-22T21:13:40.000Z', dryRun: false, measure: shape.measure,
-      settings: { pageUploads: 1000, pageBytes: 196_608, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000, handoversPerPage: 25,
-        laneUploads: 50_000, lanesAtOnce: 20, retentionSeconds: 7_776_000 },
+      id: 'sweep-20261122T211340Z-3f9a1c',
+      executionArn: `arn:aws:states:us-east-1:123456789012:execution:s3-mpu-reaper-prod-sweep-uploads:${'x'.repeat(29)}`,
+      startedAt: '2026-11-22T21:13:40.000Z',
+      dryRun: false,
+      measure: shape.measure,
+      settings: {
+        pageUploads: 1000,
+        pageBytes: 196_608,
+        waitSeconds: 5,
+        runSeconds: 60,
+        sliceEvents: 20_000,
+        handoversPerPage: 25,
+        laneUploads: 50_000,
+        lanesAtOnce: 20,
+        retentionSeconds: 7_776_000,
+      },
     },
     target: {
-      index: 19, bucket: 'b'.repeat(63), prefix: 'p'.repeat(Math.ceil((shape.prefixBytes ?? 64) * escape)), olderThan: '1d', olderThanSeconds: 86_400,
-      cutoff: '2026-11-21T21:13:40.000Z', expectedBucketOwner: '123456789012', maxUploads: 1_000_000,
+      index: 19,
+      bucket: 'b'.repeat(63),
+      prefix: 'p'.repeat(Math.ceil((shape.prefixBytes ?? 64) * escaping)),
+      olderThan: '1d',
+      olderThanSeconds: 86_400,
+      cutoff: '2026-11-21T21:13:40.000Z',
+      expectedBucketOwner: '123456789012',
+      maxUploads: 1_000_000,
     },
-    cursor: { keyMarker: key, uploadIdMarker: uploadId }, done: false, truncated: false, totals: emptyTotals(), seq: 99_999,
-    slice: { execution: `arn:aws:states:us-east-1:123456789012:execution:s3-mpu-reaper-prod-sweep-target:${'x'.repeat(36)}`, run: 'x'.repeat(160),
-      events: 19_999, full: false },
-    handovers: [], recoveries: 0,
+    cursor: { keyMarker: key, uploadIdMarker: uploadId },
+    done: false,
+    truncated: false,
+    totals: emptyTotals(),
+    seq: 99_999,
+    slice: {
+      execution: `arn:aws:states:us-east-1:123456789012:execution:s3-mpu-reaper-prod-sweep-target:${'x'.repeat(36)}`,
+      run: 'x'.repeat(160),
+      events: 19_999,
+      full: false,
+    },
+    handovers: [],
+    recoveries: 0,
   } as unknown as TargetState;
   const page = { listedAt: state.sweep.startedAt, waitSeconds: 5, listed: 1000, busy: 1000, cursor: state.cursor, last: false, truncated: false };
   const budget = SWEEP_SETTINGS_DEFAULTS.SweepPageBytes - pageStateBytes(state, page);
@@ -159,12 +210,8 @@ export const WORST_UPLOAD = { keyBytes: 1024, escape: 6, uploadIdChars: 2048, pr
 export function formatCostTable(costs: Cost[]): string {
   const lines = Object.keys(costs[0].lines) as Array<keyof Usage>;
   const header = ['$ per million uploads', ...costs.map((c) => c.name)];
-  const rows = [
-    ...lines.map((line) => [line, ...costs.map((c) => c.lines[line].toFixed(3))]),
-    ['total', ...costs.map((c) => c.total.toFixed(2))],
-  ];
+  const rows = [...lines.map((line) => [line, ...costs.map((c) => c.lines[line].toFixed(3))]), ['total', ...costs.map((c) => c.total.toFixed(2))]];
   const widths = header.map((_, i) => Math.max(header[i].length, ...rows.map((r) => r[i].length)));
   const row = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   return [row(header), row(widths.map((w) => '-'.repeat(w))), ...rows.map(row)].join('\n');
 }
-

@@ -7,20 +7,45 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SweepStatus } from '../records.ts';
 import { batchGetAll, type SweepDeps } from './requests.ts';
 import {
-  addTotals, checkpointId, emptyTotals, TOTAL_NAMES, type Lane, type SweepContext, type SweepTargetPlan, type TargetState, type Totals,
+  addTotals,
+  checkpointId,
+  emptyTotals,
+  TOTAL_NAMES,
+  type Lane,
+  type SweepContext,
+  type SweepTargetPlan,
+  type TargetState,
+  type Totals,
 } from './state.ts';
 
 /** lanes: what "Split targets into lanes" gave (only target and lane are read); none: one lane per target */
-export interface FinishEvent { sweep: SweepContext; targets: SweepTargetPlan[]; lanes?: Array<Pick<Lane, 'target' | 'lane'>> }
+export interface FinishEvent {
+  sweep: SweepContext;
+  targets: SweepTargetPlan[];
+  lanes?: Array<Pick<Lane, 'target' | 'lane'>>;
+}
 
 export type TargetOutcome = 'SWEPT' | 'TRUNCATED' | 'FAILED' | 'UNFINISHED';
-export interface TargetResult extends Totals { bucket: string; prefix: string; status: TargetOutcome; lanes: number; error?: string; cause?: string }
-export interface SweepSummary extends Totals { status: SweepStatus }
+export interface TargetResult extends Totals {
+  bucket: string;
+  prefix: string;
+  status: TargetOutcome;
+  lanes: number;
+  error?: string;
+  cause?: string;
+}
+export interface SweepSummary extends Totals {
+  status: SweepStatus;
+}
 
 const laneKey = (target: number, lane: number) => `${target}/${lane}`;
 
 async function checkpoints(deps: SweepDeps, sweepId: string, lanes: Array<Pick<Lane, 'target' | 'lane'>>): Promise<Map<string, TargetState>> {
-  const items = await batchGetAll(deps, lanes.map((l) => checkpointId(sweepId, l.target, l.lane)), { consistent: true });
+  const items = await batchGetAll(
+    deps,
+    lanes.map((l) => checkpointId(sweepId, l.target, l.lane)),
+    { consistent: true },
+  );
   return new Map(items.map((item) => [laneKey(Number(item.targetIndex), Number(item.lane ?? 0)), item.state as TargetState]));
 }
 
@@ -49,16 +74,25 @@ export function sweepStatus(results: TargetResult[], totals: Totals): SweepStatu
 export async function finishSweep(deps: SweepDeps, event: FinishEvent): Promise<SweepSummary> {
   const lanes = event.lanes ?? event.targets.map((target) => ({ target: target.index, lane: 0 }));
   const saved = await checkpoints(deps, event.sweep.id, lanes);
-  const targetResults = event.targets.map((target) => targetResult(target, lanes.filter((l) => l.target === target.index)
-    .map((l) => saved.get(laneKey(l.target, l.lane)))));
+  const targetResults = event.targets.map((target) =>
+    targetResult(
+      target,
+      lanes.filter((l) => l.target === target.index).map((l) => saved.get(laneKey(l.target, l.lane))),
+    ),
+  );
   const totals = targetResults.reduce((sum, r) => addTotals(sum, r), emptyTotals());
   const status = sweepStatus(targetResults, totals);
   const targetErrors = targetResults.filter((r) => r.error).map((r) => ({ bucket: r.bucket, error: r.error!, cause: r.cause ?? '' }));
   const names: Record<string, string> = {
-    '#status': 'status', '#finishedAt': 'finishedAt', '#targetResults': 'targetResults', '#executionArn': 'executionArn',
+    '#status': 'status',
+    '#finishedAt': 'finishedAt',
+    '#targetResults': 'targetResults',
+    '#executionArn': 'executionArn',
   };
   const values: Record<string, unknown> = {
-    ':status': status, ':finishedAt': (deps.now?.() ?? new Date()).toISOString(), ':targetResults': JSON.stringify(targetResults),
+    ':status': status,
+    ':finishedAt': (deps.now?.() ?? new Date()).toISOString(),
+    ':targetResults': JSON.stringify(targetResults),
     ':mine': event.sweep.executionArn,
   };
   const sets = ['#status = :status', '#finishedAt = :finishedAt', '#targetResults = :targetResults'];
@@ -72,9 +106,15 @@ export async function finishSweep(deps: SweepDeps, event: FinishEvent): Promise<
     values[':targetErrors'] = targetErrors;
     sets.push('#targetErrors = :targetErrors');
   }
-  await deps.doc.send(new UpdateCommand({
-    TableName: deps.tableName, Key: { id: event.sweep.id }, UpdateExpression: `SET ${sets.join(', ')}`, ConditionExpression: '#executionArn = :mine',
-    ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-  }));
+  await deps.doc.send(
+    new UpdateCommand({
+      TableName: deps.tableName,
+      Key: { id: event.sweep.id },
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: '#executionArn = :mine',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    }),
+  );
   return { status, ...totals };
 }

@@ -51,7 +51,10 @@ export interface CutOptions {
   maxBytes: number;
 }
 
-interface Closed { end: string; uploads: number }
+interface Closed {
+  end: string;
+  uploads: number;
+}
 
 /**
  * Cuts a listing, fed key by key in listing order (one call per upload: equal keys come together), into lanes. When the
@@ -150,7 +153,9 @@ export async function walkLanes(deps: SweepDeps, event: LanesEvent, walkSeconds 
   if (isDirectoryBucket(target.bucket)) return { lanes: [wholeTarget(target)], walked: 0, calls: 0, unsplit: 'DirectoryBucket' };
   const targets = Math.max(1, event.targets);
   const cutter = new LaneCutter({
-    laneUploads: sweep.settings.laneUploads, maxLanes: Math.max(1, Math.floor(MAX_LANES / targets)), maxBytes: Math.floor(LANE_BYTES / targets),
+    laneUploads: sweep.settings.laneUploads,
+    maxLanes: Math.max(1, Math.floor(MAX_LANES / targets)),
+    maxBytes: Math.floor(LANE_BYTES / targets),
   });
   const started = (deps.now?.() ?? new Date()).getTime();
   let marker: { KeyMarker?: string; UploadIdMarker?: string } = {};
@@ -161,11 +166,14 @@ export async function walkLanes(deps: SweepDeps, event: LanesEvent, walkSeconds 
       unsplit = 'WalkTimeUp'; // the last lane takes the rest
       break;
     }
-    let answer;
+    let answer: Awaited<ReturnType<typeof listUploads>>;
     try {
       answer = await listUploads(deps.s3, {
-        Bucket: target.bucket, Prefix: target.prefix || undefined, ExpectedBucketOwner: target.expectedBucketOwner,
-        MaxUploads: Math.min(1000, target.maxUploads - cutter.walked), ...marker,
+        Bucket: target.bucket,
+        Prefix: target.prefix || undefined,
+        ExpectedBucketOwner: target.expectedBucketOwner,
+        MaxUploads: Math.min(1000, target.maxUploads - cutter.walked),
+        ...marker,
       });
     } catch (error) {
       const classified = classifySdkError(error);

@@ -47,8 +47,16 @@ export type FirstState = Pick<TargetState, 'sweep' | 'target'> & { lane?: Lane }
 export function startState(state: ListEvent['state']): TargetState {
   if ('totals' in state) return state;
   return {
-    sweep: state.sweep, target: state.target, cursor: { keyMarker: state.lane?.after ?? '', uploadIdMarker: '' }, done: false, truncated: false,
-    totals: emptyTotals(), seq: 0, slice: { execution: '', run: '', events: 0, full: false }, handovers: [], recoveries: 0,
+    sweep: state.sweep,
+    target: state.target,
+    cursor: { keyMarker: state.lane?.after ?? '', uploadIdMarker: '' },
+    done: false,
+    truncated: false,
+    totals: emptyTotals(),
+    seq: 0,
+    slice: { execution: '', run: '', events: 0, full: false },
+    handovers: [],
+    recoveries: 0,
     ...(state.lane ? { lane: state.lane } : {}),
   };
 }
@@ -69,8 +77,8 @@ const uploadOrder = (a: MultipartUpload, b: MultipartUpload) => utf8Order(a.Key!
 export async function listUploads(s3: S3Client, input: ListMultipartUploadsCommandInput & { MaxUploads: number }) {
   const answer = await s3.send(new ListMultipartUploadsCommand(input));
   const marker = { Key: input.KeyMarker ?? '', UploadId: input.UploadIdMarker ?? '' };
-  const afterMarker = (u: MultipartUpload) => marker.Key === '' || utf8Order(u.Key!, marker.Key) > 0
-    || (u.Key === marker.Key && marker.UploadId !== '' && utf8Order(u.UploadId!, marker.UploadId) > 0);
+  const afterMarker = (u: MultipartUpload) =>
+    marker.Key === '' || utf8Order(u.Key!, marker.Key) > 0 || (u.Key === marker.Key && marker.UploadId !== '' && utf8Order(u.UploadId!, marker.UploadId) > 0);
   const uploads = (answer.Uploads ?? []).filter(afterMarker).sort(uploadOrder);
   if (uploads.length <= input.MaxUploads) return { ...answer, Uploads: uploads };
   const page = uploads.slice(0, input.MaxUploads);
@@ -89,12 +97,19 @@ async function busyIds(deps: SweepDeps, ids: string[], bucket: string, mine: str
   let evaluated = 0;
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
-    const answer: QueryCommandOutput = await deps.doc.send(new QueryCommand({
-      TableName: deps.tableName, IndexName: INDEX_BY_STATUS,
-      KeyConditionExpression: '#status = :running', FilterExpression: '#bucket = :bucket AND #executionArn <> :mine',
-      ProjectionExpression: '#id', ExpressionAttributeNames: { '#status': 'status', '#bucket': 'bucket', '#executionArn': 'executionArn', '#id': 'id' },
-      ExpressionAttributeValues: { ':running': 'RUNNING', ':bucket': bucket, ':mine': mine }, Limit: ids.length + 1, ExclusiveStartKey,
-    }));
+    const answer: QueryCommandOutput = await deps.doc.send(
+      new QueryCommand({
+        TableName: deps.tableName,
+        IndexName: INDEX_BY_STATUS,
+        KeyConditionExpression: '#status = :running',
+        FilterExpression: '#bucket = :bucket AND #executionArn <> :mine',
+        ProjectionExpression: '#id',
+        ExpressionAttributeNames: { '#status': 'status', '#bucket': 'bucket', '#executionArn': 'executionArn', '#id': 'id' },
+        ExpressionAttributeValues: { ':running': 'RUNNING', ':bucket': bucket, ':mine': mine },
+        Limit: ids.length + 1,
+        ExclusiveStartKey,
+      }),
+    );
     for (const item of answer.Items ?? []) running.add(String(item.id));
     evaluated += answer.ScannedCount ?? 0;
     ExclusiveStartKey = answer.LastEvaluatedKey;
@@ -133,8 +148,15 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
   state = { ...state, slice: countRun(state, event.parent, event.run) };
   const { sweep, target } = state;
   const page: Page = {
-    listedAt: now.toISOString(), waitSeconds: sweep.settings.waitSeconds, uploads: [], decided: [], listed: 0, busy: 0,
-    cursor: state.cursor, last: false, truncated: false,
+    listedAt: now.toISOString(),
+    waitSeconds: sweep.settings.waitSeconds,
+    uploads: [],
+    decided: [],
+    listed: 0,
+    busy: 0,
+    cursor: state.cursor,
+    last: false,
+    truncated: false,
   };
   const result = (next: ListResult['next']): ListResult => ({ state, parent: event.parent, page, answers: {}, next });
   // a page execution always does its first page (sweep-target starts one only when the slice has room): progress is certain
@@ -157,10 +179,13 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
       page.truncated = limit - state.totals.listed - page.listed <= 0;
       break;
     }
-    let answer;
+    let answer: Awaited<ReturnType<typeof listUploads>>;
     try {
       answer = await listUploads(deps.s3, {
-        Bucket: target.bucket, Prefix: target.prefix || undefined, MaxUploads: room, ExpectedBucketOwner: target.expectedBucketOwner,
+        Bucket: target.bucket,
+        Prefix: target.prefix || undefined,
+        MaxUploads: room,
+        ExpectedBucketOwner: target.expectedBucketOwner,
         ...(cursor.keyMarker ? { KeyMarker: cursor.keyMarker, UploadIdMarker: cursor.uploadIdMarker || undefined } : {}),
       });
     } catch (error) {
@@ -184,7 +209,8 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
       const oldEnough = upload.Initiated !== undefined && upload.Initiated.getTime() < cutoff;
       if (oldEnough) {
         const bytes = uploadBytes(upload.Key!, upload.UploadId!, measure);
-        if (bytes > budget && selected.length > 0) { // one upload always fits: 8.5 KB at most, escaped
+        if (bytes > budget && selected.length > 0) {
+          // one upload always fits: 8.5 KB at most, escaped
           cut = true;
           break;
         }
@@ -195,14 +221,20 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
       cursor = { keyMarker: upload.Key!, uploadIdMarker: upload.UploadId! };
     }
     if (cut) break;
-    if (pastEnd) page.last = true; // the next lane lists the rest
+    if (pastEnd)
+      page.last = true; // the next lane lists the rest
     else if (answer.IsTruncated) cursor = { keyMarker: answer.NextKeyMarker ?? cursor.keyMarker, uploadIdMarker: answer.NextUploadIdMarker ?? '' };
     else page.last = true;
   }
   page.cursor = cursor;
   if (limit - state.totals.listed - page.listed <= 0 && !page.last) page.truncated = true;
 
-  const busy = await busyIds(deps, selected.map((item) => recordId(target.bucket, item.k, item.u)), target.bucket, sweep.executionArn);
+  const busy = await busyIds(
+    deps,
+    selected.map((item) => recordId(target.bucket, item.k, item.u)),
+    target.bucket,
+    sweep.executionArn,
+  );
   const free = selected.filter((item) => !busy.has(recordId(target.bucket, item.k, item.u)));
   page.busy = selected.length - free.length;
   // a dry run always measures (the plan sees to it): every upload comes back decided, WOULD_ABORT or NOT_FOUND

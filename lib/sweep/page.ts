@@ -9,9 +9,18 @@ import type { AbortStatus } from '../records.ts';
 import type { TargetState } from './state.ts';
 
 /** An upload of the page: key and upload id, and what the measuring ListParts found (parts, bytes). */
-export interface PageItem { k: string; u: string; p?: number; b?: number }
+export interface PageItem {
+  k: string;
+  u: string;
+  p?: number;
+  b?: number;
+}
 /** An upload whose outcome was known before any abort (dry run, or the measure found it gone or could not read it). */
-export interface DecidedItem extends PageItem { s: AbortStatus; e?: string; h?: number }
+export interface DecidedItem extends PageItem {
+  s: AbortStatus;
+  e?: string;
+  h?: number;
+}
 
 export interface Page {
   /** when the page was listed: the records' startedAt */

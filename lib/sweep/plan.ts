@@ -7,11 +7,34 @@ import { ABORT_SETTINGS_DEFAULTS } from '../settings.ts';
 import { bucketProblem, type Problem } from '../validation.ts';
 import type { SweepContext, SweepRunSettings, SweepTargetPlan } from './state.ts';
 
-export interface SweepTarget { bucket: string; prefix?: string; olderThan: string; expectedBucketOwner?: string }
-export interface SweepRequest { targets: SweepTarget[]; dryRun?: boolean; maxUploads?: number; measure?: boolean }
-export interface PlannedTarget { bucket: string; prefix: string; olderThan: string; olderThanSeconds: number; cutoff: string; expectedBucketOwner?: string }
+export interface SweepTarget {
+  bucket: string;
+  prefix?: string;
+  olderThan: string;
+  expectedBucketOwner?: string;
+}
+export interface SweepRequest {
+  targets: SweepTarget[];
+  dryRun?: boolean;
+  maxUploads?: number;
+  measure?: boolean;
+}
+export interface PlannedTarget {
+  bucket: string;
+  prefix: string;
+  olderThan: string;
+  olderThanSeconds: number;
+  cutoff: string;
+  expectedBucketOwner?: string;
+}
 export interface SweepPlan {
-  targets: PlannedTarget[]; dryRun: boolean; measure: boolean; maxUploads: number; trigger: string; startedAt: string; expiresAt: number;
+  targets: PlannedTarget[];
+  dryRun: boolean;
+  measure: boolean;
+  maxUploads: number;
+  trigger: string;
+  startedAt: string;
+  expiresAt: number;
 }
 
 export const MAX_TARGETS = 20;
@@ -57,14 +80,16 @@ export function validateSweepRequest(input: unknown): Problem[] {
       }
       const t = target as Record<string, unknown>;
       for (const field of Object.keys(t)) {
-        if (!['bucket', 'prefix', 'olderThan', 'expectedBucketOwner'].includes(field)) problems.push({ field: `${at}.${field}`, rule: 'is not a known field (known: bucket, prefix, olderThan, expectedBucketOwner)' });
+        if (!['bucket', 'prefix', 'olderThan', 'expectedBucketOwner'].includes(field))
+          problems.push({ field: `${at}.${field}`, rule: 'is not a known field (known: bucket, prefix, olderThan, expectedBucketOwner)' });
       }
       if (typeof t.bucket !== 'string') problems.push({ field: `${at}.bucket`, rule: 'is required, a string' });
       else {
         const rule = bucketProblem(t.bucket);
         if (rule) problems.push({ field: `${at}.bucket`, rule });
       }
-      if (t.prefix !== undefined && (typeof t.prefix !== 'string' || Buffer.byteLength(t.prefix) > 1024)) problems.push({ field: `${at}.prefix`, rule: 'must be a string of at most 1,024 bytes' });
+      if (t.prefix !== undefined && (typeof t.prefix !== 'string' || Buffer.byteLength(t.prefix) > 1024))
+        problems.push({ field: `${at}.prefix`, rule: 'must be a string of at most 1,024 bytes' });
       if (typeof t.olderThan !== 'string') problems.push({ field: `${at}.olderThan`, rule: 'is required, a duration such as "30m", "24h" or "7d"' });
       else {
         const seconds = parseAge(t.olderThan);
@@ -83,7 +108,10 @@ export function validateSweepRequest(input: unknown): Problem[] {
   if (body.dryRun === true && body.measure === false) {
     problems.push({ field: 'measure', rule: 'cannot be false in a dry run (a dry run records what it measured)' });
   }
-  if (body.maxUploads !== undefined && (!Number.isInteger(body.maxUploads) || (body.maxUploads as number) < 1 || (body.maxUploads as number) > MAX_MAX_UPLOADS)) {
+  if (
+    body.maxUploads !== undefined &&
+    (!Number.isInteger(body.maxUploads) || (body.maxUploads as number) < 1 || (body.maxUploads as number) > MAX_MAX_UPLOADS)
+  ) {
     problems.push({ field: 'maxUploads', rule: `must be a whole number from 1 to ${MAX_MAX_UPLOADS.toLocaleString('en-US')}` });
   }
   return problems;
@@ -118,7 +146,10 @@ export class InvalidSweepRequest extends Error {
  * "direct" when none).
  */
 export function planSweep(input: unknown, start: Date, retentionSeconds: number = ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds): SweepPlan {
-  const { trigger = 'direct', ...request } = (input !== null && typeof input === 'object' && !Array.isArray(input) ? input : { input }) as Record<string, unknown>;
+  const { trigger = 'direct', ...request } = (input !== null && typeof input === 'object' && !Array.isArray(input) ? input : { input }) as Record<
+    string,
+    unknown
+  >;
   const problems = validateSweepRequest(typeof trigger === 'string' ? request : input);
   if (problems.length > 0) throw new InvalidSweepRequest(problems.map((p) => `${p.field}: ${p.rule}`).join('; '));
   const r = request as unknown as SweepRequest;
@@ -126,7 +157,11 @@ export function planSweep(input: unknown, start: Date, retentionSeconds: number 
     targets: r.targets.map((t) => {
       const olderThanSeconds = parseAge(t.olderThan)!;
       return {
-        bucket: t.bucket, prefix: t.prefix ?? '', olderThan: t.olderThan, olderThanSeconds, cutoff: cutoffFor(start, olderThanSeconds),
+        bucket: t.bucket,
+        prefix: t.prefix ?? '',
+        olderThan: t.olderThan,
+        olderThanSeconds,
+        cutoff: cutoffFor(start, olderThanSeconds),
         ...(t.expectedBucketOwner ? { expectedBucketOwner: t.expectedBucketOwner } : {}),
       };
     }),
@@ -168,11 +203,20 @@ export function planSweepRun(event: PlanSweepEvent): SweepRunPlan {
   const plan = planSweep(event.request, new Date(event.startTime), settings.retentionSeconds);
   const account = event.executionArn.split(':')[4];
   const sweep: SweepContext = {
-    id: event.executionArn.split(':').pop()!, executionArn: event.executionArn, startedAt: plan.startedAt,
-    dryRun: plan.dryRun, measure: plan.dryRun || plan.measure, settings,
+    id: event.executionArn.split(':').pop()!,
+    executionArn: event.executionArn,
+    startedAt: plan.startedAt,
+    dryRun: plan.dryRun,
+    measure: plan.dryRun || plan.measure,
+    settings,
   };
-  const targets = plan.targets.map((target, index): SweepTargetPlan => ({
-    ...target, index, expectedBucketOwner: target.expectedBucketOwner ?? account, maxUploads: plan.maxUploads,
-  }));
+  const targets = plan.targets.map(
+    (target, index): SweepTargetPlan => ({
+      ...target,
+      index,
+      expectedBucketOwner: target.expectedBucketOwner ?? account,
+      maxUploads: plan.maxUploads,
+    }),
+  );
   return { ...plan, measure: sweep.measure, targets, sweep };
 }

@@ -9,7 +9,7 @@
  *
  * Each returns the next state computed from its input and what the table holds, so a retried call counts nothing twice.
  */
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { recordInterruptedRun } from '../interrupted-runs.ts';
 import { recordId } from '../record-id.ts';
 import { UPLOAD_RECORD_TYPE, type AbortRecord, type AbortStatus } from '../records.ts';
@@ -18,9 +18,7 @@ import { runInput } from '../validation.ts';
 import { startState, type FirstState } from './list.ts';
 import { inPool, type SweepDeps } from './requests.ts';
 import { jsonBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
-import {
-  addTotals, checkpointId, HISTORY_EVENTS, secondsSince, sliceFull, STATUS_COUNTER, type HandOver, type TargetState, type Totals,
-} from './state.ts';
+import { addTotals, checkpointId, HISTORY_EVENTS, secondsSince, sliceFull, STATUS_COUNTER, type HandOver, type TargetState, type Totals } from './state.ts';
 
 /** the records' PutItems in flight at once */
 const WRITE_CONCURRENCY = 25;
@@ -29,7 +27,12 @@ export const HANDOVER_BYTES = 64 * 1024;
 /** failed page executions in a row before the target is given up */
 export const MAX_RECOVERIES = 3;
 
-export interface Outcome { status: AbortStatus; attempts: number; error?: string; cause?: string }
+export interface Outcome {
+  status: AbortStatus;
+  attempts: number;
+  error?: string;
+  cause?: string;
+}
 
 const ANSWERS = new Set(['sent', 'gone', 'parts', 'empty', '-']);
 const isError = (answer: string | undefined): answer is string => answer !== undefined && !ANSWERS.has(answer);
@@ -37,7 +40,9 @@ const isError = (answer: string | undefined): answer is string => answer !== und
 /** a FAILED outcome from a Step Functions error name (the page execution keeps no cause per upload) */
 function failedBy(name: string, where: string, attempts: number): Outcome {
   return {
-    status: 'FAILED', attempts, error: classifyTaskError({ Error: name }).code,
+    status: 'FAILED',
+    attempts,
+    error: classifyTaskError({ Error: name }).code,
     cause: `${where} answered ${name}; the sweep keeps no cause per upload: a recheck of the upload shows S3's own message`,
   };
 }
@@ -49,8 +54,8 @@ function failedBy(name: string, where: string, attempts: number): Outcome {
 export function settledOutcome(answers: PageAnswers, i: number): Outcome | undefined {
   const [aborted, verified] = [answers.aborted?.[i], answers.verified?.answers[i]];
   if (aborted === undefined || verified === undefined) throw new Error(`the page execution gave no answer for upload ${i}`);
-  if (aborted === 'gone') return { status: 'NOT_FOUND', attempts: 1,
-    cause: 'Listed by the sweep, then gone before its first abort: completed or aborted by someone else.' };
+  if (aborted === 'gone')
+    return { status: 'NOT_FOUND', attempts: 1, cause: 'Listed by the sweep, then gone before its first abort: completed or aborted by someone else.' };
   if (verified === 'gone') return { status: 'ABORTED', attempts: 1 };
   const [again, verifiedAgain] = [answers.abortedAgain?.[i], answers.verifiedAgain?.[i]];
   if (again === 'gone' || verifiedAgain === 'gone') return { status: 'ABORTED', attempts: 2 };
@@ -62,23 +67,39 @@ export function unsettledOutcome(answers: PageAnswers, i: number): Outcome {
   const [again, verifiedAgain] = [answers.abortedAgain?.[i], answers.verifiedAgain?.[i]];
   if (isError(verifiedAgain)) return failedBy(verifiedAgain, 'ListParts after the second abort', 2);
   if (isError(again)) return failedBy(again, 'The second abort', 2);
-  return { status: 'PARTS_REMAIN', attempts: 2, cause: 'ListParts still listed the upload after the sweep\'s second abort' };
+  return { status: 'PARTS_REMAIN', attempts: 2, cause: "ListParts still listed the upload after the sweep's second abort" };
 }
 
 function decidedOutcome(item: DecidedItem): Outcome {
   if (item.s !== 'FAILED') return { status: item.s, attempts: 0 };
-  return { status: 'FAILED', attempts: 0, error: item.e ?? 'Unknown',
-    cause: `S3 answered ${item.e}${item.h ? ` (HTTP ${item.h})` : ''} while ListParts measured the upload` };
+  return {
+    status: 'FAILED',
+    attempts: 0,
+    error: item.e ?? 'Unknown',
+    cause: `S3 answered ${item.e}${item.h ? ` (HTTP ${item.h})` : ''} while ListParts measured the upload`,
+  };
 }
 
 export function uploadRecord(state: TargetState, listedAt: string, item: PageItem, outcome: Outcome, finishedAt: string): AbortRecord {
   const { sweep, target } = state;
   return {
-    id: recordId(target.bucket, item.k, item.u), recordType: UPLOAD_RECORD_TYPE, bucket: target.bucket, key: item.k, uploadId: item.u,
-    status: outcome.status, attempts: outcome.attempts, ...(item.p !== undefined ? { partsFound: item.p, bytesFound: item.b ?? 0 } : {}),
-    trigger: 'sweep', executionArn: sweep.executionArn, startedAt: listedAt, finishedAt,
-    ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.cause ? { cause: outcome.cause } : {}),
-    expiresAt: Math.floor(Date.parse(listedAt) / 1000) + sweep.settings.retentionSeconds, sweepId: sweep.id, ...(sweep.dryRun ? { dryRun: true } : {}),
+    id: recordId(target.bucket, item.k, item.u),
+    recordType: UPLOAD_RECORD_TYPE,
+    bucket: target.bucket,
+    key: item.k,
+    uploadId: item.u,
+    status: outcome.status,
+    attempts: outcome.attempts,
+    ...(item.p !== undefined ? { partsFound: item.p, bytesFound: item.b ?? 0 } : {}),
+    trigger: 'sweep',
+    executionArn: sweep.executionArn,
+    startedAt: listedAt,
+    finishedAt,
+    ...(outcome.error ? { error: outcome.error } : {}),
+    ...(outcome.cause ? { cause: outcome.cause } : {}),
+    expiresAt: Math.floor(Date.parse(listedAt) / 1000) + sweep.settings.retentionSeconds,
+    sweepId: sweep.id,
+    ...(sweep.dryRun ? { dryRun: true } : {}),
   };
 }
 
@@ -86,7 +107,12 @@ export function uploadRecord(state: TargetState, listedAt: string, item: PageIte
 const counted = (record: Pick<AbortRecord, 'status' | 'partsFound' | 'bytesFound'>): Partial<Totals> => {
   const counter = STATUS_COUNTER[record.status];
   const bytes = record.bytesFound ?? 0;
-  return { ...(counter ? { [counter]: 1 } : {}), partsFound: record.partsFound ?? 0, bytesFound: bytes, ...(record.status === 'ABORTED' ? { bytesFreed: bytes } : {}) };
+  return {
+    ...(counter ? { [counter]: 1 } : {}),
+    partsFound: record.partsFound ?? 0,
+    bytesFound: bytes,
+    ...(record.status === 'ABORTED' ? { bytesFreed: bytes } : {}),
+  };
 };
 
 /**
@@ -96,16 +122,24 @@ const counted = (record: Pick<AbortRecord, 'status' | 'partsFound' | 'bytesFound
  */
 export async function writeRecord(deps: SweepDeps, record: AbortRecord): Promise<Partial<Totals>> {
   try {
-    await deps.doc.send(new PutCommand({
-      TableName: deps.tableName, Item: record,
-      ConditionExpression: `attribute_not_exists(#id) OR (#executionArn = :mine${record.status === 'NOT_FOUND' ? ' AND #status <> :aborted' : ''})`
-        + ' OR (#status IN (:wouldAbort, :failed, :partsRemain) AND #startedAt < :listedAt)',
-      ExpressionAttributeNames: { '#id': 'id', '#executionArn': 'executionArn', '#status': 'status', '#startedAt': 'startedAt' },
-      ExpressionAttributeValues: {
-        ':mine': record.executionArn, ':wouldAbort': 'WOULD_ABORT', ':failed': 'FAILED', ':partsRemain': 'PARTS_REMAIN', ':listedAt': record.startedAt,
-        ...(record.status === 'NOT_FOUND' ? { ':aborted': 'ABORTED' } : {}),
-      },
-    }));
+    await deps.doc.send(
+      new PutCommand({
+        TableName: deps.tableName,
+        Item: record,
+        ConditionExpression:
+          `attribute_not_exists(#id) OR (#executionArn = :mine${record.status === 'NOT_FOUND' ? ' AND #status <> :aborted' : ''})` +
+          ' OR (#status IN (:wouldAbort, :failed, :partsRemain) AND #startedAt < :listedAt)',
+        ExpressionAttributeNames: { '#id': 'id', '#executionArn': 'executionArn', '#status': 'status', '#startedAt': 'startedAt' },
+        ExpressionAttributeValues: {
+          ':mine': record.executionArn,
+          ':wouldAbort': 'WOULD_ABORT',
+          ':failed': 'FAILED',
+          ':partsRemain': 'PARTS_REMAIN',
+          ':listedAt': record.startedAt,
+          ...(record.status === 'NOT_FOUND' ? { ':aborted': 'ABORTED' } : {}),
+        },
+      }),
+    );
     return counted(record);
   } catch (error) {
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
@@ -117,16 +151,24 @@ export async function writeRecord(deps: SweepDeps, record: AbortRecord): Promise
 /** the checkpoint: the state after a step, newer steps only (a stale duplicate changes nothing) */
 export async function writeCheckpoint(deps: SweepDeps, state: TargetState, now: Date): Promise<void> {
   try {
-    await deps.doc.send(new PutCommand({
-      TableName: deps.tableName,
-      Item: {
-        id: checkpointId(state.sweep.id, state.target.index, state.lane?.lane), sweepId: state.sweep.id, targetIndex: state.target.index,
-        ...(state.lane ? { lane: state.lane.lane } : {}), seq: state.seq, state,
-        updatedAt: now.toISOString(), expiresAt: Math.floor(now.getTime() / 1000) + state.sweep.settings.retentionSeconds,
-      },
-      ConditionExpression: 'attribute_not_exists(#id) OR #seq <= :seq',
-      ExpressionAttributeNames: { '#id': 'id', '#seq': 'seq' }, ExpressionAttributeValues: { ':seq': state.seq },
-    }));
+    await deps.doc.send(
+      new PutCommand({
+        TableName: deps.tableName,
+        Item: {
+          id: checkpointId(state.sweep.id, state.target.index, state.lane?.lane),
+          sweepId: state.sweep.id,
+          targetIndex: state.target.index,
+          ...(state.lane ? { lane: state.lane.lane } : {}),
+          seq: state.seq,
+          state,
+          updatedAt: now.toISOString(),
+          expiresAt: Math.floor(now.getTime() / 1000) + state.sweep.settings.retentionSeconds,
+        },
+        ConditionExpression: 'attribute_not_exists(#id) OR #seq <= :seq',
+        ExpressionAttributeNames: { '#id': 'id', '#seq': 'seq' },
+        ExpressionAttributeValues: { ':seq': state.seq },
+      }),
+    );
   } catch (error) {
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
   }
@@ -137,8 +179,19 @@ export async function readCheckpoint(deps: SweepDeps, sweepId: string, index: nu
   return Item?.state as TargetState | undefined;
 }
 
-export interface RecordPageEvent { action: 'page'; state: TargetState; parent: string; page: Page; answers: PageAnswers; runStartedAt: string }
-export interface StepResult { state: TargetState; parent?: string; next?: 'list' | 'end' }
+export interface RecordPageEvent {
+  action: 'page';
+  state: TargetState;
+  parent: string;
+  page: Page;
+  answers: PageAnswers;
+  runStartedAt: string;
+}
+export interface StepResult {
+  state: TargetState;
+  parent?: string;
+  next?: 'list' | 'end';
+}
 
 /** The stubborn uploads are handed over when they are few (and fit the state); many at once mean S3 refuses: recorded as seen. */
 function handOvers(state: TargetState, page: Page, stubborn: number[]): HandOver[] {
@@ -147,8 +200,10 @@ function handOvers(state: TargetState, page: Page, stubborn: number[]): HandOver
     const item = page.uploads[i];
     return {
       id: recordId(target.bucket, item.k, item.u),
-      input: runInput({ bucket: target.bucket, key: item.k, uploadId: item.u, expectedBucketOwner: target.expectedBucketOwner }, 'sweep', { recheck: true,
-        sweepId: sweep.id }),
+      input: runInput({ bucket: target.bucket, key: item.k, uploadId: item.u, expectedBucketOwner: target.expectedBucketOwner }, 'sweep', {
+        recheck: true,
+        sweepId: sweep.id,
+      }),
     };
   });
   return handovers.length <= sweep.settings.handoversPerPage && jsonBytes(handovers) <= HANDOVER_BYTES ? handovers : [];
@@ -162,8 +217,10 @@ export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promi
   const stubborn = settled.flatMap((outcome, i) => (outcome ? [] : [i]));
   const handovers = handOvers(state, page, stubborn);
   const { handoversPerPage } = state.sweep.settings;
-  const notHandedOver = handovers.length === 0 && stubborn.length > 0
-    ? ` (not handed over: ${stubborn.length} uploads of the page were left, more than the ${handoversPerPage} a page hands to abort-upload)` : '';
+  const notHandedOver =
+    handovers.length === 0 && stubborn.length > 0
+      ? ` (not handed over: ${stubborn.length} uploads of the page were left, more than the ${handoversPerPage} a page hands to abort-upload)`
+      : '';
   const writes: Array<[PageItem, Outcome]> = [
     ...page.decided.map((item): [PageItem, Outcome] => [item, decidedOutcome(item)]),
     ...page.uploads.flatMap((item, i): Array<[PageItem, Outcome]> => {
@@ -175,12 +232,23 @@ export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promi
   ];
   const counts = await inPool(writes, WRITE_CONCURRENCY, ([item, outcome]) => writeRecord(deps, uploadRecord(state, page.listedAt, item, outcome, finishedAt)));
   let totals = addTotals(state.totals, {
-    listed: page.listed, found: page.uploads.length + page.decided.length + page.busy, busy: page.busy, pages: 1, handedOver: handovers.length,
+    listed: page.listed,
+    found: page.uploads.length + page.decided.length + page.busy,
+    busy: page.busy,
+    pages: 1,
+    handedOver: handovers.length,
   });
   for (const count of counts) totals = addTotals(totals, count);
   const done = page.last || page.truncated;
   const next: TargetState = {
-    ...state, cursor: page.cursor, done, truncated: page.truncated && !page.last, totals, seq: state.seq + 1, handovers, recoveries: 0,
+    ...state,
+    cursor: page.cursor,
+    done,
+    truncated: page.truncated && !page.last,
+    totals,
+    seq: state.seq + 1,
+    handovers,
+    recoveries: 0,
     pace: { uploads: page.uploads.length + page.decided.length, seconds: secondsSince(page.listedAt, now.getTime()) },
     ...(page.error ? { error: page.error } : {}),
   };
@@ -212,8 +280,13 @@ export async function countHandovers(deps: SweepDeps, event: HandoversEvent): Pr
     if (record?.sweepId === state.sweep.id) {
       if (record.status !== 'RUNNING') return counted(record);
       // the abort-upload run ended (the Task waited for it) without recording: what the interrupted-run rule does
-      const ended = { executionArn: record.executionArn, status: 'FAILED', error, cause: 'abort-upload run of a sweep hand-over',
-        input: JSON.stringify(handover.input) };
+      const ended = {
+        executionArn: record.executionArn,
+        status: 'FAILED',
+        error,
+        cause: 'abort-upload run of a sweep hand-over',
+        input: JSON.stringify(handover.input),
+      };
       await recordInterruptedRun({ ...deps, retentionSeconds: state.sweep.settings.retentionSeconds }, ended);
       const after = await read();
       return after ? counted(after) : { failed: 1 };
@@ -250,7 +323,9 @@ function childError(failure: ResumeEvent['failure']): { error: string; cause: st
     if (child && typeof child === 'object' && (child.Error || child.Status)) {
       return { error: child.Error ?? `States.${child.Status}`, cause: child.Cause ?? '' };
     }
-  } catch { /* not a child's description */ }
+  } catch {
+    /* not a child's description */
+  }
   return { error: failure.Error ?? 'States.TaskFailed', cause: failure.Cause ?? '' };
 }
 
@@ -268,7 +343,11 @@ export async function resumeTarget(deps: SweepDeps, event: ResumeEvent): Promise
   const giveUp = event.action === 'give-up' || recoveries > MAX_RECOVERIES;
   const slice = { ...state.slice, events: state.slice.events + HISTORY_EVENTS.pageRun };
   const next: TargetState = {
-    ...base, slice: { ...slice, full: sliceFull(slice, base.sweep.settings) }, totals: addTotals(base.totals, { lostPages: 1 }), seq: base.seq + 1, recoveries,
+    ...base,
+    slice: { ...slice, full: sliceFull(slice, base.sweep.settings) },
+    totals: addTotals(base.totals, { lostPages: 1 }),
+    seq: base.seq + 1,
+    recoveries,
     ...(giveUp ? { done: true, error: childError(event.failure) } : {}),
   };
   await writeCheckpoint(deps, next, now);
@@ -280,11 +359,15 @@ export type SweepRecordEvent = RecordPageEvent | HandoversEvent | ResumeEvent;
 /** Lambda sweep-record: the step its state names in `action`. */
 export function sweepRecordStep(deps: SweepDeps, event: SweepRecordEvent): Promise<StepResult> {
   switch (event.action) {
-    case 'page': return recordPage(deps, event);
-    case 'handovers': return countHandovers(deps, event);
+    case 'page':
+      return recordPage(deps, event);
+    case 'handovers':
+      return countHandovers(deps, event);
     case 'resume':
-    case 'give-up': return resumeTarget(deps, event);
-    default: throw new InvalidSweepState(`unknown action ${JSON.stringify((event as { action?: unknown }).action)}`);
+    case 'give-up':
+      return resumeTarget(deps, event);
+    default:
+      throw new InvalidSweepState(`unknown action ${JSON.stringify((event as { action?: unknown }).action)}`);
   }
 }
 

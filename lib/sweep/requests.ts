@@ -13,23 +13,29 @@ export interface SweepDeps {
 export async function inPool<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i], i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i], i);
+      }
+    }),
+  );
   return results;
 }
 
 /** the items of these ids (100 a call); keys DynamoDB leaves unprocessed are asked again after a jittered backoff */
 export async function batchGetAll(
-  deps: Pick<SweepDeps, 'doc' | 'tableName'>, ids: string[], options: { attributes?: string[]; consistent?: boolean } = {},
+  deps: Pick<SweepDeps, 'doc' | 'tableName'>,
+  ids: string[],
+  options: { attributes?: string[]; consistent?: boolean } = {},
 ): Promise<Array<Record<string, unknown>>> {
   const items: Array<Record<string, unknown>> = [];
   const projection = options.attributes
-    ? { ProjectionExpression: options.attributes.map((a) => `#${a}`).join(', '),
-      ExpressionAttributeNames: Object.fromEntries(options.attributes.map((a) => [`#${a}`, a])) }
+    ? {
+        ProjectionExpression: options.attributes.map((a) => `#${a}`).join(', '),
+        ExpressionAttributeNames: Object.fromEntries(options.attributes.map((a) => [`#${a}`, a])),
+      }
     : {};
   for (let i = 0; i < ids.length; i += 100) {
     let keys: Array<Record<string, unknown>> | undefined = ids.slice(i, i + 100).map((id) => ({ id }));

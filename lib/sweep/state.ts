@@ -70,8 +70,22 @@ export interface Totals {
   lostPages: number;
 }
 
-export const TOTAL_NAMES = ['listed', 'found', 'aborted', 'notFound', 'partsRemain', 'failed', 'wouldAbort', 'busy', 'partsFound', 'bytesFound',
-  'bytesFreed', 'pages', 'handedOver', 'lostPages'] as const satisfies ReadonlyArray<keyof Totals>;
+export const TOTAL_NAMES = [
+  'listed',
+  'found',
+  'aborted',
+  'notFound',
+  'partsRemain',
+  'failed',
+  'wouldAbort',
+  'busy',
+  'partsFound',
+  'bytesFound',
+  'bytesFreed',
+  'pages',
+  'handedOver',
+  'lostPages',
+] as const satisfies ReadonlyArray<keyof Totals>;
 
 export const emptyTotals = (): Totals => Object.fromEntries(TOTAL_NAMES.map((name) => [name, 0])) as unknown as Totals;
 
@@ -81,7 +95,11 @@ export function addTotals(a: Totals, b: Partial<Totals>): Totals {
 
 /** the counter of each record status */
 export const STATUS_COUNTER: Partial<Record<AbortStatus, keyof Totals>> = {
-  ABORTED: 'aborted', NOT_FOUND: 'notFound', PARTS_REMAIN: 'partsRemain', FAILED: 'failed', WOULD_ABORT: 'wouldAbort',
+  ABORTED: 'aborted',
+  NOT_FOUND: 'notFound',
+  PARTS_REMAIN: 'partsRemain',
+  FAILED: 'failed',
+  WOULD_ABORT: 'wouldAbort',
 };
 
 /**
@@ -110,7 +128,10 @@ export interface Lane {
 export const MAX_LANES = 400;
 
 /** An upload given to the Standard abort-upload workflow: its record id and the execution input (runInput). */
-export interface HandOver { id: string; input: Record<string, unknown> }
+export interface HandOver {
+  id: string;
+  input: Record<string, unknown>;
+}
 
 export interface TargetState {
   sweep: SweepContext;
@@ -142,11 +163,18 @@ export interface TargetState {
  * iteration (8 events, 10 with the Catch's Pass), then the counting Lambda Task (5) and the Choice (2).
  */
 export const HISTORY_EVENTS = {
-  execution: 6, pageRun: 8, handoverBatch: 11, handover: 10,
+  execution: 6,
+  pageRun: 8,
+  handoverBatch: 11,
+  handover: 10,
   // sweep-uploads: its fixed states (plan, record, the Maps, gather, finish; their retries); a walk (a Map iteration and a
   // Lambda Task: 7; at worst 5 retries of 3 events and the Catch's Pass); a lane (the iteration, its first .sync:2 Task,
   // the Choice, the Pass: 12), each more slice of it (the Task and the Choice again), a lane given up (a Lambda Task)
-  sweepFixed: 60, walkWorst: 24, lane: 12, laneSlice: 8, laneGiveUp: 5,
+  sweepFixed: 60,
+  walkWorst: 24,
+  lane: 12,
+  laneSlice: 8,
+  laneGiveUp: 5,
 } as const;
 
 export function sliceFull(slice: TargetState['slice'], settings: SweepRunSettings): boolean {

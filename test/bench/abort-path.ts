@@ -50,8 +50,12 @@ export async function benchCleanAbort(rounds: number): Promise<CleanAbort> {
       if (record?.status !== 'ABORTED') throw new Error(`round ${round}: ${record?.status}`);
       // runAbort reads the record back through the counted client once the run has ended: that GetItem is the
       // harness's, not the workflow's
-      const requests = Object.fromEntries(Object.entries(counter.counts).filter(([key]) => /^(s3|dynamodb):/.test(key))
-        .map(([key, count]) => [key, key === 'dynamodb:GetItem' ? count - 1 : count] as const).filter(([, count]) => count > 0));
+      const requests = Object.fromEntries(
+        Object.entries(counter.counts)
+          .filter(([key]) => /^(s3|dynamodb):/.test(key))
+          .map(([key, count]) => [key, key === 'dynamodb:GetItem' ? count - 1 : count] as const)
+          .filter(([, count]) => count > 0),
+      );
       runs.push({ ms, events: execution.history.length, transitions: execution.history.filter((e) => e.type.endsWith('StateEntered')).length, requests });
       started = performance.now();
       await direct.s3.send(new AbortMultipartUploadCommand({ Bucket: b.bucket, Key: b.key, UploadId: b.uploadId }));
@@ -60,18 +64,32 @@ export async function benchCleanAbort(rounds: number): Promise<CleanAbort> {
     const [one] = runs;
     const total = (r: Record<string, number>) => Object.values(r).reduce((x, y) => x + y, 0);
     return {
-      rounds, stateTransitions: one.transitions, historyEvents: one.events, requests: one.requests, awsRequests: total(one.requests),
+      rounds,
+      stateTransitions: one.transitions,
+      historyEvents: one.events,
+      requests: one.requests,
+      awsRequests: total(one.requests),
       sameEveryRound: runs.every((r) => r.transitions === one.transitions && total(r.requests) === total(one.requests)),
-      medianMs: round(median(runs.map((r) => r.ms))), oneShotMedianMs: round(median(oneShot)),
+      medianMs: round(median(runs.map((r) => r.ms))),
+      oneShotMedianMs: round(median(oneShot)),
     };
   } finally {
-    for (const c of [direct, counted]) { c.s3.destroy(); c.dynamodb.destroy(); }
+    for (const c of [direct, counted]) {
+      c.s3.destroy();
+      c.dynamodb.destroy();
+    }
     await proxy.close();
     await moto.stop();
   }
 }
 
-export interface PostAborts { warm: number; cold: number; warmMedianMs: number; coldMedianMs: number; coldImportMedianMs: number }
+export interface PostAborts {
+  warm: number;
+  cold: number;
+  warmMedianMs: number;
+  coldMedianMs: number;
+  coldImportMedianMs: number;
+}
 
 /** POST /aborts: warm (requests to the running API) and cold (fresh processes, each importing the handler and serving one request) */
 export async function benchPostAborts(warmRequests: number, coldRequests: number): Promise<PostAborts> {
@@ -90,8 +108,15 @@ export async function benchPostAborts(warmRequests: number, coldRequests: number
     }
     const [cold, coldImport]: number[][] = [[], []];
     const env = {
-      ...process.env, AWS_ENDPOINT_URL: stack.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench',
-      RECORDS_TABLE: stack.tableName, ABORT_STATE_MACHINE_ARN: stack.stateMachineArns.abortUpload, ALLOWED_BUCKETS: '*', LOG_LEVEL: 'ERROR',
+      ...process.env,
+      AWS_ENDPOINT_URL: stack.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      RECORDS_TABLE: stack.tableName,
+      ABORT_STATE_MACHINE_ARN: stack.stateMachineArns.abortUpload,
+      ALLOWED_BUCKETS: '*',
+      LOG_LEVEL: 'ERROR',
       RECORD_RETENTION_SECONDS: String(ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds),
     };
     for (const upload of uploads.slice(warmRequests)) {
@@ -102,7 +127,11 @@ export async function benchPostAborts(warmRequests: number, coldRequests: number
     }
     s3.destroy();
     return {
-      warm: warm.length, cold: cold.length, warmMedianMs: round(median(warm)), coldMedianMs: round(median(cold)), coldImportMedianMs: round(median(coldImport)),
+      warm: warm.length,
+      cold: cold.length,
+      warmMedianMs: round(median(warm)),
+      coldMedianMs: round(median(cold)),
+      coldImportMedianMs: round(median(coldImport)),
     };
   } finally {
     await stack.stop();

@@ -43,8 +43,9 @@ Project sweep sizes: ${s.sweepSizes.map((n) => n.toLocaleString('en-US')).join('
 peers at ${s.peerSizes.map((n) => n.toLocaleString('en-US')).join(', ')}.
 
 ## Peers
-${r.peers.map((p) => `- ${p.available ? 'ran' : '**could not run**'}: ${p.label}${p.version ? ` — ${p.version}` : ''}${p.missing ? ` — ${p.missing}` : ''}`)
-    .join('\n')}
+${r.peers
+  .map((p) => `- ${p.available ? 'ran' : '**could not run**'}: ${p.label}${p.version ? ` — ${p.version}` : ''}${p.missing ? ` — ${p.missing}` : ''}`)
+  .join('\n')}
 
 ## Results
 
@@ -56,22 +57,28 @@ ${table(RESULT_HEADER, r.rows.map(resultCells))}
 added latency, requests × latency ÷ wall = the requests in flight on average.
 
 ## Ratios (same run, same N, same latency)
-${table(['N', `${r.projectLabel}, uploads/s`, '× boto3 16 threads', '× rclone'],
-    ratioRows.map((x) => [x.run, x.project, x.vsBoto3 ?? '—', x.vsRclone ?? '—']))}
+${table(
+  ['N', `${r.projectLabel}, uploads/s`, '× boto3 16 threads', '× rclone'],
+  ratioRows.map((x) => [x.run, x.project, x.vsBoto3 ?? '—', x.vsRclone ?? '—']),
+)}
 
 ## Growth (${r.projectLabel}, no added latency)
-${table(['N', 'ms per upload', 'uploads/s', 'moto CPU ms per upload', 'node CPU ms per upload'], growth.map((g) => [g.n.toLocaleString('en-US'),
-    g.msPerUpload, g.uploadsPerSecond, round((g.cpu.moto * 1000) / g.n, 1), round((g.cpu.node * 1000) / g.n, 1)]))}
+${table(
+  ['N', 'ms per upload', 'uploads/s', 'moto CPU ms per upload', 'node CPU ms per upload'],
+  growth.map((g) => [g.n.toLocaleString('en-US'), g.msPerUpload, g.uploadsPerSecond, round((g.cpu.moto * 1000) / g.n, 1), round((g.cpu.node * 1000) / g.n, 1)]),
+)}
 
 ## Memory (${m.n.toLocaleString('en-US')}-upload sweep; RSS sampled every 250 ms)
-${table(['', 'node (stack, runtime, Lambdas)', 'moto_server', 'whole stack'], [
+${table(
+  ['', 'node (stack, runtime, Lambdas)', 'moto_server', 'whole stack'],
+  [
     ['before the sweep (uploads seeded)', '', '', mb(m.beforeMb)],
     ['peak during the sweep', mb(m.peak.nodeMb), mb(m.peak.motoMb), mb(m.peak.stackMb)],
     ['1 s after it ended, after a GC', `${mb(m.after.nodeMb)} (V8 heap ${mb(m.after.heapMb)})`, mb(m.after.motoMb), mb(m.afterStackMb)],
-  ])}
+  ],
+)}
 
-Samples at 25/50/75 % of the sweep: ${[0.25, 0.5, 0.75].map((f) => `${mb(at(f).nodeMb + at(f).motoMb)} (heap ${mb(at(f).heapMb)})`)
-    .join(', ')}.
+Samples at 25/50/75 % of the sweep: ${[0.25, 0.5, 0.75].map((f) => `${mb(at(f).nodeMb + at(f).motoMb)} (heap ${mb(at(f).heapMb)})`).join(', ')}.
 Target: < 600 MB for the whole stack. The runtime keeps nothing of an ended EXPRESS page execution and at most
 retainFinishedExecutions (1,000) STANDARD histories.
 
@@ -84,7 +91,9 @@ gets on AWS; abort-upload's are the clean abort below (its Lambdas' GB-seconds n
 
 ## Per-upload Standard path (abort-upload), one clean abort of a 3-part upload
 - ${r.cleanAbort.stateTransitions} state transitions (target ≤ 12), ${r.cleanAbort.historyEvents} history events
-- ${r.cleanAbort.awsRequests} S3/DynamoDB requests (target ≤ 5): ${Object.entries(r.cleanAbort.requests).map(([k, v]) => `${v} ${k}`).join(', ')}
+- ${r.cleanAbort.awsRequests} S3/DynamoDB requests (target ≤ 5): ${Object.entries(r.cleanAbort.requests)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ')}
 - the same in all ${r.cleanAbort.rounds} rounds: ${r.cleanAbort.sameEveryRound ? 'yes' : 'NO'}; median ${r.cleanAbort.medianMs} ms locally vs
   ${r.cleanAbort.oneShotMedianMs} ms for one bare AbortMultipartUpload
 - POST /aborts on the local stack: warm ${r.postAborts.warmMedianMs} ms (median of ${r.postAborts.warm}), cold ${r.postAborts.coldMedianMs} ms

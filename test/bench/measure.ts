@@ -36,12 +36,18 @@ export function motoPid(port: number): number {
     try {
       const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
       if (args.some((a) => a.endsWith('moto_server')) && args.includes(String(port))) return Number(entry);
-    } catch { /* gone meanwhile */ }
+    } catch {
+      /* gone meanwhile */
+    }
   }
   throw new Error(`no moto_server process serves port ${port}`);
 }
 
-export interface CpuUse { wallSeconds: number; nodeCpuSeconds: number; motoCpuSeconds: number }
+export interface CpuUse {
+  wallSeconds: number;
+  nodeCpuSeconds: number;
+  motoCpuSeconds: number;
+}
 
 /** wall time and CPU of this process and of moto_server from now until the returned function is called */
 export function startCpuMeter(moto: number): () => CpuUse {
@@ -56,7 +62,12 @@ export function startCpuMeter(moto: number): () => CpuUse {
   };
 }
 
-export interface MemorySample { atSeconds: number; nodeMb: number; heapMb: number; motoMb: number }
+export interface MemorySample {
+  atSeconds: number;
+  nodeMb: number;
+  heapMb: number;
+  motoMb: number;
+}
 
 /** RSS of this process (and its V8 heap) and of moto_server every intervalMs until stopped */
 export function sampleMemory(moto: number, intervalMs = 250) {
@@ -96,9 +107,14 @@ export function countRequests(chaos: ChaosController) {
   };
   return {
     counts,
-    reset: () => { for (const key of Object.keys(counts)) delete counts[key]; },
+    reset: () => {
+      for (const key of Object.keys(counts)) delete counts[key];
+    },
     /** S3 and DynamoDB requests only (Step Functions' API is served by the stack itself) */
-    awsTotal: () => Object.entries(counts).filter(([key]) => /^(s3|dynamodb):/.test(key)).reduce((sum, [, n]) => sum + n, 0),
+    awsTotal: () =>
+      Object.entries(counts)
+        .filter(([key]) => /^(s3|dynamodb):/.test(key))
+        .reduce((sum, [, n]) => sum + n, 0),
   };
 }
 

@@ -10,7 +10,10 @@ import type { CleanAbort } from './abort-path.ts';
 
 /** quotas that bound a sweep (large regions, defaults): shared/aws-behaviour.md */
 export const QUOTAS = {
-  startExecutionPerSecond: 300, standardTransitionsPerSecond: 5000, s3DeletePerPrefixPerSecond: 3500, s3GetPerPrefixPerSecond: 5500,
+  startExecutionPerSecond: 300,
+  standardTransitionsPerSecond: 5000,
+  s3DeletePerPrefixPerSecond: 3500,
+  s3GetPerPrefixPerSecond: 5500,
   /** a page's Maps: 40 requests at once */
   mapConcurrency: 40,
 } as const;
@@ -20,7 +23,8 @@ export function abortUploadDesign(clean: CleanAbort): DesignCounts {
   const r = clean.requests;
   const writes = (r['dynamodb:PutItem'] ?? 0) + (r['dynamodb:UpdateItem'] ?? 0);
   return {
-    name: 'abort-upload (per-upload Standard path)', uploadsPerPage: 1,
+    name: 'abort-upload (per-upload Standard path)',
+    uploadsPerPage: 1,
     perUpload: { standardTransitions: clean.stateTransitions, s3ListRequests: r['s3:ListParts'] ?? 0, dynamoWriteUnits: writes * 3, lambdaRequests: 2 },
     perPage: {},
   };
@@ -35,22 +39,30 @@ export function costTable(lean: MeasuredDesign, measured: MeasuredDesign, clean:
   ];
 }
 
-export interface LaneSettings { laneUploads: number; lanesAtOnce: number }
+export interface LaneSettings {
+  laneUploads: number;
+  lanesAtOnce: number;
+}
 export const DEFAULT_LANES: LaneSettings = { laneUploads: SWEEP_SETTINGS_DEFAULTS.SweepLaneUploads, lanesAtOnce: SWEEP_SETTINGS_DEFAULTS.SweepLanesAtOnce };
 
 /** The time of `uploads` uploads in one target on AWS with these lane settings: its parts, in seconds. */
 export interface SweepTime {
   settings: LaneSettings;
   /** the walk: ListMultipartUploads of 1,000 uploads, one after another */
-  walkCalls: number; walk: number;
-  lanes: number; laneUploads: number; waves: number;
+  walkCalls: number;
+  walk: number;
+  lanes: number;
+  laneUploads: number;
+  waves: number;
   /** one lane's pages, one after another (the measured page seconds) */
   lane: number;
   /** the lanes' waves; the quota floor when the lanes would go faster than the quotas let them */
-  sweep: number; quotaFloor: number;
+  sweep: number;
+  quotaFloor: number;
   total: number;
   /** S3 requests a second while all lanes of a wave run: DELETE (aborts), GET (ListParts) */
-  deletesPerSecond: number; getsPerSecond: number;
+  deletesPerSecond: number;
+  getsPerSecond: number;
 }
 
 export function sweepTime(design: MeasuredDesign, uploads: number, settings: LaneSettings, listSeconds: number = AWS_LATENCY.listUploadsSeconds): SweepTime {
@@ -67,20 +79,36 @@ export function sweepTime(design: MeasuredDesign, uploads: number, settings: Lan
   // sweep-target's per page, and a lane's three states entered in sweep-uploads (its Task, Choice, Pass)
   const transitions = (design.perPage.standardTransitions ?? 0) / P + 3 / laneUploads;
   const executions = (design.perPage.expressRequests ?? 0) / P + 1 / laneUploads;
-  const floor = Math.max(uploads / QUOTAS.s3DeletePerPrefixPerSecond, (uploads * pageGets) / QUOTAS.s3GetPerPrefixPerSecond,
-    (uploads * transitions) / QUOTAS.standardTransitionsPerSecond, (uploads * executions) / QUOTAS.startExecutionPerSecond);
+  const floor = Math.max(
+    uploads / QUOTAS.s3DeletePerPrefixPerSecond,
+    (uploads * pageGets) / QUOTAS.s3GetPerPrefixPerSecond,
+    (uploads * transitions) / QUOTAS.standardTransitionsPerSecond,
+    (uploads * executions) / QUOTAS.startExecutionPerSecond,
+  );
   const sweep = Math.max(waves * lane, floor);
   const atOnce = Math.min(lanes, settings.lanesAtOnce);
   return {
-    settings, walkCalls, walk, lanes, laneUploads, waves, lane, sweep, quotaFloor: floor, total: walk + sweep,
-    deletesPerSecond: (atOnce * P) / page, getsPerSecond: (atOnce * P * pageGets) / page,
+    settings,
+    walkCalls,
+    walk,
+    lanes,
+    laneUploads,
+    waves,
+    lane,
+    sweep,
+    quotaFloor: floor,
+    total: walk + sweep,
+    deletesPerSecond: (atOnce * P) / page,
+    getsPerSecond: (atOnce * P * pageGets) / page,
   };
 }
 
 export interface TimeModel {
   lines: string[];
   /** 1,000,000 uploads in one target: before lanes (its pages one after another), and with the default lanes */
-  oneTargetMinutes: number; minutes: number; quotaFloorMinutes: number;
+  oneTargetMinutes: number;
+  minutes: number;
+  quotaFloorMinutes: number;
   /** the default settings meet 15 minutes */
   met: boolean;
   /** settings of a small grid that meet 15 minutes, with their minutes */
@@ -106,26 +134,31 @@ export function timeModel(design: MeasuredDesign, clean?: CleanAbort, uploads = 
   const grid = [10_000, 25_000, 50_000, 100_000].flatMap((laneUploads) => [10, 20, 40].map((lanesAtOnce) => ({ laneUploads, lanesAtOnce })));
   const meeting = grid.map((g) => ({ ...g, minutes: sweepTime(design, uploads, g).total / 60 })).filter((g) => g.minutes <= 15);
   const lines = [
-    `page on AWS: ${P} uploads (the 192 KiB byte budget, typical keys), ${page.toFixed(2)} s = ${wait} s wait`
-      + ` + ${(page - wait).toFixed(2)} s of requests (Maps of ${QUOTAS.mapConcurrency} at 30 ms, Lambdas: cost.ts pageSeconds)`,
+    `page on AWS: ${P} uploads (the 192 KiB byte budget, typical keys), ${page.toFixed(2)} s = ${wait} s wait` +
+      ` + ${(page - wait).toFixed(2)} s of requests (Maps of ${QUOTAS.mapConcurrency} at 30 ms, Lambdas: cost.ts pageSeconds)`,
     `before lanes, one target: ${M} / ${P} = ${n(Math.ceil(uploads / P))} pages × ${page.toFixed(2)} s = **${m(oneTarget)} min** (its pages one after another)`,
-    `walk ("Split targets into lanes"): ${n(t.walkCalls)} ListMultipartUploads × ${AWS_LATENCY.listUploadsSeconds} s (assumed: 1,000 uploads, ~400 KB`
-      + ` of XML a call; not measured on AWS) = **${m(t.walk)} min**`,
-    `lanes (SweepLaneUploads ${n(settings.laneUploads)}, SweepLanesAtOnce ${settings.lanesAtOnce}): ${t.lanes} lanes of ~${n(t.laneUploads)} uploads,`
-      + ` ${t.waves} wave${t.waves > 1 ? 's' : ''} × ${n(Math.ceil(t.laneUploads / P))} pages × ${page.toFixed(2)} s = **${m(t.waves * t.lane)} min**;`
-      + ` while a wave runs: ${n(Math.round(t.deletesPerSecond))} DELETE/s, ${n(Math.round(t.getsPerSecond))} GET/s`
-      + ` (${QUOTAS.s3DeletePerPrefixPerSecond} and ${QUOTAS.s3GetPerPrefixPerSecond} per prefix)`,
-    `quota floor of the sweep: max(DELETE ${M} / ${QUOTAS.s3DeletePerPrefixPerSecond}/s, ListParts / ${QUOTAS.s3GetPerPrefixPerSecond}/s,`
-      + ` Standard transitions / ${QUOTAS.standardTransitionsPerSecond}/s, StartExecution / ${QUOTAS.startExecutionPerSecond}/s) = ${m(t.quotaFloor)} min`
-      + `${t.quotaFloor > t.waves * t.lane ? ': the quotas, not the lanes, bound it' : ' (below the lanes\' time)'}`,
-    `**${M} uploads: ${m(t.walk)} + ${m(t.sweep)} = ${m(t.total)} min: the ≤ 15 minutes target is ${met ? 'MET' : 'NOT met'}`
-      + ` with the defaults (SweepLaneUploads ${n(settings.laneUploads)}, SweepLanesAtOnce ${settings.lanesAtOnce})**;`
-      + ` with LIST calls 2.5× as slow (${(AWS_LATENCY.listUploadsSeconds * 2.5).toFixed(1)} s) ${m(slow.total)} min`,
-    `settings that meet 15 minutes (lane uploads × lanes at once): ${meeting.length > 0
-      ? meeting.map((g) => `${n(g.laneUploads)} × ${g.lanesAtOnce} (${g.minutes.toFixed(1)} min)`).join(', ') : 'none of the grid'}`,
-    ...(clean ? [`per-upload Standard path for comparison: ${clean.stateTransitions} transitions per upload; ${M} × ${clean.stateTransitions}`
-      + ` / ${QUOTAS.standardTransitionsPerSecond}/s = ${m((uploads * clean.stateTransitions) / QUOTAS.standardTransitionsPerSecond)} min`
-      + ` and StartExecution ${M} / ${QUOTAS.startExecutionPerSecond}/s = ${m(uploads / QUOTAS.startExecutionPerSecond)} min`] : []),
+    `walk ("Split targets into lanes"): ${n(t.walkCalls)} ListMultipartUploads × ${AWS_LATENCY.listUploadsSeconds} s (assumed: 1,000 uploads, ~400 KB` +
+      ` of XML a call; not measured on AWS) = **${m(t.walk)} min**`,
+    `lanes (SweepLaneUploads ${n(settings.laneUploads)}, SweepLanesAtOnce ${settings.lanesAtOnce}): ${t.lanes} lanes of ~${n(t.laneUploads)} uploads,` +
+      ` ${t.waves} wave${t.waves > 1 ? 's' : ''} × ${n(Math.ceil(t.laneUploads / P))} pages × ${page.toFixed(2)} s = **${m(t.waves * t.lane)} min**;` +
+      ` while a wave runs: ${n(Math.round(t.deletesPerSecond))} DELETE/s, ${n(Math.round(t.getsPerSecond))} GET/s` +
+      ` (${QUOTAS.s3DeletePerPrefixPerSecond} and ${QUOTAS.s3GetPerPrefixPerSecond} per prefix)`,
+    `quota floor of the sweep: max(DELETE ${M} / ${QUOTAS.s3DeletePerPrefixPerSecond}/s, ListParts / ${QUOTAS.s3GetPerPrefixPerSecond}/s,` +
+      ` Standard transitions / ${QUOTAS.standardTransitionsPerSecond}/s, StartExecution / ${QUOTAS.startExecutionPerSecond}/s) = ${m(t.quotaFloor)} min` +
+      `${t.quotaFloor > t.waves * t.lane ? ': the quotas, not the lanes, bound it' : " (below the lanes' time)"}`,
+    `**${M} uploads: ${m(t.walk)} + ${m(t.sweep)} = ${m(t.total)} min: the ≤ 15 minutes target is ${met ? 'MET' : 'NOT met'}` +
+      ` with the defaults (SweepLaneUploads ${n(settings.laneUploads)}, SweepLanesAtOnce ${settings.lanesAtOnce})**;` +
+      ` with LIST calls 2.5× as slow (${(AWS_LATENCY.listUploadsSeconds * 2.5).toFixed(1)} s) ${m(slow.total)} min`,
+    `settings that meet 15 minutes (lane uploads × lanes at once): ${
+      meeting.length > 0 ? meeting.map((g) => `${n(g.laneUploads)} × ${g.lanesAtOnce} (${g.minutes.toFixed(1)} min)`).join(', ') : 'none of the grid'
+    }`,
+    ...(clean
+      ? [
+          `per-upload Standard path for comparison: ${clean.stateTransitions} transitions per upload; ${M} × ${clean.stateTransitions}` +
+            ` / ${QUOTAS.standardTransitionsPerSecond}/s = ${m((uploads * clean.stateTransitions) / QUOTAS.standardTransitionsPerSecond)} min` +
+            ` and StartExecution ${M} / ${QUOTAS.startExecutionPerSecond}/s = ${m(uploads / QUOTAS.startExecutionPerSecond)} min`,
+        ]
+      : []),
   ];
   return { lines, oneTargetMinutes: oneTarget / 60, minutes: t.total / 60, quotaFloorMinutes: t.quotaFloor / 60, met, meeting };
 }

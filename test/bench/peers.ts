@@ -37,14 +37,24 @@ const LABELS: Record<PeerName, string> = {
 function rcloneEnv(endpoint: string): NodeJS.ProcessEnv {
   const { AWS_CA_BUNDLE: _unset, ...env } = process.env;
   return {
-    ...env, RCLONE_CONFIG: '/dev/null', RCLONE_CONFIG_S3_TYPE: 's3', RCLONE_CONFIG_S3_PROVIDER: 'Other', RCLONE_CONFIG_S3_ENDPOINT: endpoint,
-    RCLONE_CONFIG_S3_ACCESS_KEY_ID: 'bench', RCLONE_CONFIG_S3_SECRET_ACCESS_KEY: 'bench', RCLONE_CONFIG_S3_REGION: 'us-east-1',
+    ...env,
+    RCLONE_CONFIG: '/dev/null',
+    RCLONE_CONFIG_S3_TYPE: 's3',
+    RCLONE_CONFIG_S3_PROVIDER: 'Other',
+    RCLONE_CONFIG_S3_ENDPOINT: endpoint,
+    RCLONE_CONFIG_S3_ACCESS_KEY_ID: 'bench',
+    RCLONE_CONFIG_S3_SECRET_ACCESS_KEY: 'bench',
+    RCLONE_CONFIG_S3_REGION: 'us-east-1',
     RCLONE_CONFIG_S3_FORCE_PATH_STYLE: 'true',
   };
 }
 
 const awsEnv = (): NodeJS.ProcessEnv => ({
-  ...process.env, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '',
+  ...process.env,
+  AWS_ACCESS_KEY_ID: 'bench',
+  AWS_SECRET_ACCESS_KEY: 'bench',
+  AWS_DEFAULT_REGION: 'us-east-1',
+  AWS_PAGER: '',
 });
 
 async function probe(name: PeerName, command: string, args: string[], hint: string, env?: NodeJS.ProcessEnv): Promise<Peer> {
@@ -70,22 +80,34 @@ const SCRIPT = fileURLToPath(new URL('./peers/boto3_sweep.py', import.meta.url))
 /** GNU time reports the CPU a peer's process used (absent: the peer's CPU is not reported) */
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
-export interface PeerResult { cpuSeconds?: number; output: string }
+export interface PeerResult {
+  cpuSeconds?: number;
+  output: string;
+}
 
 /** runs one peer against the endpoint (a proxy in front of moto_server); throws if it fails */
 export async function runPeer(name: PeerName, endpoint: string, bucket: string): Promise<PeerResult> {
   const [command, args, env]: [string, string[], NodeJS.ProcessEnv] = {
     boto3: (): [string, string[], NodeJS.ProcessEnv] => ['python3', [SCRIPT, endpoint, bucket, '16'], process.env],
     rclone: (): [string, string[], NodeJS.ProcessEnv] => ['rclone', ['backend', 'cleanup', `s3:${bucket}`, '-o', 'max-age=0s'], rcloneEnv(endpoint)],
-    awsCli: (): [string, string[], NodeJS.ProcessEnv] => ['bash', ['-c', [
-      'set -euo pipefail',
-      `aws s3api list-multipart-uploads --endpoint-url "$0" --bucket "$1" --query 'Uploads[].[Key,UploadId]' --output text |`,
-      '  while IFS=$\'\\t\' read -r key id; do',
-      '    [ "$key" = None ] || aws s3api abort-multipart-upload --endpoint-url "$0" --bucket "$1" --key "$key" --upload-id "$id"',
-      '  done',
-    ].join('\n'), endpoint, bucket], awsEnv()],
+    awsCli: (): [string, string[], NodeJS.ProcessEnv] => [
+      'bash',
+      [
+        '-c',
+        [
+          'set -euo pipefail',
+          `aws s3api list-multipart-uploads --endpoint-url "$0" --bucket "$1" --query 'Uploads[].[Key,UploadId]' --output text |`,
+          "  while IFS=$'\\t' read -r key id; do",
+          '    [ "$key" = None ] || aws s3api abort-multipart-upload --endpoint-url "$0" --bucket "$1" --key "$key" --upload-id "$id"',
+          '  done',
+        ].join('\n'),
+        endpoint,
+        bucket,
+      ],
+      awsEnv(),
+    ],
   }[name]();
-  const timed = TIME ? [TIME, ['-f', 'peer-cpu %U %S', command, ...args]] as const : [command, args] as const;
+  const timed = TIME ? ([TIME, ['-f', 'peer-cpu %U %S', command, ...args]] as const) : ([command, args] as const);
   const { stdout, stderr } = await exec(timed[0], [...timed[1]], { env, maxBuffer: 64 * 2 ** 20, timeout: 900_000 });
   const cpu = /peer-cpu ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
   return { cpuSeconds: cpu ? Number(cpu[1]) + Number(cpu[2]) : undefined, output: stdout.trim() };

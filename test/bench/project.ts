@@ -58,7 +58,8 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
   };
   // the waits for in-flight parts are 0 here (no part is in flight on moto); the time model adds AWS's SweepWaitSeconds
   const stack = await startLocalStack({
-    waitTimeOverrides: { 'Wait for in-flight parts': 0, 'Wait for in-flight parts again': 0 }, onExecutionEvent,
+    waitTimeOverrides: { 'Wait for in-flight parts': 0, 'Wait for in-flight parts again': 0 },
+    onExecutionEvent,
     chaos: { effects: { latency: latencyMs } },
   });
   const dynamodb = new DynamoDBClient({ endpoint: stack.moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
@@ -73,9 +74,13 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
     const beforeMb = memory.sample().nodeMb + memory.sample().motoMb;
     const cpuMeter = startCpuMeter(moto);
     const name = `bench-${n}-${latencyMs}ms-${measure ? 'measure' : 'lean'}`;
-    const { executionArn } = await sfn.send(new StartExecutionCommand({
-      stateMachineArn: stack.stateMachineArns.sweepUploads, name, input: JSON.stringify({ targets: [{ bucket: BUCKET, olderThan: '1d' }], measure }),
-    }));
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: stack.stateMachineArns.sweepUploads,
+        name,
+        input: JSON.stringify({ targets: [{ bucket: BUCKET, olderThan: '1d' }], measure }),
+      }),
+    );
     const sweep = await stack.runtime.waitForExecution(executionArn!);
     const cpu = cpuMeter();
     const peak = memory.stop();
@@ -84,12 +89,15 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
     (globalThis as { gc?: () => void }).gc?.();
     const after = memory.sample();
 
-    const standardTransitions = Object.fromEntries((['sweepUploads', 'sweepTarget', 'abortUpload'] as StateMachineKey[]).map((key) => {
-      const { executions } = stack.runtime.listExecutions({ stateMachineArn: stack.stateMachineArns[key], maxResults: 1_000_000 });
-      const entered = executions.map((e) => stack.runtime.getExecutionHistory({ executionArn: e.executionArn, maxResults: 25_000 }).events)
-        .reduce((total, events) => total + events.filter((h) => h.type.endsWith('StateEntered')).length, 0);
-      return [STATE_MACHINES[key].name, entered];
-    }));
+    const standardTransitions = Object.fromEntries(
+      (['sweepUploads', 'sweepTarget', 'abortUpload'] as StateMachineKey[]).map((key) => {
+        const { executions } = stack.runtime.listExecutions({ stateMachineArn: stack.stateMachineArns[key], maxResults: 1_000_000 });
+        const entered = executions
+          .map((e) => stack.runtime.getExecutionHistory({ executionArn: e.executionArn, maxResults: 25_000 }).events)
+          .reduce((total, events) => total + events.filter((h) => h.type.endsWith('StateEntered')).length, 0);
+        return [STATE_MACHINES[key].name, entered];
+      }),
+    );
     const { Item: summary = {} } = await doc.send(new GetCommand({ TableName: stack.tableName, Key: { id: name }, ConsistentRead: true }));
     const requests = Object.fromEntries(Object.entries(counter.counts).filter(([key]) => /^(s3|dynamodb):/.test(key)));
     // the Lambdas' requests: everything that reached moto minus what the Tasks sent
@@ -101,18 +109,36 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
     const pageCount = Number(summary.pages);
     const recordPuts = lambda('dynamodb:PutItem') - pageCount; // one checkpoint PutItem per page
     const design = measuredDesign(`this run (${n.toLocaleString('en-US')} uploads${measure ? ', measured' : ''})`, {
-      uploads: n, pages: pageCount, measure, requests: measureCounts, recordPuts, lambdaCalls: taskRequests['lambda:invoke'] ?? 0,
+      uploads: n,
+      pages: pageCount,
+      measure,
+      requests: measureCounts,
+      recordPuts,
+      lambdaCalls: taskRequests['lambda:invoke'] ?? 0,
       // one target, one walk: 1,000 uploads a ListMultipartUploads (fewer than SweepLaneUploads: one lane)
-      walks: 1, walkListCalls: Math.max(1, Math.ceil(n / 1000)),
+      walks: 1,
+      walkListCalls: Math.max(1, Math.ceil(n / 1000)),
       recordWriteUnits: recordPuts * (await recordUnits(doc, dynamodb, stack.tableName)),
       checkpointWriteUnits: pageCount * writeUnits(await item(dynamodb, stack.tableName, checkpointId(name, 0))),
       readUnits: 0.5 * ['Query', 'GetItem', 'BatchGetItem'].reduce((total, c) => total + lambda(`dynamodb:${c}`), 0),
-      pageExecutions: pages.executions, pageWaits: pages.waits, sweepTargetTransitions: standardTransitions[STATE_MACHINES.sweepTarget.name],
+      pageExecutions: pages.executions,
+      pageWaits: pages.waits,
+      sweepTargetTransitions: standardTransitions[STATE_MACHINES.sweepTarget.name],
     });
     const left = await uploadsLeft(stack.moto.endpoint, BUCKET);
     return {
-      n, latencyMs, status: String(summary.status ?? sweep.status), cpu, seedSeconds, requests, standardTransitions, expressStates: pages.entered,
-      pageExecutions: pages.executions, summary, left, design,
+      n,
+      latencyMs,
+      status: String(summary.status ?? sweep.status),
+      cpu,
+      seedSeconds,
+      requests,
+      standardTransitions,
+      expressStates: pages.entered,
+      pageExecutions: pages.executions,
+      summary,
+      left,
+      design,
       verified: (taskRequests['s3:listParts'] ?? 0) >= n && left === 0,
       // the summary's counters are summed from the pages' checkpoints, which count the records written (tests prove
       // counters equal records); PutItems can exceed n (a record Lambda retried writes again, conditionally)
@@ -134,8 +160,14 @@ async function item(dynamodb: DynamoDBClient, table: string, id: string): Promis
 
 /** write units of one upload record as stored (table and the indexes its keys put it in) */
 async function recordUnits(doc: DynamoDBDocumentClient, dynamodb: DynamoDBClient, table: string): Promise<number> {
-  const { Items } = await doc.send(new QueryCommand({
-    TableName: table, IndexName: 'byStartedAt', KeyConditionExpression: 'recordType = :t', ExpressionAttributeValues: { ':t': 'upload' }, Limit: 1,
-  }));
+  const { Items } = await doc.send(
+    new QueryCommand({
+      TableName: table,
+      IndexName: 'byStartedAt',
+      KeyConditionExpression: 'recordType = :t',
+      ExpressionAttributeValues: { ':t': 'upload' },
+      Limit: 1,
+    }),
+  );
   return writeUnits(await item(dynamodb, table, String(Items![0].id)));
 }

@@ -24,8 +24,12 @@ export interface Row {
 
 export const PROJECT = "this project's sweep";
 const runLabel = (n: number, latencyMs: number) => `${n.toLocaleString('en-US')}${latencyMs ? ` +${latencyMs} ms` : ''}`;
-const perUpload = (requests: Record<string, number>, n: number) => Object.entries(requests).sort((a, b) => b[1] - a[1])
-  .filter(([, count]) => count / n >= 0.005).map(([key, count]) => `${round(count / n, 2)} ${key.split(':')[1]}`).join(' + ');
+const perUpload = (requests: Record<string, number>, n: number) =>
+  Object.entries(requests)
+    .sort((a, b) => b[1] - a[1])
+    .filter(([, count]) => count / n >= 0.005)
+    .map(([key, count]) => `${round(count / n, 2)} ${key.split(':')[1]}`)
+    .join(' + ');
 const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 
 /** what bounds a run, from the CPU each process used over the wall time and the requests in flight under added latency */
@@ -47,12 +51,22 @@ export function projectRow(run: SweepRun): Row {
   const standard = sum(run.standardTransitions);
   const c = { node: cpu.nodeCpuSeconds, moto: cpu.motoCpuSeconds };
   return {
-    tool: PROJECT, toolKey: 'project', n, latencyMs, runLabel: runLabel(n, latencyMs), wallSeconds: round(cpu.wallSeconds, 2),
-    uploadsPerSecond: round(n / cpu.wallSeconds), msPerUpload: round((cpu.wallSeconds * 1000) / n, 2),
-    requestsPerUpload: round(sum(run.requests) / n, 2), requests: perUpload(run.requests, n),
+    tool: PROJECT,
+    toolKey: 'project',
+    n,
+    latencyMs,
+    runLabel: runLabel(n, latencyMs),
+    wallSeconds: round(cpu.wallSeconds, 2),
+    uploadsPerSecond: round(n / cpu.wallSeconds),
+    msPerUpload: round((cpu.wallSeconds * 1000) / n, 2),
+    requestsPerUpload: round(sum(run.requests) / n, 2),
+    requests: perUpload(run.requests, n),
     transitions: `${round(standard / n, 4)} Standard (${standard} in all) + ${round(run.expressStates / n, 1)} Express`,
-    verified: run.verified ? 'yes (ListParts after the wait)' : 'NO', recorded: run.recorded ? 'yes (a record per upload)' : 'NO', allGone: run.left === 0,
-    cpu: c, bound: bound(cpu.wallSeconds, c, sum(run.requests), latencyMs),
+    verified: run.verified ? 'yes (ListParts after the wait)' : 'NO',
+    recorded: run.recorded ? 'yes (a record per upload)' : 'NO',
+    allGone: run.left === 0,
+    cpu: c,
+    bound: bound(cpu.wallSeconds, c, sum(run.requests), latencyMs),
   };
 }
 
@@ -61,13 +75,24 @@ const TOOL_LABEL: Record<PeerName, string> = { boto3: 'boto3, 16 threads', rclon
 export function peerRow(run: PeerRun): Row {
   const { n, latencyMs, cpu, tool } = run;
   const c = { node: cpu.nodeCpuSeconds, moto: cpu.motoCpuSeconds, peer: cpu.peerCpuSeconds };
-  const verified = tool === 'boto3' ? JSON.parse(run.output) as { verified: number } : undefined;
+  const verified = tool === 'boto3' ? (JSON.parse(run.output) as { verified: number }) : undefined;
   return {
-    tool: TOOL_LABEL[tool], toolKey: tool, n, latencyMs, runLabel: runLabel(n, latencyMs), wallSeconds: round(cpu.wallSeconds, 2),
-    uploadsPerSecond: round(n / cpu.wallSeconds), msPerUpload: round((cpu.wallSeconds * 1000) / n, 2),
-    requestsPerUpload: round(sum(run.requests) / n, 2), requests: perUpload(run.requests, n), transitions: '—',
-    verified: verified ? `once (${verified.verified} of ${n} gone at its ListParts)` : 'no', recorded: 'no', allGone: run.left === 0,
-    cpu: c, bound: bound(cpu.wallSeconds, c, sum(run.requests), latencyMs),
+    tool: TOOL_LABEL[tool],
+    toolKey: tool,
+    n,
+    latencyMs,
+    runLabel: runLabel(n, latencyMs),
+    wallSeconds: round(cpu.wallSeconds, 2),
+    uploadsPerSecond: round(n / cpu.wallSeconds),
+    msPerUpload: round((cpu.wallSeconds * 1000) / n, 2),
+    requestsPerUpload: round(sum(run.requests) / n, 2),
+    requests: perUpload(run.requests, n),
+    transitions: '—',
+    verified: verified ? `once (${verified.verified} of ${n} gone at its ListParts)` : 'no',
+    recorded: 'no',
+    allGone: run.left === 0,
+    cpu: c,
+    bound: bound(cpu.wallSeconds, c, sum(run.requests), latencyMs),
   };
 }
 
@@ -76,22 +101,52 @@ export function table(header: string[], rows: Array<Array<string | number>>): st
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-export const RESULT_HEADER = ['N', 'tool', 'wall s', 'uploads/s', 'ms/upload', 'requests/upload', 'of which', 'states entered/upload', 'verified', 'recorded',
-  'all gone', 'CPU s (node / moto / tool)', 'bound by'];
-export const resultCells = (r: Row) => [r.runLabel, r.tool, r.wallSeconds, r.uploadsPerSecond, r.msPerUpload, r.requestsPerUpload, r.requests,
-  r.transitions, r.verified, r.recorded, r.allGone ? 'yes' : 'NO',
-  `${round(r.cpu.node)} / ${round(r.cpu.moto)} / ${r.cpu.peer === undefined ? '—' : round(r.cpu.peer)}`, r.bound];
+export const RESULT_HEADER = [
+  'N',
+  'tool',
+  'wall s',
+  'uploads/s',
+  'ms/upload',
+  'requests/upload',
+  'of which',
+  'states entered/upload',
+  'verified',
+  'recorded',
+  'all gone',
+  'CPU s (node / moto / tool)',
+  'bound by',
+];
+export const resultCells = (r: Row) => [
+  r.runLabel,
+  r.tool,
+  r.wallSeconds,
+  r.uploadsPerSecond,
+  r.msPerUpload,
+  r.requestsPerUpload,
+  r.requests,
+  r.transitions,
+  r.verified,
+  r.recorded,
+  r.allGone ? 'yes' : 'NO',
+  `${round(r.cpu.node)} / ${round(r.cpu.moto)} / ${r.cpu.peer === undefined ? '—' : round(r.cpu.peer)}`,
+  r.bound,
+];
 
 /** the project's uploads/s over each peer's, per (N, latency) measured in this run */
 export function ratios(rows: Row[]) {
-  return rows.filter((r) => r.toolKey === 'project').flatMap((p) => {
-    const peer = (key: PeerName) => rows.find((r) => r.toolKey === key && r.n === p.n && r.latencyMs === p.latencyMs);
-    const [boto3, rclone] = [peer('boto3'), peer('rclone')];
-    if (!boto3 && !rclone) return [];
-    return [{
-      run: p.runLabel, project: p.uploadsPerSecond,
-      vsBoto3: boto3 ? round(p.uploadsPerSecond / boto3.uploadsPerSecond, 2) : undefined,
-      vsRclone: rclone ? round(p.uploadsPerSecond / rclone.uploadsPerSecond, 2) : undefined,
-    }];
-  });
+  return rows
+    .filter((r) => r.toolKey === 'project')
+    .flatMap((p) => {
+      const peer = (key: PeerName) => rows.find((r) => r.toolKey === key && r.n === p.n && r.latencyMs === p.latencyMs);
+      const [boto3, rclone] = [peer('boto3'), peer('rclone')];
+      if (!boto3 && !rclone) return [];
+      return [
+        {
+          run: p.runLabel,
+          project: p.uploadsPerSecond,
+          vsBoto3: boto3 ? round(p.uploadsPerSecond / boto3.uploadsPerSecond, 2) : undefined,
+          vsRclone: rclone ? round(p.uploadsPerSecond / rclone.uploadsPerSecond, 2) : undefined,
+        },
+      ];
+    });
 }

@@ -70,8 +70,12 @@ const lean = await project(Math.min(...SWEEP_SIZES), 0, false);
 for (const n of SWEEP_SIZES.filter((s) => !PEER_SIZES.includes(s))) await project(n);
 
 const clean = await benchCleanAbort(10);
-say(`\n## abort-upload, one clean abort of a 3-part upload: ${clean.stateTransitions} state transitions, ${clean.awsRequests} S3/DynamoDB requests`
-  + ` (${Object.entries(clean.requests).map(([k, v]) => `${v} ${k}`).join(', ')}), median ${clean.medianMs} ms vs ${clean.oneShotMedianMs} ms one-shot`);
+say(
+  `\n## abort-upload, one clean abort of a 3-part upload: ${clean.stateTransitions} state transitions, ${clean.awsRequests} S3/DynamoDB requests` +
+    ` (${Object.entries(clean.requests)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ')}), median ${clean.medianMs} ms vs ${clean.oneShotMedianMs} ms one-shot`,
+);
 const postAborts = await benchPostAborts(30, 5);
 say(`POST /aborts: warm median ${postAborts.warmMedianMs} ms, cold (fresh process) median ${postAborts.coldMedianMs} ms`);
 
@@ -84,18 +88,31 @@ say(`\n## 1,000,000 uploads on AWS\n${time.lines.map((l) => `- ${l}`).join('\n')
 
 const largest = projectRuns.reduce((a, b) => (b.n > a.n ? b : a));
 const memory = {
-  n: largest.n, beforeMb: largest.memory.beforeMb, peak: largest.memory.peak, after: largest.memory.after,
+  n: largest.n,
+  beforeMb: largest.memory.beforeMb,
+  peak: largest.memory.peak,
+  after: largest.memory.after,
   afterStackMb: largest.memory.after.nodeMb + largest.memory.after.motoMb,
 };
-say(`\n## Memory, ${largest.n.toLocaleString('en-US')}-upload sweep: peak ${Math.round(memory.peak.stackMb)} MB for node + moto_server`
-  + ` (node ${Math.round(memory.peak.nodeMb)}, moto ${Math.round(memory.peak.motoMb)}); after it ${Math.round(memory.afterStackMb)} MB`
-  + ` (before it ${Math.round(memory.beforeMb)} MB)`);
+say(
+  `\n## Memory, ${largest.n.toLocaleString('en-US')}-upload sweep: peak ${Math.round(memory.peak.stackMb)} MB for node + moto_server` +
+    ` (node ${Math.round(memory.peak.nodeMb)}, moto ${Math.round(memory.peak.motoMb)}); after it ${Math.round(memory.afterStackMb)} MB` +
+    ` (before it ${Math.round(memory.beforeMb)} MB)`,
+);
 
 const results = {
-  date: new Date().toISOString(), benchSeconds: Math.round((performance.now() - benchStarted) / 1000),
+  date: new Date().toISOString(),
+  benchSeconds: Math.round((performance.now() - benchStarted) / 1000),
   settings: { sweepSizes: SWEEP_SIZES, peerSizes: PEER_SIZES, cliUploads: CLI_UPLOADS, latencyMs: LATENCY_MS, latencyUploads: LATENCY_UPLOADS },
-  peers, rows, sweeps: sweeps.map(({ memory: m, summary: _summary, ...rest }) => ({ ...rest, memory: { ...m, samples: m.samples.length } })),
-  lean: { design: lean.design, requests: lean.requests }, cleanAbort: clean, postAborts, costs, timeModel: time, memory,
+  peers,
+  rows,
+  sweeps: sweeps.map(({ memory: m, summary: _summary, ...rest }) => ({ ...rest, memory: { ...m, samples: m.samples.length } })),
+  lean: { design: lean.design, requests: lean.requests },
+  cleanAbort: clean,
+  postAborts,
+  costs,
+  timeModel: time,
+  memory,
 };
 const report = markdownReport({ ...results, projectLabel: PROJECT, memorySamples: largest.memory.samples });
 const png = await uploadsPerSecondPng(rows);

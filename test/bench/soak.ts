@@ -10,10 +10,16 @@ const faultRate = Number(process.env.SOAK_FAULT_RATE ?? 0.1);
 const seed = Number(process.env.SOAK_SEED ?? 20261123);
 const result = await runSoak({ uploads, seed, faultRate, log: (line) => process.stdout.write(`${line}\n`) });
 const rows: Array<[string, number | string]> = [
-  ['uploads', result.uploads], ...Object.entries(result.statuses).map(([status, n]): [string, number] => [`records ${status}`, n]),
-  ['no record', result.missing], ['still RUNNING', result.running], ['false ABORTED (upload still listed)', result.falseAborted],
-  ['false NOT_FOUND', result.falseNotFound], ['upload left without a record saying so', result.unexplainedUploads],
-  ['executions still running', result.executionsStillRunning], ['faults injected', result.injected], ['POST retries by the client', result.postRetries],
+  ['uploads', result.uploads],
+  ...Object.entries(result.statuses).map(([status, n]): [string, number] => [`records ${status}`, n]),
+  ['no record', result.missing],
+  ['still RUNNING', result.running],
+  ['false ABORTED (upload still listed)', result.falseAborted],
+  ['false NOT_FOUND', result.falseNotFound],
+  ['upload left without a record saying so', result.unexplainedUploads],
+  ['executions still running', result.executionsStillRunning],
+  ['faults injected', result.injected],
+  ['POST retries by the client', result.postRetries],
   ['seconds', result.seconds],
 ];
 for (const [name, value] of rows) process.stdout.write(`${name.padEnd(42)} ${value}\n`);

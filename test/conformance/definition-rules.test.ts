@@ -47,7 +47,7 @@ describe('at most 10 intrinsic functions in one field (CreateStateMachine → In
     expect(createError(passWith({ 'a.$': wide })).message).toMatch(/nests 11 intrinsic functions/);
   });
 
-  it('leaves a Pass state\'s Result alone: it is literal JSON, not a template', () => {
+  it("leaves a Pass state's Result alone: it is literal JSON, not a template", () => {
     const definition = JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', Result: { 'n.$': nested(11) }, End: true } } });
     expect(() => runtime().createStateMachine({ name: 'm', definition })).not.toThrow();
   });
@@ -60,16 +60,31 @@ describe('at most 10 intrinsic functions in one field (CreateStateMachine → In
   const machine = (name: string, state: object) => ({ StartAt: name, States: { [name]: { ...state, End: true } } });
   const tooDeep = { 'x.$': nested(11) };
   it.each([
-    ['a Task ResultSelector', machine('T', { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', ResultSelector: { 'r.$': nested(11) } }),
-      'ResultSelector.r.$', 'T'],
-    ['a Map ItemSelector', machine('M', { Type: 'Map', ItemSelector: { 'i.$': nested(11) }, ItemProcessor: machine('I', { Type: 'Pass' }) }),
-      'ItemSelector.i.$', 'M'],
-    ['a state inside a Map ItemProcessor', machine('M', { Type: 'Map', ItemProcessor: machine('Inner', { Type: 'Pass', Parameters: tooDeep }) }),
-      'Parameters.x.$', 'Inner'],
-    ['a state inside a Map Iterator', machine('M', { Type: 'Map', Iterator: machine('It', { Type: 'Pass', Parameters: tooDeep }) }),
-      'Parameters.x.$', 'It'],
-    ['a state inside a Parallel branch', machine('P', { Type: 'Parallel', Branches: [machine('B', { Type: 'Pass', Parameters: { 'list[0]': [tooDeep] } })] }),
-      'Parameters.list[0][0].x.$', 'B'],
+    [
+      'a Task ResultSelector',
+      machine('T', { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', ResultSelector: { 'r.$': nested(11) } }),
+      'ResultSelector.r.$',
+      'T',
+    ],
+    [
+      'a Map ItemSelector',
+      machine('M', { Type: 'Map', ItemSelector: { 'i.$': nested(11) }, ItemProcessor: machine('I', { Type: 'Pass' }) }),
+      'ItemSelector.i.$',
+      'M',
+    ],
+    [
+      'a state inside a Map ItemProcessor',
+      machine('M', { Type: 'Map', ItemProcessor: machine('Inner', { Type: 'Pass', Parameters: tooDeep }) }),
+      'Parameters.x.$',
+      'Inner',
+    ],
+    ['a state inside a Map Iterator', machine('M', { Type: 'Map', Iterator: machine('It', { Type: 'Pass', Parameters: tooDeep }) }), 'Parameters.x.$', 'It'],
+    [
+      'a state inside a Parallel branch',
+      machine('P', { Type: 'Parallel', Branches: [machine('B', { Type: 'Pass', Parameters: { 'list[0]': [tooDeep] } })] }),
+      'Parameters.list[0][0].x.$',
+      'B',
+    ],
   ])('rejects it in %s', (_where, definition, field, state) => {
     const error = createError(JSON.stringify(definition));
     expect(error.code).toBe('InvalidDefinition');
@@ -91,7 +106,10 @@ describe('state machine types', () => {
     const { stateMachineArn } = local.createStateMachine({ name: 'standard', definition, roleArn: 'arn:aws:iam::123456789012:role/r' });
     local.createStateMachine({ name: 'express', definition, type: 'EXPRESS' });
     expect(local.describeStateMachine(stateMachineArn).type).toBe('STANDARD');
-    expect(local.listStateMachines().map((m) => [m.name, m.type])).toEqual([['standard', 'STANDARD'], ['express', 'EXPRESS']]);
+    expect(local.listStateMachines().map((m) => [m.name, m.type])).toEqual([
+      ['standard', 'STANDARD'],
+      ['express', 'EXPRESS'],
+    ]);
   });
 
   it('keeps the type when the same name is created again without one, and refuses to change it', () => {
@@ -99,12 +117,14 @@ describe('state machine types', () => {
     const { stateMachineArn } = local.createStateMachine({ name: 'express', definition, type: 'EXPRESS' });
     local.createStateMachine({ name: 'express', definition });
     expect(local.describeStateMachine(stateMachineArn).type).toBe('EXPRESS');
-    expect(() => local.createStateMachine({ name: 'express', definition, type: 'STANDARD' }))
-      .toThrow(expect.objectContaining({ code: 'StateMachineAlreadyExists' }));
+    expect(() => local.createStateMachine({ name: 'express', definition, type: 'STANDARD' })).toThrow(
+      expect.objectContaining({ code: 'StateMachineAlreadyExists' }),
+    );
   });
 
   it('refuses an unknown type', () => {
-    expect(() => runtime().createStateMachine({ name: 'm', definition, type: 'FAST' as never }))
-      .toThrow(expect.objectContaining({ code: 'ValidationException' }));
+    expect(() => runtime().createStateMachine({ name: 'm', definition, type: 'FAST' as never })).toThrow(
+      expect.objectContaining({ code: 'ValidationException' }),
+    );
   });
 });

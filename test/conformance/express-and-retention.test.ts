@@ -94,15 +94,19 @@ describe('EXPRESS executions', () => {
     local.createStateMachine({ name: 'child', definition: pass, type: 'EXPRESS' });
     const failing = JSON.stringify({ StartAt: 'F', States: { F: { Type: 'Fail', Error: 'Nope', Cause: 'no' } } });
     local.createStateMachine({ name: 'failing', definition: failing, type: 'EXPRESS' });
-    const parentOf = (child: string) => JSON.stringify({
-      StartAt: 'Run',
-      States: {
-        Run: {
-          Type: 'Task', Resource: 'arn:aws:states:::states:startExecution.sync:2',
-          Parameters: { StateMachineArn: local.stateMachineArn(child), Input: { a: 1 } }, OutputPath: '$.Output', End: true,
+    const parentOf = (child: string) =>
+      JSON.stringify({
+        StartAt: 'Run',
+        States: {
+          Run: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::states:startExecution.sync:2',
+            Parameters: { StateMachineArn: local.stateMachineArn(child), Input: { a: 1 } },
+            OutputPath: '$.Output',
+            End: true,
+          },
         },
-      },
-    });
+      });
     const ok = local.createStateMachine({ name: 'parent-ok', definition: parentOf('child') }).stateMachineArn;
     const bad = local.createStateMachine({ name: 'parent-bad', definition: parentOf('failing') }).stateMachineArn;
 
@@ -115,7 +119,10 @@ describe('EXPRESS executions', () => {
     expect(JSON.parse(succeeded.output!)).toEqual({ done: true });
     expect(failed.error).toBe('States.TaskFailed');
     expect(JSON.parse(failed.cause!)).toMatchObject({
-      Status: 'FAILED', Error: 'Nope', Cause: 'no', ExecutionArn: expect.stringContaining(':express:failing:'),
+      Status: 'FAILED',
+      Error: 'Nope',
+      Cause: 'no',
+      ExecutionArn: expect.stringContaining(':express:failing:'),
     });
   });
 });

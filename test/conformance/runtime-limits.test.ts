@@ -15,7 +15,12 @@ async function execute(definition: object, input: unknown = {}, result: (payload
   const calls: unknown[] = [];
   const local = new LocalStepFunctions({
     dispatcher: new TaskDispatcher({ endpoint: 'http://127.0.0.1:1' }),
-    lambdaHandlers: { f: async (payload) => { calls.push(payload); return result(payload); } },
+    lambdaHandlers: {
+      f: async (payload) => {
+        calls.push(payload);
+        return result(payload);
+      },
+    },
     retryIntervalOverrides: { T: 0 },
     ...options,
   });
@@ -30,7 +35,10 @@ const guardedTask = (fields: object) => ({
   StartAt: 'T',
   States: {
     T: {
-      Type: 'Task', Resource: LAMBDA, ...fields, Next: 'Done',
+      Type: 'Task',
+      Resource: LAMBDA,
+      ...fields,
+      Next: 'Done',
       Retry: [{ ErrorEquals: ['States.ALL'], MaxAttempts: 2 }],
       Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }],
     },
@@ -85,9 +93,12 @@ describe('intrinsic function arguments: States.Runtime, not caught by States.ALL
   });
 
   it('checks a Task ResultSelector against the Task result', async () => {
-    const run = await execute(guardedTask({
-      Parameters: { FunctionName: 'f', Payload: { n: 2_147_483_647 } }, ResultSelector: { 'v.$': 'States.MathAdd($.Payload.n, 1)' },
-    }));
+    const run = await execute(
+      guardedTask({
+        Parameters: { FunctionName: 'f', Payload: { n: 2_147_483_647 } },
+        ResultSelector: { 'v.$': 'States.MathAdd($.Payload.n, 1)' },
+      }),
+    );
     expectUncaught(run, 'States.Runtime');
     expect(run.types).toContain('TaskSucceeded');
   });
@@ -97,9 +108,12 @@ describe('intrinsic function arguments: States.Runtime, not caught by States.ALL
       StartAt: 'M',
       States: {
         M: {
-          Type: 'Map', ItemsPath: '$.items', ItemSelector: { 'i.$': 'States.MathAdd($$.Map.Item.Index, $.base)' },
+          Type: 'Map',
+          ItemsPath: '$.items',
+          ItemSelector: { 'i.$': 'States.MathAdd($$.Map.Item.Index, $.base)' },
           ItemProcessor: { StartAt: 'T', States: { T: { Type: 'Task', Resource: LAMBDA, Parameters: { FunctionName: 'f', 'Payload.$': '$' }, End: true } } },
-          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }], End: true,
+          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }],
+          End: true,
         },
         Caught: { Type: 'Pass', End: true },
       },
@@ -110,14 +124,16 @@ describe('intrinsic function arguments: States.Runtime, not caught by States.ALL
     expect(run.calls).toEqual([]); // no iteration started: item 1 fails the Map state before any
   });
 
-  it('fails from inside a Map iteration, through the Map state\'s Catch', async () => {
+  it("fails from inside a Map iteration, through the Map state's Catch", async () => {
     const definition = {
       StartAt: 'M',
       States: {
         M: {
-          Type: 'Map', ItemsPath: '$.items',
+          Type: 'Map',
+          ItemsPath: '$.items',
           ItemProcessor: { StartAt: 'Add', States: { Add: { Type: 'Pass', Parameters: { 'v.$': 'States.MathAdd($, 1)' }, End: true } } },
-          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }], End: true,
+          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }],
+          End: true,
         },
         Caught: { Type: 'Pass', End: true },
       },
@@ -171,14 +187,16 @@ describe('payloads of at most 262,144 bytes: States.DataLimitExceeded, not caugh
     expect(over.calls).toEqual([]);
   });
 
-  it('fails when a Map iteration produces too much, through the Map state\'s Catch', async () => {
+  it("fails when a Map iteration produces too much, through the Map state's Catch", async () => {
     const definition = {
       StartAt: 'M',
       States: {
         M: {
-          Type: 'Map', ItemsPath: '$.items',
+          Type: 'Map',
+          ItemsPath: '$.items',
           ItemProcessor: { StartAt: 'Grow', States: { Grow: { Type: 'Pass', Result: OVER_LIMIT, End: true } } },
-          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }], End: true,
+          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }],
+          End: true,
         },
         Caught: { Type: 'Pass', End: true },
       },
@@ -193,7 +211,9 @@ describe('payloads of at most 262,144 bytes: States.DataLimitExceeded, not caugh
       StartAt: 'M',
       States: {
         M: {
-          Type: 'Map', ItemsPath: '$.items', End: true,
+          Type: 'Map',
+          ItemsPath: '$.items',
+          End: true,
           ItemProcessor: { StartAt: 'Twice', States: { Twice: { Type: 'Pass', Parameters: { 'a.$': '$', 'b.$': '$' }, End: true } } },
         },
       },

@@ -28,7 +28,12 @@ async function execute(definition: object, input: unknown = {}, options: Partial
 }
 
 const failure = async (run: Promise<unknown>) =>
-  run.then(() => { throw new Error('the Task succeeded'); }, (error: Error) => ({ error: error.name, cause: error.message }));
+  run.then(
+    () => {
+      throw new Error('the Task succeeded');
+    },
+    (error: Error) => ({ error: error.name, cause: error.message }),
+  );
 
 /** the SDK v3 error the dispatcher receives for a recorded failure: the modeled class when the SDK has one */
 function sdkError(service: 's3' | 'dynamodb', e: { code: string; status: number; message: string }) {
@@ -91,10 +96,14 @@ describe('error names and causes as AWS records them', () => {
     dynamoMock.onAnyCommand().rejects(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }));
 
     // Act / Assert
-    await expect(failure(dispatcher.run('arn:aws:states:::aws-sdk:s3:listParts', { Bucket: 'b', Key: 'k', UploadId: 'u' })))
-      .resolves.toEqual({ error: 'S3.SdkClientException', cause: 'Unable to execute HTTP request: socket hang up' });
-    await expect(failure(dispatcher.run('arn:aws:states:::dynamodb:updateItem', { TableName: 't' })))
-      .resolves.toEqual({ error: 'DynamoDB.SdkClientException', cause: 'Unable to execute HTTP request: connect ECONNREFUSED 127.0.0.1:1' });
+    await expect(failure(dispatcher.run('arn:aws:states:::aws-sdk:s3:listParts', { Bucket: 'b', Key: 'k', UploadId: 'u' }))).resolves.toEqual({
+      error: 'S3.SdkClientException',
+      cause: 'Unable to execute HTTP request: socket hang up',
+    });
+    await expect(failure(dispatcher.run('arn:aws:states:::dynamodb:updateItem', { TableName: 't' }))).resolves.toEqual({
+      error: 'DynamoDB.SdkClientException',
+      cause: 'Unable to execute HTTP request: connect ECONNREFUSED 127.0.0.1:1',
+    });
   });
 });
 
@@ -108,14 +117,17 @@ describe('nested executions and Lambda function errors', () => {
     StartAt: 'Child',
     States: {
       Child: {
-        Type: 'Task', Resource: resource, Parameters: { StateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:child', Input: { n: 1 } },
-        ...(catchAll ? { Catch: [{ ErrorEquals: ['States.TaskFailed'], Next: 'Caught' }] } : {}), End: true,
+        Type: 'Task',
+        Resource: resource,
+        Parameters: { StateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:child', Input: { n: 1 } },
+        ...(catchAll ? { Catch: [{ ErrorEquals: ['States.TaskFailed'], Next: 'Caught' }] } : {}),
+        End: true,
       },
       ...(catchAll ? { Caught: { Type: 'Pass', End: true } } : {}),
     },
   });
 
-  it('fails a .sync:2 Task with States.TaskFailed and the child\'s description, with Error and Cause only as the child set them', async () => {
+  it("fails a .sync:2 Task with States.TaskFailed and the child's description, with Error and Cause only as the child set them", async () => {
     // Arrange
     const failsWithCause = { StartAt: 'F', States: { F: { Type: 'Fail', Error: 'Boom', Cause: 'why' } } };
     const failsWithoutCause = { StartAt: 'F', States: { F: { Type: 'Fail', Error: 'Boom' } } };
@@ -132,7 +144,7 @@ describe('nested executions and Lambda function errors', () => {
     expect(Object.keys(JSON.parse(withoutCause.cause!))).not.toContain('Cause');
   });
 
-  it('gives a succeeded .sync:2 child\'s output parsed, and no Error or Cause member', async () => {
+  it("gives a succeeded .sync:2 child's output parsed, and no Error or Cause member", async () => {
     const child = { StartAt: 'P', States: { P: { Type: 'Pass', Result: { done: true }, End: true } } };
     const execution = await execute(parent('arn:aws:states:::states:startExecution.sync:2'), {}, {}, { child });
     const output = JSON.parse(execution.output!);
@@ -141,7 +153,7 @@ describe('nested executions and Lambda function errors', () => {
     expect(Object.keys(output)).not.toEqual(expect.arrayContaining(['Cause']));
   });
 
-  it('names a Lambda function error after its type, with the Node.js runtime\'s error document as cause', async () => {
+  it("names a Lambda function error after its type, with the Node.js runtime's error document as cause", async () => {
     // Arrange
     class RecordConflict extends Error {
       override name = 'RecordConflict';
@@ -150,14 +162,26 @@ describe('nested executions and Lambda function errors', () => {
     const definition = { StartAt: 'L', States: { L: invoke } };
 
     // Act
-    const execution = await execute(definition, {}, { lambdaHandlers: { f: async () => { throw new RecordConflict('the record changed'); } } });
+    const execution = await execute(
+      definition,
+      {},
+      {
+        lambdaHandlers: {
+          f: async () => {
+            throw new RecordConflict('the record changed');
+          },
+        },
+      },
+    );
 
     // Assert
     expect(execution.error).toBe('RecordConflict');
     const document = JSON.parse(execution.cause!);
     expect(Object.keys(document)).toEqual(['errorType', 'errorMessage', 'trace']);
     expect(document).toMatchObject({
-      errorType: 'RecordConflict', errorMessage: 'the record changed', trace: expect.arrayContaining([expect.stringContaining('RecordConflict')]),
+      errorType: 'RecordConflict',
+      errorMessage: 'the record changed',
+      trace: expect.arrayContaining([expect.stringContaining('RecordConflict')]),
     });
   });
 });
@@ -169,7 +193,11 @@ describe('result types of the AWS SDK for Java model', () => {
   it('gives ListParts markers and MaxParts as numbers', async () => {
     // Arrange
     s3Mock.on(s3.ListPartsCommand).resolves({
-      PartNumberMarker: '0', NextPartNumberMarker: '1', MaxParts: 1, IsTruncated: true, Parts: [{ PartNumber: 1, Size: 5 }],
+      PartNumberMarker: '0',
+      NextPartNumberMarker: '1',
+      MaxParts: 1,
+      IsTruncated: true,
+      Parts: [{ PartNumber: 1, Size: 5 }],
     });
 
     // Act

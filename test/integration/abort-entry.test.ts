@@ -27,7 +27,8 @@ afterAll(async () => {
 });
 
 const isS3 = (r: SeenRequest) => r.method !== 'POST' || !r.headers['x-amz-target'];
-const isDynamoDbWrite = (r: SeenRequest) => /DynamoDB_20120810\.(PutItem|UpdateItem|DeleteItem|BatchWriteItem|TransactWriteItems)/.test(String(r.headers['x-amz-target']));
+const isDynamoDbWrite = (r: SeenRequest) =>
+  /DynamoDB_20120810\.(PutItem|UpdateItem|DeleteItem|BatchWriteItem|TransactWriteItems)/.test(String(r.headers['x-amz-target']));
 const GOOD = { bucket: 'entry-rules', key: 'k', uploadId: 'VXBsb2FkIElE' };
 
 describe('abort-upload input rules', () => {
@@ -37,10 +38,18 @@ describe('abort-upload input rules', () => {
     ['an uploadId with a control character', { request: { ...GOOD, uploadId: 'U\u0000a' }, trigger: 'event' }, /request\.uploadId/],
     ['an uploadId of 1,025 characters', { request: { ...GOOD, uploadId: 'u'.repeat(1025) }, trigger: 'event' }, /request\.uploadId: must be at most 1,024/],
     ['a key of 2,000 bytes', { request: { ...GOOD, key: 'k'.repeat(2000) }, trigger: 'event' }, /request\.key: must be 1 to 1,024 bytes/],
-    ['a bucket with a reserved prefix', { request: { ...GOOD, bucket: 'xn--entry' }, trigger: 'event' }, /request\.bucket: must not start with the reserved prefix xn--/],
+    [
+      'a bucket with a reserved prefix',
+      { request: { ...GOOD, bucket: 'xn--entry' }, trigger: 'event' },
+      /request\.bucket: must not start with the reserved prefix xn--/,
+    ],
     ['a bucket that is no bucket name', { request: { ...GOOD, bucket: 'Entry_Rules' }, trigger: 'event' }, /request\.bucket/],
     ['a requestPayer other than requester', { request: { ...GOOD, requestPayer: 'owner' }, trigger: 'api' }, /request\.requestPayer/],
-    ['ifMatchInitiatedTime on a general purpose bucket', { request: { ...GOOD, ifMatchInitiatedTime: '2026-11-20T10:00:00Z' }, trigger: 'api' }, /request\.ifMatchInitiatedTime: is only for directory buckets/],
+    [
+      'ifMatchInitiatedTime on a general purpose bucket',
+      { request: { ...GOOD, ifMatchInitiatedTime: '2026-11-20T10:00:00Z' }, trigger: 'api' },
+      /request\.ifMatchInitiatedTime: is only for directory buckets/,
+    ],
     ['a spoofed trigger', { request: GOOD, trigger: 'admin' }, /trigger: must be one of/],
     ['a sweepId without trigger "sweep"', { request: GOOD, trigger: 'event', sweepId: 'sweep-1' }, /sweepId: is set by sweeps only/],
     ['trigger "sweep" without sweepId', { request: GOOD, trigger: 'sweep' }, /sweepId: is required/],
@@ -154,7 +163,10 @@ describe('abort-upload record ownership', () => {
   it('lets a recheck take a finished record over: PARTS_REMAIN, then a recheck that aborts it records ABORTED', async () => {
     // Arrange: a first run whose aborts are all lost ends PARTS_REMAIN
     const upload = await createUpload(s3, 'entry-rules', 'rechecked', [10, 20]);
-    const lost = await runWithFaults(moto.endpoint, [{ call: 'AbortMultipartUpload', fault: 'abort answered 204, not forwarded', times: Infinity }], { upload, settings: { MaxAbortAttempts: 2 } });
+    const lost = await runWithFaults(moto.endpoint, [{ call: 'AbortMultipartUpload', fault: 'abort answered 204, not forwarded', times: Infinity }], {
+      upload,
+      settings: { MaxAbortAttempts: 2 },
+    });
     expect(lost.record).toMatchObject({ status: 'PARTS_REMAIN', attempts: 2 });
     const name = recheckExecutionName(recordId(upload.bucket, upload.key, upload.uploadId));
 
@@ -174,7 +186,11 @@ describe('abort-upload record ownership', () => {
     const before = await putRecord(doc, upload, { status: 'RUNNING' });
 
     // Act
-    const { execution, record } = await runThroughProxy(moto.endpoint, [], { upload, input: runInput(upload, 'api', { recheck: true }), executionName: 'recheck-busy' });
+    const { execution, record } = await runThroughProxy(moto.endpoint, [], {
+      upload,
+      input: runInput(upload, 'api', { recheck: true }),
+      executionName: 'recheck-busy',
+    });
 
     // Assert
     expect(enteredStates(execution.history)).toEqual(['Prepare run', 'What next?', 'Another run owns this upload']);
@@ -185,7 +201,9 @@ describe('abort-upload record ownership', () => {
   it('does not overwrite a record that another run took over while this one worked: Superseded, the record left alone', async () => {
     // Arrange: while the run checks for parts, another execution owns the record (as a recheck would)
     const upload = await createUpload(s3, 'entry-rules', 'taken/over', [10]);
-    const takeOver = afterCall('check ListParts', () => putRecord(doc, upload, { status: 'RUNNING', executionArn: 'arn:aws:states:us-east-1:123456789012:execution:mpu-reaper-abort-upload:newer-run' }));
+    const takeOver = afterCall('check ListParts', () =>
+      putRecord(doc, upload, { status: 'RUNNING', executionArn: 'arn:aws:states:us-east-1:123456789012:execution:mpu-reaper-abort-upload:newer-run' }),
+    );
 
     // Act
     const { execution, record } = await runThroughProxy(moto.endpoint, [takeOver], { upload });
@@ -215,7 +233,11 @@ describe('abort-upload record ownership', () => {
   it('runs for a running sweep and keeps its sweepId on the record', async () => {
     // Arrange
     const upload = await createUpload(s3, 'entry-rules', 'swept', [10]);
-    const sweep = await putRecord(doc, { bucket: 'entry-rules', key: '', uploadId: 'sweep' }, { recordType: 'sweep' as never, status: 'RUNNING', id: 'sweep-entry-rules' });
+    const sweep = await putRecord(
+      doc,
+      { bucket: 'entry-rules', key: '', uploadId: 'sweep' },
+      { recordType: 'sweep' as never, status: 'RUNNING', id: 'sweep-entry-rules' },
+    );
 
     // Act
     const { record } = await runThroughProxy(moto.endpoint, [], { upload, input: runInput(upload, 'sweep', { sweepId: sweep.id }) });

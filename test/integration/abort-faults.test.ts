@@ -41,9 +41,11 @@ function abortsAfter(call: CallName, fault: FaultName): number {
   return fault.startsWith('applied') ? 1 : 2;
 }
 
-const MATRIX = (Object.keys(CALLS) as CallName[]).flatMap((call) => (Object.keys(FAULTS) as FaultName[])
-  .filter((fault) => fault !== 'abort answered 204, not forwarded' || call === 'AbortMultipartUpload')
-  .map((fault) => [call, fault, abortsAfter(call, fault)] as const));
+const MATRIX = (Object.keys(CALLS) as CallName[]).flatMap((call) =>
+  (Object.keys(FAULTS) as FaultName[])
+    .filter((fault) => fault !== 'abort answered 204, not forwarded' || call === 'AbortMultipartUpload')
+    .map((fault) => [call, fault, abortsAfter(call, fault)] as const),
+);
 
 describe('one fault, once, on each call of the workflow', () => {
   it('covers every call with every fault (26 cases)', () => {
@@ -74,12 +76,15 @@ describe('a fault that outlasts the retries', () => {
     return recordOf(doc, upload);
   }
 
-  it('on the abort: FAILED with S3\'s code SlowDown after the last allowed abort, the upload still there (no false ABORTED)', async () => {
+  it("on the abort: FAILED with S3's code SlowDown after the last allowed abort, the upload still there (no false ABORTED)", async () => {
     // Arrange
     const upload = await newUpload();
 
     // Act
-    const { execution, record } = await runWithFaults(moto.endpoint, [{ call: 'AbortMultipartUpload', fault: '503 SlowDown', times: Infinity }], { upload, settings: { MaxAbortAttempts: 3 } });
+    const { execution, record } = await runWithFaults(moto.endpoint, [{ call: 'AbortMultipartUpload', fault: '503 SlowDown', times: Infinity }], {
+      upload,
+      settings: { MaxAbortAttempts: 3 },
+    });
 
     // Assert
     expect(execution.status).toBe('FAILED');
@@ -91,7 +96,7 @@ describe('a fault that outlasts the retries', () => {
   it.each([
     ['503 SlowDown', 'SlowDown'],
     ['500 InternalError', 'InternalError'],
-  ] as const)('on the check (%s every time): FAILED with S3\'s code %s, never ABORTED although the abort was applied', async (fault, code) => {
+  ] as const)("on the check (%s every time): FAILED with S3's code %s, never ABORTED although the abort was applied", async (fault, code) => {
     // Arrange
     const upload = await newUpload();
 
@@ -107,7 +112,7 @@ describe('a fault that outlasts the retries', () => {
     expect(await isGone(s3, upload)).toBe(true);
   });
 
-  it('on the measure: the execution fails with S3\'s code SlowDown, no abort is sent, and the record ends FAILED with it', async () => {
+  it("on the measure: the execution fails with S3's code SlowDown, no abort is sent, and the record ends FAILED with it", async () => {
     // Arrange
     const upload = await newUpload();
 
@@ -123,7 +128,7 @@ describe('a fault that outlasts the retries', () => {
     expect(await isGone(s3, upload)).toBe(false);
   });
 
-  it('on the outcome\'s UpdateItem: the upload is aborted, and the record ends FAILED (never left RUNNING)', async () => {
+  it("on the outcome's UpdateItem: the upload is aborted, and the record ends FAILED (never left RUNNING)", async () => {
     // Arrange
     const upload = await newUpload();
 
@@ -139,7 +144,7 @@ describe('a fault that outlasts the retries', () => {
     expect(await isGone(s3, upload)).toBe(true);
   });
 
-  it('on the claim\'s UpdateItem: nothing is aborted and nothing is left RUNNING', async () => {
+  it("on the claim's UpdateItem: nothing is aborted and nothing is left RUNNING", async () => {
     // Arrange
     const upload = await newUpload();
 
@@ -156,12 +161,15 @@ describe('a fault that outlasts the retries', () => {
   });
 
   // the claim never landed: the interrupted-runs rule creates the record, so no upload is left without one
-  it('on the claim\'s UpdateItem: the upload still gets a FAILED record once DynamoDB answers again', async () => {
+  it("on the claim's UpdateItem: the upload still gets a FAILED record once DynamoDB answers again", async () => {
     // Arrange
     const upload = await newUpload();
 
     // Act
-    const { execution } = await runWithFaults(moto.endpoint, [{ call: 'claim UpdateItem', fault: '503 SlowDown', times: Infinity }], { upload, trigger: 'event' });
+    const { execution } = await runWithFaults(moto.endpoint, [{ call: 'claim UpdateItem', fault: '503 SlowDown', times: Infinity }], {
+      upload,
+      trigger: 'event',
+    });
     const record = await settled(upload, execution);
 
     // Assert

@@ -38,12 +38,27 @@ describe('abort-upload on moto_server: outcomes', () => {
     // Assert
     expect(execution.status).toBe('SUCCEEDED');
     expect(enteredStates(execution.history)).toEqual([
-      'Prepare run', 'What next?', 'Abort upload', 'Wait for in-flight parts', 'Check as requester?', 'Check for remaining parts',
-      'Record outcome', 'Did the run succeed?', 'Outcome recorded',
+      'Prepare run',
+      'What next?',
+      'Abort upload',
+      'Wait for in-flight parts',
+      'Check as requester?',
+      'Check for remaining parts',
+      'Record outcome',
+      'Did the run succeed?',
+      'Outcome recorded',
     ]);
     expect(record).toMatchObject({
-      status: 'ABORTED', bucket: 'clean-abort', key: 'videos/big file.mp4', uploadId: upload.uploadId, recordType: 'upload',
-      attempts: 1, partsFound: 3, bytesFound: 5_242_880 * 2 + 1_234, trigger: 'api', executionArn: execution.executionArn,
+      status: 'ABORTED',
+      bucket: 'clean-abort',
+      key: 'videos/big file.mp4',
+      uploadId: upload.uploadId,
+      recordType: 'upload',
+      attempts: 1,
+      partsFound: 3,
+      bytesFound: 5_242_880 * 2 + 1_234,
+      trigger: 'api',
+      executionArn: execution.executionArn,
     });
     expect(record?.error).toBeUndefined();
     expect(record?.cause).toBeUndefined();
@@ -106,7 +121,7 @@ describe('abort-upload on moto_server: outcomes', () => {
     expect(enteredStates(execution.history)).not.toContain('Abort upload');
   });
 
-  it('records FAILED with S3\'s code NoSuchBucket when the bucket does not exist, and fails the execution', async () => {
+  it("records FAILED with S3's code NoSuchBucket when the bucket does not exist, and fails the execution", async () => {
     // Act
     const { record, execution, requests } = await runThroughProxy(moto.endpoint, [], { upload: { bucket: 'no-such-bucket-here', key: 'k', uploadId: 'u-1' } });
 
@@ -126,7 +141,11 @@ describe('abort-upload on moto_server: outcomes', () => {
 
     try {
       // Act
-      const { record, execution, injected, requests } = await runWithFaults(moto.endpoint, [{ call: 'AbortMultipartUpload', fault: 'abort answered 204, not forwarded', times: 1 }], { upload, waitMs: 100 });
+      const { record, execution, injected, requests } = await runWithFaults(
+        moto.endpoint,
+        [{ call: 'AbortMultipartUpload', fault: 'abort answered 204, not forwarded', times: 1 }],
+        { upload, waitMs: 100 },
+      );
       const partsWritten = await writer.stop();
 
       // Assert
@@ -149,7 +168,11 @@ describe('abort-upload on moto_server: outcomes', () => {
     const settings = { MaxAbortAttempts: 5, FirstWaitSeconds: 2, MaxWaitSeconds: 10 };
 
     // Act
-    const { record, execution, injected } = await runWithFaults(moto.endpoint, [{ call: 'AbortMultipartUpload', fault: 'abort answered 204, not forwarded', times: Infinity }], { upload, settings });
+    const { record, execution, injected } = await runWithFaults(
+      moto.endpoint,
+      [{ call: 'AbortMultipartUpload', fault: 'abort answered 204, not forwarded', times: Infinity }],
+      { upload, settings },
+    );
 
     // Assert
     expect(execution.status).toBe('FAILED');
@@ -163,16 +186,28 @@ describe('abort-upload on moto_server: outcomes', () => {
     expect(await uploadsIn(s3, 'stubborn-parts')).toHaveLength(1);
   });
 
-  it('records FAILED with S3\'s own code when S3 refuses every abort (403 AccessDenied), never ABORTED', async () => {
+  it("records FAILED with S3's own code when S3 refuses every abort (403 AccessDenied), never ABORTED", async () => {
     // Arrange: every abort is refused; the check still lists the parts
     await createBucket(s3, 'denied');
     const upload = await createUpload(s3, 'denied', 'k', [10]);
 
     // Act
-    const { record, execution } = await runThroughProxy(moto.endpoint, [{
-      method: 'DELETE', url: (url) => url.searchParams.has('uploadId'), times: Infinity,
-      respond: (res) => { res.writeHead(403, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'); },
-    }], { upload, settings: { MaxAbortAttempts: 2 } });
+    const { record, execution } = await runThroughProxy(
+      moto.endpoint,
+      [
+        {
+          method: 'DELETE',
+          url: (url) => url.searchParams.has('uploadId'),
+          times: Infinity,
+          respond: (res) => {
+            res
+              .writeHead(403, { 'content-type': 'application/xml' })
+              .end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>');
+          },
+        },
+      ],
+      { upload, settings: { MaxAbortAttempts: 2 } },
+    );
 
     // Assert
     expect(execution.status).toBe('FAILED');
@@ -192,7 +227,9 @@ describe('abort-upload on moto_server: request options reach the S3 calls', () =
     const upload = await createUpload(s3, 'requester-pays', 'k', [10]);
 
     // Act
-    const { record, execution, requests } = await runThroughProxy(moto.endpoint, [], { upload: { ...upload, requestPayer: 'requester', expectedBucketOwner: '123456789012' } });
+    const { record, execution, requests } = await runThroughProxy(moto.endpoint, [], {
+      upload: { ...upload, requestPayer: 'requester', expectedBucketOwner: '123456789012' },
+    });
 
     // Assert
     expect(record).toMatchObject({ status: 'ABORTED', attempts: 1 });
@@ -232,7 +269,9 @@ describe('abort-upload on moto_server: request options reach the S3 calls', () =
     await creator.close();
 
     // Act
-    const { record, execution, requests } = await runThroughProxy(moto.endpoint, [createSessionAnswer], { upload: { ...upload, ifMatchInitiatedTime: '2026-11-20T10:00:00Z' } });
+    const { record, execution, requests } = await runThroughProxy(moto.endpoint, [createSessionAnswer], {
+      upload: { ...upload, ifMatchInitiatedTime: '2026-11-20T10:00:00Z' },
+    });
 
     // Assert
     expect(record).toMatchObject({ status: 'ABORTED', attempts: 1, partsFound: 1, bytesFound: 10 });

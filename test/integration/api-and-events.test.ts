@@ -18,7 +18,12 @@ let s3: S3Client;
 let sfn: SFNClient;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ apiPort: 0, allowedBuckets: 'mpu-reaper-*', waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 20 }, retryIntervalOverrides: fastRetries() });
+  stack = await startLocalStack({
+    apiPort: 0,
+    allowedBuckets: 'mpu-reaper-*',
+    waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 20 },
+    retryIntervalOverrides: fastRetries(),
+  });
   ({ s3, sfn } = awsClients(stack.endpoint));
 });
 
@@ -29,7 +34,7 @@ afterAll(async () => {
 const api = async (method: string, path: string, body?: unknown) => {
   const init = body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } };
   const response = await fetch(`${stack.apiUrl}${path}`, { method, ...init });
-  return { status: response.status, body: await response.json() as Record<string, unknown> };
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 };
 
 async function pollRecord(id: string, until: (status: unknown) => boolean) {
@@ -59,7 +64,11 @@ describe('POST /aborts and GET /aborts/{id}', () => {
 
     // Assert
     expect(created.status).toBe(202);
-    expect(created.body).toMatchObject({ id: recordId(upload.bucket, upload.key, upload.uploadId), status: 'RUNNING', links: { self: `/aborts/${created.body.id}` } });
+    expect(created.body).toMatchObject({
+      id: recordId(upload.bucket, upload.key, upload.uploadId),
+      status: 'RUNNING',
+      links: { self: `/aborts/${created.body.id}` },
+    });
     expect(record).toMatchObject({ status: 'ABORTED', partsFound: 2, bytesFound: 300, trigger: 'api', executionArn: created.body.executionArn });
     expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'mpu-reaper-api' }))).Uploads ?? []).toHaveLength(0);
   });
@@ -130,9 +139,10 @@ describe('POST /aborts and GET /aborts/{id}', () => {
 });
 
 describe('EventBridge PutEvents on the local endpoint', () => {
-  const putEvents = (entries: object[]) => run('aws', ['--endpoint-url', stack.endpoint, '--output', 'json', 'events', 'put-events', '--entries', JSON.stringify(entries)], {
-    env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1', AWS_REGION: 'us-east-1' },
-  });
+  const putEvents = (entries: object[]) =>
+    run('aws', ['--endpoint-url', stack.endpoint, '--output', 'json', 'events', 'put-events', '--entries', JSON.stringify(entries)], {
+      env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1', AWS_REGION: 'us-east-1' },
+    });
 
   it('starts an execution and writes a record for a matching event sent with the AWS CLI', async () => {
     // Arrange
@@ -155,7 +165,11 @@ describe('EventBridge PutEvents on the local endpoint', () => {
 
     // Act
     await putEvents([
-      { Source: 'someone-else', DetailType: 'Abort Multipart Upload Requested', Detail: JSON.stringify({ bucket: 'mpu-reaper-events', key: 'k', uploadId: 'u' }) },
+      {
+        Source: 'someone-else',
+        DetailType: 'Abort Multipart Upload Requested',
+        Detail: JSON.stringify({ bucket: 'mpu-reaper-events', key: 'k', uploadId: 'u' }),
+      },
       { Source: 'mpu-reaper', DetailType: 'Abort Multipart Upload Requested', Detail: JSON.stringify({ bucket: 'mpu-reaper-events', key: 'k' }) },
     ]);
 
@@ -182,7 +196,14 @@ describe('sweeps through the API and EventBridge', () => {
 
     // Assert
     expect(started.status).toBe(202);
-    expect(sweep).toMatchObject({ status: 'COMPLETED', trigger: 'api', found: 6, aborted: 6, bytesFound: 18, targets: [expect.objectContaining({ bucket: 'mpu-reaper-sweep-api' })] });
+    expect(sweep).toMatchObject({
+      status: 'COMPLETED',
+      trigger: 'api',
+      found: 6,
+      aborted: 6,
+      bytesFound: 18,
+      targets: [expect.objectContaining({ bucket: 'mpu-reaper-sweep-api' })],
+    });
     expect((listed.body.items as Array<{ id: string }>).map((s) => s.id)).toContain(started.body.id);
     expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'mpu-reaper-sweep-api' }))).Uploads ?? []).toHaveLength(0);
   });
@@ -199,9 +220,20 @@ describe('sweeps through the API and EventBridge', () => {
     const before = stack.eventBus.started.length;
 
     // Act
-    await run('aws', ['--endpoint-url', stack.endpoint, 'events', 'put-events', '--entries', JSON.stringify([
-      { Source: 'mpu-reaper', DetailType: 'Sweep Requested', Detail: JSON.stringify({ targets: [{ bucket: 'mpu-reaper-sweep-event', olderThan: '1d' }] }) },
-    ])], { env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' } });
+    await run(
+      'aws',
+      [
+        '--endpoint-url',
+        stack.endpoint,
+        'events',
+        'put-events',
+        '--entries',
+        JSON.stringify([
+          { Source: 'mpu-reaper', DetailType: 'Sweep Requested', Detail: JSON.stringify({ targets: [{ bucket: 'mpu-reaper-sweep-event', olderThan: '1d' }] }) },
+        ]),
+      ],
+      { env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' } },
+    );
     const [executionArn] = stack.eventBus.started.slice(before);
     const execution = await stack.runtime.waitForExecution(executionArn);
 
@@ -212,9 +244,10 @@ describe('sweeps through the API and EventBridge', () => {
 });
 
 describe('npx mpu-reaper against the local stack (AWS_ENDPOINT_URL)', () => {
-  const cli = (args: string[]) => run(process.execPath, ['bin/mpu-reaper.ts', ...args], {
-    env: { ...process.env, AWS_ENDPOINT_URL: stack.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
-  });
+  const cli = (args: string[]) =>
+    run(process.execPath, ['bin/mpu-reaper.ts', ...args], {
+      env: { ...process.env, AWS_ENDPOINT_URL: stack.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+    });
 
   it('abort --wait prints the ABORTED record and exits 0; status finds it by upload', async () => {
     // Arrange
@@ -234,7 +267,9 @@ describe('npx mpu-reaper against the local stack (AWS_ENDPOINT_URL)', () => {
 
   it('exits 1 with the FAILED record for a bucket that does not exist', async () => {
     // Act
-    const failure = await cli(['abort', '--bucket', 'mpu-reaper-missing', '--key', 'k', '--upload-id', 'u', '--wait', '--json']).catch((e: { code: number; stdout: string }) => e);
+    const failure = await cli(['abort', '--bucket', 'mpu-reaper-missing', '--key', 'k', '--upload-id', 'u', '--wait', '--json']).catch(
+      (e: { code: number; stdout: string }) => e,
+    );
 
     // Assert
     expect((failure as { code: number }).code).toBe(1);

@@ -5,8 +5,15 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AbortMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, HeadBucketCommand, ListBucketsCommand, ListMultipartUploadsCommand,
-  ListPartsCommand, UploadPartCommand, type S3Client,
+  AbortMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  HeadBucketCommand,
+  ListBucketsCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
+  UploadPartCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -49,9 +56,10 @@ afterAll(async () => {
 /** the Chaos API over HTTP, as curl or LocalStack's SDK would call it */
 async function chaosApi(method: string, resource: string, body?: unknown, contentType = 'application/json') {
   const response = await fetch(`${stack.endpoint}/_localstack/chaos/${resource}`, {
-    method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': contentType } }),
+    method,
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': contentType } }),
   });
-  return { status: response.status, body: await response.json() as unknown };
+  return { status: response.status, body: (await response.json()) as unknown };
 }
 
 const faults = (rules: FaultRule[]) => chaosApi('POST', 'faults', rules);
@@ -65,7 +73,7 @@ async function newUpload(key: string) {
 const uploadsInMoto = async () => ((await direct.send(new ListMultipartUploadsCommand({ Bucket: 'chaos-bucket' }))).Uploads ?? []).map((u) => u.UploadId);
 
 describe('fault rules on the endpoint', () => {
-  it('fails an SDK ListParts with the rule\'s code and status, leaves other operations alone, and counts the injection', async () => {
+  it("fails an SDK ListParts with the rule's code and status, leaves other operations alone, and counts the injection", async () => {
     // Arrange
     const upload = await newUpload('list-parts');
     const set = await faults([{ service: 's3', operation: 'ListParts', probability: 1, error: { statusCode: 503, code: 'SlowDown' } }]);
@@ -84,7 +92,7 @@ describe('fault rules on the endpoint', () => {
     expect(counts.body).toMatchObject({ injected: 1, operations: { 's3:ListParts': 1 } });
   });
 
-  it('answers a DynamoDB fault in DynamoDB\'s JSON format, so the SDK raises the modeled exception', async () => {
+  it("answers a DynamoDB fault in DynamoDB's JSON format, so the SDK raises the modeled exception", async () => {
     // Arrange
     await faults([{ service: 'dynamodb', operation: 'GetItem', error: { statusCode: 400, code: 'ProvisionedThroughputExceededException' } }]);
 
@@ -165,7 +173,13 @@ describe('fault rules on the endpoint', () => {
     await faults([{ service: 's3', operation: 'HeadBucket', probability: 0.5 }]);
     const run = async () => {
       const pattern: boolean[] = [];
-      for (let i = 0; i < 24; i++) pattern.push(await s3.send(new HeadBucketCommand({ Bucket: 'chaos-bucket' })).then(() => false, () => true));
+      for (let i = 0; i < 24; i++)
+        pattern.push(
+          await s3.send(new HeadBucketCommand({ Bucket: 'chaos-bucket' })).then(
+            () => false,
+            () => true,
+          ),
+        );
       return pattern;
     };
 
@@ -192,7 +206,10 @@ describe('fault rules on the endpoint', () => {
     const removed = await chaosApi('DELETE', 'faults', [{ service: 's3' }]);
 
     // Assert
-    expect(added.body).toEqual([{ service: 's3', injected: 0 }, { service: 'dynamodb', operation: 'PutItem', injected: 0 }]);
+    expect(added.body).toEqual([
+      { service: 's3', injected: 0 },
+      { service: 'dynamodb', operation: 'PutItem', injected: 0 },
+    ]);
     expect(removed.body).toEqual([{ service: 'dynamodb', operation: 'PutItem', injected: 0 }]);
   });
 
@@ -210,12 +227,14 @@ describe('fault rules on the endpoint', () => {
   });
 });
 
-describe('fault rules on the workflow\'s own calls', () => {
+describe("fault rules on the workflow's own calls", () => {
   const LIST_PARTS_MACHINE = JSON.stringify({
     StartAt: 'List parts',
     States: {
       'List parts': {
-        Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:s3:listParts', End: true,
+        Type: 'Task',
+        Resource: 'arn:aws:states:::aws-sdk:s3:listParts',
+        End: true,
         Parameters: { 'Bucket.$': '$.Bucket', 'Key.$': '$.Key', 'UploadId.$': '$.UploadId' },
       },
     },
@@ -227,12 +246,16 @@ describe('fault rules on the workflow\'s own calls', () => {
     return sfn.send(new DescribeExecutionCommand({ executionArn }));
   }
 
-  it('fails a state machine\'s aws-sdk:s3:listParts Task with the injected error, and its status change reaches EventBridge', async () => {
+  it("fails a state machine's aws-sdk:s3:listParts Task with the injected error, and its status change reaches EventBridge", async () => {
     // Arrange
     const upload = await newUpload('task');
-    const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({
-      name: 'chaos-list-parts', definition: LIST_PARTS_MACHINE, roleArn: 'arn:aws:iam::123456789012:role/chaos',
-    }));
+    const { stateMachineArn } = await sfn.send(
+      new CreateStateMachineCommand({
+        name: 'chaos-list-parts',
+        definition: LIST_PARTS_MACHINE,
+        roleArn: 'arn:aws:iam::123456789012:role/chaos',
+      }),
+    );
     const events: LocalEvent[] = [];
     const unsubscribe = stack.eventBus.subscribe((event) => events.push(event));
 
@@ -249,16 +272,23 @@ describe('fault rules on the workflow\'s own calls', () => {
     expect((await chaosApi('GET', 'counts')).body).toMatchObject({ operations: { 's3:ListParts': 1 } });
     const change = events.find((e) => e.detail.executionArn === faulted.executionArn && e.detail.status === 'FAILED');
     expect(change).toMatchObject({
-      source: 'aws.states', 'detail-type': 'Step Functions Execution Status Change', resources: [faulted.executionArn],
+      source: 'aws.states',
+      'detail-type': 'Step Functions Execution Status Change',
+      resources: [faulted.executionArn],
       detail: {
-        stateMachineArn, name: faulted.name, input: JSON.stringify(upload), output: null, error: 'S3.NoSuchUploadException',
-        startDate: faulted.startDate!.getTime(), stopDate: faulted.stopDate!.getTime(),
+        stateMachineArn,
+        name: faulted.name,
+        input: JSON.stringify(upload),
+        output: null,
+        error: 'S3.NoSuchUploadException',
+        startDate: faulted.startDate!.getTime(),
+        stopDate: faulted.stopDate!.getTime(),
       },
     });
     expect(events.filter((e) => e.detail.executionArn === faulted.executionArn).map((e) => e.detail.status)).toEqual(['RUNNING', 'FAILED']);
   });
 
-  it('reaches the API\'s handlers too: a failed StartExecution makes POST /aborts answer 500 and leave no record', async () => {
+  it("reaches the API's handlers too: a failed StartExecution makes POST /aborts answer 500 and leave no record", async () => {
     // Arrange
     const upload = await newUpload('api');
     await faults([{ service: 'stepfunctions', operation: 'StartExecution', error: { statusCode: 500, code: 'ServiceException' } }]);
@@ -279,10 +309,13 @@ describe('fault rules on the workflow\'s own calls', () => {
     // Arrange: the run claims its record, aborts, then waits a minute ('Wait for in-flight parts')
     const upload = await newUpload('interrupted');
     const id = recordId(upload.Bucket, upload.Key, upload.UploadId);
-    const { executionArn } = await sfn.send(new StartExecutionCommand({
-      stateMachineArn: stack.stateMachineArns.abortUpload, name: abortExecutionName(id),
-      input: JSON.stringify(runInput({ bucket: upload.Bucket, key: upload.Key, uploadId: upload.UploadId }, 'direct')),
-    }));
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: stack.stateMachineArns.abortUpload,
+        name: abortExecutionName(id),
+        input: JSON.stringify(runInput({ bucket: upload.Bucket, key: upload.Key, uploadId: upload.UploadId }, 'direct')),
+      }),
+    );
     await until(async () => (await getRecord(doc, stack.tableName, id))?.status === 'RUNNING');
 
     // Act

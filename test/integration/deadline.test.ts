@@ -19,7 +19,10 @@ let sfn: SFNClient;
 let doc: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ waitTimeOverrides: { [ABORT_AFTER_DEADLINE_STATES.waitForTheDeadline]: 50, [ABORT_UPLOAD_STATES.waitForInFlightParts]: 0 }, retryIntervalOverrides: fastRetries() });
+  stack = await startLocalStack({
+    waitTimeOverrides: { [ABORT_AFTER_DEADLINE_STATES.waitForTheDeadline]: 50, [ABORT_UPLOAD_STATES.waitForInFlightParts]: 0 },
+    retryIntervalOverrides: fastRetries(),
+  });
   ({ s3, sfn, doc } = awsClients(stack.endpoint));
   await createBucket(s3, 'deadline-bucket');
 });
@@ -30,13 +33,17 @@ afterAll(async () => {
 
 /** the detail of a CloudTrail "AWS API Call via CloudTrail" event for CreateMultipartUpload */
 const cloudTrailDetail = (u: Upload) => ({
-  eventSource: 's3.amazonaws.com', eventName: 'CreateMultipartUpload', eventTime: new Date().toISOString(),
+  eventSource: 's3.amazonaws.com',
+  eventName: 'CreateMultipartUpload',
+  eventTime: new Date().toISOString(),
   requestParameters: { bucketName: u.bucket, key: u.key, uploads: '' },
   responseElements: { CreateMultipartUploadResult: { Bucket: u.bucket, Key: u.key, UploadId: u.uploadId } },
 });
 
 async function runDeadline(detail: object) {
-  const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: stack.stateMachineArns.abortAfterDeadline, input: JSON.stringify(detail) }));
+  const { executionArn } = await sfn.send(
+    new StartExecutionCommand({ stateMachineArn: stack.stateMachineArns.abortAfterDeadline, input: JSON.stringify(detail) }),
+  );
   return stack.runtime.waitForExecution(executionArn!);
 }
 
@@ -50,18 +57,29 @@ describe('abort-after-deadline', () => {
 
     // Assert
     expect(execution.status, execution.cause).toBe('SUCCEEDED');
-    expect(await getRecord(doc, stack.tableName, recordId(upload.bucket, upload.key, upload.uploadId))).toMatchObject({ status: 'ABORTED', trigger: 'deadline', partsFound: 2, bytesFound: 300 });
-    await expect(s3.send(new ListPartsCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId }))).rejects.toMatchObject({ name: 'NoSuchUpload' });
+    expect(await getRecord(doc, stack.tableName, recordId(upload.bucket, upload.key, upload.uploadId))).toMatchObject({
+      status: 'ABORTED',
+      trigger: 'deadline',
+      partsFound: 2,
+      bytesFound: 300,
+    });
+    await expect(s3.send(new ListPartsCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId }))).rejects.toMatchObject({
+      name: 'NoSuchUpload',
+    });
   });
 
   it('leaves an upload completed before its deadline alone and records COMPLETED_BEFORE_DEADLINE', async () => {
     // Arrange
     const upload = await createUpload(s3, 'deadline-bucket', 'done/in-time.bin', [5 * 1024 * 1024, 10]);
     const parts = await s3.send(new ListPartsCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId }));
-    await s3.send(new CompleteMultipartUploadCommand({
-      Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId,
-      MultipartUpload: { Parts: parts.Parts!.map((p) => ({ PartNumber: p.PartNumber, ETag: p.ETag })) },
-    }));
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: upload.bucket,
+        Key: upload.key,
+        UploadId: upload.uploadId,
+        MultipartUpload: { Parts: parts.Parts!.map((p) => ({ PartNumber: p.PartNumber, ETag: p.ETag })) },
+      }),
+    );
 
     // Act
     const execution = await runDeadline(cloudTrailDetail(upload));

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { getRecord } from '../../lib/records.ts';
@@ -33,12 +33,14 @@ it('one upload requested through the API, the CLI and an event at once: one run 
   // Act
   const answers = await Promise.all([
     fetch(`${stack.apiUrl}/aborts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(upload) }).then((r) => r.status),
-    run(process.execPath, ['bin/mpu-reaper.ts', 'abort', '--bucket', upload.bucket, '--key', upload.key, '--upload-id', upload.uploadId, '--json'], { env })
-      .then(() => 'cli ok'),
+    run(process.execPath, ['bin/mpu-reaper.ts', 'abort', '--bucket', upload.bucket, '--key', upload.key, '--upload-id', upload.uploadId, '--json'], {
+      env,
+    }).then(() => 'cli ok'),
     fetch(stack.endpoint, {
-      method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSEvents.PutEvents' },
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSEvents.PutEvents' },
       body: JSON.stringify({ Entries: [{ Source: 'mpu-reaper', DetailType: 'Abort Multipart Upload Requested', Detail: JSON.stringify(upload) }] }),
-    }).then(async (r) => (await r.json() as { FailedEntryCount: number }).FailedEntryCount),
+    }).then(async (r) => ((await r.json()) as { FailedEntryCount: number }).FailedEntryCount),
   ]);
   const arn = stack.stateMachineArns.abortUpload;
   for (let i = 0; i < 200 && stack.runtime.listExecutions({ stateMachineArn: arn, statusFilter: 'RUNNING' }).executions.length > 0; i++) {
@@ -46,8 +48,10 @@ it('one upload requested through the API, the CLI and an event at once: one run 
   }
   const executions = stack.runtime.listExecutions({ stateMachineArn: arn }).executions;
   const ends = executions.map((e) => {
-    const entered = stack.runtime.getExecutionHistory({ executionArn: e.executionArn! }).events
-      .map((event) => (event.stateEnteredEventDetails as { name?: string } | undefined)?.name).filter((name): name is string => Boolean(name));
+    const entered = stack.runtime
+      .getExecutionHistory({ executionArn: e.executionArn! })
+      .events.map((event) => (event.stateEnteredEventDetails as { name?: string } | undefined)?.name)
+      .filter((name): name is string => Boolean(name));
     return { aborted: entered.some(isAbortState), last: entered.at(-1) };
   });
   const record = await getRecord(doc, stack.tableName, recordId(upload.bucket, upload.key, upload.uploadId));

@@ -6,10 +6,26 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
-  CreateStateMachineCommand, DescribeExecutionCommand, DescribeStateMachineCommand, ExecutionAlreadyExists, ExecutionDoesNotExist,
-  GetExecutionHistoryCommand, ListExecutionsCommand, StartExecutionCommand, StopExecutionCommand, type ExecutionStatus, type SFNClient,
+  AbortMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  StartExecutionCommand,
+  StopExecutionCommand,
+  type ExecutionStatus,
+  type SFNClient,
 } from '@aws-sdk/client-sfn';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -59,11 +75,12 @@ async function rawSfn(action: string, body: object) {
     headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AWSStepFunctions.${action}` },
     body: JSON.stringify(body),
   });
-  return { status: response.status, contentType: response.headers.get('content-type'), body: await response.json() as Record<string, unknown> };
+  return { status: response.status, contentType: response.headers.get('content-type'), body: (await response.json()) as Record<string, unknown> };
 }
 
 const LONG_WAIT_DEFINITION = JSON.stringify({
-  StartAt: 'Hold', States: { Hold: { Type: 'Wait', Seconds: 600, Next: 'Done' }, Done: { Type: 'Succeed' } },
+  StartAt: 'Hold',
+  States: { Hold: { Type: 'Wait', Seconds: 600, Next: 'Done' }, Done: { Type: 'Succeed' } },
 });
 
 describe('local endpoint: S3 and DynamoDB through moto_server, Step Functions through the local runtime', () => {
@@ -72,15 +89,21 @@ describe('local endpoint: S3 and DynamoDB through moto_server, Step Functions th
     await s3.send(new CreateBucketCommand({ Bucket: 'endpoint-bucket' }));
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'endpoint-bucket', Key: 'dir/two parts.bin' }));
     for (const PartNumber of [1, 2]) {
-      await s3.send(new UploadPartCommand({ Bucket: 'endpoint-bucket', Key: 'dir/two parts.bin', UploadId, PartNumber, Body: Buffer.alloc(1_000 * PartNumber, 3) }));
+      await s3.send(
+        new UploadPartCommand({ Bucket: 'endpoint-bucket', Key: 'dir/two parts.bin', UploadId, PartNumber, Body: Buffer.alloc(1_000 * PartNumber, 3) }),
+      );
     }
     const upload = { bucket: 'endpoint-bucket', key: 'dir/two parts.bin', uploadId: UploadId! };
     const id = recordId(upload.bucket, upload.key, upload.uploadId);
 
     // Act
-    const { executionArn } = await sfn.send(new StartExecutionCommand({
-      stateMachineArn: stack.stateMachineArns.abortUpload, name: abortExecutionName(id), input: JSON.stringify({ request: upload, trigger: 'direct' }),
-    }));
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: stack.stateMachineArns.abortUpload,
+        name: abortExecutionName(id),
+        input: JSON.stringify({ request: upload, trigger: 'direct' }),
+      }),
+    );
     const execution = await waitForStatus(executionArn!, (s) => s !== 'RUNNING');
     const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
 
@@ -93,7 +116,9 @@ describe('local endpoint: S3 and DynamoDB through moto_server, Step Functions th
     expect(events![0].type).toBe('ExecutionStarted');
     expect(events!.at(-1)!.type).toBe('ExecutionSucceeded');
     const entered = events!.filter((e) => e.type === 'TaskStateEntered').map((e) => e.stateEnteredEventDetails?.name);
-    expect(entered).toEqual(expect.arrayContaining([ABORT_UPLOAD_STATES.abortUpload, ABORT_UPLOAD_STATES.checkForRemainingParts, ABORT_UPLOAD_STATES.recordOutcome]));
+    expect(entered).toEqual(
+      expect.arrayContaining([ABORT_UPLOAD_STATES.abortUpload, ABORT_UPLOAD_STATES.checkForRemainingParts, ABORT_UPLOAD_STATES.recordOutcome]),
+    );
     expect(events!.every((e, i) => e.id === i + 1 && e.timestamp instanceof Date)).toBe(true);
     expect(await getRecord(doc, stack.tableName, id)).toMatchObject({ status: 'ABORTED', attempts: 1, partsFound: 2, bytesFound: 3_000, executionArn });
     expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'endpoint-bucket' }))).Uploads ?? []).toHaveLength(0);
@@ -101,9 +126,13 @@ describe('local endpoint: S3 and DynamoDB through moto_server, Step Functions th
 
   it('keeps StartExecution idempotent while the execution runs, stops it as ABORTED, then refuses the name with ExecutionAlreadyExists', async () => {
     // Arrange: a machine whose only state waits 10 minutes (the stack's wait override names another state)
-    const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({
-      name: 'long-wait', definition: LONG_WAIT_DEFINITION, roleArn: 'arn:aws:iam::123456789012:role/long-wait',
-    }));
+    const { stateMachineArn } = await sfn.send(
+      new CreateStateMachineCommand({
+        name: 'long-wait',
+        definition: LONG_WAIT_DEFINITION,
+        roleArn: 'arn:aws:iam::123456789012:role/long-wait',
+      }),
+    );
     const start = new StartExecutionCommand({ stateMachineArn, name: 'hold-1', input: '{"n":1}' });
     const first = await sfn.send(start);
 
@@ -180,8 +209,13 @@ describe('local endpoint: S3 and DynamoDB through moto_server, Step Functions th
     // Arrange: the CLI must be installed; a missing CLI is a failure, not a skip
     const { AWS_PROFILE: _profile, ...inherited } = process.env;
     const env = {
-      ...inherited, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_PAGER: '',
+      ...inherited,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      AWS_PAGER: '',
     };
     const aws = async (...args: string[]) => {
       try {
@@ -189,7 +223,8 @@ describe('local endpoint: S3 and DynamoDB through moto_server, Step Functions th
         return JSON.parse(stdout) as Record<string, unknown>;
       } catch (error) {
         const e = error as NodeJS.ErrnoException & { stderr?: string };
-        if (e.code === 'ENOENT') throw new Error('the AWS CLI (`aws`) is not on PATH: install it (pip install awscli, or apt-get install awscli) to run this test');
+        if (e.code === 'ENOENT')
+          throw new Error('the AWS CLI (`aws`) is not on PATH: install it (pip install awscli, or apt-get install awscli) to run this test');
         throw new Error(`aws ${args.join(' ')} failed: ${e.stderr || e.message}`);
       }
     };
@@ -202,9 +237,11 @@ describe('local endpoint: S3 and DynamoDB through moto_server, Step Functions th
 
     // Assert
     expect(uploads.Uploads).toEqual([expect.objectContaining({ Key: 'left/behind.bin', UploadId })]);
-    expect(machines.stateMachines).toEqual(expect.arrayContaining([
-      expect.objectContaining({ name: 'mpu-reaper-abort-upload', stateMachineArn: stack.stateMachineArns.abortUpload, creationDate: expect.any(Number) }),
-    ]));
+    expect(machines.stateMachines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'mpu-reaper-abort-upload', stateMachineArn: stack.stateMachineArns.abortUpload, creationDate: expect.any(Number) }),
+      ]),
+    );
     await s3.send(new AbortMultipartUploadCommand({ Bucket: 'cli-bucket', Key: 'left/behind.bin', UploadId }));
   });
 });
@@ -213,7 +250,9 @@ describe('local stack with the chaos proxy between the runtime and moto_server',
   it('routes Task calls through the chaos proxy: a lost first abort makes the run abort twice', async () => {
     // Arrange
     const faulty = await startLocalStack({
-      awsPort: 0, tableName: 'proxied-records', waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 10 },
+      awsPort: 0,
+      tableName: 'proxied-records',
+      waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 10 },
       chaos: { faults: [{ service: 's3', operation: 'AbortMultipartUpload', drop: true, times: 1 }] },
     });
     const client = awsClients(faulty.endpoint);
@@ -223,9 +262,12 @@ describe('local stack with the chaos proxy between the runtime and moto_server',
       await client.s3.send(new UploadPartCommand({ Bucket: 'proxied', Key: 'k', UploadId, PartNumber: 1, Body: Buffer.alloc(10) }));
 
       // Act
-      const { executionArn } = await client.sfn.send(new StartExecutionCommand({
-        stateMachineArn: faulty.stateMachineArns.abortUpload, input: JSON.stringify({ request: { bucket: 'proxied', key: 'k', uploadId: UploadId } }),
-      }));
+      const { executionArn } = await client.sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: faulty.stateMachineArns.abortUpload,
+          input: JSON.stringify({ request: { bucket: 'proxied', key: 'k', uploadId: UploadId } }),
+        }),
+      );
       await faulty.runtime.waitForExecution(executionArn!);
       const execution = await client.sfn.send(new DescribeExecutionCommand({ executionArn }));
 

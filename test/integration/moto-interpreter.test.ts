@@ -43,11 +43,21 @@ async function prepareOnMoto(upload: Upload, name: string, outcome: (prepared: P
   const executionArn = motoExecutionArn(name, 'run-1');
   const input = runInput(upload, 'api');
   const prepared = await prepareRun(deps(), {
-    input, executionArn, startTime: new Date().toISOString(),
-    settings: { firstWaitSeconds: SETTINGS.FirstWaitSeconds, maxWaitSeconds: SETTINGS.MaxWaitSeconds, maxAbortAttempts: SETTINGS.MaxAbortAttempts, retentionSeconds: SETTINGS.RecordRetentionSeconds },
+    input,
+    executionArn,
+    startTime: new Date().toISOString(),
+    settings: {
+      firstWaitSeconds: SETTINGS.FirstWaitSeconds,
+      maxWaitSeconds: SETTINGS.MaxWaitSeconds,
+      maxAbortAttempts: SETTINGS.MaxAbortAttempts,
+      retentionSeconds: SETTINGS.RecordRetentionSeconds,
+    },
   });
   const expected = outcome(prepared);
-  const definition = replaceLambdaTasks(loadDefinition(STATE_MACHINES.abortUpload.file, localSubstitutions(TABLE, SETTINGS)), { 'Prepare run': prepared, 'Record outcome': expected });
+  const definition = replaceLambdaTasks(loadDefinition(STATE_MACHINES.abortUpload.file, localSubstitutions(TABLE, SETTINGS)), {
+    'Prepare run': prepared,
+    'Record outcome': expected,
+  });
   return { executionArn, input, prepared, expected, definition, run: () => runOnMoto(moto.endpoint, { name, executionName: 'run-1', definition, input }) };
 }
 
@@ -56,15 +66,25 @@ const deps = (): RunDeps => ({ doc, s3, tableName: TABLE, allowlist: parseAllowl
 const COMPARED = ['status', 'bucket', 'key', 'attempts', 'partsFound', 'bytesFound', 'trigger', 'recordType'] as const;
 const pick = (r: object | undefined) => Object.fromEntries(COMPARED.map((f) => [f, (r as Record<string, unknown>)[f]]));
 
-describe('abort-upload on moto\'s own Step Functions interpreter', () => {
+describe("abort-upload on moto's own Step Functions interpreter", () => {
   it('walks the same states through the native abort/wait/ListParts loop as the local runtime, and the upload ends aborted', async () => {
     // Arrange: two identical uploads, one per interpreter; the settings the definition is deployed with
     await createBucket(s3, 'cross-check');
     const sizes = [5_242_880, 3_000, 17];
     const viaMoto = await createUpload(s3, 'cross-check', 'same/key.bin', sizes);
     const viaLocal = await createUpload(s3, 'cross-check', 'same/key.bin', sizes);
-    const { prepared, expected: cleanAbort, executionArn, run } = await prepareOnMoto(viaMoto, 'abort-upload-cross-check', (p) => ({
-      id: p.run.id, status: 'ABORTED', ok: true, attempts: 1, partsFound: 3, bytesFound: 5_242_880 + 3_000 + 17,
+    const {
+      prepared,
+      expected: cleanAbort,
+      executionArn,
+      run,
+    } = await prepareOnMoto(viaMoto, 'abort-upload-cross-check', (p) => ({
+      id: p.run.id,
+      status: 'ABORTED',
+      ok: true,
+      attempts: 1,
+      partsFound: 3,
+      bytesFound: 5_242_880 + 3_000 + 17,
     }));
 
     // Act
@@ -93,13 +113,24 @@ describe('abort-upload on moto\'s own Step Functions interpreter', () => {
     await createBucket(s3, 'vanishing');
     const viaMoto = await createUpload(s3, 'vanishing', 'k', [10, 20]);
     const viaLocal = await createUpload(s3, 'vanishing', 'k', [10, 20]);
-    const { expected, run } = await prepareOnMoto(viaMoto, 'abort-upload-vanishing', (p) => ({ id: p.run.id, status: 'NOT_FOUND', ok: true, attempts: 1, partsFound: 2, bytesFound: 30 }));
+    const { expected, run } = await prepareOnMoto(viaMoto, 'abort-upload-vanishing', (p) => ({
+      id: p.run.id,
+      status: 'NOT_FOUND',
+      ok: true,
+      attempts: 1,
+      partsFound: 2,
+      bytesFound: 30,
+    }));
     await s3.send(new AbortMultipartUploadCommand(toS3(viaMoto)));
 
     // Act
     const onMoto = await run();
     const recorded = await recordOutcome(deps(), fromMotoState(motoStateInput(onMoto.history, 'Record outcome')) as LoopState);
-    const local = await runThroughProxy(moto.endpoint, [abortAfterMeasure(s3, viaLocal)], { upload: viaLocal, trigger: 'api', settings: { FirstWaitSeconds: 0 } });
+    const local = await runThroughProxy(moto.endpoint, [abortAfterMeasure(s3, viaLocal)], {
+      upload: viaLocal,
+      trigger: 'api',
+      settings: { FirstWaitSeconds: 0 },
+    });
 
     // Assert
     expect(onMoto.execution.status, onMoto.execution.cause).toBe('SUCCEEDED');

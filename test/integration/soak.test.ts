@@ -12,9 +12,16 @@ it('aborts 120 uploads under 10% mixed faults: one terminal record each, none RU
 
   // Assert
   expect(result.injected).toBeGreaterThan(20); // the faults really happened
-  expect({ missing: result.missing, running: result.running, stillRunning: result.executionsStillRunning }).toEqual({ missing: 0, running: 0, stillRunning: 0 });
-  expect({ falseAborted: result.falseAborted, falseNotFound: result.falseNotFound, unexplained: result.unexplainedUploads })
-    .toEqual({ falseAborted: 0, falseNotFound: 0, unexplained: 0 });
+  expect({ missing: result.missing, running: result.running, stillRunning: result.executionsStillRunning }).toEqual({
+    missing: 0,
+    running: 0,
+    stillRunning: 0,
+  });
+  expect({ falseAborted: result.falseAborted, falseNotFound: result.falseNotFound, unexplained: result.unexplainedUploads }).toEqual({
+    falseAborted: 0,
+    falseNotFound: 0,
+    unexplained: 0,
+  });
   expect(Object.values(result.statuses).reduce((a, b) => a + b, 0)).toBe(120);
 }, 180_000);
 
@@ -30,6 +37,12 @@ it('sweeps 150 uploads in lanes under the same faults: the sweep ends COMPLETED,
   expect({ missing: result.missing, falseAborted: result.falseAborted }).toEqual({ missing: 0, falseAborted: 0 });
   const by = (status: string) => result.statuses[status] ?? 0;
   expect(result.summary).toMatchObject({
-    status: 'COMPLETED', found: 150, aborted: by('ABORTED'), notFound: by('NOT_FOUND'), partsRemain: by('PARTS_REMAIN'), failed: by('FAILED'), lostPages: 0,
+    status: 'COMPLETED',
+    found: 150,
+    aborted: by('ABORTED'),
+    notFound: by('NOT_FOUND'),
+    partsRemain: by('PARTS_REMAIN'),
+    failed: by('FAILED'),
+    lostPages: 0,
   });
 }, 180_000);

@@ -12,8 +12,16 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@a
 import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
 import { LocalStepFunctions, type HistoryEvent, type LocalExecution, type RuntimeOptions } from '../../lib/local/runtime.ts';
 import { localLambdaHandlers } from '../../lib/local/lambdas.ts';
-import { FUNCTIONS, localSubstitutions, loadDefinition, STATE_MACHINES, stateMachineType, SWEEP_SETTINGS_DEFAULTS, type Settings,
-  type StateMachineKey } from '../../lib/settings.ts';
+import {
+  FUNCTIONS,
+  localSubstitutions,
+  loadDefinition,
+  STATE_MACHINES,
+  stateMachineType,
+  SWEEP_SETTINGS_DEFAULTS,
+  type Settings,
+  type StateMachineKey,
+} from '../../lib/settings.ts';
 import { parseAllowlist } from '../../lib/allowlist.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { sweepLambdaHandlers } from '../../lib/sweep/lambdas.ts';
@@ -50,8 +58,11 @@ const draw = (rate: number) => () => {
 };
 const failWith = (status: number, method: string) => (res: ServerResponse) => {
   res.writeHead(status, { 'content-type': method === 'POST' ? 'application/x-amz-json-1.0' : 'application/xml' });
-  res.end(method === 'POST' ? '{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected"}'
-    : '<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>');
+  res.end(
+    method === 'POST'
+      ? '{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected"}'
+      : '<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>',
+  );
 };
 /**
  * Upload ids the proxy answers as initiated now in every ListMultipartUploads (moto gives every upload the same old
@@ -76,7 +87,13 @@ const FAULT_RULES: FaultRule[] = ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'].flatMa
 ]);
 
 /** what each page execution (EXPRESS: gone once ended) did, seen through the runtime's event callback */
-interface PageRun { start: number; stop: number; events: number; waits: number; largestState: number }
+interface PageRun {
+  start: number;
+  stop: number;
+  events: number;
+  waits: number;
+  largestState: number;
+}
 const pageRuns = new Map<string, PageRun>();
 function observe(execution: LocalExecution, event: HistoryEvent) {
   if (!execution.executionArn.includes(':express:')) return;
@@ -104,38 +121,51 @@ interface Meter {
   walks: number;
   walkListCalls: number;
 }
-const newMeter = (): Meter => ({ requests: {}, recordWriteUnits: 0, recordPuts: 0, checkpointWriteUnits: 0, otherWriteUnits: 0, readUnits: 0, lambdaCalls: 0,
-  walks: 0, walkListCalls: 0 });
+const newMeter = (): Meter => ({
+  requests: {},
+  recordWriteUnits: 0,
+  recordPuts: 0,
+  checkpointWriteUnits: 0,
+  otherWriteUnits: 0,
+  readUnits: 0,
+  lambdaCalls: 0,
+  walks: 0,
+  walkListCalls: 0,
+});
 let meter = newMeter();
-const count = (name: string, n = 1) => { meter.requests[name] = (meter.requests[name] ?? 0) + n; };
+const count = (name: string, n = 1) => {
+  meter.requests[name] = (meter.requests[name] ?? 0) + n;
+};
 
 /** counts every request a client sends (the Lambdas' S3 and DynamoDB clients), with DynamoDB's units (marshalled input: build step) */
 function metered<C extends S3Client | DynamoDBClient>(client: C, service: string): C {
   type Next = (args: { input: unknown }) => Promise<unknown>;
   const stack = client.middlewareStack as unknown as { add(mw: (next: Next, context: { commandName?: string }) => Next, options: object): void };
-  stack.add((next, context) => async (args) => {
-    const command = String(context.commandName).replace(/Command$/, '');
-    count(`lambda:${service}:${command}`);
-    const input = args.input as Record<string, unknown>;
-    if (command === 'PutItem') {
-      const item = input.Item as Record<string, AttributeValue>;
-      if (item.recordType?.S === 'upload') {
-        meter.recordWriteUnits += writeUnits(item);
-        meter.recordPuts += 1;
+  stack.add(
+    (next, context) => async (args) => {
+      const command = String(context.commandName).replace(/Command$/, '');
+      count(`lambda:${service}:${command}`);
+      const input = args.input as Record<string, unknown>;
+      if (command === 'PutItem') {
+        const item = input.Item as Record<string, AttributeValue>;
+        if (item.recordType?.S === 'upload') {
+          meter.recordWriteUnits += writeUnits(item);
+          meter.recordPuts += 1;
+        } else if (item.id?.S?.includes('#target-')) meter.checkpointWriteUnits += writeUnits(item);
+        else meter.otherWriteUnits += writeUnits(item);
+      } else if (command === 'UpdateItem') {
+        meter.otherWriteUnits += 3; // a record of ≤ 1 KB, in the table and both indexes
+      } else if (command === 'BatchGetItem') {
+        for (const request of Object.values(input.RequestItems as Record<string, { Keys: unknown[]; ConsistentRead?: boolean }>)) {
+          meter.readUnits += request.Keys.length * (request.ConsistentRead ? 1 : 0.5);
+        }
+      } else if (command === 'GetItem' || command === 'Query') {
+        meter.readUnits += input.ConsistentRead ? 1 : 0.5;
       }
-      else if (item.id?.S?.includes('#target-')) meter.checkpointWriteUnits += writeUnits(item);
-      else meter.otherWriteUnits += writeUnits(item);
-    } else if (command === 'UpdateItem') {
-      meter.otherWriteUnits += 3; // a record of ≤ 1 KB, in the table and both indexes
-    } else if (command === 'BatchGetItem') {
-      for (const request of Object.values(input.RequestItems as Record<string, { Keys: unknown[]; ConsistentRead?: boolean }>)) {
-        meter.readUnits += request.Keys.length * (request.ConsistentRead ? 1 : 0.5);
-      }
-    } else if (command === 'GetItem' || command === 'Query') {
-      meter.readUnits += input.ConsistentRead ? 1 : 0.5;
-    }
-    return next(args);
-  }, { step: 'build', name: `meter-${service}` });
+      return next(args);
+    },
+    { step: 'build', name: `meter-${service}` },
+  );
   return client;
 }
 
@@ -143,10 +173,12 @@ const FAST: Partial<Settings> = { SweepPageSize: 40 };
 
 async function deploy(settings: Partial<Settings> = FAST) {
   const substitutions = localSubstitutions(TABLE, settings);
-  arns = Object.fromEntries((Object.keys(STATE_MACHINES) as StateMachineKey[]).map((key) => {
-    const definition = loadDefinition(STATE_MACHINES[key].file, substitutions);
-    return [key, runtime.createStateMachine({ name: STATE_MACHINES[key].name, definition, type: stateMachineType(key) }).stateMachineArn];
-  })) as Record<StateMachineKey, string>;
+  arns = Object.fromEntries(
+    (Object.keys(STATE_MACHINES) as StateMachineKey[]).map((key) => {
+      const definition = loadDefinition(STATE_MACHINES[key].file, substitutions);
+      return [key, runtime.createStateMachine({ name: STATE_MACHINES[key].name, definition, type: stateMachineType(key) }).stateMachineArn];
+    }),
+  ) as Record<StateMachineKey, string>;
 }
 
 let runtimeOptions: RuntimeOptions;
@@ -159,43 +191,65 @@ async function startRuntime(options: Partial<RuntimeOptions> = {}, settings?: Pa
 
 beforeAll(async () => {
   moto = await startMoto();
-  proxy = await startFaultProxy(moto.endpoint, [...FAULT_RULES, {
-    method: 'GET', times: Infinity, url: (url) => youngUploads.size > 0 && url.searchParams.has('uploads'), after: asYoung,
-  }, {
-    method: 'DELETE', times: Infinity, respond: answerNoContent,
-    url: (url) => {
-      const left = lostAborts.get(url.searchParams.get('uploadId') ?? '') ?? 0;
-      if (left > 0) lostAborts.set(url.searchParams.get('uploadId')!, left - 1);
-      return left > 0;
+  proxy = await startFaultProxy(moto.endpoint, [
+    ...FAULT_RULES,
+    {
+      method: 'GET',
+      times: Infinity,
+      url: (url) => youngUploads.size > 0 && url.searchParams.has('uploads'),
+      after: asYoung,
     },
-  }]);
+    {
+      method: 'DELETE',
+      times: Infinity,
+      respond: answerNoContent,
+      url: (url) => {
+        const left = lostAborts.get(url.searchParams.get('uploadId') ?? '') ?? 0;
+        if (left > 0) lostAborts.set(url.searchParams.get('uploadId')!, left - 1);
+        return left > 0;
+      },
+    },
+  ]);
   const clients = awsClients(proxy.endpoint);
   await createTable(clients.dynamodb);
   s3 = clients.s3;
   doc = clients.doc;
   // the Lambdas' clients as lib/sweep/clients.ts makes them: SWEEP_SDK_ATTEMPTS attempts
-  const config = { endpoint: proxy.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true,
-    maxAttempts: SWEEP_SDK_ATTEMPTS };
+  const config = {
+    endpoint: proxy.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    forcePathStyle: true,
+    maxAttempts: SWEEP_SDK_ATTEMPTS,
+  };
   const lambdaDynamodb = metered(new DynamoDBClient(config), 'dynamodb');
   const deps = { s3: metered(new S3Client(config), 's3'), doc: DynamoDBDocumentClient.from(lambdaDynamodb), tableName: TABLE };
-  const counted = (handlers: Record<string, (payload: unknown) => Promise<unknown>>) => Object.fromEntries(Object.entries(handlers).map(([name,
-    handler]) => [name, (payload: unknown) => {
-    meter.lambdaCalls += 1;
-    return handler(payload);
-  }]));
+  const counted = (handlers: Record<string, (payload: unknown) => Promise<unknown>>) =>
+    Object.fromEntries(
+      Object.entries(handlers).map(([name, handler]) => [
+        name,
+        (payload: unknown) => {
+          meter.lambdaCalls += 1;
+          return handler(payload);
+        },
+      ]),
+    );
   dispatcher = new TaskDispatcher({ endpoint: proxy.endpoint, pageMultipartUploads: true, onRequest: (service, action) => count(`task:${service}:${action}`) });
   runtimeOptions = {
     dispatcher,
     waitTimeOverrides: { 'Wait for in-flight parts': 0, 'Wait for in-flight parts again': 0 },
     retryIntervalOverrides: fastRetries(),
-    lambdaHandlers: counted({ ...localLambdaHandlers({ ...deps, allowlist: parseAllowlist('*') }), ...sweepLambdaHandlers(deps),
+    lambdaHandlers: counted({
+      ...localLambdaHandlers({ ...deps, allowlist: parseAllowlist('*') }),
+      ...sweepLambdaHandlers(deps),
       [FUNCTIONS.sweepLanes.name]: async (payload) => {
         const result = await walkLanes(deps, payload as LanesEvent);
         meter.walks += 1;
         meter.walkListCalls += result.calls;
         await afterWalk?.(result, payload as LanesEvent);
         return result;
-      } }),
+      },
+    }),
     onExecutionEvent: observe,
   };
   await startRuntime();
@@ -214,9 +268,13 @@ async function allUploads(bucket: string): Promise<MultipartUpload[]> {
 }
 
 /** the STANDARD executions of a machine started since then, with their histories (every one has ended when the sweep has) */
-const executionsOf = (key: StateMachineKey, since: Date): Promise<LocalExecution[]> => Promise.all(runtime.listExecutions({ stateMachineArn: arns[key],
-  maxResults: 100_000 })
-  .executions.filter((e) => e.startDate >= since).map((e) => runtime.waitForExecution(e.executionArn)));
+const executionsOf = (key: StateMachineKey, since: Date): Promise<LocalExecution[]> =>
+  Promise.all(
+    runtime
+      .listExecutions({ stateMachineArn: arns[key], maxResults: 100_000 })
+      .executions.filter((e) => e.startDate >= since)
+      .map((e) => runtime.waitForExecution(e.executionArn)),
+  );
 
 async function sweep(name: string, input: object) {
   meter = newMeter();
@@ -232,10 +290,16 @@ async function recordsOfSweep(sweepId: string) {
   const items: Array<Record<string, unknown>> = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
-    const page = await doc.send(new QueryCommand({
-      TableName: TABLE, IndexName: 'byStartedAt', KeyConditionExpression: 'recordType = :t', FilterExpression: 'sweepId = :s',
-      ExpressionAttributeValues: { ':t': 'upload', ':s': sweepId }, ExclusiveStartKey,
-    }));
+    const page = await doc.send(
+      new QueryCommand({
+        TableName: TABLE,
+        IndexName: 'byStartedAt',
+        KeyConditionExpression: 'recordType = :t',
+        FilterExpression: 'sweepId = :s',
+        ExpressionAttributeValues: { ':t': 'upload', ':s': sweepId },
+        ExclusiveStartKey,
+      }),
+    );
     items.push(...(page.Items ?? []));
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
@@ -247,8 +311,14 @@ function expectCountersEqualRecords(summary: Record<string, unknown>, records: A
   const by = (status: string) => records.filter((r) => r.status === status).length;
   const sum = (field: string) => records.reduce((total, r) => total + Number(r[field] ?? 0), 0);
   expect(summary).toMatchObject({
-    aborted: by('ABORTED'), notFound: by('NOT_FOUND'), partsRemain: by('PARTS_REMAIN'), failed: by('FAILED'), wouldAbort: by('WOULD_ABORT'),
-    partsFound: sum('partsFound'), bytesFound: sum('bytesFound'), found: records.length + Number(summary.busy),
+    aborted: by('ABORTED'),
+    notFound: by('NOT_FOUND'),
+    partsRemain: by('PARTS_REMAIN'),
+    failed: by('FAILED'),
+    wouldAbort: by('WOULD_ABORT'),
+    partsFound: sum('partsFound'),
+    bytesFound: sum('bytesFound'),
+    found: records.length + Number(summary.busy),
     bytesFreed: records.filter((r) => r.status === 'ABORTED').reduce((total, r) => total + Number(r.bytesFound ?? 0), 0),
   });
   expect(new Set(records.map((r) => r.id)).size).toBe(records.length);
@@ -260,14 +330,26 @@ const entered = (e: LocalExecution) => e.history.filter((event) => event.type.en
 async function measuredDesign(name: string, run: Awaited<ReturnType<typeof sweep>>, uploads: number, measure: boolean): Promise<MeasuredDesign> {
   const express = pageRunsSince(run.since);
   const design = designFromCounts(name, {
-    uploads, pages: Number(run.summary.pages), measure, requests: run.meter.requests, recordPuts: run.meter.recordPuts,
-    recordWriteUnits: run.meter.recordWriteUnits, checkpointWriteUnits: run.meter.checkpointWriteUnits, readUnits: run.meter.readUnits,
-    lambdaCalls: run.meter.lambdaCalls, walks: run.meter.walks, walkListCalls: run.meter.walkListCalls, pageExecutions: express.length, pageWaits: express.reduce((total, e) => total + e.waits, 0),
+    uploads,
+    pages: Number(run.summary.pages),
+    measure,
+    requests: run.meter.requests,
+    recordPuts: run.meter.recordPuts,
+    recordWriteUnits: run.meter.recordWriteUnits,
+    checkpointWriteUnits: run.meter.checkpointWriteUnits,
+    readUnits: run.meter.readUnits,
+    lambdaCalls: run.meter.lambdaCalls,
+    walks: run.meter.walks,
+    walkListCalls: run.meter.walkListCalls,
+    pageExecutions: express.length,
+    pageWaits: express.reduce((total, e) => total + e.waits, 0),
     sweepTargetTransitions: (await executionsOf('sweepTarget', run.since)).reduce((total, e) => total + entered(e), 0),
   });
   const expressEvents = express.reduce((total, e) => total + e.events, 0);
-  console.log(`${name}: ${(expressEvents / uploads).toFixed(1)} events per upload in the page executions (CloudWatch Logs at level ALL),`
-    + ` ${design.pagesPerRun} pages per page execution of ${design.seconds.express.toFixed(1)} s on AWS`);
+  console.log(
+    `${name}: ${(expressEvents / uploads).toFixed(1)} events per upload in the page executions (CloudWatch Logs at level ALL),` +
+      ` ${design.pagesPerRun} pages per page execution of ${design.seconds.express.toFixed(1)} s on AWS`,
+  );
   return design;
 }
 
@@ -281,16 +363,23 @@ describe('sweep-uploads', () => {
     const prefixes = ['logs/', 'tmp/', 'media/'];
     const sizes = (i: number) => Array.from({ length: 1 + (i % 3) }, (_, p) => 10 + ((i + p) % 7));
     for (let i = 0; i < 240; i += 40) {
-      await Promise.all(Array.from({ length: 40 }, (_, j) => createUpload(s3, 'sweep-main', `${prefixes[(i + j) % 3]}2026/11/22/part-${String(i + j).padStart(5,
-        '0')}.parquet`, sizes(i + j))));
+      await Promise.all(
+        Array.from({ length: 40 }, (_, j) =>
+          createUpload(s3, 'sweep-main', `${prefixes[(i + j) % 3]}2026/11/22/part-${String(i + j).padStart(5, '0')}.parquet`, sizes(i + j)),
+        ),
+      );
     }
     await Promise.all(Array.from({ length: 20 }, (_, i) => createUpload(s3, 'sweep-other', `logs/o-${i}`, [5])));
     const logs = (await allUploads('sweep-main')).filter((u) => u.Key!.startsWith('logs/'));
     const expectedBytes = logs.reduce((sum, u) => sum + sizes(Number(/part-(\d+)/.exec(u.Key!)![1])).reduce((a, b) => a + b, 0), 0) + 20 * 5;
 
     // Act
-    const run = await sweep('sweep-prefix', { targets: [{ bucket: 'sweep-main', prefix: 'logs/', olderThan: '1d' }, { bucket: 'sweep-other',
-      olderThan: '24h' }] });
+    const run = await sweep('sweep-prefix', {
+      targets: [
+        { bucket: 'sweep-main', prefix: 'logs/', olderThan: '1d' },
+        { bucket: 'sweep-other', olderThan: '24h' },
+      ],
+    });
 
     // Assert
     const { execution, summary, records } = run;
@@ -299,24 +388,36 @@ describe('sweep-uploads', () => {
     expect(left.filter((u) => u.Key!.startsWith('logs/'))).toHaveLength(0);
     expect(left).toHaveLength(240 - logs.length);
     expect(await allUploads('sweep-other')).toHaveLength(0);
-    expect(summary).toMatchObject({ recordType: 'sweep', status: 'COMPLETED', dryRun: false, found: logs.length + 20, aborted: logs.length + 20, busy: 0,
-      bytesFound: expectedBytes });
+    expect(summary).toMatchObject({
+      recordType: 'sweep',
+      status: 'COMPLETED',
+      dryRun: false,
+      found: logs.length + 20,
+      aborted: logs.length + 20,
+      busy: 0,
+      bytesFound: expectedBytes,
+    });
     expectCountersEqualRecords(summary, records);
     expect(records.every((r) => r.trigger === 'sweep' && r.status === 'ABORTED' && r.executionArn === execution.executionArn && r.attempts === 1)).toBe(true);
     // SweepPageSize 40: the 80 logs/ uploads in two pages and the other bucket's in one, each checkpointed
     expect(summary.pages).toBe(Math.ceil(logs.length / 40) + 1);
     expect(JSON.parse(execution.output!)).toMatchObject({ status: 'COMPLETED', aborted: logs.length + 20, bytesFound: expectedBytes });
     // requests per upload: one abort and one verifying ListParts (Tasks), one measuring ListParts and one PutItem (Lambdas)
-    expect(run.meter.requests).toMatchObject({ 'task:s3:abortMultipartUpload': logs.length + 20, 'task:s3:listParts': logs.length + 20,
-      'lambda:s3:ListParts': logs.length + 20 });
+    expect(run.meter.requests).toMatchObject({
+      'task:s3:abortMultipartUpload': logs.length + 20,
+      'task:s3:listParts': logs.length + 20,
+      'lambda:s3:ListParts': logs.length + 20,
+    });
     designs.push(await measuredDesign('new, measured (parts, bytes)', run, logs.length + 20, true));
   });
 
   it('without the measure: one abort, one ListParts and one PutItem per upload; records without parts and bytes', async () => {
     // Arrange
     await createBucket(s3, 'sweep-lean');
-    for (let i = 0; i < 120; i += 40) await Promise.all(Array.from({ length: 40 }, (_, j) => createUpload(s3, 'sweep-lean',
-      `data/2026/11/22/object-${String(i + j).padStart(5, '0')}.bin`, [3])));
+    for (let i = 0; i < 120; i += 40)
+      await Promise.all(
+        Array.from({ length: 40 }, (_, j) => createUpload(s3, 'sweep-lean', `data/2026/11/22/object-${String(i + j).padStart(5, '0')}.bin`, [3])),
+      );
 
     // Act
     const run = await sweep('sweep-lean', { targets: [{ bucket: 'sweep-lean', olderThan: '1d' }], measure: false });
@@ -355,16 +456,26 @@ describe('sweep-uploads', () => {
     await Promise.all(Array.from({ length: 5 }, (_, i) => createUpload(s3, 'sweep-good', `k-${i}`, [1])));
 
     // Act
-    const { summary, execution, records } = await sweep('sweep-partly-failing', { targets: [{ bucket: 'sweep-missing-bucket', olderThan: '1d' },
-      { bucket: 'sweep-good', olderThan: '1d' }] });
+    const { summary, execution, records } = await sweep('sweep-partly-failing', {
+      targets: [
+        { bucket: 'sweep-missing-bucket', olderThan: '1d' },
+        { bucket: 'sweep-good', olderThan: '1d' },
+      ],
+    });
 
     // Assert
     expect(execution.status).toBe('SUCCEEDED');
     expect(await allUploads('sweep-good')).toHaveLength(0);
-    expect(summary).toMatchObject({ status: 'COMPLETED_WITH_ERRORS', found: 5, aborted: 5, targetErrors: [{ bucket: 'sweep-missing-bucket',
-      error: 'NoSuchBucket', cause: expect.stringMatching(/bucket/i) }] });
-    expect(JSON.parse(summary.targetResults!)).toMatchObject([{ bucket: 'sweep-missing-bucket', status: 'FAILED' }, { bucket: 'sweep-good', status: 'SWEPT',
-      aborted: 5 }]);
+    expect(summary).toMatchObject({
+      status: 'COMPLETED_WITH_ERRORS',
+      found: 5,
+      aborted: 5,
+      targetErrors: [{ bucket: 'sweep-missing-bucket', error: 'NoSuchBucket', cause: expect.stringMatching(/bucket/i) }],
+    });
+    expect(JSON.parse(summary.targetResults!)).toMatchObject([
+      { bucket: 'sweep-missing-bucket', status: 'FAILED' },
+      { bucket: 'sweep-good', status: 'SWEPT', aborted: 5 },
+    ]);
     expectCountersEqualRecords(summary, records);
   });
 
@@ -374,10 +485,24 @@ describe('sweep-uploads', () => {
     const uploads = await Promise.all(Array.from({ length: 10 }, (_, i) => createUpload(s3, 'sweep-busy', `k-${i}`, [4])));
     const held = uploads[3];
     const other = 'arn:aws:states:us-east-1:123456789012:execution:mpu-reaper-abort-upload:abort-held';
-    await doc.send(new PutCommand({ TableName: TABLE, Item: {
-      id: recordId(held.bucket, held.key, held.uploadId), recordType: 'upload', bucket: held.bucket, key: held.key, uploadId: held.uploadId,
-      status: 'RUNNING', attempts: 0, trigger: 'api', executionArn: other, startedAt: new Date().toISOString(), expiresAt: 2_000_000_000,
-    } }));
+    await doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: {
+          id: recordId(held.bucket, held.key, held.uploadId),
+          recordType: 'upload',
+          bucket: held.bucket,
+          key: held.key,
+          uploadId: held.uploadId,
+          status: 'RUNNING',
+          attempts: 0,
+          trigger: 'api',
+          executionArn: other,
+          startedAt: new Date().toISOString(),
+          expiresAt: 2_000_000_000,
+        },
+      }),
+    );
 
     // Act
     const { summary, execution, records } = await sweep('sweep-with-busy', { targets: [{ bucket: 'sweep-busy', olderThan: '1d' }] });
@@ -406,8 +531,12 @@ describe('sweep-uploads', () => {
     expect(await allUploads('sweep-stubborn')).toHaveLength(0);
     expect(summary).toMatchObject({ status: 'COMPLETED', found: 6, aborted: 6, handedOver: 1, bytesFound: 6 * 18 });
     const handed = records.find((r) => r.uploadId === uploads[2].uploadId)!;
-    expect(handed).toMatchObject({ status: 'ABORTED', trigger: 'sweep', sweepId: 'sweep-stubborn',
-      executionArn: expect.stringContaining(':mpu-reaper-abort-upload:') });
+    expect(handed).toMatchObject({
+      status: 'ABORTED',
+      trigger: 'sweep',
+      sweepId: 'sweep-stubborn',
+      executionArn: expect.stringContaining(':mpu-reaper-abort-upload:'),
+    });
     expectCountersEqualRecords(summary, records);
   });
 
@@ -427,12 +556,11 @@ describe('sweep-uploads', () => {
     expectCountersEqualRecords(summary, records);
   });
 
-  it('ends under faults on 10% of S3 and DynamoDB requests (503, or applied and answered 500), with a record per upload and counters equal to the records',
-    async () => {
+  it('ends under faults on 10% of S3 and DynamoDB requests (503, or applied and answered 500), with a record per upload and counters equal to the records', async () => {
     // Arrange
     await createBucket(s3, 'sweep-faults');
-    for (let i = 0; i < 150; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => createUpload(s3, 'sweep-faults', `k-${String(i + j).padStart(3,
-      '0')}`, [3])));
+    for (let i = 0; i < 150; i += 50)
+      await Promise.all(Array.from({ length: 50 }, (_, j) => createUpload(s3, 'sweep-faults', `k-${String(i + j).padStart(3, '0')}`, [3])));
     Object.assign(faults, { rate: 0.07, lostRate: 0.03, seed: Number(process.env.FAULT_SEED ?? 7), injected: 0 });
 
     try {
@@ -479,8 +607,8 @@ describe('sweep-uploads', () => {
     // Arrange: pages of 10, one page per page execution (SweepRunSeconds 0), slices of 30 events (3 page executions)
     await deploy({ SweepPageSize: 10, SweepRunSeconds: 0, SweepSliceEvents: 30 });
     await createBucket(s3, 'sweep-slices');
-    for (let i = 0; i < 100; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => createUpload(s3, 'sweep-slices', `k-${String(i + j).padStart(3,
-      '0')}`, [1])));
+    for (let i = 0; i < 100; i += 50)
+      await Promise.all(Array.from({ length: 50 }, (_, j) => createUpload(s3, 'sweep-slices', `k-${String(i + j).padStart(3, '0')}`, [1])));
 
     try {
       // Act
@@ -503,8 +631,10 @@ describe('sweep-uploads', () => {
       expect(slices * parentPerSlice).toBeLessThan(25_000);
       const largestStep = HISTORY_EVENTS.handoverBatch + 25 * HISTORY_EVENTS.handover + HISTORY_EVENTS.pageRun; // a full hand-over batch
       expect(SWEEP_SETTINGS_DEFAULTS.SweepSliceEvents + largestStep).toBeLessThan(25_000);
-      console.log(`history: ${perRun.toFixed(1)} events per page execution in sweep-target, ${parentPerSlice.toFixed(1)} per slice in sweep-uploads;`
-        + ` 100,000 worst-shape uploads: ${worstPages} pages, ${slices} slices`);
+      console.log(
+        `history: ${perRun.toFixed(1)} events per page execution in sweep-target, ${parentPerSlice.toFixed(1)} per slice in sweep-uploads;` +
+          ` 100,000 worst-shape uploads: ${worstPages} pages, ${slices} slices`,
+      );
     } finally {
       await deploy();
     }
@@ -553,8 +683,12 @@ describe('sweep-uploads', () => {
     // Assert
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('InvalidSweepRequest');
-    expect(summary).toMatchObject({ recordType: 'sweep', status: 'FAILED', error: 'InvalidSweepRequest',
-      cause: expect.stringContaining('targets[0].olderThan') });
+    expect(summary).toMatchObject({
+      recordType: 'sweep',
+      status: 'FAILED',
+      error: 'InvalidSweepRequest',
+      cause: expect.stringContaining('targets[0].olderThan'),
+    });
   });
 
   it('checkpoints each target: its state holds the totals the summary sums', async () => {
@@ -567,8 +701,7 @@ describe('sweep-uploads', () => {
     expect(Item).not.toHaveProperty('recordType');
   });
 
-  it('splits a large target into lanes at key boundaries and sweeps them side by side: every old upload recorded once, uploads created meanwhile left alone',
-    async () => {
+  it('splits a large target into lanes at key boundaries and sweeps them side by side: every old upload recorded once, uploads created meanwhile left alone', async () => {
     // Arrange: 300 uploads (no parts: the lanes are the point) over 120 keys (1 to 4 uploads a key; keys with é, U+E000 and
     // U+1F600, whose UTF-8 order is not JavaScript's), lanes of about 60; a second target of 10 uploads is one lane
     await deploy({ ...FAST, SweepLaneUploads: 60 });
@@ -577,8 +710,11 @@ describe('sweep-uploads', () => {
     const keyOf = (i: number) => `data/${['', 'é', '\uE000', '\u{1F600}'][i % 4]}${String(i).padStart(3, '0')}`;
     const old: Array<{ key: string; uploadId: string }> = [];
     for (let i = 0; i < 120; i += 20) {
-      old.push(...(await Promise.all(Array.from({ length: 20 }, (_, j) => j + i).flatMap((k) => Array.from({ length: 1 + (k % 4) },
-        () => createUpload(s3, 'sweep-lanes', keyOf(k), []))))));
+      old.push(
+        ...(await Promise.all(
+          Array.from({ length: 20 }, (_, j) => j + i).flatMap((k) => Array.from({ length: 1 + (k % 4) }, () => createUpload(s3, 'sweep-lanes', keyOf(k), []))),
+        )),
+      );
     }
     await Promise.all(Array.from({ length: 10 }, (_, i) => createUpload(s3, 'sweep-lanes-small', `s-${i}`, [])));
     // between the walk and the sweep: new uploads (initiated after the cutoff) on the first and on the last key of each lane
@@ -592,8 +728,13 @@ describe('sweep-uploads', () => {
 
     try {
       // Act
-      const run = await sweep('sweep-lanes', { targets: [{ bucket: 'sweep-lanes', olderThan: '1d' }, { bucket: 'sweep-lanes-small', olderThan: '1d' }],
-        measure: false });
+      const run = await sweep('sweep-lanes', {
+        targets: [
+          { bucket: 'sweep-lanes', olderThan: '1d' },
+          { bucket: 'sweep-lanes-small', olderThan: '1d' },
+        ],
+        measure: false,
+      });
 
       // Assert: every old upload aborted and recorded once, the new ones listed once (in one lane) and left alone
       expect(old).toHaveLength(300);
@@ -603,7 +744,12 @@ describe('sweep-uploads', () => {
       expect(run.summary).toMatchObject({ status: 'COMPLETED', found: 310, aborted: 310, busy: 0, listed: 310 + youngUploads.size });
       expectCountersEqualRecords(run.summary, run.records);
       expect(run.records).toHaveLength(310);
-      expect(run.records.filter((r) => r.bucket === 'sweep-lanes').map((r) => r.uploadId).sort()).toEqual(old.map((u) => u.uploadId).sort());
+      expect(
+        run.records
+          .filter((r) => r.bucket === 'sweep-lanes')
+          .map((r) => r.uploadId)
+          .sort(),
+      ).toEqual(old.map((u) => u.uploadId).sort());
       expect((await allUploads('sweep-lanes')).map((u) => u.UploadId).sort()).toEqual([...youngUploads].sort());
       expect(JSON.parse(run.summary.targetResults!)).toMatchObject([
         { bucket: 'sweep-lanes', status: 'SWEPT', lanes: lanes.length, found: 300, aborted: 300, listed: 300 + youngUploads.size },
@@ -613,15 +759,24 @@ describe('sweep-uploads', () => {
       const targets = await executionsOf('sweepTarget', run.since);
       expect(targets.length).toBeGreaterThanOrEqual(lanes.length + 1);
       const overlapping = (a: LocalExecution, b: LocalExecution) => a !== b && a.startDate < b.stopDate! && b.startDate < a.stopDate!;
-      expect(targets.some((a) => targets.some((b) => overlapping(a, b))), 'lanes side by side').toBe(true);
+      expect(
+        targets.some((a) => targets.some((b) => overlapping(a, b))),
+        'lanes side by side',
+      ).toBe(true);
       for (const lane of lanes) {
         const { Item } = await doc.send(new GetCommand({ TableName: TABLE, Key: { id: checkpointId('sweep-lanes', 0, lane.lane) }, ConsistentRead: true }));
-        expect(Item?.state, `lane ${lane.lane}`).toMatchObject({ done: true, truncated: false, lane: { lane: lane.lane, ...(lane.end ? { end: lane.end } : {}) } });
+        expect(Item?.state, `lane ${lane.lane}`).toMatchObject({
+          done: true,
+          truncated: false,
+          lane: { lane: lane.lane, ...(lane.end ? { end: lane.end } : {}) },
+        });
       }
       // sweep-uploads' history: its fixed states, a walk per target, ~12 events per lane (the worst case in test/unit/sweep-lanes.test.ts)
       const [parent] = await executionsOf('sweepUploads', run.since);
       const perLane = (parent.history.length - HISTORY_EVENTS.sweepFixed - 2 * HISTORY_EVENTS.walkWorst) / (lanes.length + 1);
-      console.log(`lanes: ${lanes.length} + 1 lanes, ${parent.history.length} events in sweep-uploads (${walks[0].calls} LIST calls walked ${walks[0].walked})`);
+      console.log(
+        `lanes: ${lanes.length} + 1 lanes, ${parent.history.length} events in sweep-uploads (${walks[0].calls} LIST calls walked ${walks[0].walked})`,
+      );
       expect(parent.history.length).toBeLessThanOrEqual(HISTORY_EVENTS.sweepFixed + 2 * HISTORY_EVENTS.walkWorst + (lanes.length + 1) * HISTORY_EVENTS.lane);
       expect(perLane).toBeLessThanOrEqual(HISTORY_EVENTS.lane);
     } finally {
@@ -631,7 +786,7 @@ describe('sweep-uploads', () => {
     }
   });
 
-  it('sweeps a target whose walk keeps failing as one lane (after the walk\'s retries): a terminal summary, every upload recorded', async () => {
+  it("sweeps a target whose walk keeps failing as one lane (after the walk's retries): a terminal summary, every upload recorded", async () => {
     // Arrange: lanes of 2, but every walk fails
     await deploy({ ...FAST, SweepLaneUploads: 2 });
     await createBucket(s3, 'sweep-walk-fails');
@@ -660,8 +815,10 @@ describe('sweep-uploads', () => {
 
   it('prices the designs from the measured counts: ≤ $7 per million verified and recorded, ≤ $12 with the measure', () => {
     const costs = [costPerMillion(OLD_DESIGN), ...designs.map(costPerMillion)];
-    console.log(`${formatCostTable(costs)}\n(pages of ${designs.map((d) => `${d.uploadsPerPage} uploads (${d.name})`).join(', ')}; `
-      + `${designs[0]?.perRun.toFixed(1)} sweep-target transitions per page execution)`);
+    console.log(
+      `${formatCostTable(costs)}\n(pages of ${designs.map((d) => `${d.uploadsPerPage} uploads (${d.name})`).join(', ')}; ` +
+        `${designs[0]?.perRun.toFixed(1)} sweep-target transitions per page execution)`,
+    );
     expect(costs[0].total).toBeGreaterThan(750);
     expect(costs.find((c) => c.name === 'new, verified and recorded')!.total).toBeLessThanOrEqual(7);
     expect(costs.find((c) => c.name === 'new, measured (parts, bytes)')!.total).toBeLessThanOrEqual(12);

@@ -16,7 +16,9 @@ export const enteredStates = (history: readonly unknown[]) =>
 
 /** the loop's waitSeconds each time the run entered "Wait for in-flight parts" */
 export const waitsEntered = (history: readonly unknown[]) =>
-  (history as Event[]).filter((e) => e.type === 'WaitStateEntered').map((e) => (JSON.parse(e.stateEnteredEventDetails!.input!) as { loop: { waitSeconds: number } }).loop.waitSeconds);
+  (history as Event[])
+    .filter((e) => e.type === 'WaitStateEntered')
+    .map((e) => (JSON.parse(e.stateEnteredEventDetails!.input!) as { loop: { waitSeconds: number } }).loop.waitSeconds);
 
 /**
  * The message of the error an execution failed with: the local runtime gives a Lambda function error's message as the
@@ -26,7 +28,9 @@ export function errorMessageOf(execution: { cause?: string }): string {
   try {
     const document = JSON.parse(execution.cause ?? '') as { errorMessage?: unknown };
     if (typeof document?.errorMessage === 'string') return document.errorMessage;
-  } catch { /* not JSON: the message itself */ }
+  } catch {
+    /* not JSON: the message itself */
+  }
   return execution.cause ?? '';
 }
 
@@ -53,15 +57,24 @@ export const recordOf = (doc: DynamoDBDocumentClient, upload: Upload): Promise<A
 
 /** every record that names this execution as its owner (a table scan: tests only) */
 export async function recordsOfExecution(doc: DynamoDBDocumentClient, executionArn: string) {
-  const { Items } = await doc.send(new ScanCommand({ TableName: TABLE, FilterExpression: 'executionArn = :arn', ExpressionAttributeValues: { ':arn': executionArn }, ConsistentRead: true }));
+  const { Items } = await doc.send(
+    new ScanCommand({ TableName: TABLE, FilterExpression: 'executionArn = :arn', ExpressionAttributeValues: { ':arn': executionArn }, ConsistentRead: true }),
+  );
   return Items ?? [];
 }
 
 /** writes an upload's record as another run (or an earlier one) left it */
 export async function putRecord(doc: DynamoDBDocumentClient, upload: Upload, fields: Partial<AbortRecord>): Promise<AbortRecord> {
   const item = {
-    id: recordId(upload.bucket, upload.key, upload.uploadId), recordType: UPLOAD_RECORD_TYPE, ...upload, attempts: 0, trigger: 'api',
-    startedAt: '2026-11-20T10:00:00.000Z', expiresAt: 1_800_000_000, status: 'RUNNING', executionArn: 'arn:aws:states:us-east-1:123456789012:execution:mpu-reaper-abort-upload:another-run',
+    id: recordId(upload.bucket, upload.key, upload.uploadId),
+    recordType: UPLOAD_RECORD_TYPE,
+    ...upload,
+    attempts: 0,
+    trigger: 'api',
+    startedAt: '2026-11-20T10:00:00.000Z',
+    expiresAt: 1_800_000_000,
+    status: 'RUNNING',
+    executionArn: 'arn:aws:states:us-east-1:123456789012:execution:mpu-reaper-abort-upload:another-run',
     ...fields,
   } as AbortRecord;
   await doc.send(new PutCommand({ TableName: TABLE, Item: item }));
@@ -69,6 +82,15 @@ export async function putRecord(doc: DynamoDBDocumentClient, upload: Upload, fie
 }
 
 /** what the interrupted-runs rule does on AWS when Step Functions reports the execution's end (EventBridge) */
-export const deliverStatusChange = (doc: DynamoDBDocumentClient, execution: LocalExecution) => recordInterruptedRun({ doc, tableName: TABLE, retentionSeconds: ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds }, {
-  executionArn: execution.executionArn, status: execution.status, error: execution.error, cause: execution.cause, input: execution.input, stopDate: execution.stopDate?.getTime(),
-});
+export const deliverStatusChange = (doc: DynamoDBDocumentClient, execution: LocalExecution) =>
+  recordInterruptedRun(
+    { doc, tableName: TABLE, retentionSeconds: ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds },
+    {
+      executionArn: execution.executionArn,
+      status: execution.status,
+      error: execution.error,
+      cause: execution.cause,
+      input: execution.input,
+      stopDate: execution.stopDate?.getTime(),
+    },
+  );

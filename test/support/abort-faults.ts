@@ -16,15 +16,35 @@ import { awsClients, runAbort } from './workflow.ts';
 /** the AWS calls of one abort-upload run, and who makes them */
 export const CALLS = {
   /** prepare-run Lambda: ListParts pages of 1,000 */
-  'measure ListParts': { service: 's3', operation: 'ListParts', method: 'GET', matches: (s: SeenRequest) => s.url.searchParams.has('uploadId') && s.url.searchParams.get('max-parts') === '1000' },
+  'measure ListParts': {
+    service: 's3',
+    operation: 'ListParts',
+    method: 'GET',
+    matches: (s: SeenRequest) => s.url.searchParams.has('uploadId') && s.url.searchParams.get('max-parts') === '1000',
+  },
   /** the native "Abort upload" Task */
-  'AbortMultipartUpload': { service: 's3', operation: 'AbortMultipartUpload', method: 'DELETE', matches: (s: SeenRequest) => s.url.searchParams.has('uploadId') },
+  AbortMultipartUpload: { service: 's3', operation: 'AbortMultipartUpload', method: 'DELETE', matches: (s: SeenRequest) => s.url.searchParams.has('uploadId') },
   /** the native "Check for remaining parts" Task: ListParts MaxParts 1 */
-  'check ListParts': { service: 's3', operation: 'ListParts', method: 'GET', matches: (s: SeenRequest) => s.url.searchParams.has('uploadId') && s.url.searchParams.get('max-parts') === '1' },
+  'check ListParts': {
+    service: 's3',
+    operation: 'ListParts',
+    method: 'GET',
+    matches: (s: SeenRequest) => s.url.searchParams.has('uploadId') && s.url.searchParams.get('max-parts') === '1',
+  },
   /** prepare-run Lambda: the conditional UpdateItem that claims the record (SET … REMOVE …) */
-  'claim UpdateItem': { service: 'dynamodb', operation: 'UpdateItem', method: 'POST', matches: (s: SeenRequest) => isDynamoDb(s, 'UpdateItem') && s.body.includes('REMOVE') },
+  'claim UpdateItem': {
+    service: 'dynamodb',
+    operation: 'UpdateItem',
+    method: 'POST',
+    matches: (s: SeenRequest) => isDynamoDb(s, 'UpdateItem') && s.body.includes('REMOVE'),
+  },
   /** record-outcome Lambda: the conditional UpdateItem that writes the outcome */
-  'record UpdateItem': { service: 'dynamodb', operation: 'UpdateItem', method: 'POST', matches: (s: SeenRequest) => isDynamoDb(s, 'UpdateItem') && !s.body.includes('REMOVE') },
+  'record UpdateItem': {
+    service: 'dynamodb',
+    operation: 'UpdateItem',
+    method: 'POST',
+    matches: (s: SeenRequest) => isDynamoDb(s, 'UpdateItem') && !s.body.includes('REMOVE'),
+  },
 } as const;
 export type CallName = keyof typeof CALLS;
 
@@ -34,22 +54,30 @@ const isDynamoDb = (s: SeenRequest, operation: string) => s.headers['x-amz-targe
 function errorAnswer(service: string, status: number, code: string, message: string) {
   return (res: ServerResponse) => {
     if (service === 's3') {
-      res.writeHead(status, { 'content-type': 'application/xml' })
+      res
+        .writeHead(status, { 'content-type': 'application/xml' })
         .end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message><RequestId>FAULT</RequestId></Error>`);
     } else {
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': code })
+      res
+        .writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': code })
         .end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${code}`, message }));
     }
   };
 }
 
 export const FAULTS = {
-  '503 SlowDown': (service: string) => ({ respond: service === 's3'
-    ? errorAnswer('s3', 503, 'SlowDown', 'Please reduce your request rate.')
-    : errorAnswer('dynamodb', 503, 'ServiceUnavailable', 'The service is currently unavailable or busy.') }),
-  '500 InternalError': (service: string) => ({ respond: service === 's3'
-    ? errorAnswer('s3', 500, 'InternalError', 'We encountered an internal error. Please try again.')
-    : errorAnswer('dynamodb', 500, 'InternalServerError', 'Internal server error') }),
+  '503 SlowDown': (service: string) => ({
+    respond:
+      service === 's3'
+        ? errorAnswer('s3', 503, 'SlowDown', 'Please reduce your request rate.')
+        : errorAnswer('dynamodb', 503, 'ServiceUnavailable', 'The service is currently unavailable or busy.'),
+  }),
+  '500 InternalError': (service: string) => ({
+    respond:
+      service === 's3'
+        ? errorAnswer('s3', 500, 'InternalError', 'We encountered an internal error. Please try again.')
+        : errorAnswer('dynamodb', 500, 'InternalServerError', 'Internal server error'),
+  }),
   'connection reset': () => ({ respond: resetConnection }),
   'applied, answer lost (500)': (service: string) => ({ after: (res: ServerResponse) => FAULTS['500 InternalError'](service).respond(res) }),
   'applied, answer lost (reset)': () => ({ after: (res: ServerResponse) => resetConnection(res) }),
@@ -57,7 +85,11 @@ export const FAULTS = {
 } as const;
 export type FaultName = keyof typeof FAULTS;
 
-export interface Fault { call: CallName; fault: FaultName; times: number }
+export interface Fault {
+  call: CallName;
+  fault: FaultName;
+  times: number;
+}
 
 /** a rule of the proxy, for a fault or for a rewrite of moto's answer */
 export type ProxyRule = FaultRule;
@@ -70,7 +102,10 @@ export function faultRule({ call, fault, times }: Fault): ProxyRule {
 /** moto's ListParts answer for the measure step, with each part's <Size> replaced */
 export function rewriteMeasuredSizes(size: (original: number, partNumber: number) => number): ProxyRule {
   return {
-    method: 'GET', url: () => true, request: CALLS['measure ListParts'].matches, times: Infinity,
+    method: 'GET',
+    url: () => true,
+    request: CALLS['measure ListParts'].matches,
+    times: Infinity,
     after: (res: ServerResponse, answer: UpstreamAnswer) => {
       const xml = answer.body.toString('utf8').replace(/<Part>([\s\S]*?)<\/Part>/g, (part: string) => {
         const partNumber = Number(/<PartNumber>(\d+)<\/PartNumber>/.exec(part)?.[1]);
@@ -85,8 +120,13 @@ export function rewriteMeasuredSizes(size: (original: number, partNumber: number
 /** moto applies the call, then `action` runs (someone else acting meanwhile), then the workflow gets moto's answer */
 export function afterCall(call: CallName, action: () => Promise<unknown>, times = 1): ProxyRule {
   return {
-    method: CALLS[call].method, url: () => true, request: CALLS[call].matches, times,
-    after: (res: ServerResponse, answer: UpstreamAnswer) => { void action().then(() => passThrough(res, answer)); },
+    method: CALLS[call].method,
+    url: () => true,
+    request: CALLS[call].matches,
+    times,
+    after: (res: ServerResponse, answer: UpstreamAnswer) => {
+      void action().then(() => passThrough(res, answer));
+    },
   };
 }
 
@@ -99,11 +139,17 @@ export const abortAfterMeasure = (s3: S3Client, upload: { bucket: string; key: s
  * moto has no such API, so the proxy answers it with throwaway credentials.
  */
 export const createSessionAnswer: ProxyRule = {
-  method: 'GET', url: (url) => url.searchParams.has('session'), times: Infinity,
+  method: 'GET',
+  url: (url) => url.searchParams.has('session'),
+  times: Infinity,
   respond: (res) => {
-    res.writeHead(200, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?><CreateSessionResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
-      + '<Credentials><SessionToken>local-session</SessionToken><SecretAccessKey>local</SecretAccessKey><AccessKeyId>local</AccessKeyId>'
-      + `<Expiration>${new Date(Date.now() + 3600_000).toISOString()}</Expiration></Credentials></CreateSessionResult>`);
+    res
+      .writeHead(200, { 'content-type': 'application/xml' })
+      .end(
+        '<?xml version="1.0" encoding="UTF-8"?><CreateSessionResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+          '<Credentials><SessionToken>local-session</SessionToken><SecretAccessKey>local</SecretAccessKey><AccessKeyId>local</AccessKeyId>' +
+          `<Expiration>${new Date(Date.now() + 3600_000).toISOString()}</Expiration></Credentials></CreateSessionResult>`,
+      );
   },
 };
 
@@ -117,7 +163,12 @@ export async function runThroughProxy(motoEndpoint: string, rules: ProxyRule[], 
   const proxy = await startFaultProxy(motoEndpoint, rules);
   const clients = awsClients(proxy.endpoint);
   try {
-    const result = await runAbort({ ...options, dispatcherEndpoint: proxy.endpoint, lambdaEndpoint: proxy.endpoint, doc: clients.doc as DynamoDBDocumentClient });
+    const result = await runAbort({
+      ...options,
+      dispatcherEndpoint: proxy.endpoint,
+      lambdaEndpoint: proxy.endpoint,
+      doc: clients.doc as DynamoDBDocumentClient,
+    });
     return { ...result, injected: [...proxy.intercepted], requests: proxy.requests };
   } finally {
     clients.s3.destroy();
@@ -130,7 +181,14 @@ export async function runThroughProxy(motoEndpoint: string, rules: ProxyRule[], 
 export async function clientsThroughProxy(motoEndpoint: string, rules: ProxyRule[]) {
   const proxy = await startFaultProxy(motoEndpoint, rules);
   const clients = awsClients(proxy.endpoint);
-  return { ...clients, close: async () => { clients.s3.destroy(); clients.dynamodb.destroy(); await proxy.close(); } };
+  return {
+    ...clients,
+    close: async () => {
+      clients.s3.destroy();
+      clients.dynamodb.destroy();
+      await proxy.close();
+    },
+  };
 }
 
 /** a run with faults injected ({call, fault, times}) */

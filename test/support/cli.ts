@@ -41,9 +41,22 @@ export const ENV = { MPU_REAPER_STATE_MACHINE_ARN: ARN, MPU_REAPER_TABLE: 'recor
 export const DIRECTORY = 'data--use1-az4--x-s3';
 /** the record of UPLOAD after one ABORTED run */
 export const RECORD = {
-  id: ID, recordType: 'upload', bucket: 'data-lake', key: 'a/b.bin', uploadId: 'U1', status: 'ABORTED', attempts: 2, partsFound: 3,
-  bytesFound: 3 * 1024 * 1024, trigger: 'cli', executionArn: EXECUTION_ARN, startedAt: '2026-11-20T10:00:00Z', finishedAt: '2026-11-20T10:00:12Z',
-  error: '', cause: '', expiresAt: 1_800_000_000,
+  id: ID,
+  recordType: 'upload',
+  bucket: 'data-lake',
+  key: 'a/b.bin',
+  uploadId: 'U1',
+  status: 'ABORTED',
+  attempts: 2,
+  partsFound: 3,
+  bytesFound: 3 * 1024 * 1024,
+  trigger: 'cli',
+  executionArn: EXECUTION_ARN,
+  startedAt: '2026-11-20T10:00:00Z',
+  finishedAt: '2026-11-20T10:00:12Z',
+  error: '',
+  cause: '',
+  expiresAt: 1_800_000_000,
 };
 
 /** runs `mpu-reaper …argv` against the mocked clients; returns its exit code and what it printed */
@@ -51,8 +64,21 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = ENV, io: Part
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
-    env, stdout: { write: (t: string) => { stdout += t; } }, stderr: { write: (t: string) => { stderr += t; } },
-    clients: () => clients, sleep: async () => undefined, pollMs: 0, ...io,
+    env,
+    stdout: {
+      write: (t: string) => {
+        stdout += t;
+      },
+    },
+    stderr: {
+      write: (t: string) => {
+        stderr += t;
+      },
+    },
+    clients: () => clients,
+    sleep: async () => undefined,
+    pollMs: 0,
+    ...io,
   });
   return { code, stdout, stderr };
 }

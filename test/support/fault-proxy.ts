@@ -8,9 +8,18 @@
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 
 /** moto's answer to a forwarded request */
-export interface UpstreamAnswer { status: number; headers: IncomingHttpHeaders; body: Buffer }
+export interface UpstreamAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
 
-export interface SeenRequest { method: string; url: URL; headers: IncomingHttpHeaders; body: string }
+export interface SeenRequest {
+  method: string;
+  url: URL;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
 
 export interface FaultRule {
   /** which request: method and a test on the URL (and, optionally, on headers and body) */
@@ -34,9 +43,13 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-export const answerNoContent = (res: ServerResponse) => { res.writeHead(204).end(); };
+export const answerNoContent = (res: ServerResponse) => {
+  res.writeHead(204).end();
+};
 /** the connection is reset before any answer (the client sees ECONNRESET / socket hang up) */
-export const resetConnection = (res: ServerResponse) => { res.socket?.destroy(); };
+export const resetConnection = (res: ServerResponse) => {
+  res.socket?.destroy();
+};
 
 /** moto's answer, unchanged */
 export const passThrough = (res: ServerResponse, answer: UpstreamAnswer) => {
@@ -65,11 +78,16 @@ export async function startFaultProxy(target: string, rules: FaultRule[]): Promi
       rule.respond(res);
       return;
     }
-    const forward = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, async (answer) => {
-      const answered: UpstreamAnswer = { status: answer.statusCode ?? 502, headers: answer.headers, body: await readBody(answer) };
-      (rule?.after ?? passThrough)(res, answered);
+    const forward = request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+      async (answer) => {
+        const answered: UpstreamAnswer = { status: answer.statusCode ?? 502, headers: answer.headers, body: await readBody(answer) };
+        (rule?.after ?? passThrough)(res, answered);
+      },
+    );
+    forward.on('error', (error) => {
+      res.writeHead(502).end(String(error));
     });
-    forward.on('error', (error) => { res.writeHead(502).end(String(error)); });
     forward.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -78,7 +96,11 @@ export async function startFaultProxy(target: string, rules: FaultRule[]): Promi
     endpoint: `http://127.0.0.1:${port}`,
     intercepted,
     requests,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -10,7 +10,15 @@
  *     forMotoInterpreter lowers it in the definition, fromMotoState raises it again in a state moto produced.
  * The definition stays written for AWS; nothing here makes it catch less precisely there.
  */
-import { SFNClient, CreateStateMachineCommand, StartExecutionCommand, DescribeExecutionCommand, GetExecutionHistoryCommand, type DescribeExecutionCommandOutput, type HistoryEvent } from '@aws-sdk/client-sfn';
+import {
+  SFNClient,
+  CreateStateMachineCommand,
+  StartExecutionCommand,
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  type DescribeExecutionCommandOutput,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
 
 const LAMBDA_INVOKE = /^arn:aws[a-z-]*:states:::lambda:invoke$/;
 
@@ -19,14 +27,21 @@ type State = { Type: string; Resource?: string; Next?: string; End?: boolean; Co
 /** the definition with each lambda:invoke Task replaced by a Pass state that returns results[stateName] */
 export function replaceLambdaTasks(definition: string, results: Record<string, unknown>): string {
   const machine = JSON.parse(definition) as { States: Record<string, State> };
-  const lambdaTasks = Object.entries(machine.States).filter(([, s]) => s.Type === 'Task' && LAMBDA_INVOKE.test(s.Resource ?? '')).map(([name]) => name);
+  const lambdaTasks = Object.entries(machine.States)
+    .filter(([, s]) => s.Type === 'Task' && LAMBDA_INVOKE.test(s.Resource ?? ''))
+    .map(([name]) => name);
   const given = Object.keys(results);
   if (lambdaTasks.sort().join('\n') !== given.sort().join('\n')) {
     throw new Error(`replaceLambdaTasks: the definition's lambda:invoke Tasks are [${lambdaTasks.join(', ')}], results were given for [${given.join(', ')}]`);
   }
   for (const name of lambdaTasks) {
     const { Next, End } = machine.States[name];
-    machine.States[name] = { Type: 'Pass', Comment: `stand-in for the Lambda Task "${name}" (moto needs Docker to invoke Lambda)`, Result: results[name], ...(Next ? { Next } : { End }) };
+    machine.States[name] = {
+      Type: 'Pass',
+      Comment: `stand-in for the Lambda Task "${name}" (moto needs Docker to invoke Lambda)`,
+      Result: results[name],
+      ...(Next ? { Next } : { End }),
+    };
   }
   return JSON.stringify(machine);
 }
@@ -46,7 +61,8 @@ export async function enableMotoInterpreter(motoEndpoint: string): Promise<void>
 }
 
 /** the ARN moto gives an execution (the test needs it before the run: prepareRun claims the record for it) */
-export const motoExecutionArn = (stateMachineName: string, executionName: string) => `arn:aws:states:us-east-1:123456789012:execution:${stateMachineName}:${executionName}`;
+export const motoExecutionArn = (stateMachineName: string, executionName: string) =>
+  `arn:aws:states:us-east-1:123456789012:execution:${stateMachineName}:${executionName}`;
 
 /** the input moto's interpreter handed to a state, the last time it entered it */
 export function motoStateInput(history: HistoryEvent[], stateName: string): unknown {
@@ -55,14 +71,22 @@ export function motoStateInput(history: HistoryEvent[], stateName: string): unkn
   return JSON.parse(entered.stateEnteredEventDetails!.input!);
 }
 
-export async function runOnMoto(motoEndpoint: string, options: { name: string; executionName: string; definition: string; input: Record<string, unknown>; timeoutMs?: number }): Promise<{ execution: DescribeExecutionCommandOutput; history: HistoryEvent[] }> {
+export async function runOnMoto(
+  motoEndpoint: string,
+  options: { name: string; executionName: string; definition: string; input: Record<string, unknown>; timeoutMs?: number },
+): Promise<{ execution: DescribeExecutionCommandOutput; history: HistoryEvent[] }> {
   const sfn = new SFNClient({ endpoint: motoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   try {
-    const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({
-      name: options.name, definition: forMotoInterpreter(options.definition), roleArn: 'arn:aws:iam::123456789012:role/mpu-reaper-test',
-    }));
+    const { stateMachineArn } = await sfn.send(
+      new CreateStateMachineCommand({
+        name: options.name,
+        definition: forMotoInterpreter(options.definition),
+        roleArn: 'arn:aws:iam::123456789012:role/mpu-reaper-test',
+      }),
+    );
     const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: options.executionName, input: JSON.stringify(options.input) }));
-    if (executionArn !== motoExecutionArn(options.name, options.executionName)) throw new Error(`moto named the execution ${executionArn}, not ${motoExecutionArn(options.name, options.executionName)}`);
+    if (executionArn !== motoExecutionArn(options.name, options.executionName))
+      throw new Error(`moto named the execution ${executionArn}, not ${motoExecutionArn(options.name, options.executionName)}`);
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
     for (;;) {
       const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));

@@ -50,9 +50,11 @@ export interface SoakResult {
 
 const pool = async <T>(items: T[], size: number, work: (item: T) => Promise<void>) => {
   const queue = [...items];
-  await Promise.all(Array.from({ length: size }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-  }));
+  await Promise.all(
+    Array.from({ length: size }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+    }),
+  );
 };
 
 async function until(probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -63,11 +65,20 @@ async function until(probe: () => Promise<boolean>, timeoutMs: number): Promise<
   }
 }
 
-export async function runSoak(options: { uploads: number; seed: number; faultRate: number; concurrency?: number; log?: (line: string) => void }): Promise<SoakResult> {
+export async function runSoak(options: {
+  uploads: number;
+  seed: number;
+  faultRate: number;
+  concurrency?: number;
+  log?: (line: string) => void;
+}): Promise<SoakResult> {
   const started = Date.now();
   const stack = await startLocalStack({
-    apiPort: 0, tableName: 'soak-records', chaos: { seed: options.seed },
-    waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 10 }, retryIntervalOverrides: fastRetries(),
+    apiPort: 0,
+    tableName: 'soak-records',
+    chaos: { seed: options.seed },
+    waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 10 },
+    retryIntervalOverrides: fastRetries(),
   });
   const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'soak', secretAccessKey: 'soak' }, maxAttempts: 1 };
   const s3 = new S3Client({ ...config, forcePathStyle: true });
@@ -77,14 +88,18 @@ export async function runSoak(options: { uploads: number; seed: number; faultRat
   try {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const uploads: Array<{ bucket: string; key: string; uploadId: string }> = [];
-    await pool(Array.from({ length: options.uploads }, (_, i) => i), concurrency, async (i) => {
-      const key = `soak/${String(i).padStart(5, '0')}.bin`;
-      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-      for (let part = 1; part <= 1 + (i % 3); part++) {
-        await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: part, Body: Buffer.alloc(512, part) }));
-      }
-      uploads.push({ bucket, key, uploadId: UploadId! });
-    });
+    await pool(
+      Array.from({ length: options.uploads }, (_, i) => i),
+      concurrency,
+      async (i) => {
+        const key = `soak/${String(i).padStart(5, '0')}.bin`;
+        const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+        for (let part = 1; part <= 1 + (i % 3); part++) {
+          await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: part, Body: Buffer.alloc(512, part) }));
+        }
+        uploads.push({ bucket, key, uploadId: UploadId! });
+      },
+    );
     options.log?.(`${uploads.length} uploads created; faulting ${options.faultRate * 100}% of S3 and DynamoDB calls (seed ${options.seed})`);
 
     stack.chaos.setFaults(mixedFaults(options.faultRate));
@@ -92,30 +107,49 @@ export async function runSoak(options: { uploads: number; seed: number; faultRat
     await pool(uploads, concurrency, async (upload) => {
       // a client that retries what failed with 5xx or a lost connection, as SDKs do; POST /aborts is idempotent
       for (let attempt = 0; ; attempt += 1) {
-        const answer = await fetch(`${stack.apiUrl}/aborts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(upload) })
-          .then((r) => r.status, () => 599);
+        const answer = await fetch(`${stack.apiUrl}/aborts`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(upload),
+        }).then(
+          (r) => r.status,
+          () => 599,
+        );
         if (answer < 500) return;
         if (attempt >= 20) throw new Error(`POST /aborts kept failing (${answer}) for ${upload.key}`);
         postRetries += 1;
         await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
       }
     });
-    const runningExecutions = () => stack.runtime.listExecutions({ stateMachineArn: stack.stateMachineArns.abortUpload, statusFilter: 'RUNNING', maxResults: 1000 }).executions.length;
+    const runningExecutions = () =>
+      stack.runtime.listExecutions({ stateMachineArn: stack.stateMachineArns.abortUpload, statusFilter: 'RUNNING', maxResults: 1000 }).executions.length;
     await until(async () => runningExecutions() === 0, 240_000);
     const executionsStillRunning = runningExecutions();
     const injected = stack.chaos.counts().injected;
     stack.chaos.setFaults([]);
     // a run interrupted before it recorded its outcome is marked FAILED by the status-change rule's function
-    const recordsOf = () => Promise.all(uploads.map(async (u) => ({ upload: u, record: await getRecord(doc, stack.tableName, recordId(u.bucket, u.key, u.uploadId)) })));
+    const recordsOf = () =>
+      Promise.all(uploads.map(async (u) => ({ upload: u, record: await getRecord(doc, stack.tableName, recordId(u.bucket, u.key, u.uploadId)) })));
     await until(async () => (await recordsOf()).every(({ record }) => record && record.status !== 'RUNNING'), 10_000);
 
     const result: SoakResult = {
-      uploads: uploads.length, statuses: {}, missing: 0, running: 0, falseAborted: 0, falseNotFound: 0, unexplainedUploads: 0,
-      executionsStillRunning, injected, postRetries, seconds: 0,
+      uploads: uploads.length,
+      statuses: {},
+      missing: 0,
+      running: 0,
+      falseAborted: 0,
+      falseNotFound: 0,
+      unexplainedUploads: 0,
+      executionsStillRunning,
+      injected,
+      postRetries,
+      seconds: 0,
     };
     for (const { upload, record } of await recordsOf()) {
-      const stillThere = await s3.send(new ListPartsCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId, MaxParts: 1 }))
-        .then(() => true, (error: Error) => (error.name === 'NoSuchUpload' ? false : Promise.reject(error)));
+      const stillThere = await s3.send(new ListPartsCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId, MaxParts: 1 })).then(
+        () => true,
+        (error: Error) => (error.name === 'NoSuchUpload' ? false : Promise.reject(error)),
+      );
       if (!record) result.missing += 1;
       else if (record.status === 'RUNNING') result.running += 1;
       else result.statuses[record.status] = (result.statuses[record.status] ?? 0) + 1;
@@ -151,8 +185,11 @@ export interface SweepSoakResult {
  */
 export async function runSweepSoak(options: { uploads: number; seed: number; faultRate: number; laneUploads?: number }): Promise<SweepSoakResult> {
   const stack = await startLocalStack({
-    tableName: 'sweep-soak-records', chaos: { seed: options.seed }, settings: { SweepLaneUploads: options.laneUploads ?? 40, SweepPageSize: 20 },
-    waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 10, [`${ABORT_UPLOAD_STATES.waitForInFlightParts} again`]: 10 }, retryIntervalOverrides: fastRetries(),
+    tableName: 'sweep-soak-records',
+    chaos: { seed: options.seed },
+    settings: { SweepLaneUploads: options.laneUploads ?? 40, SweepPageSize: 20 },
+    waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 10, [`${ABORT_UPLOAD_STATES.waitForInFlightParts} again`]: 10 },
+    retryIntervalOverrides: fastRetries(),
   });
   const config = { endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'soak', secretAccessKey: 'soak' } };
   const s3 = new S3Client({ ...config, forcePathStyle: true });
@@ -161,28 +198,43 @@ export async function runSweepSoak(options: { uploads: number; seed: number; fau
   try {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const uploads: Array<{ key: string; uploadId: string }> = [];
-    await pool(Array.from({ length: options.uploads }, (_, i) => i), 16, async (i) => {
-      const key = `sweep/${String(Math.floor(i / 2)).padStart(5, '0')}`;
-      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-      await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: Buffer.alloc(3) }));
-      uploads.push({ key, uploadId: UploadId! });
-    });
+    await pool(
+      Array.from({ length: options.uploads }, (_, i) => i),
+      16,
+      async (i) => {
+        const key = `sweep/${String(Math.floor(i / 2)).padStart(5, '0')}`;
+        const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+        await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: Buffer.alloc(3) }));
+        uploads.push({ key, uploadId: UploadId! });
+      },
+    );
     stack.chaos.setFaults(mixedFaults(options.faultRate));
     const name = `sweep-soak-${options.seed}`;
     const { executionArn } = stack.runtime.startExecution({
-      stateMachineArn: stack.stateMachineArns.sweepUploads, name, input: JSON.stringify({ targets: [{ bucket, olderThan: '1d' }] }),
+      stateMachineArn: stack.stateMachineArns.sweepUploads,
+      name,
+      input: JSON.stringify({ targets: [{ bucket, olderThan: '1d' }] }),
     });
     const execution = await stack.runtime.waitForExecution(executionArn);
     const injected = stack.chaos.counts().injected;
     stack.chaos.setFaults([]);
     const summary = (await getRecord(doc, stack.tableName, name)) as unknown as Record<string, unknown>;
     const [targetResult] = JSON.parse(String(summary?.targetResults ?? '[{}]')) as Array<{ lanes?: number }>;
-    const result: SweepSoakResult = { executionStatus: execution.status, summary, statuses: {}, missing: 0, falseAborted: 0, injected,
-      lanes: targetResult.lanes ?? 0 };
+    const result: SweepSoakResult = {
+      executionStatus: execution.status,
+      summary,
+      statuses: {},
+      missing: 0,
+      falseAborted: 0,
+      injected,
+      lanes: targetResult.lanes ?? 0,
+    };
     for (const upload of uploads) {
       const record = await getRecord(doc, stack.tableName, recordId(bucket, upload.key, upload.uploadId));
-      const stillThere = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: upload.key, UploadId: upload.uploadId, MaxParts: 1 }))
-        .then(() => true, (error: Error) => (error.name === 'NoSuchUpload' ? false : Promise.reject(error)));
+      const stillThere = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: upload.key, UploadId: upload.uploadId, MaxParts: 1 })).then(
+        () => true,
+        (error: Error) => (error.name === 'NoSuchUpload' ? false : Promise.reject(error)),
+      );
       if (!record) result.missing += 1;
       else result.statuses[record.status] = (result.statuses[record.status] ?? 0) + 1;
       if (record?.status === 'ABORTED' && stillThere) result.falseAborted += 1;

@@ -46,29 +46,43 @@ export function measuredDesign(name: string, m: SweepMeasure): MeasuredDesign {
   const perRun = m.sweepTargetTransitions / m.pageExecutions;
   const P = uploadsPerPage({ ...TYPICAL_UPLOAD, measure: m.measure });
   const perUpload = (n: number) => n / m.uploads;
-  const [verifies, measures] = [(r['task:s3:listParts'] ?? 0), (r['lambda:s3:ListParts'] ?? 0)];
+  const [verifies, measures] = [r['task:s3:listParts'] ?? 0, r['lambda:s3:ListParts'] ?? 0];
   // the pages' own listing calls: the walks' are priced per upload (on moto a walk of a few hundred uploads is one call)
   const pageListCalls = (r['lambda:s3:ListMultipartUploads'] ?? 0) - (m.walkListCalls ?? 0);
   // the records' PutItems scale with the page, the rest (checkpoint, busy query) is per page
   const otherDynamodb = ['PutItem', 'Query', 'BatchGetItem', 'GetItem'].reduce((total, c) => total + (r[`lambda:dynamodb:${c}`] ?? 0), 0) - m.recordPuts;
-  const seconds = pageSeconds({
-    waits: m.pageWaits / m.pages, taskS3: perUpload((r['task:s3:abortMultipartUpload'] ?? 0) + verifies) * P, lambdaCalls: 2,
-    lambdaS3: perUpload(measures) * P + pageListCalls / m.pages,
-    lambdaDynamodb: perUpload(m.recordPuts) * P + otherDynamodb / m.pages,
-  }, SWEEP_SETTINGS_DEFAULTS.SweepWaitSeconds);
+  const seconds = pageSeconds(
+    {
+      waits: m.pageWaits / m.pages,
+      taskS3: perUpload((r['task:s3:abortMultipartUpload'] ?? 0) + verifies) * P,
+      lambdaCalls: 2,
+      lambdaS3: perUpload(measures) * P + pageListCalls / m.pages,
+      lambdaDynamodb: perUpload(m.recordPuts) * P + otherDynamodb / m.pages,
+    },
+    SWEEP_SETTINGS_DEFAULTS.SweepWaitSeconds,
+  );
   const pagesPerRun = Math.floor(SWEEP_SETTINGS_DEFAULTS.SweepRunSeconds / seconds.express) + 1;
   return {
-    name, uploadsPerPage: P, perRun, seconds, pagesPerRun,
+    name,
+    uploadsPerPage: P,
+    perRun,
+    seconds,
+    pagesPerRun,
     perUpload: {
-      s3ListRequests: perUpload(verifies + measures) + WALK_PER_UPLOAD.s3ListRequests!, dynamoWriteUnits: perUpload(m.recordWriteUnits),
+      s3ListRequests: perUpload(verifies + measures) + WALK_PER_UPLOAD.s3ListRequests!,
+      dynamoWriteUnits: perUpload(m.recordWriteUnits),
       lambdaGbSeconds: WALK_PER_UPLOAD.lambdaGbSeconds,
     },
     perPage: {
       // a page execution's transitions in sweep-target, shared by the pages it runs
-      standardTransitions: perRun / pagesPerRun, expressRequests: 1 / pagesPerRun, expressGbSeconds: seconds.express * 0.0625,
-      lambdaRequests: (m.lambdaCalls - 2 - (m.walks ?? 0)) / m.pages, lambdaGbSeconds: seconds.lambda * 0.25,
+      standardTransitions: perRun / pagesPerRun,
+      expressRequests: 1 / pagesPerRun,
+      expressGbSeconds: seconds.express * 0.0625,
+      lambdaRequests: (m.lambdaCalls - 2 - (m.walks ?? 0)) / m.pages,
+      lambdaGbSeconds: seconds.lambda * 0.25,
       s3ListRequests: pageListCalls / m.pages,
-      dynamoWriteUnits: m.checkpointWriteUnits / m.pages, dynamoReadUnits: m.readUnits / m.pages,
+      dynamoWriteUnits: m.checkpointWriteUnits / m.pages,
+      dynamoReadUnits: m.readUnits / m.pages,
     } satisfies Partial<Usage>,
   };
 }

@@ -23,19 +23,51 @@ export function resetMocks(): void {
 }
 
 /** the state of target 0 (bucket data-a, older than 1d) of sweep-1, in its first slice */
-export function state(overrides: Partial<TargetState> = {}, settings: Partial<TargetState['sweep']['settings']> = {},
-  sweep: Partial<TargetState['sweep']> = {}): TargetState {
+export function state(
+  overrides: Partial<TargetState> = {},
+  settings: Partial<TargetState['sweep']['settings']> = {},
+  sweep: Partial<TargetState['sweep']> = {},
+): TargetState {
   return {
     sweep: {
-      id: 'sweep-1', executionArn: SWEEP_ARN, startedAt: '2026-11-22T11:00:00.000Z', dryRun: false, measure: false,
-      settings: { pageUploads: 1000, pageBytes: 196_608, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000, handoversPerPage: 2, laneUploads: 50_000,
-        lanesAtOnce: 20, retentionSeconds: 1000, ...settings },
+      id: 'sweep-1',
+      executionArn: SWEEP_ARN,
+      startedAt: '2026-11-22T11:00:00.000Z',
+      dryRun: false,
+      measure: false,
+      settings: {
+        pageUploads: 1000,
+        pageBytes: 196_608,
+        waitSeconds: 5,
+        runSeconds: 60,
+        sliceEvents: 20_000,
+        handoversPerPage: 2,
+        laneUploads: 50_000,
+        lanesAtOnce: 20,
+        retentionSeconds: 1000,
+        ...settings,
+      },
       ...sweep,
     },
-    target: { index: 0, bucket: 'data-a', prefix: '', olderThan: '1d', olderThanSeconds: 86_400, cutoff: '2026-11-21T12:00:00.000Z',
-      expectedBucketOwner: '111122223333', maxUploads: 100_000 },
-    cursor: { keyMarker: '', uploadIdMarker: '' }, done: false, truncated: false, totals: emptyTotals(), seq: 0,
-    slice: { execution: 'target-exec', run: 'run-1', events: 14, full: false }, handovers: [], recoveries: 0, ...overrides,
+    target: {
+      index: 0,
+      bucket: 'data-a',
+      prefix: '',
+      olderThan: '1d',
+      olderThanSeconds: 86_400,
+      cutoff: '2026-11-21T12:00:00.000Z',
+      expectedBucketOwner: '111122223333',
+      maxUploads: 100_000,
+    },
+    cursor: { keyMarker: '', uploadIdMarker: '' },
+    done: false,
+    truncated: false,
+    totals: emptyTotals(),
+    seq: 0,
+    slice: { execution: 'target-exec', run: 'run-1', events: 14, full: false },
+    handovers: [],
+    recoveries: 0,
+    ...overrides,
   };
 }
 
@@ -45,5 +77,5 @@ export const YOUNG = new Date('2026-11-22T11:59:00Z');
 /** "List a page" of a new page execution (run-2), at the deps' time */
 export const listEvent = (s: TargetState, run = 'run-2'): ListEvent => ({ state: s, parent: 'target-exec', run, runStartedAt: '2026-11-22T12:00:00Z' });
 /** n uploads k-000… (U0…) as ListMultipartUploads answers them */
-export const uploads = (n: number, initiated = OLD, from = 0) => Array.from({ length: n }, (_, i) => ({ Key: `k-${String(from + i).padStart(3, '0')}`,
-  UploadId: `U${from + i}`, Initiated: initiated }));
+export const uploads = (n: number, initiated = OLD, from = 0) =>
+  Array.from({ length: n }, (_, i) => ({ Key: `k-${String(from + i).padStart(3, '0')}`, UploadId: `U${from + i}`, Initiated: initiated }));

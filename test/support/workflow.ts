@@ -22,7 +22,9 @@ export const TABLE = 'records-under-test';
  * retries of every Task state of every state machine, nested ones included.
  */
 export function fastRetries(): Record<string, number> {
-  const names = Object.values(STATE_MACHINES).flatMap((m) => taskStatesOf(JSON.parse(readFileSync(STATEMACHINES_DIR + m.file, 'utf8')).States).map(([name]) => name));
+  const names = Object.values(STATE_MACHINES).flatMap((m) =>
+    taskStatesOf(JSON.parse(readFileSync(STATEMACHINES_DIR + m.file, 'utf8')).States).map(([name]) => name),
+  );
   return Object.fromEntries(names.map((name) => [name, 10]));
 }
 
@@ -42,9 +44,19 @@ export type Upload = { bucket: string; key: string; uploadId: string };
 export async function createUpload(s3: S3Client, bucket: string, key: string, partSizes: number[]): Promise<Upload> {
   const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
   for (let i = 0; i < partSizes.length; i += 20) {
-    await Promise.all(partSizes.slice(i, i + 20).map((size, j) => s3.send(new UploadPartCommand({
-      Bucket: bucket, Key: key, UploadId, PartNumber: i + j + 1, Body: Buffer.alloc(size, 7),
-    }))));
+    await Promise.all(
+      partSizes.slice(i, i + 20).map((size, j) =>
+        s3.send(
+          new UploadPartCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId,
+            PartNumber: i + j + 1,
+            Body: Buffer.alloc(size, 7),
+          }),
+        ),
+      ),
+    );
   }
   return { bucket, key, uploadId: UploadId! };
 }

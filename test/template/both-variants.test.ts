@@ -16,11 +16,13 @@ let switchedOnTemplate: Template;
 let lints: Record<Variant, Promise<LintRun>>;
 beforeAll(async () => {
   // each variant linted as soon as it is packaged: the default's lint runs beside the other's packaging
-  lints = Object.fromEntries((Object.keys(VARIANTS) as Variant[]).map((variant) => {
-    const run = packagedStack(variant).then((stack) => cfnLint(stack.dir));
-    run.catch(() => {}); // reported by the variant's test
-    return [variant, run];
-  })) as Record<Variant, Promise<LintRun>>;
+  lints = Object.fromEntries(
+    (Object.keys(VARIANTS) as Variant[]).map((variant) => {
+      const run = packagedStack(variant).then((stack) => cfnLint(stack.dir));
+      run.catch(() => {}); // reported by the variant's test
+      return [variant, run];
+    }),
+  ) as Record<Variant, Promise<LintRun>>;
   ({ template } = await packagedStack());
   ({ template: switchedOnTemplate } = await packagedStack('switchedOn'));
 }, PACKAGE_WAIT_MS);
@@ -28,8 +30,9 @@ beforeAll(async () => {
 describe('packaged template: EventBridge', () => {
   /** the one rule that targets the state machine with an event pattern */
   const patternRuleOf = (key: StateMachineKey, from: Template) => {
-    const rules = Object.entries(from.Resources).filter(([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern
-      && JSON.stringify(r.Properties.Targets).includes(`{"Ref":"${sm(key).id}"}`));
+    const rules = Object.entries(from.Resources).filter(
+      ([, r]) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern && JSON.stringify(r.Properties.Targets).includes(`{"Ref":"${sm(key).id}"}`),
+    );
     expect(rules, key).toHaveLength(1);
     return rules[0];
   };
@@ -46,8 +49,14 @@ describe('packaged template: EventBridge', () => {
       // hash of the code, and the code's S3 key the time of packaging
       const stable = Object.entries(rest)
         .filter(([, r]) => r.Type !== 'AWS::ApiGateway::Deployment' && r.Type !== 'AWS::Lambda::Version')
-        .map(([key, r]) => [key, r.Type === 'AWS::Lambda::Function' ? { ...r, Properties: { ...r.Properties, Code: undefined } }
-          : r.Type === 'AWS::ApiGateway::Stage' ? { ...r, Properties: { ...r.Properties, DeploymentId: undefined } } : r]);
+        .map(([key, r]) => [
+          key,
+          r.Type === 'AWS::Lambda::Function'
+            ? { ...r, Properties: { ...r.Properties, Code: undefined } }
+            : r.Type === 'AWS::ApiGateway::Stage'
+              ? { ...r, Properties: { ...r.Properties, DeploymentId: undefined } }
+              : r,
+        ]);
       return { ...Object.fromEntries(stable), deadlineRule: strip(deadlineRule), scheduleRule: strip(scheduleRule) };
     };
     expect(withoutSwitches(switchedOnTemplate)).toEqual(withoutSwitches(template));
@@ -65,12 +74,14 @@ describe('packaged template: API', () => {
       DeploymentId: { Ref: deploymentId },
       StageName: STAGE,
       TracingEnabled: true,
-      MethodSettings: [{
-        ResourcePath: '/*',
-        HttpMethod: '*',
-        ThrottlingRateLimit: config.custom.apiThrottling.rateLimit,
-        ThrottlingBurstLimit: config.custom.apiThrottling.burstLimit,
-      }],
+      MethodSettings: [
+        {
+          ResourcePath: '/*',
+          HttpMethod: '*',
+          ThrottlingRateLimit: config.custom.apiThrottling.rateLimit,
+          ThrottlingBurstLimit: config.custom.apiThrottling.burstLimit,
+        },
+      ],
     });
     // no other stage settings anywhere: no throttling through a usage plan, none on the deployment
     expect(Object.values(t.Resources).filter((r) => r.Type === 'AWS::ApiGateway::UsagePlan')).toEqual([]);
@@ -92,21 +103,38 @@ describe('packaged template: API', () => {
 const ACCEPTED_FINDINGS = Object.values(FUNCTIONS).map((fn) => ({ rule: 'W3005', resource: `${fn.id}LambdaFunction`, dependsOn: `${fn.id}Role` }));
 
 describe('packaged template: cfn-lint', () => {
-  it.each(Object.keys(VARIANTS) as Variant[])('%s variant (default: the stage as defined; switchedOn: deadlines and schedule on) has no findings but the accepted ones', async (variant) => {
-    const name = [variant, ...VARIANTS[variant]].join(' ');
-    const lint = await lints[variant];
-    // 127: a pyenv shim for a Python without cfn-lint
-    if (lint.error?.code === 'ENOENT' || lint.status === 127) {
-      console.warn('cfn-lint not on PATH: template not linted');
-      return;
-    }
-    if (lint.error) throw lint.error;
-    // exit status: a bit mask, 2 errors, 4 warnings, 8 informational; 1 means cfn-lint itself failed
-    expect(lint.status === 1, `${name}: ${lint.stderr}`).toBe(false);
-    const findings = JSON.parse(lint.stdout || '[]') as Array<{ Level: string; Message: string; Rule: { Id: string }; Location: { Path: Array<string | number> } }>;
-    const unexpected = findings.filter((finding) => !ACCEPTED_FINDINGS.some((accepted) =>
-      finding.Rule.Id === accepted.rule && finding.Location.Path[1] === accepted.resource && finding.Message.includes(`'${accepted.dependsOn}'`)));
-    expect(unexpected.map((f) => `${f.Rule.Id} ${f.Location.Path.join('/')}: ${f.Message}`), name).toEqual([]);
-    expect([0, 4]).toContain(lint.status);
-  }, 150_000);
+  it.each(Object.keys(VARIANTS) as Variant[])(
+    '%s variant (default: the stage as defined; switchedOn: deadlines and schedule on) has no findings but the accepted ones',
+    async (variant) => {
+      const name = [variant, ...VARIANTS[variant]].join(' ');
+      const lint = await lints[variant];
+      // 127: a pyenv shim for a Python without cfn-lint
+      if (lint.error?.code === 'ENOENT' || lint.status === 127) {
+        console.warn('cfn-lint not on PATH: template not linted');
+        return;
+      }
+      if (lint.error) throw lint.error;
+      // exit status: a bit mask, 2 errors, 4 warnings, 8 informational; 1 means cfn-lint itself failed
+      expect(lint.status === 1, `${name}: ${lint.stderr}`).toBe(false);
+      const findings = JSON.parse(lint.stdout || '[]') as Array<{
+        Level: string;
+        Message: string;
+        Rule: { Id: string };
+        Location: { Path: Array<string | number> };
+      }>;
+      const unexpected = findings.filter(
+        (finding) =>
+          !ACCEPTED_FINDINGS.some(
+            (accepted) =>
+              finding.Rule.Id === accepted.rule && finding.Location.Path[1] === accepted.resource && finding.Message.includes(`'${accepted.dependsOn}'`),
+          ),
+      );
+      expect(
+        unexpected.map((f) => `${f.Rule.Id} ${f.Location.Path.join('/')}: ${f.Message}`),
+        name,
+      ).toEqual([]);
+      expect([0, 4]).toContain(lint.status);
+    },
+    150_000,
+  );
 });

@@ -10,9 +10,16 @@ import { ROOT, STATE_MACHINES, config, matcherOf } from '../support/template/sta
 
 describe('state machine definitions', () => {
   it('every ASL file in statemachines/ is a state machine of lib/settings.ts, and passes asl-validator', () => {
-    const aslValidator = createRequire(import.meta.url)('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
+    const aslValidator = createRequire(import.meta.url)('asl-validator') as (definition: unknown) => {
+      isValid: boolean;
+      errorsText: (separator?: string) => string;
+    };
     const files = readdirSync(join(ROOT, 'statemachines')).filter((file) => file.endsWith('.json'));
-    expect(files.sort()).toEqual(Object.values(STATE_MACHINES).map((m) => m.file).sort());
+    expect(files.sort()).toEqual(
+      Object.values(STATE_MACHINES)
+        .map((m) => m.file)
+        .sort(),
+    );
     for (const file of files) {
       // the validator writes default QueryLanguage fields into what it is given: give it its own copy
       const { isValid, errorsText } = aslValidator(JSON.parse(readFileSync(join(ROOT, 'statemachines', file), 'utf8')));
@@ -24,7 +31,10 @@ describe('state machine definitions', () => {
 describe('serverless.yml: EventBridge', () => {
   it('keeps the serverless.yml shape lib/local/eventbridge.ts reads: every state machine rule refers to a custom pattern', () => {
     const references = Object.entries(config.stepFunctions.stateMachines).flatMap(([key, machine]) =>
-      (machine.events ?? []).filter((e) => e.eventBridge).map((e) => [key, e.eventBridge!.event, e.eventBridge!.inputPath ?? e.eventBridge!.inputTransformer?.inputPathsMap.detail]));
+      (machine.events ?? [])
+        .filter((e) => e.eventBridge)
+        .map((e) => [key, e.eventBridge!.event, e.eventBridge!.inputPath ?? e.eventBridge!.inputTransformer?.inputPathsMap.detail]),
+    );
     expect(references).toEqual([
       ['abortUpload', '${self:custom.abortRequestedPattern}', '$.detail'],
       ['sweepUploads', '${self:custom.sweepRequestedPattern}', '$.detail'],
@@ -41,7 +51,7 @@ describe('serverless.yml: EventBridge', () => {
     expect(config.custom.sweepRequestedPattern).toEqual({ source: ['mpu-reaper'], 'detail-type': ['Sweep Requested'] });
   });
 
-  it('writes every stage\'s allowlist twice, as ARN patterns and as EventBridge matchers, and both agree', () => {
+  it("writes every stage's allowlist twice, as ARN patterns and as EventBridge matchers, and both agree", () => {
     const stages = Object.entries(config.params).filter(([stage]) => stage !== 'default');
     expect(stages.length).toBeGreaterThan(0);
     for (const [stage, params] of stages) {

@@ -9,7 +9,17 @@ import type { StateMachineKey } from '../../lib/settings.ts';
 import type { Resolve } from '../support/template/intrinsics.ts';
 import { PACKAGE_WAIT_MS, packagedStack, type PackagedStack } from '../support/template/package.ts';
 import {
-  ACCOUNT, DLQ_ARN, INTERRUPTED_RUNS_RULE_NAME, REGION, RETRY, STAGE, STATE_MACHINE, config, pascal, sm, withStageParams,
+  ACCOUNT,
+  DLQ_ARN,
+  INTERRUPTED_RUNS_RULE_NAME,
+  REGION,
+  RETRY,
+  STAGE,
+  STATE_MACHINE,
+  config,
+  pascal,
+  sm,
+  withStageParams,
   type Template,
 } from '../support/template/stack.ts';
 
@@ -20,8 +30,8 @@ beforeAll(async () => {
   ({ template, resolve, ofType } = await packagedStack());
 }, PACKAGE_WAIT_MS);
 
-const rulesTargeting = (arn: string, from: Template = template) => Object.entries(from.Resources)
-  .filter(([, r]) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.Targets).includes(arn));
+const rulesTargeting = (arn: string, from: Template = template) =>
+  Object.entries(from.Resources).filter(([, r]) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.Targets).includes(arn));
 
 describe('packaged template: EventBridge', () => {
   /** the one rule that targets the state machine with an event pattern */
@@ -42,9 +52,10 @@ describe('packaged template: EventBridge', () => {
     const targets = resolve(rule.Properties.Targets);
     expect(targets).toHaveLength(1);
     // abort-upload's input is the envelope every entry uses: the detail is the request, the trigger is fixed by the rule
-    const input = key === 'abortUpload'
-      ? { InputTransformer: { InputPathsMap: { detail: '$.detail' }, InputTemplate: '{"request": <detail>, "trigger": "event"}' } }
-      : { InputPath: '$.detail' };
+    const input =
+      key === 'abortUpload'
+        ? { InputTransformer: { InputPathsMap: { detail: '$.detail' }, InputTemplate: '{"request": <detail>, "trigger": "event"}' } }
+        : { InputPath: '$.detail' };
     expect(targets[0]).toMatchObject({
       Arn: `Ref(${sm(key).id})`,
       ...input,
@@ -77,36 +88,47 @@ describe('packaged template: EventBridge', () => {
     expect(schedule.Properties.State).toBe('DISABLED');
     // every other rule is on
     for (const [id, rule] of ofType('AWS::Events::Rule')) {
-      if (id !== 'SweepUploadsStepFunctionsEventsRuleSchedule1' && id !== 'AbortAfterDeadlineEventsRuleCloudWatchEvent1') expect(rule.Properties.State, id).toBe('ENABLED');
+      if (id !== 'SweepUploadsStepFunctionsEventsRuleSchedule1' && id !== 'AbortAfterDeadlineEventsRuleCloudWatchEvent1')
+        expect(rule.Properties.State, id).toBe('ENABLED');
     }
   });
 
-  it('schedules sweeps of the stage\'s sweepTargets through its own role', () => {
+  it("schedules sweeps of the stage's sweepTargets through its own role", () => {
     const props = resolve(template.Resources.SweepUploadsStepFunctionsEventsRuleSchedule1.Properties);
     expect(props.ScheduleExpression).toMatch(/^(rate|cron)\(.+\)$/);
     expect(props.Targets).toHaveLength(1);
     expect(props.Targets[0]).toMatchObject({ Arn: `Ref(${sm('sweepUploads').id})`, RoleArn: 'GetAtt(SweepUploadsScheduleToStepFunctionsRole.Arn)' });
-    expect(JSON.parse(props.Targets[0].Input)).toEqual({ targets: config.params[STAGE].sweepTargets ?? config.params.default.sweepTargets, trigger: 'schedule' });
+    expect(JSON.parse(props.Targets[0].Input)).toEqual({
+      targets: config.params[STAGE].sweepTargets ?? config.params.default.sweepTargets,
+      trigger: 'schedule',
+    });
   });
 
-  it('keeps undeliverable events in an encrypted queue that only the project\'s rules may write to', () => {
+  it("keeps undeliverable events in an encrypted queue that only the project's rules may write to", () => {
     expect(template.Resources.AbortRequestsDeadLetterQueue.Properties.SqsManagedSseEnabled).toBe(true);
     const policy = resolve(template.Resources.AbortRequestsDeadLetterQueuePolicy.Properties);
     expect(policy.Queues).toEqual(['Ref(AbortRequestsDeadLetterQueue)']);
-    const { Statement: [statement, ...others] } = policy.PolicyDocument;
+    const {
+      Statement: [statement, ...others],
+    } = policy.PolicyDocument;
     expect(others).toEqual([]);
     expect(statement).toMatchObject({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: DLQ_ARN });
     expect(Object.keys(statement.Condition)).toEqual(['ArnEquals']);
-    expect([...statement.Condition.ArnEquals['aws:SourceArn']].sort()).toEqual([
-      'GetAtt(AbortUploadEventsRuleCloudWatchEvent1.Arn)',
-      'GetAtt(SweepUploadsEventsRuleCloudWatchEvent1.Arn)',
-      'GetAtt(AbortAfterDeadlineEventsRuleCloudWatchEvent1.Arn)',
-      `arn:aws:events:${REGION}:${ACCOUNT}:rule/${INTERRUPTED_RUNS_RULE_NAME}`,
-    ].sort());
+    expect([...statement.Condition.ArnEquals['aws:SourceArn']].sort()).toEqual(
+      [
+        'GetAtt(AbortUploadEventsRuleCloudWatchEvent1.Arn)',
+        'GetAtt(SweepUploadsEventsRuleCloudWatchEvent1.Arn)',
+        'GetAtt(AbortAfterDeadlineEventsRuleCloudWatchEvent1.Arn)',
+        `arn:aws:events:${REGION}:${ACCOUNT}:rule/${INTERRUPTED_RUNS_RULE_NAME}`,
+      ].sort(),
+    );
     // …and every rule that sends to the queue is one of them
     const senders = ofType('AWS::Events::Rule').filter(([, rule]) => JSON.stringify(rule.Properties.Targets).includes('AbortRequestsDeadLetterQueue'));
-    expect(senders.map(([id, rule]) => (rule.Properties.Name ? `arn:aws:events:${REGION}:${ACCOUNT}:rule/${rule.Properties.Name as string}` : `GetAtt(${id}.Arn)`)).sort())
-      .toEqual([...statement.Condition.ArnEquals['aws:SourceArn']].sort());
+    expect(
+      senders
+        .map(([id, rule]) => (rule.Properties.Name ? `arn:aws:events:${REGION}:${ACCOUNT}:rule/${rule.Properties.Name as string}` : `GetAtt(${id}.Arn)`))
+        .sort(),
+    ).toEqual([...statement.Condition.ArnEquals['aws:SourceArn']].sort());
   });
 
   it('sends ABORTED, TIMED_OUT and FAILED executions of abort-upload and sweep-uploads (only) to recordInterruptedRun, with retries and the dead-letter queue', () => {

@@ -23,7 +23,15 @@ beforeAll(async () => {
 describe('packaged template: resources', () => {
   it('has every resource the service needs', () => {
     const count = (type: string) => ofType(type).length;
-    expect(ofType('AWS::StepFunctions::StateMachine').map(([id]) => id).sort()).toEqual(Object.values(STATE_MACHINES).map((m) => m.id).sort());
+    expect(
+      ofType('AWS::StepFunctions::StateMachine')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(
+      Object.values(STATE_MACHINES)
+        .map((m) => m.id)
+        .sort(),
+    );
     expect(template.Resources.RecordsTable?.Type).toBe('AWS::DynamoDB::Table');
     expect(template.Resources.AbortRequestsDeadLetterQueue?.Type).toBe('AWS::SQS::Queue');
     expect(template.Resources.AbortRequestsDeadLetterQueuePolicy?.Type).toBe('AWS::SQS::QueuePolicy');
@@ -34,18 +42,42 @@ describe('packaged template: resources', () => {
     expect(count('AWS::ApiGateway::Deployment')).toBe(1);
     // the stage is its own resource (lib/serverless/api-stage-throttling.cjs), not the deployment's
     expect(ofType('AWS::ApiGateway::Stage').map(([id]) => id)).toEqual(['ApiGatewayStage']);
-    expect(ofType('AWS::Lambda::Function').map(([id]) => id).sort()).toEqual(Object.values(FUNCTIONS).map((fn) => `${fn.id}LambdaFunction`).sort());
+    expect(
+      ofType('AWS::Lambda::Function')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(
+      Object.values(FUNCTIONS)
+        .map((fn) => `${fn.id}LambdaFunction`)
+        .sort(),
+    );
     // one per function and one per state machine
-    expect(ofType('AWS::Logs::LogGroup').map(([id]) => id).sort()).toEqual(
-      [...Object.values(FUNCTIONS).map((fn) => `${fn.id}LogGroup`), ...Object.values(STATE_MACHINES).map((m) => m.logGroup)].sort());
-    expect(ofType('AWS::IAM::Role').map(([id]) => id).sort()).toEqual(Object.keys(EXPECTED_ROLES).sort());
+    expect(
+      ofType('AWS::Logs::LogGroup')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual([...Object.values(FUNCTIONS).map((fn) => `${fn.id}LogGroup`), ...Object.values(STATE_MACHINES).map((m) => m.logGroup)].sort());
+    expect(
+      ofType('AWS::IAM::Role')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(Object.keys(EXPECTED_ROLES).sort());
     // the framework's shared role is not there: each function has its own
     expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
     // lib/serverless/monitoring.cjs: three alarms per state machine, PARTS_REMAIN, throttled transitions, the DLQ; a dashboard
-    expect(ofType('AWS::CloudWatch::Alarm').map(([id]) => id).sort()).toEqual([
-      ...Object.values(STATE_MACHINES).flatMap((m) => ['Failed', 'TimedOut', 'Throttled'].map((what) => `${m.id}${what}Alarm`)),
-      'PartsRemainAlarm', 'SweepPartsRemainAlarm', 'StateTransitionsThrottledAlarm', 'DeadLetterQueueAlarm',
-    ].sort());
+    expect(
+      ofType('AWS::CloudWatch::Alarm')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(
+      [
+        ...Object.values(STATE_MACHINES).flatMap((m) => ['Failed', 'TimedOut', 'Throttled'].map((what) => `${m.id}${what}Alarm`)),
+        'PartsRemainAlarm',
+        'SweepPartsRemainAlarm',
+        'StateTransitionsThrottledAlarm',
+        'DeadLetterQueueAlarm',
+      ].sort(),
+    );
     expect(ofType('AWS::CloudWatch::Dashboard').map(([id]) => id)).toEqual(['MonitoringDashboard']);
   });
 
@@ -60,7 +92,12 @@ describe('packaged template: resources', () => {
       expect(props.FunctionName).toBe(`${SERVICE}-${STAGE}-${name}`);
       expect(props.Role).toBe(`GetAtt(${fn.id}Role.Arn)`);
       expect(resolve(template.Resources[`${fn.id}LogGroup`].Properties).LogGroupName).toBe(`/aws/lambda/${SERVICE}-${STAGE}-${name}`);
-      expect(props.Environment.Variables, name).toEqual({ RECORDS_TABLE: 'Ref(RecordsTable)', LOG_LEVEL: 'INFO', NODE_OPTIONS: '--enable-source-maps', ...fn.env });
+      expect(props.Environment.Variables, name).toEqual({
+        RECORDS_TABLE: 'Ref(RecordsTable)',
+        LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...fn.env,
+      });
     }
   });
 

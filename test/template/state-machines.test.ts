@@ -27,35 +27,41 @@ describe('packaged template: state machines', () => {
     expect(JSON.parse(packaged as string)).toEqual(JSON.parse(readFileSync(join(ROOT, 'statemachines', sm(key).file), 'utf8')));
   });
 
-  it.each(Object.keys(STATE_MACHINES) as StateMachineKey[])('%s: substitutes exactly the placeholders of its file, with the values lib/settings.ts names', (key) => {
-    const substitutions = resolve(template.Resources[sm(key).id].Properties.DefinitionSubstitutions ?? {}) as Record<string, unknown>;
-    expect(Object.keys(substitutions).sort()).toEqual(placeholdersOf(sm(key).file));
-    for (const [name, value] of Object.entries(substitutions)) {
-      if (name === 'RecordsTableName') expect(value).toBe('Ref(RecordsTable)');
-      else if (name in SETTINGS) expect(Number(value), name).toBe(SETTINGS[name]);
-      else if (name in ARN_SUBSTITUTIONS) expect(value, name).toBe(ARN_SUBSTITUTIONS[name]);
-      else throw new Error(`${key}: substitution ${name} is neither the table, a setting of lib/settings.ts nor an ARN it names`);
-    }
-    // a machine never names itself (that would be a cycle)
-    expect(Object.values(substitutions)).not.toContain(`Ref(${sm(key).id})`);
-  });
+  it.each(Object.keys(STATE_MACHINES) as StateMachineKey[])(
+    '%s: substitutes exactly the placeholders of its file, with the values lib/settings.ts names',
+    (key) => {
+      const substitutions = resolve(template.Resources[sm(key).id].Properties.DefinitionSubstitutions ?? {}) as Record<string, unknown>;
+      expect(Object.keys(substitutions).sort()).toEqual(placeholdersOf(sm(key).file));
+      for (const [name, value] of Object.entries(substitutions)) {
+        if (name === 'RecordsTableName') expect(value).toBe('Ref(RecordsTable)');
+        else if (name in SETTINGS) expect(Number(value), name).toBe(SETTINGS[name]);
+        else if (name in ARN_SUBSTITUTIONS) expect(value, name).toBe(ARN_SUBSTITUTIONS[name]);
+        else throw new Error(`${key}: substitution ${name} is neither the table, a setting of lib/settings.ts nor an ARN it names`);
+      }
+      // a machine never names itself (that would be a cycle)
+      expect(Object.values(substitutions)).not.toContain(`Ref(${sm(key).id})`);
+    },
+  );
 
   it('uses every setting of lib/settings.ts in some machine', () => {
     const used = new Set(Object.values(STATE_MACHINES).flatMap((m) => Object.keys(template.Resources[m.id].Properties.DefinitionSubstitutions as JsonObject)));
     for (const name of Object.keys(SETTINGS)) expect(used.has(name), name).toBe(true);
   });
 
-  it.each(Object.keys(STATE_MACHINES) as StateMachineKey[])('%s: its type, its own role, ERROR logging without execution data into its own log group, and tracing', (key) => {
-    const props = resolve(template.Resources[sm(key).id].Properties);
-    // sweep-page is EXPRESS (billed per request and GB-second, not per transition); the others STANDARD
-    expect(props.StateMachineType).toBe(stateMachineType(key));
-    expect(props.RoleArn).toBe(`GetAtt(${sm(key).role}.Arn)`);
-    expect(props.TracingConfiguration).toEqual({ Enabled: true });
-    expect(props.LoggingConfiguration).toEqual({
-      Level: 'ERROR',
-      IncludeExecutionData: false,
-      Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: `GetAtt(${sm(key).logGroup}.Arn)` } }],
-    });
-    expect(resolve(template.Resources[sm(key).logGroup].Properties)).toEqual({ LogGroupName: `/aws/vendedlogs/states/${sm(key).name}`, RetentionInDays: 30 });
-  });
+  it.each(Object.keys(STATE_MACHINES) as StateMachineKey[])(
+    '%s: its type, its own role, ERROR logging without execution data into its own log group, and tracing',
+    (key) => {
+      const props = resolve(template.Resources[sm(key).id].Properties);
+      // sweep-page is EXPRESS (billed per request and GB-second, not per transition); the others STANDARD
+      expect(props.StateMachineType).toBe(stateMachineType(key));
+      expect(props.RoleArn).toBe(`GetAtt(${sm(key).role}.Arn)`);
+      expect(props.TracingConfiguration).toEqual({ Enabled: true });
+      expect(props.LoggingConfiguration).toEqual({
+        Level: 'ERROR',
+        IncludeExecutionData: false,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: `GetAtt(${sm(key).logGroup}.Arn)` } }],
+      });
+      expect(resolve(template.Resources[sm(key).logGroup].Properties)).toEqual({ LogGroupName: `/aws/vendedlogs/states/${sm(key).name}`, RetentionInDays: 30 });
+    },
+  );
 });

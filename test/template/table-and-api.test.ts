@@ -48,13 +48,21 @@ describe('packaged template: API', () => {
       const resource = paths[ref];
       return `${pathOf(resource.Properties.ParentId)}/${resource.Properties.PathPart as string}`;
     };
-    const routes = Object.fromEntries(ofType('AWS::ApiGateway::Method').map(([, method]) => {
-      expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
-      const uri = JSON.stringify(method.Properties.Integration);
-      const target = Object.values(FUNCTIONS).find((fn) => uri.includes(`"${fn.id}LambdaFunction"`));
-      return [`${method.Properties.HttpMethod as string} ${pathOf(method.Properties.ResourceId)}`, target?.id];
-    }));
-    expect(routes).toEqual(Object.fromEntries(Object.values(FUNCTIONS).filter((fn) => fn.route).map((fn) => [fn.route, fn.id])));
+    const routes = Object.fromEntries(
+      ofType('AWS::ApiGateway::Method').map(([, method]) => {
+        expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
+        const uri = JSON.stringify(method.Properties.Integration);
+        const target = Object.values(FUNCTIONS).find((fn) => uri.includes(`"${fn.id}LambdaFunction"`));
+        return [`${method.Properties.HttpMethod as string} ${pathOf(method.Properties.ResourceId)}`, target?.id];
+      }),
+    );
+    expect(routes).toEqual(
+      Object.fromEntries(
+        Object.values(FUNCTIONS)
+          .filter((fn) => fn.route)
+          .map((fn) => [fn.route, fn.id]),
+      ),
+    );
   });
 
   it('refers to the stage only where it exists by then: the URL outputs, and Lambda permissions for any stage', () => {
@@ -69,14 +77,18 @@ describe('packaged template: API', () => {
     // whatever waited for the deployment (it used to create the stage) now waits for the stage too
     const [[deploymentId]] = ofType('AWS::ApiGateway::Deployment');
     for (const [id, resource] of Object.entries(template.Resources)) {
-      if (id !== 'ApiGatewayStage' && asArray(resource.DependsOn ?? []).includes(deploymentId)) expect(asArray(resource.DependsOn ?? []), id).toContain('ApiGatewayStage');
+      if (id !== 'ApiGatewayStage' && asArray(resource.DependsOn ?? []).includes(deploymentId))
+        expect(asArray(resource.DependsOn ?? []), id).toContain('ApiGatewayStage');
     }
     // a resource that names the stage (a string equal to it, or a path segment /<stage>) waits for it; names that
     // merely contain the stage ("<service>-<stage>-…") do not count, nor the code's S3 key (serverless/…/<stage>/…)
     const unordered = Object.entries(template.Resources)
       .filter(([id]) => id !== 'ApiGatewayStage')
-      .filter(([, r]) => JSON.stringify(resolve(r.Type === 'AWS::Lambda::Function' ? { ...r.Properties, Code: null } : r.Properties))
-        .match(new RegExp(`"${STAGE}"|/${STAGE}(?:/|")`)))
+      .filter(([, r]) =>
+        JSON.stringify(resolve(r.Type === 'AWS::Lambda::Function' ? { ...r.Properties, Code: null } : r.Properties)).match(
+          new RegExp(`"${STAGE}"|/${STAGE}(?:/|")`),
+        ),
+      )
       .filter(([, r]) => !asArray(r.DependsOn ?? []).includes('ApiGatewayStage'))
       .map(([id]) => id);
     expect(unordered).toEqual([]);

@@ -29,7 +29,9 @@ function pagesOf(sizes: number[]) {
     const page = sizes.slice(start, start + 1000).map((Size, i) => ({ PartNumber: start + i + 1, Size }));
     const truncated = start + 1000 < sizes.length;
     const marker = start === 0 ? undefined : String(start);
-    s3Mock.on(ListPartsCommand, marker ? { PartNumberMarker: marker } : {}).resolves({ Parts: page, IsTruncated: truncated, ...(truncated ? { NextPartNumberMarker: String(start + 1000) } : {}) });
+    s3Mock
+      .on(ListPartsCommand, marker ? { PartNumberMarker: marker } : {})
+      .resolves({ Parts: page, IsTruncated: truncated, ...(truncated ? { NextPartNumberMarker: String(start + 1000) } : {}) });
   }
 }
 
@@ -83,7 +85,10 @@ describe('measureUpload', () => {
 
   it('reports a missing upload (NoSuchUpload) as not existing, and lets every other error through', async () => {
     // Arrange
-    s3Mock.on(ListPartsCommand).rejectsOnce(new NoSuchUpload({ message: 'gone', $metadata: { httpStatusCode: 404 } })).rejectsOnce(new Error('AccessDenied'));
+    s3Mock
+      .on(ListPartsCommand)
+      .rejectsOnce(new NoSuchUpload({ message: 'gone', $metadata: { httpStatusCode: 404 } }))
+      .rejectsOnce(new Error('AccessDenied'));
 
     // Act / Assert
     expect(await measureUpload(s3, PARAMETERS)).toEqual({ exists: false, parts: 0, bytes: 0 });
@@ -92,7 +97,13 @@ describe('measureUpload', () => {
 
   it('refuses a total past 2^53 rather than rounding it', async () => {
     // Arrange
-    s3Mock.on(ListPartsCommand).resolves({ Parts: [{ PartNumber: 1, Size: Number.MAX_SAFE_INTEGER }, { PartNumber: 2, Size: 2 }], IsTruncated: false });
+    s3Mock.on(ListPartsCommand).resolves({
+      Parts: [
+        { PartNumber: 1, Size: Number.MAX_SAFE_INTEGER },
+        { PartNumber: 2, Size: 2 },
+      ],
+      IsTruncated: false,
+    });
 
     // Act / Assert
     await expect(measureUpload(s3, PARAMETERS)).rejects.toThrow(/9007199254740993 bytes/);
@@ -101,7 +112,13 @@ describe('measureUpload', () => {
 
 const LOOP: LoopState = {
   run: { id: 'id-1', bucket: 'data-lake', key: 'k', uploadId: 'u', trigger: 'api', executionArn: 'arn:run', startedAt: '2026-11-20T10:00:00.000Z' },
-  s3: PARAMETERS, variant: 'plain', next: 'abort', measure: { parts: 3, bytes: 600 }, loop: { attempt: 0, waitSeconds: 5 }, waits: [5, 10, 20], lastAttempt: 2,
+  s3: PARAMETERS,
+  variant: 'plain',
+  next: 'abort',
+  measure: { parts: 3, bytes: 600 },
+  loop: { attempt: 0, waitSeconds: 5 },
+  waits: [5, 10, 20],
+  lastAttempt: 2,
 };
 const state = (fields: Partial<LoopState>, attempt = 0): LoopState => ({ ...LOOP, loop: { attempt, waitSeconds: 5 }, ...fields });
 const javaCause = (message: string, status: number) => `${message} (Service: S3, Status Code: ${status}, Request ID: R, Extended Request ID: E)`;
@@ -117,18 +134,54 @@ describe('decideOutcome', () => {
   it.each([
     ['the check found the upload gone after the first abort', state({ abortAnswer: {}, checkAnswer: NO_SUCH_UPLOAD }), { status: 'ABORTED', attempts: 1 }],
     ['the check found it gone after the third abort', state({ abortAnswer: {}, checkAnswer: NO_SUCH_UPLOAD }, 2), { status: 'ABORTED', attempts: 3 }],
-    ['the first abort\'s answer was lost (500) and the check found it gone', state({ abortAnswer: LOST_500, checkAnswer: NO_SUCH_UPLOAD }), { status: 'ABORTED', attempts: 1 }],
-    ['the first abort\'s answer was lost (reset) and the check found it gone', state({ abortAnswer: RESET, checkAnswer: NO_SUCH_UPLOAD }), { status: 'ABORTED', attempts: 1 }],
-    ['a second abort answered NoSuchUpload (the first took effect late)', state({ abortAnswer: NO_SUCH_UPLOAD, checkAnswer: LISTED }, 1), { status: 'ABORTED', attempts: 2 }],
-    ['the first abort answered NoSuchUpload (gone since the measure)', state({ abortAnswer: NO_SUCH_UPLOAD }), { status: 'NOT_FOUND', attempts: 1, cause: expect.stringMatching(/gone before its first abort/) }],
-    ['the check still listed parts after the last abort', state({ abortAnswer: {}, checkAnswer: LISTED }, 2), { status: 'PARTS_REMAIN', attempts: 3, cause: 'ListParts still listed the upload after 3 aborts' }],
-    ['the last abort was throttled, parts listed (AWS naming)', state({ abortAnswer: THROTTLED, checkAnswer: LISTED }, 2), { status: 'FAILED', error: 'SlowDown', attempts: 3 }],
-    ['the last abort was throttled, parts listed (local naming)', state({ abortAnswer: { Error: 'S3.SlowDownException', Cause: 'Please reduce your request rate.' }, checkAnswer: LISTED }, 2), { status: 'FAILED', error: 'SlowDown', attempts: 3 }],
-    ['a directory bucket refused the abort (412)', state({ abortAnswer: PRECONDITION, checkAnswer: LISTED }, 2), { status: 'FAILED', error: 'PreconditionFailed', attempts: 3 }],
+    [
+      "the first abort's answer was lost (500) and the check found it gone",
+      state({ abortAnswer: LOST_500, checkAnswer: NO_SUCH_UPLOAD }),
+      { status: 'ABORTED', attempts: 1 },
+    ],
+    [
+      "the first abort's answer was lost (reset) and the check found it gone",
+      state({ abortAnswer: RESET, checkAnswer: NO_SUCH_UPLOAD }),
+      { status: 'ABORTED', attempts: 1 },
+    ],
+    [
+      'a second abort answered NoSuchUpload (the first took effect late)',
+      state({ abortAnswer: NO_SUCH_UPLOAD, checkAnswer: LISTED }, 1),
+      { status: 'ABORTED', attempts: 2 },
+    ],
+    [
+      'the first abort answered NoSuchUpload (gone since the measure)',
+      state({ abortAnswer: NO_SUCH_UPLOAD }),
+      { status: 'NOT_FOUND', attempts: 1, cause: expect.stringMatching(/gone before its first abort/) },
+    ],
+    [
+      'the check still listed parts after the last abort',
+      state({ abortAnswer: {}, checkAnswer: LISTED }, 2),
+      { status: 'PARTS_REMAIN', attempts: 3, cause: 'ListParts still listed the upload after 3 aborts' },
+    ],
+    [
+      'the last abort was throttled, parts listed (AWS naming)',
+      state({ abortAnswer: THROTTLED, checkAnswer: LISTED }, 2),
+      { status: 'FAILED', error: 'SlowDown', attempts: 3 },
+    ],
+    [
+      'the last abort was throttled, parts listed (local naming)',
+      state({ abortAnswer: { Error: 'S3.SlowDownException', Cause: 'Please reduce your request rate.' }, checkAnswer: LISTED }, 2),
+      { status: 'FAILED', error: 'SlowDown', attempts: 3 },
+    ],
+    [
+      'a directory bucket refused the abort (412)',
+      state({ abortAnswer: PRECONDITION, checkAnswer: LISTED }, 2),
+      { status: 'FAILED', error: 'PreconditionFailed', attempts: 3 },
+    ],
     ['the check failed past its retries', state({ abortAnswer: {}, failure: THROTTLED }), { status: 'FAILED', error: 'SlowDown', attempts: 1 }],
     ['the abort answered NoSuchBucket', state({ failure: NO_SUCH_BUCKET }), { status: 'FAILED', error: 'NoSuchBucket', attempts: 1 }],
     ['the measure decided already (NOT_FOUND)', state({ next: 'record', outcome: { status: 'NOT_FOUND' } }), { status: 'NOT_FOUND', attempts: 0 }],
-    ['the measure decided already (FAILED)', state({ next: 'record', outcome: { status: 'FAILED', error: 'AccessDenied', cause: 'Access Denied' } }), { status: 'FAILED', error: 'AccessDenied', cause: 'Access Denied', attempts: 0 }],
+    [
+      'the measure decided already (FAILED)',
+      state({ next: 'record', outcome: { status: 'FAILED', error: 'AccessDenied', cause: 'Access Denied' } }),
+      { status: 'FAILED', error: 'AccessDenied', cause: 'Access Denied', attempts: 0 },
+    ],
   ])('%s', (_, loopState, outcome) => {
     expect(decideOutcome(loopState)).toEqual(outcome.status === 'FAILED' && !('cause' in outcome) ? { ...outcome, cause: expect.any(String) } : outcome);
   });
@@ -139,7 +192,9 @@ describe('decideOutcome', () => {
     const checks = [undefined, LISTED, { Parts: [] }];
 
     // Act
-    const statuses = answers.flatMap((abortAnswer) => checks.flatMap((checkAnswer) => [0, 1, 2].map((attempt) => decideOutcome(state({ abortAnswer, checkAnswer }, attempt)).status)));
+    const statuses = answers.flatMap((abortAnswer) =>
+      checks.flatMap((checkAnswer) => [0, 1, 2].map((attempt) => decideOutcome(state({ abortAnswer, checkAnswer }, attempt)).status)),
+    );
 
     // Assert
     expect(statuses).toHaveLength(54);
@@ -154,19 +209,28 @@ describe('recordOutcome', () => {
     docMock.on(UpdateCommand).resolves({});
 
     // Act
-    const recorded = await recordOutcome({ doc, tableName: 'records' }, state({ abortAnswer: {}, checkAnswer: NO_SUCH_UPLOAD }), new Date('2026-11-20T10:01:00Z'));
+    const recorded = await recordOutcome(
+      { doc, tableName: 'records' },
+      state({ abortAnswer: {}, checkAnswer: NO_SUCH_UPLOAD }),
+      new Date('2026-11-20T10:01:00Z'),
+    );
 
     // Assert
     expect(recorded).toEqual({ id: 'id-1', status: 'ABORTED', ok: true, attempts: 1, partsFound: 3, bytesFound: 600 });
     const update = docMock.commandCalls(UpdateCommand)[0].args[0].input;
     expect(update).toMatchObject({ TableName: 'records', Key: { id: 'id-1' }, ConditionExpression: '#executionArn = :executionArn' });
     expect(update.ExpressionAttributeValues).toEqual({
-      ':status': 'ABORTED', ':attempts': 1, ':partsFound': 3, ':bytesFound': 600, ':finishedAt': '2026-11-20T10:01:00.000Z', ':executionArn': 'arn:run',
+      ':status': 'ABORTED',
+      ':attempts': 1,
+      ':partsFound': 3,
+      ':bytesFound': 600,
+      ':finishedAt': '2026-11-20T10:01:00.000Z',
+      ':executionArn': 'arn:run',
     });
     expect(update.UpdateExpression).not.toMatch(/#error|#cause/);
   });
 
-  it('writes S3\'s code and the cause of a FAILED run, and says it did not succeed', async () => {
+  it("writes S3's code and the cause of a FAILED run, and says it did not succeed", async () => {
     // Arrange
     docMock.on(UpdateCommand).resolves({});
     const failure = { Error: 'S3.S3Exception', Cause: javaCause('Access Denied', 403) };
@@ -179,7 +243,10 @@ describe('recordOutcome', () => {
     expect(docMock.commandCalls(UpdateCommand)[0].args[0].input.ExpressionAttributeValues).toMatchObject({ ':error': 'AccessDenied', ':cause': failure.Cause });
   });
 
-  it.each([['PARTS_REMAIN', state({ abortAnswer: {}, checkAnswer: LISTED }, 2)], ['NOT_FOUND', state({ abortAnswer: NO_SUCH_UPLOAD })]])('says whether a %s run succeeded', async (status, loopState) => {
+  it.each([
+    ['PARTS_REMAIN', state({ abortAnswer: {}, checkAnswer: LISTED }, 2)],
+    ['NOT_FOUND', state({ abortAnswer: NO_SUCH_UPLOAD })],
+  ])('says whether a %s run succeeded', async (status, loopState) => {
     // Arrange
     docMock.on(UpdateCommand).resolves({});
 
@@ -192,7 +259,10 @@ describe('recordOutcome', () => {
 
   it('throws Superseded when another run owns the record now, and lets other errors through for a retry', async () => {
     // Arrange
-    docMock.on(UpdateCommand).rejectsOnce(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} })).rejectsOnce(new Error('ServiceUnavailable'));
+    docMock
+      .on(UpdateCommand)
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }))
+      .rejectsOnce(new Error('ServiceUnavailable'));
 
     // Act / Assert
     await expect(recordOutcome({ doc, tableName: 'records' }, state({ abortAnswer: {}, checkAnswer: NO_SUCH_UPLOAD }))).rejects.toThrow(Superseded);

@@ -16,7 +16,10 @@ import { runInput, type AbortRequest } from '../../lib/validation.ts';
 const s3Mock = mockClient(S3Client);
 const docMock = mockClient(DynamoDBDocumentClient);
 const deps = (allowed = '*'): RunDeps => ({
-  doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), s3: new S3Client({ region: 'us-east-1' }), tableName: 'records', allowlist: parseAllowlist(allowed),
+  doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+  s3: new S3Client({ region: 'us-east-1' }),
+  tableName: 'records',
+  allowlist: parseAllowlist(allowed),
 });
 
 const ARN = 'arn:aws:states:us-east-1:111122223333:execution:mpu-reaper-abort-upload:abort-1';
@@ -44,16 +47,35 @@ describe('prepareRun', () => {
     expect(prepared).toEqual({
       run: { id, ...UPLOAD, trigger: 'event', executionArn: ARN, startedAt: '2026-11-20T10:00:00.123Z' },
       s3: { Bucket: 'data-lake', Key: 'a/b.bin', UploadId: 'VXBsb2FkIElE', ExpectedBucketOwner: '111122223333' },
-      variant: 'plain', next: 'abort', measure: { parts: 2, bytes: 12 }, loop: { attempt: 0, waitSeconds: 5 },
-      waits: [5, 10, 20, 40, 60, 60], lastAttempt: 5,
+      variant: 'plain',
+      next: 'abort',
+      measure: { parts: 2, bytes: 12 },
+      loop: { attempt: 0, waitSeconds: 5 },
+      waits: [5, 10, 20, 40, 60, 60],
+      lastAttempt: 5,
     });
     const claim = docMock.commandCalls(UpdateCommand)[0].args[0].input;
-    expect(claim).toMatchObject({ TableName: 'records', Key: { id }, ConditionExpression: 'attribute_not_exists(#status) OR (#executionArn = :executionArn AND #status = :status)' });
+    expect(claim).toMatchObject({
+      TableName: 'records',
+      Key: { id },
+      ConditionExpression: 'attribute_not_exists(#status) OR (#executionArn = :executionArn AND #status = :status)',
+    });
     expect(claim.ExpressionAttributeValues).toMatchObject({
-      ':status': 'RUNNING', ':attempts': 0, ':recordType': 'upload', ':executionArn': ARN, ':trigger': 'event', ':expiresAt': Math.floor(Date.parse('2026-11-20T10:00:00.123Z') / 1000) + 90 * 86_400,
+      ':status': 'RUNNING',
+      ':attempts': 0,
+      ':recordType': 'upload',
+      ':executionArn': ARN,
+      ':trigger': 'event',
+      ':expiresAt': Math.floor(Date.parse('2026-11-20T10:00:00.123Z') / 1000) + 90 * 86_400,
     });
     expect(claim.UpdateExpression).toMatch(/ REMOVE #finishedAt, #error, #cause, #partsFound, #bytesFound, #sweepId$/);
-    expect(s3Mock).toHaveReceivedCommandWith(ListPartsCommand, { Bucket: 'data-lake', Key: 'a/b.bin', UploadId: 'VXBsb2FkIElE', ExpectedBucketOwner: '111122223333', MaxParts: 1000 });
+    expect(s3Mock).toHaveReceivedCommandWith(ListPartsCommand, {
+      Bucket: 'data-lake',
+      Key: 'a/b.bin',
+      UploadId: 'VXBsb2FkIElE',
+      ExpectedBucketOwner: '111122223333',
+      MaxParts: 1000,
+    });
   });
 
   it('lets a recheck claim a finished record (the condition admits any status but RUNNING)', async () => {
@@ -61,8 +83,9 @@ describe('prepareRun', () => {
     await prepareRun(deps(), event(runInput(UPLOAD, 'api', { recheck: true })));
 
     // Assert
-    expect(docMock.commandCalls(UpdateCommand)[0].args[0].input.ConditionExpression)
-      .toBe('attribute_not_exists(#status) OR (#executionArn = :executionArn AND #status = :status) OR #status <> :status');
+    expect(docMock.commandCalls(UpdateCommand)[0].args[0].input.ConditionExpression).toBe(
+      'attribute_not_exists(#status) OR (#executionArn = :executionArn AND #status = :status) OR #status <> :status',
+    );
   });
 
   it.each([
@@ -151,7 +174,7 @@ describe('prepareRun', () => {
     expect(prepared).toMatchObject({ next: 'record', outcome: { status: 'WOULD_ABORT' }, measure: { parts: 2, bytes: 12 } });
   });
 
-  it('records FAILED with S3\'s code when S3 refuses the measure (403, 404 NoSuchBucket): retrying cannot help', async () => {
+  it("records FAILED with S3's code when S3 refuses the measure (403, 404 NoSuchBucket): retrying cannot help", async () => {
     // Arrange
     s3Mock.on(ListPartsCommand).rejects(s3Error('AccessDenied', 403, 'Access Denied'));
 
@@ -159,7 +182,10 @@ describe('prepareRun', () => {
     const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'api')));
 
     // Assert
-    expect(prepared).toMatchObject({ next: 'record', outcome: { status: 'FAILED', error: 'AccessDenied', cause: expect.stringMatching(/^Access Denied .*403/) } });
+    expect(prepared).toMatchObject({
+      next: 'record',
+      outcome: { status: 'FAILED', error: 'AccessDenied', cause: expect.stringMatching(/^Access Denied .*403/) },
+    });
   });
 
   it.each([
@@ -176,8 +202,16 @@ describe('prepareRun', () => {
   });
 
   it.each([
-    [{ ...UPLOAD, requestPayer: 'requester' as const, expectedBucketOwner: '444455556666' }, 'requesterPays', { RequestPayer: 'requester', ExpectedBucketOwner: '444455556666' }],
-    [{ ...UPLOAD, bucket: 'data--use1-az4--x-s3', ifMatchInitiatedTime: '2026-11-20T10:00:00Z' }, 'ifInitiated', { IfMatchInitiatedTime: '2026-11-20T10:00:00Z' }],
+    [
+      { ...UPLOAD, requestPayer: 'requester' as const, expectedBucketOwner: '444455556666' },
+      'requesterPays',
+      { RequestPayer: 'requester', ExpectedBucketOwner: '444455556666' },
+    ],
+    [
+      { ...UPLOAD, bucket: 'data--use1-az4--x-s3', ifMatchInitiatedTime: '2026-11-20T10:00:00Z' },
+      'ifInitiated',
+      { IfMatchInitiatedTime: '2026-11-20T10:00:00Z' },
+    ],
   ])('picks the abort variant that sends the optional parameters: %j → %s', async (request, variant, parameters) => {
     // Act
     const prepared = await prepareRun(deps(), event(runInput(request, 'api')));

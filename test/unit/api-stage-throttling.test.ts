@@ -5,7 +5,10 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
-interface Limits { rateLimit: number; burstLimit: number }
+interface Limits {
+  rateLimit: number;
+  burstLimit: number;
+}
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string | string[] };
 interface PluginModule {
   new (serverless: unknown): { hooks: Record<string, () => unknown> };
@@ -57,16 +60,30 @@ describe('api-stage-throttling: the template', () => {
   const compiled = (): { Resources: Record<string, Resource> } => ({
     Resources: {
       ApiGatewayRestApi: { Type: 'AWS::ApiGateway::RestApi', Properties: { Name: 'dev-svc' } },
-      ApiGatewayDeployment123: { Type: 'AWS::ApiGateway::Deployment', Properties: { RestApiId: { Ref: 'ApiGatewayRestApi' }, StageName: 'dev' }, DependsOn: ['ApiGatewayMethodGet'] },
-      ApiGatewayUsagePlan: { Type: 'AWS::ApiGateway::UsagePlan', Properties: { ApiStages: [{ ApiId: { Ref: 'ApiGatewayRestApi' }, Stage: 'dev' }] }, DependsOn: 'ApiGatewayDeployment123' },
-      Mapping: { Type: 'AWS::ApiGateway::BasePathMapping', Properties: { DomainName: 'api.example.com', RestApiId: { Ref: 'ApiGatewayRestApi' }, Stage: 'dev' } },
+      ApiGatewayDeployment123: {
+        Type: 'AWS::ApiGateway::Deployment',
+        Properties: { RestApiId: { Ref: 'ApiGatewayRestApi' }, StageName: 'dev' },
+        DependsOn: ['ApiGatewayMethodGet'],
+      },
+      ApiGatewayUsagePlan: {
+        Type: 'AWS::ApiGateway::UsagePlan',
+        Properties: { ApiStages: [{ ApiId: { Ref: 'ApiGatewayRestApi' }, Stage: 'dev' }] },
+        DependsOn: 'ApiGatewayDeployment123',
+      },
+      Mapping: {
+        Type: 'AWS::ApiGateway::BasePathMapping',
+        Properties: { DomainName: 'api.example.com', RestApiId: { Ref: 'ApiGatewayRestApi' }, Stage: 'dev' },
+      },
       Permission: { Type: 'AWS::Lambda::Permission', Properties: { SourceArn: { 'Fn::Sub': 'arn:aws:execute-api:us-east-1:1:${ApiGatewayRestApi}/*/*' } } },
     },
   });
 
   it('moves the stage from the deployment into ApiGatewayStage, and orders what needs the stage after it', () => {
     const template = compiled();
-    expect(addThrottledStage(template, 'dev', LIMITS)).toStrictEqual({ deploymentId: 'ApiGatewayDeployment123', dependents: ['ApiGatewayUsagePlan', 'Mapping'] });
+    expect(addThrottledStage(template, 'dev', LIMITS)).toStrictEqual({
+      deploymentId: 'ApiGatewayDeployment123',
+      dependents: ['ApiGatewayUsagePlan', 'Mapping'],
+    });
     expect(template.Resources.ApiGatewayDeployment123.Properties).toStrictEqual({ RestApiId: { Ref: 'ApiGatewayRestApi' } });
     expect(template.Resources.ApiGatewayStage).toStrictEqual({
       Type: 'AWS::ApiGateway::Stage',

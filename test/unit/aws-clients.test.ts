@@ -4,13 +4,16 @@ import { documentClient, s3Client, sfnClient } from '../../lib/aws.ts';
 
 const saved = { endpoint: process.env.AWS_ENDPOINT_URL, region: process.env.AWS_REGION };
 afterEach(() => {
-  for (const [name, value] of [['AWS_ENDPOINT_URL', saved.endpoint], ['AWS_REGION', saved.region]] as const) {
+  for (const [name, value] of [
+    ['AWS_ENDPOINT_URL', saved.endpoint],
+    ['AWS_REGION', saved.region],
+  ] as const) {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
 });
 
-describe('the process\'s clients', () => {
+describe("the process's clients", () => {
   it('hands out the same client for the same environment', () => {
     // Arrange
     process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:4566';

@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  ChaosController, droppedAnswer, identifyRequest, ruleMatches, s3OperationName, seededRandom, serviceErrorAnswer, signedRegion,
-  validateEffects, validateFaultRule, type FaultRule, type RequestIdentity,
+  ChaosController,
+  droppedAnswer,
+  identifyRequest,
+  ruleMatches,
+  s3OperationName,
+  seededRandom,
+  serviceErrorAnswer,
+  signedRegion,
+  validateEffects,
+  validateFaultRule,
+  type FaultRule,
+  type RequestIdentity,
 } from '../../lib/local/chaos.ts';
 
 const s3 = (method: string, path: string, headers: Record<string, string> = {}) => s3OperationName(method, new URL(path, 'http://local'), headers);
@@ -87,7 +97,12 @@ describe('fault rules', () => {
 
   it('stops a rule after `times` injections and lets the next rules try', () => {
     // Arrange
-    const chaos = new ChaosController({ faults: [{ operation: 'ListParts', drop: true, times: 2 }, { operation: 'ListParts', reset: true, after: true }] });
+    const chaos = new ChaosController({
+      faults: [
+        { operation: 'ListParts', drop: true, times: 2 },
+        { operation: 'ListParts', reset: true, after: true },
+      ],
+    });
 
     // Act
     const actions = Array.from({ length: 3 }, () => chaos.decide(listParts)?.kind);
@@ -107,13 +122,15 @@ describe('fault rules', () => {
   });
 
   it('repeats the same pattern for the same seed (property: any seed, any probability)', () => {
-    fc.assert(fc.property(fc.oneof(fc.integer(), fc.string()), fc.double({ min: 0, max: 1, noNaN: true }), (seed, probability) => {
-      const pattern = () => {
-        const chaos = new ChaosController({ seed, faults: [{ operation: 'ListParts', probability }] });
-        return Array.from({ length: 40 }, () => chaos.decide(listParts) !== undefined);
-      };
-      expect(pattern()).toEqual(pattern());
-    }));
+    fc.assert(
+      fc.property(fc.oneof(fc.integer(), fc.string()), fc.double({ min: 0, max: 1, noNaN: true }), (seed, probability) => {
+        const pattern = () => {
+          const chaos = new ChaosController({ seed, faults: [{ operation: 'ListParts', probability }] });
+          return Array.from({ length: 40 }, () => chaos.decide(listParts) !== undefined);
+        };
+        expect(pattern()).toEqual(pattern());
+      }),
+    );
   });
 
   it('restarts the random streams when the seed is set again, and a rule seed does not depend on the global one', () => {
@@ -154,7 +171,10 @@ describe('fault rules', () => {
     const replaced = chaos.setFaults([{ service: 'events' }]);
 
     // Assert
-    expect(afterDelete).toEqual([{ service: 'dynamodb', injected: 0 }, { service: 's3', operation: 'ListParts', injected: 0 }]);
+    expect(afterDelete).toEqual([
+      { service: 'dynamodb', injected: 0 },
+      { service: 's3', operation: 'ListParts', injected: 0 },
+    ]);
     expect(replaced).toEqual([{ service: 'events', injected: 0 }]);
     expect(chaos.counts()).toEqual({ injected: 0, rules: replaced, operations: {} });
   });
@@ -180,7 +200,7 @@ describe('fault rules', () => {
   });
 });
 
-describe('answers in each service\'s wire format', () => {
+describe("answers in each service's wire format", () => {
   it('writes an S3 error as an XML <Error> with Code, Message and RequestId', () => {
     // Act
     const answer = serviceErrorAnswer('s3', { statusCode: 503, code: 'SlowDown', message: 'Please reduce your request rate & retry.' }, 'req-1');

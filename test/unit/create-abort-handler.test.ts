@@ -18,8 +18,13 @@ const docMock = mockClient(DynamoDBDocumentClient);
 let handler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 beforeAll(async () => {
-  Object.assign(process.env, { RECORDS_TABLE: 'records', ABORT_STATE_MACHINE_ARN: STATE_MACHINE_ARN, ALLOWED_BUCKETS: 'data-*,logs-bucket,data--use1-az4--x-s3', AWS_REGION: 'us-east-1',
-    RECORD_RETENTION_SECONDS: String(RETENTION_SECONDS) });
+  Object.assign(process.env, {
+    RECORDS_TABLE: 'records',
+    ABORT_STATE_MACHINE_ARN: STATE_MACHINE_ARN,
+    ALLOWED_BUCKETS: 'data-*,logs-bucket,data--use1-az4--x-s3',
+    AWS_REGION: 'us-east-1',
+    RECORD_RETENTION_SECONDS: String(RETENTION_SECONDS),
+  });
   ({ handler } = await import('../../functions/create-abort.ts'));
 });
 
@@ -31,7 +36,11 @@ beforeEach(() => {
   sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: new Date() });
 });
 
-const post = (body: string | null) => handler({ httpMethod: 'POST', path: '/aborts', body, isBase64Encoded: false, headers: {} } as unknown as APIGatewayProxyEvent, { awsRequestId: 'r1' } as Context);
+const post = (body: string | null) =>
+  handler(
+    { httpMethod: 'POST', path: '/aborts', body, isBase64Encoded: false, headers: {} } as unknown as APIGatewayProxyEvent,
+    { awsRequestId: 'r1' } as Context,
+  );
 const VALID = { bucket: 'data-lake', key: 'videos/a.mp4', uploadId: 'VXBsb2FkIElE' };
 const json = (value: unknown) => JSON.stringify(value);
 
@@ -75,10 +84,30 @@ describe('POST /aborts validation: 400 naming the field and the rule, nothing st
     ['an owner with letters', json({ ...VALID, expectedBucketOwner: '12345678901a' }), 'expectedBucketOwner', /12-digit/],
     ['a numeric owner', json({ ...VALID, expectedBucketOwner: 123456789012 }), 'expectedBucketOwner', /string, got number/],
     ['a date-only initiated time', json({ ...VALID, bucket: 'data--use1-az4--x-s3', ifMatchInitiatedTime: '2026-11-20' }), 'ifMatchInitiatedTime', /ISO-8601/],
-    ['an initiated time that is no time', json({ ...VALID, bucket: 'data--use1-az4--x-s3', ifMatchInitiatedTime: 'yesterday' }), 'ifMatchInitiatedTime', /ISO-8601/],
-    ['an impossible initiated time', json({ ...VALID, bucket: 'data--use1-az4--x-s3', ifMatchInitiatedTime: '2026-13-45T99:00:00Z' }), 'ifMatchInitiatedTime', /ISO-8601/],
-    ['an initiated time on a general purpose bucket', json({ ...VALID, ifMatchInitiatedTime: '2026-11-20T10:00:00Z' }), 'ifMatchInitiatedTime', /directory buckets/],
-    ['requester pays on a directory bucket', json({ ...VALID, bucket: 'data--use1-az4--x-s3', requestPayer: 'requester' }), 'requestPayer', /directory buckets/],
+    [
+      'an initiated time that is no time',
+      json({ ...VALID, bucket: 'data--use1-az4--x-s3', ifMatchInitiatedTime: 'yesterday' }),
+      'ifMatchInitiatedTime',
+      /ISO-8601/,
+    ],
+    [
+      'an impossible initiated time',
+      json({ ...VALID, bucket: 'data--use1-az4--x-s3', ifMatchInitiatedTime: '2026-13-45T99:00:00Z' }),
+      'ifMatchInitiatedTime',
+      /ISO-8601/,
+    ],
+    [
+      'an initiated time on a general purpose bucket',
+      json({ ...VALID, ifMatchInitiatedTime: '2026-11-20T10:00:00Z' }),
+      'ifMatchInitiatedTime',
+      /directory buckets/,
+    ],
+    [
+      'requester pays on a directory bucket',
+      json({ ...VALID, bucket: 'data--use1-az4--x-s3', requestPayer: 'requester' }),
+      'requestPayer',
+      /directory buckets/,
+    ],
     ['an unknown field', json({ ...VALID, force: true }), 'force', /not a known field/],
     ['a misspelt field', json({ ...VALID, uploadID: 'x' }), 'uploadID', /not a known field/],
     ['a string recheck', json({ ...VALID, recheck: 'yes' }), 'recheck', /true or false/],
@@ -145,17 +174,27 @@ describe('POST /aborts starting the workflow', () => {
     // Assert
     expect(response.statusCode).toBe(202);
     expect(JSON.parse(response.body)).toEqual({
-      id, status: 'RUNNING', executionArn: `arn:aws:states:us-east-1:111122223333:execution:mpu-reaper-abort-upload:abort-${id}`, links: { self: `/aborts/${id}` },
+      id,
+      status: 'RUNNING',
+      executionArn: `arn:aws:states:us-east-1:111122223333:execution:mpu-reaper-abort-upload:abort-${id}`,
+      links: { self: `/aborts/${id}` },
     });
     expect(response.headers).toMatchObject({ location: `/aborts/${id}` });
     expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
-      stateMachineArn: STATE_MACHINE_ARN, name: `abort-${id}`,
-      input: JSON.stringify({ request: { bucket: VALID.bucket, key: VALID.key, uploadId: VALID.uploadId, expectedBucketOwner: '111122223333' }, trigger: 'api' }),
+      stateMachineArn: STATE_MACHINE_ARN,
+      name: `abort-${id}`,
+      input: JSON.stringify({
+        request: { bucket: VALID.bucket, key: VALID.key, uploadId: VALID.uploadId, expectedBucketOwner: '111122223333' },
+        trigger: 'api',
+      }),
     });
-    expect(docMock).toHaveReceivedCommandWith(PutCommand, { ConditionExpression: 'attribute_not_exists(id)', Item: expect.objectContaining({ id, status: 'RUNNING', trigger: 'api', recordType: 'upload' }) });
+    expect(docMock).toHaveReceivedCommandWith(PutCommand, {
+      ConditionExpression: 'attribute_not_exists(id)',
+      Item: expect.objectContaining({ id, status: 'RUNNING', trigger: 'api', recordType: 'upload' }),
+    });
   });
 
-  it('claims the record with the expiresAt of the environment\'s RECORD_RETENTION_SECONDS, not the default', async () => {
+  it("claims the record with the expiresAt of the environment's RECORD_RETENTION_SECONDS, not the default", async () => {
     // Arrange
     const before = Math.floor(Date.now() / 1000);
 
@@ -186,7 +225,10 @@ describe('POST /aborts starting the workflow', () => {
     // Arrange
     const claimed = Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
     docMock.on(PutCommand).rejects(claimed);
-    docMock.on(GetCommand).resolvesOnce({}).resolves({ Item: { id, status: 'RUNNING' } });
+    docMock
+      .on(GetCommand)
+      .resolvesOnce({})
+      .resolves({ Item: { id, status: 'RUNNING' } });
 
     // Act
     const response = await post(json(VALID));
@@ -207,7 +249,8 @@ describe('POST /aborts starting the workflow', () => {
     // Assert: the same name and input as the first request, which Step Functions answers idempotently
     expect(response.statusCode).toBe(200);
     expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
-      stateMachineArn: STATE_MACHINE_ARN, name: `abort-${id}`,
+      stateMachineArn: STATE_MACHINE_ARN,
+      name: `abort-${id}`,
       input: JSON.stringify({ request: { bucket: VALID.bucket, key: VALID.key, uploadId: VALID.uploadId }, trigger: 'api' }),
     });
     expect(docMock).not.toHaveReceivedCommand(PutCommand);
@@ -215,8 +258,12 @@ describe('POST /aborts starting the workflow', () => {
 
   it('leaves a RUNNING record of another trigger, and a run that already ended, as they are', async () => {
     // Arrange: a CLI run owns one record; the API's own run ended (ExecutionAlreadyExists) for the other
-    docMock.on(GetCommand).resolvesOnce({ Item: { id, status: 'RUNNING', trigger: 'cli', executionArn: `arn:aws:states:us-east-1:1:execution:x:abort-${id}` } })
-      .resolves({ Item: { id, status: 'RUNNING', trigger: 'api', executionArn: `arn:aws:states:us-east-1:111122223333:execution:mpu-reaper-abort-upload:abort-${id}` } });
+    docMock
+      .on(GetCommand)
+      .resolvesOnce({ Item: { id, status: 'RUNNING', trigger: 'cli', executionArn: `arn:aws:states:us-east-1:1:execution:x:abort-${id}` } })
+      .resolves({
+        Item: { id, status: 'RUNNING', trigger: 'api', executionArn: `arn:aws:states:us-east-1:111122223333:execution:mpu-reaper-abort-upload:abort-${id}` },
+      });
     sfnMock.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
 
     // Act

@@ -19,12 +19,17 @@ describe.each(FILES)('statemachines/%s', (file) => {
   const text = readFileSync(STATEMACHINES_DIR + file, 'utf8');
 
   it('has no line over 200 characters', () => {
-    const long = text.split('\n').map((line, i) => ({ line: i + 1, length: line.length })).filter((l) => l.length > 200);
+    const long = text
+      .split('\n')
+      .map((line, i) => ({ line: i + 1, length: line.length }))
+      .filter((l) => l.length > 200);
     expect(long).toEqual([]);
   });
 
   it('nests at most 2 intrinsic functions in any field', () => {
-    const deep = pathFields(JSON.parse(text)).map((f) => ({ ...f, calls: (f.text.match(/States\.[A-Za-z]+\(/g) ?? []).length })).filter((f) => f.calls > 2);
+    const deep = pathFields(JSON.parse(text))
+      .map((f) => ({ ...f, calls: (f.text.match(/States\.[A-Za-z]+\(/g) ?? []).length }))
+      .filter((f) => f.calls > 2);
     expect(deep).toEqual([]);
   });
 });

@@ -8,9 +8,13 @@ describe('demo progress rows', () => {
     // Arrange
     const entered = (type: string, name: string) => ({ type, stateEnteredEventDetails: { name } });
     const events = [
-      { type: 'ExecutionStarted' }, entered('TaskStateEntered', ABORT_UPLOAD_STATES.abortUpload), { type: 'TaskScheduled' },
-      entered('WaitStateEntered', ABORT_UPLOAD_STATES.waitForInFlightParts), entered('TaskStateEntered', ABORT_UPLOAD_STATES.abortUploadRequesterPays),
-      entered('TaskStateEntered', ABORT_UPLOAD_STATES.checkForRemainingParts), { type: 'TaskSucceeded' },
+      { type: 'ExecutionStarted' },
+      entered('TaskStateEntered', ABORT_UPLOAD_STATES.abortUpload),
+      { type: 'TaskScheduled' },
+      entered('WaitStateEntered', ABORT_UPLOAD_STATES.waitForInFlightParts),
+      entered('TaskStateEntered', ABORT_UPLOAD_STATES.abortUploadRequesterPays),
+      entered('TaskStateEntered', ABORT_UPLOAD_STATES.checkForRemainingParts),
+      { type: 'TaskSucceeded' },
     ];
 
     // Act
@@ -24,7 +28,13 @@ describe('demo progress rows', () => {
   it('lays a row out in fixed columns, a long key cut with …, the note last', () => {
     // Act
     const short = formatProgressLine({ label: 'a.bin', status: 'RUNNING', state: ABORT_UPLOAD_STATES.waitForInFlightParts, attempts: 1 });
-    const long = formatProgressLine({ label: 'x'.repeat(40), status: 'SUCCEEDED', state: ABORT_UPLOAD_STATES.abortUpload, attempts: 2, note: 'client sent 3 parts' });
+    const long = formatProgressLine({
+      label: 'x'.repeat(40),
+      status: 'SUCCEEDED',
+      state: ABORT_UPLOAD_STATES.abortUpload,
+      attempts: 2,
+      note: 'client sent 3 parts',
+    });
 
     // Assert
     expect(short).toBe(`  ${'a.bin'.padEnd(26)} RUNNING   ${ABORT_UPLOAD_STATES.waitForInFlightParts.padEnd(28)} aborts 1`);

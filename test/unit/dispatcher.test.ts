@@ -101,12 +101,20 @@ describe('TaskDispatcher.run', () => {
 
     // Act
     const output = await dispatcher.run('arn:aws:states:::aws-sdk:s3:abortMultipartUpload', {
-      Bucket: 'b', Key: 'k', UploadId: 'u', RequestPayer: 'requester', ExpectedBucketOwner: '111122223333',
+      Bucket: 'b',
+      Key: 'k',
+      UploadId: 'u',
+      RequestPayer: 'requester',
+      ExpectedBucketOwner: '111122223333',
     });
 
     // Assert
     expect(s3Mock).toHaveReceivedCommandWith(AbortMultipartUploadCommand, {
-      Bucket: 'b', Key: 'k', UploadId: 'u', RequestPayer: 'requester', ExpectedBucketOwner: '111122223333',
+      Bucket: 'b',
+      Key: 'k',
+      UploadId: 'u',
+      RequestPayer: 'requester',
+      ExpectedBucketOwner: '111122223333',
     });
     expect(output).toEqual({});
   });
@@ -114,7 +122,9 @@ describe('TaskDispatcher.run', () => {
   it('returns ListParts output as JSON, without $metadata and with dates as strings', async () => {
     // Arrange
     s3Mock.on(ListPartsCommand).resolves({
-      $metadata: {}, Parts: [{ PartNumber: 1, Size: 5, LastModified: new Date('2026-01-01T00:00:00Z') }], IsTruncated: false,
+      $metadata: {},
+      Parts: [{ PartNumber: 1, Size: 5, LastModified: new Date('2026-01-01T00:00:00Z') }],
+      IsTruncated: false,
     });
 
     // Act
@@ -126,9 +136,12 @@ describe('TaskDispatcher.run', () => {
 
   it('rejects with the Step Functions error name and the cause as the AWS SDK for Java writes it', async () => {
     // Arrange
-    s3Mock.on(ListPartsCommand).rejects(new NoSuchUpload({
-      message: 'The specified upload does not exist.', $metadata: { httpStatusCode: 404, requestId: 'R1', extendedRequestId: 'X1' },
-    }));
+    s3Mock.on(ListPartsCommand).rejects(
+      new NoSuchUpload({
+        message: 'The specified upload does not exist.',
+        $metadata: { httpStatusCode: 404, requestId: 'R1', extendedRequestId: 'X1' },
+      }),
+    );
 
     // Act
     const run = dispatcher.run('arn:aws:states:::aws-sdk:s3:listParts', { Bucket: 'b', Key: 'k', UploadId: 'u' });
@@ -142,12 +155,15 @@ describe('TaskDispatcher.run', () => {
 
   it('names an unmodelled S3 error S3.S3Exception and keeps its message in the cause', async () => {
     // Arrange
-    s3Mock.on(AbortMultipartUploadCommand)
+    s3Mock
+      .on(AbortMultipartUploadCommand)
       .rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } }));
 
     // Act / Assert
-    await expect(dispatcher.run('arn:aws:states:::aws-sdk:s3:abortMultipartUpload', { Bucket: 'b', Key: 'k', UploadId: 'u' }))
-      .rejects.toMatchObject({ name: 'S3.S3Exception', message: 'Access Denied (Service: S3, Status Code: 403, Request ID: null)' });
+    await expect(dispatcher.run('arn:aws:states:::aws-sdk:s3:abortMultipartUpload', { Bucket: 'b', Key: 'k', UploadId: 'u' })).rejects.toMatchObject({
+      name: 'S3.S3Exception',
+      message: 'Access Denied (Service: S3, Status Code: 403, Request ID: null)',
+    });
   });
 
   it('names a HeadObject 404 S3.NoSuchKeyException, as the AWS SDK for Java v2 raises it', async () => {
@@ -160,10 +176,14 @@ describe('TaskDispatcher.run', () => {
 
   it('runs the DynamoDB optimized integration with the low-level attribute values of the definition', async () => {
     // Arrange
-    dynamoMock.on(UpdateItemCommand)
+    dynamoMock
+      .on(UpdateItemCommand)
       .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } }));
     const parameters = {
-      TableName: 't', Key: { id: { S: 'x' } }, UpdateExpression: 'SET #s = :s', ExpressionAttributeNames: { '#s': 'status' },
+      TableName: 't',
+      Key: { id: { S: 'x' } },
+      UpdateExpression: 'SET #s = :s',
+      ExpressionAttributeNames: { '#s': 'status' },
       ExpressionAttributeValues: { ':s': { S: 'ABORTED' } },
     };
 
@@ -177,17 +197,38 @@ describe('TaskDispatcher.run', () => {
 });
 
 describe('pageOfUploads (moto lists every upload at once; S3 pages them)', () => {
-  const all = { Bucket: 'b', Uploads: [{ Key: 'b', UploadId: '2' }, { Key: 'a', UploadId: '1' }, { Key: 'b', UploadId: '1' }, { Key: 'c', UploadId: '9' }] };
+  const all = {
+    Bucket: 'b',
+    Uploads: [
+      { Key: 'b', UploadId: '2' },
+      { Key: 'a', UploadId: '1' },
+      { Key: 'b', UploadId: '1' },
+      { Key: 'c', UploadId: '9' },
+    ],
+  };
 
   it('cuts the first page in key, then upload id, order and names the next markers', () => {
     expect(pageOfUploads(all, { MaxUploads: 2 })).toMatchObject({
-      Uploads: [{ Key: 'a', UploadId: '1' }, { Key: 'b', UploadId: '1' }], IsTruncated: true, NextKeyMarker: 'b', NextUploadIdMarker: '1', MaxUploads: 2,
+      Uploads: [
+        { Key: 'a', UploadId: '1' },
+        { Key: 'b', UploadId: '1' },
+      ],
+      IsTruncated: true,
+      NextKeyMarker: 'b',
+      NextUploadIdMarker: '1',
+      MaxUploads: 2,
     });
   });
 
   it('continues after the markers: the same key only with a greater upload id', () => {
     const second = pageOfUploads(all, { MaxUploads: 2, KeyMarker: 'b', UploadIdMarker: '1' });
-    expect(second).toMatchObject({ Uploads: [{ Key: 'b', UploadId: '2' }, { Key: 'c', UploadId: '9' }], IsTruncated: false });
+    expect(second).toMatchObject({
+      Uploads: [
+        { Key: 'b', UploadId: '2' },
+        { Key: 'c', UploadId: '9' },
+      ],
+      IsTruncated: false,
+    });
     expect(second).not.toHaveProperty('NextKeyMarker');
   });
 
@@ -213,9 +254,13 @@ describe('serializeItemUpdates (moto loses concurrent ADDs on one item)', () => 
       return {};
     });
     const serial = new TaskDispatcher({ endpoint: 'http://127.0.0.1:1', serializeItemUpdates: true });
-    const update = (id: string) => serial.run('arn:aws:states:::dynamodb:updateItem', {
-      TableName: 't', Key: { id: { S: id } }, UpdateExpression: 'ADD n :one', ExpressionAttributeValues: { ':one': { N: '1' } },
-    });
+    const update = (id: string) =>
+      serial.run('arn:aws:states:::dynamodb:updateItem', {
+        TableName: 't',
+        Key: { id: { S: id } },
+        UpdateExpression: 'ADD n :one',
+        ExpressionAttributeValues: { ':one': { N: '1' } },
+      });
 
     // Act
     await Promise.all(Array.from({ length: 10 }, () => update('same')));

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
-  awsJsonErrorBody, forwardedRequestHeaders, forwardedResponseHeaders, paginate, parseTarget, SFN_ERROR_NAMESPACE, toAwsJson, toEpochSeconds,
+  awsJsonErrorBody,
+  forwardedRequestHeaders,
+  forwardedResponseHeaders,
+  paginate,
+  parseTarget,
+  SFN_ERROR_NAMESPACE,
+  toAwsJson,
+  toEpochSeconds,
 } from '../../lib/local/endpoint.ts';
 
 describe('AWS JSON protocol helpers', () => {
@@ -27,7 +34,12 @@ describe('AWS JSON protocol helpers', () => {
   it('converts nested Dates, drops undefined members and keeps other values', () => {
     // Arrange
     const value = {
-      startDate: new Date(1_000_500), stopDate: undefined, status: 'RUNNING', n: 0, flag: false, nothing: null,
+      startDate: new Date(1_000_500),
+      stopDate: undefined,
+      status: 'RUNNING',
+      n: 0,
+      flag: false,
+      nothing: null,
       events: [{ timestamp: new Date(2_000), details: { when: new Date(3_250) } }],
     };
 
@@ -66,7 +78,14 @@ describe('AWS JSON protocol helpers', () => {
 
   it('rewrites Host for moto, keeps signature headers, drops hop-by-hop headers both ways', () => {
     // Arrange
-    const headers = { host: '127.0.0.1:4566', authorization: 'AWS4-HMAC-SHA256 …', 'x-amz-date': '20241122T000000Z', connection: 'keep-alive', expect: '100-continue', 'content-length': '5' };
+    const headers = {
+      host: '127.0.0.1:4566',
+      authorization: 'AWS4-HMAC-SHA256 …',
+      'x-amz-date': '20241122T000000Z',
+      connection: 'keep-alive',
+      expect: '100-continue',
+      'content-length': '5',
+    };
 
     // Act
     const forwarded = forwardedRequestHeaders(headers, '127.0.0.1:5000');
@@ -74,7 +93,11 @@ describe('AWS JSON protocol helpers', () => {
 
     // Assert
     expect(forwarded).toEqual({
-      host: '127.0.0.1:5000', 'x-forwarded-host': '127.0.0.1:4566', authorization: 'AWS4-HMAC-SHA256 …', 'x-amz-date': '20241122T000000Z', 'content-length': '5',
+      host: '127.0.0.1:5000',
+      'x-forwarded-host': '127.0.0.1:4566',
+      authorization: 'AWS4-HMAC-SHA256 …',
+      'x-amz-date': '20241122T000000Z',
+      'content-length': '5',
     });
     expect(back).toEqual({ 'content-type': 'application/xml', 'x-amz-request-id': 'r' });
   });

@@ -14,11 +14,12 @@ describe('the local engine computes States.Hash as AWS does', () => {
   ])('SHA-256 of %s equals node:crypto', async (_name, text) => {
     // Arrange
     const machine = new StateMachine({
-      StartAt: 'Hash', States: { Hash: { Type: 'Pass', Parameters: { 'digest.$': "States.Hash($.text, 'SHA-256')" }, End: true } },
+      StartAt: 'Hash',
+      States: { Hash: { Type: 'Pass', Parameters: { 'digest.$': "States.Hash($.text, 'SHA-256')" }, End: true } },
     } as never);
 
     // Act
-    const output = await machine.run({ text }).result as { digest: string };
+    const output = (await machine.run({ text }).result) as { digest: string };
 
     // Assert
     expect(output.digest).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));

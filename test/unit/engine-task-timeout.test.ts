@@ -17,11 +17,33 @@ afterEach(() => {
 function slowTask(timeoutSeconds?: number) {
   let answer!: (value: unknown) => void;
   const machine = new StateMachine({
-    StartAt: 'Slow', States: { Slow: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:slow', End: true,
-      ...(timeoutSeconds ? { TimeoutSeconds: timeoutSeconds } : {}) } },
+    StartAt: 'Slow',
+    States: {
+      Slow: {
+        Type: 'Task',
+        Resource: 'arn:aws:lambda:us-east-1:123456789012:function:slow',
+        End: true,
+        ...(timeoutSeconds ? { TimeoutSeconds: timeoutSeconds } : {}),
+      },
+    },
   } as never);
-  const execution = machine.run({}, { overrides: { taskResourceLocalHandlers: { Slow: () => new Promise((resolve) => { answer = resolve as (value: unknown) => void; }) } } });
-  const outcome = execution.result.then((output) => ({ output }), (error: Error) => ({ error: (error.cause as { name?: string } | undefined)?.name }));
+  const execution = machine.run(
+    {},
+    {
+      overrides: {
+        taskResourceLocalHandlers: {
+          Slow: () =>
+            new Promise((resolve) => {
+              answer = resolve as (value: unknown) => void;
+            }),
+        },
+      },
+    },
+  );
+  const outcome = execution.result.then(
+    (output) => ({ output }),
+    (error: Error) => ({ error: (error.cause as { name?: string } | undefined)?.name }),
+  );
   return { answer: (value: unknown) => answer(value), outcome };
 }
 

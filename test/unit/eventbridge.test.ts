@@ -7,7 +7,12 @@ const pattern: EventPattern = {
   detail: { bucket: [{ exists: true }], key: [{ exists: true }], uploadId: [{ exists: true }] },
 };
 const event = (detail: Record<string, unknown>, overrides: Record<string, unknown> = {}) => ({
-  version: '0', id: 'e1', 'detail-type': 'Abort Multipart Upload Requested', source: 'mpu-reaper', detail, ...overrides,
+  version: '0',
+  id: 'e1',
+  'detail-type': 'Abort Multipart Upload Requested',
+  source: 'mpu-reaper',
+  detail,
+  ...overrides,
 });
 
 describe('matchesPattern', () => {
@@ -25,9 +30,13 @@ describe('matchesPattern', () => {
   });
 
   it.each([
-    [{ prefix: 'logs-' }, 'logs-2026', true], [{ prefix: 'logs-' }, 'data', false],
-    [{ suffix: '.tmp' }, 'a.tmp', true], [{ 'anything-but': ['x'] }, 'y', true], [{ 'anything-but': 'x' }, 'x', false],
-    [{ 'equals-ignore-case': 'ABC' }, 'abc', true], [{ exists: false }, undefined, true],
+    [{ prefix: 'logs-' }, 'logs-2026', true],
+    [{ prefix: 'logs-' }, 'data', false],
+    [{ suffix: '.tmp' }, 'a.tmp', true],
+    [{ 'anything-but': ['x'] }, 'y', true],
+    [{ 'anything-but': 'x' }, 'x', false],
+    [{ 'equals-ignore-case': 'ABC' }, 'abc', true],
+    [{ exists: false }, undefined, true],
   ])('supports %j on %s', (matcher, value, expected) => {
     const candidate = value === undefined ? {} : { field: value };
     expect(matchesPattern({ field: [matcher] }, candidate)).toBe(expected);
@@ -54,7 +63,7 @@ describe('applyInputPath', () => {
 });
 
 describe('rules read from serverless.yml', () => {
-  it('resolves every state machine\'s patterns, the allowlist params of the deadline rule included', async () => {
+  it("resolves every state machine's patterns, the allowlist params of the deadline rule included", async () => {
     // Arrange
     const { stateMachineRulesFromServerlessYml } = await import('../../lib/local/eventbridge.ts');
 
@@ -63,12 +72,22 @@ describe('rules read from serverless.yml', () => {
     const [sweep] = stateMachineRulesFromServerlessYml('sweepUploads');
     const [deadline] = stateMachineRulesFromServerlessYml('abortAfterDeadline');
     const cloudTrail = (bucketName: string, extra: object = {}) => ({
-      source: 'aws.s3', 'detail-type': 'AWS API Call via CloudTrail',
-      detail: { eventSource: 's3.amazonaws.com', eventName: 'CreateMultipartUpload', requestParameters: { bucketName, key: 'k' }, responseElements: {}, ...extra },
+      source: 'aws.s3',
+      'detail-type': 'AWS API Call via CloudTrail',
+      detail: {
+        eventSource: 's3.amazonaws.com',
+        eventName: 'CreateMultipartUpload',
+        requestParameters: { bucketName, key: 'k' },
+        responseElements: {},
+        ...extra,
+      },
     });
 
     // Assert
-    expect(abort).toMatchObject({ inputTransformer: { InputPathsMap: { detail: '$.detail' }, InputTemplate: '{"request": <detail>, "trigger": "event"}' }, pattern: { source: ['mpu-reaper'], 'detail-type': ['Abort Multipart Upload Requested'] } });
+    expect(abort).toMatchObject({
+      inputTransformer: { InputPathsMap: { detail: '$.detail' }, InputTemplate: '{"request": <detail>, "trigger": "event"}' },
+      pattern: { source: ['mpu-reaper'], 'detail-type': ['Abort Multipart Upload Requested'] },
+    });
     expect(sweep).toMatchObject({ inputPath: '$.detail', pattern: { 'detail-type': ['Sweep Requested'] } });
     expect(matchesPattern(deadline.pattern, cloudTrail('mpu-reaper-data'))).toBe(true);
     expect(matchesPattern(deadline.pattern, cloudTrail('someone-elses-bucket'))).toBe(false);

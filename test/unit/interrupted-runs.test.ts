@@ -30,7 +30,12 @@ describe('recordInterruptedRun', () => {
       Key: { id: recordId('b-1', 'k', 'u') },
       // its own RUNNING record, or none at all (the claim never landed): an upload a run was started for always gets one
       ConditionExpression: '(#executionArn = :executionArn AND #status = :running) OR attribute_not_exists(id)',
-      ExpressionAttributeValues: expect.objectContaining({ ':failed': 'FAILED', ':error': 'States.Timeout', ':executionArn': 'arn:x', ':finishedAt': '2023-11-14T22:13:20.000Z' }),
+      ExpressionAttributeValues: expect.objectContaining({
+        ':failed': 'FAILED',
+        ':error': 'States.Timeout',
+        ':executionArn': 'arn:x',
+        ':finishedAt': '2023-11-14T22:13:20.000Z',
+      }),
     });
   });
 
@@ -39,11 +44,20 @@ describe('recordInterruptedRun', () => {
     docMock.on(UpdateCommand).resolves({});
 
     // Act
-    await recordInterruptedRun(deps, { executionArn: 'arn:x', status: 'FAILED', input, error: 'DynamoDB.ProvisionedThroughputExceededException', cause: 'throttled' });
+    await recordInterruptedRun(deps, {
+      executionArn: 'arn:x',
+      status: 'FAILED',
+      input,
+      error: 'DynamoDB.ProvisionedThroughputExceededException',
+      cause: 'throttled',
+    });
 
     // Assert
     expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
-      ExpressionAttributeValues: expect.objectContaining({ ':error': 'ProvisionedThroughputExceeded', ':cause': expect.stringContaining('FAILED (throttled)') }),
+      ExpressionAttributeValues: expect.objectContaining({
+        ':error': 'ProvisionedThroughputExceeded',
+        ':cause': expect.stringContaining('FAILED (throttled)'),
+      }),
     });
   });
 
@@ -60,7 +74,13 @@ describe('recordInterruptedRun', () => {
     expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
       UpdateExpression: expect.stringContaining('#bucket = if_not_exists(#bucket, :bucket)'),
       ExpressionAttributeValues: expect.objectContaining({
-        ':bucket': 'b-1', ':key': 'k', ':uploadId': 'u', ':trigger': 'api', ':recordType': 'upload', ':startedAt': '2023-11-14T22:13:20.000Z', ':error': 'ServiceUnavailable',
+        ':bucket': 'b-1',
+        ':key': 'k',
+        ':uploadId': 'u',
+        ':trigger': 'api',
+        ':recordType': 'upload',
+        ':startedAt': '2023-11-14T22:13:20.000Z',
+        ':error': 'ServiceUnavailable',
         // it expires after the deployed retention its deps carry (functions/record-interrupted-run.ts: the environment's)
         ':expiresAt': 1_700_000_000 + RETENTION_SECONDS,
       }),
@@ -81,11 +101,18 @@ describe('recordInterruptedRun', () => {
     docMock.on(UpdateCommand).resolves({});
 
     // Act
-    const outcome = await recordInterruptedRun(deps, { executionArn: 'arn:aws:states:us-east-1:1:execution:s3-mpu-reaper-dev-sweep-uploads:sweep-20261122T101010Z-abc123', status: 'ABORTED', input: '{"targets":[{"bucket":"b-1","olderThan":"1d"}]}' });
+    const outcome = await recordInterruptedRun(deps, {
+      executionArn: 'arn:aws:states:us-east-1:1:execution:s3-mpu-reaper-dev-sweep-uploads:sweep-20261122T101010Z-abc123',
+      status: 'ABORTED',
+      input: '{"targets":[{"bucket":"b-1","olderThan":"1d"}]}',
+    });
 
     // Assert
     expect(outcome).toBe('recorded');
-    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, { Key: { id: 'sweep-20261122T101010Z-abc123' }, ExpressionAttributeValues: expect.objectContaining({ ':error': 'States.ExecutionAborted' }) });
+    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { id: 'sweep-20261122T101010Z-abc123' },
+      ExpressionAttributeValues: expect.objectContaining({ ':error': 'States.ExecutionAborted' }),
+    });
   });
 
   it('ignores an execution whose input names no upload', async () => {

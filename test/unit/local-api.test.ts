@@ -14,14 +14,19 @@ afterAll(async () => {
   await api?.close();
 });
 
-const post = (contentType: string | undefined, host?: string) => new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
-  const headers: Record<string, string> = { ...(contentType ? { 'content-type': contentType } : {}), ...(host ? { host } : {}) };
-  const req = request(`${api.url}/aborts`, { method: 'POST', headers }, (res) => {
-    let text = '';
-    res.on('data', (chunk) => { text += chunk; }).on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+const post = (contentType: string | undefined, host?: string) =>
+  new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+    const headers: Record<string, string> = { ...(contentType ? { 'content-type': contentType } : {}), ...(host ? { host } : {}) };
+    const req = request(`${api.url}/aborts`, { method: 'POST', headers }, (res) => {
+      let text = '';
+      res
+        .on('data', (chunk) => {
+          text += chunk;
+        })
+        .on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+    });
+    req.on('error', reject).end('{"bucket":"b","key":"k","uploadId":"u"}');
   });
-  req.on('error', reject).end('{"bucket":"b","key":"k","uploadId":"u"}');
-});
 
 describe('local API guards', () => {
   it('listens on 127.0.0.1 and refuses to listen anywhere else', async () => {
@@ -39,8 +44,10 @@ describe('local API guards', () => {
       expect(answer).toEqual({
         status: 415,
         body: {
-          error: 'UnsupportedMediaType', message: expect.stringContaining('content-type'),
-          field: 'content-type', rule: expect.stringContaining('application/json'),
+          error: 'UnsupportedMediaType',
+          message: expect.stringContaining('content-type'),
+          field: 'content-type',
+          rule: expect.stringContaining('application/json'),
         },
       });
     },

@@ -2,16 +2,30 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties of every resource type, read in assertions
 type Resource = { Type: string; Properties: Record<string, any> };
-interface Options { stateMachines: string[]; deadLetterQueue: string; recordsTable: string; namespace: string; alarmTopicArn: string }
+interface Options {
+  stateMachines: string[];
+  deadLetterQueue: string;
+  recordsTable: string;
+  namespace: string;
+  alarmTopicArn: string;
+}
 const plugin = createRequire(import.meta.url)('../../lib/serverless/monitoring.cjs') as {
   parseMonitoringOptions: (value: unknown) => Options;
   addMonitoring: (template: { Resources: Record<string, Resource> }, options: Options, names: { service: string; stage: string }) => string[];
 };
 
-const OPTIONS = { stateMachines: ['AbortUploadStateMachine', 'SweepUploadsStateMachine'], deadLetterQueue: 'Dlq', recordsTable: 'RecordsTable', namespace: 'MpuReaper' };
+const OPTIONS = {
+  stateMachines: ['AbortUploadStateMachine', 'SweepUploadsStateMachine'],
+  deadLetterQueue: 'Dlq',
+  recordsTable: 'RecordsTable',
+  namespace: 'MpuReaper',
+};
 const template = (): { Resources: Record<string, Resource> } => ({
-  Resources: Object.fromEntries(['AbortUploadStateMachine', 'SweepUploadsStateMachine', 'Dlq', 'RecordsTable'].map((id) => [id, { Type: 'X', Properties: {} }])),
+  Resources: Object.fromEntries(
+    ['AbortUploadStateMachine', 'SweepUploadsStateMachine', 'Dlq', 'RecordsTable'].map((id) => [id, { Type: 'X', Properties: {} }]),
+  ),
 });
 
 describe('monitoring plugin: custom.monitoring', () => {
@@ -40,12 +54,21 @@ describe('monitoring plugin: template', () => {
     // Assert
     expect(added.filter((id) => id.endsWith('Alarm'))).toHaveLength(2 * 3 + 4);
     expect(t.Resources.AbortUploadStateMachineFailedAlarm.Properties).toMatchObject({
-      Namespace: 'AWS/States', MetricName: 'ExecutionsFailed', Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'AbortUploadStateMachine' } }],
-      Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching',
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsFailed',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'AbortUploadStateMachine' } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
     });
     expect(t.Resources.SweepUploadsStateMachineThrottledAlarm.Properties.MetricName).toBe('ExecutionThrottled');
     expect(t.Resources.PartsRemainAlarm.Properties).toMatchObject({
-      Namespace: 'MpuReaper', MetricName: 'UploadOutcomes', Dimensions: [{ Name: 'service', Value: 'abort-upload' }, { Name: 'Status', Value: 'PARTS_REMAIN' }],
+      Namespace: 'MpuReaper',
+      MetricName: 'UploadOutcomes',
+      Dimensions: [
+        { Name: 'service', Value: 'abort-upload' },
+        { Name: 'Status', Value: 'PARTS_REMAIN' },
+      ],
     });
     expect(t.Resources.DeadLetterQueueAlarm.Properties.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['Dlq', 'QueueName'] } }]);
     expect(t.Resources.PartsRemainAlarm.Properties.AlarmActions).toBeUndefined();
@@ -73,6 +96,8 @@ describe('monitoring plugin: template', () => {
   });
 
   it('refuses a logical id the template does not have', () => {
-    expect(() => plugin.addMonitoring(template(), { ...OPTIONS, stateMachines: ['Nope'], alarmTopicArn: '' }, { service: 's', stage: 'dev' })).toThrow(/names Nope/);
+    expect(() => plugin.addMonitoring(template(), { ...OPTIONS, stateMachines: ['Nope'], alarmTopicArn: '' }, { service: 's', stage: 'dev' })).toThrow(
+      /names Nope/,
+    );
   });
 });

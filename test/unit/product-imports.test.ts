@@ -25,11 +25,7 @@ function walk(dir: string): string[] {
 
 /** The product's source files: what is deployed, and the CLI. */
 function productFiles(): string[] {
-  return [
-    ...walk(join(ROOT, 'functions')),
-    ...walk(join(ROOT, 'lib')).filter((file) => !file.startsWith(EMULATOR_DIR)),
-    join(ROOT, 'bin', 'mpu-reaper.ts'),
-  ];
+  return [...walk(join(ROOT, 'functions')), ...walk(join(ROOT, 'lib')).filter((file) => !file.startsWith(EMULATOR_DIR)), join(ROOT, 'bin', 'mpu-reaper.ts')];
 }
 
 /**
@@ -78,14 +74,18 @@ describe('product code does not import the local emulator', () => {
   it('in functions/, lib/ (outside lib/local/) and bin/mpu-reaper.ts', () => {
     const files = productFiles();
     expect(files.length).toBeGreaterThan(30);
-    const offenders = files.flatMap((file) => specifiers(readFileSync(file, 'utf8'))
-      .filter((specifier) => reachesEmulator(file, specifier))
-      .map((specifier) => `${relative(ROOT, file)} → ${specifier}`));
+    const offenders = files.flatMap((file) =>
+      specifiers(readFileSync(file, 'utf8'))
+        .filter((specifier) => reachesEmulator(file, specifier))
+        .map((specifier) => `${relative(ROOT, file)} → ${specifier}`),
+    );
     expect(offenders).toEqual([]);
   });
 
   it("in serverless.yml's handlers and plugins", () => {
-    const yml = readFileSync(join(ROOT, 'serverless.yml'), 'utf8').split('\n').filter((line) => !/^\s*#/.test(line));
+    const yml = readFileSync(join(ROOT, 'serverless.yml'), 'utf8')
+      .split('\n')
+      .filter((line) => !/^\s*#/.test(line));
     const paths = yml.flatMap((line) => {
       const handler = /^\s*handler:\s*(\S+)/.exec(line);
       if (handler) return [`./${handler[1]!.replace(/\.[^./]+$/, '')}`];

@@ -2,21 +2,34 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  PUT_EVENTS_MAX_BYTES, applyInputTransformer, checkPutEventsRequest, createLocalEventBus, executionStatusChangeEvent, localRulesFromServerlessYml,
-  matchesPattern, putEventsEntrySize, type LocalEvent, type LocalRule, type PutEventsEntry,
+  PUT_EVENTS_MAX_BYTES,
+  applyInputTransformer,
+  checkPutEventsRequest,
+  createLocalEventBus,
+  executionStatusChangeEvent,
+  localRulesFromServerlessYml,
+  matchesPattern,
+  putEventsEntrySize,
+  type LocalEvent,
+  type LocalRule,
+  type PutEventsEntry,
 } from '../../lib/local/eventbridge.ts';
 import type { LocalExecution, LocalStepFunctions } from '../../lib/local/runtime.ts';
 
 const REQUESTED = { source: ['mpu-reaper'], 'detail-type': ['Abort Multipart Upload Requested'] };
 const entry = (detail: unknown, extra: Partial<PutEventsEntry> = {}): PutEventsEntry => ({
-  Source: 'mpu-reaper', DetailType: 'Abort Multipart Upload Requested', Detail: typeof detail === 'string' ? detail : JSON.stringify(detail), ...extra,
+  Source: 'mpu-reaper',
+  DetailType: 'Abort Multipart Upload Requested',
+  Detail: typeof detail === 'string' ? detail : JSON.stringify(detail),
+  ...extra,
 });
 
 /** a runtime that records StartExecution calls; names listed in `refuse` fail as StartExecution can */
 function fakeRuntime(refuse: string[] = []) {
   const starts: Array<{ stateMachineArn: string; name?: string; input?: string }> = [];
   const runtime = {
-    region: 'us-east-1', accountId: '123456789012',
+    region: 'us-east-1',
+    accountId: '123456789012',
     startExecution(input: { stateMachineArn: string; name?: string; input?: string }) {
       if (refuse.some((word) => input.input?.includes(word))) throw new Error('InvalidExecutionInput');
       starts.push(input);
@@ -27,7 +40,10 @@ function fakeRuntime(refuse: string[] = []) {
 }
 
 const machineRule = (input?: LocalRule['input']): LocalRule => ({
-  name: 'abort-requested', pattern: REQUESTED, target: { kind: 'stateMachine', arn: 'arn:aws:states:us-east-1:123456789012:stateMachine:abort' }, input,
+  name: 'abort-requested',
+  pattern: REQUESTED,
+  target: { kind: 'stateMachine', arn: 'arn:aws:states:us-east-1:123456789012:stateMachine:abort' },
+  input,
 });
 
 describe('PutEvents entry size (AWS: "Calculating PutEvents event entry size")', () => {
@@ -41,11 +57,13 @@ describe('PutEvents entry size (AWS: "Calculating PutEvents event entry size")',
   });
 
   it('is the sum of the byte lengths for any strings (property)', () => {
-    fc.assert(fc.property(fc.string(), fc.string(), fc.string(), fc.array(fc.string(), { maxLength: 5 }), (Source, DetailType, Detail, Resources) => {
-      const bytes = (s: string) => new TextEncoder().encode(s).length;
-      const expected = bytes(Source) + bytes(DetailType) + bytes(Detail) + Resources.reduce((n, r) => n + bytes(r), 0);
-      expect(putEventsEntrySize({ Source, DetailType, Detail, Resources })).toBe(expected);
-    }));
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.string(), fc.array(fc.string(), { maxLength: 5 }), (Source, DetailType, Detail, Resources) => {
+        const bytes = (s: string) => new TextEncoder().encode(s).length;
+        const expected = bytes(Source) + bytes(DetailType) + bytes(Detail) + Resources.reduce((n, r) => n + bytes(r), 0);
+        expect(putEventsEntrySize({ Source, DetailType, Detail, Resources })).toBe(expected);
+      }),
+    );
   });
 
   it('accepts a call of exactly 256 KB and refuses one byte more, whole, with a ValidationException', () => {
@@ -57,9 +75,12 @@ describe('PutEvents entry size (AWS: "Calculating PutEvents event entry size")',
 
     // Act / Assert
     expect(checkPutEventsRequest({ Entries: full })).toHaveLength(2);
-    expect(() => checkPutEventsRequest({ Entries: over })).toThrow(expect.objectContaining({
-      code: 'ValidationException', message: 'Total size of the entries in the request is over the limit.',
-    }));
+    expect(() => checkPutEventsRequest({ Entries: over })).toThrow(
+      expect.objectContaining({
+        code: 'ValidationException',
+        message: 'Total size of the entries in the request is over the limit.',
+      }),
+    );
   });
 
   it.each([[0], [11]])('refuses %i entries with a ValidationException for the whole call', (count) => {
@@ -74,8 +95,13 @@ describe('PutEvents errors per entry', () => {
     const { runtime, starts } = fakeRuntime();
     const bus = createLocalEventBus({ runtime, rules: [machineRule({ inputPath: '$.detail' })] });
     const entries = [
-      entry({ bucket: 'b', n: 1 }), entry('[1, 2]'), entry('not json'), entry('"text"'), { DetailType: 'x', Detail: '{}' },
-      entry({ bucket: 'b', n: 2 }), entry({}, { EventBusName: 'someone-elses-bus' }),
+      entry({ bucket: 'b', n: 1 }),
+      entry('[1, 2]'),
+      entry('not json'),
+      entry('"text"'),
+      { DetailType: 'x', Detail: '{}' },
+      entry({ bucket: 'b', n: 2 }),
+      entry({}, { EventBusName: 'someone-elses-bus' }),
     ];
 
     // Act
@@ -84,10 +110,19 @@ describe('PutEvents errors per entry', () => {
     // Assert
     expect(answer.FailedEntryCount).toBe(5);
     expect(answer.Entries.map((e) => e.ErrorCode ?? 'ok')).toEqual([
-      'ok', 'MalformedDetail', 'MalformedDetail', 'MalformedDetail', 'InvalidArgument', 'ok', 'ResourceNotFoundException',
+      'ok',
+      'MalformedDetail',
+      'MalformedDetail',
+      'MalformedDetail',
+      'InvalidArgument',
+      'ok',
+      'ResourceNotFoundException',
     ]);
     expect(answer.Entries[4].ErrorMessage).toBe('Parameter Source is not valid. Reason: Source is a required argument.');
-    expect(starts.map((s) => JSON.parse(s.input!))).toEqual([{ bucket: 'b', n: 1 }, { bucket: 'b', n: 2 }]);
+    expect(starts.map((s) => JSON.parse(s.input!))).toEqual([
+      { bucket: 'b', n: 1 },
+      { bucket: 'b', n: 2 },
+    ]);
     expect(starts.map((s) => s.name)).toEqual([answer.Entries[0].EventId, answer.Entries[5].EventId]);
   });
 
@@ -110,7 +145,13 @@ describe('PutEvents errors per entry', () => {
     const { runtime, starts } = fakeRuntime();
     const invoked: unknown[] = [];
     const rules: LocalRule[] = [{ name: 'fn', pattern: { source: ['aws.states'] }, target: { kind: 'function', name: 'f', handler: 'x.handler' } }];
-    const bus = createLocalEventBus({ runtime, rules, invokeFunction: async (_target, event) => { invoked.push(event); } });
+    const bus = createLocalEventBus({
+      runtime,
+      rules,
+      invokeFunction: async (_target, event) => {
+        invoked.push(event);
+      },
+    });
     const seen: LocalEvent[] = [];
     bus.subscribe((e) => seen.push(e));
     const event = { ...sampleEvent(), source: 'aws.states' };
@@ -129,8 +170,15 @@ describe('PutEvents errors per entry', () => {
 
 function sampleEvent(detail: Record<string, unknown> = { bucket: 'b', key: 'k "quoted"', uploadId: 'u', parts: [1, 2] }): LocalEvent {
   return {
-    version: '0', id: 'e-1', 'detail-type': 'Abort Multipart Upload Requested', source: 'mpu-reaper', account: '123456789012',
-    time: '2026-11-22T10:00:00Z', region: 'us-east-1', resources: [], detail,
+    version: '0',
+    id: 'e-1',
+    'detail-type': 'Abort Multipart Upload Requested',
+    source: 'mpu-reaper',
+    account: '123456789012',
+    time: '2026-11-22T10:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail,
   };
 }
 
@@ -148,10 +196,14 @@ describe('InputTransformer', () => {
 
   it('quotes strings in value positions, inserts them raw inside strings, and strips the quotes of objects inside strings', () => {
     // Act
-    const text = applyInputTransformer(sampleEvent({ bucket: 'b', n: 5, o: { a: 'x' } }), {
-      InputPathsMap: { bucket: '$.detail.bucket', n: '$.detail.n', o: '$.detail.o', missing: '$.detail.nope' },
-      InputTemplate: '{"b": <bucket>, "n": <n>, "s": "bucket <bucket> has <n> in <o><missing>", "rule": <aws.events.rule-name>}',
-    }, rule);
+    const text = applyInputTransformer(
+      sampleEvent({ bucket: 'b', n: 5, o: { a: 'x' } }),
+      {
+        InputPathsMap: { bucket: '$.detail.bucket', n: '$.detail.n', o: '$.detail.o', missing: '$.detail.nope' },
+        InputTemplate: '{"b": <bucket>, "n": <n>, "s": "bucket <bucket> has <n> in <o><missing>", "rule": <aws.events.rule-name>}',
+      },
+      rule,
+    );
 
     // Assert
     expect(JSON.parse(text)).toEqual({ b: 'b', n: 5, s: 'bucket b has 5 in {a:x}', rule: 'r' });
@@ -184,28 +236,47 @@ describe('InputTransformer', () => {
 });
 
 describe('Step Functions "Execution Status Change" events', () => {
-  const execution = (status: LocalExecution['status'], extra: Partial<LocalExecution> = {}) => ({
-    executionArn: 'arn:aws:states:us-east-1:123456789012:execution:m:run-1', stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:m',
-    name: 'run-1', status, input: '{"bucket":"b"}', startDate: new Date(1_700_000_000_123), ...extra,
-  }) as LocalExecution;
+  const execution = (status: LocalExecution['status'], extra: Partial<LocalExecution> = {}) =>
+    ({
+      executionArn: 'arn:aws:states:us-east-1:123456789012:execution:m:run-1',
+      stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:m',
+      name: 'run-1',
+      status,
+      input: '{"bucket":"b"}',
+      startDate: new Date(1_700_000_000_123),
+      ...extra,
+    }) as LocalExecution;
 
-  it('has AWS\'s shape: source aws.states, the execution as resource, dates in epoch ms, output only when SUCCEEDED', () => {
+  it("has AWS's shape: source aws.states, the execution as resource, dates in epoch ms, output only when SUCCEEDED", () => {
     // Act
     const failed = executionStatusChangeEvent(execution('FAILED', { stopDate: new Date(1_700_000_005_456), error: 'S3.S3Exception', cause: 'SlowDown' }), {
-      region: 'us-east-1', accountId: '123456789012',
+      region: 'us-east-1',
+      accountId: '123456789012',
     });
     const succeeded = executionStatusChangeEvent(execution('SUCCEEDED', { stopDate: new Date(1_700_000_001_000), output: '{"ok":true}' }), {
-      region: 'us-east-1', accountId: '123456789012',
+      region: 'us-east-1',
+      accountId: '123456789012',
     });
 
     // Assert
     expect(failed).toMatchObject({
-      source: 'aws.states', 'detail-type': 'Step Functions Execution Status Change', resources: [execution('FAILED').executionArn],
+      source: 'aws.states',
+      'detail-type': 'Step Functions Execution Status Change',
+      resources: [execution('FAILED').executionArn],
       time: '2023-11-14T22:13:25Z',
       detail: {
-        executionArn: execution('FAILED').executionArn, stateMachineArn: execution('FAILED').stateMachineArn, name: 'run-1', status: 'FAILED',
-        startDate: 1_700_000_000_123, stopDate: 1_700_000_005_456, input: '{"bucket":"b"}', output: null, inputDetails: { included: true },
-        outputDetails: null, error: 'S3.S3Exception', cause: 'SlowDown',
+        executionArn: execution('FAILED').executionArn,
+        stateMachineArn: execution('FAILED').stateMachineArn,
+        name: 'run-1',
+        status: 'FAILED',
+        startDate: 1_700_000_000_123,
+        stopDate: 1_700_000_005_456,
+        input: '{"bucket":"b"}',
+        output: null,
+        inputDetails: { included: true },
+        outputDetails: null,
+        error: 'S3.S3Exception',
+        cause: 'SlowDown',
       },
     });
     expect(succeeded.detail).toMatchObject({ status: 'SUCCEEDED', output: '{"ok":true}', outputDetails: { included: true }, error: null, cause: null });
@@ -234,7 +305,10 @@ describe('function targets are invoked as Lambda invokes asynchronously', () => 
     // Arrange
     const { invokeAsynchronously } = await import('../../lib/local/eventbridge.ts');
     let calls = 0;
-    const failing = async () => { calls += 1; throw new Error(`failure ${calls}`); };
+    const failing = async () => {
+      calls += 1;
+      throw new Error(`failure ${calls}`);
+    };
 
     // Act / Assert
     await expect(invokeAsynchronously(failing, 2, 1)).rejects.toThrow('failure 3');
@@ -244,7 +318,11 @@ describe('function targets are invoked as Lambda invokes asynchronously', () => 
   it('returns the first success', async () => {
     const { invokeAsynchronously } = await import('../../lib/local/eventbridge.ts');
     let calls = 0;
-    const flaky = async () => { calls += 1; if (calls < 2) throw new Error('transient'); return 'done'; };
+    const flaky = async () => {
+      calls += 1;
+      if (calls < 2) throw new Error('transient');
+      return 'done';
+    };
     expect(await invokeAsynchronously(flaky, 2, 1)).toBe('done');
     expect(calls).toBe(2);
   });

@@ -37,9 +37,17 @@ describe('GET /aborts', () => {
 
     // Assert
     expect(first.body.items).toEqual([{ id: 'x'.repeat(64), status: 'ABORTED', links: { self: `/aborts/${'x'.repeat(64)}` } }]);
-    expect(docMock).toHaveReceivedNthCommandWith(QueryCommand, 1, { IndexName: 'byStartedAt', ScanIndexForward: false, Limit: 1, ExpressionAttributeValues: { ':pk': 'upload' } });
+    expect(docMock).toHaveReceivedNthCommandWith(QueryCommand, 1, {
+      IndexName: 'byStartedAt',
+      ScanIndexForward: false,
+      Limit: 1,
+      ExpressionAttributeValues: { ':pk': 'upload' },
+    });
     expect(docMock).toHaveReceivedNthCommandWith(QueryCommand, 2, {
-      ExclusiveStartKey: lastKey, FilterExpression: '#f0 = :f0', ExpressionAttributeNames: { '#pk': 'recordType', '#f0': 'bucket' }, ExpressionAttributeValues: { ':pk': 'upload', ':f0': 'b' },
+      ExclusiveStartKey: lastKey,
+      FilterExpression: '#f0 = :f0',
+      ExpressionAttributeNames: { '#pk': 'recordType', '#f0': 'bucket' },
+      ExpressionAttributeValues: { ':pk': 'upload', ':f0': 'b' },
     });
   });
 
@@ -52,13 +60,20 @@ describe('GET /aborts', () => {
 
     // Assert
     expect(docMock).toHaveReceivedCommandWith(QueryCommand, {
-      IndexName: 'byStatus', FilterExpression: '#f0 = :f0', ExpressionAttributeNames: { '#pk': 'status', '#f0': 'recordType' }, ExpressionAttributeValues: { ':pk': 'FAILED', ':f0': 'upload' },
+      IndexName: 'byStatus',
+      FilterExpression: '#f0 = :f0',
+      ExpressionAttributeNames: { '#pk': 'status', '#f0': 'recordType' },
+      ExpressionAttributeValues: { ':pk': 'FAILED', ':f0': 'upload' },
     });
   });
 
   it.each([
-    [{ status: 'DONE' }, 'status'], [{ limit: '0' }, 'limit'], [{ limit: '101' }, 'limit'], [{ limit: 'ten' }, 'limit'],
-    [{ cursor: 'garbage' }, 'cursor'], [{ order: 'asc' }, 'order'],
+    [{ status: 'DONE' }, 'status'],
+    [{ limit: '0' }, 'limit'],
+    [{ limit: '101' }, 'limit'],
+    [{ limit: 'ten' }, 'limit'],
+    [{ cursor: 'garbage' }, 'cursor'],
+    [{ order: 'asc' }, 'order'],
   ])('answers 400 for %j naming %s', async (query, field) => {
     // Act / Assert
     await expect(listAborts(deps, query)).rejects.toMatchObject({ statusCode: 400, body: { field } });

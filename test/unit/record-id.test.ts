@@ -35,13 +35,34 @@ describe('recordId', () => {
   });
 
   it.each([
-    [['b', 'k', 'u'], ['b2', 'k', 'u']],
-    [['b', 'k', 'u'], ['b', 'k2', 'u']],
-    [['b', 'k', 'u'], ['b', 'k', 'u2']],
-    [['b', 'u/k', ''], ['b', 'u', 'k']],
-    [['b', 'k","u', ''], ['b', 'k', 'u']],
-    [['b', 'k\\', 'u'], ['b', 'k', '\\u']],
-    [['b,k', 'u', 'x'], ['b', 'k,u', 'x']],
+    [
+      ['b', 'k', 'u'],
+      ['b2', 'k', 'u'],
+    ],
+    [
+      ['b', 'k', 'u'],
+      ['b', 'k2', 'u'],
+    ],
+    [
+      ['b', 'k', 'u'],
+      ['b', 'k', 'u2'],
+    ],
+    [
+      ['b', 'u/k', ''],
+      ['b', 'u', 'k'],
+    ],
+    [
+      ['b', 'k","u', ''],
+      ['b', 'k', 'u'],
+    ],
+    [
+      ['b', 'k\\', 'u'],
+      ['b', 'k', '\\u'],
+    ],
+    [
+      ['b,k', 'u', 'x'],
+      ['b', 'k,u', 'x'],
+    ],
   ])('differs when text moves between fields: %j vs %j', (first, second) => {
     expect(recordId(first[0], first[1], first[2])).not.toBe(recordId(second[0], second[1], second[2]));
   });
@@ -52,10 +73,13 @@ describe('recordId', () => {
     const triples = fc.uniqueArray(fc.tuple(text, text, text), { minLength: 2, maxLength: 40, selector: (t) => JSON.stringify(t) });
 
     // Act / Assert
-    fc.assert(fc.property(triples, (uploads) => {
-      const ids = new Set(uploads.map(([bucket, key, uploadId]) => recordId(bucket, key, uploadId)));
-      expect(ids.size).toBe(uploads.length);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(triples, (uploads) => {
+        const ids = new Set(uploads.map(([bucket, key, uploadId]) => recordId(bucket, key, uploadId)));
+        expect(ids.size).toBe(uploads.length);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
@@ -76,10 +100,18 @@ describe('execution names', () => {
   });
 
   it('are valid for any upload and any time up to the year 9999', () => {
-    fc.assert(fc.property(fc.string(), fc.string(), fc.string(), fc.date({ min: new Date(0), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }), (bucket, key, uploadId, now) => {
-      const id = recordId(bucket, key, uploadId);
-      expect(abortExecutionName(id)).toMatch(EXECUTION_NAME);
-      expect(recheckExecutionName(id, now)).toMatch(EXECUTION_NAME);
-    }));
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.string(),
+        fc.string(),
+        fc.date({ min: new Date(0), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }),
+        (bucket, key, uploadId, now) => {
+          const id = recordId(bucket, key, uploadId);
+          expect(abortExecutionName(id)).toMatch(EXECUTION_NAME);
+          expect(recheckExecutionName(id, now)).toMatch(EXECUTION_NAME);
+        },
+      ),
+    );
   });
 });

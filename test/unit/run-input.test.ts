@@ -20,10 +20,14 @@ describe('parseRunInput', () => {
     expect(parseRunInput({ request: REQUEST }).run?.trigger).toBe('direct');
   });
 
-  it('takes the flags, a sweep\'s id, and the parent execution Step Functions adds to a nested run', () => {
+  it("takes the flags, a sweep's id, and the parent execution Step Functions adds to a nested run", () => {
     // Act
     const parsed = parseRunInput({
-      request: REQUEST, trigger: 'sweep', sweepId: 'sweep-2026_11', recheck: true, dryRun: true,
+      request: REQUEST,
+      trigger: 'sweep',
+      sweepId: 'sweep-2026_11',
+      recheck: true,
+      dryRun: true,
       AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: 'arn:aws:states:us-east-1:111122223333:execution:sweep:1',
     });
 
@@ -38,17 +42,37 @@ describe('parseRunInput', () => {
     ['an array', [REQUEST], [{ field: 'input', rule: 'must be a JSON object' }]],
     ['no request', { trigger: 'api' }, [{ field: 'request', rule: 'is required' }]],
     ['a request that is no object', { request: 'b/k/u' }, [{ field: 'request', rule: 'must be a JSON object' }]],
-    ['a request field with a problem', { request: { ...REQUEST, uploadId: 'U/a' } }, [{ field: 'request.uploadId', rule: expect.stringMatching(/without "\/"/) }]],
-    ['an unknown request field', { request: { ...REQUEST, recheck: true } }, [{ field: 'request.recheck', rule: expect.stringMatching(/^is not a known field/) }]],
+    [
+      'a request field with a problem',
+      { request: { ...REQUEST, uploadId: 'U/a' } },
+      [{ field: 'request.uploadId', rule: expect.stringMatching(/without "\/"/) }],
+    ],
+    [
+      'an unknown request field',
+      { request: { ...REQUEST, recheck: true } },
+      [{ field: 'request.recheck', rule: expect.stringMatching(/^is not a known field/) }],
+    ],
     ['an unknown envelope field', { request: REQUEST, owner: 'me' }, [{ field: 'owner', rule: expect.stringMatching(/^is not a known field/) }]],
     ['a trigger that is no trigger', { request: REQUEST, trigger: 'root' }, [{ field: 'trigger', rule: `must be one of ${RUN_TRIGGERS.join(', ')}` }]],
     ['a trigger that is no string', { request: REQUEST, trigger: 1 }, [{ field: 'trigger', rule: expect.stringMatching(/^must be one of/) }]],
     ['a string recheck', { request: REQUEST, recheck: 'true' }, [{ field: 'recheck', rule: 'must be true or false' }]],
     ['a numeric dryRun', { request: REQUEST, dryRun: 1 }, [{ field: 'dryRun', rule: 'must be true or false' }]],
-    ['a sweepId from outside a sweep', { request: REQUEST, trigger: 'api', sweepId: 'sweep-1' }, [{ field: 'sweepId', rule: 'is set by sweeps only (trigger "sweep")' }]],
+    [
+      'a sweepId from outside a sweep',
+      { request: REQUEST, trigger: 'api', sweepId: 'sweep-1' },
+      [{ field: 'sweepId', rule: 'is set by sweeps only (trigger "sweep")' }],
+    ],
     ['a sweep without its id', { request: REQUEST, trigger: 'sweep' }, [{ field: 'sweepId', rule: 'is required with trigger "sweep"' }]],
-    ['a sweepId that is no execution name', { request: REQUEST, trigger: 'sweep', sweepId: 'a/b' }, [{ field: 'sweepId', rule: expect.stringMatching(/^must be a sweep id/) }]],
-    ['a sweepId of 81 characters', { request: REQUEST, trigger: 'sweep', sweepId: 's'.repeat(81) }, [{ field: 'sweepId', rule: expect.stringMatching(/^must be a sweep id/) }]],
+    [
+      'a sweepId that is no execution name',
+      { request: REQUEST, trigger: 'sweep', sweepId: 'a/b' },
+      [{ field: 'sweepId', rule: expect.stringMatching(/^must be a sweep id/) }],
+    ],
+    [
+      'a sweepId of 81 characters',
+      { request: REQUEST, trigger: 'sweep', sweepId: 's'.repeat(81) },
+      [{ field: 'sweepId', rule: expect.stringMatching(/^must be a sweep id/) }],
+    ],
   ])('refuses %s, and returns no run', (_, input, problems) => {
     // Act
     const parsed = parseRunInput(input);
@@ -76,12 +100,20 @@ describe('runInput', () => {
     const text = JSON.stringify(runInput(shuffled, 'api'));
 
     // Assert
-    expect(text).toBe('{"request":{"bucket":"data-lake","key":"k","uploadId":"u","requestPayer":"requester","expectedBucketOwner":"111122223333"},"trigger":"api"}');
+    expect(text).toBe(
+      '{"request":{"bucket":"data-lake","key":"k","uploadId":"u","requestPayer":"requester","expectedBucketOwner":"111122223333"},"trigger":"api"}',
+    );
   });
 
   it('sets only the flags that are on', () => {
     expect(runInput(REQUEST, 'cli', { recheck: false, dryRun: false })).toEqual({ request: REQUEST, trigger: 'cli' });
-    expect(runInput(REQUEST, 'sweep', { recheck: true, dryRun: true, sweepId: 's-1' })).toEqual({ request: REQUEST, trigger: 'sweep', recheck: true, dryRun: true, sweepId: 's-1' });
+    expect(runInput(REQUEST, 'sweep', { recheck: true, dryRun: true, sweepId: 's-1' })).toEqual({
+      request: REQUEST,
+      trigger: 'sweep',
+      recheck: true,
+      dryRun: true,
+      sweepId: 's-1',
+    });
   });
 
   it('leaves out optional request fields that are not set, and drops fields the request does not know', () => {

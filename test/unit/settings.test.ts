@@ -10,7 +10,14 @@ import { describe, expect, it } from 'vitest';
 import SETTINGS_FILE from '../../lib/settings.json' with { type: 'json' };
 import { recordRetentionFromEnv } from '../../lib/env.ts';
 import {
-  ABORT_SETTINGS_DEFAULTS, FUNCTIONS, LOCAL_SETTINGS, resolveSettings, settingsSubstitutions, STATE_MACHINES, STATEMACHINES_DIR, SWEEP_SETTINGS_DEFAULTS,
+  ABORT_SETTINGS_DEFAULTS,
+  FUNCTIONS,
+  LOCAL_SETTINGS,
+  resolveSettings,
+  settingsSubstitutions,
+  STATE_MACHINES,
+  STATEMACHINES_DIR,
+  SWEEP_SETTINGS_DEFAULTS,
   type StateMachineKey,
 } from '../../lib/settings.ts';
 
@@ -33,7 +40,9 @@ const EXPECTED_SUBSTITUTIONS: Record<string, unknown> = {
   RecordsTableName: { Ref: 'RecordsTable' },
   ...Object.fromEntries(SETTING_NAMES.map((name) => [name, `\${self:custom.settings.${name}}`])),
   ...Object.fromEntries(KEYS.map((key) => [STATE_MACHINES[key].arnSubstitution, { Ref: logicalId(key) }])),
-  ...Object.fromEntries(Object.entries(FUNCTIONS).map(([key, fn]) => [fn.arnSubstitution, { 'Fn::GetAtt': [`${key[0].toUpperCase()}${key.slice(1)}LambdaFunction`, 'Arn'] }])),
+  ...Object.fromEntries(
+    Object.entries(FUNCTIONS).map(([key, fn]) => [fn.arnSubstitution, { 'Fn::GetAtt': [`${key[0].toUpperCase()}${key.slice(1)}LambdaFunction`, 'Arn'] }]),
+  ),
 };
 
 describe('serverless.yml reads the settings from lib/settings.json', () => {
@@ -78,7 +87,7 @@ describe('serverless.yml reads the settings from lib/settings.json', () => {
 });
 
 describe('lib/settings.ts', () => {
-  it('exports the file\'s groups as the typed defaults, every one valid', () => {
+  it("exports the file's groups as the typed defaults, every one valid", () => {
     expect(ABORT_SETTINGS_DEFAULTS).toStrictEqual(SETTINGS_FILE.abort);
     expect(SWEEP_SETTINGS_DEFAULTS).toStrictEqual(SETTINGS_FILE.sweep);
     expect(Object.keys(settingsSubstitutions()).sort()).toEqual([...SETTING_NAMES].sort());

@@ -17,7 +17,10 @@ describe('state names held in lib/state-names.ts', () => {
 
   it('isAbortState matches exactly the abort-upload states that send AbortMultipartUpload', () => {
     const states = statesOf(STATE_MACHINES.abortUpload.file);
-    const aborting = Object.entries(states).filter(([, s]) => s.Resource?.endsWith(':s3:abortMultipartUpload')).map(([name]) => name).sort();
+    const aborting = Object.entries(states)
+      .filter(([, s]) => s.Resource?.endsWith(':s3:abortMultipartUpload'))
+      .map(([name]) => name)
+      .sort();
     expect(Object.keys(states).filter(isAbortState).sort()).toEqual(aborting);
     expect(aborting.length).toBeGreaterThan(0);
   });

@@ -5,11 +5,16 @@ import { costPerMillion, itemBytes, OLD_DESIGN, pageSeconds, PRICES, TYPICAL_UPL
 import { uploadRecord } from '../../lib/sweep/record.ts';
 import { emptyTotals, type TargetState } from '../../lib/sweep/state.ts';
 
-const attributes = (item: object): Record<string, AttributeValue> => Object.fromEntries(Object.entries(item).map(([name, value]) => [name,
-  typeof value === 'string' ? { S: value } : typeof value === 'number' ? { N: String(value) } : { BOOL: Boolean(value) }]));
+const attributes = (item: object): Record<string, AttributeValue> =>
+  Object.fromEntries(
+    Object.entries(item).map(([name, value]) => [
+      name,
+      typeof value === 'string' ? { S: value } : typeof value === 'number' ? { N: String(value) } : { BOOL: Boolean(value) },
+    ]),
+  );
 
 describe('costPerMillion', () => {
-  it('prices the old design at the issue\'s counts: 30 transitions, 2 ListParts, 4 UpdateItems (×3 with the two indexes)', () => {
+  it("prices the old design at the issue's counts: 30 transitions, 2 ListParts, 4 UpdateItems (×3 with the two indexes)", () => {
     const cost = costPerMillion(OLD_DESIGN);
     expect(cost.lines.standardTransitions).toBeCloseTo(750);
     expect(cost.lines.s3ListRequests).toBeCloseTo(10);
@@ -17,18 +22,24 @@ describe('costPerMillion', () => {
     expect(cost.total).toBeCloseTo(767.5);
   });
 
-  it('adds per-upload counts and per-page counts shared by the page\'s uploads', () => {
-    const cost = costPerMillion({ name: 'x', uploadsPerPage: 500, perUpload: { s3ListRequests: 1, dynamoWriteUnits: 3 }, perPage: { standardTransitions: 2,
-      expressRequests: 1 } });
+  it("adds per-upload counts and per-page counts shared by the page's uploads", () => {
+    const cost = costPerMillion({
+      name: 'x',
+      uploadsPerPage: 500,
+      perUpload: { s3ListRequests: 1, dynamoWriteUnits: 3 },
+      perPage: { standardTransitions: 2, expressRequests: 1 },
+    });
     expect(cost.lines.s3ListRequests).toBeCloseTo(5);
     expect(cost.lines.dynamoWriteUnits).toBeCloseTo(1.875);
     expect(cost.lines.standardTransitions).toBeCloseTo((2 / 500) * PRICES.standardTransition * 1e6);
     expect(cost.total).toBeCloseTo(5 + 1.875 + 0.1 + 0.002);
   });
 
-  it('models a page\'s seconds from its requests: waits, waves of 40 Map requests, the Lambdas\' pools', () => {
-    expect(pageSeconds({ waits: 1, taskS3: 800, lambdaCalls: 2, lambdaS3: 16, lambdaDynamodb: 401 }, 5)).toEqual({ lambda: 0.04 + 0.03 + 0.17,
-      express: 5 + 0.6 + 0.24 });
+  it("models a page's seconds from its requests: waits, waves of 40 Map requests, the Lambdas' pools", () => {
+    expect(pageSeconds({ waits: 1, taskS3: 800, lambdaCalls: 2, lambdaS3: 16, lambdaDynamodb: 401 }, 5)).toEqual({
+      lambda: 0.04 + 0.03 + 0.17,
+      express: 5 + 0.6 + 0.24,
+    });
   });
 });
 
@@ -39,16 +50,27 @@ describe('write units', () => {
     expect(writeUnits(attributes({ id: 'a', recordType: 'upload', startedAt: 't', big: 'x'.repeat(1500) }))).toBe(4);
   });
 
-  it('a sweep\'s record of a typical upload on AWS is under 1 KB: 3 write units with the two indexes', () => {
+  it("a sweep's record of a typical upload on AWS is under 1 KB: 3 write units with the two indexes", () => {
     // Arrange: names as a production stack gives them, a key of 100 bytes, an upload id of 150 characters, measured
     const state = {
-      sweep: { id: 'sweep-20261122T211340Z-3f9a1c',
-        executionArn: 'arn:aws:states:us-east-1:123456789012:execution:s3-mpu-reaper-prod-sweep-uploads:sweep-20261122T211340Z-3f9a1c', startedAt: '',
-          dryRun: false, measure: true, settings: { retentionSeconds: 7_776_000 } },
-      target: { bucket: 'my-data-lake-bucket-prod' }, totals: emptyTotals(),
+      sweep: {
+        id: 'sweep-20261122T211340Z-3f9a1c',
+        executionArn: 'arn:aws:states:us-east-1:123456789012:execution:s3-mpu-reaper-prod-sweep-uploads:sweep-20261122T211340Z-3f9a1c',
+        startedAt: '',
+        dryRun: false,
+        measure: true,
+        settings: { retentionSeconds: 7_776_000 },
+      },
+      target: { bucket: 'my-data-lake-bucket-prod' },
+      totals: emptyTotals(),
     } as unknown as TargetState;
-    const record = uploadRecord(state, '2026-11-22T21:13:41.123Z', { k: 'k'.repeat(TYPICAL_UPLOAD.keyBytes), u: 'U'.repeat(TYPICAL_UPLOAD.uploadIdChars),
-      p: 1234, b: 6_467_616_768 }, { status: 'ABORTED', attempts: 1 }, '2026-11-22T21:13:47.456Z');
+    const record = uploadRecord(
+      state,
+      '2026-11-22T21:13:41.123Z',
+      { k: 'k'.repeat(TYPICAL_UPLOAD.keyBytes), u: 'U'.repeat(TYPICAL_UPLOAD.uploadIdChars), p: 1234, b: 6_467_616_768 },
+      { status: 'ABORTED', attempts: 1 },
+      '2026-11-22T21:13:47.456Z',
+    );
 
     // Act
     const bytes = itemBytes(attributes(record));

@@ -11,12 +11,21 @@ beforeEach(() => {
 });
 
 describe('finishing a sweep', () => {
-  it('sums the checkpoints into the sweep record, with each target\'s result and error', async () => {
+  it("sums the checkpoints into the sweep record, with each target's result and error", async () => {
     // Arrange
-    const [a, b] = [state({ done: true, totals: { ...emptyTotals(), found: 3, aborted: 3, bytesFound: 30 } }), state({ done: true,
-      error: { error: 'NoSuchBucket', cause: 'no such bucket' } })];
+    const [a, b] = [
+      state({ done: true, totals: { ...emptyTotals(), found: 3, aborted: 3, bytesFound: 30 } }),
+      state({ done: true, error: { error: 'NoSuchBucket', cause: 'no such bucket' } }),
+    ];
     b.target = { ...b.target, index: 1, bucket: 'gone' };
-    docMock.on(BatchGetCommand).resolves({ Responses: { records: [{ targetIndex: 1, state: b }, { targetIndex: 0, state: a }] } });
+    docMock.on(BatchGetCommand).resolves({
+      Responses: {
+        records: [
+          { targetIndex: 1, state: b },
+          { targetIndex: 0, state: a },
+        ],
+      },
+    });
     docMock.on(UpdateCommand).resolves({});
 
     // Act
@@ -25,9 +34,13 @@ describe('finishing a sweep', () => {
     // Assert
     expect(summary).toMatchObject({ status: 'COMPLETED_WITH_ERRORS', found: 3, aborted: 3, bytesFound: 30 });
     expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
-      Key: { id: 'sweep-1' }, ConditionExpression: '#executionArn = :mine',
-      ExpressionAttributeValues: expect.objectContaining({ ':status': 'COMPLETED_WITH_ERRORS', ':found': 3, ':targetErrors': [{ bucket: 'gone',
-        error: 'NoSuchBucket', cause: 'no such bucket' }] }),
+      Key: { id: 'sweep-1' },
+      ConditionExpression: '#executionArn = :mine',
+      ExpressionAttributeValues: expect.objectContaining({
+        ':status': 'COMPLETED_WITH_ERRORS',
+        ':found': 3,
+        ':targetErrors': [{ bucket: 'gone', error: 'NoSuchBucket', cause: 'no such bucket' }],
+      }),
     });
   });
 

@@ -17,7 +17,13 @@ let getSweep: Handler;
 let listSweeps: Handler;
 
 beforeAll(async () => {
-  Object.assign(process.env, { RECORDS_TABLE: 'records', SWEEP_STATE_MACHINE_ARN: SWEEP_ARN, ALLOWED_BUCKETS: 'data-*', AWS_REGION: 'us-east-1', LOG_LEVEL: 'ERROR' });
+  Object.assign(process.env, {
+    RECORDS_TABLE: 'records',
+    SWEEP_STATE_MACHINE_ARN: SWEEP_ARN,
+    ALLOWED_BUCKETS: 'data-*',
+    AWS_REGION: 'us-east-1',
+    LOG_LEVEL: 'ERROR',
+  });
   ({ handler: createSweep } = await import('../../functions/create-sweep.ts'));
   ({ handler: getSweep } = await import('../../functions/get-sweep.ts'));
   ({ handler: listSweeps } = await import('../../functions/list-sweeps.ts'));
@@ -29,7 +35,8 @@ beforeEach(() => {
   sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:execution', startDate: new Date() });
 });
 
-const event = (fields: Partial<APIGatewayProxyEvent>) => ({ httpMethod: 'GET', path: '/sweeps', body: null, isBase64Encoded: false, headers: {}, ...fields }) as APIGatewayProxyEvent;
+const event = (fields: Partial<APIGatewayProxyEvent>) =>
+  ({ httpMethod: 'GET', path: '/sweeps', body: null, isBase64Encoded: false, headers: {}, ...fields }) as APIGatewayProxyEvent;
 const context = { awsRequestId: 'r' } as Context;
 const post = (body: unknown) => createSweep(event({ httpMethod: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) }), context);
 
@@ -55,7 +62,12 @@ describe('POST /sweeps', () => {
 
   it('answers 403 naming the target outside the allowlist, and starts nothing', async () => {
     // Act
-    const response = await post({ targets: [{ bucket: 'data-a', olderThan: '1d' }, { bucket: 'other', olderThan: '1d' }] });
+    const response = await post({
+      targets: [
+        { bucket: 'data-a', olderThan: '1d' },
+        { bucket: 'other', olderThan: '1d' },
+      ],
+    });
 
     // Assert
     expect(response.statusCode).toBe(403);
@@ -73,7 +85,8 @@ describe('POST /sweeps', () => {
     expect(body).toMatchObject({ id: expect.stringMatching(/^sweep-\d{8}T\d{6}Z-[0-9a-f]{6}$/), status: 'RUNNING', links: { self: `/sweeps/${body.id}` } });
     expect(response.headers).toMatchObject({ location: `/sweeps/${body.id}` });
     expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
-      stateMachineArn: SWEEP_ARN, name: body.id,
+      stateMachineArn: SWEEP_ARN,
+      name: body.id,
       input: JSON.stringify({ targets: [{ bucket: 'data-a', olderThan: '7d', prefix: 'tmp/' }], dryRun: true, trigger: 'api' }),
     });
   });
@@ -82,14 +95,29 @@ describe('POST /sweeps', () => {
 describe('GET /sweeps/{id} and GET /sweeps', () => {
   it('shows a sweep with its stored JSON parsed', async () => {
     // Arrange
-    docMock.on(GetCommand).resolves({ Item: { id: 'sweep-1', recordType: 'sweep', status: 'COMPLETED', targets: '[{"bucket":"data-a"}]', targetResults: '[{"bucket":"data-a","status":"SWEPT"}]', found: 2 } });
+    docMock.on(GetCommand).resolves({
+      Item: {
+        id: 'sweep-1',
+        recordType: 'sweep',
+        status: 'COMPLETED',
+        targets: '[{"bucket":"data-a"}]',
+        targetResults: '[{"bucket":"data-a","status":"SWEPT"}]',
+        found: 2,
+      },
+    });
 
     // Act
     const response = await getSweep(event({ pathParameters: { id: 'sweep-1' } }), context);
 
     // Assert
     expect(JSON.parse(response.body)).toEqual({
-      id: 'sweep-1', recordType: 'sweep', status: 'COMPLETED', targets: [{ bucket: 'data-a' }], targetResults: [{ bucket: 'data-a', status: 'SWEPT' }], found: 2, links: { self: '/sweeps/sweep-1' },
+      id: 'sweep-1',
+      recordType: 'sweep',
+      status: 'COMPLETED',
+      targets: [{ bucket: 'data-a' }],
+      targetResults: [{ bucket: 'data-a', status: 'SWEPT' }],
+      found: 2,
+      links: { self: '/sweeps/sweep-1' },
     });
   });
 
@@ -114,7 +142,11 @@ describe('GET /sweeps/{id} and GET /sweeps', () => {
     // Assert
     expect(response.statusCode).toBe(200);
     expect(docMock).toHaveReceivedCommandWith(QueryCommand, {
-      IndexName: 'byStartedAt', ScanIndexForward: false, Limit: 5, FilterExpression: '#f0 = :f0', ExpressionAttributeValues: { ':pk': 'sweep', ':f0': 'COMPLETED' },
+      IndexName: 'byStartedAt',
+      ScanIndexForward: false,
+      Limit: 5,
+      FilterExpression: '#f0 = :f0',
+      ExpressionAttributeValues: { ':pk': 'sweep', ':f0': 'COMPLETED' },
     });
   });
 

@@ -21,28 +21,58 @@ import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 
 const s3Mock = mockClient(S3Client);
 const docMock = mockClient(DynamoDBDocumentClient);
-const deps = { s3: new S3Client({ region: 'us-east-1' }), doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })), tableName: 'records',
-  now: () => new Date('2026-11-22T12:00:00Z') };
+const deps = {
+  s3: new S3Client({ region: 'us-east-1' }),
+  doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
+  tableName: 'records',
+  now: () => new Date('2026-11-22T12:00:00Z'),
+};
 const OLD = new Date('2026-11-01T00:00:00Z');
 
 const sweep = (laneUploads: number): SweepContext => ({
-  id: 'sweep-1', executionArn: 'arn:aws:states:us-east-1:111122223333:execution:mpu-reaper-sweep-uploads:sweep-1', startedAt: '2026-11-22T11:00:00.000Z',
-  dryRun: false, measure: false, settings: { pageUploads: 1000, pageBytes: 196_608, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000, handoversPerPage: 25,
-    laneUploads, lanesAtOnce: 20, retentionSeconds: 1000 },
+  id: 'sweep-1',
+  executionArn: 'arn:aws:states:us-east-1:111122223333:execution:mpu-reaper-sweep-uploads:sweep-1',
+  startedAt: '2026-11-22T11:00:00.000Z',
+  dryRun: false,
+  measure: false,
+  settings: {
+    pageUploads: 1000,
+    pageBytes: 196_608,
+    waitSeconds: 5,
+    runSeconds: 60,
+    sliceEvents: 20_000,
+    handoversPerPage: 25,
+    laneUploads,
+    lanesAtOnce: 20,
+    retentionSeconds: 1000,
+  },
 });
 const target = (overrides: Partial<SweepTargetPlan> = {}): SweepTargetPlan => ({
-  index: 0, bucket: 'data-a', prefix: '', olderThan: '1d', olderThanSeconds: 86_400, cutoff: '2026-11-21T12:00:00.000Z', expectedBucketOwner: '111122223333',
-  maxUploads: 100_000, ...overrides,
+  index: 0,
+  bucket: 'data-a',
+  prefix: '',
+  olderThan: '1d',
+  olderThanSeconds: 86_400,
+  cutoff: '2026-11-21T12:00:00.000Z',
+  expectedBucketOwner: '111122223333',
+  maxUploads: 100_000,
+  ...overrides,
 });
-const walkEvent = (laneUploads: number, t: Partial<SweepTargetPlan> = {}, targets = 1): LanesEvent => ({ sweep: sweep(laneUploads), target: target(t), targets });
+const walkEvent = (laneUploads: number, t: Partial<SweepTargetPlan> = {}, targets = 1): LanesEvent => ({
+  sweep: sweep(laneUploads),
+  target: target(t),
+  targets,
+});
 
 /** keys in S3's order (UTF-8 bytes), each with its uploads */
-const listing = (keys: Array<[string, number]>): MultipartUpload[] => [...keys].sort(([a], [b]) => utf8Order(a, b))
-  .flatMap(([Key, n]) => Array.from({ length: n }, (_, i) => ({ Key, UploadId: `${Key}~${String(i).padStart(3, '0')}`, Initiated: OLD })));
+const listing = (keys: Array<[string, number]>): MultipartUpload[] =>
+  [...keys]
+    .sort(([a], [b]) => utf8Order(a, b))
+    .flatMap(([Key, n]) => Array.from({ length: n }, (_, i) => ({ Key, UploadId: `${Key}~${String(i).padStart(3, '0')}`, Initiated: OLD })));
 
 /** which lane a key belongs to, by the lanes' bounds alone (what S3's KeyMarker and the end key give) */
-const laneOf = (lanes: Lane[], key: string) => lanes.findIndex((lane) => (lane.after === '' || utf8Order(key, lane.after) > 0)
-  && (lane.end === undefined || utf8Order(key, lane.end) <= 0));
+const laneOf = (lanes: Lane[], key: string) =>
+  lanes.findIndex((lane) => (lane.after === '' || utf8Order(key, lane.after) > 0) && (lane.end === undefined || utf8Order(key, lane.end) <= 0));
 
 beforeEach(() => {
   s3Mock.reset();
@@ -69,7 +99,9 @@ describe('cutLanes', () => {
   it('stops at maxUploads: the last lane has no end key and a limit of what maxUploads leaves', () => {
     const lanes = cutLanes(['a', 'b', 'c', 'd', 'e', 'f', 'g'], { laneUploads: 2, maxLanes: 100, maxBytes: 100_000, maxUploads: 5 });
     expect(lanes.map(({ after, end, limit, walked }) => ({ after, end, limit, walked }))).toEqual([
-      { after: '', end: 'b', limit: 5, walked: 2 }, { after: 'b', end: 'd', limit: 3, walked: 2 }, { after: 'd', end: undefined, limit: 1, walked: 1 },
+      { after: '', end: 'b', limit: 5, walked: 2 },
+      { after: 'b', end: 'd', limit: 3, walked: 2 },
+      { after: 'd', end: undefined, limit: 1, walked: 1 },
     ]);
   });
 
@@ -82,39 +114,51 @@ describe('cutLanes', () => {
   });
 
   it('property: lanes are disjoint, cover exactly the walked listing, keep keys whole, and stay within the lane size, the caps and the bytes', () => {
-    const key = fc.oneof(fc.constantFrom('a', 'é', '\uE000', '\u{1F600}', 'z', 'ab', 'a/b', '\u0001'), fc.string({ unit: 'binary', minLength: 1, maxLength: 6 }));
-    fc.assert(fc.property(
-      fc.array(fc.tuple(key, fc.integer({ min: 1, max: 6 })), { maxLength: 80 }), fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 12 }),
-      fc.integer({ min: 64, max: 4000 }), fc.integer({ min: 1, max: 500 }),
-      (pairs, laneUploads, maxLanes, maxBytes, maxUploads) => {
-        const unique = [...new Map(pairs).entries()];
-        const uploads = listing(unique).slice(0, maxUploads);
-        const lanes = cutLanes(uploads.map((u) => u.Key!), { laneUploads, maxLanes, maxBytes, maxUploads });
-        // contiguous bounds: each lane starts where the one before ended; only the last has no end
-        expect(lanes[0].after).toBe('');
-        lanes.slice(1).forEach((lane, i) => expect(lane.after).toBe(lanes[i].end));
-        expect(lanes.filter((l) => l.end === undefined).map((l) => l.lane)).toEqual([lanes.length - 1]);
-        // every walked upload in exactly the lane its key's bounds name, as many as the lane says
-        const counted = lanes.map(() => 0);
-        for (const upload of uploads) counted[laneOf(lanes, upload.Key!)] += 1;
-        expect(counted).toEqual(lanes.map((l) => l.walked));
-        expect(lanes.reduce((sum, l) => sum + l.walked, 0)).toBe(uploads.length);
-        // limits: maxUploads less what the lanes before walked
-        lanes.forEach((lane, i) => expect(lane.limit).toBe(maxUploads - lanes.slice(0, i).reduce((sum, l) => sum + l.walked, 0)));
-        // caps: lanes, and the descriptors' bytes (a single lane always fits)
-        expect(lanes.length).toBeLessThanOrEqual(maxLanes);
-        const descriptors = lanes.map(({ walked: _, ...lane }) => ({ ...lane, target: 19, lane: 399, limit: 1_000_000 }));
-        if (lanes.length > 1) expect(jsonBytes(descriptors)).toBeLessThanOrEqual(maxBytes);
-        // size: without merges, a lane closes at the first key boundary past the size (its last key may carry it further)
-        if (maxLanes >= uploads.length + 1 && maxBytes >= 4000 && lanes.length > 1) {
-          for (const lane of lanes.slice(0, -1)) {
-            const lastKey = uploads.filter((u) => u.Key === lane.end).length;
-            expect(lane.walked).toBeLessThanOrEqual(laneUploads - 1 + lastKey);
-            expect(lane.walked).toBeGreaterThanOrEqual(laneUploads);
+    const key = fc.oneof(
+      fc.constantFrom('a', 'é', '\uE000', '\u{1F600}', 'z', 'ab', 'a/b', '\u0001'),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 6 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(key, fc.integer({ min: 1, max: 6 })), { maxLength: 80 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 64, max: 4000 }),
+        fc.integer({ min: 1, max: 500 }),
+        (pairs, laneUploads, maxLanes, maxBytes, maxUploads) => {
+          const unique = [...new Map(pairs).entries()];
+          const uploads = listing(unique).slice(0, maxUploads);
+          const lanes = cutLanes(
+            uploads.map((u) => u.Key!),
+            { laneUploads, maxLanes, maxBytes, maxUploads },
+          );
+          // contiguous bounds: each lane starts where the one before ended; only the last has no end
+          expect(lanes[0].after).toBe('');
+          for (const [i, lane] of lanes.slice(1).entries()) expect(lane.after).toBe(lanes[i].end);
+          expect(lanes.filter((l) => l.end === undefined).map((l) => l.lane)).toEqual([lanes.length - 1]);
+          // every walked upload in exactly the lane its key's bounds name, as many as the lane says
+          const counted = lanes.map(() => 0);
+          for (const upload of uploads) counted[laneOf(lanes, upload.Key!)] += 1;
+          expect(counted).toEqual(lanes.map((l) => l.walked));
+          expect(lanes.reduce((sum, l) => sum + l.walked, 0)).toBe(uploads.length);
+          // limits: maxUploads less what the lanes before walked
+          for (const [i, lane] of lanes.entries()) expect(lane.limit).toBe(maxUploads - lanes.slice(0, i).reduce((sum, l) => sum + l.walked, 0));
+          // caps: lanes, and the descriptors' bytes (a single lane always fits)
+          expect(lanes.length).toBeLessThanOrEqual(maxLanes);
+          const descriptors = lanes.map(({ walked: _, ...lane }) => ({ ...lane, target: 19, lane: 399, limit: 1_000_000 }));
+          if (lanes.length > 1) expect(jsonBytes(descriptors)).toBeLessThanOrEqual(maxBytes);
+          // size: without merges, a lane closes at the first key boundary past the size (its last key may carry it further)
+          if (maxLanes >= uploads.length + 1 && maxBytes >= 4000 && lanes.length > 1) {
+            for (const lane of lanes.slice(0, -1)) {
+              const lastKey = uploads.filter((u) => u.Key === lane.end).length;
+              expect(lane.walked).toBeLessThanOrEqual(laneUploads - 1 + lastKey);
+              expect(lane.walked).toBeGreaterThanOrEqual(laneUploads);
+            }
           }
-        }
-      },
-    ), { numRuns: 300 });
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -150,14 +194,20 @@ describe('walkLanes', () => {
 
   it('gives the whole target one lane on a permanent error (the sweep records it), and throws a transient one for a retry', async () => {
     // Arrange
-    const s3Error = (name: string, status: number, message: string) => new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client',
-      $metadata: { httpStatusCode: status }, message });
-    s3Mock.on(ListMultipartUploadsCommand).rejectsOnce(s3Error('NoSuchBucket', 404, 'The specified bucket does not exist'))
+    const s3Error = (name: string, status: number, message: string) =>
+      new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message });
+    s3Mock
+      .on(ListMultipartUploadsCommand)
+      .rejectsOnce(s3Error('NoSuchBucket', 404, 'The specified bucket does not exist'))
       .rejectsOnce(s3Error('SlowDown', 503, 'Please reduce your request rate.'));
 
     // Act + Assert
-    expect(await walkLanes(deps, walkEvent(10, { index: 3, maxUploads: 77 }))).toEqual({ lanes: [{ target: 3, lane: 0, after: '', limit: 77 }], walked: 0,
-      calls: 0, unsplit: 'NoSuchBucket' });
+    expect(await walkLanes(deps, walkEvent(10, { index: 3, maxUploads: 77 }))).toEqual({
+      lanes: [{ target: 3, lane: 0, after: '', limit: 77 }],
+      walked: 0,
+      calls: 0,
+      unsplit: 'NoSuchBucket',
+    });
     await expect(walkLanes(deps, walkEvent(10))).rejects.toMatchObject({ name: 'SlowDown' });
   });
 
@@ -165,7 +215,14 @@ describe('walkLanes', () => {
     // Arrange
     s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: listing(Array.from({ length: 3000 }, (_, i) => [`k${String(i).padStart(5, '0')}`, 1])) });
     let clock = 0;
-    const slow = { ...deps, now: () => new Date((clock += 400) * 1000) }; // 400 s between two readings
+    const slow = {
+      ...deps,
+      now: () => {
+        // 400 s between two readings
+        clock += 400;
+        return new Date(clock * 1000);
+      },
+    };
 
     // Act
     const shared = await walkLanes(deps, walkEvent(1, {}, MAX_TARGETS));
@@ -180,12 +237,20 @@ describe('walkLanes', () => {
   });
 });
 
-describe('a lane\'s listing', () => {
+describe("a lane's listing", () => {
   it('stops at the first key past its end key in UTF-8 byte order (U+1F600 sorts after U+E000 in S3, before it in JavaScript)', async () => {
     // Arrange: S3's order: a, é, U+E000, U+1F600
-    const all = listing([['a', 1], ['é', 2], ['\uE000', 2], ['\u{1F600}', 1]]);
+    const all = listing([
+      ['a', 1],
+      ['é', 2],
+      ['\uE000', 2],
+      ['\u{1F600}', 1],
+    ]);
     s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: all });
-    const lanes = cutLanes(all.map((u) => u.Key!), { laneUploads: 4, maxLanes: 10, maxBytes: 10_000 });
+    const lanes = cutLanes(
+      all.map((u) => u.Key!),
+      { laneUploads: 4, maxLanes: 10, maxBytes: 10_000 },
+    );
     expect(lanes.map((l) => l.end)).toEqual(['\uE000', undefined]);
     const first = (lane: Lane) => ({ sweep: sweep(4), target: target(), lane });
 
@@ -201,18 +266,36 @@ describe('a lane\'s listing', () => {
   });
 
   it('truncates the last lane at its limit, as maxUploads truncates a target', async () => {
-    s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: listing([['a', 3], ['b', 3]]) });
-    const { page } = await listPage(deps, { state: { sweep: sweep(4), target: target({ maxUploads: 5 }), lane: { target: 0, lane: 1, after: 'a', limit: 2 } },
-      parent: 'p', run: 'r', runStartedAt: '2026-11-22T12:00:00Z' });
+    s3Mock.on(ListMultipartUploadsCommand).resolves({
+      Uploads: listing([
+        ['a', 3],
+        ['b', 3],
+      ]),
+    });
+    const { page } = await listPage(deps, {
+      state: { sweep: sweep(4), target: target({ maxUploads: 5 }), lane: { target: 0, lane: 1, after: 'a', limit: 2 } },
+      parent: 'p',
+      run: 'r',
+      runStartedAt: '2026-11-22T12:00:00Z',
+    });
     expect(page).toMatchObject({ listed: 2, truncated: true, last: false });
   });
 });
 
-describe('a target\'s result from its lanes', () => {
+describe("a target's result from its lanes", () => {
   const laneState = (lane: number, overrides: Partial<TargetState>): TargetState => ({
-    sweep: sweep(4), target: target(), cursor: { keyMarker: '', uploadIdMarker: '' }, done: true, truncated: false,
-    totals: { ...emptyTotals(), listed: 10, found: 10, aborted: 10, pages: 2 }, seq: 2, slice: { execution: '', run: '', events: 0, full: false }, handovers: [],
-    recoveries: 0, lane: { target: 0, lane, after: '', limit: 100 }, ...overrides,
+    sweep: sweep(4),
+    target: target(),
+    cursor: { keyMarker: '', uploadIdMarker: '' },
+    done: true,
+    truncated: false,
+    totals: { ...emptyTotals(), listed: 10, found: 10, aborted: 10, pages: 2 },
+    seq: 2,
+    slice: { execution: '', run: '', events: 0, full: false },
+    handovers: [],
+    recoveries: 0,
+    lane: { target: 0, lane, after: '', limit: 100 },
+    ...overrides,
   });
 
   it.each([
@@ -221,11 +304,14 @@ describe('a target\'s result from its lanes', () => {
     [[{ done: false }, { truncated: true }], 'UNFINISHED'],
     [[{ error: { error: 'AccessDenied', cause: 'no' } }, { done: false }], 'FAILED'],
   ] as Array<[Array<Partial<TargetState>>, string]>)('%j → %s, totals summed', (overrides, status) => {
-    const result = targetResult(target(), overrides.map((o, i) => laneState(i, o)));
+    const result = targetResult(
+      target(),
+      overrides.map((o, i) => laneState(i, o)),
+    );
     expect(result).toMatchObject({ status, lanes: 2, listed: 20, aborted: 20, pages: 4 });
   });
 
-  it('reports a lane without a checkpoint as the target\'s failure', () => {
+  it("reports a lane without a checkpoint as the target's failure", () => {
     expect(targetResult(target(), [laneState(0, {}), undefined])).toMatchObject({ status: 'FAILED', error: 'NoCheckpoint', lanes: 2, aborted: 10 });
   });
 });
@@ -233,12 +319,15 @@ describe('a target\'s result from its lanes', () => {
 describe('limits of sweep-uploads with lanes', () => {
   it('keeps its history far below 25,000 events with 20 targets of 1,000,000 worst-shape uploads in MAX_LANES lanes', () => {
     // 20 × 1,000,000 / 50,000 = 400 lanes: MAX_LANES
-    expect(MAX_TARGETS * MAX_MAX_UPLOADS / SWEEP_SETTINGS_DEFAULTS.SweepLaneUploads).toBe(MAX_LANES);
+    expect((MAX_TARGETS * MAX_MAX_UPLOADS) / SWEEP_SETTINGS_DEFAULTS.SweepLaneUploads).toBe(MAX_LANES);
     // pages of the worst shape (1,024-byte keys escaped 6×, measured), one per page execution (the least a run does)
     const pages = Math.ceil((MAX_TARGETS * MAX_MAX_UPLOADS) / uploadsPerPage({ ...WORST_UPLOAD, measure: true }));
     const slices = Math.ceil((pages * HISTORY_EVENTS.pageRun) / SWEEP_SETTINGS_DEFAULTS.SweepSliceEvents) + MAX_LANES; // each lane's last slice is partial
-    const events = HISTORY_EVENTS.sweepFixed + MAX_TARGETS * HISTORY_EVENTS.walkWorst + MAX_LANES * (HISTORY_EVENTS.lane + HISTORY_EVENTS.laneGiveUp)
-      + (slices - MAX_LANES) * HISTORY_EVENTS.laneSlice;
+    const events =
+      HISTORY_EVENTS.sweepFixed +
+      MAX_TARGETS * HISTORY_EVENTS.walkWorst +
+      MAX_LANES * (HISTORY_EVENTS.lane + HISTORY_EVENTS.laneGiveUp) +
+      (slices - MAX_LANES) * HISTORY_EVENTS.laneSlice;
     console.log(`sweep-uploads worst case: ${MAX_LANES} lanes, ${pages} pages, ${slices} slices → ${events} history events`);
     expect(events).toBeLessThan(20_000);
   });
@@ -246,16 +335,25 @@ describe('limits of sweep-uploads with lanes', () => {
   it('keeps its largest state (the plan of 20 worst targets and every lane) below 256 KiB', () => {
     // Arrange: 20 targets, 63-character buckets, 1,024-byte prefixes of characters JSON escapes 6×, 12-digit owners
     const plan = planSweepRun({
-      request: { targets: Array.from({ length: MAX_TARGETS }, (_, i) => ({ bucket: `${'b'.repeat(60)}-${String(i).padStart(2, '0')}`,
-        prefix: `${String(i).padStart(2, '0')}${'\u0001'.repeat(1022)}`, olderThan: '36500d', expectedBucketOwner: '111122223333' })), maxUploads: MAX_MAX_UPLOADS },
-      startTime: '2026-11-22T12:00:00Z', executionArn: `arn:aws:states:us-east-1:111122223333:execution:${'n'.repeat(80)}:${'x'.repeat(80)}`,
+      request: {
+        targets: Array.from({ length: MAX_TARGETS }, (_, i) => ({
+          bucket: `${'b'.repeat(60)}-${String(i).padStart(2, '0')}`,
+          prefix: `${String(i).padStart(2, '0')}${'\u0001'.repeat(1022)}`,
+          olderThan: '36500d',
+          expectedBucketOwner: '111122223333',
+        })),
+        maxUploads: MAX_MAX_UPLOADS,
+      },
+      startTime: '2026-11-22T12:00:00Z',
+      executionArn: `arn:aws:states:us-east-1:111122223333:execution:${'n'.repeat(80)}:${'x'.repeat(80)}`,
       settings: sweep(1).settings,
     });
     // every target's lanes up to its byte budget (keys escaped 6×, short enough that many lanes fill it)
     const cutter = new LaneCutter({ laneUploads: 1, maxLanes: MAX_LANES / MAX_TARGETS, maxBytes: LANE_BYTES / MAX_TARGETS });
     for (let i = 0; i < 1000; i += 1) cutter.add(`${String(i).padStart(4, '0')}${'\u0001'.repeat(16)}`);
-    const lanes = Array.from({ length: MAX_TARGETS }, (_, t) => cutter.lanes(t, MAX_MAX_UPLOADS).map(({ walked: _, ...lane }) => ({ ...lane, lane: 399 })))
-      .flat();
+    const lanes = Array.from({ length: MAX_TARGETS }, (_, t) =>
+      cutter.lanes(t, MAX_MAX_UPLOADS).map(({ walked: _, ...lane }) => ({ ...lane, lane: 399 })),
+    ).flat();
 
     // Act: "Gather the lanes" (its input holds the Map's results, its output the flat list), "Finish sweep"'s payload
     const gathered = jsonBytes({ plan, lanes });

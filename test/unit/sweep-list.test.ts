@@ -7,7 +7,6 @@ import { listPage } from '../../lib/sweep/list.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { deps, docMock, listEvent, OLD, s3Mock, state, SWEEP_ARN, resetMocks, uploads, YOUNG } from '../support/sweep-steps.ts';
 
-
 beforeEach(() => {
   resetMocks();
 });
@@ -22,8 +21,17 @@ describe('listPage', () => {
 
     // Assert
     expect(next).toBe('abort');
-    expect(page).toMatchObject({ listed: 5, busy: 0, last: true, uploads: [{ k: 'k-000', u: 'U0' }, { k: 'k-001', u: 'U1' }, { k: 'k-002', u: 'U2' }],
-      cursor: { keyMarker: 'k-004', uploadIdMarker: 'U4' } });
+    expect(page).toMatchObject({
+      listed: 5,
+      busy: 0,
+      last: true,
+      uploads: [
+        { k: 'k-000', u: 'U0' },
+        { k: 'k-001', u: 'U1' },
+        { k: 'k-002', u: 'U2' },
+      ],
+      cursor: { keyMarker: 'k-004', uploadIdMarker: 'U4' },
+    });
     expect(after.cursor).toEqual({ keyMarker: '', uploadIdMarker: '' });
     expect(after.slice).toMatchObject({ run: 'run-2', events: 22 });
     expect(s3Mock).toHaveReceivedCommandWith(ListMultipartUploadsCommand, { Bucket: 'data-a', MaxUploads: 1000, ExpectedBucketOwner: '111122223333' });
@@ -31,8 +39,12 @@ describe('listPage', () => {
 
   it('cuts the page where the byte budget ends, the cursor after the last upload it took', async () => {
     // Arrange: 2,000 bytes of keys each, a budget for a few
-    s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: uploads(50).map((u) => ({ ...u, Key: `${u.Key}/${'x'.repeat(2000)}` })), IsTruncated: true,
-      NextKeyMarker: 'zzz', NextUploadIdMarker: 'Z' });
+    s3Mock.on(ListMultipartUploadsCommand).resolves({
+      Uploads: uploads(50).map((u) => ({ ...u, Key: `${u.Key}/${'x'.repeat(2000)}` })),
+      IsTruncated: true,
+      NextKeyMarker: 'zzz',
+      NextUploadIdMarker: 'Z',
+    });
     const s = state({}, { pageBytes: 12_000 });
 
     // Act
@@ -81,12 +93,14 @@ describe('listPage', () => {
     // Assert
     expect(page.busy).toBe(1);
     expect(page.uploads.map((u) => u.u)).toEqual(['U0', 'U2', 'U3']);
-    expect(docMock).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byStatus', ExpressionAttributeValues: { ':running': 'RUNNING', ':bucket': 'data-a',
-      ':mine': SWEEP_ARN } });
+    expect(docMock).toHaveReceivedCommandWith(QueryCommand, {
+      IndexName: 'byStatus',
+      ExpressionAttributeValues: { ':running': 'RUNNING', ':bucket': 'data-a', ':mine': SWEEP_ARN },
+    });
     expect(docMock).not.toHaveReceivedCommand(BatchGetCommand);
   });
 
-  it('reads the page\'s own records instead when more records are RUNNING than the page has uploads', async () => {
+  it("reads the page's own records instead when more records are RUNNING than the page has uploads", async () => {
     // Arrange
     s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: uploads(2), IsTruncated: false });
     docMock.on(QueryCommand).resolves({ Items: [], ScannedCount: 3, LastEvaluatedKey: { id: 'x' } });
@@ -100,13 +114,20 @@ describe('listPage', () => {
     expect(page.uploads.map((u) => u.u)).toEqual(['U1']);
   });
 
-  it('measures: a gone upload is decided NOT_FOUND, an unreadable one FAILED with S3\'s code, in a dry run the rest WOULD_ABORT', async () => {
+  it("measures: a gone upload is decided NOT_FOUND, an unreadable one FAILED with S3's code, in a dry run the rest WOULD_ABORT", async () => {
     // Arrange
     s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: uploads(3), IsTruncated: false });
-    s3Mock.on(ListPartsCommand, { UploadId: 'U0' }).resolves({ Parts: [{ PartNumber: 1, Size: 5 }, { PartNumber: 2, Size: 7 }], IsTruncated: false });
+    s3Mock.on(ListPartsCommand, { UploadId: 'U0' }).resolves({
+      Parts: [
+        { PartNumber: 1, Size: 5 },
+        { PartNumber: 2, Size: 7 },
+      ],
+      IsTruncated: false,
+    });
     s3Mock.on(ListPartsCommand, { UploadId: 'U1' }).rejects(new NoSuchUpload({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
-    s3Mock.on(ListPartsCommand, { UploadId: 'U2' }).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied',
-      $metadata: { httpStatusCode: 403 } }));
+    s3Mock
+      .on(ListPartsCommand, { UploadId: 'U2' })
+      .rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } }));
 
     // Act
     const { page, next } = await listPage(deps, listEvent(state({}, {}, { measure: true, dryRun: true })));
@@ -115,16 +136,20 @@ describe('listPage', () => {
     expect(next).toBe('record');
     expect(page.uploads).toEqual([]);
     expect(page.decided).toEqual([
-      { k: 'k-000', u: 'U0', p: 2, b: 12, s: 'WOULD_ABORT' }, { k: 'k-001', u: 'U1', p: 0, b: 0, s: 'NOT_FOUND' }, { k: 'k-002', u: 'U2', s: 'FAILED',
-        e: 'AccessDenied', h: 403 },
+      { k: 'k-000', u: 'U0', p: 2, b: 12, s: 'WOULD_ABORT' },
+      { k: 'k-001', u: 'U1', p: 0, b: 0, s: 'NOT_FOUND' },
+      { k: 'k-002', u: 'U2', s: 'FAILED', e: 'AccessDenied', h: 403 },
     ]);
   });
 
-  it('stops at maxUploads (truncated), and a listing error ends the target with S3\'s code', async () => {
+  it("stops at maxUploads (truncated), and a listing error ends the target with S3's code", async () => {
     // Arrange
-    s3Mock.on(ListMultipartUploadsCommand).resolvesOnce({ Uploads: uploads(5), IsTruncated: true, NextKeyMarker: 'k-004', NextUploadIdMarker: 'U4' })
-      .rejects(new S3ServiceException({ name: 'NoSuchBucket', $fault: 'client', message: 'The specified bucket does not exist',
-        $metadata: { httpStatusCode: 404 } }));
+    s3Mock
+      .on(ListMultipartUploadsCommand)
+      .resolvesOnce({ Uploads: uploads(5), IsTruncated: true, NextKeyMarker: 'k-004', NextUploadIdMarker: 'U4' })
+      .rejects(
+        new S3ServiceException({ name: 'NoSuchBucket', $fault: 'client', message: 'The specified bucket does not exist', $metadata: { httpStatusCode: 404 } }),
+      );
     const limited = state({ target: { ...state().target, maxUploads: 5 } });
 
     // Act

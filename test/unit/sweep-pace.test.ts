@@ -21,14 +21,14 @@ describe('pageRoomForTime', () => {
     expect(pageRoomForTime(state(), 50, false)).toBeUndefined();
   });
 
-  it('takes what fits in the time left at the last page\'s pace, with its safety factor', () => {
+  it("takes what fits in the time left at the last page's pace, with its safety factor", () => {
     // 1 s per upload, 100 s into the run: (240 - 100) / (2 × 1) = 70
     expect(pageRoomForTime(state({ pace: { uploads: 100, seconds: 100 } }), 100, false)).toBe(Math.floor((budget - 100) / PACE_SAFETY));
     // a fresh run has the whole budget
     expect(pageRoomForTime(state({ pace: { uploads: 100, seconds: 100 } }), 100, true)).toBe(Math.floor(budget / PACE_SAFETY));
   });
 
-  it('sets no practical limit at AWS\'s pace (450 uploads in 6 s)', () => {
+  it("sets no practical limit at AWS's pace (450 uploads in 6 s)", () => {
     expect(pageRoomForTime(state({ pace: { uploads: 450, seconds: 6 } }), 55, false)).toBeGreaterThan(1000);
   });
 
@@ -45,7 +45,7 @@ describe('pageRoomForTime', () => {
   });
 });
 
-describe('the pace in the sweep\'s steps', () => {
+describe("the pace in the sweep's steps", () => {
   const sameRun = { execution: 'target-exec', run: 'run-2', events: 14, full: false };
 
   it('"List a page" cuts the page to what the pace allows, the cursor after its last upload', async () => {
@@ -77,13 +77,27 @@ describe('the pace in the sweep\'s steps', () => {
   it('"Record the page" keeps the page\'s uploads and its seconds from listing to records as the pace', async () => {
     // Arrange: listed at 11:59:00, recorded at 12:00:00
     const page = {
-      listedAt: '2026-11-22T11:59:00.000Z', waitSeconds: 5, uploads: [{ k: 'a', u: 'U1' }, { k: 'b', u: 'U2' }], decided: [{ k: 'c', u: 'U3', s: 'NOT_FOUND' as const }],
-      listed: 3, busy: 0, cursor: { keyMarker: 'c', uploadIdMarker: 'U3' }, last: false, truncated: false,
+      listedAt: '2026-11-22T11:59:00.000Z',
+      waitSeconds: 5,
+      uploads: [
+        { k: 'a', u: 'U1' },
+        { k: 'b', u: 'U2' },
+      ],
+      decided: [{ k: 'c', u: 'U3', s: 'NOT_FOUND' as const }],
+      listed: 3,
+      busy: 0,
+      cursor: { keyMarker: 'c', uploadIdMarker: 'U3' },
+      last: false,
+      truncated: false,
     };
 
     // Act
     const { state: next } = await recordPage(deps, {
-      action: 'page', state: state(), parent: 'target-exec', page, runStartedAt: '2026-11-22T11:59:00Z',
+      action: 'page',
+      state: state(),
+      parent: 'target-exec',
+      page,
+      runStartedAt: '2026-11-22T11:59:00Z',
       answers: { aborted: ['sent', 'sent'], verified: { answers: ['gone', 'gone'], kinds: ['gone'] } },
     });
 

@@ -19,21 +19,46 @@ const worstUploadId = (i: number) => `${String(i).padStart(4, '0')}${'"\\'.repea
 function worstState(): TargetState {
   return {
     sweep: {
-      id: 'x'.repeat(80), executionArn: `arn:aws:states:us-east-1:123456789012:execution:${'n'.repeat(80)}:${'x'.repeat(80)}`,
-        startedAt: '2026-11-22T21:13:40.000Z',
-      dryRun: false, measure: true,
-      settings: { pageUploads: 1000, pageBytes: SWEEP_SETTINGS_DEFAULTS.SweepPageBytes, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000,
-        handoversPerPage: 25, laneUploads: 50_000, lanesAtOnce: 20, retentionSeconds: 7_776_000 },
+      id: 'x'.repeat(80),
+      executionArn: `arn:aws:states:us-east-1:123456789012:execution:${'n'.repeat(80)}:${'x'.repeat(80)}`,
+      startedAt: '2026-11-22T21:13:40.000Z',
+      dryRun: false,
+      measure: true,
+      settings: {
+        pageUploads: 1000,
+        pageBytes: SWEEP_SETTINGS_DEFAULTS.SweepPageBytes,
+        waitSeconds: 5,
+        runSeconds: 60,
+        sliceEvents: 20_000,
+        handoversPerPage: 25,
+        laneUploads: 50_000,
+        lanesAtOnce: 20,
+        retentionSeconds: 7_776_000,
+      },
     },
     target: {
-      index: 19, bucket: 'b'.repeat(63), prefix: '\u0001'.repeat(1024), olderThan: '36500d', olderThanSeconds: 3_153_600_000,
-        cutoff: '1926-11-22T21:13:40.000Z',
-      expectedBucketOwner: '123456789012', maxUploads: 1_000_000,
+      index: 19,
+      bucket: 'b'.repeat(63),
+      prefix: '\u0001'.repeat(1024),
+      olderThan: '36500d',
+      olderThanSeconds: 3_153_600_000,
+      cutoff: '1926-11-22T21:13:40.000Z',
+      expectedBucketOwner: '123456789012',
+      maxUploads: 1_000_000,
     },
-    cursor: { keyMarker: worstKey(9999), uploadIdMarker: worstUploadId(9999) }, done: false, truncated: false, totals: emptyTotals(), seq: 99_999,
-    slice: { execution: `arn:aws:states:us-east-1:123456789012:execution:${'n'.repeat(80)}:${'x'.repeat(80)}`, run: 'r'.repeat(200), events: 19_999,
-      full: false },
-    handovers: [], recoveries: 0,
+    cursor: { keyMarker: worstKey(9999), uploadIdMarker: worstUploadId(9999) },
+    done: false,
+    truncated: false,
+    totals: emptyTotals(),
+    seq: 99_999,
+    slice: {
+      execution: `arn:aws:states:us-east-1:123456789012:execution:${'n'.repeat(80)}:${'x'.repeat(80)}`,
+      run: 'r'.repeat(200),
+      events: 19_999,
+      full: false,
+    },
+    handovers: [],
+    recoveries: 0,
   };
 }
 
@@ -47,8 +72,15 @@ describe('the page byte budget', () => {
     // Arrange: as many worst uploads as the budget takes (what "List a page" does)
     const state = worstState();
     const page: Page = {
-      listedAt: '2026-11-22T21:13:40.000Z', waitSeconds: 5, uploads: [], decided: [], listed: 1000, busy: 1000, cursor: state.cursor, last: false,
-        truncated: false,
+      listedAt: '2026-11-22T21:13:40.000Z',
+      waitSeconds: 5,
+      uploads: [],
+      decided: [],
+      listed: 1000,
+      busy: 1000,
+      cursor: state.cursor,
+      last: false,
+      truncated: false,
     };
     let budget = SWEEP_SETTINGS_DEFAULTS.SweepPageBytes - pageStateBytes(state, page);
     for (let i = 0; uploadBytes(worstKey(i), worstUploadId(i), true) <= budget; i += 1) {
@@ -61,7 +93,10 @@ describe('the page byte budget', () => {
 
     // Act: the largest state of the page execution (before "Record the page") and the Lambda's payload
     const largest = jsonBytes({
-      state, parent: state.slice.execution, page, next: 'abort',
+      state,
+      parent: state.slice.execution,
+      page,
+      next: 'abort',
       answers: { aborted: answers, verified: { answers, kinds: [longest, 'gone', 'parts', 'empty'] }, abortedAgain: answers, verifiedAgain: answers },
     });
 
@@ -79,20 +114,29 @@ describe('the page byte budget', () => {
 });
 
 type Retrier = { ErrorEquals: string[]; MaxAttempts?: number; JitterStrategy?: string; MaxDelaySeconds?: number };
-type State = { Type: string; Resource?: string; Retry?: Retrier[];
-  MaxConcurrency?: number; ItemProcessor?: { States: Record<string, State> }; [field: string]: unknown };
+type State = {
+  Type: string;
+  Resource?: string;
+  Retry?: Retrier[];
+  MaxConcurrency?: number;
+  ItemProcessor?: { States: Record<string, State> };
+  [field: string]: unknown;
+};
 
 function allStates(states: Record<string, State>): Array<[string, State]> {
-  return Object.entries(states).flatMap(([name, state]) => [[name, state] as [string, State],
-    ...(state.ItemProcessor ? allStates(state.ItemProcessor.States) : [])]);
+  return Object.entries(states).flatMap(([name, state]) => [
+    [name, state] as [string, State],
+    ...(state.ItemProcessor ? allStates(state.ItemProcessor.States) : []),
+  ]);
 }
 
 /** every `.$` value of a state, at any depth */
 function pathValues(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(pathValues);
   if (value && typeof value === 'object') {
-    return Object.entries(value).flatMap(([k,
-      v]) => (k.endsWith('.$') && typeof v === 'string' ? [v] : k === 'States' || k === 'ItemProcessor' ? [] : pathValues(v)));
+    return Object.entries(value).flatMap(([k, v]) =>
+      k.endsWith('.$') && typeof v === 'string' ? [v] : k === 'States' || k === 'ItemProcessor' ? [] : pathValues(v),
+    );
   }
   return [];
 }
@@ -102,8 +146,8 @@ describe.each(['sweepUploads', 'sweepTarget', 'sweepPage'] as const)('%s definit
   const states = allStates(definition.States);
 
   it('nests at most 10 intrinsic functions in a field', () => {
-    for (const [, state] of states) for (const path of pathValues(state)) expect((path.match(/States\.[A-Za-z]+\(/g) ?? []).length,
-      path).toBeLessThanOrEqual(10);
+    for (const [, state] of states)
+      for (const path of pathValues(state)) expect((path.match(/States\.[A-Za-z]+\(/g) ?? []).length, path).toBeLessThanOrEqual(10);
   });
 
   it('runs inline Maps at most 40 at a time', () => {

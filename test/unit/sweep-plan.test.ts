@@ -3,7 +3,13 @@ import { cutoffFor, parseAge, planSweep, planSweepRun, validateSweepRequest } fr
 
 describe('parseAge', () => {
   it.each([
-    ['90s', 90], ['30m', 1_800], ['24h', 86_400], ['7d', 604_800], ['1d12h', 129_600], ['0m', 0], ['36500d', 3_153_600_000],
+    ['90s', 90],
+    ['30m', 1_800],
+    ['24h', 86_400],
+    ['7d', 604_800],
+    ['1d12h', 129_600],
+    ['0m', 0],
+    ['36500d', 3_153_600_000],
   ])('%s = %i seconds', (text, seconds) => {
     expect(parseAge(text)).toBe(seconds);
   });
@@ -42,34 +48,61 @@ describe('cutoffFor', () => {
 describe('planSweep', () => {
   it('plans every target with its cutoff, defaults and the trigger', () => {
     // Act
-    const plan = planSweep({ targets: [{ bucket: 'data-lake', olderThan: '24h' }, { bucket: 'logs-b', prefix: 'tmp/', olderThan: '30m',
-      expectedBucketOwner: '111122223333' }], trigger: 'schedule' }, new Date('2026-11-22T12:00:00Z'));
+    const plan = planSweep(
+      {
+        targets: [
+          { bucket: 'data-lake', olderThan: '24h' },
+          { bucket: 'logs-b', prefix: 'tmp/', olderThan: '30m', expectedBucketOwner: '111122223333' },
+        ],
+        trigger: 'schedule',
+      },
+      new Date('2026-11-22T12:00:00Z'),
+    );
 
     // Assert
     expect(plan).toEqual({
       targets: [
         { bucket: 'data-lake', prefix: '', olderThan: '24h', olderThanSeconds: 86_400, cutoff: '2026-11-21T12:00:00.000Z' },
-        { bucket: 'logs-b', prefix: 'tmp/', olderThan: '30m', olderThanSeconds: 1_800, cutoff: '2026-11-22T11:30:00.000Z',
-          expectedBucketOwner: '111122223333' },
+        {
+          bucket: 'logs-b',
+          prefix: 'tmp/',
+          olderThan: '30m',
+          olderThanSeconds: 1_800,
+          cutoff: '2026-11-22T11:30:00.000Z',
+          expectedBucketOwner: '111122223333',
+        },
       ],
-      dryRun: false, measure: true, maxUploads: 100_000, trigger: 'schedule', startedAt: '2026-11-22T12:00:00.000Z',
-        expiresAt: Date.parse('2026-11-22T12:00:00Z') / 1000 + 90 * 86_400,
+      dryRun: false,
+      measure: true,
+      maxUploads: 100_000,
+      trigger: 'schedule',
+      startedAt: '2026-11-22T12:00:00.000Z',
+      expiresAt: Date.parse('2026-11-22T12:00:00Z') / 1000 + 90 * 86_400,
     });
   });
 
   it('throws InvalidSweepRequest naming every broken field', () => {
-    expect(() => planSweep({ targets: [{ bucket: 'B', olderThan: 'soon' }], maxUploads: 0 }, new Date()))
-      .toThrow(expect.objectContaining({ name: 'InvalidSweepRequest',
-        message: expect.stringMatching(/targets\[0\]\.bucket: .*targets\[0\]\.olderThan: .*maxUploads: /) }));
+    expect(() => planSweep({ targets: [{ bucket: 'B', olderThan: 'soon' }], maxUploads: 0 }, new Date())).toThrow(
+      expect.objectContaining({
+        name: 'InvalidSweepRequest',
+        message: expect.stringMatching(/targets\[0\]\.bucket: .*targets\[0\]\.olderThan: .*maxUploads: /),
+      }),
+    );
   });
 });
 
 describe('validateSweepRequest', () => {
   it.each([
-    [null, 'body'], [[], 'body'], [{}, 'targets'], [{ targets: [] }, 'targets'], [{ targets: 'b' }, 'targets'],
+    [null, 'body'],
+    [[], 'body'],
+    [{}, 'targets'],
+    [{ targets: [] }, 'targets'],
+    [{ targets: 'b' }, 'targets'],
     [{ targets: Array.from({ length: 21 }, () => ({ bucket: 'data-x', olderThan: '1d' })) }, 'targets'],
-    [{ targets: [42] }, 'targets[0]'], [{ targets: [{ olderThan: '1d' }] }, 'targets[0].bucket'],
-    [{ targets: [{ bucket: 'data-x' }] }, 'targets[0].olderThan'], [{ targets: [{ bucket: 'data-x', olderThan: '1y' }] }, 'targets[0].olderThan'],
+    [{ targets: [42] }, 'targets[0]'],
+    [{ targets: [{ olderThan: '1d' }] }, 'targets[0].bucket'],
+    [{ targets: [{ bucket: 'data-x' }] }, 'targets[0].olderThan'],
+    [{ targets: [{ bucket: 'data-x', olderThan: '1y' }] }, 'targets[0].olderThan'],
     [{ targets: [{ bucket: 'data-x', olderThan: '99999d' }] }, 'targets[0].olderThan'],
     [{ targets: [{ bucket: 'data-x', olderThan: '1d', prefix: 7 }] }, 'targets[0].prefix'],
     [{ targets: [{ bucket: 'data-x', olderThan: '1d', expectedBucketOwner: '12' }] }, 'targets[0].expectedBucketOwner'],
@@ -79,26 +112,66 @@ describe('validateSweepRequest', () => {
     [{ targets: [{ bucket: 'data-x', olderThan: '1d' }], force: true }, 'force'],
     [{ targets: [{ bucket: 'data-x', olderThan: '1d' }], measure: 'no' }, 'measure'],
     [{ targets: [{ bucket: 'data-x', olderThan: '1d' }], dryRun: true, measure: false }, 'measure'],
-    [{ targets: [{ bucket: 'data-x', olderThan: '1d' }, { bucket: 'data-x', olderThan: '7d' }] }, 'targets[1]'],
-    [{ targets: [{ bucket: 'data-x', prefix: 'logs/', olderThan: '1d' }, { bucket: 'data-x', prefix: 'logs/2026/', olderThan: '7d' }] }, 'targets[1]'],
-    [{ targets: [{ bucket: 'data-y', prefix: 'logs/2026/', olderThan: '1d' }, { bucket: 'data-x', olderThan: '1d' }, { bucket: 'data-y', olderThan: '7d' }] },
-      'targets[2]'],
+    [
+      {
+        targets: [
+          { bucket: 'data-x', olderThan: '1d' },
+          { bucket: 'data-x', olderThan: '7d' },
+        ],
+      },
+      'targets[1]',
+    ],
+    [
+      {
+        targets: [
+          { bucket: 'data-x', prefix: 'logs/', olderThan: '1d' },
+          { bucket: 'data-x', prefix: 'logs/2026/', olderThan: '7d' },
+        ],
+      },
+      'targets[1]',
+    ],
+    [
+      {
+        targets: [
+          { bucket: 'data-y', prefix: 'logs/2026/', olderThan: '1d' },
+          { bucket: 'data-x', olderThan: '1d' },
+          { bucket: 'data-y', olderThan: '7d' },
+        ],
+      },
+      'targets[2]',
+    ],
   ])('%j → %s', (input, field) => {
     expect(validateSweepRequest(input)[0]?.field).toBe(field);
   });
 });
 
 describe('planSweepRun', () => {
-  const settings = { pageUploads: 1000, pageBytes: 196_608, waitSeconds: 5, runSeconds: 60, sliceEvents: 20_000, handoversPerPage: 25, laneUploads: 50_000,
-    lanesAtOnce: 20, retentionSeconds: 86_400 };
+  const settings = {
+    pageUploads: 1000,
+    pageBytes: 196_608,
+    waitSeconds: 5,
+    runSeconds: 60,
+    sliceEvents: 20_000,
+    handoversPerPage: 25,
+    laneUploads: 50_000,
+    lanesAtOnce: 20,
+    retentionSeconds: 86_400,
+  };
   const executionArn = 'arn:aws:states:us-east-1:111122223333:execution:s3-mpu-reaper-dev-sweep-uploads:sweep-1';
 
-  it('numbers the targets, gives each the owner S3 must see (the sweep\'s account unless the request names one) and maxUploads', () => {
+  it("numbers the targets, gives each the owner S3 must see (the sweep's account unless the request names one) and maxUploads", () => {
     // Act
     const plan = planSweepRun({
-      request: { targets: [{ bucket: 'data-a', olderThan: '1d' }, { bucket: 'data-b', prefix: 'tmp/', olderThan: '1h', expectedBucketOwner: '444455556666' }],
-        maxUploads: 500 },
-      startTime: '2026-11-22T12:00:00Z', executionArn, settings,
+      request: {
+        targets: [
+          { bucket: 'data-a', olderThan: '1d' },
+          { bucket: 'data-b', prefix: 'tmp/', olderThan: '1h', expectedBucketOwner: '444455556666' },
+        ],
+        maxUploads: 500,
+      },
+      startTime: '2026-11-22T12:00:00Z',
+      executionArn,
+      settings,
     });
 
     // Assert
@@ -115,9 +188,19 @@ describe('planSweepRun', () => {
     expect(plan({ targets: [{ bucket: 'data-a', olderThan: '1d' }], measure: false }).sweep).toMatchObject({ measure: false, dryRun: false });
   });
 
-  it.each([['pageUploads', 1001], ['runSeconds', 241], ['waitSeconds', -1], ['pageBytes', 1.5]])('refuses the setting %s = %s', (name, value) => {
-    expect(() => planSweepRun({ request: { targets: [{ bucket: 'data-a', olderThan: '1d' }] }, startTime: '2026-11-22T12:00:00Z', executionArn,
-      settings: { ...settings, [name]: value } }))
-      .toThrow(new RegExp(`sweep setting ${name}`));
+  it.each([
+    ['pageUploads', 1001],
+    ['runSeconds', 241],
+    ['waitSeconds', -1],
+    ['pageBytes', 1.5],
+  ])('refuses the setting %s = %s', (name, value) => {
+    expect(() =>
+      planSweepRun({
+        request: { targets: [{ bucket: 'data-a', olderThan: '1d' }] },
+        startTime: '2026-11-22T12:00:00Z',
+        executionArn,
+        settings: { ...settings, [name]: value },
+      }),
+    ).toThrow(new RegExp(`sweep setting ${name}`));
   });
 });

@@ -4,7 +4,6 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
-import { NoSuchUpload } from '@aws-sdk/client-s3';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { countHandovers, recordPage, resumeTarget, settledOutcome, unsettledOutcome, type RecordPageEvent } from '../../lib/sweep/record.ts';
@@ -17,9 +16,12 @@ beforeEach(() => {
   resetMocks();
 });
 
-describe('the outcome of an upload from the page\'s answers', () => {
+describe("the outcome of an upload from the page's answers", () => {
   const answers = (a: string, v: string, a2?: string, v2?: string): PageAnswers => ({
-    aborted: [a], verified: { answers: [v], kinds: [v] }, ...(a2 ? { abortedAgain: [a2] } : {}), ...(v2 ? { verifiedAgain: [v2] } : {}),
+    aborted: [a],
+    verified: { answers: [v], kinds: [v] },
+    ...(a2 ? { abortedAgain: [a2] } : {}),
+    ...(v2 ? { verifiedAgain: [v2] } : {}),
   });
 
   it.each([
@@ -45,15 +47,28 @@ describe('the outcome of an upload from the page\'s answers', () => {
 
 describe('recordPage', () => {
   const page = (n: number, extra: Partial<Page> = {}): Page => ({
-    listedAt: '2026-11-22T11:59:00.000Z', waitSeconds: 5, uploads: Array.from({ length: n }, (_, i) => ({ k: `k-${i}`, u: `U${i}`, p: 1, b: 10 + i })),
-      decided: [],
-    listed: n + 1, busy: 1, cursor: { keyMarker: `k-${n}`, uploadIdMarker: `U${n}` }, last: false, truncated: false, ...extra,
+    listedAt: '2026-11-22T11:59:00.000Z',
+    waitSeconds: 5,
+    uploads: Array.from({ length: n }, (_, i) => ({ k: `k-${i}`, u: `U${i}`, p: 1, b: 10 + i })),
+    decided: [],
+    listed: n + 1,
+    busy: 1,
+    cursor: { keyMarker: `k-${n}`, uploadIdMarker: `U${n}` },
+    last: false,
+    truncated: false,
+    ...extra,
   });
-  const event = (p: Page, answers: PageAnswers, s = state()): RecordPageEvent => ({ action: 'page', state: s, parent: 'target-exec', page: p, answers,
-    runStartedAt: '2026-11-22T11:59:30Z' });
+  const event = (p: Page, answers: PageAnswers, s = state()): RecordPageEvent => ({
+    action: 'page',
+    state: s,
+    parent: 'target-exec',
+    page: p,
+    answers,
+    runStartedAt: '2026-11-22T11:59:30Z',
+  });
   const all = (n: number, v: string) => Array.from({ length: n }, () => v);
 
-  it('writes one record per upload under a condition that spares other runs\' records, adds the page to the totals and checkpoints', async () => {
+  it("writes one record per upload under a condition that spares other runs' records, adds the page to the totals and checkpoints", async () => {
     // Act
     const result = await recordPage(deps, event(page(3), { aborted: all(3, 'sent'), verified: { answers: all(3, 'gone'), kinds: ['gone'] } }));
 
@@ -62,9 +77,19 @@ describe('recordPage', () => {
     expect(result.state).toMatchObject({ seq: 1, cursor: { keyMarker: 'k-3', uploadIdMarker: 'U3' }, handovers: [] });
     expect(result.state.totals).toMatchObject({ listed: 4, found: 4, aborted: 3, busy: 1, partsFound: 3, bytesFound: 33, bytesFreed: 33, pages: 1 });
     expect(docMock).toHaveReceivedCommandWith(PutCommand, {
-      Item: expect.objectContaining({ id: recordId('data-a', 'k-0', 'U0'), recordType: 'upload', status: 'ABORTED', attempts: 1, partsFound: 1, bytesFound: 10,
-        trigger: 'sweep', executionArn: SWEEP_ARN, sweepId: 'sweep-1', startedAt: '2026-11-22T11:59:00.000Z',
-          expiresAt: Date.parse('2026-11-22T11:59:00Z') / 1000 + 1000 }),
+      Item: expect.objectContaining({
+        id: recordId('data-a', 'k-0', 'U0'),
+        recordType: 'upload',
+        status: 'ABORTED',
+        attempts: 1,
+        partsFound: 1,
+        bytesFound: 10,
+        trigger: 'sweep',
+        executionArn: SWEEP_ARN,
+        sweepId: 'sweep-1',
+        startedAt: '2026-11-22T11:59:00.000Z',
+        expiresAt: Date.parse('2026-11-22T11:59:00Z') / 1000 + 1000,
+      }),
       ConditionExpression: expect.stringContaining('#executionArn = :mine'),
     });
     expect(docMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ id: checkpointId('sweep-1', 0), seq: 1 }) });
@@ -77,8 +102,9 @@ describe('recordPage', () => {
       return {};
     });
     docMock.on(GetCommand, { Key: { id: recordId('data-a', 'k-0', 'U0') } }).resolves({ Item: { status: 'ABORTED', executionArn: 'api-run' } });
-    docMock.on(GetCommand, { Key: { id: recordId('data-a', 'k-1', 'U1') } }).resolves({ Item: { status: 'ABORTED', executionArn: SWEEP_ARN, partsFound: 4,
-      bytesFound: 40 } });
+    docMock
+      .on(GetCommand, { Key: { id: recordId('data-a', 'k-1', 'U1') } })
+      .resolves({ Item: { status: 'ABORTED', executionArn: SWEEP_ARN, partsFound: 4, bytesFound: 40 } });
 
     // Act: both answered NoSuchUpload at the first abort (NOT_FOUND, which never replaces the sweep's own ABORTED)
     const result = await recordPage(deps, event(page(2, { busy: 0 }), { aborted: all(2, 'gone'), verified: { answers: all(2, 'gone'), kinds: ['gone'] } }));
@@ -89,34 +115,51 @@ describe('recordPage', () => {
 
   it('hands few stubborn uploads to abort-upload (recheck), unrecorded, and ends the page execution', async () => {
     // Act
-    const result = await recordPage(deps, event(page(3), {
-      aborted: all(3, 'sent'), verified: { answers: ['gone', 'parts', 'parts'], kinds: ['gone', 'parts'] }, abortedAgain: ['-', 'sent', 'sent'],
+    const result = await recordPage(
+      deps,
+      event(page(3), {
+        aborted: all(3, 'sent'),
+        verified: { answers: ['gone', 'parts', 'parts'], kinds: ['gone', 'parts'] },
+        abortedAgain: ['-', 'sent', 'sent'],
         verifiedAgain: ['-', 'gone', 'parts'],
-    }));
+      }),
+    );
 
     // Assert
     expect(result.next).toBe('end');
-    expect(result.state.handovers).toEqual([{
-      id: recordId('data-a', 'k-2', 'U2'),
-      input: { request: { bucket: 'data-a', key: 'k-2', uploadId: 'U2', expectedBucketOwner: '111122223333' }, trigger: 'sweep', recheck: true,
-        sweepId: 'sweep-1' },
-    }]);
+    expect(result.state.handovers).toEqual([
+      {
+        id: recordId('data-a', 'k-2', 'U2'),
+        input: {
+          request: { bucket: 'data-a', key: 'k-2', uploadId: 'U2', expectedBucketOwner: '111122223333' },
+          trigger: 'sweep',
+          recheck: true,
+          sweepId: 'sweep-1',
+        },
+      },
+    ]);
     expect(result.state.totals).toMatchObject({ found: 4, aborted: 2, handedOver: 1 });
     expect(docMock).not.toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ key: 'k-2' }) });
   });
 
   it('records more stubborn uploads than a page hands over as seen: S3 refusing, not parts arriving', async () => {
     // Act: handoversPerPage is 2
-    const result = await recordPage(deps, event(page(3), {
-      aborted: all(3, 'S3.S3Exception'), verified: { answers: all(3, 'parts'), kinds: ['parts'] }, abortedAgain: all(3, 'S3.S3Exception'), verifiedAgain: all(3,
-        'parts'),
-    }));
+    const result = await recordPage(
+      deps,
+      event(page(3), {
+        aborted: all(3, 'S3.S3Exception'),
+        verified: { answers: all(3, 'parts'), kinds: ['parts'] },
+        abortedAgain: all(3, 'S3.S3Exception'),
+        verifiedAgain: all(3, 'parts'),
+      }),
+    );
 
     // Assert
     expect(result.state.handovers).toEqual([]);
     expect(result.state.totals).toMatchObject({ found: 4, failed: 3 });
-    expect(docMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ status: 'FAILED', error: 'S3Exception',
-      cause: expect.stringContaining('not handed over: 3 uploads') }) });
+    expect(docMock).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ status: 'FAILED', error: 'S3Exception', cause: expect.stringContaining('not handed over: 3 uploads') }),
+    });
   });
 
   it('returns the same state when retried with the same input', async () => {
@@ -131,44 +174,58 @@ describe('recordPage', () => {
 });
 
 describe('countHandovers', () => {
-  it('counts what abort-upload recorded, busy for another run\'s record, and records FAILED a hand-over that never claimed its record', async () => {
+  it("counts what abort-upload recorded, busy for another run's record, and records FAILED a hand-over that never claimed its record", async () => {
     // Arrange
-    const handovers = ['a', 'b', 'c'].map((k) => ({ id: recordId('data-a', k, `U-${k}`), input: { request: { bucket: 'data-a', key: k, uploadId: `U-${k}` },
-      trigger: 'sweep', recheck: true, sweepId: 'sweep-1' } }));
+    const handovers = ['a', 'b', 'c'].map((k) => ({
+      id: recordId('data-a', k, `U-${k}`),
+      input: { request: { bucket: 'data-a', key: k, uploadId: `U-${k}` }, trigger: 'sweep', recheck: true, sweepId: 'sweep-1' },
+    }));
     docMock.on(GetCommand, { Key: { id: handovers[0].id } }).resolves({ Item: { status: 'ABORTED', sweepId: 'sweep-1', partsFound: 2, bytesFound: 20 } });
     docMock.on(GetCommand, { Key: { id: handovers[1].id } }).resolves({ Item: { status: 'RUNNING', sweepId: 'other', executionArn: 'api' } });
     docMock.on(GetCommand, { Key: { id: handovers[2].id } }).resolves({});
 
     // Act
-    const result = await countHandovers(deps, { action: 'handovers', state: state({ handovers }), parent: 'target-exec', results: [{ ended: 'SUCCEEDED' },
-      { ended: 'SUCCEEDED' }, { ended: 'FAILED', error: 'StepFunctions.ExecutionLimitExceeded' }] });
+    const result = await countHandovers(deps, {
+      action: 'handovers',
+      state: state({ handovers }),
+      parent: 'target-exec',
+      results: [{ ended: 'SUCCEEDED' }, { ended: 'SUCCEEDED' }, { ended: 'FAILED', error: 'StepFunctions.ExecutionLimitExceeded' }],
+    });
 
     // Assert
     expect(result.state).toMatchObject({ handovers: [], seq: 1, totals: { aborted: 1, busy: 1, failed: 1, bytesFound: 20 } });
     expect(result.state.slice.events).toBe(14 + 11 + 30);
-    expect(docMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ key: 'c', status: 'FAILED',
-      error: 'StepFunctions.ExecutionLimitExceeded' }) });
+    expect(docMock).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ key: 'c', status: 'FAILED', error: 'StepFunctions.ExecutionLimitExceeded' }),
+    });
   });
 });
 
 describe('resumeTarget', () => {
   it('goes on from a newer checkpoint, counting the failed page execution as a lost page', async () => {
     // Arrange
-    docMock.on(GetCommand).resolves({ Item: { state: state({ seq: 4, cursor: { keyMarker: 'k-9', uploadIdMarker: 'U9' }, totals: { ...emptyTotals(),
-      aborted: 40 } }) } });
+    docMock
+      .on(GetCommand)
+      .resolves({ Item: { state: state({ seq: 4, cursor: { keyMarker: 'k-9', uploadIdMarker: 'U9' }, totals: { ...emptyTotals(), aborted: 40 } }) } });
 
     // Act
-    const result = await resumeTarget(deps, { action: 'resume', state: state({ seq: 2 }), failure: { Error: 'States.TaskFailed',
-      Cause: JSON.stringify({ Status: 'TIMED_OUT' }) } });
+    const result = await resumeTarget(deps, {
+      action: 'resume',
+      state: state({ seq: 2 }),
+      failure: { Error: 'States.TaskFailed', Cause: JSON.stringify({ Status: 'TIMED_OUT' }) },
+    });
 
     // Assert
     expect(result.state).toMatchObject({ seq: 5, recoveries: 1, done: false, cursor: { keyMarker: 'k-9' }, totals: { aborted: 40, lostPages: 1 } });
   });
 
-  it('gives the target up after three failures in a row, with the child execution\'s error', async () => {
+  it("gives the target up after three failures in a row, with the child execution's error", async () => {
     docMock.on(GetCommand).resolves({ Item: { state: state({ seq: 2, recoveries: 3 }) } });
-    const result = await resumeTarget(deps, { action: 'resume', state: state({ seq: 2 }), failure: { Error: 'States.TaskFailed',
-      Cause: JSON.stringify({ Error: 'States.Timeout', Cause: 'took too long' }) } });
+    const result = await resumeTarget(deps, {
+      action: 'resume',
+      state: state({ seq: 2 }),
+      failure: { Error: 'States.TaskFailed', Cause: JSON.stringify({ Error: 'States.Timeout', Cause: 'took too long' }) },
+    });
     expect(result.state).toMatchObject({ done: true, recoveries: 4, error: { error: 'States.Timeout', cause: 'took too long' } });
   });
 

@@ -5,19 +5,24 @@ const VALID = { bucket: 'data-lake', key: 'a/b.bin', uploadId: 'VXBsb2FkIElE' };
 const DIRECTORY = 'data--use1-az4--x-s3';
 
 describe('bucket', () => {
-  it.each([
-    'abc', 'data-lake', 'logs.example.com', '0bucket9', 'a1-b2.c3', 'a'.repeat(63), `a${'-'.repeat(61)}z`,
-  ])('accepts the general purpose bucket %s', (bucket) => {
-    // Act
-    const problems = validateAbortRequest({ ...VALID, bucket });
+  it.each(['abc', 'data-lake', 'logs.example.com', '0bucket9', 'a1-b2.c3', 'a'.repeat(63), `a${'-'.repeat(61)}z`])(
+    'accepts the general purpose bucket %s',
+    (bucket) => {
+      // Act
+      const problems = validateAbortRequest({ ...VALID, bucket });
 
-    // Assert
-    expect(problems).toEqual([]);
-    expect(isDirectoryBucket(bucket)).toBe(false);
-  });
+      // Assert
+      expect(problems).toEqual([]);
+      expect(isDirectoryBucket(bucket)).toBe(false);
+    },
+  );
 
   it.each([
-    DIRECTORY, 'my-bucket--usw2-az1--x-s3', 'b--usw2-az1--x-s3', 'b--usw2-lax1-az1--x-s3', 'a--b--apne1-az4--x-s3',
+    DIRECTORY,
+    'my-bucket--usw2-az1--x-s3',
+    'b--usw2-az1--x-s3',
+    'b--usw2-lax1-az1--x-s3',
+    'a--b--apne1-az4--x-s3',
     `${'d'.repeat(63 - '--use1-az4--x-s3'.length)}--use1-az4--x-s3`,
   ])('accepts the directory bucket %s', (bucket) => {
     // Act
@@ -116,9 +121,15 @@ describe('uploadId', () => {
 
   it.each([
     ['a slash (ids must not be able to move text between fields)', 'U/a'],
-    ['a NUL', 'U\u0000a'], ['a newline', 'U\na'], ['DEL', 'U\u007fa'], ['a space', 'U a'], ['a non-ASCII letter', 'Uä'],
+    ['a NUL', 'U\u0000a'],
+    ['a newline', 'U\na'],
+    ['DEL', 'U\u007fa'],
+    ['a space', 'U a'],
+    ['a non-ASCII letter', 'Uä'],
   ])('refuses an uploadId with %s', (_, uploadId) => {
-    expect(validateAbortRequest({ ...VALID, uploadId })).toEqual([{ field: 'uploadId', rule: 'must be printable ASCII without "/", spaces or control characters' }]);
+    expect(validateAbortRequest({ ...VALID, uploadId })).toEqual([
+      { field: 'uploadId', rule: 'must be printable ASCII without "/", spaces or control characters' },
+    ]);
     expect(uploadIdProblem(uploadId)).toBe('must be printable ASCII without "/", spaces or control characters');
   });
 
@@ -130,8 +141,13 @@ describe('uploadId', () => {
 
 describe('bucket names S3 reserves', () => {
   it.each([
-    ['xn--data', /reserved prefix xn--/], ['sthree-data', /reserved prefix sthree-/], ['amzn-s3-demo-data', /reserved prefix amzn-s3-demo-/],
-    ['data-s3alias', /reserved suffix -s3alias/], ['data--ol-s3', /reserved suffix --ol-s3/], ['data.mrap', /reserved suffix \.mrap/], ['data--table-s3', /reserved suffix --table-s3/],
+    ['xn--data', /reserved prefix xn--/],
+    ['sthree-data', /reserved prefix sthree-/],
+    ['amzn-s3-demo-data', /reserved prefix amzn-s3-demo-/],
+    ['data-s3alias', /reserved suffix -s3alias/],
+    ['data--ol-s3', /reserved suffix --ol-s3/],
+    ['data.mrap', /reserved suffix \.mrap/],
+    ['data--table-s3', /reserved suffix --table-s3/],
   ])('refuses %s', (bucket, rule) => {
     expect(bucketProblem(bucket)).toMatch(rule);
   });
@@ -147,8 +163,9 @@ describe('requestPayer', () => {
   });
 
   it('refuses requester pays on a directory bucket', () => {
-    expect(validateAbortRequest({ ...VALID, bucket: DIRECTORY, requestPayer: 'requester' }))
-      .toEqual([{ field: 'requestPayer', rule: 'is not supported by directory buckets' }]);
+    expect(validateAbortRequest({ ...VALID, bucket: DIRECTORY, requestPayer: 'requester' })).toEqual([
+      { field: 'requestPayer', rule: 'is not supported by directory buckets' },
+    ]);
   });
 });
 
@@ -157,15 +174,23 @@ describe('expectedBucketOwner', () => {
     expect(validateAbortRequest({ ...VALID, expectedBucketOwner })).toEqual([]);
   });
 
-  it.each(['12345678901', '1234567890123', '12345678901a', ' 123456789012', '1234-5678-9012', '', '１２３４５６７８９０１２'])('refuses %j', (expectedBucketOwner) => {
-    expect(validateAbortRequest({ ...VALID, expectedBucketOwner })).toEqual([{ field: 'expectedBucketOwner', rule: 'must be a 12-digit AWS account id' }]);
-  });
+  it.each(['12345678901', '1234567890123', '12345678901a', ' 123456789012', '1234-5678-9012', '', '１２３４５６７８９０１２'])(
+    'refuses %j',
+    (expectedBucketOwner) => {
+      expect(validateAbortRequest({ ...VALID, expectedBucketOwner })).toEqual([{ field: 'expectedBucketOwner', rule: 'must be a 12-digit AWS account id' }]);
+    },
+  );
 });
 
 describe('ifMatchInitiatedTime', () => {
   it.each([
-    '2026-11-20T10:00:00Z', '2026-11-20T10:00:00.5Z', '2026-11-20T10:00:00.123456789Z', '2026-11-20T10:00:00+02:00',
-    '2026-11-20T23:59:59-11:30', '2028-02-29T00:00:00Z', '2026-12-31T00:00:00Z',
+    '2026-11-20T10:00:00Z',
+    '2026-11-20T10:00:00.5Z',
+    '2026-11-20T10:00:00.123456789Z',
+    '2026-11-20T10:00:00+02:00',
+    '2026-11-20T23:59:59-11:30',
+    '2028-02-29T00:00:00Z',
+    '2026-12-31T00:00:00Z',
   ])('accepts %s on a directory bucket', (ifMatchInitiatedTime) => {
     // Act
     const problems = validateAbortRequest({ ...VALID, bucket: DIRECTORY, ifMatchInitiatedTime });
@@ -202,14 +227,17 @@ describe('ifMatchInitiatedTime', () => {
   });
 
   it('refuses a valid time on a general purpose bucket', () => {
-    expect(validateAbortRequest({ ...VALID, ifMatchInitiatedTime: '2026-11-20T10:00:00Z' }))
-      .toEqual([{ field: 'ifMatchInitiatedTime', rule: 'is only for directory buckets (name--zone-id--x-s3)' }]);
+    expect(validateAbortRequest({ ...VALID, ifMatchInitiatedTime: '2026-11-20T10:00:00Z' })).toEqual([
+      { field: 'ifMatchInitiatedTime', rule: 'is only for directory buckets (name--zone-id--x-s3)' },
+    ]);
   });
 });
 
 describe('validateAbortRequest', () => {
   it('accepts a request with every optional field a directory bucket allows', () => {
-    expect(validateAbortRequest({ ...VALID, bucket: DIRECTORY, expectedBucketOwner: '123456789012', ifMatchInitiatedTime: '2026-11-20T10:00:00Z' })).toEqual([]);
+    expect(validateAbortRequest({ ...VALID, bucket: DIRECTORY, expectedBucketOwner: '123456789012', ifMatchInitiatedTime: '2026-11-20T10:00:00Z' })).toEqual(
+      [],
+    );
   });
 
   it('accepts a request with every optional field a general purpose bucket allows', () => {

@@ -6,7 +6,11 @@ import type { StateMachineKey } from '../../../lib/settings.ts';
 import type { Resolve } from './intrinsics.ts';
 import { ACCOUNT, REGION, TABLE_ARN, allowedBuckets, asArray, executionsOf, sm, type Template } from './stack.ts';
 
-export interface Statement { Effect: string; Action: string[]; Resource: string[] }
+export interface Statement {
+  Effect: string;
+  Action: string[];
+  Resource: string[];
+}
 
 /** a role's statements, evaluated for `partition`, each with its actions and resources sorted, in a stable order */
 export function statementsOf(template: Template, resolve: Resolve, roleId: string, partition = 'aws'): Statement[] {
@@ -25,14 +29,26 @@ const ownLogs = (fn: string) => allow(['logs:CreateLogStream', 'logs:PutLogEvent
 const s3ObjectArns = (partition: string) => allowedBuckets.map((pattern) => `arn:${partition}:s3:::${pattern}/*`);
 const s3BucketArns = (partition: string) => allowedBuckets.map((pattern) => `arn:${partition}:s3:::${pattern}`);
 const XRAY = allow(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'], ['*']);
-const LOG_DELIVERY = allow([
-  'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries',
-  'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups',
-], ['*']);
+const LOG_DELIVERY = allow(
+  [
+    'logs:CreateLogDelivery',
+    'logs:GetLogDelivery',
+    'logs:UpdateLogDelivery',
+    'logs:DeleteLogDelivery',
+    'logs:ListLogDeliveries',
+    'logs:PutResourcePolicy',
+    'logs:DescribeResourcePolicies',
+    'logs:DescribeLogGroups',
+  ],
+  ['*'],
+);
 /** what a startExecution.sync:2 task needs besides StartExecution on the child (AWS's documented policy) */
 const awaitChild = (key: StateMachineKey) => [
   allow(['states:DescribeExecution', 'states:StopExecution'], [executionsOf(key)]),
-  allow(['events:PutTargets', 'events:PutRule', 'events:DescribeRule'], [`arn:aws:events:${REGION}:${ACCOUNT}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`]),
+  allow(
+    ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+    [`arn:aws:events:${REGION}:${ACCOUNT}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`],
+  ),
 ];
 const startOnly = (key: StateMachineKey) => allow(['states:StartExecution'], [`Ref(${sm(key).id})`]);
 
@@ -43,7 +59,8 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
     statements: (partition) => [
       allow(['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], s3ObjectArns(partition)),
       allow(['lambda:InvokeFunction'], ['GetAtt(PrepareRunLambdaFunction.Arn)', 'GetAtt(RecordOutcomeLambdaFunction.Arn)']),
-      XRAY, LOG_DELIVERY,
+      XRAY,
+      LOG_DELIVERY,
     ],
   },
   SweepPageStateMachineRole: {
@@ -51,30 +68,41 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
     statements: (partition) => [
       allow(['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], s3ObjectArns(partition)),
       allow(['lambda:InvokeFunction'], ['GetAtt(SweepListLambdaFunction.Arn)', 'GetAtt(SweepRecordLambdaFunction.Arn)']),
-      XRAY, LOG_DELIVERY,
+      XRAY,
+      LOG_DELIVERY,
     ],
   },
   SweepTargetStateMachineRole: {
     service: 'states.amazonaws.com',
     statements: () => [
       allow(['states:StartExecution'], [`Ref(${sm('sweepPage').id})`, `Ref(${sm('abortUpload').id})`]),
-      allow(['states:DescribeExecution', 'states:StopExecution'], [
-        `arn:aws:states:${REGION}:${ACCOUNT}:express:${sm('sweepPage').name}:*`, executionsOf('sweepPage'), executionsOf('abortUpload'),
-      ]),
+      allow(
+        ['states:DescribeExecution', 'states:StopExecution'],
+        [`arn:aws:states:${REGION}:${ACCOUNT}:express:${sm('sweepPage').name}:*`, executionsOf('sweepPage'), executionsOf('abortUpload')],
+      ),
       awaitChild('sweepPage')[1],
       allow(['lambda:InvokeFunction'], ['GetAtt(SweepRecordLambdaFunction.Arn)']),
-      XRAY, LOG_DELIVERY,
+      XRAY,
+      LOG_DELIVERY,
     ],
   },
   SweepUploadsStateMachineRole: {
     service: 'states.amazonaws.com',
     statements: () => [
-      allow(['lambda:InvokeFunction'], ['GetAtt(PlanSweepLambdaFunction.Arn)', 'GetAtt(SweepLanesLambdaFunction.Arn)', 'GetAtt(SweepRecordLambdaFunction.Arn)',
-        'GetAtt(SweepFinishLambdaFunction.Arn)']),
+      allow(
+        ['lambda:InvokeFunction'],
+        [
+          'GetAtt(PlanSweepLambdaFunction.Arn)',
+          'GetAtt(SweepLanesLambdaFunction.Arn)',
+          'GetAtt(SweepRecordLambdaFunction.Arn)',
+          'GetAtt(SweepFinishLambdaFunction.Arn)',
+        ],
+      ),
       startOnly('sweepTarget'),
       ...awaitChild('sweepTarget'),
       allow(['dynamodb:PutItem'], [TABLE_ARN]),
-      XRAY, LOG_DELIVERY,
+      XRAY,
+      LOG_DELIVERY,
     ],
   },
   AbortAfterDeadlineStateMachineRole: {
@@ -88,11 +116,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   AbortAfterDeadlineEventToStepFunctionsRole: { service: 'events.amazonaws.com', statements: () => [startOnly('abortAfterDeadline')] },
   CreateAbortRole: {
     service: 'lambda.amazonaws.com',
-    statements: () => [
-      ownLogs('CreateAbort'),
-      startOnly('abortUpload'),
-      allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [TABLE_ARN]),
-    ],
+    statements: () => [ownLogs('CreateAbort'), startOnly('abortUpload'), allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [TABLE_ARN])],
   },
   GetAbortRole: {
     service: 'lambda.amazonaws.com',
@@ -121,8 +145,11 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   SweepListRole: {
     service: 'lambda.amazonaws.com',
     statements: (partition) => [
-      ownLogs('SweepList'), allow(['s3:ListBucketMultipartUploads'], s3BucketArns(partition)), allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
-      allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatus`]), allow(['dynamodb:BatchGetItem'], [TABLE_ARN]),
+      ownLogs('SweepList'),
+      allow(['s3:ListBucketMultipartUploads'], s3BucketArns(partition)),
+      allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
+      allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatus`]),
+      allow(['dynamodb:BatchGetItem'], [TABLE_ARN]),
     ],
   },
   SweepLanesRole: {
@@ -140,8 +167,10 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   PrepareRunRole: {
     service: 'lambda.amazonaws.com',
     statements: (partition) => [
-      ownLogs('PrepareRun'), allow(['dynamodb:UpdateItem', 'dynamodb:GetItem'], [TABLE_ARN]),
-      allow(['s3:ListMultipartUploadParts', 's3:GetObject'], s3ObjectArns(partition)), allow(['s3:ListBucket'], s3BucketArns(partition)),
+      ownLogs('PrepareRun'),
+      allow(['dynamodb:UpdateItem', 'dynamodb:GetItem'], [TABLE_ARN]),
+      allow(['s3:ListMultipartUploadParts', 's3:GetObject'], s3ObjectArns(partition)),
+      allow(['s3:ListBucket'], s3BucketArns(partition)),
     ],
   },
   RecordOutcomeRole: {

@@ -10,15 +10,22 @@ const NO_VALUE = Symbol('AWS::NoValue');
 
 function pseudo(name: string, partition: string): string | typeof NO_VALUE | undefined {
   switch (name) {
-    case 'AWS::Partition': return partition;
-    case 'AWS::Region': return REGION;
-    case 'AWS::AccountId': return ACCOUNT;
-    case 'AWS::URLSuffix': return partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
-    case 'AWS::NoValue': return NO_VALUE;
-    default: return undefined;
+    case 'AWS::Partition':
+      return partition;
+    case 'AWS::Region':
+      return REGION;
+    case 'AWS::AccountId':
+      return ACCOUNT;
+    case 'AWS::URLSuffix':
+      return partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+    case 'AWS::NoValue':
+      return NO_VALUE;
+    default:
+      return undefined;
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a resolved template is whatever CloudFormation would deploy; tests read into it
 export type Resolve = (node: Json, partition?: string) => any;
 
 /** the evaluator of one template's intrinsic functions (its Conditions decide Fn::If) */
@@ -32,6 +39,7 @@ export function intrinsicsOf(template: Template): Resolve {
     return a === b;
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: as Resolve
   function resolve(node: Json, partition = 'aws'): any {
     if (Array.isArray(node)) return node.map((item) => resolve(item, partition)).filter((item) => item !== NO_VALUE);
     if (node === null || typeof node !== 'object') return node;
@@ -44,7 +52,8 @@ export function intrinsicsOf(template: Template): Resolve {
           const value = pseudo(arg as string, partition);
           return value === undefined ? `Ref(${arg})` : value;
         }
-        case 'Fn::GetAtt': return `GetAtt(${(arg as string[]).join('.')})`;
+        case 'Fn::GetAtt':
+          return `GetAtt(${(arg as string[]).join('.')})`;
         case 'Fn::Join': {
           const [separator, list] = arg as [string, Json];
           return (resolve(list, partition) as string[]).join(separator);
@@ -66,10 +75,15 @@ export function intrinsicsOf(template: Template): Resolve {
             return name.includes('.') ? `GetAtt(${name})` : `Ref(${name})`;
           });
         }
-        default: break;
+        default:
+          break;
       }
     }
-    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, resolve(value, partition)]).filter(([, value]) => value !== NO_VALUE));
+    return Object.fromEntries(
+      Object.entries(node)
+        .map(([key, value]) => [key, resolve(value, partition)])
+        .filter(([, value]) => value !== NO_VALUE),
+    );
   }
 
   return resolve;

@@ -119,7 +119,8 @@ function tryLock(lock: string): boolean {
 
 function runDirectory(): string {
   const dir = inject('templatePackages');
-  if (!dir) throw new Error('no shared package directory: the template tests run through vitest.config.ts (its globalSetup test/support/template/global-setup.ts)');
+  if (!dir)
+    throw new Error('no shared package directory: the template tests run through vitest.config.ts (its globalSetup test/support/template/global-setup.ts)');
   return dir;
 }
 
@@ -172,7 +173,9 @@ export function packagedStack(variant: Variant = 'default'): Promise<PackagedSta
       const dir = await packaged(variant);
       const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
       return {
-        dir, template, resolve: intrinsicsOf(template),
+        dir,
+        template,
+        resolve: intrinsicsOf(template),
         ofType: (type: string) => Object.entries(template.Resources).filter(([, resource]) => resource.Type === type),
       };
     })();

@@ -7,7 +7,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { ABORT_SETTINGS_DEFAULTS, FUNCTIONS as INVOKED_FUNCTIONS, STATE_MACHINES as MACHINES, SWEEP_SETTINGS_DEFAULTS, type StateMachineKey } from '../../../lib/settings.ts';
+import {
+  ABORT_SETTINGS_DEFAULTS,
+  FUNCTIONS as INVOKED_FUNCTIONS,
+  STATE_MACHINES as MACHINES,
+  SWEEP_SETTINGS_DEFAULTS,
+  type StateMachineKey,
+} from '../../../lib/settings.ts';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const STAGE = 'test';
@@ -17,8 +23,18 @@ export const SERVICE = 's3-mpu-reaper';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
-export interface Resource { Type: string; Properties: JsonObject; DependsOn?: string | string[]; DeletionPolicy?: string; UpdateReplacePolicy?: string }
-export interface Template { Resources: Record<string, Resource>; Outputs: Record<string, { Value: Json }>; Conditions?: Record<string, Json> }
+export interface Resource {
+  Type: string;
+  Properties: JsonObject;
+  DependsOn?: string | string[];
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+}
+export interface Template {
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, { Value: Json }>;
+  Conditions?: Record<string, Json>;
+}
 export type StageParams = { allowedBuckets?: string[]; allowedBucketMatchers?: Json[]; sweepTargets?: Json[]; deadlines?: boolean; sweepSchedule?: string };
 
 /** serverless.yml as written (before osls resolves anything) */
@@ -26,10 +42,17 @@ export const config = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')) 
   plugins: string[];
   params: Record<string, StageParams>;
   custom: {
-    abortRequestedPattern: JsonObject; sweepRequestedPattern: JsonObject; uploadCreatedPattern: JsonObject;
+    abortRequestedPattern: JsonObject;
+    sweepRequestedPattern: JsonObject;
+    uploadCreatedPattern: JsonObject;
     apiThrottling: { rateLimit: number; burstLimit: number };
   };
-  stepFunctions: { stateMachines: Record<string, { events?: Array<{ eventBridge?: { event?: unknown; inputPath?: string; inputTransformer?: { inputPathsMap: Record<string, string> } } }> }> };
+  stepFunctions: {
+    stateMachines: Record<
+      string,
+      { events?: Array<{ eventBridge?: { event?: unknown; inputPath?: string; inputTransformer?: { inputPathsMap: Record<string, string> } } }> }
+    >;
+  };
 };
 export const allowedBuckets = config.params[STAGE].allowedBuckets ?? [];
 
@@ -57,13 +80,21 @@ export const TABLE_ARN = 'GetAtt(RecordsTable.Arn)';
 export const STATE_MACHINE = 'AbortUploadStateMachine';
 
 /** the machines: logical ids, names and files, by the keys of lib/settings.ts STATE_MACHINES */
-export const STATE_MACHINES = Object.fromEntries((Object.keys(MACHINES) as StateMachineKey[]).map((key) => {
-  const id = pascal(key);
-  return [key, {
-    id: `${id}StateMachine`, role: `${id}StateMachineRole`, logGroup: `${id}LogGroup`, file: MACHINES[key].file,
-    name: `${SERVICE}-${STAGE}-${MACHINES[key].file.replace(/\.asl\.json$/, '')}`,
-  }];
-})) as Record<StateMachineKey, { id: string; role: string; logGroup: string; file: string; name: string }>;
+export const STATE_MACHINES = Object.fromEntries(
+  (Object.keys(MACHINES) as StateMachineKey[]).map((key) => {
+    const id = pascal(key);
+    return [
+      key,
+      {
+        id: `${id}StateMachine`,
+        role: `${id}StateMachineRole`,
+        logGroup: `${id}LogGroup`,
+        file: MACHINES[key].file,
+        name: `${SERVICE}-${STAGE}-${MACHINES[key].file.replace(/\.asl\.json$/, '')}`,
+      },
+    ];
+  }),
+) as Record<StateMachineKey, { id: string; role: string; logGroup: string; file: string; name: string }>;
 export const MACHINE_KEYS = Object.keys(STATE_MACHINES) as StateMachineKey[];
 export const sm = (key: StateMachineKey) => STATE_MACHINES[key];
 export const executionsOf = (key: StateMachineKey) => `arn:aws:states:${REGION}:${ACCOUNT}:execution:${sm(key).name}:*`;
@@ -78,12 +109,18 @@ export const ARN_SUBSTITUTIONS: Record<string, string> = {
 const apiEnvironment = { ABORT_STATE_MACHINE_ARN: `Ref(${STATE_MACHINE})`, ALLOWED_BUCKETS: allowedBuckets.join(',') };
 /** every function: logical id prefix, handler, API route (if any) and the environment beyond the common one */
 export const FUNCTIONS = {
-  createAbort: { id: 'CreateAbort', handler: 'functions/create-abort.handler', route: 'POST /aborts',
-    env: { ...apiEnvironment, RECORD_RETENTION_SECONDS: String(SETTINGS.RecordRetentionSeconds) } },
+  createAbort: {
+    id: 'CreateAbort',
+    handler: 'functions/create-abort.handler',
+    route: 'POST /aborts',
+    env: { ...apiEnvironment, RECORD_RETENTION_SECONDS: String(SETTINGS.RecordRetentionSeconds) },
+  },
   getAbort: { id: 'GetAbort', handler: 'functions/get-abort.handler', route: 'GET /aborts/{id}', env: apiEnvironment },
   listAborts: { id: 'ListAborts', handler: 'functions/list-aborts.handler', route: 'GET /aborts', env: apiEnvironment },
   createSweep: {
-    id: 'CreateSweep', handler: 'functions/create-sweep.handler', route: 'POST /sweeps',
+    id: 'CreateSweep',
+    handler: 'functions/create-sweep.handler',
+    route: 'POST /sweeps',
     env: { SWEEP_STATE_MACHINE_ARN: `Ref(${sm('sweepUploads').id})`, ALLOWED_BUCKETS: allowedBuckets.join(',') },
   },
   getSweep: { id: 'GetSweep', handler: 'functions/get-sweep.handler', route: 'GET /sweeps/{id}', env: {} },
@@ -95,8 +132,12 @@ export const FUNCTIONS = {
   sweepFinish: { id: 'SweepFinish', handler: INVOKED_FUNCTIONS.sweepFinish.handler, route: undefined, env: {} },
   prepareRun: { id: 'PrepareRun', handler: INVOKED_FUNCTIONS.prepareRun.handler, route: undefined, env: { ALLOWED_BUCKETS: allowedBuckets.join(',') } },
   recordOutcome: { id: 'RecordOutcome', handler: INVOKED_FUNCTIONS.recordOutcome.handler, route: undefined, env: {} },
-  recordInterruptedRun: { id: 'RecordInterruptedRun', handler: 'functions/record-interrupted-run.handler', route: undefined,
-    env: { RECORD_RETENTION_SECONDS: String(SETTINGS.RecordRetentionSeconds) } },
+  recordInterruptedRun: {
+    id: 'RecordInterruptedRun',
+    handler: 'functions/record-interrupted-run.handler',
+    route: undefined,
+    env: { RECORD_RETENTION_SECONDS: String(SETTINGS.RecordRetentionSeconds) },
+  },
 } as const;
 
 export const INTERRUPTED_RUNS_RULE_NAME = `${SERVICE}-${STAGE}-interrupted-runs`;

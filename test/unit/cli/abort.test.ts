@@ -23,12 +23,18 @@ describe('mpu-reaper abort: bad arguments → one line naming the flag, exit 2, 
     [['abort', '--bucket', 'data-lake', '--key', '', '--upload-id', 'u'], /--key: must be 1 to 1,024 bytes of UTF-8, got 0/],
     [['abort', '--bucket', 'data-lake', '--key', 'é'.repeat(513), '--upload-id', 'u'], /--key: must be 1 to 1,024 bytes of UTF-8, got 1026/],
     [['abort', ...UPLOAD, '--request-payer', 'owner'], /--request-payer: must be "requester"/],
-    [['abort', '--bucket', DIRECTORY, '--key', 'k', '--upload-id', 'u', '--request-payer', 'requester'], /--request-payer: is not supported by directory buckets/],
+    [
+      ['abort', '--bucket', DIRECTORY, '--key', 'k', '--upload-id', 'u', '--request-payer', 'requester'],
+      /--request-payer: is not supported by directory buckets/,
+    ],
     [['abort', ...UPLOAD, '--expected-bucket-owner', '123'], /--expected-bucket-owner: must be a 12-digit/],
     [['abort', ...UPLOAD, '--expected-bucket-owner', '12345678901x'], /--expected-bucket-owner: must be a 12-digit/],
     [['abort', ...UPLOAD, '--if-match-initiated-time', '2026-11-20T10:00:00Z'], /--if-match-initiated-time: is only for directory buckets/],
     [['abort', '--bucket', DIRECTORY, '--key', 'k', '--upload-id', 'u', '--if-match-initiated-time', 'noon'], /--if-match-initiated-time: must be an ISO-8601/],
-    [['abort', '--bucket', DIRECTORY, '--key', 'k', '--upload-id', 'u', '--if-match-initiated-time', '2026-02-30T10:00:00Z'], /--if-match-initiated-time: must be an ISO-8601/],
+    [
+      ['abort', '--bucket', DIRECTORY, '--key', 'k', '--upload-id', 'u', '--if-match-initiated-time', '2026-02-30T10:00:00Z'],
+      /--if-match-initiated-time: must be an ISO-8601/,
+    ],
     [['abort', ...UPLOAD, '--force'], /Unknown option '--force'/],
     [['abort', ...UPLOAD, 'extra'], /Unexpected argument 'extra'/],
     [['abort', '--bucket'], /--bucket/],
@@ -60,7 +66,9 @@ describe('mpu-reaper abort', () => {
     expect(stderr).toBe('');
     expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
     expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
-      stateMachineArn: ARN, name: `abort-${ID}`, input: JSON.stringify({ request: { bucket: 'data-lake', key: 'a/b.bin', uploadId: 'U1' }, trigger: 'cli' }),
+      stateMachineArn: ARN,
+      name: `abort-${ID}`,
+      input: JSON.stringify({ request: { bucket: 'data-lake', key: 'a/b.bin', uploadId: 'U1' }, trigger: 'cli' }),
     });
     expect(stdout).toMatch(new RegExp(`^id:\\s+${ID}$`, 'm'));
     expect(stdout).toMatch(/^status:\s+RUNNING$/m);
@@ -76,8 +84,12 @@ describe('mpu-reaper abort', () => {
     // Assert
     expect(code).toBe(0);
     expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
-      stateMachineArn: ARN, name: `abort-${ID}`,
-      input: JSON.stringify({ request: { bucket: 'data-lake', key: 'a/b.bin', uploadId: 'U1', requestPayer: 'requester', expectedBucketOwner: '111122223333' }, trigger: 'cli' }),
+      stateMachineArn: ARN,
+      name: `abort-${ID}`,
+      input: JSON.stringify({
+        request: { bucket: 'data-lake', key: 'a/b.bin', uploadId: 'U1', requestPayer: 'requester', expectedBucketOwner: '111122223333' },
+        trigger: 'cli',
+      }),
     });
     expect(JSON.parse(stdout)).toEqual({ id: ID, status: 'RUNNING', executionArn: EXECUTION_ARN });
   });
@@ -87,13 +99,28 @@ describe('mpu-reaper abort', () => {
     const id = recordId(DIRECTORY, 'k', 'u');
 
     // Act
-    const { code } = await cli(['abort', '--bucket', DIRECTORY, '--key', 'k', '--upload-id', 'u', '--expected-bucket-owner', '111122223333', '--if-match-initiated-time', '2026-11-20T10:00:00Z']);
+    const { code } = await cli([
+      'abort',
+      '--bucket',
+      DIRECTORY,
+      '--key',
+      'k',
+      '--upload-id',
+      'u',
+      '--expected-bucket-owner',
+      '111122223333',
+      '--if-match-initiated-time',
+      '2026-11-20T10:00:00Z',
+    ]);
 
     // Assert
     expect(code).toBe(0);
     expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
       name: `abort-${id}`,
-      input: JSON.stringify({ request: { bucket: DIRECTORY, key: 'k', uploadId: 'u', expectedBucketOwner: '111122223333', ifMatchInitiatedTime: '2026-11-20T10:00:00Z' }, trigger: 'cli' }),
+      input: JSON.stringify({
+        request: { bucket: DIRECTORY, key: 'k', uploadId: 'u', expectedBucketOwner: '111122223333', ifMatchInitiatedTime: '2026-11-20T10:00:00Z' },
+        trigger: 'cli',
+      }),
     });
   });
 
@@ -103,7 +130,9 @@ describe('mpu-reaper abort', () => {
 
     // Assert
     expect(code).toBe(0);
-    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, { input: JSON.stringify({ request: { bucket: 'data-lake', key: '-x', uploadId: 'u' }, trigger: 'cli' }) });
+    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
+      input: JSON.stringify({ request: { bucket: 'data-lake', key: '-x', uploadId: 'u' }, trigger: 'cli' }),
+    });
   });
 
   it('names a --recheck run recheck-<id prefix>-<start time>', async () => {
@@ -166,7 +195,13 @@ describe('mpu-reaper abort', () => {
 
     // Assert
     expect(code).toBe(1);
-    expect(JSON.parse(stdout)).toMatchObject({ id: ID, status: 'FAILED', error: 'S3.AccessDeniedException', execution: { status: 'FAILED', executionArn: EXECUTION_ARN }, alreadyRan: false });
+    expect(JSON.parse(stdout)).toMatchObject({
+      id: ID,
+      status: 'FAILED',
+      error: 'S3.AccessDeniedException',
+      execution: { status: 'FAILED', executionArn: EXECUTION_ARN },
+      alreadyRan: false,
+    });
   });
 
   it('with --wait exits 1 when the execution failed before writing a record', async () => {

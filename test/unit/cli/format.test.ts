@@ -5,21 +5,25 @@ import { formatFields, formatTable, humanBytes, shortBytes } from '../../../lib/
 describe('formatTable', () => {
   it('lays out a table with a header rule and blank cells for missing values', () => {
     // Arrange / Act
-    const table = formatTable(['key', 'status', 'attempts'], [['a.bin', 'ABORTED', 1], ['longer/key', undefined, 12]]);
+    const table = formatTable(
+      ['key', 'status', 'attempts'],
+      [
+        ['a.bin', 'ABORTED', 1],
+        ['longer/key', undefined, 12],
+      ],
+    );
 
     // Assert
-    expect(table.split('\n')).toEqual([
-      'key         status   attempts',
-      '----------  -------  --------',
-      'a.bin       ABORTED  1',
-      'longer/key           12',
-    ]);
+    expect(table.split('\n')).toEqual(['key         status   attempts', '----------  -------  --------', 'a.bin       ABORTED  1', 'longer/key           12']);
   });
 
   it('leaves the rule out with rule: false, and the header out without one', () => {
     // Act
     const listing = formatTable(['id', 'found'], [['sweep-1', 3]], { rule: false });
-    const pairs = formatTable(undefined, [['status', 'COMPLETED'], ['bytesFound', '10 B']]);
+    const pairs = formatTable(undefined, [
+      ['status', 'COMPLETED'],
+      ['bytesFound', '10 B'],
+    ]);
 
     // Assert
     expect(listing).toBe('id       found\nsweep-1  3');

@@ -17,7 +17,11 @@ describe('mpu-reaper local deploy', () => {
     const result = await cli(['local', 'deploy'], {});
 
     // Assert
-    expect(result).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^mpu-reaper local deploy: AWS_ENDPOINT_URL must name the local endpoint.*\n$/) });
+    expect(result).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: expect.stringMatching(/^mpu-reaper local deploy: AWS_ENDPOINT_URL must name the local endpoint.*\n$/),
+    });
     expect(deployLocal).not.toHaveBeenCalled();
   });
 

@@ -10,14 +10,46 @@ beforeEach(() => {
 
 describe('help and errors', () => {
   const FLAGS: Record<string, string[]> = {
-    abort: ['--bucket', '--key', '--upload-id', '--request-payer', '--expected-bucket-owner', '--if-match-initiated-time', '--recheck', '--wait', '--json', '--state-machine-arn', '--table', '--stack', '--help'],
+    abort: [
+      '--bucket',
+      '--key',
+      '--upload-id',
+      '--request-payer',
+      '--expected-bucket-owner',
+      '--if-match-initiated-time',
+      '--recheck',
+      '--wait',
+      '--json',
+      '--state-machine-arn',
+      '--table',
+      '--stack',
+      '--help',
+    ],
     status: ['ID', '--bucket', '--key', '--upload-id', '--json', '--table', '--stack', '--help'],
-    sweep: ['--bucket', '--older-than', '--prefix', '--expected-bucket-owner', '--dry-run', '--max-uploads', '--wait', '--json', '--state-machine-arn', '--table', '--stack', '--help'],
+    sweep: [
+      '--bucket',
+      '--older-than',
+      '--prefix',
+      '--expected-bucket-owner',
+      '--dry-run',
+      '--max-uploads',
+      '--wait',
+      '--json',
+      '--state-machine-arn',
+      '--table',
+      '--stack',
+      '--help',
+    ],
     sweeps: ['--status', '--limit', '--json', '--table', '--stack', '--help'],
     'local deploy': ['--table', '--json', '--help'],
   };
 
-  it.each(Object.keys(FLAGS).flatMap((command) => [[command, '--help'], [command, '-h']]))('%s %s prints usage with every flag', async (command, flag) => {
+  it.each(
+    Object.keys(FLAGS).flatMap((command) => [
+      [command, '--help'],
+      [command, '-h'],
+    ]),
+  )('%s %s prints usage with every flag', async (command, flag) => {
     // Act
     const { code, stdout, stderr } = await cli([...command.split(' '), flag], {});
 

@@ -8,7 +8,14 @@ import { LOCAL_ACCOUNT_ID } from '../../../lib/settings.ts';
 import { ARN, cfnMock, cli, docMock, ENV, ID, RECORD, resetMocks, sfnMock, UPLOAD } from '../../support/cli.ts';
 
 const stack = (outputs: Record<string, string>) => ({
-  Stacks: [{ StackName: 's', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE' as const, Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }],
+  Stacks: [
+    {
+      StackName: 's',
+      CreationTime: new Date(),
+      StackStatus: 'CREATE_COMPLETE' as const,
+      Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+    },
+  ],
 });
 
 beforeEach(() => {
@@ -71,14 +78,23 @@ describe('where the state machine and the table are', () => {
 
   it('says in one line when the stack does not exist', async () => {
     // Arrange
-    cfnMock.on(DescribeStacksCommand).rejects(new CloudFormationServiceException({ name: 'ValidationError', $fault: 'client', $metadata: {}, message: 'Stack with id s3-mpu-reaper-dev does not exist' }));
+    cfnMock.on(DescribeStacksCommand).rejects(
+      new CloudFormationServiceException({
+        name: 'ValidationError',
+        $fault: 'client',
+        $metadata: {},
+        message: 'Stack with id s3-mpu-reaper-dev does not exist',
+      }),
+    );
 
     // Act
     const { code, stderr } = await cli(['abort', ...UPLOAD], {});
 
     // Assert
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^mpu-reaper: cannot read the stack s3-mpu-reaper-dev: Stack with id s3-mpu-reaper-dev does not exist \(deploy it, or pass --stack, --state-machine-arn and --table\)\n$/);
+    expect(stderr).toMatch(
+      /^mpu-reaper: cannot read the stack s3-mpu-reaper-dev: Stack with id s3-mpu-reaper-dev does not exist \(deploy it, or pass --stack, --state-machine-arn and --table\)\n$/,
+    );
     expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
@@ -115,7 +131,9 @@ describe('where the state machine and the table are', () => {
 
     // Assert
     expect(LOCAL_ACCOUNT_ID).toBe('123456789012');
-    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:mpu-reaper-abort-upload' });
+    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
+      stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:mpu-reaper-abort-upload',
+    });
     expect(docMock).toHaveReceivedCommandWith(GetCommand, { TableName: 'mpu-reaper-records' });
     expect(cfnMock).not.toHaveReceivedCommand(DescribeStacksCommand);
   });

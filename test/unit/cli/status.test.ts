@@ -34,7 +34,21 @@ describe('mpu-reaper status', () => {
     // Assert
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
-    expect(lines.map((l) => l.split(':')[0])).toEqual(['id', 'status', 'bucket', 'key', 'uploadId', 'attempts', 'partsFound', 'bytesFound', 'trigger', 'startedAt', 'finishedAt', 'executionArn', 'expiresAt']);
+    expect(lines.map((l) => l.split(':')[0])).toEqual([
+      'id',
+      'status',
+      'bucket',
+      'key',
+      'uploadId',
+      'attempts',
+      'partsFound',
+      'bytesFound',
+      'trigger',
+      'startedAt',
+      'finishedAt',
+      'executionArn',
+      'expiresAt',
+    ]);
     expect(new Set(lines.map((l) => l.search(/(?<=:\s+)\S/))).size).toBe(1);
     expect(stdout).toMatch(/^bytesFound:\s+3\.0 MiB \(3145728 bytes\)$/m);
     expect(stdout).toMatch(/^expiresAt:\s+2027-01-15T08:00:00\.000Z \(1800000000\)$/m);

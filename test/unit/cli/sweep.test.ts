@@ -41,9 +41,16 @@ describe('mpu-reaper sweep', () => {
     // Assert
     expect(code).toBe(0);
     expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
-      stateMachineArn: ARN, name: expect.stringMatching(/^sweep-\d{8}T\d{6}Z-[0-9a-f]{6}$/),
-      input: JSON.stringify({ targets: [{ bucket: 'data-a', olderThan: '7d', prefix: 'tmp/' }, { bucket: 'data-b', olderThan: '7d', prefix: 'tmp/' }],
-        dryRun: true, trigger: 'cli' }),
+      stateMachineArn: ARN,
+      name: expect.stringMatching(/^sweep-\d{8}T\d{6}Z-[0-9a-f]{6}$/),
+      input: JSON.stringify({
+        targets: [
+          { bucket: 'data-a', olderThan: '7d', prefix: 'tmp/' },
+          { bucket: 'data-b', olderThan: '7d', prefix: 'tmp/' },
+        ],
+        dryRun: true,
+        trigger: 'cli',
+      }),
     });
     expect(JSON.parse(stdout)).toMatchObject({ status: 'RUNNING' });
   });
@@ -51,11 +58,21 @@ describe('mpu-reaper sweep', () => {
   it('with --wait shows progress lines until the sweep ends, then the table; exit 0 for COMPLETED', async () => {
     // Arrange
     sfnMock.on(DescribeExecutionCommand).resolvesOnce({ status: 'RUNNING' }).resolves({ status: 'SUCCEEDED' });
-    docMock.on(GetCommand)
+    docMock
+      .on(GetCommand)
       .resolvesOnce({ Item: { id: 's', recordType: 'sweep', status: 'RUNNING', found: 4, aborted: 1, bytesFound: 2048 } })
       .resolvesOnce({ Item: { id: 's', recordType: 'sweep', status: 'RUNNING', found: 4, aborted: 4, bytesFound: 8192 } })
-      .resolves({ Item: { id: 's', recordType: 'sweep', status: 'COMPLETED', found: 4, aborted: 4, bytesFound: 8192,
-        targetResults: '[{"bucket":"data-a","status":"SWEPT"}]' } });
+      .resolves({
+        Item: {
+          id: 's',
+          recordType: 'sweep',
+          status: 'COMPLETED',
+          found: 4,
+          aborted: 4,
+          bytesFound: 8192,
+          targetResults: '[{"bucket":"data-a","status":"SWEPT"}]',
+        },
+      });
 
     // Act
     const { code, stdout } = await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait']);
@@ -73,21 +90,27 @@ describe('mpu-reaper sweep', () => {
     await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--no-measure']);
 
     // Assert
-    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, { input: JSON.stringify({ targets: [{ bucket: 'data-a', olderThan: '1d' }], measure: false,
-      trigger: 'cli' }) });
+    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
+      input: JSON.stringify({ targets: [{ bucket: 'data-a', olderThan: '1d' }], measure: false, trigger: 'cli' }),
+    });
   });
 
-  it('while the sweep runs, shows the counters summed from its lanes\' checkpoints', async () => {
+  it("while the sweep runs, shows the counters summed from its lanes' checkpoints", async () => {
     // Arrange: the sweep record keeps 0 until the end
     sfnMock.on(DescribeExecutionCommand).resolvesOnce({ status: 'RUNNING' }).resolves({ status: 'SUCCEEDED' });
-    docMock.on(GetCommand)
+    docMock
+      .on(GetCommand)
       .resolvesOnce({ Item: { id: 's', recordType: 'sweep', status: 'RUNNING', targets: '[{},{}]', found: 0, aborted: 0 } })
       .resolves({ Item: { id: 's', recordType: 'sweep', status: 'COMPLETED', found: 5, aborted: 5, bytesFound: 50 } });
-    docMock.on(BatchGetCommand).resolves({ Responses: { records: [
-      { id: 's#target-0', state: { totals: { found: 3, aborted: 2, busy: 1, bytesFound: 1024 } } },
-      { id: 's#target-1', state: { totals: { found: 1, aborted: 1, bytesFound: 512 } } },
-      { id: 's#target-1#lane-7', state: { totals: { found: 1, aborted: 1, bytesFound: 512 } } },
-    ] } });
+    docMock.on(BatchGetCommand).resolves({
+      Responses: {
+        records: [
+          { id: 's#target-0', state: { totals: { found: 3, aborted: 2, busy: 1, bytesFound: 1024 } } },
+          { id: 's#target-1', state: { totals: { found: 1, aborted: 1, bytesFound: 512 } } },
+          { id: 's#target-1#lane-7', state: { totals: { found: 1, aborted: 1, bytesFound: 512 } } },
+        ],
+      },
+    });
 
     // Act
     const { stdout } = await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait']);
@@ -103,8 +126,14 @@ describe('mpu-reaper sweep', () => {
   it('exits 1 when the sweep completed with errors', async () => {
     // Arrange
     sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
-    docMock.on(GetCommand).resolves({ Item: { id: 's', recordType: 'sweep', status: 'COMPLETED_WITH_ERRORS', targetErrors: [{ bucket: 'gone',
-      error: 'S3.NoSuchBucketException', cause: 'no bucket' }] } });
+    docMock.on(GetCommand).resolves({
+      Item: {
+        id: 's',
+        recordType: 'sweep',
+        status: 'COMPLETED_WITH_ERRORS',
+        targetErrors: [{ bucket: 'gone', error: 'S3.NoSuchBucketException', cause: 'no bucket' }],
+      },
+    });
 
     // Act
     const { code, stdout } = await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait']);
@@ -118,16 +147,21 @@ describe('mpu-reaper sweep', () => {
 describe('mpu-reaper sweeps', () => {
   it('lists sweeps newest first from the index, as a table', async () => {
     // Arrange
-    docMock.on(QueryCommand).resolves({ Items: [{ id: 'sweep-2', recordType: 'sweep', status: 'COMPLETED', startedAt: '2026-11-22T10:00:00Z', found: 3,
-      aborted: 3, bytesFound: 10 }] });
+    docMock.on(QueryCommand).resolves({
+      Items: [{ id: 'sweep-2', recordType: 'sweep', status: 'COMPLETED', startedAt: '2026-11-22T10:00:00Z', found: 3, aborted: 3, bytesFound: 10 }],
+    });
 
     // Act
     const { code, stdout } = await cli(['sweeps', '--limit', '5']);
 
     // Assert
     expect(code).toBe(0);
-    expect(docMock).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'byStartedAt', ScanIndexForward: false, Limit: 5,
-      ExpressionAttributeValues: { ':pk': 'sweep' } });
+    expect(docMock).toHaveReceivedCommandWith(QueryCommand, {
+      IndexName: 'byStartedAt',
+      ScanIndexForward: false,
+      Limit: 5,
+      ExpressionAttributeValues: { ':pk': 'sweep' },
+    });
     expect(stdout.split('\n')[1]).toMatch(/^sweep-2\s+COMPLETED\s+2026-11-22T10:00:00Z\s+3\s+3\s+0\s+10 B$/);
   });
 

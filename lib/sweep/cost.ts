@@ -6,7 +6,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { SWEEP_SETTINGS_DEFAULTS } from '../settings.ts';
 import { pageStateBytes, uploadBytes } from './page.ts';
-import { emptyTotals, type TargetState } from './state.ts';
+import { DEFAULT_RUN_SETTINGS, emptyTotals, type TargetState } from './state.ts';
 
 /** us-east-1 list prices (the sources: Step Functions, Lambda, S3 and DynamoDB pricing pages) */
 export const PRICES = {
@@ -161,17 +161,7 @@ export function uploadsPerPage(shape: { keyBytes: number; uploadIdChars: number;
       startedAt: '2026-11-22T21:13:40.000Z',
       dryRun: false,
       measure: shape.measure,
-      settings: {
-        pageUploads: 1000,
-        pageBytes: 196_608,
-        waitSeconds: 5,
-        runSeconds: 60,
-        sliceEvents: 20_000,
-        handoversPerPage: 25,
-        laneUploads: 50_000,
-        lanesAtOnce: 20,
-        retentionSeconds: 7_776_000,
-      },
+      settings: { ...DEFAULT_RUN_SETTINGS },
     },
     target: {
       index: 19,

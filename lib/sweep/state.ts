@@ -7,6 +7,7 @@
  * summed from the checkpoints.
  */
 import type { AbortStatus } from '../records.ts';
+import { ABORT_SETTINGS_DEFAULTS, SWEEP_SETTINGS_DEFAULTS } from '../settings.ts';
 import type { PlannedTarget } from './plan.ts';
 
 /** The sweep's settings, as the sweep-uploads definition passes them to the plan (DefinitionSubstitutions). */
@@ -29,6 +30,19 @@ export interface SweepRunSettings {
   lanesAtOnce: number;
   retentionSeconds: number;
 }
+
+/** The run settings a sweep gets from the deployed defaults (lib/settings.json), as sweep-uploads passes them. */
+export const DEFAULT_RUN_SETTINGS: Readonly<SweepRunSettings> = Object.freeze({
+  pageUploads: SWEEP_SETTINGS_DEFAULTS.SweepPageSize,
+  pageBytes: SWEEP_SETTINGS_DEFAULTS.SweepPageBytes,
+  waitSeconds: SWEEP_SETTINGS_DEFAULTS.SweepWaitSeconds,
+  runSeconds: SWEEP_SETTINGS_DEFAULTS.SweepRunSeconds,
+  sliceEvents: SWEEP_SETTINGS_DEFAULTS.SweepSliceEvents,
+  handoversPerPage: SWEEP_SETTINGS_DEFAULTS.SweepHandoversPerPage,
+  laneUploads: SWEEP_SETTINGS_DEFAULTS.SweepLaneUploads,
+  lanesAtOnce: SWEEP_SETTINGS_DEFAULTS.SweepLanesAtOnce,
+  retentionSeconds: ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds,
+});
 
 /** The sweep as every target's state names it: constant for the whole sweep. */
 export interface SweepContext {

@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { S3Client } from '@aws-sdk/client-s3';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ListEvent } from '../../lib/sweep/list.ts';
-import { emptyTotals, type TargetState } from '../../lib/sweep/state.ts';
+import { DEFAULT_RUN_SETTINGS, emptyTotals, type TargetState } from '../../lib/sweep/state.ts';
 import { doc, docMock } from './doc-mock.ts';
 
 export { docMock };
@@ -35,18 +35,7 @@ export function state(
       startedAt: '2026-11-22T11:00:00.000Z',
       dryRun: false,
       measure: false,
-      settings: {
-        pageUploads: 1000,
-        pageBytes: 196_608,
-        waitSeconds: 5,
-        runSeconds: 60,
-        sliceEvents: 20_000,
-        handoversPerPage: 2,
-        laneUploads: 50_000,
-        lanesAtOnce: 20,
-        retentionSeconds: 1000,
-        ...settings,
-      },
+      settings: { ...DEFAULT_RUN_SETTINGS, handoversPerPage: 2, retentionSeconds: 1000, ...settings },
       ...sweep,
     },
     target: {

@@ -16,7 +16,16 @@ import { targetResult } from '../../lib/sweep/finish.ts';
 import { jsonBytes } from '../../lib/sweep/page.ts';
 import { planSweepRun, MAX_MAX_UPLOADS, MAX_TARGETS } from '../../lib/sweep/plan.ts';
 import { uploadsPerPage, WORST_UPLOAD } from '../../lib/sweep/cost.ts';
-import { emptyTotals, HISTORY_EVENTS, MAX_LANES, type Lane, type SweepContext, type SweepTargetPlan, type TargetState } from '../../lib/sweep/state.ts';
+import {
+  DEFAULT_RUN_SETTINGS,
+  emptyTotals,
+  HISTORY_EVENTS,
+  MAX_LANES,
+  type Lane,
+  type SweepContext,
+  type SweepTargetPlan,
+  type TargetState,
+} from '../../lib/sweep/state.ts';
 import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 
 const s3Mock = mockClient(S3Client);
@@ -35,17 +44,7 @@ const sweep = (laneUploads: number): SweepContext => ({
   startedAt: '2026-11-22T11:00:00.000Z',
   dryRun: false,
   measure: false,
-  settings: {
-    pageUploads: 1000,
-    pageBytes: 196_608,
-    waitSeconds: 5,
-    runSeconds: 60,
-    sliceEvents: 20_000,
-    handoversPerPage: 25,
-    laneUploads,
-    lanesAtOnce: 20,
-    retentionSeconds: 1000,
-  },
+  settings: { ...DEFAULT_RUN_SETTINGS, laneUploads, retentionSeconds: 1000 },
 });
 const target = (overrides: Partial<SweepTargetPlan> = {}): SweepTargetPlan => ({
   index: 0,

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { STATE_MACHINES, STATEMACHINES_DIR, SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 import { ANSWER_BYTES, jsonBytes, pageStateBytes, uploadBytes, type Page } from '../../lib/sweep/page.ts';
-import { emptyTotals, type TargetState } from '../../lib/sweep/state.ts';
+import { DEFAULT_RUN_SETTINGS, emptyTotals, type TargetState } from '../../lib/sweep/state.ts';
 import { TYPICAL_UPLOAD, uploadsPerPage, WORST_UPLOAD } from '../../lib/sweep/cost.ts';
 
 const LIMIT = 256 * 1024;
@@ -24,17 +24,7 @@ function worstState(): TargetState {
       startedAt: '2026-11-22T21:13:40.000Z',
       dryRun: false,
       measure: true,
-      settings: {
-        pageUploads: 1000,
-        pageBytes: SWEEP_SETTINGS_DEFAULTS.SweepPageBytes,
-        waitSeconds: 5,
-        runSeconds: 60,
-        sliceEvents: 20_000,
-        handoversPerPage: 25,
-        laneUploads: 50_000,
-        lanesAtOnce: 20,
-        retentionSeconds: 7_776_000,
-      },
+      settings: { ...DEFAULT_RUN_SETTINGS },
     },
     target: {
       index: 19,

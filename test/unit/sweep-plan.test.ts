@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_RUN_SETTINGS } from '../../lib/sweep/state.ts';
 import { cutoffFor, parseAge, planSweep, planSweepRun, validateSweepRequest } from '../../lib/sweep/plan.ts';
 
 describe('parseAge', () => {
@@ -146,17 +147,7 @@ describe('validateSweepRequest', () => {
 });
 
 describe('planSweepRun', () => {
-  const settings = {
-    pageUploads: 1000,
-    pageBytes: 196_608,
-    waitSeconds: 5,
-    runSeconds: 60,
-    sliceEvents: 20_000,
-    handoversPerPage: 25,
-    laneUploads: 50_000,
-    lanesAtOnce: 20,
-    retentionSeconds: 86_400,
-  };
+  const settings = { ...DEFAULT_RUN_SETTINGS, retentionSeconds: 86_400 };
   const executionArn = 'arn:aws:states:us-east-1:111122223333:execution:s3-mpu-reaper-dev-sweep-uploads:sweep-1';
 
   it("numbers the targets, gives each the owner S3 must see (the sweep's account unless the request names one) and maxUploads", () => {

@@ -5,8 +5,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { clientConfig } from '../aws.ts';
+import { clientConfig, documentClientOf } from '../aws.ts';
 import { requiredEnv } from '../env.ts';
 import type { SweepDeps } from './requests.ts';
 
@@ -16,7 +15,7 @@ export function sweepDeps(env: NodeJS.ProcessEnv = process.env): SweepDeps {
   const config = { ...clientConfig(env), maxAttempts: SWEEP_SDK_ATTEMPTS };
   return {
     s3: new S3Client(config),
-    doc: DynamoDBDocumentClient.from(new DynamoDBClient(config), { marshallOptions: { removeUndefinedValues: true } }),
+    doc: documentClientOf(new DynamoDBClient(config)),
     tableName: requiredEnv('RECORDS_TABLE', env),
   };
 }

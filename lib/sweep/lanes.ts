@@ -158,7 +158,7 @@ export async function walkLanes(deps: SweepDeps, event: LanesEvent, walkSeconds 
     maxBytes: Math.floor(LANE_BYTES / targets),
   });
   const started = (deps.now?.() ?? new Date()).getTime();
-  let marker: { KeyMarker?: string; UploadIdMarker?: string } = {};
+  let marker: { keyMarker?: string; uploadIdMarker?: string } = {};
   let calls = 0;
   let unsplit: string | undefined;
   while (cutter.walked < target.maxUploads) {
@@ -168,13 +168,7 @@ export async function walkLanes(deps: SweepDeps, event: LanesEvent, walkSeconds 
     }
     let answer: Awaited<ReturnType<typeof listUploads>>;
     try {
-      answer = await listUploads(deps.s3, {
-        Bucket: target.bucket,
-        Prefix: target.prefix || undefined,
-        ExpectedBucketOwner: target.expectedBucketOwner,
-        MaxUploads: Math.min(1000, target.maxUploads - cutter.walked),
-        ...marker,
-      });
+      answer = await listUploads(deps.s3, target, { maxUploads: Math.min(1000, target.maxUploads - cutter.walked), ...marker });
     } catch (error) {
       const classified = classifySdkError(error);
       if (classified.transient) throw error;
@@ -188,7 +182,7 @@ export async function walkLanes(deps: SweepDeps, event: LanesEvent, walkSeconds 
     }
     if (!answer.IsTruncated || uploads.length === 0) break;
     const lastUpload = uploads.at(-1)!;
-    marker = { KeyMarker: answer.NextKeyMarker ?? lastUpload.Key, UploadIdMarker: answer.NextUploadIdMarker ?? lastUpload.UploadId };
+    marker = { keyMarker: answer.NextKeyMarker ?? lastUpload.Key, uploadIdMarker: answer.NextUploadIdMarker ?? lastUpload.UploadId };
   }
   const lanes = cutter.lanes(target.index, target.maxUploads).map(({ walked: _, ...lane }) => lane);
   return { lanes, walked: cutter.walked, calls, ...(unsplit ? { unsplit } : {}) };

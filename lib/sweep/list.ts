@@ -12,7 +12,7 @@ import { recordId } from '../record-id.ts';
 import { pageStateBytes, uploadBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
 import { batchGetAll, inPool, type SweepDeps } from './requests.ts';
 import { pageRoomForTime } from './pace.ts';
-import { countRun, emptyTotals, secondsSince, type Lane, type TargetState } from './state.ts';
+import { countRun, emptyTotals, secondsSince, type Lane, type SweepTargetPlan, type TargetState } from './state.ts';
 
 export type { SweepDeps };
 
@@ -74,7 +74,18 @@ const uploadOrder = (a: MultipartUpload, b: MultipartUpload) => utf8Order(a.Key!
  * moto_server (the local S3) ignores MaxUploads and the markers and answers its whole listing unsorted: such an answer
  * is sorted, filtered and cut here as S3 would.
  */
-export async function listUploads(s3: S3Client, input: ListMultipartUploadsCommandInput & { MaxUploads: number }) {
+export async function listUploads(
+  s3: S3Client,
+  target: Pick<SweepTargetPlan, 'bucket' | 'prefix' | 'expectedBucketOwner'>,
+  from: { maxUploads: number; keyMarker?: string; uploadIdMarker?: string },
+) {
+  const input = {
+    Bucket: target.bucket,
+    Prefix: target.prefix || undefined,
+    ExpectedBucketOwner: target.expectedBucketOwner,
+    MaxUploads: from.maxUploads,
+    ...(from.keyMarker ? { KeyMarker: from.keyMarker, UploadIdMarker: from.uploadIdMarker || undefined } : {}),
+  } satisfies ListMultipartUploadsCommandInput;
   const answer = await s3.send(new ListMultipartUploadsCommand(input));
   const marker = { Key: input.KeyMarker ?? '', UploadId: input.UploadIdMarker ?? '' };
   const afterMarker = (u: MultipartUpload) =>
@@ -181,13 +192,7 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
     }
     let answer: Awaited<ReturnType<typeof listUploads>>;
     try {
-      answer = await listUploads(deps.s3, {
-        Bucket: target.bucket,
-        Prefix: target.prefix || undefined,
-        MaxUploads: room,
-        ExpectedBucketOwner: target.expectedBucketOwner,
-        ...(cursor.keyMarker ? { KeyMarker: cursor.keyMarker, UploadIdMarker: cursor.uploadIdMarker || undefined } : {}),
-      });
+      answer = await listUploads(deps.s3, target, { maxUploads: room, ...cursor });
     } catch (error) {
       if (page.listed > 0) break; // record what was listed; the error comes back on the next page
       page.error = { error: (error as Error).name, cause: (error as Error).message };

@@ -12,7 +12,7 @@ import { HeadObjectCommand, ListPartsCommand, type S3Client } from '@aws-sdk/cli
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BucketAllowlist } from './allowlist.ts';
 import { recordId } from './record-id.ts';
-import { SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, type AbortStatus } from './records.ts';
+import { SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, updateOwnedRecord, type AbortStatus } from './records.ts';
 import { classifyTaskError } from './task-errors.ts';
 import { isDirectoryBucket, parseRunInput, type AbortRequest, type RunInput } from './validation.ts';
 
@@ -294,41 +294,16 @@ export const SUCCEEDED: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND', 'WOULD
 
 export async function recordOutcome(deps: Pick<RunDeps, 'doc' | 'tableName'>, state: LoopState, finishedAt = new Date()): Promise<RecordedOutcome> {
   const outcome = decideOutcome(state);
-  const values: Record<string, unknown> = {
-    ':status': outcome.status,
-    ':attempts': outcome.attempts,
-    ':partsFound': state.measure.parts,
-    ':bytesFound': state.measure.bytes,
-    ':finishedAt': finishedAt.toISOString(),
-    ':executionArn': state.run.executionArn,
-  };
-  const names: Record<string, string> = {
-    '#status': 'status',
-    '#attempts': 'attempts',
-    '#partsFound': 'partsFound',
-    '#bytesFound': 'bytesFound',
-    '#finishedAt': 'finishedAt',
-    '#executionArn': 'executionArn',
-  };
-  const sets = ['#status = :status', '#attempts = :attempts', '#partsFound = :partsFound', '#bytesFound = :bytesFound', '#finishedAt = :finishedAt'];
-  for (const field of ['error', 'cause'] as const) {
-    if (outcome[field]) {
-      names[`#${field}`] = field;
-      values[`:${field}`] = outcome[field];
-      sets.push(`#${field} = :${field}`);
-    }
-  }
   try {
-    await deps.doc.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: { id: state.run.id },
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: '#executionArn = :executionArn',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
+    await updateOwnedRecord(deps.doc, deps.tableName, state.run.id, state.run.executionArn, {
+      status: outcome.status,
+      attempts: outcome.attempts,
+      partsFound: state.measure.parts,
+      bytesFound: state.measure.bytes,
+      finishedAt: finishedAt.toISOString(),
+      error: outcome.error || undefined,
+      cause: outcome.cause || undefined,
+    });
   } catch (error) {
     if ((error as Error).name === 'ConditionalCheckFailedException')
       throw new Superseded(`record ${state.run.id} now belongs to another run; this run's outcome was ${outcome.status}`);

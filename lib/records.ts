@@ -1,6 +1,6 @@
 /** The DynamoDB record of every abort run: statuses, fields, table schema, and how to read a record. */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export const ABORT_STATUSES = {
   RUNNING: 'the workflow is aborting and verifying the upload',
@@ -120,4 +120,29 @@ export function presentRecord(item: Record<string, unknown>): AbortRecord {
 export async function getRecord(doc: DynamoDBDocumentClient, tableName: string, id: string): Promise<AbortRecord | undefined> {
   const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true }));
   return Item ? presentRecord(Item) : undefined;
+}
+
+/**
+ * SETs the fields (those undefined are left out) on a record only while the given execution owns it (its executionArn):
+ * a run's outcome and a sweep's summary never overwrite a record another run has taken over
+ * (ConditionalCheckFailedException then).
+ */
+export async function updateOwnedRecord(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  id: string,
+  executionArn: string,
+  fields: Record<string, unknown>,
+): Promise<void> {
+  const set = Object.entries(fields).filter(([, value]) => value !== undefined);
+  await doc.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: { id },
+      UpdateExpression: `SET ${set.map(([name]) => `#${name} = :${name}`).join(', ')}`,
+      ConditionExpression: '#executionArn = :executionArn',
+      ExpressionAttributeNames: { ...Object.fromEntries(set.map(([name]) => [`#${name}`, name])), '#executionArn': 'executionArn' },
+      ExpressionAttributeValues: { ...Object.fromEntries(set.map(([name, value]) => [`:${name}`, value])), ':executionArn': executionArn },
+    }),
+  );
 }

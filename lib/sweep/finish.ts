@@ -3,8 +3,8 @@
  * checkpoints, and one result per target (its lanes together). Each checkpoint is written after the records it counts, so
  * the counters are those of the records: found = aborted + notFound + partsRemain + failed + wouldAbort + busy, with bytesFound the records' sum.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { SweepStatus } from '../records.ts';
+
+import { updateOwnedRecord, type SweepStatus } from '../records.ts';
 import { batchGetAll, type SweepDeps } from './requests.ts';
 import {
   addTotals,
@@ -83,38 +83,12 @@ export async function finishSweep(deps: SweepDeps, event: FinishEvent): Promise<
   const totals = targetResults.reduce((sum, r) => addTotals(sum, r), emptyTotals());
   const status = sweepStatus(targetResults, totals);
   const targetErrors = targetResults.filter((r) => r.error).map((r) => ({ bucket: r.bucket, error: r.error!, cause: r.cause ?? '' }));
-  const names: Record<string, string> = {
-    '#status': 'status',
-    '#finishedAt': 'finishedAt',
-    '#targetResults': 'targetResults',
-    '#executionArn': 'executionArn',
-  };
-  const values: Record<string, unknown> = {
-    ':status': status,
-    ':finishedAt': (deps.now?.() ?? new Date()).toISOString(),
-    ':targetResults': JSON.stringify(targetResults),
-    ':mine': event.sweep.executionArn,
-  };
-  const sets = ['#status = :status', '#finishedAt = :finishedAt', '#targetResults = :targetResults'];
-  for (const name of TOTAL_NAMES) {
-    names[`#${name}`] = name;
-    values[`:${name}`] = totals[name];
-    sets.push(`#${name} = :${name}`);
-  }
-  if (targetErrors.length > 0) {
-    names['#targetErrors'] = 'targetErrors';
-    values[':targetErrors'] = targetErrors;
-    sets.push('#targetErrors = :targetErrors');
-  }
-  await deps.doc.send(
-    new UpdateCommand({
-      TableName: deps.tableName,
-      Key: { id: event.sweep.id },
-      UpdateExpression: `SET ${sets.join(', ')}`,
-      ConditionExpression: '#executionArn = :mine',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    }),
-  );
+  await updateOwnedRecord(deps.doc, deps.tableName, event.sweep.id, event.sweep.executionArn, {
+    status,
+    finishedAt: (deps.now?.() ?? new Date()).toISOString(),
+    targetResults: JSON.stringify(targetResults),
+    ...Object.fromEntries(TOTAL_NAMES.map((name) => [name, totals[name]])),
+    targetErrors: targetErrors.length > 0 ? targetErrors : undefined,
+  });
   return { status, ...totals };
 }

@@ -35,7 +35,7 @@ describe('finishing a sweep', () => {
     expect(summary).toMatchObject({ status: 'COMPLETED_WITH_ERRORS', found: 3, aborted: 3, bytesFound: 30 });
     expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { id: 'sweep-1' },
-      ConditionExpression: '#executionArn = :mine',
+      ConditionExpression: '#executionArn = :executionArn',
       ExpressionAttributeValues: expect.objectContaining({
         ':status': 'COMPLETED_WITH_ERRORS',
         ':found': 3,

@@ -32,6 +32,7 @@
  * Do not set `provider.tracing.apiGateway` / `provider.logs.restApi`: the framework applies those to the stage
  * with API calls after the deploy (its "update-stage" hack), behind CloudFormation's back; tracing is set here.
  */
+const { templatePlugin } = require('./template-plugin.cjs');
 
 const STAGE_ID = 'ApiGatewayStage';
 const REST_API_ID = 'ApiGatewayRestApi';
@@ -157,39 +158,14 @@ function addThrottledStage(template, stage, limits) {
   return { deploymentId, dependents };
 }
 
-class ApiStageThrottlingPlugin {
-  constructor(serverless) {
-    this.serverless = serverless;
-    this.provider = serverless.getProvider('aws');
-    this.hooks = {
-      // fail early (before the functions are built) on a bad configuration
-      'before:package:initialize': () => {
-        this.limits();
-      },
-      // after the framework compiled the API (package:compileEvents) and merged resources.Resources and
-      // resources.extensions (so that a hand-written ApiGatewayStage is detected), before the template is saved
-      'after:aws:package:finalize:mergeCustomProviderResources': () => this.apply(),
-    };
-  }
-
-  limits() {
-    try {
-      return parseThrottlingOptions(this.serverless.service.custom?.apiThrottling);
-    } catch (error) {
-      throw new this.serverless.classes.Error(error.message, 'API_STAGE_THROTTLING_INVALID_OPTIONS');
-    }
-  }
-
-  apply() {
-    const limits = this.limits();
-    const template = this.serverless.service.provider.compiledCloudFormationTemplate;
-    try {
-      addThrottledStage(template, this.provider.getStage(), limits);
-    } catch (error) {
-      throw new this.serverless.classes.Error(error.message, 'API_STAGE_THROTTLING_TEMPLATE');
-    }
-  }
-}
+const ApiStageThrottlingPlugin = templatePlugin({
+  customKey: 'apiThrottling',
+  parse: parseThrottlingOptions,
+  // after the framework compiled the API (package:compileEvents) and merged resources.Resources and
+  // resources.extensions, so that a hand-written ApiGatewayStage is detected
+  addToTemplate: (template, limits, { stage }) => addThrottledStage(template, stage, limits),
+  errorCode: 'API_STAGE_THROTTLING',
+});
 
 module.exports = ApiStageThrottlingPlugin;
 module.exports.parseThrottlingOptions = parseThrottlingOptions;

@@ -23,6 +23,7 @@
  *   - MonitoringDashboard: uploads by outcome, bytes freed per bucket, executions per state machine, sweep
  *     durations, and the cost drivers (executions started, Lambda invocations, DynamoDB write units).
  */
+const { templatePlugin } = require('./template-plugin.cjs');
 
 const PERIOD = 300;
 
@@ -192,35 +193,7 @@ function addMonitoring(template, options, names) {
   return Object.keys(added);
 }
 
-class MonitoringPlugin {
-  constructor(serverless) {
-    this.serverless = serverless;
-    this.hooks = {
-      'before:package:initialize': () => {
-        this.options();
-      },
-      'after:aws:package:finalize:mergeCustomProviderResources': () => this.apply(),
-    };
-  }
-
-  options() {
-    try {
-      return parseMonitoringOptions(this.serverless.service.custom?.monitoring);
-    } catch (error) {
-      throw new this.serverless.classes.Error(error.message, 'MONITORING_INVALID_OPTIONS');
-    }
-  }
-
-  apply() {
-    const template = this.serverless.service.provider.compiledCloudFormationTemplate;
-    const provider = this.serverless.getProvider('aws');
-    try {
-      addMonitoring(template, this.options(), { service: this.serverless.service.service, stage: provider.getStage() });
-    } catch (error) {
-      throw new this.serverless.classes.Error(error.message, 'MONITORING_TEMPLATE');
-    }
-  }
-}
+const MonitoringPlugin = templatePlugin({ customKey: 'monitoring', parse: parseMonitoringOptions, addToTemplate: addMonitoring, errorCode: 'MONITORING' });
 
 module.exports = MonitoringPlugin;
 module.exports.parseMonitoringOptions = parseMonitoringOptions;

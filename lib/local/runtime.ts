@@ -243,7 +243,7 @@ export class LocalStepFunctions {
     if (Buffer.byteLength(rawInput, 'utf8') > PAYLOAD_LIMIT_BYTES) {
       throw new SfnApiError(
         'ValidationException',
-        "1 validation error detected: Value at 'input' failed to satisfy constraint: " + `Member must have length less than or equal to ${PAYLOAD_LIMIT_BYTES}`,
+        `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${PAYLOAD_LIMIT_BYTES}`,
       );
     }
     let parsedInput: unknown;

@@ -5,11 +5,8 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { ListMultipartUploadsCommand, S3Client, S3ServiceException, type MultipartUpload } from '@aws-sdk/client-s3';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ListMultipartUploadsCommand, S3ServiceException, type MultipartUpload } from '@aws-sdk/client-s3';
 import { cutLanes, LANE_BYTES, LaneCutter, walkLanes, WALK_SECONDS, type LanesEvent } from '../../lib/sweep/lanes.ts';
 import { listPage, utf8Order } from '../../lib/sweep/list.ts';
 import { targetResult } from '../../lib/sweep/finish.ts';
@@ -27,36 +24,10 @@ import {
   type TargetState,
 } from '../../lib/sweep/state.ts';
 import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
+import { deps, OLD, resetMocks, s3Mock, state } from '../support/sweep-steps.ts';
 
-const s3Mock = mockClient(S3Client);
-const docMock = mockClient(DynamoDBDocumentClient);
-const deps = {
-  s3: new S3Client({ region: 'us-east-1' }),
-  doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
-  tableName: 'records',
-  now: () => new Date('2026-11-22T12:00:00Z'),
-};
-const OLD = new Date('2026-11-01T00:00:00Z');
-
-const sweep = (laneUploads: number): SweepContext => ({
-  id: 'sweep-1',
-  executionArn: 'arn:aws:states:us-east-1:111122223333:execution:mpu-reaper-sweep-uploads:sweep-1',
-  startedAt: '2026-11-22T11:00:00.000Z',
-  dryRun: false,
-  measure: false,
-  settings: { ...DEFAULT_RUN_SETTINGS, laneUploads, retentionSeconds: 1000 },
-});
-const target = (overrides: Partial<SweepTargetPlan> = {}): SweepTargetPlan => ({
-  index: 0,
-  bucket: 'data-a',
-  prefix: '',
-  olderThan: '1d',
-  olderThanSeconds: 86_400,
-  cutoff: '2026-11-21T12:00:00.000Z',
-  expectedBucketOwner: '111122223333',
-  maxUploads: 100_000,
-  ...overrides,
-});
+const sweep = (laneUploads: number): SweepContext => state({}, { laneUploads, handoversPerPage: DEFAULT_RUN_SETTINGS.handoversPerPage }).sweep;
+const target = (overrides: Partial<SweepTargetPlan> = {}): SweepTargetPlan => ({ ...state().target, ...overrides });
 const walkEvent = (laneUploads: number, t: Partial<SweepTargetPlan> = {}, targets = 1): LanesEvent => ({
   sweep: sweep(laneUploads),
   target: target(t),
@@ -74,10 +45,7 @@ const laneOf = (lanes: Lane[], key: string) =>
   lanes.findIndex((lane) => (lane.after === '' || utf8Order(key, lane.after) > 0) && (lane.end === undefined || utf8Order(key, lane.end) <= 0));
 
 beforeEach(() => {
-  s3Mock.reset();
-  docMock.reset();
-  docMock.on(QueryCommand).resolves({ Items: [], ScannedCount: 0 });
-  docMock.on(PutCommand).resolves({});
+  resetMocks();
 });
 
 describe('cutLanes', () => {

@@ -46,6 +46,19 @@ export function bound(wall: number, cpu: Row['cpu'], requests: number, latencyMs
   return `no single resource (${shares})`;
 }
 
+/** the figures every row has: N, latency, wall time and what it makes per upload */
+function rates(n: number, latencyMs: number, wallSeconds: number, requests: Record<string, number>) {
+  return {
+    n,
+    latencyMs,
+    runLabel: runLabel(n, latencyMs),
+    wallSeconds: round(wallSeconds, 2),
+    uploadsPerSecond: round(n / wallSeconds),
+    msPerUpload: round((wallSeconds * 1000) / n, 2),
+    requestsPerUpload: round(sum(requests) / n, 2),
+    requests: perUpload(requests, n),
+  };
+}
 export function projectRow(run: SweepRun): Row {
   const { n, latencyMs, cpu } = run;
   const standard = sum(run.standardTransitions);
@@ -53,14 +66,7 @@ export function projectRow(run: SweepRun): Row {
   return {
     tool: PROJECT,
     toolKey: 'project',
-    n,
-    latencyMs,
-    runLabel: runLabel(n, latencyMs),
-    wallSeconds: round(cpu.wallSeconds, 2),
-    uploadsPerSecond: round(n / cpu.wallSeconds),
-    msPerUpload: round((cpu.wallSeconds * 1000) / n, 2),
-    requestsPerUpload: round(sum(run.requests) / n, 2),
-    requests: perUpload(run.requests, n),
+    ...rates(n, latencyMs, cpu.wallSeconds, run.requests),
     transitions: `${round(standard / n, 4)} Standard (${standard} in all) + ${round(run.expressStates / n, 1)} Express`,
     verified: run.verified ? 'yes (ListParts after the wait)' : 'NO',
     recorded: run.recorded ? 'yes (a record per upload)' : 'NO',
@@ -79,14 +85,7 @@ export function peerRow(run: PeerRun): Row {
   return {
     tool: TOOL_LABEL[tool],
     toolKey: tool,
-    n,
-    latencyMs,
-    runLabel: runLabel(n, latencyMs),
-    wallSeconds: round(cpu.wallSeconds, 2),
-    uploadsPerSecond: round(n / cpu.wallSeconds),
-    msPerUpload: round((cpu.wallSeconds * 1000) / n, 2),
-    requestsPerUpload: round(sum(run.requests) / n, 2),
-    requests: perUpload(run.requests, n),
+    ...rates(n, latencyMs, cpu.wallSeconds, run.requests),
     transitions: '—',
     verified: verified ? `once (${verified.verified} of ${n} gone at its ListParts)` : 'no',
     recorded: 'no',

@@ -140,6 +140,10 @@ const ENDED_EVENT: Record<Exclude<ExecutionStatus, 'RUNNING'>, string> = {
   TIMED_OUT: 'ExecutionTimedOut',
 };
 
+/** an execution as ListExecutions lists it (DescribeExecution adds its input, output, error and cause) */
+function executionListItem(e: LocalExecution) {
+  return { executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status, startDate: e.startDate, stopDate: e.stopDate };
+}
 export class LocalStepFunctions {
   readonly region: string;
   readonly accountId: string;
@@ -498,12 +502,7 @@ export class LocalStepFunctions {
   describeExecution(arn: string) {
     const e = this.execution(arn);
     return {
-      executionArn: e.executionArn,
-      stateMachineArn: e.stateMachineArn,
-      name: e.name,
-      status: e.status,
-      startDate: e.startDate,
-      stopDate: e.stopDate,
+      ...executionListItem(e),
       input: e.input,
       output: e.output,
       error: e.error,
@@ -520,14 +519,7 @@ export class LocalStepFunctions {
       .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
     const start = pageStart(input.nextToken);
     const size = input.maxResults || 100;
-    const page = all.slice(start, start + size).map((e) => ({
-      executionArn: e.executionArn,
-      stateMachineArn: e.stateMachineArn,
-      name: e.name,
-      status: e.status,
-      startDate: e.startDate,
-      stopDate: e.stopDate,
-    }));
+    const page = all.slice(start, start + size).map(executionListItem);
     return { executions: page, nextToken: start + size < all.length ? String(start + size) : undefined };
   }
 

@@ -100,8 +100,11 @@ export function s3Parameters(request: AbortRequest, account: string): S3Paramete
   };
 }
 
-/** an SDK error that retrying can help with: the Lambda fails and Step Functions' Retry runs it again */
-const isTransient = (error: unknown) => {
+/**
+ * An SDK error (after the client's own attempts) that retrying can help with: 5xx, throttling, no answer. The function
+ * fails and Step Functions' Retry runs it again; any other error is the upload's answer (recorded FAILED).
+ */
+export const isTransient = (error: unknown) => {
   const e = error as { $fault?: string; $metadata?: { httpStatusCode?: number }; name?: string };
   return e.$fault === 'server' || e.$metadata?.httpStatusCode === undefined || /Throttl|SlowDown|TooManyRequests/.test(e.name ?? '');
 };

@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { prepareRun, recordOutcome, type LoopState, type PrepareRunEvent, type RunDeps } from '../abort-run.ts';
 import { FUNCTIONS } from '../settings.ts';
 import { sweepLambdaHandlers } from '../sweep/lambdas.ts';
+import type { SweepDeps } from '../sweep/requests.ts';
 
 const ROOT = new URL('../../', import.meta.url);
 
@@ -34,22 +35,25 @@ export async function invokeFunction(fn: { name: string; handler: string }, payl
  * functions/ call, with the dependencies injected (a handler module reads its environment once per process, which
  * would tie every stack in the process to the first one's table and endpoint).
  */
-const BOUND: Partial<Record<keyof typeof FUNCTIONS, (deps: RunDeps) => Invoke>> = {
+const BOUND: Partial<Record<keyof typeof FUNCTIONS, (deps: RunDeps, sweep: SweepDeps) => Invoke>> = {
   prepareRun: (deps) => (payload) => prepareRun(deps, payload as PrepareRunEvent),
   recordOutcome: (deps) => (payload) => recordOutcome(deps, payload as LoopState),
-  planSweep: (deps) => sweepLambdaHandlers(deps)[FUNCTIONS.planSweep.name],
-  sweepLanes: (deps) => sweepLambdaHandlers(deps)[FUNCTIONS.sweepLanes.name],
-  sweepList: (deps) => sweepLambdaHandlers(deps)[FUNCTIONS.sweepList.name],
-  sweepRecord: (deps) => sweepLambdaHandlers(deps)[FUNCTIONS.sweepRecord.name],
-  sweepFinish: (deps) => sweepLambdaHandlers(deps)[FUNCTIONS.sweepFinish.name],
+  planSweep: (_deps, sweep) => sweepLambdaHandlers(sweep)[FUNCTIONS.planSweep.name],
+  sweepLanes: (_deps, sweep) => sweepLambdaHandlers(sweep)[FUNCTIONS.sweepLanes.name],
+  sweepList: (_deps, sweep) => sweepLambdaHandlers(sweep)[FUNCTIONS.sweepList.name],
+  sweepRecord: (_deps, sweep) => sweepLambdaHandlers(sweep)[FUNCTIONS.sweepRecord.name],
+  sweepFinish: (_deps, sweep) => sweepLambdaHandlers(sweep)[FUNCTIONS.sweepFinish.name],
 };
 
-/** The functions state machines invoke (lambda:invoke), by function name; those without clients run their handler module. */
-export function localLambdaHandlers(deps: RunDeps): Record<string, Invoke> {
+/**
+ * The functions state machines invoke (lambda:invoke), by function name; those without clients run their handler module.
+ * The sweep's functions take `sweep` when given: on Lambda they have clients of their own (lib/sweep/clients.ts).
+ */
+export function localLambdaHandlers(deps: RunDeps, sweep: SweepDeps = deps): Record<string, Invoke> {
   return Object.fromEntries(
     (Object.keys(FUNCTIONS) as Array<keyof typeof FUNCTIONS>).map((key) => {
       const fn = FUNCTIONS[key];
-      return [fn.name, BOUND[key]?.(deps) ?? ((payload: unknown) => invokeFunction(fn, payload))];
+      return [fn.name, BOUND[key]?.(deps, sweep) ?? ((payload: unknown) => invokeFunction(fn, payload))];
     }),
   );
 }

@@ -20,6 +20,7 @@ import {
 } from './eventbridge.ts';
 import { parseAllowlist } from '../allowlist.ts';
 import { createClients, type AwsClients } from '../aws.ts';
+import { sweepDeps } from '../sweep/clients.ts';
 import { LocalStepFunctions, type RuntimeOptions } from './runtime.ts';
 import { DEFAULT_TABLE_NAME, resolveSettings, type Settings, type StateMachineKey } from '../settings.ts';
 
@@ -86,6 +87,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let api: { url: string; close(): Promise<void> } | undefined;
   let eventBus: LocalEventBus | undefined;
   let functionClients: AwsClients | undefined;
+  let sweepClients: ReturnType<typeof sweepDeps> | undefined;
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {
@@ -97,6 +99,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await dispatcher?.destroy();
       functionClients?.s3.destroy();
       functionClients?.dynamodb.destroy();
+      sweepClients?.destroy();
       await moto.stop();
     })();
     return stopped;
@@ -137,15 +140,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     log?.(`moto_server on ${moto.endpoint}; endpoint on ${endpoint.url}; Tasks through ${taskProxy.endpoint}`);
     // the state machines' functions get this stack's own clients (through the endpoint, so through the fault rules)
-    functionClients = createClients({ AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: runtime.region });
+    const functionEnv = { AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: runtime.region, RECORDS_TABLE: tableName };
+    functionClients = createClients(functionEnv);
+    // the sweep's functions: the clients they have on Lambda (more SDK attempts than the default)
+    sweepClients = sweepDeps(functionEnv);
     Object.assign(
       lambdaHandlers,
-      localLambdaHandlers({
-        doc: functionClients.doc,
-        s3: functionClients.s3,
-        tableName,
-        allowlist: parseAllowlist(options.allowedBuckets ?? '*'),
-      }),
+      localLambdaHandlers(
+        {
+          doc: functionClients.doc,
+          s3: functionClients.s3,
+          tableName,
+          allowlist: parseAllowlist(options.allowedBuckets ?? '*'),
+        },
+        sweepClients,
+      ),
     );
     const stateMachineArns = await deployLocal({ endpoint: endpoint.url, tableName, settings: options.settings, log });
     const localRuntime = runtime;

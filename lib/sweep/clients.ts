@@ -11,11 +11,17 @@ import type { SweepDeps } from './requests.ts';
 
 export const SWEEP_SDK_ATTEMPTS = 8;
 
-export function sweepDeps(env: NodeJS.ProcessEnv = process.env): SweepDeps {
+/** the sweep functions' clients and table; destroy() closes the clients (a local stack that stops) */
+export function sweepDeps(env: NodeJS.ProcessEnv = process.env): SweepDeps & { destroy(): void } {
   const config = { ...clientConfig(env), maxAttempts: SWEEP_SDK_ATTEMPTS };
+  const [s3, dynamodb] = [new S3Client(config), new DynamoDBClient(config)];
   return {
-    s3: new S3Client(config),
-    doc: documentClientOf(new DynamoDBClient(config)),
+    s3,
+    doc: documentClientOf(dynamodb),
     tableName: requiredEnv('RECORDS_TABLE', env),
+    destroy: () => {
+      s3.destroy();
+      dynamodb.destroy();
+    },
   };
 }

@@ -7,7 +7,7 @@
 import { ListMultipartUploadsCommand, type ListMultipartUploadsCommandInput, type MultipartUpload, type S3Client } from '@aws-sdk/client-s3';
 import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { INDEX_BY_STATUS } from '../records.ts';
-import { measureUpload } from '../abort-run.ts';
+import { isTransient, measureUpload } from '../abort-run.ts';
 import { recordId } from '../record-id.ts';
 import { pageStateBytes, uploadBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
 import { batchGetAll, inPool, type SweepDeps } from './requests.ts';
@@ -134,7 +134,11 @@ async function busyRecords(deps: SweepDeps, ids: string[], mine: string): Promis
   return new Set(records.filter((r) => r.status === 'RUNNING' && r.executionArn !== mine).map((r) => String(r.id)));
 }
 
-/** The measure turns an upload into a decided one when it is gone (NOT_FOUND), unreadable (FAILED) or in a dry run. */
+/**
+ * The measure turns an upload into a decided one when it is gone (NOT_FOUND), unreadable (FAILED: S3 refused ListParts)
+ * or in a dry run. A transient error (5xx, throttling, no answer) left after the SDK's attempts fails the step, as in
+ * abort-upload's prepare-run: Step Functions lists the page again; the upload is never recorded FAILED for it.
+ */
 async function measured(deps: SweepDeps, state: TargetState, selected: PageItem[]): Promise<{ uploads: PageItem[]; decided: DecidedItem[] }> {
   if (!state.sweep.measure) return { uploads: selected, decided: [] };
   const { bucket, expectedBucketOwner } = state.target;
@@ -144,7 +148,8 @@ async function measured(deps: SweepDeps, state: TargetState, selected: PageItem[
       if (!m.exists) return { ...item, p: 0, b: 0, s: 'NOT_FOUND' };
       return state.sweep.dryRun ? { ...item, p: m.parts, b: m.bytes, s: 'WOULD_ABORT' } : { ...item, p: m.parts, b: m.bytes };
     } catch (error) {
-      // the SDK has retried already: S3's own code and status go into the record
+      if (isTransient(error)) throw error;
+      // S3's own code and status go into the record
       const e = error as Error & { $metadata?: { httpStatusCode?: number } };
       return { ...item, s: 'FAILED', e: e.name, ...(e.$metadata?.httpStatusCode ? { h: e.$metadata.httpStatusCode } : {}) };
     }

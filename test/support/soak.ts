@@ -177,6 +177,8 @@ export interface SweepSoakResult {
   injected: number;
   /** lanes the target was swept in (its result in the summary) */
   lanes: number;
+  /** what the FAILED and PARTS_REMAIN records say (error and cause), for the test's output */
+  unsettled: Array<{ key: string; status: string; attempts?: number; error?: string; cause?: string }>;
 }
 
 /**
@@ -228,6 +230,7 @@ export async function runSweepSoak(options: { uploads: number; seed: number; fau
       falseAborted: 0,
       injected,
       lanes: targetResult.lanes ?? 0,
+      unsettled: [],
     };
     for (const upload of uploads) {
       const record = await getRecord(doc, stack.tableName, recordId(bucket, upload.key, upload.uploadId));
@@ -238,6 +241,10 @@ export async function runSweepSoak(options: { uploads: number; seed: number; fau
       if (!record) result.missing += 1;
       else result.statuses[record.status] = (result.statuses[record.status] ?? 0) + 1;
       if (record?.status === 'ABORTED' && stillThere) result.falseAborted += 1;
+      if (record && ['FAILED', 'PARTS_REMAIN'].includes(record.status)) {
+        const { status, attempts, error, cause } = record;
+        result.unsettled.push({ key: upload.key, status, attempts, error, cause });
+      }
     }
     return result;
   } finally {

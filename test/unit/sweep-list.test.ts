@@ -142,6 +142,23 @@ describe('listPage', () => {
     ]);
   });
 
+  it.each([
+    ['SlowDown (503)', new S3ServiceException({ name: 'SlowDown', $fault: 'client', message: 'Please reduce your request rate.', $metadata: { httpStatusCode: 503 } })],
+    ['InternalError (500)', new S3ServiceException({ name: 'InternalError', $fault: 'server', message: 'internal', $metadata: { httpStatusCode: 500 } })],
+    ['a lost connection', Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET', $metadata: {} })],
+  ])('a measure that still fails with %s after the SDK attempts fails the step (listed again), never a FAILED record', async (_name, error) => {
+    // Arrange
+    s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: uploads(2), IsTruncated: false });
+    s3Mock.on(ListPartsCommand, { UploadId: 'U0' }).resolves({ Parts: [{ PartNumber: 1, Size: 5 }], IsTruncated: false });
+    s3Mock.on(ListPartsCommand, { UploadId: 'U1' }).rejects(error);
+
+    // Act
+    const listing = listPage(deps, listEvent(state({}, {}, { measure: true })));
+
+    // Assert
+    await expect(listing).rejects.toBe(error);
+  });
+
   it("stops at maxUploads (truncated), and a listing error ends the target with S3's code", async () => {
     // Arrange
     s3Mock

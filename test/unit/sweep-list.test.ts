@@ -143,7 +143,10 @@ describe('listPage', () => {
   });
 
   it.each([
-    ['SlowDown (503)', new S3ServiceException({ name: 'SlowDown', $fault: 'client', message: 'Please reduce your request rate.', $metadata: { httpStatusCode: 503 } })],
+    [
+      'SlowDown (503)',
+      new S3ServiceException({ name: 'SlowDown', $fault: 'client', message: 'Please reduce your request rate.', $metadata: { httpStatusCode: 503 } }),
+    ],
     ['InternalError (500)', new S3ServiceException({ name: 'InternalError', $fault: 'server', message: 'internal', $metadata: { httpStatusCode: 500 } })],
     ['a lost connection', Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET', $metadata: {} })],
   ])('a measure that still fails with %s after the SDK attempts fails the step (listed again), never a FAILED record', async (_name, error) => {

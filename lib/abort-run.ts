@@ -13,7 +13,7 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import type { BucketAllowlist } from './allowlist.ts';
 import { recordId } from './record-id.ts';
 import { SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, updateOwnedRecord, type AbortStatus } from './records.ts';
-import { classifyTaskError } from './task-errors.ts';
+import { classifySdkError, classifyTaskError } from './task-errors.ts';
 import { isDirectoryBucket, parseRunInput, type AbortRequest, type RunInput } from './validation.ts';
 
 /** A request the workflow refuses before touching anything: the execution fails in its first state with this error. */
@@ -99,15 +99,6 @@ export function s3Parameters(request: AbortRequest, account: string): S3Paramete
     ...(request.ifMatchInitiatedTime ? { IfMatchInitiatedTime: request.ifMatchInitiatedTime } : {}),
   };
 }
-
-/**
- * An SDK error (after the client's own attempts) that retrying can help with: 5xx, throttling, no answer. The function
- * fails and Step Functions' Retry runs it again; any other error is the upload's answer (recorded FAILED).
- */
-export const isTransient = (error: unknown) => {
-  const e = error as { $fault?: string; $metadata?: { httpStatusCode?: number }; name?: string };
-  return e.$fault === 'server' || e.$metadata?.httpStatusCode === undefined || /Throttl|SlowDown|TooManyRequests/.test(e.name ?? '');
-};
 
 /** ListParts page by page: parts and bytes, summed exactly (bytes stay below 2^53: 10,000 parts × 5 GiB ≈ 5.4 × 10^13) */
 export async function measureUpload(s3: S3Client, parameters: S3Parameters): Promise<{ exists: boolean; parts: number; bytes: number }> {
@@ -231,7 +222,8 @@ export async function prepareRun(deps: RunDeps, event: PrepareRunEvent): Promise
       prepared.outcome = { status: 'WOULD_ABORT' };
     }
   } catch (error) {
-    if (isTransient(error)) throw error;
+    // an error retrying can help with (5xx, throttling, no answer): the function fails, Step Functions' Retry runs it again
+    if (classifySdkError(error).transient) throw error;
     const e = error as Error & { $metadata?: { httpStatusCode?: number } };
     prepared.outcome = {
       status: 'FAILED',

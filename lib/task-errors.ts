@@ -70,15 +70,13 @@ export function classifyTaskError(failure: { Error?: string; Cause?: string } | 
   else if (name === 'SdkClientException') code = 'SdkClientException';
   else if (prefix === 'S3' || prefix === '') code = s3CodeOfMessage(message) ?? (status !== undefined ? STATUS_CODES[status] : undefined) ?? name;
   else code = (javaCause && /Error Code: (\w+)/.exec(cause)?.[1]) ?? (status !== undefined ? STATUS_CODES[status] : undefined) ?? name;
-  const transient =
-    name === 'SdkClientException' ||
-    error === 'States.Timeout' ||
-    (status !== undefined && status >= 500) ||
-    /^(SlowDown|ServiceUnavailable|InternalError|RequestTimeout|Throttling|ThrottlingException|ProvisionedThroughputExceeded|RequestLimitExceeded|TooManyRequests)$/.test(
-      code,
-    );
+  const transient = name === 'SdkClientException' || error === 'States.Timeout' || (status !== undefined && status >= 500) || TRANSIENT_CODES.test(code);
   return { code, status, transient, error, cause };
 }
+
+/** the services' codes for throttling and passing failures, whatever their HTTP status (S3's RequestTimeout is a 400) */
+const TRANSIENT_CODES =
+  /^(SlowDown|ServiceUnavailable|InternalError|RequestTimeout|Throttling|ThrottlingException|ProvisionedThroughputExceeded|RequestLimitExceeded|TooManyRequests)$/;
 
 /**
  * An error of the AWS SDK for JavaScript (a sweep Lambda's own call) in the same terms: its name as the error, S3's
@@ -90,5 +88,9 @@ export function classifySdkError(error: unknown): ClassifiedError {
   const status = e.$metadata?.httpStatusCode;
   const message = e.message ?? String(error);
   if (status === undefined) return classifyTaskError({ Error: 'SdkClientException', Cause: message });
-  return classifyTaskError({ Error: e.name ?? 'Error', Cause: `${message} (Service: S3, Status Code: ${status}, Request ID: -)` });
+  const classified = classifyTaskError({ Error: e.name ?? 'Error', Cause: `${message} (Service: S3, Status Code: ${status}, Request ID: -)` });
+  // the JavaScript SDK names the error after the service's own code (S3's <Code>, DynamoDB's __type): a throttling code
+  // is transient whatever the status and message say
+  const named = (e.name ?? '').replace(/Exception$/, '');
+  return TRANSIENT_CODES.test(named) || TRANSIENT_CODES.test(e.name ?? '') ? { ...classified, code: named, transient: true } : classified;
 }

@@ -7,7 +7,8 @@
 import { ListMultipartUploadsCommand, type ListMultipartUploadsCommandInput, type MultipartUpload, type S3Client } from '@aws-sdk/client-s3';
 import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { INDEX_BY_STATUS } from '../records.ts';
-import { isTransient, measureUpload } from '../abort-run.ts';
+import { measureUpload } from '../abort-run.ts';
+import { classifySdkError } from '../task-errors.ts';
 import { recordId } from '../record-id.ts';
 import { pageStateBytes, uploadBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
 import { batchGetAll, inPool, type SweepDeps } from './requests.ts';
@@ -148,7 +149,7 @@ async function measured(deps: SweepDeps, state: TargetState, selected: PageItem[
       if (!m.exists) return { ...item, p: 0, b: 0, s: 'NOT_FOUND' };
       return state.sweep.dryRun ? { ...item, p: m.parts, b: m.bytes, s: 'WOULD_ABORT' } : { ...item, p: m.parts, b: m.bytes };
     } catch (error) {
-      if (isTransient(error)) throw error;
+      if (classifySdkError(error).transient) throw error;
       // S3's own code and status go into the record
       const e = error as Error & { $metadata?: { httpStatusCode?: number } };
       return { ...item, s: 'FAILED', e: e.name, ...(e.$metadata?.httpStatusCode ? { h: e.$metadata.httpStatusCode } : {}) };

@@ -193,6 +193,14 @@ describe('classifySdkError (a sweep Lambda\'s own S3 call, e.g. the walk of "Spl
     [sdkError('SlowDown', 503, 'Please reduce your request rate.'), 'SlowDown', true],
     [sdkError('InternalError', 500, 'We encountered an internal error. Please try again.'), 'InternalError', true],
     [sdkError('TimeoutError', undefined, 'socket hang up'), 'SdkClientException', true],
+    // the SDK's name is the service's own code: a throttling code is transient whatever the status and message
+    [sdkError('SlowDown', 400, 'SlowDown'), 'SlowDown', true],
+    [sdkError('ThrottlingException', 400, 'Rate exceeded'), 'Throttling', true],
+    [
+      sdkError('ProvisionedThroughputExceededException', 400, 'The level of configured provisioned throughput for the table was exceeded.'),
+      'ProvisionedThroughputExceeded',
+      true,
+    ],
   ])('%s → %s (transient: %s)', (error, code, transient) => {
     expect(classifySdkError(error)).toMatchObject({ code, transient });
   });

@@ -37,8 +37,9 @@ export interface SweepSettings {
   /** stubborn uploads of one page handed to abort-upload; a page with more is recorded as seen (S3 refusing, not parts arriving) */
   SweepHandoversPerPage: number;
   /**
-   * a target's listing is split into lanes of about this many listed uploads (cut at key boundaries, swept side by side;
-   * lib/sweep/lanes.ts): each lane's pages run one after another, so a lane of 50,000 uploads takes ~6 minutes on AWS
+   * a target's listing is split into lanes of at most about this many listed uploads (cut at key boundaries, swept side
+   * by side; lib/sweep/lanes.ts laneSize): each lane's pages run one after another, so a lane of 50,000 uploads takes
+   * ~6 minutes on AWS. A smaller target is cut into up to SweepLanesAtOnce lanes, each at least a page (SweepPageSize).
    */
   SweepLaneUploads: number;
   /** lanes swept at once ("Sweep each lane" MaxConcurrency), over all targets */

@@ -1,8 +1,10 @@
 /**
  * "Split targets into lanes" (Lambda sweep-lanes, once per target before the sweep): walks the target's listing with
- * ListMultipartUploads (1,000 uploads a call, markers only, nothing else read) and cuts it into lanes of about
- * SweepLaneUploads listed uploads, each swept by its own sweep-target executions side by side. A target's pages run one
- * after another (a wait each), so lanes are what makes a large target fast.
+ * ListMultipartUploads (1,000 uploads a call, markers only, nothing else read) and cuts it into lanes, each swept by its
+ * own sweep-target executions side by side. A target's pages run one after another (a wait each), so lanes are what
+ * makes a target fast. A lane holds about `laneSize` listed uploads: SweepLaneUploads for a large target, less for a
+ * smaller one so that its lanes fill SweepLanesAtOnce, never less than a page (SweepPageSize): a 20,000-upload target
+ * is 20 lanes of a page each, not 20 pages one after another.
  *
  * Lanes are cut only at key boundaries: a lane ends after ALL the uploads of its last key (`end`), the next one starts
  * with KeyMarker = that key and no UploadIdMarker, which lists the keys greater than it. S3 lists a general purpose
@@ -42,9 +44,22 @@ export const WALK_SECONDS = 600;
 
 export const isDirectoryBucket = (bucket: string) => bucket.endsWith('--x-s3');
 
+/**
+ * The uploads a lane of a target of `walked` listed uploads aims at: enough lanes to fill lanesAtOnce, each at least a
+ * page (minLaneUploads) and at most laneUploads. Lanes are of key ranges: a lane ends after all the uploads of its last key.
+ */
+export function laneSize(walked: number, options: { laneUploads: number; minLaneUploads?: number; lanesAtOnce?: number }): number {
+  const { laneUploads, minLaneUploads = laneUploads, lanesAtOnce = 1 } = options;
+  return Math.max(1, Math.min(laneUploads, Math.max(minLaneUploads, Math.ceil(walked / Math.max(1, lanesAtOnce)))));
+}
+
 export interface CutOptions {
-  /** about this many listed uploads a lane (more when one key has more, or when the caps double it) */
+  /** at most about this many listed uploads a lane (more when one key has more, or when the caps double it) */
   laneUploads: number;
+  /** at least about this many a lane (default laneUploads: every lane of laneUploads) */
+  minLaneUploads?: number;
+  /** lanes that run at once: a smaller target is cut into up to this many lanes of at least minLaneUploads */
+  lanesAtOnce?: number;
   /** lanes of this target at most */
   maxLanes: number;
   /** bytes of this target's lane descriptors at most */
@@ -57,9 +72,10 @@ interface Closed {
 }
 
 /**
- * Cuts a listing, fed key by key in listing order (one call per upload: equal keys come together), into lanes. When the
- * lanes would pass maxLanes or maxBytes, neighbouring lanes are merged two by two and the lane size doubles: lanes stay
- * at key boundaries, just fewer.
+ * Cuts a listing, fed key by key in listing order (one call per upload: equal keys come together), into pieces of at
+ * least minLaneUploads, then (lanes()) joins neighbouring pieces into lanes of about laneSize(walked). When the pieces
+ * would pass maxLanes or maxBytes, neighbouring pieces are merged two by two and the piece size doubles: lanes stay at
+ * key boundaries, just fewer.
  */
 export class LaneCutter {
   private closed: Closed[] = [];
@@ -73,7 +89,7 @@ export class LaneCutter {
 
   constructor(options: CutOptions) {
     this.options = options;
-    this.size = Math.max(1, options.laneUploads);
+    this.size = Math.max(1, Math.min(options.laneUploads, options.minLaneUploads ?? options.laneUploads));
   }
 
   add(key: string): void {
@@ -104,15 +120,30 @@ export class LaneCutter {
     this.size *= 2;
   }
 
-  /** the lanes of target `target`, each with its limit: maxUploads less the uploads walked in the lanes before it */
+  /**
+   * The lanes of target `target`, each with its limit: maxUploads less the uploads walked in the lanes before it. The
+   * pieces are joined, in order, into ceil(walked / laneSize) lanes of about equal uploads (a piece is never split).
+   */
   lanes(target: number, maxUploads: number): Array<Lane & { walked: number }> {
+    const wanted = Math.max(1, Math.ceil(this.walked / laneSize(this.walked, this.options)));
+    const joined: Closed[] = [];
+    let [uploads, passed] = [0, 0]; // of the lane being joined, of the pieces so far
+    for (const piece of this.closed) {
+      uploads += piece.uploads;
+      passed += piece.uploads;
+      // lane k closes once the pieces so far hold k/wanted of the walk (integers: passed / walked >= k / wanted)
+      if (passed * wanted >= this.walked * (joined.length + 1)) {
+        joined.push({ end: piece.end, uploads });
+        uploads = 0;
+      }
+    }
     let before = 0;
-    const lanes = this.closed.map((lane, i): Lane & { walked: number } => {
-      const result = { target, lane: i, after: i === 0 ? '' : this.closed[i - 1].end, end: lane.end, limit: maxUploads - before, walked: lane.uploads };
+    const lanes = joined.map((lane, i): Lane & { walked: number } => {
+      const result = { target, lane: i, after: i === 0 ? '' : joined[i - 1].end, end: lane.end, limit: maxUploads - before, walked: lane.uploads };
       before += lane.uploads;
       return result;
     });
-    lanes.push({ target, lane: lanes.length, after: this.closed.at(-1)?.end ?? '', limit: maxUploads - before, walked: this.open });
+    lanes.push({ target, lane: lanes.length, after: joined.at(-1)?.end ?? '', limit: maxUploads - before, walked: uploads + this.open });
     return lanes;
   }
 }
@@ -154,6 +185,8 @@ export async function walkLanes(deps: SweepDeps, event: LanesEvent, walkSeconds 
   const targets = Math.max(1, event.targets);
   const cutter = new LaneCutter({
     laneUploads: sweep.settings.laneUploads,
+    minLaneUploads: sweep.settings.pageUploads,
+    lanesAtOnce: sweep.settings.lanesAtOnce,
     maxLanes: Math.max(1, Math.floor(MAX_LANES / targets)),
     maxBytes: Math.floor(LANE_BYTES / targets),
   });

@@ -24,7 +24,7 @@ export interface SweepRunSettings {
   sliceEvents: number;
   /** stubborn uploads of one page handed to abort-upload (the rest is recorded as the page saw it) */
   handoversPerPage: number;
-  /** a target's listing is cut into lanes of about this many listed uploads (lib/sweep/lanes.ts) */
+  /** a target's listing is cut into lanes of at most about this many listed uploads (lib/sweep/lanes.ts laneSize) */
   laneUploads: number;
   /** lanes swept at once: the MaxConcurrency of sweep-uploads' "Sweep each lane" (MaxConcurrencyPath) */
   lanesAtOnce: number;

@@ -115,7 +115,7 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
       requests: measureCounts,
       recordPuts,
       lambdaCalls: taskRequests['lambda:invoke'] ?? 0,
-      // one target, one walk: 1,000 uploads a ListMultipartUploads (fewer than SweepLaneUploads: one lane)
+      // one target, one walk: 1,000 uploads a ListMultipartUploads (its lanes: laneSize in lib/sweep/lanes.ts)
       walks: 1,
       walkListCalls: Math.max(1, Math.ceil(n / 1000)),
       recordWriteUnits: recordPuts * (await recordUnits(doc, dynamodb, stack.tableName)),

@@ -39,7 +39,7 @@ export interface SweepSettings {
   /**
    * a target's listing is split into lanes of at most about this many listed uploads (cut at key boundaries, swept side
    * by side; lib/sweep/lanes.ts laneSize): each lane's pages run one after another, so a lane of 50,000 uploads takes
-   * ~6 minutes on AWS. A smaller target is cut into up to SweepLanesAtOnce lanes, each at least a page (SweepPageSize).
+   * ~6 minutes on AWS. A smaller target is cut into up to SweepLanesAtOnce lanes of at least 10 pages (MIN_LANE_PAGES).
    */
   SweepLaneUploads: number;
   /** lanes swept at once ("Sweep each lane" MaxConcurrency), over all targets */

@@ -3,8 +3,8 @@
  * ListMultipartUploads (1,000 uploads a call, markers only, nothing else read) and cuts it into lanes, each swept by its
  * own sweep-target executions side by side. A target's pages run one after another (a wait each), so lanes are what
  * makes a target fast. A lane holds about `laneSize` listed uploads: SweepLaneUploads for a large target, less for a
- * smaller one so that its lanes fill SweepLanesAtOnce, never less than a page (SweepPageSize): a 20,000-upload target
- * is 20 lanes of a page each, not 20 pages one after another.
+ * smaller one so that its lanes fill SweepLanesAtOnce, never less than MIN_LANE_PAGES pages: a 200,000-upload target is
+ * 20 lanes of 10,000 (10 pages each, about a minute on AWS), not 4 lanes of 50,000.
  *
  * Lanes are cut only at key boundaries: a lane ends after ALL the uploads of its last key (`end`), the next one starts
  * with KeyMarker = that key and no UploadIdMarker, which lists the keys greater than it. S3 lists a general purpose
@@ -39,6 +39,14 @@ export { MAX_LANES };
 export const LANE_BYTES = 96 * 1024;
 /** a lane's descriptor without its keys: {"target":19,"lane":399,"after":"","end":"","limit":1000000}, */
 const LANE_FIXED_BYTES = 64;
+/**
+ * A lane holds at least this many pages (SweepPageSize each): a lane's first page has no pace to size it by, so every
+ * lane starts with a full page, and lanes of a page or two would put SweepLanesAtOnce full pages on S3 at once (on the
+ * local stack a 20,000-upload sweep in 20 lanes of 1,000 lost pages to the Express 5-minute cap on moto_server's one
+ * core). Ten pages is about a minute of a lane on AWS, the lane's fixed costs (a walk's share, a sweep-target
+ * execution) spread over 10,000 uploads.
+ */
+export const MIN_LANE_PAGES = 10;
 /** the walk stops cutting after this long (its Lambda's timeout is 900 s): the rest of the listing is its last lane */
 export const WALK_SECONDS = 600;
 
@@ -185,7 +193,7 @@ export async function walkLanes(deps: SweepDeps, event: LanesEvent, walkSeconds 
   const targets = Math.max(1, event.targets);
   const cutter = new LaneCutter({
     laneUploads: sweep.settings.laneUploads,
-    minLaneUploads: sweep.settings.pageUploads,
+    minLaneUploads: MIN_LANE_PAGES * sweep.settings.pageUploads,
     lanesAtOnce: sweep.settings.lanesAtOnce,
     maxLanes: Math.max(1, Math.floor(MAX_LANES / targets)),
     maxBytes: Math.floor(LANE_BYTES / targets),

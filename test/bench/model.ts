@@ -4,7 +4,7 @@
  */
 import { AWS_LATENCY, costPerMillion, OLD_DESIGN, WALK_PER_UPLOAD, type Cost, type DesignCounts } from '../../lib/sweep/cost.ts';
 import { MAX_LANES } from '../../lib/sweep/state.ts';
-import { laneSize } from '../../lib/sweep/lanes.ts';
+import { laneSize, MIN_LANE_PAGES } from '../../lib/sweep/lanes.ts';
 import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 import type { MeasuredDesign } from '../support/sweep-design.ts';
 import type { CleanAbort } from './abort-path.ts';
@@ -72,7 +72,7 @@ export function sweepTime(design: MeasuredDesign, uploads: number, settings: Lan
   const walkCalls = Math.ceil(uploads / 1000);
   const walk = walkCalls * listSeconds;
   // the walk cuts lanes of about laneSize (a few more: whole keys), MAX_LANES at most
-  const size = laneSize(uploads, { ...settings, minLaneUploads: SWEEP_SETTINGS_DEFAULTS.SweepPageSize });
+  const size = laneSize(uploads, { ...settings, minLaneUploads: MIN_LANE_PAGES * SWEEP_SETTINGS_DEFAULTS.SweepPageSize });
   const lanes = Math.min(Math.ceil(uploads / size), MAX_LANES);
   const laneUploads = Math.ceil(uploads / lanes);
   const waves = Math.ceil(lanes / settings.lanesAtOnce);

@@ -26,7 +26,7 @@ it('aborts 120 uploads under 10% mixed faults: one terminal record each, none RU
 }, 180_000);
 
 it('sweeps 150 uploads in lanes under the same faults: the sweep ends COMPLETED, every upload has its record, counters equal the records', async () => {
-  // Act: lanes of a page (20 uploads) to fill SweepLanesAtOnce, at most 40 (the walk, the lanes' pages and their records all under the faults)
+  // Act: lanes of about 40 uploads (the walk, the lanes' pages and their records all under the faults)
   const result = await runSweepSoak({ uploads: 150, seed: 2, faultRate: 0.1, laneUploads: 40 });
   console.log(JSON.stringify(result));
 

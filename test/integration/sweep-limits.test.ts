@@ -38,7 +38,7 @@ describe('sweep-uploads', () => {
   it('ends when page executions keep timing out (EXPRESS, 5 minutes): three resumes, then the target FAILED and the sweep INCOMPLETE', async () => {
     // Arrange: every page execution outlives its cap in its wait, after its aborts and before its records (1.5 s leaves the
     // list and the 5 aborts ample time on a loaded machine; the 10 s wait always outlives the cap)
-    await startRuntime({ expressMaxDurationMs: 1_500, waitTimeOverrides: { 'Wait for in-flight parts': 10_000 } }, { SweepPageSize: 5, SweepLanesAtOnce: 1 });
+    await startRuntime({ expressMaxDurationMs: 1_500, waitTimeOverrides: { 'Wait for in-flight parts': 10_000 } }, { SweepPageSize: 5 });
     await createBucket(s3, 'sweep-timeouts');
     await Promise.all(Array.from({ length: 30 }, (_, i) => createUpload(s3, 'sweep-timeouts', `k-${String(i).padStart(2, '0')}`, [1])));
 
@@ -59,8 +59,8 @@ describe('sweep-uploads', () => {
   });
 
   it('runs a target over several sweep-target executions, each far below 25,000 history events, at a bounded number of events per page', async () => {
-    // Arrange: one lane, pages of 10, one page per page execution (SweepRunSeconds 0), slices of 30 events (3 page executions)
-    await deploy({ SweepPageSize: 10, SweepRunSeconds: 0, SweepSliceEvents: 30, SweepLanesAtOnce: 1 });
+    // Arrange: pages of 10, one page per page execution (SweepRunSeconds 0), slices of 30 events (3 page executions)
+    await deploy({ SweepPageSize: 10, SweepRunSeconds: 0, SweepSliceEvents: 30 });
     await createBucket(s3, 'sweep-slices');
     for (let i = 0; i < 100; i += 50)
       await Promise.all(Array.from({ length: 50 }, (_, j) => createUpload(s3, 'sweep-slices', `k-${String(i + j).padStart(3, '0')}`, [1])));

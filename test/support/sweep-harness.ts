@@ -158,11 +158,7 @@ export function metered<C extends S3Client | DynamoDBClient>(client: C, service:
   return client;
 }
 
-/**
- * Pages of 40 uploads, one lane a target (SweepLanesAtOnce 1: the lanes are SweepLaneUploads, 50,000): these tests are
- * about a lane's pages; sweep-in-lanes sets the lanes.
- */
-export const FAST: Partial<Settings> = { SweepPageSize: 40, SweepLanesAtOnce: 1 };
+export const FAST: Partial<Settings> = { SweepPageSize: 40 };
 
 export async function deploy(settings: Partial<Settings> = FAST) {
   const substitutions = localSubstitutions(TABLE, settings);

@@ -1,16 +1,23 @@
 /**
  * How big a target's lanes are (lib/sweep/lanes.ts laneSize): a large target in lanes of SweepLaneUploads, a smaller one
- * in enough lanes to fill SweepLanesAtOnce, none smaller than a page; the walk joins its pieces into about equal lanes.
+ * in enough lanes to fill SweepLanesAtOnce, none smaller than MIN_LANE_PAGES pages; the walk joins its pieces into about
+ * equal lanes.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { cutLanes, laneSize } from '../../lib/sweep/lanes.ts';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { cutLanes, laneSize, MIN_LANE_PAGES, walkLanes } from '../../lib/sweep/lanes.ts';
 import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
+import { deps, OLD, resetMocks, s3Mock, state } from '../support/sweep-steps.ts';
 
-/** the deployed defaults: lanes of at most 50,000, at least a page (1,000), 20 at once */
+beforeEach(() => {
+  resetMocks();
+});
+
+/** the deployed defaults: lanes of at most 50,000, at least 10 pages (10,000), 20 at once */
 const DEFAULTS = {
   laneUploads: SWEEP_SETTINGS_DEFAULTS.SweepLaneUploads,
-  minLaneUploads: SWEEP_SETTINGS_DEFAULTS.SweepPageSize,
+  minLaneUploads: MIN_LANE_PAGES * SWEEP_SETTINGS_DEFAULTS.SweepPageSize,
   lanesAtOnce: SWEEP_SETTINGS_DEFAULTS.SweepLanesAtOnce,
 };
 const keys = (n: number) => Array.from({ length: n }, (_, i) => `logs/${String(i).padStart(8, '0')}.gz`);
@@ -18,13 +25,13 @@ const cut = (n: number, maxLanes = 400) => cutLanes(keys(n), { ...DEFAULTS, maxL
 
 describe('laneSize', () => {
   it.each([
-    [500, 1_000],
-    [2_000, 1_000],
-    [20_000, 1_000],
-    [100_000, 5_000],
+    [2_000, 10_000],
+    [20_000, 10_000],
+    [200_000, 10_000],
+    [500_000, 25_000],
     [1_000_000, 50_000],
     [5_000_000, 50_000],
-  ])('a target of %i listed uploads: lanes of %i (defaults: at most 50,000, at least a page, 20 at once)', (walked, size) => {
+  ])('a target of %i listed uploads: lanes of %i (defaults: at most 50,000, at least 10 pages, 20 at once)', (walked, size) => {
     expect(laneSize(walked, DEFAULTS)).toBe(size);
   });
 
@@ -35,10 +42,10 @@ describe('laneSize', () => {
 
 describe('the walk cut with the defaults', () => {
   it.each([
-    [500, 1, 500],
-    [2_000, 2, 1_000],
-    [20_000, 20, 1_000],
-    [100_000, 20, 5_000],
+    [2_000, 1, 2_000],
+    [20_000, 2, 10_000],
+    [100_000, 10, 10_000],
+    [200_000, 20, 10_000],
   ])('%i uploads on distinct keys: %i lanes of %i', (n, lanes, each) => {
     // Act
     const cuts = cut(n);
@@ -56,14 +63,12 @@ describe('the walk cut with the defaults', () => {
     for (const lane of cuts) expect(Math.abs(lane.walked - 50_000)).toBeLessThanOrEqual(4_000);
   });
 
-  it('a large target whose pieces were merged under the lane cap still gives about equal lanes', () => {
-    // Act: 1,000,000 uploads under a cap of 20 lanes per target (20 targets): pieces of 64,000 cannot make 50,000-upload lanes
+  it('a large target under a lower lane cap: pieces double until they fit it, the lanes stay whole pieces and cover the walk', () => {
+    // Act: 1,000,000 uploads under a cap of 20 lanes per target (20 targets): pieces of 10,000 double to 80,000
     const cuts = cut(1_000_000, 20);
 
     // Assert
-    expect(cuts.length).toBeLessThanOrEqual(20);
-    expect(cuts.reduce((sum, lane) => sum + lane.walked, 0)).toBe(1_000_000);
-    expect(Math.max(...cuts.map((lane) => lane.walked))).toBeLessThanOrEqual(64_000);
+    expect(cuts.map((lane) => lane.walked)).toEqual([...Array(12).fill(80_000), 40_000]);
   });
 
   it('property: a target is cut into at most ceil(walked / laneSize) + 1 lanes, each but the last at least a piece', () => {
@@ -84,5 +89,21 @@ describe('the walk cut with the defaults', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('walkLanes', () => {
+  it('cuts a target smaller than SweepLaneUploads × SweepLanesAtOnce into lanes of MIN_LANE_PAGES pages that fill SweepLanesAtOnce', async () => {
+    // Arrange: pages of 2 (lanes of at least 20), lanes of at most 1,000, 5 at once; 100 uploads on distinct keys
+    const { sweep, target } = state({}, { pageUploads: 2, laneUploads: 1_000, lanesAtOnce: 5 });
+    s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: keys(100).map((Key, i) => ({ Key, UploadId: `U${i}`, Initiated: OLD })) });
+
+    // Act
+    const { lanes, walked } = await walkLanes(deps, { sweep, target, targets: 1 });
+
+    // Assert
+    expect(walked).toBe(100);
+    expect(lanes).toHaveLength(5);
+    expect(lanes.map((lane) => lane.end)).toEqual([keys(100)[19], keys(100)[39], keys(100)[59], keys(100)[79], undefined]);
   });
 });

@@ -10,6 +10,8 @@ import { RESULT_HEADER, ratios, resultCells, table, type Row } from './report.ts
 export interface ReportInput {
   date: string;
   benchSeconds: number;
+  /** the machine's cores and its 1-minute load average when the bench started (other work on it shows there) */
+  machine?: { cores: number; loadAverageAtStart: number };
   settings: { sweepSizes: number[]; peerSizes: number[]; cliUploads: number; latencyMs: number; latencyUploads: number };
   peers: Peer[];
   rows: Row[];
@@ -33,7 +35,7 @@ export function markdownReport(r: ReportInput): string {
   const at = (fraction: number) => samples[Math.min(samples.length - 1, Math.floor(samples.length * fraction))];
   return `# npm run bench — ${r.date}
 
-One run, ${Math.round(r.benchSeconds / 60)} minutes on a 2-core machine shared with other work. Each (tool, N) ran on its own fresh
+One run, ${Math.round(r.benchSeconds / 60)} minutes on a ${r.machine ? `${r.machine.cores}-core machine (load average ${r.machine.loadAverageAtStart.toFixed(2)} when it started)` : 'machine'}. Each (tool, N) ran on its own fresh
 moto_server with N fresh uploads of one 1 KiB part (same keys for every tool). ${r.projectLabel}: StartExecution of sweep-uploads
 on the local stack (strict runtime, sweep-page EXPRESS), waited for; the waits for in-flight parts are 0 locally (nothing is in
 flight on moto; AWS waits SweepWaitSeconds, 5 s, once per page: see the time model). Peers ran against a chaos proxy in front of

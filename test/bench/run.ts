@@ -10,6 +10,7 @@
  * BENCH_LATENCY_UPLOADS (500).
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { benchCleanAbort, benchPostAborts } from './abort-path.ts';
 import { uploadsPerSecondPng } from './chart.ts';
 import { markdownReport } from './markdown.ts';
@@ -28,6 +29,7 @@ const [LATENCY_UPLOADS] = sizes('BENCH_LATENCY_UPLOADS', '500');
 process.env.LOG_LEVEL ??= 'ERROR'; // the handlers' request logs would drown the figures
 
 const benchStarted = performance.now();
+const machine = { cores: availableParallelism(), loadAverageAtStart: loadavg()[0] };
 const elapsed = () => `${Math.round((performance.now() - benchStarted) / 1000)} s`;
 const say = (text: string) => process.stdout.write(`${text}\n`);
 if (!(globalThis as { gc?: unknown }).gc) say('(run with node --expose-gc, as npm run bench does, for the memory after the sweep)');
@@ -103,6 +105,7 @@ say(
 const results = {
   date: new Date().toISOString(),
   benchSeconds: Math.round((performance.now() - benchStarted) / 1000),
+  machine,
   settings: { sweepSizes: SWEEP_SIZES, peerSizes: PEER_SIZES, cliUploads: CLI_UPLOADS, latencyMs: LATENCY_MS, latencyUploads: LATENCY_UPLOADS },
   peers,
   rows,

@@ -53,8 +53,9 @@ export const WALK_SECONDS = 600;
 export const isDirectoryBucket = (bucket: string) => bucket.endsWith('--x-s3');
 
 /**
- * The uploads a lane of a target of `walked` listed uploads aims at: enough lanes to fill lanesAtOnce, each at least a
- * page (minLaneUploads) and at most laneUploads. Lanes are of key ranges: a lane ends after all the uploads of its last key.
+ * The uploads a lane of a target of `walked` listed uploads aims at: enough lanes to fill lanesAtOnce, each at least
+ * minLaneUploads (the walk: MIN_LANE_PAGES pages) and at most laneUploads. Lanes are of key ranges: a lane ends after
+ * all the uploads of its last key.
  */
 export function laneSize(walked: number, options: { laneUploads: number; minLaneUploads?: number; lanesAtOnce?: number }): number {
   const { laneUploads, minLaneUploads = laneUploads, lanesAtOnce = 1 } = options;

@@ -12,6 +12,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { S3_ERROR_MESSAGES } from '../task-errors.ts';
+import { pageListing, pagesListing } from './list-uploads-paging.ts';
 import { listen } from './listen.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -541,6 +542,21 @@ export async function serveWithChaos(chaos: ChaosController, req: IncomingMessag
   else writeAnswer(res, serviceErrorAnswer(identity.service, action.error, randomUUID(), requestJsonContentType(req)));
 }
 
+/** moto's whole ListMultipartUploads answer, read and passed on as the page S3 would send (lib/local/list-uploads-paging.ts) */
+async function pagedAnswer(answer: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of answer) chunks.push(chunk as Buffer);
+  } catch {
+    res.destroy();
+    return;
+  }
+  const whole = Buffer.concat(chunks).toString('utf8');
+  const body = pageListing(whole, url) ?? whole;
+  const { 'transfer-encoding': _chunked, ...headers } = forwardedResponseHeaders(answer.headers);
+  res.writeHead(200, answer.statusMessage, { ...headers, 'content-length': String(Buffer.byteLength(body)) }).end(body);
+}
+
 /** An upstream that forwards requests byte for byte to an HTTP server (moto_server) and streams its answers back. */
 export function proxyUpstream(target: string): Upstream & { close(): void } {
   const upstream = new URL(target);
@@ -563,12 +579,17 @@ export function proxyUpstream(target: string): Upstream & { close(): void } {
   };
   return {
     answer(req, res) {
+      const paged = pagesListing(req.method, new URL(req.url ?? '/', 'http://local'));
       const forwarded = send(
         req,
         (answer) => {
+          answer.on('error', () => res.destroy());
+          if (paged && answer.statusCode === 200) {
+            void pagedAnswer(answer, res, new URL(req.url ?? '/', 'http://local'));
+            return;
+          }
           res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardedResponseHeaders(answer.headers));
           answer.pipe(res);
-          answer.on('error', () => res.destroy());
         },
         (error) => {
           if (res.headersSent) {

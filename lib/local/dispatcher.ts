@@ -81,41 +81,6 @@ export interface DispatcherOptions {
    * at a time.
    */
   serializeItemUpdates?: boolean;
-  /**
-   * moto_server ignores ListMultipartUploads' MaxUploads and markers and lists every upload at once; with this set,
-   * the dispatcher pages moto's full listing itself, with S3's rules, so a sweep pages locally as it does on AWS.
-   */
-  pageMultipartUploads?: boolean;
-}
-
-type Upload = { Key?: string; UploadId?: string };
-
-/**
- * One page of ListMultipartUploads cut from a full listing, as S3 pages it: uploads in key order (then upload id), after
- * KeyMarker (and, for that key, after UploadIdMarker), at most MaxUploads (default and maximum 1,000).
- */
-type PageRequest = { MaxUploads?: number; KeyMarker?: string; UploadIdMarker?: string };
-const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-export function pageOfUploads(all: Record<string, unknown>, request: PageRequest): Record<string, unknown> {
-  const uploads = [...((all.Uploads as Upload[] | undefined) ?? [])].sort((a, b) => compare(a.Key!, b.Key!) || compare(a.UploadId!, b.UploadId!));
-  const max = Math.min(request.MaxUploads ?? 1000, 1000);
-  const keyMarker = request.KeyMarker ?? '';
-  const uploadIdMarker = request.UploadIdMarker ?? '';
-  const after = uploads.filter((u) => keyMarker === '' || u.Key! > keyMarker || (u.Key === keyMarker && uploadIdMarker !== '' && u.UploadId! > uploadIdMarker));
-  const page = after.slice(0, max);
-  const truncated = after.length > max;
-  const last = page[page.length - 1];
-  const { Uploads: _all, NextKeyMarker: _k, NextUploadIdMarker: _u, IsTruncated: _t, ...rest } = all;
-  return {
-    ...rest,
-    MaxUploads: max,
-    KeyMarker: keyMarker,
-    UploadIdMarker: uploadIdMarker,
-    IsTruncated: truncated,
-    ...(page.length ? { Uploads: page } : {}),
-    ...(truncated ? { NextKeyMarker: last.Key, NextUploadIdMarker: last.UploadId } : {}),
-  };
 }
 
 export class TaskDispatcher {
@@ -176,11 +141,6 @@ export class TaskDispatcher {
     this.options.onRequest?.(service, action);
     try {
       const operation = `${service}:${action}`;
-      if (operation === 's3:listMultipartUploads' && this.options.pageMultipartUploads) {
-        const { MaxUploads, KeyMarker, UploadIdMarker, ...unpaged } = toSdkInput(parameters) as PageRequest;
-        const all = toStatesOutput(await client.send(new Command(unpaged)), operation) as Record<string, unknown>;
-        return pageOfUploads(all, { MaxUploads, KeyMarker, UploadIdMarker });
-      }
       return toStatesOutput(await client.send(new Command(toSdkInput(parameters))), operation);
     } catch (error) {
       const { error: name, cause } = sdkTaskError({ service, action, optimized }, error);

@@ -108,7 +108,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // filled once the endpoint is up: the functions' clients go through it, as the workflow's own calls do
     const lambdaHandlers: Record<string, (payload: unknown) => Promise<unknown>> = {};
     taskProxy = await startChaosProxy({ target: moto.endpoint, chaos });
-    dispatcher = new TaskDispatcher({ endpoint: taskProxy.endpoint, pageMultipartUploads: true, serializeItemUpdates: true });
+    dispatcher = new TaskDispatcher({ endpoint: taskProxy.endpoint, serializeItemUpdates: true });
     runtime = new LocalStepFunctions({
       dispatcher,
       lambdaHandlers,

@@ -4,12 +4,13 @@
  * run holds RUNNING (counted busy, not waited for), measures the others with ListParts when the sweep measures, and
  * cuts the page where its byte budget ends. It writes nothing: the cursor and the totals move when the page is recorded.
  */
-import { ListMultipartUploadsCommand, type ListMultipartUploadsCommandInput, type MultipartUpload, type S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, type ListMultipartUploadsCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { INDEX_BY_STATUS } from '../records.ts';
 import { measureUpload } from '../abort-run.ts';
 import { classifySdkError } from '../task-errors.ts';
 import { recordId } from '../record-id.ts';
+import { afterMarkers, uploadOrder, utf8Order } from '../upload-order.ts';
 import { pageStateBytes, uploadBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
 import { batchGetAll, inPool, type SweepDeps } from './requests.ts';
 import { pageRoomForTime } from './pace.ts';
@@ -65,15 +66,14 @@ export function startState(state: ListEvent['state']): TargetState {
 /** the uploads a state may list in all: its lane's limit, else the target's maxUploads */
 export const listLimit = (state: Pick<TargetState, 'target' | 'lane'>) => state.lane?.limit ?? state.target.maxUploads;
 
-/** S3 orders keys by their UTF-8 bytes (JavaScript's < compares UTF-16 code units: not the same beyond U+FFFF) */
-export const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-const uploadOrder = (a: MultipartUpload, b: MultipartUpload) => utf8Order(a.Key!, b.Key!) || utf8Order(a.UploadId!, b.UploadId!);
+export { utf8Order };
 
 /**
  * One ListMultipartUploads page, in the order of the markers' semantics (key, then upload id, after the markers), so
  * that a page cut by the byte budget goes on exactly after its last upload. S3 answers in that order already;
- * moto_server (the local S3) ignores MaxUploads and the markers and answers its whole listing unsorted: such an answer
- * is sorted, filtered and cut here as S3 would.
+ * moto_server (the local S3) ignores MaxUploads and the markers and answers its whole listing unsorted (the local
+ * endpoint pages it as S3 does, a client straight on moto_server gets it whole): such an answer is sorted, filtered and
+ * cut here as S3 would.
  */
 export async function listUploads(
   s3: S3Client,
@@ -88,10 +88,7 @@ export async function listUploads(
     ...(from.keyMarker ? { KeyMarker: from.keyMarker, UploadIdMarker: from.uploadIdMarker || undefined } : {}),
   } satisfies ListMultipartUploadsCommandInput;
   const answer = await s3.send(new ListMultipartUploadsCommand(input));
-  const marker = { Key: input.KeyMarker ?? '', UploadId: input.UploadIdMarker ?? '' };
-  const afterMarker = (u: MultipartUpload) =>
-    marker.Key === '' || utf8Order(u.Key!, marker.Key) > 0 || (u.Key === marker.Key && marker.UploadId !== '' && utf8Order(u.UploadId!, marker.UploadId) > 0);
-  const uploads = (answer.Uploads ?? []).filter(afterMarker).sort(uploadOrder);
+  const uploads = (answer.Uploads ?? []).filter(afterMarkers({ keyMarker: input.KeyMarker, uploadIdMarker: input.UploadIdMarker })).sort(uploadOrder);
   if (uploads.length <= input.MaxUploads) return { ...answer, Uploads: uploads };
   const page = uploads.slice(0, input.MaxUploads);
   return { ...answer, Uploads: page, IsTruncated: true, NextKeyMarker: page.at(-1)!.Key, NextUploadIdMarker: page.at(-1)!.UploadId };

@@ -60,8 +60,8 @@ added latency, requests × latency ÷ wall = the requests in flight on average.
 
 ## Ratios (same run, same N, same latency)
 ${table(
-  ['N', `${r.projectLabel}, uploads/s`, '× boto3 16 threads', '× rclone'],
-  ratioRows.map((x) => [x.run, x.project, x.vsBoto3 ?? '—', x.vsRclone ?? '—']),
+  ['N', 'design', 'uploads/s', '× boto3 16 threads', '× rclone'],
+  ratioRows.map((x) => [x.run, x.design, x.project, x.vsBoto3 ?? '—', x.vsRclone ?? '—']),
 )}
 
 ## Growth (${r.projectLabel}, no added latency)

@@ -23,6 +23,8 @@ const ENDED = /^Execution(Succeeded|Failed|Aborted|TimedOut)$/;
 export interface SweepRun {
   n: number;
   latencyMs: number;
+  /** the sweep measured each upload (ListParts before the abort) */
+  measure: boolean;
   status: string;
   cpu: CpuUse;
   seedSeconds: number;
@@ -129,6 +131,7 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
     return {
       n,
       latencyMs,
+      measure,
       status: String(summary.status ?? sweep.status),
       cpu,
       seedSeconds,

@@ -5,7 +5,7 @@ import { round } from './measure.ts';
 
 export interface Row {
   tool: string;
-  toolKey: 'project' | PeerName;
+  toolKey: 'project' | 'projectLean' | PeerName;
   n: number;
   latencyMs: number;
   runLabel: string;
@@ -23,6 +23,8 @@ export interface Row {
 }
 
 export const PROJECT = "this project's sweep";
+/** the sweep without the measuring ListParts (--no-measure): verified and recorded, no parts or bytes in the records */
+export const PROJECT_LEAN = "this project's sweep, --no-measure";
 const runLabel = (n: number, latencyMs: number) => `${n.toLocaleString('en-US')}${latencyMs ? ` +${latencyMs} ms` : ''}`;
 const perUpload = (requests: Record<string, number>, n: number) =>
   Object.entries(requests)
@@ -63,9 +65,10 @@ export function projectRow(run: SweepRun): Row {
   const { n, latencyMs, cpu } = run;
   const standard = sum(run.standardTransitions);
   const c = { node: cpu.nodeCpuSeconds, moto: cpu.motoCpuSeconds };
+  const measured = run.measure;
   return {
-    tool: PROJECT,
-    toolKey: 'project',
+    tool: measured ? PROJECT : PROJECT_LEAN,
+    toolKey: measured ? 'project' : 'projectLean',
     ...rates(n, latencyMs, cpu.wallSeconds, run.requests),
     transitions: `${round(standard / n, 4)} Standard (${standard} in all) + ${round(run.expressStates / n, 1)} Express`,
     verified: run.verified ? 'yes (ListParts after the wait)' : 'NO',
@@ -131,10 +134,10 @@ export const resultCells = (r: Row) => [
   r.bound,
 ];
 
-/** the project's uploads/s over each peer's, per (N, latency) measured in this run */
+/** each design of the project: its uploads/s over each peer's, per (N, latency) measured in this run */
 export function ratios(rows: Row[]) {
   return rows
-    .filter((r) => r.toolKey === 'project')
+    .filter((r) => r.toolKey === 'project' || r.toolKey === 'projectLean')
     .flatMap((p) => {
       const peer = (key: PeerName) => rows.find((r) => r.toolKey === key && r.n === p.n && r.latencyMs === p.latencyMs);
       const [boto3, rclone] = [peer('boto3'), peer('rclone')];
@@ -142,6 +145,7 @@ export function ratios(rows: Row[]) {
       return [
         {
           run: p.runLabel,
+          design: p.tool,
           project: p.uploadsPerSecond,
           vsBoto3: boto3 ? round(p.uploadsPerSecond / boto3.uploadsPerSecond, 2) : undefined,
           vsRclone: rclone ? round(p.uploadsPerSecond / rclone.uploadsPerSecond, 2) : undefined,

@@ -46,29 +46,33 @@ const add = (row: Row) => {
   rows.push(row);
   say(table(RESULT_HEADER, [resultCells(row)]).split('\n')[2]);
 };
+const leanRuns: SweepRun[] = [];
 const project = async (n: number, latencyMs = 0, measure = true) => {
   const run = await runProjectSweep({ n, latencyMs, measure });
-  if (measure) {
-    sweeps.push(run);
-    add(projectRow(run));
-  }
+  (measure ? sweeps : leanRuns).push(run);
+  add(projectRow(run));
   return run;
 };
 const peer = async (tool: PeerName, n: number, latencyMs = 0) => {
   if (available(tool)) add(peerRow(await benchPeer(tool, n, latencyMs)));
 };
 
+// the sweep both ways: measured (ListParts before the abort: parts and bytes in the record) and without the measure
 for (const n of PEER_SIZES) {
   await peer('boto3', n);
   await peer('rclone', n);
-  if (SWEEP_SIZES.includes(n)) await project(n);
+  if (SWEEP_SIZES.includes(n)) {
+    await project(n);
+    await project(n, 0, false);
+  }
 }
 await peer('awsCli', CLI_UPLOADS);
 await peer('boto3', LATENCY_UPLOADS, LATENCY_MS);
 await peer('rclone', LATENCY_UPLOADS, LATENCY_MS);
 await project(LATENCY_UPLOADS, LATENCY_MS);
-say(`(bench time so far ${elapsed()}; the design without the measuring ListParts next, then the larger sweeps)`);
-const lean = await project(Math.min(...SWEEP_SIZES), 0, false);
+await project(LATENCY_UPLOADS, LATENCY_MS, false);
+say(`(bench time so far ${elapsed()}; the larger sweeps next)`);
+const lean = leanRuns.find((s) => s.latencyMs === 0 && s.n === 2000) ?? leanRuns[0] ?? (await project(Math.min(...SWEEP_SIZES), 0, false));
 for (const n of SWEEP_SIZES.filter((s) => !PEER_SIZES.includes(s))) await project(n);
 
 const clean = await benchCleanAbort(10);
@@ -110,7 +114,7 @@ const results = {
   peers,
   rows,
   sweeps: sweeps.map(({ memory: m, summary: _summary, ...rest }) => ({ ...rest, memory: { ...m, samples: m.samples.length } })),
-  lean: { design: lean.design, requests: lean.requests },
+  lean: { n: lean.n, design: lean.design, requests: lean.requests },
   cleanAbort: clean,
   postAborts,
   costs,

@@ -223,7 +223,7 @@ beforeAll(async () => {
         },
       ]),
     );
-  dispatcher = new TaskDispatcher({ endpoint: proxy.endpoint, pageMultipartUploads: true, onRequest: (service, action) => count(`task:${service}:${action}`) });
+  dispatcher = new TaskDispatcher({ endpoint: proxy.endpoint, onRequest: (service, action) => count(`task:${service}:${action}`) });
   runtimeOptions = {
     dispatcher,
     waitTimeOverrides: { 'Wait for in-flight parts': 0, 'Wait for in-flight parts again': 0 },

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { S3Client, AbortMultipartUploadCommand, HeadObjectCommand, ListPartsCommand, NoSuchUpload, NotFound, S3ServiceException } from '@aws-sdk/client-s3';
 import { DynamoDBClient, UpdateItemCommand, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { TaskDispatcher, commandName, pageOfUploads, parseResource, statesErrorName, toSdkInput } from '../../lib/local/dispatcher.ts';
+import { TaskDispatcher, commandName, parseResource, statesErrorName, toSdkInput } from '../../lib/local/dispatcher.ts';
 
 const s3Mock = mockClient(S3Client);
 const dynamoMock = mockClient(DynamoDBClient);
@@ -193,51 +193,6 @@ describe('TaskDispatcher.run', () => {
     // Assert
     await expect(run).rejects.toMatchObject({ name: 'DynamoDB.ConditionalCheckFailedException' });
     expect(dynamoMock).toHaveReceivedCommandWith(UpdateItemCommand, parameters);
-  });
-});
-
-describe('pageOfUploads (moto lists every upload at once; S3 pages them)', () => {
-  const all = {
-    Bucket: 'b',
-    Uploads: [
-      { Key: 'b', UploadId: '2' },
-      { Key: 'a', UploadId: '1' },
-      { Key: 'b', UploadId: '1' },
-      { Key: 'c', UploadId: '9' },
-    ],
-  };
-
-  it('cuts the first page in key, then upload id, order and names the next markers', () => {
-    expect(pageOfUploads(all, { MaxUploads: 2 })).toMatchObject({
-      Uploads: [
-        { Key: 'a', UploadId: '1' },
-        { Key: 'b', UploadId: '1' },
-      ],
-      IsTruncated: true,
-      NextKeyMarker: 'b',
-      NextUploadIdMarker: '1',
-      MaxUploads: 2,
-    });
-  });
-
-  it('continues after the markers: the same key only with a greater upload id', () => {
-    const second = pageOfUploads(all, { MaxUploads: 2, KeyMarker: 'b', UploadIdMarker: '1' });
-    expect(second).toMatchObject({
-      Uploads: [
-        { Key: 'b', UploadId: '2' },
-        { Key: 'c', UploadId: '9' },
-      ],
-      IsTruncated: false,
-    });
-    expect(second).not.toHaveProperty('NextKeyMarker');
-  });
-
-  it('without an upload id marker, skips every upload of the marker key', () => {
-    expect(pageOfUploads(all, { KeyMarker: 'b' }).Uploads).toEqual([{ Key: 'c', UploadId: '9' }]);
-  });
-
-  it('leaves Uploads out of an empty page, as S3 does', () => {
-    expect(pageOfUploads({ Bucket: 'b' }, {})).toEqual({ Bucket: 'b', MaxUploads: 1000, KeyMarker: '', UploadIdMarker: '', IsTruncated: false });
   });
 });
 

@@ -20,7 +20,7 @@ export interface ReportInput {
   timeModel: TimeModel;
   cleanAbort: CleanAbort;
   postAborts: PostAborts;
-  memory: { n: number; beforeMb: number; peak: { nodeMb: number; motoMb: number; stackMb: number }; after: MemorySample; afterStackMb: number };
+  memory: { n: number; beforeMb: number; before?: MemorySample; peak: { nodeMb: number; motoMb: number; stackMb: number }; after: MemorySample; afterStackMb: number };
   memorySamples: MemorySample[];
 }
 
@@ -74,7 +74,7 @@ ${table(
 ${table(
   ['', 'node (stack, runtime, Lambdas)', 'moto_server', 'whole stack'],
   [
-    ['before the sweep (uploads seeded)', '', '', mb(m.beforeMb)],
+    ['before the sweep (uploads seeded)', m.before ? mb(m.before.nodeMb) : '', m.before ? mb(m.before.motoMb) : '', mb(m.beforeMb)],
     ['peak during the sweep', mb(m.peak.nodeMb), mb(m.peak.motoMb), mb(m.peak.stackMb)],
     ['1 s after it ended, after a GC', `${mb(m.after.nodeMb)} (V8 heap ${mb(m.after.heapMb)})`, mb(m.after.motoMb), mb(m.afterStackMb)],
   ],

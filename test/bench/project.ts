@@ -39,7 +39,7 @@ export interface SweepRun {
   verified: boolean;
   recorded: boolean;
   design: MeasuredDesign;
-  memory: { beforeMb: number; peak: { nodeMb: number; motoMb: number; stackMb: number }; after: MemorySample; samples: MemorySample[] };
+  memory: { beforeMb: number; before: MemorySample; peak: { nodeMb: number; motoMb: number; stackMb: number }; after: MemorySample; samples: MemorySample[] };
 }
 
 const lower = (s: string) => `${s[0].toLowerCase()}${s.slice(1)}`;
@@ -73,7 +73,8 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
     const counter = countRequests(stack.chaos);
     (globalThis as { gc?: () => void }).gc?.();
     const memory = sampleMemory(moto);
-    const beforeMb = memory.sample().nodeMb + memory.sample().motoMb;
+    const before = memory.sample();
+    const beforeMb = before.nodeMb + before.motoMb;
     const cpuMeter = startCpuMeter(moto);
     const name = `bench-${n}-${latencyMs}ms-${measure ? 'measure' : 'lean'}`;
     const { executionArn } = await sfn.send(
@@ -146,7 +147,7 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
       // the summary's counters are summed from the pages' checkpoints, which count the records written (tests prove
       // counters equal records); PutItems can exceed n (a record Lambda retried writes again, conditionally)
       recorded: summary.status === 'COMPLETED' && Number(summary.aborted) === n,
-      memory: { beforeMb, peak, after, samples: memory.samples },
+      memory: { beforeMb, before, peak, after, samples: memory.samples },
     };
   } finally {
     sfn.destroy();

@@ -96,6 +96,7 @@ const largest = projectRuns.reduce((a, b) => (b.n > a.n ? b : a));
 const memory = {
   n: largest.n,
   beforeMb: largest.memory.beforeMb,
+  before: largest.memory.before,
   peak: largest.memory.peak,
   after: largest.memory.after,
   afterStackMb: largest.memory.after.nodeMb + largest.memory.after.motoMb,

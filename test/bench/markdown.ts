@@ -20,8 +20,18 @@ export interface ReportInput {
   timeModel: TimeModel;
   cleanAbort: CleanAbort;
   postAborts: PostAborts;
-  memory: { n: number; beforeMb: number; before?: MemorySample; peak: { nodeMb: number; motoMb: number; stackMb: number }; after: MemorySample; afterStackMb: number };
+  memory: {
+    n: number;
+    fresh?: { nodeMb: number; motoMb: number };
+    beforeMb: number;
+    before?: MemorySample;
+    peak: { nodeMb: number; motoMb: number; stackMb: number };
+    after: MemorySample;
+    afterStackMb: number;
+  };
   memorySamples: MemorySample[];
+  /** the measured sweeps' listings (SweepRun.listing), by N */
+  listings?: Array<{ n: number; calls: number; motoSecondsForN: number; estimatedMotoSeconds: number }>;
 }
 
 const mb = (x: number) => `${Math.round(x)} MB`;
@@ -66,14 +76,42 @@ ${table(
 
 ## Growth (${r.projectLabel}, no added latency)
 ${table(
-  ['N', 'ms per upload', 'uploads/s', 'moto CPU ms per upload', 'node CPU ms per upload'],
-  growth.map((g) => [g.n.toLocaleString('en-US'), g.msPerUpload, g.uploadsPerSecond, round((g.cpu.moto * 1000) / g.n, 1), round((g.cpu.node * 1000) / g.n, 1)]),
+  [
+    'N',
+    'ms per upload',
+    'uploads/s',
+    'moto CPU ms per upload',
+    'node CPU ms per upload',
+    'ListMultipartUploads calls',
+    'moto CPU s of one listing of N',
+    'moto CPU s in listings (est.)',
+    'moto CPU ms per upload, listings excluded',
+  ],
+  growth.map((g) => {
+    const l = r.listings?.find((x) => x.n === g.n);
+    return [
+      g.n.toLocaleString('en-US'),
+      g.msPerUpload,
+      g.uploadsPerSecond,
+      round((g.cpu.moto * 1000) / g.n, 1),
+      round((g.cpu.node * 1000) / g.n, 1),
+      l ? l.calls : '—',
+      l ? round(l.motoSecondsForN, 2) : '—',
+      l ? round(l.estimatedMotoSeconds, 1) : '—',
+      l ? round(((g.cpu.moto - l.estimatedMotoSeconds) * 1000) / g.n, 1) : '—',
+    ];
+  }),
 )}
+
+moto_server serializes the whole bucket for every ListMultipartUploads (it ignores MaxUploads; the endpoint cuts the
+page S3 would send), so each listing costs moto CPU in proportion to the uploads still in the bucket: "in listings" is
+that cost of one listing of N, measured before the sweep, times the uploads still there at each of the sweep's listings.
 
 ## Memory (${m.n.toLocaleString('en-US')}-upload sweep; RSS sampled every 250 ms)
 ${table(
   ['', 'node (stack, runtime, Lambdas)', 'moto_server', 'whole stack'],
   [
+    ...(m.fresh ? [['stack started, nothing seeded', mb(m.fresh.nodeMb), mb(m.fresh.motoMb), mb(m.fresh.nodeMb + m.fresh.motoMb)]] : []),
     ['before the sweep (uploads seeded)', m.before ? mb(m.before.nodeMb) : '', m.before ? mb(m.before.motoMb) : '', mb(m.beforeMb)],
     ['peak during the sweep', mb(m.peak.nodeMb), mb(m.peak.motoMb), mb(m.peak.stackMb)],
     ['1 s after it ended, after a GC', `${mb(m.after.nodeMb)} (V8 heap ${mb(m.after.heapMb)})`, mb(m.after.motoMb), mb(m.afterStackMb)],

@@ -99,16 +99,21 @@ export function sampleMemory(moto: number, intervalMs = 250) {
  */
 export function countRequests(chaos: ChaosController) {
   const counts: Record<string, number> = {};
+  /** for each ListMultipartUploads, the AbortMultipartUploads sent before it (moto lists what is left: N − these) */
+  const abortsBeforeListings: number[] = [];
   const decide = chaos.decide.bind(chaos);
   chaos.decide = (request: RequestIdentity) => {
     const key = `${request.service}:${request.operation ?? '?'}`;
     counts[key] = (counts[key] ?? 0) + 1;
+    if (key === 's3:ListMultipartUploads') abortsBeforeListings.push(counts['s3:AbortMultipartUpload'] ?? 0);
     return decide(request);
   };
   return {
     counts,
+    abortsBeforeListings,
     reset: () => {
       for (const key of Object.keys(counts)) delete counts[key];
+      abortsBeforeListings.length = 0;
     },
     /** S3 and DynamoDB requests only (Step Functions' API is served by the stack itself) */
     awsTotal: () =>

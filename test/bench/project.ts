@@ -7,13 +7,14 @@
 import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { startLocalStack } from '../../lib/local/stack.ts';
 import type { HistoryEvent, LocalExecution } from '../../lib/local/runtime.ts';
 import { STATE_MACHINES, type StateMachineKey } from '../../lib/settings.ts';
 import { writeUnits } from '../../lib/sweep/cost.ts';
 import { checkpointId } from '../../lib/sweep/state.ts';
 import { measuredDesign, type MeasuredDesign } from '../support/sweep-design.ts';
-import { countRequests, motoPid, sampleMemory, startCpuMeter, type CpuUse, type MemorySample } from './measure.ts';
+import { countRequests, cpuSecondsOf, median, motoPid, rssMbOf, sampleMemory, startCpuMeter, type CpuUse, type MemorySample } from './measure.ts';
 import { seedUploads, uploadsLeft } from './seed.ts';
 
 export const BUCKET = 'bench-uploads';
@@ -39,7 +40,20 @@ export interface SweepRun {
   verified: boolean;
   recorded: boolean;
   design: MeasuredDesign;
-  memory: { beforeMb: number; before: MemorySample; peak: { nodeMb: number; motoMb: number; stackMb: number }; after: MemorySample; samples: MemorySample[] };
+  /**
+   * moto_server serializes the whole bucket's listing for every ListMultipartUploads (lib/local/list-uploads-paging.ts):
+   * its CPU for one listing of the N seeded uploads, measured before the sweep, and the sweep's listings estimated from
+   * it (each listing costs in proportion to the uploads still in the bucket: N − the aborts sent before it)
+   */
+  listing: { calls: number; motoSecondsForN: number; uploadsSerialized: number; estimatedMotoSeconds: number };
+  memory: {
+    fresh: { nodeMb: number; motoMb: number };
+    beforeMb: number;
+    before: MemorySample;
+    peak: { nodeMb: number; motoMb: number; stackMb: number };
+    after: MemorySample;
+    samples: MemorySample[];
+  };
 }
 
 const lower = (s: string) => `${s[0].toLowerCase()}${s.slice(1)}`;
@@ -68,8 +82,11 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
   const doc = DynamoDBDocumentClient.from(dynamodb);
   const sfn = new SFNClient({ endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
   try {
-    const { seconds: seedSeconds } = await seedUploads(stack.moto.endpoint, BUCKET, n);
     const moto = motoPid(stack.moto.port);
+    (globalThis as { gc?: () => void }).gc?.();
+    const fresh = { nodeMb: rssMbOf(process.pid) ?? 0, motoMb: rssMbOf(moto) ?? 0 };
+    const { seconds: seedSeconds } = await seedUploads(stack.moto.endpoint, BUCKET, n);
+    const motoSecondsForN = await listingCpu(stack.moto.endpoint, moto, n);
     const counter = countRequests(stack.chaos);
     (globalThis as { gc?: () => void }).gc?.();
     const memory = sampleMemory(moto);
@@ -128,6 +145,13 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
       pageWaits: pages.waits,
       sweepTargetTransitions: standardTransitions[STATE_MACHINES.sweepTarget.name],
     });
+    const uploadsSerialized = counter.abortsBeforeListings.reduce((total, aborts) => total + Math.max(0, n - aborts), 0);
+    const listing = {
+      calls: counter.abortsBeforeListings.length,
+      motoSecondsForN,
+      uploadsSerialized,
+      estimatedMotoSeconds: (uploadsSerialized * motoSecondsForN) / n,
+    };
     const left = await uploadsLeft(stack.moto.endpoint, BUCKET);
     return {
       n,
@@ -147,12 +171,29 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
       // the summary's counters are summed from the pages' checkpoints, which count the records written (tests prove
       // counters equal records); PutItems can exceed n (a record Lambda retried writes again, conditionally)
       recorded: summary.status === 'COMPLETED' && Number(summary.aborted) === n,
-      memory: { beforeMb, before, peak, after, samples: memory.samples },
+      listing,
+      memory: { fresh, beforeMb, before, peak, after, samples: memory.samples },
     };
   } finally {
     sfn.destroy();
     dynamodb.destroy();
     await stack.stop();
+  }
+}
+
+/** moto_server's CPU seconds for one ListMultipartUploads of the bucket (straight on moto: the whole listing), median of a few */
+async function listingCpu(motoEndpoint: string, moto: number, n: number): Promise<number> {
+  const s3 = new S3Client({ endpoint: motoEndpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
+  try {
+    const seconds: number[] = [];
+    for (let i = 0; i < (n <= 2000 ? 5 : 1); i += 1) {
+      const before = cpuSecondsOf(moto) ?? 0;
+      await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
+      seconds.push((cpuSecondsOf(moto) ?? before) - before);
+    }
+    return median(seconds);
+  } finally {
+    s3.destroy();
   }
 }
 

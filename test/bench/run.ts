@@ -95,6 +95,7 @@ say(`\n## 1,000,000 uploads on AWS\n${time.lines.map((l) => `- ${l}`).join('\n')
 const largest = projectRuns.reduce((a, b) => (b.n > a.n ? b : a));
 const memory = {
   n: largest.n,
+  fresh: largest.memory.fresh,
   beforeMb: largest.memory.beforeMb,
   before: largest.memory.before,
   peak: largest.memory.peak,
@@ -122,7 +123,8 @@ const results = {
   timeModel: time,
   memory,
 };
-const report = markdownReport({ ...results, projectLabel: PROJECT, memorySamples: largest.memory.samples });
+const listings = projectRuns.map((run) => ({ n: run.n, ...run.listing }));
+const report = markdownReport({ ...results, projectLabel: PROJECT, memorySamples: largest.memory.samples, listings });
 const png = await uploadsPerSecondPng(rows);
 const results_ = new URL('./results/', import.meta.url);
 const published = new URL('./published/', import.meta.url);

@@ -36,6 +36,8 @@ import { abortExecutionName, recordId } from '../../lib/record-id.ts';
 import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
 import { STATE_MACHINES, STATEMACHINES_DIR } from '../../lib/settings.ts';
 import { awsClients } from '../support/workflow.ts';
+import { motoEnv } from '../../lib/local/moto.ts';
+import { motoPid } from '../bench/measure.ts';
 
 const run = promisify(execFile);
 
@@ -203,6 +205,15 @@ describe('local endpoint: S3 and DynamoDB through moto_server, Step Functions th
     expect(arns).toEqual(stack.stateMachineArns);
     expect(inFile).toContain('${FirstWaitSeconds}');
     expect(firstWait(definition!)).toBe(inFile.replace('${FirstWaitSeconds}', '2'));
+  });
+
+  it('runs moto_server with glibc malloc held to 2 arenas (werkzeug serves each request on a new thread)', () => {
+    // Act
+    const environ = readFileSync(`/proc/${motoPid(stack.moto.port)}/environ`, 'utf8').split('\0');
+
+    // Assert
+    expect(environ).toContain(`MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? '2'}`);
+    expect(motoEnv({ MALLOC_ARENA_MAX: '4', PATH: '/bin' })).toEqual({ MALLOC_ARENA_MAX: '4', PATH: '/bin' });
   });
 
   it('serves the real AWS CLI: s3api list-multipart-uploads and stepfunctions list-state-machines', async () => {

@@ -47,7 +47,7 @@ export function markdownReport(r: ReportInput): string {
 
 One run, ${Math.round(r.benchSeconds / 60)} minutes on a ${r.machine ? `${r.machine.cores}-core machine (load average ${r.machine.loadAverageAtStart.toFixed(2)} when it started)` : 'machine'}. Each (tool, N) ran on its own fresh
 moto_server with N fresh uploads of one 1 KiB part (same keys for every tool). ${r.projectLabel}: StartExecution of sweep-uploads
-on the local stack (strict runtime, sweep-page EXPRESS), waited for; the waits for in-flight parts are 0 locally (nothing is in
+on the local stack (strict runtime, sweep-page EXPRESS; each sweep in a node process of its own, as \`npm start\` runs it), waited for; the waits for in-flight parts are 0 locally (nothing is in
 flight on moto; AWS waits SweepWaitSeconds, 5 s, once per page: see the time model). Peers ran against a chaos proxy in front of
 moto_server that counts their requests and adds the same latency as the stack's Chaos API effect (which the project's Lambdas'
 DynamoDB requests get too). The AWS CLI loop ran at ${s.cliUploads} uploads only (one process per request: ~0.7 s each).

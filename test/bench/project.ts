@@ -15,7 +15,7 @@ import { writeUnits } from '../../lib/sweep/cost.ts';
 import { checkpointId } from '../../lib/sweep/state.ts';
 import { measuredDesign, type MeasuredDesign } from '../support/sweep-design.ts';
 import { countRequests, cpuSecondsOf, median, motoPid, rssMbOf, sampleMemory, startCpuMeter, type CpuUse, type MemorySample } from './measure.ts';
-import { seedUploads, uploadsLeft } from './seed.ts';
+import { seedUploadsInItsOwnProcess, uploadsLeft } from './seed.ts';
 
 export const BUCKET = 'bench-uploads';
 /** the history event that ends an execution: its Task requests are all counted then */
@@ -85,7 +85,7 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
     const moto = motoPid(stack.moto.port);
     (globalThis as { gc?: () => void }).gc?.();
     const fresh = { nodeMb: rssMbOf(process.pid) ?? 0, motoMb: rssMbOf(moto) ?? 0 };
-    const { seconds: seedSeconds } = await seedUploads(stack.moto.endpoint, BUCKET, n);
+    const { seconds: seedSeconds } = await seedUploadsInItsOwnProcess(stack.moto.endpoint, BUCKET, n);
     const motoSecondsForN = await listingCpu(stack.moto.endpoint, moto, n);
     const counter = countRequests(stack.chaos);
     (globalThis as { gc?: () => void }).gc?.();

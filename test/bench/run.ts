@@ -16,7 +16,8 @@ import { uploadsPerSecondPng } from './chart.ts';
 import { markdownReport } from './markdown.ts';
 import { costTable, timeModel } from './model.ts';
 import { benchPeer, detectPeers, type PeerName } from './peers.ts';
-import { runProjectSweep, type SweepRun } from './project.ts';
+import type { SweepRun } from './project.ts';
+import { runProjectSweepInItsOwnProcess } from './sweep-process.ts';
 import { PROJECT, peerRow, projectRow, RESULT_HEADER, resultCells, table, type Row } from './report.ts';
 import { formatCostTable } from '../../lib/sweep/cost.ts';
 
@@ -47,8 +48,9 @@ const add = (row: Row) => {
   say(table(RESULT_HEADER, [resultCells(row)]).split('\n')[2]);
 };
 const leanRuns: SweepRun[] = [];
+// each sweep in a node process of its own, as `npm start` runs the stack (its memory is the stack's, not the harness's)
 const project = async (n: number, latencyMs = 0, measure = true) => {
-  const run = await runProjectSweep({ n, latencyMs, measure });
+  const run = await runProjectSweepInItsOwnProcess({ n, latencyMs, measure });
   (measure ? sweeps : leanRuns).push(run);
   add(projectRow(run));
   return run;

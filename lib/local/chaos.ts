@@ -12,7 +12,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { S3_ERROR_MESSAGES } from '../task-errors.ts';
-import { pageListing, pagesListing } from './list-uploads-paging.ts';
+import { pageListing, pagesListing, xmlEscape } from './list-uploads-paging.ts';
 import { listen } from './listen.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -453,8 +453,6 @@ export interface WireAnswer {
   body: string;
 }
 
-const xmlEscape = (text: string) => text.replace(/[<>&'"]/g, (c) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' }[c]};`);
-
 /** An error as the service sends it: S3's XML <Error> document, or the AWS JSON `__type` body. */
 export function serviceErrorAnswer(service: string, error: FaultError, requestId: string = randomUUID(), jsonContentType = AWS_JSON_1_0): WireAnswer {
   // S3's documented message where there is one: AWS's task error causes carry the message, not the code
@@ -579,13 +577,14 @@ export function proxyUpstream(target: string): Upstream & { close(): void } {
   };
   return {
     answer(req, res) {
-      const paged = pagesListing(req.method, new URL(req.url ?? '/', 'http://local'));
+      const url = new URL(req.url ?? '/', 'http://local');
+      const paged = pagesListing(req.method, url);
       const forwarded = send(
         req,
         (answer) => {
           answer.on('error', () => res.destroy());
           if (paged && answer.statusCode === 200) {
-            void pagedAnswer(answer, res, new URL(req.url ?? '/', 'http://local'));
+            void pagedAnswer(answer, res, url);
             return;
           }
           res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardedResponseHeaders(answer.headers));

@@ -27,7 +27,8 @@ const xmlText = (escaped: string) =>
     if (name.startsWith('#')) return String.fromCodePoint(Number.parseInt(name.slice(1), 10));
     return ENTITIES[name] ?? whole;
   });
-const xmlEscape = (text: string) => text.replace(/[<>&'"]/g, (c) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' }[c]};`);
+/** text as an XML element's content or attribute value (also the Chaos API's S3 error documents) */
+export const xmlEscape = (text: string) => text.replace(/[<>&'"]/g, (c) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' }[c]};`);
 const element = (name: string, value: string) => (value === '' ? `<${name}/>` : `<${name}>${xmlEscape(value)}</${name}>`);
 const field = (xml: string, name: string) => {
   const match = new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml);
@@ -67,10 +68,10 @@ export function pageListing(xml: string, url: URL): string | undefined {
   const truncated = listed.length > page.length;
   const last = page.at(-1);
   const head = xml.slice(0, xml.indexOf('>', root) + 1);
-  const prefix = q.get('prefix');
+  const [prefix, bucket] = [q.get('prefix'), field(xml, 'Bucket')];
   return [
     head,
-    field(xml, 'Bucket') === undefined ? '' : element('Bucket', field(xml, 'Bucket')!),
+    bucket === undefined ? '' : element('Bucket', bucket),
     element('KeyMarker', keyMarker),
     element('UploadIdMarker', keyMarker === '' ? '' : uploadIdMarker),
     truncated && last ? element('NextKeyMarker', last.Key) + element('NextUploadIdMarker', last.UploadId) : '',

@@ -66,8 +66,6 @@ export function startState(state: ListEvent['state']): TargetState {
 /** the uploads a state may list in all: its lane's limit, else the target's maxUploads */
 export const listLimit = (state: Pick<TargetState, 'target' | 'lane'>) => state.lane?.limit ?? state.target.maxUploads;
 
-export { utf8Order };
-
 /**
  * One ListMultipartUploads page, in the order of the markers' semantics (key, then upload id, after the markers), so
  * that a page cut by the byte budget goes on exactly after its last upload. S3 answers in that order already;

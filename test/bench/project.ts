@@ -48,7 +48,6 @@ export interface SweepRun {
   listing: { calls: number; motoSecondsForN: number; uploadsSerialized: number; estimatedMotoSeconds: number };
   memory: {
     fresh: { nodeMb: number; motoMb: number };
-    beforeMb: number;
     before: MemorySample;
     peak: { nodeMb: number; motoMb: number; stackMb: number };
     after: MemorySample;
@@ -91,7 +90,6 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
     (globalThis as { gc?: () => void }).gc?.();
     const memory = sampleMemory(moto);
     const before = memory.sample();
-    const beforeMb = before.nodeMb + before.motoMb;
     const cpuMeter = startCpuMeter(moto);
     const name = `bench-${n}-${latencyMs}ms-${measure ? 'measure' : 'lean'}`;
     const { executionArn } = await sfn.send(
@@ -172,7 +170,7 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
       // counters equal records); PutItems can exceed n (a record Lambda retried writes again, conditionally)
       recorded: summary.status === 'COMPLETED' && Number(summary.aborted) === n,
       listing,
-      memory: { fresh, beforeMb, before, peak, after, samples: memory.samples },
+      memory: { fresh, before, peak, after, samples: memory.samples },
     };
   } finally {
     sfn.destroy();

@@ -98,7 +98,7 @@ const largest = projectRuns.reduce((a, b) => (b.n > a.n ? b : a));
 const memory = {
   n: largest.n,
   fresh: largest.memory.fresh,
-  beforeMb: largest.memory.beforeMb,
+  beforeMb: largest.memory.before.nodeMb + largest.memory.before.motoMb,
   before: largest.memory.before,
   peak: largest.memory.peak,
   after: largest.memory.after,

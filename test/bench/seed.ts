@@ -1,10 +1,8 @@
 /** The bench's data: N incomplete uploads of one 1 KiB part each, the same keys for every tool, straight into moto_server. */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { inPool } from '../../lib/sweep/requests.ts';
 import { awsClients, createBucket, createUpload } from '../support/workflow.ts';
+import { answerParent, inItsOwnProcess } from './own-process.ts';
 
 export const PART_BYTES = 1024;
 const SEED_CONCURRENCY = 32;
@@ -29,15 +27,10 @@ export async function seedUploads(motoEndpoint: string, bucket: string, n: numbe
  * seedUploads in a node process of its own: the process that measures the stack's memory keeps nothing of the
  * seeding's 2 × N requests (its SDK client's buffers and sockets)
  */
-export async function seedUploadsInItsOwnProcess(motoEndpoint: string, bucket: string, n: number): Promise<{ seconds: number }> {
-  const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), motoEndpoint, bucket, String(n)]);
-  return JSON.parse(stdout) as { seconds: number };
-}
+export const seedUploadsInItsOwnProcess = (motoEndpoint: string, bucket: string, n: number): Promise<{ seconds: number }> =>
+  inItsOwnProcess(import.meta.url, { motoEndpoint, bucket, n });
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const [endpoint, bucket, n] = process.argv.slice(2);
-  process.stdout.write(JSON.stringify(await seedUploads(endpoint, bucket, Number(n))), () => process.exit(0));
-}
+await answerParent(import.meta.url, (a: { motoEndpoint: string; bucket: string; n: number }) => seedUploads(a.motoEndpoint, a.bucket, a.n));
 
 /** incomplete uploads left in the bucket (every page of the listing) */
 export async function uploadsLeft(motoEndpoint: string, bucket: string): Promise<number> {

@@ -4,6 +4,7 @@ import type { CleanAbort, PostAborts } from './abort-path.ts';
 import type { MemorySample } from './measure.ts';
 import { round } from './measure.ts';
 import type { TimeModel } from './model.ts';
+import { formatQuotaTable, type QuotaTable } from './quotas.ts';
 import type { Peer } from './peers.ts';
 import { RESULT_HEADER, ratios, resultCells, table, type Row } from './report.ts';
 
@@ -18,6 +19,7 @@ export interface ReportInput {
   projectLabel: string;
   costs: Cost[];
   timeModel: TimeModel;
+  quotas: QuotaTable;
   cleanAbort: CleanAbort;
   postAborts: PostAborts;
   memory: {
@@ -141,5 +143,8 @@ gets on AWS; abort-upload's are the clean abort below (its Lambdas' GB-seconds n
 
 ## 1,000,000 uploads on AWS (time model from the measured counts and the quotas)
 ${r.timeModel.lines.map((l) => `- ${l}`).join('\n')}
+
+## AWS limits the 1,000,000-upload sweep touches (default settings, peak while a wave of lanes runs)
+${formatQuotaTable(r.quotas)}
 `;
 }

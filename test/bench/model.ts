@@ -8,16 +8,10 @@ import { laneSize, MIN_LANE_PAGES } from '../../lib/sweep/lanes.ts';
 import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 import type { MeasuredDesign } from '../support/sweep-design.ts';
 import type { CleanAbort } from './abort-path.ts';
+import { AWS_LIMITS, MAX_SHARE } from './aws-limits.ts';
 
-/** quotas that bound a sweep (large regions, defaults): shared/aws-behaviour.md */
-export const QUOTAS = {
-  startExecutionPerSecond: 300,
-  standardTransitionsPerSecond: 5000,
-  s3DeletePerPrefixPerSecond: 3500,
-  s3GetPerPrefixPerSecond: 5500,
-  /** a page's Maps: 40 requests at once */
-  mapConcurrency: 40,
-} as const;
+/** a page's Maps: 40 requests at once */
+const MAP_CONCURRENCY = 40;
 
 /** one abort-upload run as a design: its measured transitions and LIST requests, its records' writes (3 WRU each) */
 export function abortUploadDesign(clean: CleanAbort): DesignCounts {
@@ -81,11 +75,15 @@ export function sweepTime(design: MeasuredDesign, uploads: number, settings: Lan
   // sweep-target's per page, and a lane's three states entered in sweep-uploads (its Task, Choice, Pass)
   const transitions = (design.perPage.standardTransitions ?? 0) / P + 3 / laneUploads;
   const executions = (design.perPage.expressRequests ?? 0) / P + 1 / laneUploads;
+  // each limit used at MAX_SHARE at most (aws-limits.ts): the record's write units land on the table and each index alike
+  const recordWrites = (uploads * (design.perUpload.dynamoWriteUnits ?? 3)) / 3;
+  const at = (allowed: number) => allowed * MAX_SHARE;
   const floor = Math.max(
-    uploads / QUOTAS.s3DeletePerPrefixPerSecond,
-    (uploads * pageGets) / QUOTAS.s3GetPerPrefixPerSecond,
-    (uploads * transitions) / QUOTAS.standardTransitionsPerSecond,
-    (uploads * executions) / QUOTAS.startExecutionPerSecond,
+    uploads / at(AWS_LIMITS.s3DeletePerPrefix),
+    (uploads * pageGets) / at(AWS_LIMITS.s3GetPerPrefix),
+    (uploads * transitions) / at(AWS_LIMITS.standardStateTransitions),
+    (uploads * executions) / at(AWS_LIMITS.expressStartExecution),
+    recordWrites / at(AWS_LIMITS.dynamoOnDemandTableWrites),
   );
   const sweep = Math.max(waves * lane, floor);
   const atOnce = Math.min(lanes, settings.lanesAtOnce);
@@ -115,6 +113,8 @@ export interface TimeModel {
   met: boolean;
   /** settings of a small grid that meet 15 minutes, with their minutes */
   meeting: Array<LaneSettings & { minutes: number }>;
+  /** the default settings' sweep, for the quota table (quotas.ts) */
+  time: SweepTime;
 }
 
 /**
@@ -137,16 +137,17 @@ export function timeModel(design: MeasuredDesign, clean?: CleanAbort, uploads = 
   const meeting = grid.map((g) => ({ ...g, minutes: sweepTime(design, uploads, g).total / 60 })).filter((g) => g.minutes <= 15);
   const lines = [
     `page on AWS: ${P} uploads (the 192 KiB byte budget, typical keys), ${page.toFixed(2)} s = ${wait} s wait` +
-      ` + ${(page - wait).toFixed(2)} s of requests (Maps of ${QUOTAS.mapConcurrency} at 30 ms, Lambdas: cost.ts pageSeconds)`,
+      ` + ${(page - wait).toFixed(2)} s of requests (Maps of ${MAP_CONCURRENCY} at 30 ms, Lambdas: cost.ts pageSeconds)`,
     `before lanes, one target: ${M} / ${P} = ${n(Math.ceil(uploads / P))} pages × ${page.toFixed(2)} s = **${m(oneTarget)} min** (its pages one after another)`,
     `walk ("Split targets into lanes"): ${n(t.walkCalls)} ListMultipartUploads × ${AWS_LATENCY.listUploadsSeconds} s (assumed: 1,000 uploads, ~400 KB` +
       ` of XML a call; not measured on AWS) = **${m(t.walk)} min**`,
     `lanes (SweepLaneUploads ${n(settings.laneUploads)}, SweepLanesAtOnce ${settings.lanesAtOnce}): ${t.lanes} lanes of ~${n(t.laneUploads)} uploads,` +
       ` ${t.waves} wave${t.waves > 1 ? 's' : ''} × ${n(Math.ceil(t.laneUploads / P))} pages × ${page.toFixed(2)} s = **${m(t.waves * t.lane)} min**;` +
       ` while a wave runs: ${n(Math.round(t.deletesPerSecond))} DELETE/s, ${n(Math.round(t.getsPerSecond))} GET/s` +
-      ` (${QUOTAS.s3DeletePerPrefixPerSecond} and ${QUOTAS.s3GetPerPrefixPerSecond} per prefix)`,
-    `quota floor of the sweep: max(DELETE ${M} / ${QUOTAS.s3DeletePerPrefixPerSecond}/s, ListParts / ${QUOTAS.s3GetPerPrefixPerSecond}/s,` +
-      ` Standard transitions / ${QUOTAS.standardTransitionsPerSecond}/s, StartExecution / ${QUOTAS.startExecutionPerSecond}/s) = ${m(t.quotaFloor)} min` +
+      ` (${AWS_LIMITS.s3DeletePerPrefix} and ${AWS_LIMITS.s3GetPerPrefix} per prefix)`,
+    `quota floor of the sweep, every limit at ${MAX_SHARE * 100} % at most: max(DELETE ${M} / ${AWS_LIMITS.s3DeletePerPrefix}/s, ListParts / ${AWS_LIMITS.s3GetPerPrefix}/s,` +
+      ` Standard transitions / ${AWS_LIMITS.standardStateTransitions}/s, Express StartExecution / ${AWS_LIMITS.expressStartExecution}/s,` +
+      ` record writes / ${AWS_LIMITS.dynamoOnDemandTableWrites} WRU/s of the table; the index partition keys: the quota table) = ${m(t.quotaFloor)} min` +
       `${t.quotaFloor > t.waves * t.lane ? ': the quotas, not the lanes, bound it' : " (below the lanes' time)"}`,
     `**${M} uploads: ${m(t.walk)} + ${m(t.sweep)} = ${m(t.total)} min: the ≤ 15 minutes target is ${met ? 'MET' : 'NOT met'}` +
       ` with the defaults (SweepLaneUploads ${n(settings.laneUploads)}, SweepLanesAtOnce ${settings.lanesAtOnce})**;` +
@@ -157,10 +158,10 @@ export function timeModel(design: MeasuredDesign, clean?: CleanAbort, uploads = 
     ...(clean
       ? [
           `per-upload Standard path for comparison: ${clean.stateTransitions} transitions per upload; ${M} × ${clean.stateTransitions}` +
-            ` / ${QUOTAS.standardTransitionsPerSecond}/s = ${m((uploads * clean.stateTransitions) / QUOTAS.standardTransitionsPerSecond)} min` +
-            ` and StartExecution ${M} / ${QUOTAS.startExecutionPerSecond}/s = ${m(uploads / QUOTAS.startExecutionPerSecond)} min`,
+            ` / ${AWS_LIMITS.standardStateTransitions}/s = ${m((uploads * clean.stateTransitions) / AWS_LIMITS.standardStateTransitions)} min` +
+            ` and StartExecution ${M} / ${AWS_LIMITS.standardStartExecution}/s = ${m(uploads / AWS_LIMITS.standardStartExecution)} min`,
         ]
       : []),
   ];
-  return { lines, oneTargetMinutes: oneTarget / 60, minutes: t.total / 60, quotaFloorMinutes: t.quotaFloor / 60, met, meeting };
+  return { lines, oneTargetMinutes: oneTarget / 60, minutes: t.total / 60, quotaFloorMinutes: t.quotaFloor / 60, met, meeting, time: t };
 }

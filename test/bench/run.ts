@@ -15,6 +15,8 @@ import { benchCleanAbort, benchPostAborts } from './abort-path.ts';
 import { uploadsPerSecondPng } from './chart.ts';
 import { markdownReport } from './markdown.ts';
 import { costTable, timeModel } from './model.ts';
+import { formatQuotaTable, quotaTable } from './quotas.ts';
+import { UNSHARDED as RECORD_LAYOUT } from './aws-limits.ts';
 import { benchPeer, detectPeers, type PeerName } from './peers.ts';
 import type { SweepRun } from './project.ts';
 import { runProjectSweepInItsOwnProcess } from './sweep-process.ts';
@@ -93,6 +95,8 @@ const costs = costTable(lean.design, reference.design, clean);
 say(`\n## $ per million swept uploads on AWS (measured counts × us-east-1 prices)\n${formatCostTable(costs)}`);
 const time = timeModel(lean.design, clean);
 say(`\n## 1,000,000 uploads on AWS\n${time.lines.map((l) => `- ${l}`).join('\n')}`);
+const quotas = quotaTable(lean.design, time.time, RECORD_LAYOUT);
+say(`\n## AWS limits the 1,000,000-upload sweep touches (default settings)\n${formatQuotaTable(quotas)}`);
 
 const largest = projectRuns.reduce((a, b) => (b.n > a.n ? b : a));
 const memory = {
@@ -123,6 +127,7 @@ const results = {
   postAborts,
   costs,
   timeModel: time,
+  quotas,
   memory,
 };
 const listings = projectRuns.map((run) => ({ n: run.n, ...run.listing }));
@@ -137,3 +142,7 @@ writeFileSync(new URL('report.md', results_), report);
 writeFileSync(new URL('uploads-per-second.png', results_), png);
 for (const file of ['report.md', 'uploads-per-second.png']) copyFileSync(new URL(file, results_), new URL(file, published));
 say(`\nbench done in ${elapsed()}: test/bench/results/{latest.json,report.md,uploads-per-second.png}, copies in test/bench/published/`);
+if (!quotas.ok) {
+  console.error(`bench: the 1,000,000-upload model needs more than 70 % of an AWS limit: ${quotas.worst.limit} at ${(quotas.worst.share * 100).toFixed(0)} %`);
+  process.exitCode = 1;
+}

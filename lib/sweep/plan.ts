@@ -4,7 +4,7 @@
  * arithmetic in JSONPath); the API and the CLI validate with the same code before they start anything.
  */
 import { ABORT_SETTINGS_DEFAULTS } from '../settings.ts';
-import { bucketProblem, type Problem } from '../validation.ts';
+import { bucketProblem, prefixProblem, type Problem } from '../validation.ts';
 import type { SweepContext, SweepRunSettings, SweepTargetPlan } from './state.ts';
 
 export interface SweepTarget {
@@ -88,8 +88,10 @@ export function validateSweepRequest(input: unknown): Problem[] {
         const rule = bucketProblem(t.bucket);
         if (rule) problems.push({ field: `${at}.bucket`, rule });
       }
-      if (t.prefix !== undefined && (typeof t.prefix !== 'string' || Buffer.byteLength(t.prefix) > 1024))
-        problems.push({ field: `${at}.prefix`, rule: 'must be a string of at most 1,024 bytes' });
+      if (t.prefix !== undefined) {
+        const rule = typeof t.prefix === 'string' ? prefixProblem(t.prefix) : 'must be a string of at most 1,024 bytes';
+        if (rule) problems.push({ field: `${at}.prefix`, rule });
+      }
       if (typeof t.olderThan !== 'string') problems.push({ field: `${at}.olderThan`, rule: 'is required, a duration such as "30m", "24h" or "7d"' });
       else {
         const seconds = parseAge(t.olderThan);

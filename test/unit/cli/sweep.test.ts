@@ -5,6 +5,7 @@ import { StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client
 import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { cli as runCli, docMock, resetMocks, sfnMock } from '../../support/cli.ts';
 import { MAX_LANES } from '../../../lib/sweep/state.ts';
+import { SWEEP_USAGE, sweepFlagOf } from '../../../lib/cli/sweep.ts';
 
 const ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:s3-mpu-reaper-dev-sweep-uploads';
 const ENV = { MPU_REAPER_SWEEP_STATE_MACHINE_ARN: ARN, MPU_REAPER_TABLE: 'records' };
@@ -22,6 +23,17 @@ describe('mpu-reaper sweep', () => {
     [['sweep', '--bucket', 'data-lake', '--older-than', '2 weeks'], /--older-than: must be a duration/],
     [['sweep', '--bucket', 'Data', '--older-than', '1d'], /--bucket: must be lowercase/],
     [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--max-uploads', 'lots'], /--max-uploads: must be a whole number/],
+    [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--max-uploads', '1.0'], /--max-uploads: must be a whole number .* decimal digits, got "1\.0"/],
+    [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--max-uploads', '1e3'], /--max-uploads: .*got "1e3"/],
+    [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--max-uploads', '0x10'], /--max-uploads: .*got "0x10"/],
+    [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--prefix', 'a\u0001'], /--prefix: must not hold control characters/],
+    [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--prefix', '\uD800'], /--prefix: must be valid UTF-8/],
+    [
+      ['sweep', ...Array.from({ length: 21 }, (_, i) => ['--bucket', `data-${i}`]).flat(), '--older-than', '1d'],
+      /^mpu-reaper sweep: --bucket: must have at most 20/,
+    ],
+    [['sweep', '--bucket', 'data-lake', '--bucket', 'data-lake', '--older-than', '1d'], /^mpu-reaper sweep: --bucket: overlaps/],
+    [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--dry-run', '--no-measure'], /^mpu-reaper sweep: --no-measure: cannot be false/],
     [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--expected-bucket-owner', '1'], /--expected-bucket-owner: must be a 12-digit/],
   ])('%j → exit 2, one line, nothing started', async (argv, message) => {
     // Act
@@ -144,6 +156,26 @@ describe('mpu-reaper sweep', () => {
   });
 });
 
+describe('the flag a sweep request problem names', () => {
+  it.each([
+    'targets',
+    'targets[3]',
+    'targets[0].bucket',
+    'targets[1].prefix',
+    'targets[2].olderThan',
+    'targets[0].expectedBucketOwner',
+    'dryRun',
+    'measure',
+    'maxUploads',
+  ])('%s → a flag sweep has', (field) => {
+    // Act
+    const flag = sweepFlagOf(field);
+
+    // Assert
+    expect(SWEEP_USAGE).toContain(`  ${flag} `);
+  });
+});
+
 describe('mpu-reaper sweeps', () => {
   it('lists sweeps newest first from the index, as a table', async () => {
     // Arrange
@@ -167,5 +199,15 @@ describe('mpu-reaper sweeps', () => {
 
   it('refuses an unknown status', async () => {
     expect((await cli(['sweeps', '--status', 'DONE'])).code).toBe(2);
+  });
+
+  it.each(['0x10', '1e2', ' 5', '5.0'])('refuses --limit %j, naming the flag, without querying', async (limit) => {
+    // Act
+    const { code, stderr } = await cli(['sweeps', '--limit', limit]);
+
+    // Assert
+    expect(code).toBe(2);
+    expect(stderr).toBe(`mpu-reaper sweeps: --limit: must be a whole number from 1 to 100 in decimal digits, got ${JSON.stringify(limit)}\n`);
+    expect(docMock).not.toHaveReceivedCommand(QueryCommand);
   });
 });

@@ -18,6 +18,7 @@ Commands:
   sweep          abort every incomplete upload older than an age in buckets (--dry-run, --wait with live progress)
   sweeps         list past sweeps
   local deploy   deploy the table and state machines into the local endpoint (AWS_ENDPOINT_URL)
+  local seed     create incomplete uploads in a bucket of the local endpoint, to try the commands on
 
   mpu-reaper <command> --help   shows a command's options
   --version                     prints the version`;
@@ -49,10 +50,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case 'sweeps':
         return await sweepsCommand(rest, io, clients);
       case 'local':
-        return await localCommand(rest, io);
+        return await localCommand(rest, io, clients);
       default:
         if (command.startsWith('-')) throw new UsageError(`unknown option "${command}" (options before a command: --help, --version)`);
-        throw new UsageError(`unknown command "${command}" (commands: abort, status, sweep, sweeps, local deploy; see --help)`);
+        throw new UsageError(`unknown command "${command}" (commands: abort, status, sweep, sweeps, local deploy, local seed; see --help)`);
     }
   } catch (error) {
     if (error instanceof UsageError) {

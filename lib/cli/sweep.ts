@@ -1,6 +1,7 @@
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { presentSweep, sweepExecutionName } from '../api/sweeps.ts';
+import { presentSweep, readSweep, sweepExecutionName } from '../api/sweeps.ts';
+import { HttpError } from '../http/errors.ts';
 import { queryNewestFirst } from '../api/listing.ts';
 import { INDEX_BY_STARTED_AT, SWEEP_RECORD_TYPE, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
 import { MAX_MAX_UPLOADS, validateSweepRequest } from '../sweep/plan.ts';
@@ -30,8 +31,10 @@ table. Exit code: 0 when the sweep COMPLETED (or was started, without --wait), 1
 ${COMMON_FLAGS}`;
 
 export const SWEEPS_USAGE = `Usage: mpu-reaper sweeps [--status S] [--limit N] [--json]
+       mpu-reaper sweeps ID [--json]
 
-Lists past sweeps, newest first, with their counts.
+Lists past sweeps, newest first, with their counts; with a sweep id (printed by sweep), shows that sweep: its
+counters so far while it runs, and each target's result.
 
   --status S                  only sweeps in this status (${Object.keys(SWEEP_STATUSES).join(', ')})
   --limit N                   at most N sweeps (1 to 100, default 20)
@@ -110,7 +113,7 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
     io.stdout.write(
       values.json
         ? `${JSON.stringify({ id, status: 'RUNNING', executionArn })}\n`
-        : `started sweep ${id}\n${executionArn}\nfollow it with: mpu-reaper sweeps\n`,
+        : `started sweep ${id}\n${executionArn}\nfollow it with: mpu-reaper sweeps ${id}\n`,
     );
     return 0;
   }
@@ -133,16 +136,44 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
   return sweep.status === 'COMPLETED' ? 0 : 1;
 }
 
+/** `sweeps ID`: one sweep, as GET /sweeps/{id} shows it (readSweep: the id's rule, the live counters) */
+async function showSweep(id: string, values: Record<string, unknown>, io: CliIo, clients: () => CliClients): Promise<number> {
+  if (values.status !== undefined || values.limit !== undefined) throw new UsageError('sweeps: --status and --limit list sweeps; give them without an ID');
+  const { tableName } = await resolveTarget(
+    { table: true },
+    { table: values.table as string | undefined, stack: values.stack as string | undefined },
+    io.env,
+    clients,
+  );
+  let sweep: ReturnType<typeof presentSweep>;
+  try {
+    sweep = (await readSweep({ doc: clients().doc, tableName }, id)).body as unknown as ReturnType<typeof presentSweep>;
+  } catch (error) {
+    if (error instanceof HttpError && error.statusCode === 400) throw new UsageError(`sweeps: ID ${(error.body.rule as string) ?? error.message}`);
+    if (error instanceof HttpError) throw new CliFailure(`sweeps: no sweep with id ${id} in ${tableName}`);
+    throw error;
+  }
+  io.stdout.write(values.json ? `${JSON.stringify(sweep)}\n` : `sweep ${sweep.id}\n${sweepTable(sweep)}`);
+  return 0;
+}
+
 export async function sweepsCommand(argv: string[], io: CliIo, clients: () => CliClients): Promise<number> {
-  const { values } = parse('sweeps', argv, {
-    status: { type: 'string' },
-    limit: { type: 'string' },
-    ...COMMON_OPTIONS,
-  });
+  const { values, positionals } = parse(
+    'sweeps',
+    argv,
+    {
+      status: { type: 'string' },
+      limit: { type: 'string' },
+      ...COMMON_OPTIONS,
+    },
+    true,
+  );
   if (values.help) {
     io.stdout.write(`${SWEEPS_USAGE}\n`);
     return 0;
   }
+  if (positionals.length > 1) throw new UsageError(`sweeps: one sweep id at most, got ${positionals.length}`);
+  if (positionals.length === 1) return showSweep(positionals[0], values, io, clients);
   const status = values.status as string | undefined;
   if (status !== undefined && !(status in SWEEP_STATUSES)) throw new UsageError(`sweeps: --status: must be one of ${Object.keys(SWEEP_STATUSES).join(', ')}`);
   const limit = values.limit === undefined ? 20 : numberFlag('sweeps', '--limit', values.limit as string, 1, 100);

@@ -197,6 +197,63 @@ describe('mpu-reaper sweeps', () => {
     expect(stdout.split('\n')[1]).toMatch(/^sweep-2\s+COMPLETED\s+2026-11-22T10:00:00Z\s+3\s+3\s+0\s+10 B$/);
   });
 
+  it('shows one sweep by its id, with its counters and targets', async () => {
+    // Arrange
+    docMock.on(GetCommand).resolves({
+      Item: {
+        id: 'sweep-20261122T100000Z-abcdef',
+        recordType: 'sweep',
+        status: 'COMPLETED',
+        startedAt: '2026-11-22T10:00:00Z',
+        found: 4,
+        aborted: 3,
+        failed: 1,
+        bytesFound: 2048,
+        targetResults: JSON.stringify([{ bucket: 'data-lake', status: 'COMPLETED' }]),
+      },
+    });
+
+    // Act
+    const { code, stdout } = await cli(['sweeps', 'sweep-20261122T100000Z-abcdef']);
+
+    // Assert
+    expect(code).toBe(0);
+    expect(docMock).toHaveReceivedCommandWith(GetCommand, { TableName: 'records', Key: { id: 'sweep-20261122T100000Z-abcdef' } });
+    expect(stdout).toMatch(/^sweep sweep-20261122T100000Z-abcdef\n/);
+    expect(stdout).toMatch(/status\s+COMPLETED/);
+    expect(stdout).toMatch(/aborted\s+3/);
+    expect(stdout).toMatch(/target data-lake\s+COMPLETED/);
+  });
+
+  it('shows one sweep as JSON with --json', async () => {
+    // Arrange
+    docMock.on(GetCommand).resolves({ Item: { id: 'sweep-1', recordType: 'sweep', status: 'RUNNING', startedAt: '2026-11-22T10:00:00Z' } });
+
+    // Act
+    const { code, stdout } = await cli(['sweeps', 'sweep-1', '--json']);
+
+    // Assert
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ id: 'sweep-1', status: 'RUNNING', links: { self: '/sweeps/sweep-1' } });
+  });
+
+  it.each([
+    [['sweeps', 'no such/id'], 2, /^mpu-reaper sweeps: ID must be a sweep id/],
+    [['sweeps', 'a', 'b'], 2, /one sweep id at most, got 2/],
+    [['sweeps', 'sweep-1', '--limit', '5'], 2, /--status and --limit list sweeps/],
+    [['sweeps', 'sweep-404'], 1, /^mpu-reaper: sweeps: no sweep with id sweep-404 in records\n$/],
+  ])('%j → exit %d, one line', async (argv, exit, message) => {
+    // Arrange
+    docMock.on(GetCommand).resolves({});
+
+    // Act
+    const { code, stderr } = await cli(argv);
+
+    // Assert
+    expect(code).toBe(exit);
+    expect(stderr).toMatch(message);
+  });
+
   it('refuses an unknown status', async () => {
     expect((await cli(['sweeps', '--status', 'DONE'])).code).toBe(2);
   });

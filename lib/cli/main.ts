@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { clients as sharedClients } from '../aws.ts';
 import { abortCommand } from './abort.ts';
-import { CliFailure, UsageError, type CliIo } from './io.ts';
+import { failureLine, jsonFailure } from './errors.ts';
+import { UsageError, type CliIo } from './io.ts';
 import { localCommand } from './local-deploy.ts';
 import { statusCommand } from './status.ts';
 import { sweepCommand, sweepsCommand } from './sweep.ts';
@@ -56,11 +57,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         throw new UsageError(`unknown command "${command}" (commands: abort, status, sweep, sweeps, local deploy, local seed; see --help)`);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr.write(`mpu-reaper ${error.message}\n`);
-      return 2;
-    }
-    io.stderr.write(`mpu-reaper: ${error instanceof CliFailure ? error.message : `${(error as Error).name}: ${(error as Error).message}`}\n`);
-    return 1;
+    // --json: the error is a JSON document on stdout, where the command's answer would have been
+    if (rest.includes('--json')) io.stdout.write(jsonFailure(error, io.env));
+    else if (error instanceof UsageError) io.stderr.write(`mpu-reaper ${error.message}\n`);
+    else io.stderr.write(`mpu-reaper: ${failureLine(error, io.env)}\n`);
+    return error instanceof UsageError ? 2 : 1;
   }
 }

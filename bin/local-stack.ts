@@ -4,7 +4,7 @@
  * deployed on it, a short demo, then it keeps running until Ctrl-C.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_AWS_PORT, startLocalStack, type LocalStack } from '../lib/local/stack.ts';
+import { DEFAULT_AWS_PORT, IN_MEMORY_NOTICE, startLocalStack, type LocalStack } from '../lib/local/stack.ts';
 import { runDemo, DEMO_BUCKET } from '../lib/local/demo.ts';
 // the local profile (lib/settings.json "local"): shorter waits layered on the deployed defaults, for the demo
 import { LOCAL_SETTINGS } from '../lib/settings.ts';
@@ -68,6 +68,8 @@ function describe(stack: LocalStack, demo: boolean): string {
     `  settings                         ${Object.entries(LOCAL_SETTINGS)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')} (lib/settings.json's local profile: shortened waits)`,
+    '',
+    ...IN_MEMORY_NOTICE.map((line) => `  ${line}`),
     '',
     'try (any credentials, region us-east-1):',
     demo

@@ -46,11 +46,42 @@ export function bucketProblem(bucket: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A lone surrogate has no UTF-8 encoding (Buffer would send U+FFFD in its place: another key). U+FFFD itself is a
+ * character like any other: S3 stores keys that hold it, and a sweep lists and aborts them.
+ */
+const isWellFormed = (text: string) => !/[\uD800-\uDFFF]/.test(text.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''));
+
 export function keyProblem(key: string): string | undefined {
   const bytes = Buffer.byteLength(key, 'utf8');
   if (bytes < 1 || bytes > 1024) return `must be 1 to 1,024 bytes of UTF-8, got ${bytes}`;
-  if (key.includes('\uFFFD') || /[\uD800-\uDFFF]/.test(key.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''))) return 'must be valid UTF-8';
+  if (!isWellFormed(key)) return 'must be valid UTF-8 (it holds a lone surrogate)';
   return undefined;
+}
+
+/** C0 controls, DEL and C1 controls: a listing prefix holding one makes moto answer an HTML error page */
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/** A sweep's key prefix: at most 1,024 bytes (a key's limit), valid UTF-8, no control characters; "" is every key. */
+export function prefixProblem(prefix: string): string | undefined {
+  const bytes = Buffer.byteLength(prefix, 'utf8');
+  if (bytes > 1024) return `must be at most 1,024 bytes of UTF-8, got ${bytes}`;
+  if (!isWellFormed(prefix)) return 'must be valid UTF-8 (it holds a lone surrogate)';
+  const control = CONTROL_CHARACTER.exec(prefix);
+  if (control) return `must not hold control characters (U+${control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} at ${control.index})`;
+  return undefined;
+}
+
+/**
+ * A whole number written in decimal digits, from min to max: the one reading of numbers from query strings and
+ * command-line flags. Number() would take "0x10", "1e2", " 5" and "1.0" as 16, 100, 5 and 1.
+ */
+export function wholeNumber(text: string, min: number, max: number): { value: number } | { rule: string } {
+  const value = /^[0-9]{1,16}$/.test(text) ? Number(text) : Number.NaN;
+  if (Number.isSafeInteger(value) && value >= min && value <= max) return { value };
+  return {
+    rule: `must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')} in decimal digits, got ${JSON.stringify(text)}`,
+  };
 }
 
 export function uploadIdProblem(uploadId: string): string | undefined {

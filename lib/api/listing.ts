@@ -1,6 +1,7 @@
 /** Newest-first listings from the table's indexes (never a Scan), paginated with an opaque cursor. */
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { badRequest } from '../http/errors.ts';
+import { wholeNumber } from '../validation.ts';
 
 /** the sort key of every listing index (byStartedAt, byStatus) */
 const SORT_KEY = 'startedAt';
@@ -48,9 +49,10 @@ export function listQuery(query: Record<string, string | undefined> | null, spec
     const allowed = Object.hasOwn(spec, name) ? spec[name] : null;
     if (allowed && value !== undefined && !allowed.includes(value)) throw badRequest(name, `must be one of ${allowed.join(', ')}`);
   }
-  const limit = q.limit === undefined ? 25 : Number(q.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw badRequest('limit', 'must be a whole number from 1 to 100');
-  return { q, limit };
+  if (q.limit === undefined) return { q, limit: 25 };
+  const limit = wholeNumber(q.limit, 1, 100);
+  if ('rule' in limit) throw badRequest('limit', limit.rule);
+  return { q, limit: limit.value };
 }
 
 export interface NewestFirst {

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { wholeNumber } from '../validation.ts';
 import { UsageError } from './io.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -29,6 +30,13 @@ export function parse(
     seen.add(token.name);
   }
   return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
+}
+
+/** a flag's value as a whole number in decimal digits (validation's wholeNumber), or a UsageError naming the flag */
+export function numberFlag(command: string, flag: string, text: string, min: number, max: number): number {
+  const parsed = wholeNumber(text, min, max);
+  if ('rule' in parsed) throw new UsageError(`${command}: ${flag}: ${parsed.rule}`);
+  return parsed.value;
 }
 
 /** the options every command that reads the records takes (COMMON_FLAGS describes them) */

@@ -2,11 +2,13 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { S3Client } from '@aws-sdk/client-s3';
 
 export interface CliClients {
   sfn: SFNClient;
   doc: DynamoDBDocumentClient;
   cloudformation: CloudFormationClient;
+  s3: S3Client;
 }
 
 export interface CliIo {

@@ -2,7 +2,8 @@ import { deployLocal } from '../deploy-local.ts';
 import { DEFAULT_TABLE_NAME } from '../settings.ts';
 import { parse } from './args.ts';
 import { formatFields } from './format.ts';
-import { UsageError, type CliIo } from './io.ts';
+import { UsageError, type CliClients, type CliIo } from './io.ts';
+import { LOCAL_SEED_USAGE, localSeedCommand } from './seed.ts';
 
 export const LOCAL_DEPLOY_USAGE = `Usage: mpu-reaper local deploy [--table NAME] [--json]
 
@@ -13,14 +14,15 @@ Deploys the records table and the state machines into the local AWS endpoint nam
   --json         print one JSON document
   -h, --help     show this help`;
 
-export async function localCommand(argv: string[], io: CliIo): Promise<number> {
+export async function localCommand(argv: string[], io: CliIo, clients: () => CliClients): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === '-h' || sub === '--help') {
-    io.stdout.write(`${LOCAL_DEPLOY_USAGE}\n`);
+    io.stdout.write(`${LOCAL_DEPLOY_USAGE}\n\n${LOCAL_SEED_USAGE}\n`);
     return 0;
   }
-  if (sub === undefined) throw new UsageError('local: a command is required (known: deploy; see mpu-reaper local deploy --help)');
-  if (sub !== 'deploy') throw new UsageError(`local: unknown command "${sub}" (known: deploy)`);
+  if (sub === undefined) throw new UsageError('local: a command is required (known: deploy, seed; see mpu-reaper local --help)');
+  if (sub === 'seed') return localSeedCommand(rest, io, clients);
+  if (sub !== 'deploy') throw new UsageError(`local: unknown command "${sub}" (known: deploy, seed)`);
   const { values } = parse('local deploy', rest, { table: { type: 'string' }, json: { type: 'boolean' } });
   if (values.help) {
     io.stdout.write(`${LOCAL_DEPLOY_USAGE}\n`);

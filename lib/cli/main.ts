@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { clients as sharedClients } from '../aws.ts';
 import { abortCommand } from './abort.ts';
-import { CliFailure, UsageError, type CliIo } from './io.ts';
+import { failureLine, jsonFailure } from './errors.ts';
+import { UsageError, type CliIo } from './io.ts';
 import { localCommand } from './local-deploy.ts';
 import { statusCommand } from './status.ts';
 import { sweepCommand, sweepsCommand } from './sweep.ts';
@@ -18,6 +19,7 @@ Commands:
   sweep          abort every incomplete upload older than an age in buckets (--dry-run, --wait with live progress)
   sweeps         list past sweeps
   local deploy   deploy the table and state machines into the local endpoint (AWS_ENDPOINT_URL)
+  local seed     create incomplete uploads in a bucket of the local endpoint, to try the commands on
 
   mpu-reaper <command> --help   shows a command's options
   --version                     prints the version`;
@@ -49,17 +51,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case 'sweeps':
         return await sweepsCommand(rest, io, clients);
       case 'local':
-        return await localCommand(rest, io);
+        return await localCommand(rest, io, clients);
       default:
         if (command.startsWith('-')) throw new UsageError(`unknown option "${command}" (options before a command: --help, --version)`);
-        throw new UsageError(`unknown command "${command}" (commands: abort, status, sweep, sweeps, local deploy; see --help)`);
+        throw new UsageError(`unknown command "${command}" (commands: abort, status, sweep, sweeps, local deploy, local seed; see --help)`);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr.write(`mpu-reaper ${error.message}\n`);
-      return 2;
-    }
-    io.stderr.write(`mpu-reaper: ${error instanceof CliFailure ? error.message : `${(error as Error).name}: ${(error as Error).message}`}\n`);
-    return 1;
+    // --json: the error is a JSON document on stdout, where the command's answer would have been
+    if (rest.includes('--json')) io.stdout.write(jsonFailure(error, io.env));
+    else if (error instanceof UsageError) io.stderr.write(`mpu-reaper ${error.message}\n`);
+    else io.stderr.write(`mpu-reaper: ${failureLine(error, io.env)}\n`);
+    return error instanceof UsageError ? 2 : 1;
   }
 }

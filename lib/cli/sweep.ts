@@ -1,11 +1,12 @@
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { presentSweep, sweepExecutionName } from '../api/sweeps.ts';
+import { presentSweep, readSweep, sweepExecutionName } from '../api/sweeps.ts';
+import { HttpError } from '../http/errors.ts';
 import { queryNewestFirst } from '../api/listing.ts';
 import { INDEX_BY_STARTED_AT, SWEEP_RECORD_TYPE, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
-import { validateSweepRequest } from '../sweep/plan.ts';
+import { MAX_MAX_UPLOADS, validateSweepRequest } from '../sweep/plan.ts';
 import { withLiveTotals } from '../sweep/progress.ts';
-import { COMMON_FLAGS, COMMON_OPTIONS, START_OPTIONS, parse } from './args.ts';
+import { COMMON_FLAGS, COMMON_OPTIONS, START_OPTIONS, numberFlag, parse } from './args.ts';
 import { formatTable, humanBytes, shortBytes } from './format.ts';
 import { createProgressDisplay, progressLine } from './progress.ts';
 import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } from './io.ts';
@@ -30,12 +31,24 @@ table. Exit code: 0 when the sweep COMPLETED (or was started, without --wait), 1
 ${COMMON_FLAGS}`;
 
 export const SWEEPS_USAGE = `Usage: mpu-reaper sweeps [--status S] [--limit N] [--json]
+       mpu-reaper sweeps ID [--json]
 
-Lists past sweeps, newest first, with their counts.
+Lists past sweeps, newest first, with their counts; with a sweep id (printed by sweep), shows that sweep: its
+counters so far while it runs, and each target's result.
 
   --status S                  only sweeps in this status (${Object.keys(SWEEP_STATUSES).join(', ')})
   --limit N                   at most N sweeps (1 to 100, default 20)
 ${COMMON_FLAGS}`;
+
+/**
+ * A sweep request's field → the flag that sets it: every target comes from a --bucket, so "targets" (too many,
+ * two of one bucket) is --bucket's; `measure` is set by --no-measure.
+ */
+export function sweepFlagOf(field: string): string {
+  const name = field.replace(/^targets\[\d+\]\.?/, (m) => (m.endsWith('.') ? '' : 'bucket')).replace(/^targets$/, 'bucket');
+  const flags: Record<string, string> = { measure: 'no-measure' };
+  return `--${flags[name] ?? name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
 
 const COUNTS = ['found', 'aborted', 'notFound', 'partsRemain', 'failed', 'wouldAbort', 'busy'] as const;
 
@@ -71,7 +84,8 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
   const buckets = (values.bucket as unknown as string[] | undefined) ?? [];
   if (buckets.length === 0) throw new UsageError('sweep: --bucket: is required (repeat it for several buckets)');
   if (values['older-than'] === undefined) throw new UsageError('sweep: --older-than: is required, a duration such as 30m, 24h or 7d');
-  const maxUploads = values['max-uploads'] === undefined ? undefined : Number(values['max-uploads']);
+  const maxUploads =
+    values['max-uploads'] === undefined ? undefined : numberFlag('sweep', '--max-uploads', values['max-uploads'] as string, 1, MAX_MAX_UPLOADS);
   const request = {
     targets: buckets.map((bucket) => ({
       bucket,
@@ -84,10 +98,7 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
     ...(maxUploads !== undefined ? { maxUploads } : {}),
   };
   const problems = validateSweepRequest(request);
-  if (problems.length > 0) {
-    const flag = problems[0].field.replace(/^targets\[\d+\]\./, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    throw new UsageError(`sweep: --${flag}: ${problems[0].rule}`);
-  }
+  if (problems.length > 0) throw new UsageError(`sweep: ${sweepFlagOf(problems[0].field)}: ${problems[0].rule}`);
   const flags = {
     stateMachineArn: values['state-machine-arn'] as string | undefined,
     table: values.table as string | undefined,
@@ -102,7 +113,7 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
     io.stdout.write(
       values.json
         ? `${JSON.stringify({ id, status: 'RUNNING', executionArn })}\n`
-        : `started sweep ${id}\n${executionArn}\nfollow it with: mpu-reaper sweeps\n`,
+        : `started sweep ${id}\n${executionArn}\nfollow it with: mpu-reaper sweeps ${id}\n`,
     );
     return 0;
   }
@@ -125,20 +136,47 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
   return sweep.status === 'COMPLETED' ? 0 : 1;
 }
 
+/** `sweeps ID`: one sweep, as GET /sweeps/{id} shows it (readSweep: the id's rule, the live counters) */
+async function showSweep(id: string, values: Record<string, unknown>, io: CliIo, clients: () => CliClients): Promise<number> {
+  if (values.status !== undefined || values.limit !== undefined) throw new UsageError('sweeps: --status and --limit list sweeps; give them without an ID');
+  const { tableName } = await resolveTarget(
+    { table: true },
+    { table: values.table as string | undefined, stack: values.stack as string | undefined },
+    io.env,
+    clients,
+  );
+  let sweep: ReturnType<typeof presentSweep>;
+  try {
+    sweep = (await readSweep({ doc: clients().doc, tableName }, id)).body as unknown as ReturnType<typeof presentSweep>;
+  } catch (error) {
+    if (error instanceof HttpError && error.statusCode === 400) throw new UsageError(`sweeps: ID ${(error.body.rule as string) ?? error.message}`);
+    if (error instanceof HttpError) throw new CliFailure(`sweeps: no sweep with id ${id} in ${tableName}`);
+    throw error;
+  }
+  io.stdout.write(values.json ? `${JSON.stringify(sweep)}\n` : `sweep ${sweep.id}\n${sweepTable(sweep)}`);
+  return 0;
+}
+
 export async function sweepsCommand(argv: string[], io: CliIo, clients: () => CliClients): Promise<number> {
-  const { values } = parse('sweeps', argv, {
-    status: { type: 'string' },
-    limit: { type: 'string' },
-    ...COMMON_OPTIONS,
-  });
+  const { values, positionals } = parse(
+    'sweeps',
+    argv,
+    {
+      status: { type: 'string' },
+      limit: { type: 'string' },
+      ...COMMON_OPTIONS,
+    },
+    true,
+  );
   if (values.help) {
     io.stdout.write(`${SWEEPS_USAGE}\n`);
     return 0;
   }
+  if (positionals.length > 1) throw new UsageError(`sweeps: one sweep id at most, got ${positionals.length}`);
+  if (positionals.length === 1) return showSweep(positionals[0], values, io, clients);
   const status = values.status as string | undefined;
   if (status !== undefined && !(status in SWEEP_STATUSES)) throw new UsageError(`sweeps: --status: must be one of ${Object.keys(SWEEP_STATUSES).join(', ')}`);
-  const limit = values.limit === undefined ? 20 : Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new UsageError('sweeps: --limit: must be a whole number from 1 to 100');
+  const limit = values.limit === undefined ? 20 : numberFlag('sweeps', '--limit', values.limit as string, 1, 100);
   const { tableName } = await resolveTarget(
     { table: true },
     { table: values.table as string | undefined, stack: values.stack as string | undefined },

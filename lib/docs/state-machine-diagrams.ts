@@ -1,7 +1,8 @@
 /**
- * A Mermaid flowchart of each state machine, drawn from its ASL file, for the README (GitHub renders Mermaid). The README
- * holds them between `<!-- diagram:NAME -->` and `<!-- /diagram:NAME -->`; `npm run diagrams` rewrites them and
- * test/unit/state-machine-diagrams.test.ts fails when they no longer match the definitions.
+ * A Mermaid flowchart of each state machine, drawn from its ASL file, for the docs (GitHub renders Mermaid). The page
+ * about each machine (DIAGRAM_PAGES) holds it between `<!-- diagram:NAME -->` and `<!-- /diagram:NAME -->`;
+ * `npm run diagrams` rewrites them and test/unit/state-machine-diagrams.test.ts fails when they no longer match the
+ * definitions.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -100,25 +101,41 @@ export function mermaidDiagram(definition: { StartAt: string; States: Record<str
   return ['```mermaid', 'flowchart TD', `  start((start)) --> ${ids.get(definition.StartAt)}`, ...body, '```'].join('\n');
 }
 
-const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const name = (file: string) => file.replace(/\.asl\.json$/, '');
 
-/** The README with every state machine's diagram section replaced by the current drawing. */
-export function readmeWithDiagrams(readme: string): string {
-  let text = readme;
+/** where each state machine's diagram is drawn: the docs page about it, relative to the repository root */
+export const DIAGRAM_PAGES: Readonly<Record<string, string>> = {
+  'abort-upload': 'docs/how-it-works.md',
+  'abort-after-deadline': 'docs/how-it-works.md',
+  'sweep-uploads': 'docs/sweeps.md',
+  'sweep-target': 'docs/sweeps.md',
+  'sweep-page': 'docs/sweeps.md',
+};
+
+/** A docs page (`page`, as in DIAGRAM_PAGES) with the diagram section of each of its state machines redrawn. */
+export function pageWithDiagrams(page: string, text: string): string {
+  let out = text;
   for (const machine of Object.values(STATE_MACHINES)) {
-    const tag = `diagram:${name(machine.file)}`;
+    const machineName = name(machine.file);
+    if (DIAGRAM_PAGES[machineName] !== page) continue;
+    const tag = `diagram:${machineName}`;
     const drawing = mermaidDiagram(JSON.parse(readFileSync(STATEMACHINES_DIR + machine.file, 'utf8')));
     const section = new RegExp(`(<!-- ${tag} -->)[\\s\\S]*?(<!-- /${tag} -->)`);
-    if (!section.test(text)) throw new Error(`README.md has no <!-- ${tag} --> … <!-- /${tag} --> section`);
-    text = text.replace(section, (_, open: string, close: string) => `${open}\n${drawing}\n${close}`);
+    if (!section.test(out)) throw new Error(`${page} has no <!-- ${tag} --> … <!-- /${tag} --> section`);
+    out = out.replace(section, (_, open: string, close: string) => `${open}\n${drawing}\n${close}`);
   }
-  return text;
+  return out;
 }
+
+/** the pages that hold diagrams, as absolute paths by their DIAGRAM_PAGES name */
+export const diagramPages = () => [...new Set(Object.values(DIAGRAM_PAGES))].map((page) => ({ page, path: ROOT + page }));
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  writeFileSync(README, readmeWithDiagrams(readFileSync(README, 'utf8')));
-  process.stdout.write('README.md: state machine diagrams redrawn from statemachines/*.asl.json\n');
+  for (const { page, path } of diagramPages()) writeFileSync(path, pageWithDiagrams(page, readFileSync(path, 'utf8')));
+  process.stdout.write(
+    `${diagramPages()
+      .map((p) => p.page)
+      .join(', ')}: state machine diagrams redrawn from statemachines/*.asl.json\n`,
+  );
 }
-
-export { README };

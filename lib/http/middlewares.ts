@@ -41,15 +41,46 @@ export function requestLogging(options: { logger: Logger }): ApiMiddleware {
   };
 }
 
-/** Parses a JSON object body; over maxBytes → 413, not JSON or not an object → 400 naming "body". */
+/** a header's value whatever the case of its name (API Gateway passes the names as the client sent them) */
+export function headerValue(headers: Record<string, string | undefined> | null | undefined, name: string): string | undefined {
+  const found = Object.keys(headers ?? {}).find((key) => key.toLowerCase() === name);
+  return found === undefined ? undefined : headers![found];
+}
+
+/**
+ * A body whose content-type declares a charset other than UTF-8 (JSON is UTF-8: RFC 8259 §8.1) → 415: decoding it as
+ * UTF-8 would read other characters than the client meant (another key, another bucket).
+ */
+export function charsetRefusal(contentType: string | undefined): HttpError | undefined {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType ?? '')?.[1];
+  if (charset === undefined || /^utf-?8$/i.test(charset)) return undefined;
+  const rule = `must declare charset=utf-8 or no charset, got charset=${charset}`;
+  return new HttpError(415, 'UnsupportedMediaType', `content-type: ${rule}`, { field: 'content-type', rule });
+}
+
+/** 413 stating the limit and the size the body really has */
+export const payloadTooLarge = (maxBytes: number, size: number) =>
+  new HttpError(413, 'PayloadTooLarge', `body: must be at most ${maxBytes} bytes, got ${size}`, {
+    field: 'body',
+    rule: `must be at most ${maxBytes} bytes`,
+    maxBytes,
+    size,
+  });
+
+/**
+ * Parses a JSON object body; a charset other than UTF-8 → 415, over maxBytes → 413, not JSON or not an object → 400
+ * naming "body".
+ */
 export function jsonBody(options: { maxBytes: number }): ApiMiddleware {
   if (!Number.isInteger(options?.maxBytes) || options.maxBytes < 1) throw new TypeError('jsonBody: options.maxBytes must be a positive integer');
   return {
     before: (request) => {
       const { body, isBase64Encoded } = request.event;
+      const charset = charsetRefusal(headerValue(request.event.headers, 'content-type'));
+      if (charset) throw charset;
       const text = body == null ? '' : isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
       const size = Buffer.byteLength(text, 'utf8');
-      if (size > options.maxBytes) throw new HttpError(413, 'PayloadTooLarge', `body: must be at most ${options.maxBytes} bytes, got ${size}`);
+      if (size > options.maxBytes) throw payloadTooLarge(options.maxBytes, size);
       if (text.trim() === '') throw badRequest('body', 'must be a JSON object');
       let parsed: unknown;
       try {

@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { importHandler } from './lambdas.ts';
-import { HttpError } from '../http/errors.ts';
+import { HttpError, badRequest } from '../http/errors.ts';
+import { charsetRefusal, payloadTooLarge } from '../http/middlewares.ts';
 import { listen } from './listen.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -50,15 +51,27 @@ function compile(route: Route) {
   return { ...route, regex: new RegExp(`^${source}/?$`), names };
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+/** API Gateway's payload quota: a bigger request body is answered 413 before any Lambda runs (API Gateway quotas) */
+export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/** The body, kept up to limit bytes and counted to its end, so that a 413 can state the size it really has. */
+async function readBody(req: IncomingMessage, limit: number): Promise<{ text: string; size: number }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) break; // the handler's own size check answers 413; stop reading a runaway body
-    chunks.push(chunk as Buffer);
+    if (size <= limit) chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return { text: Buffer.concat(chunks).toString('utf8'), size };
+}
+
+/** A path parameter decoded as API Gateway passes it; a malformed percent-encoding (%ZZ, a cut UTF-8 sequence) is a 400. */
+export function decodePathParameter(name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw badRequest(name, `must be percent-encoded UTF-8, got ${JSON.stringify(raw)}`);
+  }
 }
 
 export function toProxyEvent(
@@ -109,7 +122,7 @@ export function refusal(method: string, headers: Record<string, string | undefin
     const rule = `must be application/json, got ${type || 'none'}`;
     return new HttpError(415, 'UnsupportedMediaType', `content-type: ${rule}`, { field: 'content-type', rule });
   }
-  return undefined;
+  return METHODS_WITH_BODY.has(method) ? charsetRefusal(type) : undefined;
 }
 
 export interface LocalApi {
@@ -139,13 +152,16 @@ export async function startLocalApi(options: { port: number; host?: string; rout
       const candidates = routes.filter((r) => r.regex.test(url.pathname));
       const route = candidates.find((r) => r.method === req.method);
       if (!route) {
-        const error = candidates.length ? 'MethodNotAllowed' : 'NotFound';
-        send(candidates.length ? 405 : 404, { error, message: `no route for ${req.method} ${url.pathname}` });
+        const message = `no route for ${req.method} ${url.pathname}`;
+        if (candidates.length === 0) send(404, { error: 'NotFound', message });
+        // RFC 9110 §15.5.6: a 405 lists the methods the resource has
+        else send(405, { error: 'MethodNotAllowed', message }, { allow: [...new Set(candidates.map((r) => r.method))].join(', ') });
         return;
       }
       const match = route.regex.exec(url.pathname)!;
-      const pathParameters = route.names.length ? Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(match[i + 1])])) : null;
-      const body = await readBody(req, 1024 * 1024);
+      const pathParameters = route.names.length ? Object.fromEntries(route.names.map((n, i) => [n, decodePathParameter(n, match[i + 1])])) : null;
+      const { text: body, size } = await readBody(req, API_GATEWAY_MAX_BODY_BYTES);
+      if (size > API_GATEWAY_MAX_BODY_BYTES) throw payloadTooLarge(API_GATEWAY_MAX_BODY_BYTES, size);
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
       const event = toProxyEvent({ method: req.method!, url, headers, body }, route, pathParameters);
       const context = {
@@ -158,7 +174,10 @@ export async function startLocalApi(options: { port: number; host?: string; rout
       send(result.statusCode, result.body ?? '', (result.headers ?? {}) as Record<string, string>);
       options.log?.(`${req.method} ${url.pathname} → ${result.statusCode}`);
     } catch (error) {
-      send(500, { error: 'InternalError', message: (error as Error).message });
+      if (error instanceof HttpError) {
+        send(error.statusCode, error.body);
+        options.log?.(`${req.method} ${url.pathname} → ${error.statusCode} (${error.message})`);
+      } else send(500, { error: 'InternalError', message: (error as Error).message });
     }
   });
   const { url, port } = await listen(server, options.port, host);

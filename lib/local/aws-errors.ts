@@ -78,8 +78,15 @@ type SdkError = { name?: string; message?: string; Code?: string; $metadata?: { 
 export const javaV1Cause = (message: string, service: string, status: number, code: string, requestId: string | undefined): string =>
   `${message} (Service: ${service}; Status Code: ${status}; Error Code: ${code}; Request ID: ${requestId ?? 'null'}; Proxy: null)`;
 
-/** Error and cause of a Task whose SDK call failed. `action` is the integration's action (`headObject`). */
-export function sdkTaskError(resource: { service: string; action?: string; optimized?: boolean }, error: unknown): StatesError {
+/**
+ * Error and cause of a Task whose SDK call failed. `action` is the integration's action (`headObject`). Codes in
+ * `generic` are named as unmodeled errors (`S3.S3Exception`) although the SDK models them.
+ */
+export function sdkTaskError(
+  resource: { service: string; action?: string; optimized?: boolean },
+  error: unknown,
+  generic: ReadonlySet<string> = new Set(),
+): StatesError {
   const spec = SERVICES[resource.service];
   const prefix = (resource.optimized ? spec?.optimizedPrefix : undefined) ?? spec?.prefix ?? resource.service;
   const e = (error ?? {}) as SdkError;
@@ -88,7 +95,7 @@ export function sdkTaskError(resource: { service: string; action?: string; optim
   if (typeof status !== 'number') return { error: `${prefix}.SdkClientException`, cause: `Unable to execute HTTP request: ${message}` };
   let code = e.Code ?? e.name ?? 'Unknown';
   if (code === 'NotFound' && resource.action && JAVA_NOT_FOUND[resource.action]) code = JAVA_NOT_FOUND[resource.action];
-  const isModeled = modeled(resource.service).has(code);
+  const isModeled = modeled(resource.service).has(code) && !generic.has(code);
   const requestId = e.$metadata?.requestId;
   if (resource.optimized) {
     return {

@@ -81,6 +81,12 @@ export interface DispatcherOptions {
    * at a time.
    */
   serializeItemUpdates?: boolean;
+  /**
+   * Per action (`listParts`), service error codes to name as the service's generic exception (`S3.S3Exception`, the
+   * details in the cause) although the SDK models them: Step Functions' naming if its model lacked the error for that
+   * operation (S3's model declares NoSuchUpload on AbortMultipartUpload only). Tests run the workflow's fallbacks with it.
+   */
+  genericErrors?: Readonly<Record<string, readonly string[]>>;
 }
 
 export class TaskDispatcher {
@@ -143,7 +149,7 @@ export class TaskDispatcher {
       const operation = `${service}:${action}`;
       return toStatesOutput(await client.send(new Command(toSdkInput(parameters))), operation);
     } catch (error) {
-      const { error: name, cause } = sdkTaskError({ service, action, optimized }, error);
+      const { error: name, cause } = sdkTaskError({ service, action, optimized }, error, new Set(this.options.genericErrors?.[action]));
       throw new StatesTaskError(name, cause);
     }
   }

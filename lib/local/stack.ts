@@ -27,6 +27,15 @@ import { DEFAULT_TABLE_NAME, resolveSettings, type Settings, type StateMachineKe
 /** the port `npm start` serves on unless told otherwise (the port AWS emulators customarily use) */
 export const DEFAULT_AWS_PORT = 4566;
 
+/**
+ * What npm start says about its state: moto_server and the local runtime keep everything in memory, so stopping the
+ * stack loses it (moto_server runs without persistence; executions live in the runtime's process).
+ */
+export const IN_MEMORY_NOTICE = [
+  'everything is kept in memory: stopping this stack (Ctrl-C, a crash, a restart) loses the buckets and their uploads,',
+  'the records table with every record and sweep, and the executions and their histories; npm start begins empty again',
+];
+
 export interface LocalStackOptions {
   /** the endpoint's port; 0 (the default) picks a free one */
   awsPort?: number;

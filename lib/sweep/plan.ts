@@ -4,7 +4,7 @@
  * arithmetic in JSONPath); the API and the CLI validate with the same code before they start anything.
  */
 import { ABORT_SETTINGS_DEFAULTS } from '../settings.ts';
-import { bucketProblem, type Problem } from '../validation.ts';
+import { bucketProblem, prefixProblem, type Problem } from '../validation.ts';
 import type { SweepContext, SweepRunSettings, SweepTargetPlan } from './state.ts';
 
 export interface SweepTarget {
@@ -88,8 +88,10 @@ export function validateSweepRequest(input: unknown): Problem[] {
         const rule = bucketProblem(t.bucket);
         if (rule) problems.push({ field: `${at}.bucket`, rule });
       }
-      if (t.prefix !== undefined && (typeof t.prefix !== 'string' || Buffer.byteLength(t.prefix) > 1024))
-        problems.push({ field: `${at}.prefix`, rule: 'must be a string of at most 1,024 bytes' });
+      if (t.prefix !== undefined) {
+        const rule = typeof t.prefix === 'string' ? prefixProblem(t.prefix) : 'must be a string of at most 1,024 bytes';
+        if (rule) problems.push({ field: `${at}.prefix`, rule });
+      }
       if (typeof t.olderThan !== 'string') problems.push({ field: `${at}.olderThan`, rule: 'is required, a duration such as "30m", "24h" or "7d"' });
       else {
         const seconds = parseAge(t.olderThan);
@@ -141,16 +143,34 @@ export class InvalidSweepRequest extends Error {
   }
 }
 
+/** who started a sweep: each entry sets its own (the API, the CLI, the schedule's input, the event rule's template) */
+export const SWEEP_TRIGGERS = ['api', 'cli', 'schedule', 'event', 'direct'] as const;
+
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+
 /**
- * The plan for a sweep execution's input: the request, plus the `trigger` its starter may add (api, cli, schedule;
- * "direct" when none).
+ * A sweep execution's input as its request and trigger. Two forms: the request with the `trigger` its starter adds
+ * beside it (the API, the CLI, the schedule; "direct" when none), or the event rule's envelope
+ * `{"request": <detail>, "trigger": "event"}`, where a `trigger` inside the detail is dropped: the sender of an event
+ * does not choose how its sweep is recorded.
  */
+export function sweepInput(input: unknown): { request: unknown; trigger: unknown } {
+  if (!isObject(input)) return { request: input, trigger: 'direct' };
+  if (Object.hasOwn(input, 'request') && !Object.hasOwn(input, 'targets')) {
+    const { request, trigger = 'direct', ...rest } = input;
+    const { trigger: _ignored, ...detail } = isObject(request) ? request : { request };
+    return { request: isObject(request) ? { ...detail, ...rest } : request, trigger };
+  }
+  const { trigger = 'direct', ...request } = input;
+  return { request, trigger };
+}
+
+/** The plan for a sweep execution's input (sweepInput's two forms). */
 export function planSweep(input: unknown, start: Date, retentionSeconds: number = ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds): SweepPlan {
-  const { trigger = 'direct', ...request } = (input !== null && typeof input === 'object' && !Array.isArray(input) ? input : { input }) as Record<
-    string,
-    unknown
-  >;
-  const problems = validateSweepRequest(typeof trigger === 'string' ? request : input);
+  const { request, trigger } = sweepInput(input);
+  const problems = validateSweepRequest(request);
+  if (typeof trigger !== 'string' || !(SWEEP_TRIGGERS as readonly string[]).includes(trigger))
+    problems.push({ field: 'trigger', rule: `must be one of ${SWEEP_TRIGGERS.join(', ')}` });
   if (problems.length > 0) throw new InvalidSweepRequest(problems.map((p) => `${p.field}: ${p.rule}`).join('; '));
   const r = request as unknown as SweepRequest;
   return {

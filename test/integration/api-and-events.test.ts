@@ -213,7 +213,7 @@ describe('sweeps through the API and EventBridge', () => {
     expect(answer).toMatchObject({ status: 403, body: { field: 'targets[0].bucket' } });
   });
 
-  it('a "Sweep Requested" event starts a sweep (rule pattern from serverless.yml)', async () => {
+  it('a "Sweep Requested" event starts a sweep recorded as the event\'s, whatever trigger its detail names (rule from serverless.yml)', async () => {
     // Arrange
     await createBucket(s3, 'mpu-reaper-sweep-event');
     await Promise.all(Array.from({ length: 3 }, (_, i) => createUpload(s3, 'mpu-reaper-sweep-event', `e/${i}`, [1])));
@@ -229,7 +229,11 @@ describe('sweeps through the API and EventBridge', () => {
         'put-events',
         '--entries',
         JSON.stringify([
-          { Source: 'mpu-reaper', DetailType: 'Sweep Requested', Detail: JSON.stringify({ targets: [{ bucket: 'mpu-reaper-sweep-event', olderThan: '1d' }] }) },
+          {
+            Source: 'mpu-reaper',
+            DetailType: 'Sweep Requested',
+            Detail: JSON.stringify({ targets: [{ bucket: 'mpu-reaper-sweep-event', olderThan: '1d' }], trigger: 'api' }),
+          },
         ]),
       ],
       { env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' } },
@@ -240,6 +244,7 @@ describe('sweeps through the API and EventBridge', () => {
     // Assert
     expect(executionArn).toContain(':execution:mpu-reaper-sweep-uploads:');
     expect(JSON.parse(execution.output!)).toMatchObject({ status: 'COMPLETED', found: 3, aborted: 3 });
+    expect((await api('GET', `/sweeps/${executionArn.split(':').pop()}`)).body).toMatchObject({ trigger: 'event', status: 'COMPLETED' });
   });
 });
 

@@ -7,6 +7,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { S3Client } from '@aws-sdk/client-s3';
 import { main } from '../../lib/cli/main.ts';
 import type { CliIo } from '../../lib/cli/io.ts';
 import { recordId } from '../../lib/record-id.ts';
@@ -16,10 +17,12 @@ export { docMock };
 
 export const sfnMock = mockClient(SFNClient);
 export const cfnMock = mockClient(CloudFormationClient);
+export const s3Mock = mockClient(S3Client);
 const clients = {
   sfn: new SFNClient({ region: 'us-east-1' }),
   doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
   cloudformation: new CloudFormationClient({ region: 'us-east-1' }),
+  s3: new S3Client({ region: 'us-east-1' }),
 };
 
 /** forgets every mocked answer and call (for each test's beforeEach); StartExecution then starts the run of UPLOAD */
@@ -27,6 +30,7 @@ export function resetMocks(): void {
   sfnMock.reset();
   docMock.reset();
   cfnMock.reset();
+  s3Mock.reset();
   sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ARN, startDate: new Date() });
 }
 

@@ -81,8 +81,10 @@ export async function runAbort(options: {
   allowedBuckets?: string;
   /** the execution's name (default: abortExecutionName of the upload's record id, as the API and the CLI name it) */
   executionName?: string;
+  /** per action, error codes the dispatcher names as the generic S3.S3Exception (DispatcherOptions.genericErrors) */
+  genericErrors?: Record<string, string[]>;
 }): Promise<{ execution: LocalExecution; record: AbortRecord | undefined; output: Record<string, unknown> | undefined }> {
-  const dispatcher = new TaskDispatcher({ endpoint: options.dispatcherEndpoint });
+  const dispatcher = new TaskDispatcher({ endpoint: options.dispatcherEndpoint, genericErrors: options.genericErrors });
   const { s3 } = awsClients(options.lambdaEndpoint ?? options.dispatcherEndpoint);
   const definition = loadDefinition(STATE_MACHINES.abortUpload.file, localSubstitutions(TABLE, options.settings));
   const runtime = new LocalStepFunctions({

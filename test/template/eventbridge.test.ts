@@ -51,11 +51,11 @@ describe('packaged template: EventBridge', () => {
     expect(rule.Properties.EventPattern).toEqual(withStageParams(config.custom[patternName]));
     const targets = resolve(rule.Properties.Targets);
     expect(targets).toHaveLength(1);
-    // abort-upload's input is the envelope every entry uses: the detail is the request, the trigger is fixed by the rule
+    // abort-upload's and sweep-uploads' input is an envelope: the detail is the request, the trigger is fixed by the rule
     const input =
-      key === 'abortUpload'
-        ? { InputTransformer: { InputPathsMap: { detail: '$.detail' }, InputTemplate: '{"request": <detail>, "trigger": "event"}' } }
-        : { InputPath: '$.detail' };
+      key === 'abortAfterDeadline'
+        ? { InputPath: '$.detail' }
+        : { InputTransformer: { InputPathsMap: { detail: '$.detail' }, InputTemplate: '{"request": <detail>, "trigger": "event"}' } };
     expect(targets[0]).toMatchObject({
       Arn: `Ref(${sm(key).id})`,
       ...input,

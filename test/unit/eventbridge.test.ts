@@ -88,7 +88,10 @@ describe('rules read from serverless.yml', () => {
       inputTransformer: { InputPathsMap: { detail: '$.detail' }, InputTemplate: '{"request": <detail>, "trigger": "event"}' },
       pattern: { source: ['mpu-reaper'], 'detail-type': ['Abort Multipart Upload Requested'] },
     });
-    expect(sweep).toMatchObject({ inputPath: '$.detail', pattern: { 'detail-type': ['Sweep Requested'] } });
+    expect(sweep).toMatchObject({
+      inputTransformer: { InputPathsMap: { detail: '$.detail' }, InputTemplate: '{"request": <detail>, "trigger": "event"}' },
+      pattern: { 'detail-type': ['Sweep Requested'] },
+    });
     expect(matchesPattern(deadline.pattern, cloudTrail('mpu-reaper-data'))).toBe(true);
     expect(matchesPattern(deadline.pattern, cloudTrail('someone-elses-bucket'))).toBe(false);
     expect(matchesPattern(deadline.pattern, cloudTrail('mpu-reaper-data', { errorCode: 'AccessDenied' }))).toBe(false);

@@ -66,3 +66,21 @@ describe('query values are own-property lookups', () => {
     expect(docMock).toHaveReceivedCommandTimes(QueryCommand, 2);
   });
 });
+
+describe('limit', () => {
+  it.each(['0x10', '1e2', ' 5', '5.0', '-1', '0', '101', ''])('answers 400 naming limit for limit=%j, without querying', async (limit) => {
+    await expect(listAborts(deps, { limit })).rejects.toMatchObject({
+      statusCode: 400,
+      body: { field: 'limit', rule: expect.stringContaining('decimal digits') },
+    });
+    await expect(listSweeps(deps, { limit })).rejects.toMatchObject({ statusCode: 400, body: { field: 'limit' } });
+    expect(docMock).not.toHaveReceivedCommand(QueryCommand);
+  });
+
+  it('passes a decimal limit to DynamoDB', async () => {
+    await listAborts(deps, { limit: '16' });
+    await listSweeps(deps, { limit: '100' });
+    expect(docMock).toHaveReceivedNthCommandWith(QueryCommand, 1, { Limit: 16 });
+    expect(docMock).toHaveReceivedNthCommandWith(QueryCommand, 2, { Limit: 100 });
+  });
+});

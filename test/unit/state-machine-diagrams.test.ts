@@ -1,11 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { mermaidDiagram, README, readmeWithDiagrams } from '../../lib/docs/state-machine-diagrams.ts';
+import { DIAGRAM_PAGES, diagramPages, mermaidDiagram, pageWithDiagrams } from '../../lib/docs/state-machine-diagrams.ts';
+import { STATE_MACHINES } from '../../lib/settings.ts';
 
-describe('state machine diagrams in the README', () => {
-  it('match the ASL files (run `npm run diagrams` after changing a definition)', () => {
-    const readme = readFileSync(README, 'utf8');
-    expect(readmeWithDiagrams(readme)).toBe(readme);
+describe('state machine diagrams in the docs', () => {
+  it.each(diagramPages().map((p) => [p.page, p.path]))('%s: match the ASL files (run `npm run diagrams` after changing a definition)', (page, path) => {
+    const text = readFileSync(path, 'utf8');
+    expect(pageWithDiagrams(page, text)).toBe(text);
+  });
+
+  it('draws every state machine once, on the page about it', () => {
+    // Arrange
+    const machines = Object.values(STATE_MACHINES).map((m) => m.file.replace(/\.asl\.json$/, ''));
+
+    // Act
+    const sections = diagramPages().flatMap(({ path }) => [...readFileSync(path, 'utf8').matchAll(/<!-- diagram:([\w-]+) -->/g)].map((m) => m[1]));
+
+    // Assert
+    expect(Object.keys(DIAGRAM_PAGES).sort()).toEqual([...machines].sort());
+    expect([...sections].sort()).toEqual([...machines].sort());
   });
 
   it('draw every state, every transition, every Choice rule and every Catch', () => {

@@ -301,12 +301,13 @@ describe('limits of sweep-uploads with lanes', () => {
   });
 
   it('keeps its largest state (the plan of 20 worst targets and every lane) below 256 KiB', () => {
-    // Arrange: 20 targets, 63-character buckets, 1,024-byte prefixes of characters JSON escapes 6×, 12-digit owners
+    // Arrange: 20 targets, 63-character buckets, 1,024-byte prefixes of the characters JSON escapes most that a prefix
+    // may hold (`"`, 2×: control characters are refused), 12-digit owners
     const plan = planSweepRun({
       request: {
         targets: Array.from({ length: MAX_TARGETS }, (_, i) => ({
           bucket: `${'b'.repeat(60)}-${String(i).padStart(2, '0')}`,
-          prefix: `${String(i).padStart(2, '0')}${'\u0001'.repeat(1022)}`,
+          prefix: `${String(i).padStart(2, '0')}${'"'.repeat(1022)}`,
           olderThan: '36500d',
           expectedBucketOwner: '111122223333',
         })),

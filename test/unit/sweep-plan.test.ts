@@ -82,6 +82,32 @@ describe('planSweep', () => {
     });
   });
 
+  it.each([
+    ['an event without a trigger in its detail', { request: { targets: [{ bucket: 'data-lake', olderThan: '1d' }] }, trigger: 'event' }, 'event'],
+    [
+      'an event whose detail says "trigger": "api"',
+      { request: { targets: [{ bucket: 'data-lake', olderThan: '1d' }], trigger: 'api' }, trigger: 'event' },
+      'event',
+    ],
+    ['the API', { targets: [{ bucket: 'data-lake', olderThan: '1d' }], trigger: 'api' }, 'api'],
+    ['a bare StartExecution', { targets: [{ bucket: 'data-lake', olderThan: '1d' }] }, 'direct'],
+  ])('records %s with the trigger its entry set', (_, input, trigger) => {
+    // Act
+    const plan = planSweep(input, new Date('2026-11-22T12:00:00Z'));
+
+    // Assert
+    expect(plan.trigger).toBe(trigger);
+    expect(plan.targets).toEqual([expect.objectContaining({ bucket: 'data-lake', olderThan: '1d' })]);
+  });
+
+  it.each([
+    [{ targets: [{ bucket: 'data-lake', olderThan: '1d' }], trigger: 'sweep' }, /trigger: must be one of api, cli, schedule, event, direct/],
+    [{ request: { targets: [{ bucket: 'data-lake', olderThan: '1d' }] }, trigger: 'event', dryRun: 'yes' }, /dryRun: must be true or false/],
+    [{ request: 'targets', trigger: 'event' }, /body: must be a JSON object/],
+  ])('refuses %j', (input, message) => {
+    expect(() => planSweep(input, new Date())).toThrow(expect.objectContaining({ name: 'InvalidSweepRequest', message: expect.stringMatching(message) }));
+  });
+
   it('throws InvalidSweepRequest naming every broken field', () => {
     expect(() => planSweep({ targets: [{ bucket: 'B', olderThan: 'soon' }], maxUploads: 0 }, new Date())).toThrow(
       expect.objectContaining({

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { ABORT_REQUEST_FIELDS, bucketProblem, isDirectoryBucket, isIso8601, keyProblem, uploadIdProblem, validateAbortRequest } from '../../lib/validation.ts';
+import {
+  ABORT_REQUEST_FIELDS,
+  bucketProblem,
+  isDirectoryBucket,
+  isIso8601,
+  keyProblem,
+  prefixProblem,
+  uploadIdProblem,
+  validateAbortRequest,
+  wholeNumber,
+} from '../../lib/validation.ts';
+import { validateSweepRequest } from '../../lib/sweep/plan.ts';
 
 const VALID = { bucket: 'data-lake', key: 'a/b.bin', uploadId: 'VXBsb2FkIElE' };
 const DIRECTORY = 'data--use1-az4--x-s3';
@@ -72,6 +83,9 @@ describe('key', () => {
     ['1,024 bytes of 4-byte characters (surrogate pairs)', '😀'.repeat(256)],
     ['spaces, slashes and dots', ' a/../b c/ .'],
     ['a key that looks like a flag', '--help'],
+    // S3 stores such keys (the character is well-formed UTF-8: EF BF BD) and a sweep lists and aborts them
+    ['a key holding U+FFFD', 'logs/\uFFFD.bin'],
+    ['a key that is U+FFFD alone', '\uFFFD'],
   ])('accepts %s', (_, key) => {
     // Act
     const problems = validateAbortRequest({ ...VALID, key });
@@ -304,5 +318,53 @@ describe('validateAbortRequest', () => {
     // Assert
     expect(body).toEqual(copy);
     expect(first).toEqual(second);
+  });
+});
+
+describe('prefix', () => {
+  it.each([
+    ['empty (every key)', ''],
+    ['a path', 'logs/2026/'],
+    ['non-ASCII', 'données/é😀'],
+    ['U+FFFD', 'tmp/\uFFFD'],
+    ['1,024 bytes', 'p'.repeat(1024)],
+  ])('accepts %s', (_, prefix) => {
+    expect(prefixProblem(prefix)).toBeUndefined();
+    expect(validateSweepRequest({ targets: [{ bucket: 'data-lake', olderThan: '1d', prefix }] })).toEqual([]);
+  });
+
+  it.each([
+    ['a lone high surrogate', 'tmp/\uD800', /valid UTF-8/],
+    ['a lone low surrogate', '\uDC00x', /valid UTF-8/],
+    ['a NUL', 'tmp/\u0000', /control characters \(U\+0000 at 4\)/],
+    ['a newline', 'a\nb', /control characters \(U\+000A at 1\)/],
+    ['DEL', '\u007f', /control characters \(U\+007F at 0\)/],
+    ['a C1 control', 'x\u0085', /control characters \(U\+0085 at 1\)/],
+    ['1,025 bytes', 'p'.repeat(1025), /at most 1,024 bytes of UTF-8, got 1025/],
+  ])("refuses %s, naming the target's prefix", (_, prefix, rule) => {
+    // Act
+    const problems = validateSweepRequest({
+      targets: [
+        { bucket: 'data-lake', olderThan: '1d' },
+        { bucket: 'data-lake-2', olderThan: '1d', prefix },
+      ],
+    });
+
+    // Assert
+    expect(problems).toEqual([{ field: 'targets[1].prefix', rule: expect.stringMatching(rule) }]);
+  });
+});
+
+describe('wholeNumber', () => {
+  it.each([
+    ['1', 1],
+    ['100', 100],
+    ['050', 50],
+  ])('reads %j as %d', (text, value) => {
+    expect(wholeNumber(text, 1, 100)).toEqual({ value });
+  });
+
+  it.each(['0x10', '1e2', ' 5', '5 ', '1.0', '+5', '-1', '', '0', '101', '٣', '0b1', '5_0', '99999999999999999999', 'Infinity'])('refuses %j', (text) => {
+    expect(wholeNumber(text, 1, 100)).toEqual({ rule: `must be a whole number from 1 to 100 in decimal digits, got ${JSON.stringify(text)}` });
   });
 });

@@ -135,6 +135,17 @@ describe('mpu-reaper abort', () => {
     });
   });
 
+  it('accepts a key holding U+FFFD (a valid S3 key) and starts its run', async () => {
+    // Act
+    const { code } = await cli(['abort', '--bucket', 'data-lake', '--upload-id', 'u', '--key', 'logs/\uFFFD.bin']);
+
+    // Assert
+    expect(code).toBe(0);
+    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
+      input: JSON.stringify({ request: { bucket: 'data-lake', key: 'logs/\uFFFD.bin', uploadId: 'u' }, trigger: 'cli' }),
+    });
+  });
+
   it('names a --recheck run recheck-<id prefix>-<start time>', async () => {
     // Act
     const { code } = await cli(['abort', ...UPLOAD, '--recheck']);

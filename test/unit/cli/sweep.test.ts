@@ -5,6 +5,7 @@ import { StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client
 import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { cli as runCli, docMock, resetMocks, sfnMock } from '../../support/cli.ts';
 import { MAX_LANES } from '../../../lib/sweep/state.ts';
+import { SWEEP_USAGE, sweepFlagOf } from '../../../lib/cli/sweep.ts';
 
 const ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:s3-mpu-reaper-dev-sweep-uploads';
 const ENV = { MPU_REAPER_SWEEP_STATE_MACHINE_ARN: ARN, MPU_REAPER_TABLE: 'records' };
@@ -22,6 +23,17 @@ describe('mpu-reaper sweep', () => {
     [['sweep', '--bucket', 'data-lake', '--older-than', '2 weeks'], /--older-than: must be a duration/],
     [['sweep', '--bucket', 'Data', '--older-than', '1d'], /--bucket: must be lowercase/],
     [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--max-uploads', 'lots'], /--max-uploads: must be a whole number/],
+    [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--max-uploads', '1.0'], /--max-uploads: must be a whole number .* decimal digits, got "1\.0"/],
+    [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--max-uploads', '1e3'], /--max-uploads: .*got "1e3"/],
+    [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--max-uploads', '0x10'], /--max-uploads: .*got "0x10"/],
+    [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--prefix', 'a\u0001'], /--prefix: must not hold control characters/],
+    [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--prefix', '\uD800'], /--prefix: must be valid UTF-8/],
+    [
+      ['sweep', ...Array.from({ length: 21 }, (_, i) => ['--bucket', `data-${i}`]).flat(), '--older-than', '1d'],
+      /^mpu-reaper sweep: --bucket: must have at most 20/,
+    ],
+    [['sweep', '--bucket', 'data-lake', '--bucket', 'data-lake', '--older-than', '1d'], /^mpu-reaper sweep: --bucket: overlaps/],
+    [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--dry-run', '--no-measure'], /^mpu-reaper sweep: --no-measure: cannot be false/],
     [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--expected-bucket-owner', '1'], /--expected-bucket-owner: must be a 12-digit/],
   ])('%j → exit 2, one line, nothing started', async (argv, message) => {
     // Act
@@ -144,6 +156,26 @@ describe('mpu-reaper sweep', () => {
   });
 });
 
+describe('the flag a sweep request problem names', () => {
+  it.each([
+    'targets',
+    'targets[3]',
+    'targets[0].bucket',
+    'targets[1].prefix',
+    'targets[2].olderThan',
+    'targets[0].expectedBucketOwner',
+    'dryRun',
+    'measure',
+    'maxUploads',
+  ])('%s → a flag sweep has', (field) => {
+    // Act
+    const flag = sweepFlagOf(field);
+
+    // Assert
+    expect(SWEEP_USAGE).toContain(`  ${flag} `);
+  });
+});
+
 describe('mpu-reaper sweeps', () => {
   it('lists sweeps newest first from the index, as a table', async () => {
     // Arrange
@@ -165,7 +197,74 @@ describe('mpu-reaper sweeps', () => {
     expect(stdout.split('\n')[1]).toMatch(/^sweep-2\s+COMPLETED\s+2026-11-22T10:00:00Z\s+3\s+3\s+0\s+10 B$/);
   });
 
+  it('shows one sweep by its id, with its counters and targets', async () => {
+    // Arrange
+    docMock.on(GetCommand).resolves({
+      Item: {
+        id: 'sweep-20261122T100000Z-abcdef',
+        recordType: 'sweep',
+        status: 'COMPLETED',
+        startedAt: '2026-11-22T10:00:00Z',
+        found: 4,
+        aborted: 3,
+        failed: 1,
+        bytesFound: 2048,
+        targetResults: JSON.stringify([{ bucket: 'data-lake', status: 'COMPLETED' }]),
+      },
+    });
+
+    // Act
+    const { code, stdout } = await cli(['sweeps', 'sweep-20261122T100000Z-abcdef']);
+
+    // Assert
+    expect(code).toBe(0);
+    expect(docMock).toHaveReceivedCommandWith(GetCommand, { TableName: 'records', Key: { id: 'sweep-20261122T100000Z-abcdef' } });
+    expect(stdout).toMatch(/^sweep sweep-20261122T100000Z-abcdef\n/);
+    expect(stdout).toMatch(/status\s+COMPLETED/);
+    expect(stdout).toMatch(/aborted\s+3/);
+    expect(stdout).toMatch(/target data-lake\s+COMPLETED/);
+  });
+
+  it('shows one sweep as JSON with --json', async () => {
+    // Arrange
+    docMock.on(GetCommand).resolves({ Item: { id: 'sweep-1', recordType: 'sweep', status: 'RUNNING', startedAt: '2026-11-22T10:00:00Z' } });
+
+    // Act
+    const { code, stdout } = await cli(['sweeps', 'sweep-1', '--json']);
+
+    // Assert
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ id: 'sweep-1', status: 'RUNNING', links: { self: '/sweeps/sweep-1' } });
+  });
+
+  it.each([
+    [['sweeps', 'no such/id'], 2, /^mpu-reaper sweeps: ID must be a sweep id/],
+    [['sweeps', 'a', 'b'], 2, /one sweep id at most, got 2/],
+    [['sweeps', 'sweep-1', '--limit', '5'], 2, /--status and --limit list sweeps/],
+    [['sweeps', 'sweep-404'], 1, /^mpu-reaper: sweeps: no sweep with id sweep-404 in records\n$/],
+  ])('%j → exit %d, one line', async (argv, exit, message) => {
+    // Arrange
+    docMock.on(GetCommand).resolves({});
+
+    // Act
+    const { code, stderr } = await cli(argv);
+
+    // Assert
+    expect(code).toBe(exit);
+    expect(stderr).toMatch(message);
+  });
+
   it('refuses an unknown status', async () => {
     expect((await cli(['sweeps', '--status', 'DONE'])).code).toBe(2);
+  });
+
+  it.each(['0x10', '1e2', ' 5', '5.0'])('refuses --limit %j, naming the flag, without querying', async (limit) => {
+    // Act
+    const { code, stderr } = await cli(['sweeps', '--limit', limit]);
+
+    // Assert
+    expect(code).toBe(2);
+    expect(stderr).toBe(`mpu-reaper sweeps: --limit: must be a whole number from 1 to 100 in decimal digits, got ${JSON.stringify(limit)}\n`);
+    expect(docMock).not.toHaveReceivedCommand(QueryCommand);
   });
 });

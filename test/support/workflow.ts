@@ -114,3 +114,11 @@ export async function startMotoWithTable(): Promise<{ moto: MotoServer; s3: S3Cl
   await createTable(clients.dynamodb);
   return { moto, s3: clients.s3, doc: clients.doc };
 }
+
+/**
+ * Waits into the next whole second: S3 (and the local endpoint) report Initiated in whole seconds and a sweep's cutoff
+ * is its start's second minus olderThan, so an upload created before this call is older than "0s" for a sweep after it.
+ */
+export async function intoNextSecond(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 1001 - (Date.now() % 1000)));
+}

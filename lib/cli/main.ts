@@ -5,6 +5,7 @@ import { abortCommand } from './abort.ts';
 import { CliFailure, UsageError, type CliIo } from './io.ts';
 import { localCommand } from './local-deploy.ts';
 import { scanCommand } from './scan.ts';
+import { lifecycleCommand } from './lifecycle.ts';
 import { statusCommand } from './status.ts';
 import { sweepCommand, sweepsCommand } from './sweep.ts';
 
@@ -19,6 +20,7 @@ Commands:
   sweep          abort every incomplete upload older than an age in buckets (--dry-run, --wait with live progress)
   sweeps         list past sweeps
   scan           incomplete uploads and their monthly cost per bucket, read-only, nothing deployed
+  lifecycle      show (--apply: write) a bucket lifecycle rule that aborts incomplete uploads after N days
   local deploy   deploy the table and state machines into the local endpoint (AWS_ENDPOINT_URL)
 
   mpu-reaper <command> --help   shows a command's options
@@ -52,11 +54,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await sweepsCommand(rest, io, clients);
       case 'scan':
         return await scanCommand(rest, io);
+      case 'lifecycle':
+        return await lifecycleCommand(rest, io);
       case 'local':
         return await localCommand(rest, io);
       default:
         if (command.startsWith('-')) throw new UsageError(`unknown option "${command}" (options before a command: --help, --version)`);
-        throw new UsageError(`unknown command "${command}" (commands: abort, status, sweep, sweeps, scan, local deploy; see --help)`);
+        throw new UsageError(`unknown command "${command}" (commands: abort, status, sweep, sweeps, scan, lifecycle, local deploy; see --help)`);
     }
   } catch (error) {
     if (error instanceof UsageError) {

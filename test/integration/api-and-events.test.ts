@@ -284,11 +284,13 @@ describe('npx mpu-reaper against the local stack (AWS_ENDPOINT_URL)', () => {
     await Promise.all(Array.from({ length: 4 }, (_, i) => createUpload(s3, 'mpu-reaper-cli-sweep', `d/${i}`, [2, 3])));
     await intoNextSecond();
 
-    // Act
+    // Act: the endpoint reports each upload's real Initiated, so uploads just created are younger than an hour
+    const young = await cli(['sweep', '--bucket', 'mpu-reaper-cli-sweep', '--older-than', '1h', '--dry-run', '--wait', '--json']);
     const swept = await cli(['sweep', '--bucket', 'mpu-reaper-cli-sweep', '--older-than', '0s', '--dry-run', '--wait', '--json']);
     const listed = await cli(['sweeps', '--json']);
 
     // Assert
+    expect(JSON.parse(young.stdout)).toMatchObject({ status: 'COMPLETED', found: 0, wouldAbort: 0 });
     const sweep = JSON.parse(swept.stdout);
     expect(sweep).toMatchObject({ status: 'COMPLETED', dryRun: true, found: 4, wouldAbort: 4, aborted: 0, bytesFound: 20, trigger: 'cli' });
     expect(JSON.parse(listed.stdout).map((s: { id: string }) => s.id)).toContain(sweep.id);

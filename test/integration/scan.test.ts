@@ -147,6 +147,24 @@ describe('mpu-reaper scan', () => {
     expect(JSON.parse(stdout).buckets[0]).toMatchObject({ bucket: 'scan-covered', uploads: 0, error: expect.stringMatching(/^AccessDenied \(403\)/) });
   });
 
+  it('503 SlowDown on ListParts and ListMultipartUploads is retried with backoff: every upload is still measured', async () => {
+    // Arrange
+    proxy.chaos.setFaults([
+      { service: 's3', operation: 'ListParts', error: { statusCode: 503, code: 'SlowDown' }, probability: 0.5, seed: 7, times: 4 },
+      { service: 's3', operation: 'ListMultipartUploads', error: { statusCode: 503, code: 'SlowDown' }, times: 2 },
+    ]);
+
+    // Act
+    const { code, stdout } = await cli(['scan', '--bucket', 'scan-costly', '--json']);
+    const injected = proxy.chaos.counts().injected;
+    proxy.chaos.setFaults([]);
+
+    // Assert
+    expect(code).toBe(0);
+    expect(injected).toBe(6);
+    expect(JSON.parse(stdout).buckets[0]).toMatchObject({ uploads: 5, parts: 5, bytes: 2000 * KiB, uploadErrors: 0, error: null });
+  });
+
   it('1,050 uploads (50 with a part): two ListMultipartUploads pages and exactly one ListParts per upload', async () => {
     // Arrange
     await createBucket(s3, 'scan-many');

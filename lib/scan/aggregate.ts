@@ -72,63 +72,85 @@ export const ACTIVE_WITHIN_MS = 3_600_000;
 const iso = (d: Date | undefined) => (d ? d.toISOString() : null);
 const roundUsd = (usd: number) => Math.round(usd * 1e6) / 1e6;
 
+/** A bucket's totals, one upload at a time: a scan of millions of uploads keeps sums, not the uploads. */
+export class BucketTotals {
+  private readonly byStorageClass: Record<string, ClassTotals> = {};
+  private readonly notes = new Set<string>();
+  private counts = { uploads: 0, parts: 0, bytes: 0, active: 0, zero: 0, errors: 0 };
+  private oldest: Date | undefined;
+  private newestPart: Date | undefined;
+  private readonly region: string;
+  private readonly now: Date;
+
+  constructor(region: string | null, now: Date) {
+    this.region = region ?? 'us-east-1';
+    this.now = now;
+  }
+
+  add(u: ScannedUpload): void {
+    const cls = u.storageClass || 'STANDARD';
+    if (!this.byStorageClass[cls]) {
+      const price = priceOf(this.region, cls);
+      if (price.note) this.notes.add(price.note);
+      this.byStorageClass[cls] = { uploads: 0, parts: 0, bytes: 0, monthlyCostUsd: 0, usdPerGbMonth: price.usdPerGbMonth, billedAs: price.billedAs };
+    }
+    const row = this.byStorageClass[cls];
+    const c = this.counts;
+    row.uploads += 1;
+    row.parts += u.parts;
+    row.bytes += u.bytes;
+    c.uploads += 1;
+    c.parts += u.parts;
+    c.bytes += u.bytes;
+    if (u.error) c.errors += 1;
+    else if (u.parts === 0) c.zero += 1;
+    if (u.initiated && (!this.oldest || u.initiated < this.oldest)) this.oldest = u.initiated;
+    if (u.lastPartAt && (!this.newestPart || u.lastPartAt > this.newestPart)) this.newestPart = u.lastPartAt;
+    const touched = u.lastPartAt ?? u.initiated;
+    if (touched && this.now.getTime() - touched.getTime() < ACTIVE_WITHIN_MS) c.active += 1;
+  }
+
+  /** the bucket's row: costs per class from the class's byte total (one rounding per class, not per upload) */
+  row(input: { bucket: string; region: string | null; rules: AbortRule[] | undefined; error?: string; notes?: string[] }): BucketScan {
+    for (const row of Object.values(this.byStorageClass)) row.monthlyCostUsd = monthlyCostUsd(row.bytes, row);
+    const rules = input.rules ?? [];
+    const covering = rules.filter((r) => r.prefix === '');
+    const days = (covering.length ? covering : rules).map((r) => r.days);
+    const c = this.counts;
+    return {
+      bucket: input.bucket,
+      region: input.region,
+      uploads: c.uploads,
+      parts: c.parts,
+      bytes: c.bytes,
+      monthlyCostUsd: roundUsd(Object.values(this.byStorageClass).reduce((sum, r) => sum + r.monthlyCostUsd, 0)),
+      byStorageClass: this.byStorageClass,
+      oldestInitiated: iso(this.oldest),
+      lastPartAt: iso(this.newestPart),
+      activeUploads: c.active,
+      zeroPartUploads: c.zero,
+      lifecycleAbortDays: days.length ? Math.min(...days) : null,
+      lifecycleAbortRules: rules,
+      uploadErrors: c.errors,
+      error: input.error ?? null,
+      notes: [...new Set([...(input.notes ?? []), ...this.notes])],
+    };
+  }
+}
+
+/** a bucket's row from all its uploads at once */
 export function bucketScan(input: {
   bucket: string;
   region: string | null;
-  uploads: ScannedUpload[];
+  uploads: Iterable<ScannedUpload>;
   rules: AbortRule[] | undefined;
   now: Date;
   error?: string;
   notes?: string[];
 }): BucketScan {
-  const { uploads, now } = input;
-  const region = input.region ?? 'us-east-1';
-  const byStorageClass: Record<string, ClassTotals> = {};
-  const notes = new Set<string>(input.notes);
-  let [parts, bytes, active, zero, errors] = [0, 0, 0, 0, 0];
-  let oldest: Date | undefined;
-  let newestPart: Date | undefined;
-  for (const u of uploads) {
-    const cls = u.storageClass || 'STANDARD';
-    const price = priceOf(region, cls);
-    if (price.note) notes.add(price.note);
-    byStorageClass[cls] ??= { uploads: 0, parts: 0, bytes: 0, monthlyCostUsd: 0, usdPerGbMonth: price.usdPerGbMonth, billedAs: price.billedAs };
-    const row = byStorageClass[cls];
-    row.uploads += 1;
-    row.parts += u.parts;
-    row.bytes += u.bytes;
-    parts += u.parts;
-    bytes += u.bytes;
-    if (u.error) errors += 1;
-    else if (u.parts === 0) zero += 1;
-    if (u.initiated && (!oldest || u.initiated < oldest)) oldest = u.initiated;
-    if (u.lastPartAt && (!newestPart || u.lastPartAt > newestPart)) newestPart = u.lastPartAt;
-    const touched = u.lastPartAt ?? u.initiated;
-    if (touched && now.getTime() - touched.getTime() < ACTIVE_WITHIN_MS) active += 1;
-  }
-  // cost per class from the class's byte total: one rounding per class, not per upload
-  for (const row of Object.values(byStorageClass)) row.monthlyCostUsd = monthlyCostUsd(row.bytes, row);
-  const rules = input.rules ?? [];
-  const covering = rules.filter((r) => r.prefix === '');
-  const days = (covering.length ? covering : rules).map((r) => r.days);
-  return {
-    bucket: input.bucket,
-    region: input.region,
-    uploads: uploads.length,
-    parts,
-    bytes,
-    monthlyCostUsd: roundUsd(Object.values(byStorageClass).reduce((sum, r) => sum + r.monthlyCostUsd, 0)),
-    byStorageClass,
-    oldestInitiated: iso(oldest),
-    lastPartAt: iso(newestPart),
-    activeUploads: active,
-    zeroPartUploads: zero,
-    lifecycleAbortDays: days.length ? Math.min(...days) : null,
-    lifecycleAbortRules: rules,
-    uploadErrors: errors,
-    error: input.error ?? null,
-    notes: [...notes],
-  };
+  const totals = new BucketTotals(input.region, input.now);
+  for (const u of input.uploads) totals.add(u);
+  return totals.row(input);
 }
 
 /** the rows largest monthly cost first (then most bytes, then by name), and their totals */

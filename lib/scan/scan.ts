@@ -7,7 +7,7 @@ import { GetBucketLifecycleConfigurationCommand, GetBucketLocationCommand, ListB
 import { measureUpload } from '../abort-run.ts';
 import { listUploads } from '../sweep/list.ts';
 import { inPool } from '../sweep/requests.ts';
-import { bucketScan, scanResult, type AbortRule, type BucketScan, type ScannedUpload, type ScanTotals } from './aggregate.ts';
+import { BucketTotals, bucketScan, scanResult, type AbortRule, type BucketScan, type ScanTotals } from './aggregate.ts';
 
 /** the S3 client to use for buckets of a region */
 export type S3ForRegion = (region: string) => S3Client;
@@ -93,18 +93,17 @@ async function scanOneBucket(s3: S3Client, bucket: string, region: string, optio
   const now = options.now?.() ?? new Date();
   const cutoff = options.olderThanSeconds === undefined ? undefined : now.getTime() - options.olderThanSeconds * 1000;
   const lifecycle = readAbortRules(s3, bucket);
-  const uploads: ScannedUpload[] = [];
+  const totals = new BucketTotals(region, now);
   const measure = (page: Array<{ Key?: string; UploadId?: string; Initiated?: Date; StorageClass?: string }>) =>
     inPool(page, options.concurrency ?? SCAN_CONCURRENCY, async (u) => {
       const listed = { key: u.Key!, uploadId: u.UploadId!, initiated: u.Initiated, storageClass: u.StorageClass };
       try {
         const m = await measureUpload(s3, { Bucket: bucket, Key: listed.key, UploadId: listed.uploadId });
         // completed or aborted since it was listed: not incomplete any more
-        if (m.exists)
-          uploads.push({ ...listed, storageClass: listed.storageClass ?? m.storageClass, parts: m.parts, bytes: m.bytes, lastPartAt: m.lastPartAt });
+        if (m.exists) totals.add({ ...listed, storageClass: listed.storageClass ?? m.storageClass, parts: m.parts, bytes: m.bytes, lastPartAt: m.lastPartAt });
         progress.bytes += m.bytes;
       } catch (error) {
-        uploads.push({ ...listed, parts: 0, bytes: 0, error: errorText(error) });
+        totals.add({ ...listed, parts: 0, bytes: 0, error: errorText(error) });
       }
       progress.uploadsMeasured += 1;
       options.onProgress?.(progress);
@@ -128,7 +127,7 @@ async function scanOneBucket(s3: S3Client, bucket: string, region: string, optio
     return bucketScan({ bucket, region, uploads: [], rules: undefined, now, error: errorText(error), notes: note ? [note] : [] });
   }
   const { rules, note } = await lifecycle;
-  return bucketScan({ bucket, region, uploads, rules, now, notes: note ? [note] : [] });
+  return totals.row({ bucket, region, rules, notes: note ? [note] : [] });
 }
 
 /** Scans the buckets (all of them, or those named) and returns one row per bucket and the totals. */

@@ -101,11 +101,17 @@ export function s3Parameters(request: AbortRequest, account: string): S3Paramete
 }
 
 /** ListParts page by page: parts and bytes, summed exactly (bytes stay below 2^53: 10,000 parts × 5 GiB ≈ 5.4 × 10^13) */
-export async function measureUpload(s3: S3Client, parameters: S3Parameters): Promise<{ exists: boolean; parts: number; bytes: number }> {
+export async function measureUpload(
+  s3: S3Client,
+  parameters: Omit<S3Parameters, 'ExpectedBucketOwner'> & { ExpectedBucketOwner?: string },
+): Promise<{ exists: boolean; parts: number; bytes: number; lastPartAt?: Date; storageClass?: string }> {
   const { IfMatchInitiatedTime: _notForListParts, ...listParameters } = parameters;
   let parts = 0;
   let bytes = 0n;
   let marker: string | undefined;
+  // the newest part's LastModified and the upload's class, when S3 reports them (the scan shows them)
+  let lastPartAt: Date | undefined;
+  let storageClass: string | undefined;
   try {
     for (let page = 0; page < 11; page += 1) {
       // 10,000 parts at most, 1,000 a page
@@ -113,7 +119,9 @@ export async function measureUpload(s3: S3Client, parameters: S3Parameters): Pro
       for (const part of answer.Parts ?? []) {
         parts += 1;
         bytes += BigInt(part.Size ?? 0);
+        if (part.LastModified && (!lastPartAt || part.LastModified > lastPartAt)) lastPartAt = part.LastModified;
       }
+      storageClass ??= answer.StorageClass;
       if (!answer.IsTruncated) break;
       marker = String(answer.NextPartNumberMarker);
     }
@@ -122,7 +130,7 @@ export async function measureUpload(s3: S3Client, parameters: S3Parameters): Pro
     throw error;
   }
   if (bytes > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`ListParts reported ${bytes} bytes, more than S3 allows in one upload`);
-  return { exists: true, parts, bytes: Number(bytes) };
+  return { exists: true, parts, bytes: Number(bytes), ...(lastPartAt ? { lastPartAt } : {}), ...(storageClass ? { storageClass } : {}) };
 }
 
 /** A deadline run that found no upload: an object at the key means the upload was completed in time. */

@@ -5,6 +5,8 @@ import { abortCommand } from './abort.ts';
 import { failureLine, jsonFailure } from './errors.ts';
 import { UsageError, type CliIo } from './io.ts';
 import { localCommand } from './local-deploy.ts';
+import { scanCommand } from './scan.ts';
+import { lifecycleCommand } from './lifecycle.ts';
 import { statusCommand } from './status.ts';
 import { sweepCommand, sweepsCommand } from './sweep.ts';
 
@@ -18,6 +20,8 @@ Commands:
   status         print an upload's record
   sweep          abort every incomplete upload older than an age in buckets (--dry-run, --wait with live progress)
   sweeps         list past sweeps
+  scan           incomplete uploads and their monthly cost per bucket, read-only, nothing deployed
+  lifecycle      show (--apply: write) a bucket lifecycle rule that aborts incomplete uploads after N days
   local deploy   deploy the table and state machines into the local endpoint (AWS_ENDPOINT_URL)
   local seed     create incomplete uploads in a bucket of the local endpoint, to try the commands on
 
@@ -50,11 +54,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await sweepCommand(rest, io, clients);
       case 'sweeps':
         return await sweepsCommand(rest, io, clients);
+      case 'scan':
+        return await scanCommand(rest, io);
+      case 'lifecycle':
+        return await lifecycleCommand(rest, io);
       case 'local':
         return await localCommand(rest, io, clients);
       default:
         if (command.startsWith('-')) throw new UsageError(`unknown option "${command}" (options before a command: --help, --version)`);
-        throw new UsageError(`unknown command "${command}" (commands: abort, status, sweep, sweeps, local deploy, local seed; see --help)`);
+        throw new UsageError(`unknown command "${command}" (commands: abort, status, sweep, sweeps, scan, lifecycle, local deploy, local seed; see --help)`);
     }
   } catch (error) {
     // --json: the error is a JSON document on stdout, where the command's answer would have been

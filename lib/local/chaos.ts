@@ -13,6 +13,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { S3_ERROR_MESSAGES } from '../task-errors.ts';
 import { pageListing, pagesListing, xmlEscape } from './list-uploads-paging.ts';
+import { UploadFacts, uploadRequest } from './upload-facts.ts';
 import { listen } from './listen.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -540,8 +541,8 @@ export async function serveWithChaos(chaos: ChaosController, req: IncomingMessag
   else writeAnswer(res, serviceErrorAnswer(identity.service, action.error, randomUUID(), requestJsonContentType(req)));
 }
 
-/** moto's whole ListMultipartUploads answer, read and passed on as the page S3 would send (lib/local/list-uploads-paging.ts) */
-async function pagedAnswer(answer: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+/** moto's whole answer, read and passed on rewritten: a listing as the page S3 would send with each upload's facts (lib/local/upload-facts.ts) */
+async function rewrittenAnswer(answer: IncomingMessage, res: ServerResponse, rewrite: (body: string) => string): Promise<void> {
   const chunks: Buffer[] = [];
   try {
     for await (const chunk of answer) chunks.push(chunk as Buffer);
@@ -549,14 +550,37 @@ async function pagedAnswer(answer: IncomingMessage, res: ServerResponse, url: UR
     res.destroy();
     return;
   }
-  const whole = Buffer.concat(chunks).toString('utf8');
-  const body = pageListing(whole, url) ?? whole;
+  const body = rewrite(Buffer.concat(chunks).toString('utf8'));
   const { 'transfer-encoding': _chunked, ...headers } = forwardedResponseHeaders(answer.headers);
-  res.writeHead(200, answer.statusMessage, { ...headers, 'content-length': String(Buffer.byteLength(body)) }).end(body);
+  res.writeHead(answer.statusCode ?? 200, answer.statusMessage, { ...headers, 'content-length': String(Buffer.byteLength(body)) }).end(body);
+}
+
+/** how moto's 200/204 answer to a multipart request is observed or rewritten; undefined: streamed as it is */
+function factsRewrite(facts: UploadFacts, req: IncomingMessage, url: URL, status: number | undefined): ((body: string) => string) | undefined {
+  const request = uploadRequest(req.method, url);
+  if (!request) return undefined;
+  if (request.kind === 'abort') {
+    if (status === 204) facts.aborted(request.bucket, request.key, request.uploadId);
+    return undefined;
+  }
+  if (status !== 200) return undefined;
+  switch (request.kind) {
+    case 'create': {
+      const storageClass = header(req.headers, 'x-amz-storage-class');
+      return (body) => {
+        facts.created(request.bucket, request.key, storageClass, body);
+        return body;
+      };
+    }
+    case 'parts':
+      return (body) => facts.parts(request.bucket, request.key, request.uploadId, body);
+    case 'list':
+      return (body) => facts.listing(request.bucket, (pagesListing(req.method, url) ? pageListing(body, url) : undefined) ?? body);
+  }
 }
 
 /** An upstream that forwards requests byte for byte to an HTTP server (moto_server) and streams its answers back. */
-export function proxyUpstream(target: string): Upstream & { close(): void } {
+export function proxyUpstream(target: string, facts: UploadFacts = new UploadFacts()): Upstream & { close(): void } {
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true });
   const send = (req: IncomingMessage, onAnswer: (answer: IncomingMessage) => void, onError: (error: Error) => void) => {
@@ -578,13 +602,13 @@ export function proxyUpstream(target: string): Upstream & { close(): void } {
   return {
     answer(req, res) {
       const url = new URL(req.url ?? '/', 'http://local');
-      const paged = pagesListing(req.method, url);
       const forwarded = send(
         req,
         (answer) => {
           answer.on('error', () => res.destroy());
-          if (paged && answer.statusCode === 200) {
-            void pagedAnswer(answer, res, url);
+          const rewrite = factsRewrite(facts, req, url, answer.statusCode);
+          if (rewrite) {
+            void rewrittenAnswer(answer, res, rewrite);
             return;
           }
           res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardedResponseHeaders(answer.headers));
@@ -605,12 +629,21 @@ export function proxyUpstream(target: string): Upstream & { close(): void } {
       });
     },
     apply(req) {
+      const url = new URL(req.url ?? '/', 'http://local');
       return new Promise<void>((resolve, reject) => {
         send(
           req,
           (answer) => {
-            answer.on('end', () => resolve()).on('error', reject);
-            answer.resume();
+            // an answer the fault loses still created or aborted an upload
+            const rewrite = factsRewrite(facts, req, url, answer.statusCode);
+            const chunks: Buffer[] = [];
+            answer
+              .on('data', (chunk: Buffer) => rewrite && chunks.push(chunk))
+              .on('end', () => {
+                rewrite?.(Buffer.concat(chunks).toString('utf8'));
+                resolve();
+              })
+              .on('error', reject);
           },
           reject,
         );
@@ -705,9 +738,16 @@ export interface ChaosProxy {
  * An HTTP proxy in front of `target` (moto_server) that applies fault rules to every request, and serves the Chaos API
  * itself. `chaos`: the controller to share (the local stack shares one with its endpoint), or the options of a new one.
  */
-export async function startChaosProxy(options: { target: string; chaos?: ChaosController | ChaosOptions; host?: string; port?: number }): Promise<ChaosProxy> {
+export async function startChaosProxy(options: {
+  target: string;
+  chaos?: ChaosController | ChaosOptions;
+  host?: string;
+  port?: number;
+  /** the uploads' facts, shared with every other proxy in front of the same moto (default: this proxy's own) */
+  facts?: UploadFacts;
+}): Promise<ChaosProxy> {
   const chaos = options.chaos instanceof ChaosController ? options.chaos : new ChaosController(options.chaos);
-  const upstream = proxyUpstream(options.target);
+  const upstream = proxyUpstream(options.target, options.facts);
   const host = options.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
     const served = isChaosApiRequest(req.url) ? handleChaosApi(chaos, req, res) : serveWithChaos(chaos, req, res, upstream);

@@ -23,6 +23,7 @@ import {
 } from './chaos.ts';
 import { SfnApiError, type LocalStepFunctions } from './runtime.ts';
 import { listen } from './listen.ts';
+import type { UploadFacts } from './upload-facts.ts';
 
 export { AWS_JSON_1_0, awsJsonErrorBody, forwardedRequestHeaders, forwardedResponseHeaders } from './chaos.ts';
 
@@ -45,6 +46,8 @@ export interface LocalEndpointOptions {
   extraTargets?: Record<string, TargetHandler>;
   /** the fault rules every request passes through, served at /_localstack/chaos (default: a controller without rules) */
   chaos?: ChaosController;
+  /** each upload's real Initiated and StorageClass (lib/local/upload-facts.ts), shared with the stack's other proxies */
+  facts?: UploadFacts;
   log?: (line: string) => void;
 }
 
@@ -226,7 +229,7 @@ async function readJson(req: IncomingMessage): Promise<Body> {
 export async function startLocalEndpoint(options: LocalEndpointOptions): Promise<LocalEndpoint> {
   const host = options.host ?? '127.0.0.1';
   const chaos = options.chaos ?? new ChaosController();
-  const moto = proxyUpstream(options.motoEndpoint);
+  const moto = proxyUpstream(options.motoEndpoint, options.facts);
   const extraTargets = options.extraTargets ?? {};
   const prefixes = [SFN_TARGET_PREFIX, ...Object.keys(extraTargets)];
 

@@ -21,7 +21,8 @@ export function pagesListing(method: string | undefined, url: URL): boolean {
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-const xmlText = (escaped: string) =>
+/** an XML element's text unescaped */
+export const xmlText = (escaped: string) =>
   escaped.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-z]+);/g, (whole, name: string) => {
     if (name.startsWith('#x')) return String.fromCodePoint(Number.parseInt(name.slice(2), 16));
     if (name.startsWith('#')) return String.fromCodePoint(Number.parseInt(name.slice(1), 10));

@@ -11,6 +11,7 @@ import { startMoto, type MotoServer } from './moto.ts';
 import { startLocalApi } from './api-server.ts';
 import { invokeFunction, localLambdaHandlers } from './lambdas.ts';
 import { ChaosController, startChaosProxy, type ChaosOptions, type ChaosProxy } from './chaos.ts';
+import { UploadFacts } from './upload-facts.ts';
 import {
   STATUS_CHANGE_HISTORY_EVENTS,
   createLocalEventBus,
@@ -89,6 +90,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // startMoto throws the install hint when moto_server is missing: let it reach the caller
   const moto = await startMoto({ port: options.motoPort });
   const chaos = new ChaosController({ seed: options.chaos?.seed, log });
+  // the endpoint and the Tasks' proxy both front moto: an upload created through one is listed through the other
+  const facts = new UploadFacts();
   let taskProxy: ChaosProxy | undefined;
   let dispatcher: TaskDispatcher | undefined;
   let runtime: LocalStepFunctions | undefined;
@@ -116,7 +119,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     // filled once the endpoint is up: the functions' clients go through it, as the workflow's own calls do
     const lambdaHandlers: Record<string, (payload: unknown) => Promise<unknown>> = {};
-    taskProxy = await startChaosProxy({ target: moto.endpoint, chaos });
+    taskProxy = await startChaosProxy({ target: moto.endpoint, chaos, facts });
     dispatcher = new TaskDispatcher({ endpoint: taskProxy.endpoint, serializeItemUpdates: true });
     runtime = new LocalStepFunctions({
       dispatcher,
@@ -146,6 +149,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       motoEndpoint: moto.endpoint,
       extraTargets: { ...events, ...options.extraTargets },
       chaos,
+      facts,
     });
     log?.(`moto_server on ${moto.endpoint}; endpoint on ${endpoint.url}; Tasks through ${taskProxy.endpoint}`);
     // the state machines' functions get this stack's own clients (through the endpoint, so through the fault rules)

@@ -75,7 +75,7 @@ export const listLimit = (state: Pick<TargetState, 'target' | 'lane'>) => state.
  */
 export async function listUploads(
   s3: S3Client,
-  target: Pick<SweepTargetPlan, 'bucket' | 'prefix' | 'expectedBucketOwner'>,
+  target: Pick<SweepTargetPlan, 'bucket' | 'prefix'> & { expectedBucketOwner?: string },
   from: { maxUploads: number; keyMarker?: string; uploadIdMarker?: string },
 ) {
   const input = {

@@ -7,7 +7,7 @@
  * report and the chart to test/bench/published/. Installs nothing: peers that are missing are named and skipped.
  *
  * BENCH_SWEEP_SIZES (default 500,2000,20000), BENCH_PEER_SIZES (500,2000), BENCH_CLI_UPLOADS (50), BENCH_LATENCY_MS (30),
- * BENCH_LATENCY_UPLOADS (500).
+ * BENCH_LATENCY_UPLOADS (500), BENCH_SCAN_UPLOADS (5000: `mpu-reaper scan` beside a boto3 scan, test/bench/scan.ts).
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -22,6 +22,7 @@ import type { SweepRun } from './project.ts';
 import { runProjectSweepInItsOwnProcess } from './sweep-process.ts';
 import { PROJECT, peerRow, projectRow, RESULT_HEADER, resultCells, table, type Row } from './report.ts';
 import { formatCostTable } from '../../lib/sweep/cost.ts';
+import { benchScans, scanTable } from './scan.ts';
 
 const sizes = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').map(Number);
 const SWEEP_SIZES = sizes('BENCH_SWEEP_SIZES', '500,2000,20000');
@@ -29,6 +30,7 @@ const PEER_SIZES = sizes('BENCH_PEER_SIZES', '500,2000');
 const [CLI_UPLOADS] = sizes('BENCH_CLI_UPLOADS', '50');
 const [LATENCY_MS] = sizes('BENCH_LATENCY_MS', '30');
 const [LATENCY_UPLOADS] = sizes('BENCH_LATENCY_UPLOADS', '500');
+const [SCAN_UPLOADS] = sizes('BENCH_SCAN_UPLOADS', '5000');
 process.env.LOG_LEVEL ??= 'ERROR'; // the handlers' request logs would drown the figures
 
 const benchStarted = performance.now();
@@ -89,6 +91,9 @@ say(
 const postAborts = await benchPostAborts(30, 5);
 say(`POST /aborts: warm median ${postAborts.warmMedianMs} ms, cold (fresh process) median ${postAborts.coldMedianMs} ms`);
 
+const scans = await benchScans(SCAN_UPLOADS);
+say(`\n## Scan of ${SCAN_UPLOADS.toLocaleString('en-US')} uploads of one part, side by side\n${scanTable(scans)}`);
+
 const projectRuns = sweeps.filter((s) => s.latencyMs === 0);
 const reference = projectRuns.find((s) => s.n === 2000) ?? projectRuns[0];
 const costs = costTable(lean.design, reference.design, clean);
@@ -129,9 +134,10 @@ const results = {
   timeModel: time,
   quotas,
   memory,
+  scan: scans,
 };
 const listings = projectRuns.map((run) => ({ n: run.n, ...run.listing }));
-const report = markdownReport({ ...results, projectLabel: PROJECT, memorySamples: largest.memory.samples, listings });
+const report = `${markdownReport({ ...results, projectLabel: PROJECT, memorySamples: largest.memory.samples, listings })}\n## Scan of ${SCAN_UPLOADS.toLocaleString('en-US')} uploads of one part\n\n${scanTable(scans)}\n`;
 const png = await uploadsPerSecondPng(rows);
 const results_ = new URL('./results/', import.meta.url);
 const published = new URL('./published/', import.meta.url);

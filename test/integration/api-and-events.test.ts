@@ -9,7 +9,7 @@ import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
 import { recordId } from '../../lib/record-id.ts';
-import { awsClients, createBucket, createUpload, fastRetries } from '../support/workflow.ts';
+import { awsClients, createBucket, createUpload, fastRetries, intoNextSecond } from '../support/workflow.ts';
 import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
 
 const run = promisify(execFile);
@@ -184,9 +184,10 @@ describe('sweeps through the API and EventBridge', () => {
     // Arrange
     await createBucket(s3, 'mpu-reaper-sweep-api');
     await Promise.all(Array.from({ length: 6 }, (_, i) => createUpload(s3, 'mpu-reaper-sweep-api', `old/${i}`, [3])));
+    await intoNextSecond(); // the endpoint reports each upload's real Initiated: old enough for "0s" from the next second on
 
     // Act
-    const started = await api('POST', '/sweeps', { targets: [{ bucket: 'mpu-reaper-sweep-api', olderThan: '1d' }] });
+    const started = await api('POST', '/sweeps', { targets: [{ bucket: 'mpu-reaper-sweep-api', olderThan: '0s' }] });
     let sweep: Record<string, unknown> = {};
     for (let i = 0; i < 300 && sweep.status !== 'COMPLETED'; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -217,6 +218,7 @@ describe('sweeps through the API and EventBridge', () => {
     // Arrange
     await createBucket(s3, 'mpu-reaper-sweep-event');
     await Promise.all(Array.from({ length: 3 }, (_, i) => createUpload(s3, 'mpu-reaper-sweep-event', `e/${i}`, [1])));
+    await intoNextSecond();
     const before = stack.eventBus.started.length;
 
     // Act
@@ -232,7 +234,7 @@ describe('sweeps through the API and EventBridge', () => {
           {
             Source: 'mpu-reaper',
             DetailType: 'Sweep Requested',
-            Detail: JSON.stringify({ targets: [{ bucket: 'mpu-reaper-sweep-event', olderThan: '1d' }], trigger: 'api' }),
+            Detail: JSON.stringify({ targets: [{ bucket: 'mpu-reaper-sweep-event', olderThan: '0s' }], trigger: 'api' }),
           },
         ]),
       ],
@@ -285,12 +287,15 @@ describe('npx mpu-reaper against the local stack (AWS_ENDPOINT_URL)', () => {
     // Arrange
     await createBucket(s3, 'mpu-reaper-cli-sweep');
     await Promise.all(Array.from({ length: 4 }, (_, i) => createUpload(s3, 'mpu-reaper-cli-sweep', `d/${i}`, [2, 3])));
+    await intoNextSecond();
 
-    // Act
-    const swept = await cli(['sweep', '--bucket', 'mpu-reaper-cli-sweep', '--older-than', '1h', '--dry-run', '--wait', '--json']);
+    // Act: the endpoint reports each upload's real Initiated, so uploads just created are younger than an hour
+    const young = await cli(['sweep', '--bucket', 'mpu-reaper-cli-sweep', '--older-than', '1h', '--dry-run', '--wait', '--json']);
+    const swept = await cli(['sweep', '--bucket', 'mpu-reaper-cli-sweep', '--older-than', '0s', '--dry-run', '--wait', '--json']);
     const listed = await cli(['sweeps', '--json']);
 
     // Assert
+    expect(JSON.parse(young.stdout)).toMatchObject({ status: 'COMPLETED', found: 0, wouldAbort: 0 });
     const sweep = JSON.parse(swept.stdout);
     expect(sweep).toMatchObject({ status: 'COMPLETED', dryRun: true, found: 4, wouldAbort: 4, aborted: 0, bytesFound: 20, trigger: 'cli' });
     expect(JSON.parse(listed.stdout).map((s: { id: string }) => s.id)).toContain(sweep.id);

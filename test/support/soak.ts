@@ -11,7 +11,7 @@ import { startLocalStack } from '../../lib/local/stack.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { getRecord, TERMINAL_STATUSES } from '../../lib/records.ts';
 import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
-import { fastRetries } from './workflow.ts';
+import { fastRetries, intoNextSecond } from './workflow.ts';
 
 /** one in `rate` of every S3 and DynamoDB request fails, in the ways requests fail on AWS (shares of the rate) */
 export function mixedFaults(rate: number): FaultRule[] {
@@ -210,12 +210,13 @@ export async function runSweepSoak(options: { uploads: number; seed: number; fau
         uploads.push({ key, uploadId: UploadId! });
       },
     );
+    await intoNextSecond(); // uploads are listed with their real Initiated: old enough for "0s" from the next second on
     stack.chaos.setFaults(mixedFaults(options.faultRate));
     const name = `sweep-soak-${options.seed}`;
     const { executionArn } = stack.runtime.startExecution({
       stateMachineArn: stack.stateMachineArns.sweepUploads,
       name,
-      input: JSON.stringify({ targets: [{ bucket, olderThan: '1d' }] }),
+      input: JSON.stringify({ targets: [{ bucket, olderThan: '0s' }] }),
     });
     const execution = await stack.runtime.waitForExecution(executionArn);
     const injected = stack.chaos.counts().injected;

@@ -1,5 +1,5 @@
 /** Test harness: moto_server + the local runtime running the real abort-upload definition. */
-import { S3Client, CreateBucketCommand, CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { S3Client, CreateBucketCommand, CreateMultipartUploadCommand, UploadPartCommand, type StorageClass } from '@aws-sdk/client-s3';
 import { DynamoDBClient, CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -41,8 +41,8 @@ export async function createTable(dynamodb: DynamoDBClient) {
 
 export type Upload = { bucket: string; key: string; uploadId: string };
 
-export async function createUpload(s3: S3Client, bucket: string, key: string, partSizes: number[]): Promise<Upload> {
-  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+export async function createUpload(s3: S3Client, bucket: string, key: string, partSizes: number[], storageClass?: StorageClass): Promise<Upload> {
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, StorageClass: storageClass }));
   for (let i = 0; i < partSizes.length; i += 20) {
     await Promise.all(
       partSizes.slice(i, i + 20).map((size, j) =>
@@ -115,4 +115,12 @@ export async function startMotoWithTable(): Promise<{ moto: MotoServer; s3: S3Cl
   const clients = awsClients(moto.endpoint);
   await createTable(clients.dynamodb);
   return { moto, s3: clients.s3, doc: clients.doc };
+}
+
+/**
+ * Waits into the next whole second: S3 (and the local endpoint) report Initiated in whole seconds and a sweep's cutoff
+ * is its start's second minus olderThan, so an upload created before this call is older than "0s" for a sweep after it.
+ */
+export async function intoNextSecond(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 1001 - (Date.now() % 1000)));
 }

@@ -7,23 +7,14 @@ Usage: python3 boto3_sweep.py ENDPOINT BUCKET [THREADS]
 """
 import json
 import resource
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-endpoint, bucket = sys.argv[1], sys.argv[2]
-threads = int(sys.argv[3]) if len(sys.argv) > 3 else 16
-s3 = boto3.client(
-    "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench", aws_secret_access_key="bench",
-    config=Config(max_pool_connections=threads, s3={"addressing_style": "path"}, retries={"max_attempts": 5, "mode": "standard"}),
-)
+from bench_client import from_argv, list_uploads
 
-uploads = []
-for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
-    uploads += [(u["Key"], u["UploadId"]) for u in page.get("Uploads", [])]
+s3, bucket, threads = from_argv()
+uploads = list_uploads(s3, bucket)
 
 
 def sweep(upload):

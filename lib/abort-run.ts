@@ -101,10 +101,12 @@ export function s3Parameters(request: AbortRequest, account: string): S3Paramete
 }
 
 /** ListParts page by page: parts and bytes, summed exactly (bytes stay below 2^53: 10,000 parts × 5 GiB ≈ 5.4 × 10^13) */
-export async function measureUpload(s3: S3Client, parameters: S3Parameters): Promise<{ exists: boolean; parts: number; bytes: number }> {
+export async function measureUpload(s3: S3Client, parameters: S3Parameters): Promise<{ exists: boolean; parts: number; bytes: number; newestPart?: string }> {
   const { IfMatchInitiatedTime: _notForListParts, ...listParameters } = parameters;
   let parts = 0;
   let bytes = 0n;
+  // the newest part's LastModified over every page: what a plan compares to see a part added or replaced
+  let newest = 0;
   let marker: string | undefined;
   try {
     for (let page = 0; page < 11; page += 1) {
@@ -113,6 +115,7 @@ export async function measureUpload(s3: S3Client, parameters: S3Parameters): Pro
       for (const part of answer.Parts ?? []) {
         parts += 1;
         bytes += BigInt(part.Size ?? 0);
+        newest = Math.max(newest, part.LastModified?.getTime() ?? 0);
       }
       if (!answer.IsTruncated) break;
       marker = String(answer.NextPartNumberMarker);
@@ -122,7 +125,7 @@ export async function measureUpload(s3: S3Client, parameters: S3Parameters): Pro
     throw error;
   }
   if (bytes > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`ListParts reported ${bytes} bytes, more than S3 allows in one upload`);
-  return { exists: true, parts, bytes: Number(bytes) };
+  return { exists: true, parts, bytes: Number(bytes), ...(newest > 0 ? { newestPart: new Date(newest).toISOString() } : {}) };
 }
 
 /** A deadline run that found no upload: an object at the key means the upload was completed in time. */

@@ -152,9 +152,8 @@ const ageText = (seconds: number) => (seconds >= 86_400 ? `${(seconds / 86_400).
  */
 export async function applyPlan(deps: ApplyDeps, id: string | undefined, trigger = 'api'): Promise<ApiResult> {
   const dryRun = await readDryRun(deps, id);
-  const alreadyApplied = () =>
-    conflict('PlanAlreadyApplied', `the plan of dry run ${dryRun.id} was applied by sweep ${dryRun.appliedBy}: a plan is applied once`);
-  if (dryRun.appliedBy) throw alreadyApplied();
+  const alreadyApplied = (by: unknown) => conflict('PlanAlreadyApplied', `the plan of dry run ${dryRun.id} was applied by sweep ${by}: a plan is applied once`);
+  if (dryRun.appliedBy) throw alreadyApplied(dryRun.appliedBy);
   const now = deps.now?.() ?? new Date();
   const age = (now.getTime() - Date.parse(String(dryRun.startedAt))) / 1000;
   if (!(age <= deps.planMaxAgeSeconds)) {
@@ -193,8 +192,7 @@ export async function applyPlan(deps: ApplyDeps, id: string | undefined, trigger
   } catch (error) {
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: dryRun.id }, ConsistentRead: true }));
-    dryRun.appliedBy = Item?.appliedBy;
-    throw alreadyApplied();
+    throw alreadyApplied(Item?.appliedBy);
   }
   let executionArn: string | undefined;
   try {

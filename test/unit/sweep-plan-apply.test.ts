@@ -12,7 +12,8 @@ import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk
 import { planChange } from '../../lib/sweep/apply.ts';
 import { listPage } from '../../lib/sweep/list.ts';
 import { planPageId, writePlanPage } from '../../lib/sweep/plan-pages.ts';
-import { validateSweepRequest } from '../../lib/sweep/plan.ts';
+import { planSweepRun, validateSweepRequest } from '../../lib/sweep/plan.ts';
+import { DEFAULT_RUN_SETTINGS } from '../../lib/sweep/state.ts';
 import { applyPlan, readPlan } from '../../lib/api/plans.ts';
 import { requestSweep } from '../../lib/api/sweeps.ts';
 import { parseAllowlist } from '../../lib/allowlist.ts';
@@ -138,6 +139,21 @@ describe('a sweep request', () => {
     expect(validateSweepRequest({ targets, planId: 'sweep-dry' })).toEqual([]);
     expect(validateSweepRequest({ targets, planId: 'no spaces' })).toMatchObject([{ field: 'planId' }]);
     expect(validateSweepRequest({ targets, planId: 'sweep-dry', dryRun: true })).toMatchObject([{ field: 'planId' }]);
+  });
+
+  it("keeps a dry run's record and plan for SweepPlanMaxAge when the records' retention is shorter; an apply's sweep names its plan", () => {
+    const run = (request: object) =>
+      planSweepRun({
+        request,
+        startTime: '2026-11-22T12:00:00Z',
+        executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sweep-uploads:sweep-2',
+        settings: { ...DEFAULT_RUN_SETTINGS, retentionSeconds: 86_400, planMaxAgeSeconds: 7 * 86_400 },
+      });
+    const start = Date.parse('2026-11-22T12:00:00Z') / 1000;
+    const targets = [{ bucket: 'data-a', olderThan: '1d' }];
+    expect(run({ targets, dryRun: true })).toMatchObject({ expiresAt: start + 7 * 86_400, planId: '' });
+    expect(run({ targets })).toMatchObject({ expiresAt: start + 86_400 });
+    expect(run({ targets, planId: 'sweep-dry' })).toMatchObject({ planId: 'sweep-dry', sweep: { planId: 'sweep-dry', measure: true, dryRun: false } });
   });
 
   it('POST /sweeps refuses a planId (a plan is applied through its own route, with its checks), and starts nothing', async () => {

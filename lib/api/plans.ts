@@ -178,17 +178,23 @@ export async function applyPlan(deps: ApplyDeps, id: string | undefined, trigger
     planId: dryRun.id,
   };
   const sweepId = sweepExecutionName(now);
-  try {
-    await deps.doc.send(
+  // the claim: one apply wins; given back (only by its own sweep) when the sweep could not start
+  const claim = (update: string, condition: string, values: Record<string, unknown>) =>
+    deps.doc.send(
       new UpdateCommand({
         TableName: deps.tableName,
         Key: { id: dryRun.id },
-        UpdateExpression: 'SET #appliedBy = :sweep, #appliedAt = :now',
-        ConditionExpression: 'attribute_not_exists(#appliedBy) AND #dryRun = :true',
-        ExpressionAttributeNames: { '#appliedBy': 'appliedBy', '#appliedAt': 'appliedAt', '#dryRun': 'dryRun' },
-        ExpressionAttributeValues: { ':sweep': sweepId, ':now': now.toISOString(), ':true': true },
+        UpdateExpression: update,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: { '#appliedBy': 'appliedBy', '#appliedAt': 'appliedAt', ...(values[':true'] ? { '#dryRun': 'dryRun' } : {}) },
+        ExpressionAttributeValues: { ':sweep': sweepId, ...values },
       }),
     );
+  try {
+    await claim('SET #appliedBy = :sweep, #appliedAt = :now', 'attribute_not_exists(#appliedBy) AND #dryRun = :true', {
+      ':now': now.toISOString(),
+      ':true': true,
+    });
   } catch (error) {
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
     const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: dryRun.id }, ConsistentRead: true }));
@@ -200,16 +206,7 @@ export async function applyPlan(deps: ApplyDeps, id: string | undefined, trigger
       new StartExecutionCommand({ stateMachineArn: deps.sweepStateMachineArn, name: sweepId, input: JSON.stringify({ ...request, trigger }) }),
     ));
   } catch (error) {
-    await deps.doc.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: { id: dryRun.id },
-        UpdateExpression: 'REMOVE #appliedBy, #appliedAt',
-        ConditionExpression: '#appliedBy = :sweep',
-        ExpressionAttributeNames: { '#appliedBy': 'appliedBy', '#appliedAt': 'appliedAt' },
-        ExpressionAttributeValues: { ':sweep': sweepId },
-      }),
-    );
+    await claim('REMOVE #appliedBy, #appliedAt', '#appliedBy = :sweep', {});
     throw error;
   }
   const self = `/sweeps/${sweepId}`;

@@ -8,7 +8,7 @@ import { AbortMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-
 import type { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { applyPlan, readPlan, type PlanItem } from '../../lib/api/plans.ts';
-import type { HttpError } from '../../lib/http/errors.ts';
+import { refusal } from '../support/refusal.ts';
 import { createBucket, createUpload, TABLE, type Upload } from '../support/workflow.ts';
 import { allUploads, arns, deploy, doc, executionsOf, expectCountersEqualRecords, FAST, recordsOfSweep, runtime, s3, sweep } from '../support/sweep-harness.ts';
 
@@ -29,14 +29,6 @@ async function wholePlan(id: string, limit: number) {
   } while (cursor);
   return { items, reads };
 }
-
-const refusal = async (promise: Promise<unknown>) => {
-  const error = (await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )) as HttpError | undefined;
-  return { status: error?.statusCode, error: error?.body.error, message: error?.message };
-};
 
 describe('a dry run is a plan, applied exactly once', () => {
   it('lists the planned uploads; the apply aborts the idle ones, skips the changed, finds the gone NOT_FOUND, leaves a new upload alone; twice → 409', async () => {

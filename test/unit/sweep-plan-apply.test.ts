@@ -18,6 +18,7 @@ import { applyPlan, readPlan } from '../../lib/api/plans.ts';
 import { requestSweep } from '../../lib/api/sweeps.ts';
 import { parseAllowlist } from '../../lib/allowlist.ts';
 import type { HttpError } from '../../lib/http/errors.ts';
+import { refusal } from '../support/refusal.ts';
 import { doc } from '../support/doc-mock.ts';
 import { deps, docMock, listEvent, resetMocks, s3Mock, state } from '../support/sweep-steps.ts';
 
@@ -39,13 +40,6 @@ const applyDeps = {
   sweepStateMachineArn: 'arn:aws:states:us-east-1:111122223333:stateMachine:sweep',
   planMaxAgeSeconds: 7 * 86_400,
   now: () => new Date('2026-11-22T12:00:00Z'),
-};
-const refusal = async (promise: Promise<unknown>) => {
-  const error = (await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )) as HttpError | undefined;
-  return { status: error?.statusCode, error: error?.body.error, message: error?.message };
 };
 
 beforeEach(() => {

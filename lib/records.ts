@@ -61,8 +61,9 @@ export interface SweepRecord {
   measure?: boolean;
   targetErrors?: Array<{ bucket: string; error: string; cause: string }>;
   targetResults?: string;
-  /** a sweep that applied a dry run's plan: the dry run's id ('' or absent otherwise) */
+  /** a sweep that applied a dry run's plan: the dry run's id ('' or absent otherwise), and the planned uploads it left as changed */
   planId?: string;
+  skippedChanged?: number;
   /** a dry run whose plan was applied: the sweep that applied it, and when */
   appliedBy?: string;
   appliedAt?: string;

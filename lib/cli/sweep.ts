@@ -48,6 +48,14 @@ export function sweepTable(sweep: SweepRecord & { targets?: unknown; targetResul
     ...COUNTS.map((c) => [c, String(sweep[c] ?? 0)]),
     ['bytesFound', humanBytes(sweep.bytesFound ?? 0)],
     ...(sweep.bytesFreed !== undefined ? [['bytesFreed', humanBytes(sweep.bytesFreed)]] : []),
+    // a plan applied (docs/plan-and-apply.md): which, and what it left as changed; a dry run: who applied it
+    ...(sweep.planId
+      ? [
+          ['plan', sweep.planId],
+          ['skippedChanged', String(sweep.skippedChanged ?? 0)],
+        ]
+      : []),
+    ...(sweep.appliedBy ? [['appliedBy', sweep.appliedBy]] : []),
   ];
   for (const t of (Array.isArray(sweep.targetResults) ? sweep.targetResults : []) as Array<{ bucket: string; status: string; error?: string }>) {
     rows.push([`target ${t.bucket}`, `${t.status}${t.error ? ` (${t.error})` : ''}`]);

@@ -6,6 +6,7 @@ import { BatchGetCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamod
 import { cli as runCli, docMock, resetMocks, sfnMock } from '../../support/cli.ts';
 import { checkpointId } from '../../../lib/sweep/state.ts';
 import { planPageId } from '../../../lib/sweep/plan-pages.ts';
+import { sweepTable } from '../../../lib/cli/sweep.ts';
 
 const ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:s3-mpu-reaper-dev-sweep-uploads';
 const cli = (argv: string[]) => runCli(argv, { MPU_REAPER_SWEEP_STATE_MACHINE_ARN: ARN, MPU_REAPER_TABLE: 'records' });
@@ -113,5 +114,14 @@ describe('mpu-reaper sweep apply', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/sweep apply: the plan of dry run sweep-dry was applied by sweep sweep-first/);
     expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+});
+
+describe("a sweep's table", () => {
+  it('names the plan an applied sweep applied and what it left as changed; a dry run, the sweep that applied it', () => {
+    const base = { id: 's', recordType: 'sweep' as const, executionArn: 'arn', startedAt: '2026-11-22T12:00:00Z' };
+    expect(sweepTable({ ...base, status: 'COMPLETED', planId: 'sweep-dry', skippedChanged: 2 })).toMatch(/plan\s+sweep-dry\n.*skippedChanged\s+2/s);
+    expect(sweepTable({ ...base, status: 'COMPLETED', dryRun: true, appliedBy: 'sweep-2' })).toMatch(/appliedBy\s+sweep-2/);
+    expect(sweepTable({ ...base, status: 'COMPLETED', planId: '' })).not.toMatch(/plan|skippedChanged/);
   });
 });

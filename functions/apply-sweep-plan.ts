@@ -5,4 +5,4 @@ import { apiHandler } from '../lib/http/handler.ts';
 
 const deps = applyDepsFromEnv();
 
-export const handler = apiHandler('apply-sweep-plan', (event) => applyPlan(deps, event.pathParameters?.id));
+export const handler = apiHandler('apply-sweep-plan', (event) => applyPlan(deps, event.pathParameters?.id, 'api', event.body));

@@ -150,7 +150,8 @@ const ageText = (seconds: number) => (seconds >= 86_400 ? `${(seconds / 86_400).
  * (appliedBy, a conditional write: one apply wins), then starts the sweep that applies it. Nothing starts on a refusal;
  * a sweep that could not start gives the claim back.
  */
-export async function applyPlan(deps: ApplyDeps, id: string | undefined, trigger = 'api'): Promise<ApiResult> {
+export async function applyPlan(deps: ApplyDeps, id: string | undefined, trigger = 'api', body?: string | null): Promise<ApiResult> {
+  if (body != null && body.trim() !== '' && body.replace(/\s/g, '') !== '{}') throw badRequest('body', 'must be empty or {}: an apply takes no fields');
   const dryRun = await readDryRun(deps, id);
   const alreadyApplied = (by: unknown) => conflict('PlanAlreadyApplied', `the plan of dry run ${dryRun.id} was applied by sweep ${by}: a plan is applied once`);
   if (dryRun.appliedBy) throw alreadyApplied(dryRun.appliedBy);

@@ -199,6 +199,14 @@ describe('POST /sweeps/{id}/apply', () => {
     expect(docMock).not.toHaveReceivedCommand(UpdateCommand);
   });
 
+  it('refuses (400) a body with fields, before reading anything; takes {} or none', async () => {
+    docMock.on(GetCommand).resolves({ Item: DRY_RUN });
+    docMock.on(UpdateCommand).resolves({});
+    expect(await refusal(applyPlan(applyDeps, 'sweep-dry', 'api', '{"force":true}'))).toMatchObject({ status: 400, message: expect.stringMatching(/^body:/) });
+    expect(docMock).not.toHaveReceivedCommand(GetCommand);
+    expect((await applyPlan(applyDeps, 'sweep-dry', 'api', ' { } ')).statusCode).toBe(202);
+  });
+
   it('refuses (409) the loser of two applies at once, naming the winner, and starts nothing', async () => {
     docMock
       .on(GetCommand)

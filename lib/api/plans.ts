@@ -96,6 +96,9 @@ export interface PlanItem {
   measuredAt: string;
 }
 
+/** a listing page's JSON stops growing here (Lambda answers at most 6 MB): 1,000 uploads with 1,024-byte keys escaped would pass it */
+export const PLAN_RESPONSE_BYTES = 4 * 1024 * 1024;
+
 /** GET /sweeps/{id}/plan?limit=&cursor= : the planned uploads in plan order (lane by lane), limit 1–1,000 (default 100) */
 export async function readPlan(deps: PlanDeps & { planMaxAgeSeconds?: number }, id: string | undefined, query: Record<string, string | undefined> | null) {
   const dryRun = await readDryRun(deps, id);
@@ -103,6 +106,7 @@ export async function readPlan(deps: PlanDeps & { planMaxAgeSeconds?: number }, 
   let { l, n, o } = decodePlanCursor(q.cursor);
   const lanes = await planLanes(deps, dryRun);
   const items: PlanItem[] = [];
+  let size = 0;
   while (items.length < limit && l < lanes.length) {
     const lane = lanes[l];
     if (n >= lane.pages) {
@@ -111,9 +115,8 @@ export async function readPlan(deps: PlanDeps & { planMaxAgeSeconds?: number }, 
     }
     const page = await readPlanPage(deps, planPageId(dryRun.id, lane.target, lane.lane, n));
     if (!page) throw new Error(`plan page ${planPageId(dryRun.id, lane.target, lane.lane, n)} is missing`);
-    const taken = page.uploads.slice(o, o + limit - items.length);
-    for (const u of taken) {
-      items.push({
+    for (const u of page.uploads.slice(o, o + limit - items.length)) {
+      const item: PlanItem = {
         bucket: page.bucket,
         key: u.k,
         uploadId: u.u,
@@ -123,9 +126,13 @@ export async function readPlan(deps: PlanDeps & { planMaxAgeSeconds?: number }, 
         bytes: u.b,
         ...(u.t ? { newestPart: u.t } : {}),
         measuredAt: page.measuredAt,
-      });
+      };
+      size += Buffer.byteLength(JSON.stringify(item)) + 1;
+      if (size > PLAN_RESPONSE_BYTES && items.length > 0) break;
+      items.push(item);
+      o += 1;
     }
-    o += taken.length;
+    if (size > PLAN_RESPONSE_BYTES) break;
     if (o >= page.uploads.length) [n, o] = [n + 1, 0];
   }
   // a cursor only when something may follow (the last lane's pages not all read)

@@ -14,13 +14,14 @@ import { listPage } from '../../lib/sweep/list.ts';
 import { planPageId, writePlanPage } from '../../lib/sweep/plan-pages.ts';
 import { planSweepRun, validateSweepRequest } from '../../lib/sweep/plan.ts';
 import { DEFAULT_RUN_SETTINGS } from '../../lib/sweep/state.ts';
-import { applyPlan, readPlan } from '../../lib/api/plans.ts';
+import { applyPlan, PLAN_RESPONSE_BYTES, readPlan } from '../../lib/api/plans.ts';
 import { requestSweep } from '../../lib/api/sweeps.ts';
 import { parseAllowlist } from '../../lib/allowlist.ts';
 import type { HttpError } from '../../lib/http/errors.ts';
 import { refusal } from '../support/refusal.ts';
 import { doc } from '../support/doc-mock.ts';
 import { deps, docMock, listEvent, resetMocks, s3Mock, state } from '../support/sweep-steps.ts';
+import { checkpointId } from '../../lib/sweep/state.ts';
 
 const sfnMock = mockClient(SFNClient);
 const DRY_RUN = {
@@ -244,5 +245,27 @@ describe('GET /sweeps/{id}/plan', () => {
     const error = (await readPlan({ doc, tableName: 'records' }, 'sweep-dry', query).catch((e: unknown) => e)) as HttpError;
     expect(error.statusCode).toBe(400);
     expect(error.body.field).toBe(field);
+  });
+});
+
+describe('GET /sweeps/{id}/plan, its size', () => {
+  it('stops a page of long keys before PLAN_RESPONSE_BYTES (Lambda answers 6 MB at most); the cursor goes on from there, nothing twice', async () => {
+    // Arrange: one plan page of 1,000 uploads with 5,000-byte keys (~5 MB of JSON)
+    const uploads = Array.from({ length: 1000 }, (_, i) => ({ k: `${String(i).padStart(4, '0')}${'x'.repeat(5000)}`, u: `U${i}`, p: 1, b: 1 }));
+    docMock.on(GetCommand, { Key: { id: 'sweep-dry' } }).resolves({ Item: { ...DRY_RUN, targetResults: JSON.stringify([{ lanes: 1 }]) } });
+    docMock
+      .on(GetCommand, { Key: { id: planPageId('sweep-dry', 0, 0, 0) } })
+      .resolves({ Item: { bucket: 'data-a', measuredAt: 'm', uploads: JSON.stringify(uploads) } });
+    docMock.on(BatchGetCommand).resolves({ Responses: { records: [{ id: checkpointId('sweep-dry', 0), planPages: 1 }] } });
+
+    // Act
+    const first = await readPlan({ doc, tableName: 'records' }, 'sweep-dry', { limit: '1000' });
+    const second = await readPlan({ doc, tableName: 'records' }, 'sweep-dry', { limit: '1000', cursor: first.cursor });
+
+    // Assert
+    expect(Buffer.byteLength(JSON.stringify(first.items))).toBeLessThanOrEqual(PLAN_RESPONSE_BYTES);
+    expect(first.items.length).toBeLessThan(1000);
+    expect(second.cursor).toBeUndefined();
+    expect([...first.items, ...second.items].map((item) => item.uploadId)).toEqual(uploads.map((u) => u.u));
   });
 });

@@ -109,7 +109,8 @@ export async function measureUpload(
   let parts = 0;
   let bytes = 0n;
   let marker: string | undefined;
-  // the newest part's LastModified and the upload's class, when S3 reports them (the scan shows them)
+  // the newest part's LastModified over every page (a plan compares it to see a part added or replaced; the scan and the
+  // activity guard show it) and the upload's class, when S3 reports them
   let lastPartAt: Date | undefined;
   let storageClass: string | undefined;
   try {

@@ -11,10 +11,15 @@ export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env):
  * number of seconds ≥ 1, or the function fails at cold start.
  */
 export function recordRetentionFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const value = requiredEnv('RECORD_RETENTION_SECONDS', env);
+  return secondsFromEnv('RECORD_RETENTION_SECONDS', env);
+}
+
+/** a whole number of seconds ≥ 1 from the environment, or the function fails at cold start */
+export function secondsFromEnv(name: string, env: NodeJS.ProcessEnv = process.env): number {
+  const value = requiredEnv(name, env);
   const seconds = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(seconds) || seconds < 1) {
-    throw new Error(`environment variable RECORD_RETENTION_SECONDS must be a whole number of seconds ≥ 1, got '${value}'`);
+    throw new Error(`environment variable ${name} must be a whole number of seconds ≥ 1, got '${value}'`);
   }
   return seconds;
 }

@@ -10,9 +10,18 @@ export const ABORT_STATUSES = {
   FAILED: 'S3 refused (AccessDenied, NoSuchBucket, PreconditionFailed…) or the run was stopped; error and cause say why; the execution failed',
   WOULD_ABORT: 'a dry run (sweep --dry-run) measured the upload and aborted nothing',
   COMPLETED_BEFORE_DEADLINE: 'a deadline run found the upload completed in time; nothing was aborted',
+  SKIPPED_CHANGED: 'a sweep applying a plan found the planned upload changed since the plan (a part added or replaced): left alone',
 } as const;
 export type AbortStatus = keyof typeof ABORT_STATUSES;
-export const TERMINAL_STATUSES: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND', 'PARTS_REMAIN', 'FAILED', 'WOULD_ABORT', 'COMPLETED_BEFORE_DEADLINE'];
+export const TERMINAL_STATUSES: readonly AbortStatus[] = [
+  'ABORTED',
+  'NOT_FOUND',
+  'PARTS_REMAIN',
+  'FAILED',
+  'WOULD_ABORT',
+  'COMPLETED_BEFORE_DEADLINE',
+  'SKIPPED_CHANGED',
+];
 /** statuses of a run that ended as it should */
 export const SUCCESS_STATUSES: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND', 'WOULD_ABORT', 'COMPLETED_BEFORE_DEADLINE'];
 
@@ -52,6 +61,12 @@ export interface SweepRecord {
   measure?: boolean;
   targetErrors?: Array<{ bucket: string; error: string; cause: string }>;
   targetResults?: string;
+  /** a sweep that applied a dry run's plan: the dry run's id ('' or absent otherwise), and the planned uploads it left as changed */
+  planId?: string;
+  skippedChanged?: number;
+  /** a dry run whose plan was applied: the sweep that applied it, and when */
+  appliedBy?: string;
+  appliedAt?: string;
   startedAt: string;
   finishedAt?: string;
   error?: string;

@@ -46,6 +46,8 @@ export interface SweepSettings {
   SweepLanesAtOnce: number;
   /** abort-after-deadline: seconds an upload may stay incomplete after EventBridge delivered its CreateMultipartUpload event (6 hours) */
   DeadlineSeconds: number;
+  /** seconds after a dry run's start during which its plan may be applied (7 days); the apply API reads it as SWEEP_PLAN_MAX_AGE_SECONDS */
+  SweepPlanMaxAge: number;
 }
 
 export type Settings = AbortSettings & SweepSettings;

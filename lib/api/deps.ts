@@ -1,8 +1,9 @@
 /** The API handlers' dependencies, read from the Lambda environment once per process. */
 import { parseAllowlist } from '../allowlist.ts';
 import { documentClient, sfnClient } from '../aws.ts';
-import { recordRetentionFromEnv, requiredEnv } from '../env.ts';
+import { recordRetentionFromEnv, requiredEnv, secondsFromEnv } from '../env.ts';
 import type { AbortApiDeps } from './aborts.ts';
+import type { ApplyDeps } from './plans.ts';
 import type { SweepApiDeps } from './sweeps.ts';
 
 const required = (env: NodeJS.ProcessEnv, name: string) => requiredEnv(name, env);
@@ -23,4 +24,13 @@ export function apiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): AbortApiDe
 
 export function sweepApiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): SweepApiDeps {
   return { ...startingDeps(env), sweepStateMachineArn: required(env, 'SWEEP_STATE_MACHINE_ARN') };
+}
+
+/** POST /sweeps/{id}/apply and GET /sweeps/{id}/plan: the sweep's deps and SweepPlanMaxAge */
+export function applyDepsFromEnv(env: NodeJS.ProcessEnv = process.env): ApplyDeps {
+  return { ...sweepApiDepsFromEnv(env), planMaxAgeSeconds: secondsFromEnv('SWEEP_PLAN_MAX_AGE_SECONDS', env) };
+}
+
+export function planDepsFromEnv(env: NodeJS.ProcessEnv = process.env) {
+  return { ...readDepsFromEnv(env), planMaxAgeSeconds: secondsFromEnv('SWEEP_PLAN_MAX_AGE_SECONDS', env) };
 }

@@ -41,7 +41,11 @@ export type ListQuerySpec = Record<string, readonly string[] | null>;
  * (default 25). Names and values are looked up as own properties only: `status=__proto__` is a 400, not a match.
  * Returns the values in an object without a prototype.
  */
-export function listQuery(query: Record<string, string | undefined> | null, spec: ListQuerySpec): { q: Record<string, string | undefined>; limit: number } {
+export function listQuery(
+  query: Record<string, string | undefined> | null,
+  spec: ListQuerySpec,
+  limits: { most: number; default: number } = { most: 100, default: 25 },
+): { q: Record<string, string | undefined>; limit: number } {
   const q: Record<string, string | undefined> = Object.assign(Object.create(null), query);
   const names = [...Object.keys(spec), 'limit', 'cursor'];
   for (const [name, value] of Object.entries(q)) {
@@ -49,8 +53,8 @@ export function listQuery(query: Record<string, string | undefined> | null, spec
     const allowed = Object.hasOwn(spec, name) ? spec[name] : null;
     if (allowed && value !== undefined && !allowed.includes(value)) throw badRequest(name, `must be one of ${allowed.join(', ')}`);
   }
-  if (q.limit === undefined) return { q, limit: 25 };
-  const limit = wholeNumber(q.limit, 1, 100);
+  if (q.limit === undefined) return { q, limit: limits.default };
+  const limit = wholeNumber(q.limit, 1, limits.most);
   if ('rule' in limit) throw badRequest('limit', limit.rule);
   return { q, limit: limit.value };
 }

@@ -5,7 +5,7 @@ import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BucketAllowlist } from '../allowlist.ts';
 import { HttpError, badRequest, notFound } from '../http/errors.ts';
 import { INDEX_BY_STARTED_AT, SWEEP_RECORD_TYPE, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
-import { validateSweepRequest, type SweepRequest } from '../sweep/plan.ts';
+import { SWEEP_ID, validateSweepRequest, type SweepRequest } from '../sweep/plan.ts';
 import { withLiveTotals } from '../sweep/progress.ts';
 import type { ApiResult } from '../http/handler.ts';
 import { listQuery, queryNewestFirst } from './listing.ts';
@@ -32,6 +32,7 @@ const links = (id: string) => ({ self: `/sweeps/${id}` });
 /** The record as the API shows it: the JSON the state machine stored as strings, parsed. */
 export function presentSweep(item: Record<string, unknown>): SweepRecord & { links: { self: string } } {
   const sweep = { ...item } as Record<string, unknown>;
+  if (sweep.planId === '') delete sweep.planId; // a sweep that applied no plan
   for (const field of ['targets', 'targetResults']) {
     if (typeof sweep[field] === 'string') {
       try {
@@ -49,6 +50,8 @@ export async function requestSweep(deps: SweepApiDeps, body: unknown, trigger = 
   const problems = validateSweepRequest(body);
   if (problems.length > 0) throw badRequest(problems[0].field, problems[0].rule);
   const request = body as SweepRequest;
+  // a plan is applied through POST /sweeps/{id}/apply only: it checks the plan's age and that it is applied once
+  if (request.planId !== undefined) throw badRequest('planId', 'is set by POST /sweeps/{id}/apply, not by a new sweep');
   const refused = request.targets.findIndex((t) => !deps.allowlist.allows(t.bucket));
   if (refused >= 0) {
     throw new HttpError(403, 'BucketNotAllowed', `targets[${refused}].bucket: "${request.targets[refused].bucket}" is not in this deployment's allowlist`, {
@@ -64,7 +67,7 @@ export async function requestSweep(deps: SweepApiDeps, body: unknown, trigger = 
 
 /** GET /sweeps/{id}: a RUNNING sweep with its counters so far (summed from the targets' checkpoints) */
 export async function readSweep(deps: Pick<SweepApiDeps, 'doc' | 'tableName'>, id: string | undefined): Promise<ApiResult> {
-  if (!id || !/^[0-9A-Za-z_-]{1,80}$/.test(id)) throw badRequest('id', 'must be a sweep id (1 to 80 letters, digits, - and _)');
+  if (!id || !SWEEP_ID.test(id)) throw badRequest('id', 'must be a sweep id (1 to 80 letters, digits, - and _)');
   const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id }, ConsistentRead: true }));
   if (!Item || Item.recordType !== SWEEP_RECORD_TYPE) throw notFound(`no sweep with id ${id}`);
   return { statusCode: 200, body: presentSweep(await withLiveTotals(deps.doc, deps.tableName, Item)) as unknown as Record<string, unknown> };

@@ -11,8 +11,11 @@ import { formatTable, humanBytes, shortBytes } from './format.ts';
 import { createProgressDisplay, progressLine } from './progress.ts';
 import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } from './io.ts';
 import { resolveTarget } from './resolve.ts';
+import { applyCommand, planCommand } from './plan.ts';
 
 export const SWEEP_USAGE = `Usage: mpu-reaper sweep --bucket B [--bucket B2 …] --older-than AGE [options]
+       mpu-reaper sweep plan ID [--json | --csv]     a dry run's plan: the uploads it would abort
+       mpu-reaper sweep apply ID                     abort exactly those (once; see sweep apply --help)
 
 Finds every incomplete multipart upload initiated more than AGE ago in the buckets (under --prefix), aborts them
 page by page, verifies each with ListParts, and records every upload. With --wait, shows live progress and a final
@@ -58,6 +61,14 @@ export function sweepTable(sweep: SweepRecord & { targets?: unknown; targetResul
     ...COUNTS.map((c) => [c, String(sweep[c] ?? 0)]),
     ['bytesFound', humanBytes(sweep.bytesFound ?? 0)],
     ...(sweep.bytesFreed !== undefined ? [['bytesFreed', humanBytes(sweep.bytesFreed)]] : []),
+    // a plan applied (docs/plan-and-apply.md): which, and what it left as changed; a dry run: who applied it
+    ...(sweep.planId
+      ? [
+          ['plan', sweep.planId],
+          ['skippedChanged', String(sweep.skippedChanged ?? 0)],
+        ]
+      : []),
+    ...(sweep.appliedBy ? [['appliedBy', sweep.appliedBy]] : []),
   ];
   for (const t of (Array.isArray(sweep.targetResults) ? sweep.targetResults : []) as Array<{ bucket: string; status: string; error?: string }>) {
     rows.push([`target ${t.bucket}`, `${t.status}${t.error ? ` (${t.error})` : ''}`]);
@@ -67,6 +78,8 @@ export function sweepTable(sweep: SweepRecord & { targets?: unknown; targetResul
 }
 
 export async function sweepCommand(argv: string[], io: CliIo, clients: () => CliClients): Promise<number> {
+  if (argv[0] === 'plan') return planCommand(argv.slice(1), io, clients);
+  if (argv[0] === 'apply') return applyCommand(argv.slice(1), io, clients);
   const { values } = parse('sweep', argv, {
     bucket: { type: 'string', multiple: true },
     'older-than': { type: 'string' },

@@ -183,6 +183,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ALLOWED_BUCKETS: options.allowedBuckets ?? '*',
       // what serverless.yml gives createAbort and recordInterruptedRun: the stack's own retention setting
       RECORD_RETENTION_SECONDS: String(resolveSettings(options.settings).RecordRetentionSeconds),
+      // what serverless.yml gives the plan's functions (GET /sweeps/{id}/plan, POST /sweeps/{id}/apply)
+      SWEEP_PLAN_MAX_AGE_SECONDS: String(resolveSettings(options.settings).SweepPlanMaxAge),
     });
     eventBus = createLocalEventBus({
       runtime: localRuntime,

@@ -25,7 +25,9 @@
  */
 import type { MultipartUpload } from '@aws-sdk/client-s3';
 import { classifySdkError } from '../task-errors.ts';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { listUploads } from './list.ts';
+import { planLanes } from './plan-pages.ts';
 import { InvalidSweepState } from './record.ts';
 import { jsonBytes } from './page.ts';
 import type { SweepDeps } from './requests.ts';
@@ -187,9 +189,18 @@ export interface LanesResult {
 /** the whole target as one lane: what sweeps it exactly as before lanes */
 export const wholeTarget = (target: SweepTargetPlan): Lane => ({ target: target.index, lane: 0, after: '', limit: target.maxUploads });
 
+/** applying a plan: the target's lanes are the dry run's, each with its plan pages (lib/sweep/apply.ts reads them) */
+async function planTargetLanes(deps: SweepDeps, planId: string, target: SweepTargetPlan): Promise<Lane[]> {
+  const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: planId }, ConsistentRead: true }));
+  if (!Item) throw new InvalidSweepState(`the plan ${planId} is not in the table`);
+  const lanes = (await planLanes(deps, { id: planId, targetResults: Item.targetResults })).filter((l) => l.target === target.index);
+  return lanes.map((l) => ({ target: target.index, lane: l.lane, after: '', limit: target.maxUploads, planPages: l.pages }));
+}
+
 export async function walkLanes(deps: SweepDeps, event: LanesEvent, walkSeconds = WALK_SECONDS): Promise<LanesResult> {
   const { target, sweep } = event;
   if (!target || !sweep?.settings || !Number.isInteger(target.maxUploads)) throw new InvalidSweepState('a walk needs { sweep, target, targets }');
+  if (sweep.planId) return { lanes: await planTargetLanes(deps, sweep.planId, target), walked: 0, calls: 0, unsplit: 'Plan' };
   if (isDirectoryBucket(target.bucket)) return { lanes: [wholeTarget(target)], walked: 0, calls: 0, unsplit: 'DirectoryBucket' };
   const targets = Math.max(1, event.targets);
   const cutter = new LaneCutter({

@@ -4,7 +4,7 @@
  * run holds RUNNING (counted busy, not waited for), measures the others with ListParts when the sweep measures, and
  * cuts the page where its byte budget ends. It writes nothing: the cursor and the totals move when the page is recorded.
  */
-import { ListMultipartUploadsCommand, type ListMultipartUploadsCommandInput, type S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, type ListMultipartUploadsCommandInput, type MultipartUpload, type S3Client } from '@aws-sdk/client-s3';
 import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { INDEX_BY_STATUS } from '../records.ts';
 import { measureUpload } from '../abort-run.ts';
@@ -14,6 +14,8 @@ import { afterMarkers, uploadOrder, utf8Order } from '../upload-order.ts';
 import { pageStateBytes, uploadBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
 import { batchGetAll, inPool, type SweepDeps } from './requests.ts';
 import { pageRoomForTime } from './pace.ts';
+import { nextPlanPage, planChange } from './apply.ts';
+import type { PlannedUpload } from './plan-pages.ts';
 import { countRun, emptyTotals, secondsSince, type Lane, type SweepTargetPlan, type TargetState } from './state.ts';
 
 export type { SweepDeps };
@@ -135,14 +137,23 @@ async function busyRecords(deps: SweepDeps, ids: string[], mine: string): Promis
  * or in a dry run. A transient error (5xx, throttling, no answer) left after the SDK's attempts fails the step, as in
  * abort-upload's prepare-run: Step Functions lists the page again; the upload is never recorded FAILED for it.
  */
-async function measured(deps: SweepDeps, state: TargetState, selected: PageItem[]): Promise<{ uploads: PageItem[]; decided: DecidedItem[] }> {
+async function measured(
+  deps: SweepDeps,
+  state: TargetState,
+  selected: PageItem[],
+  planned?: Map<string, PlannedUpload>,
+): Promise<{ uploads: PageItem[]; decided: DecidedItem[] }> {
   if (!state.sweep.measure) return { uploads: selected, decided: [] };
   const { bucket, expectedBucketOwner } = state.target;
   const results = await inPool(selected, MEASURE_CONCURRENCY, async (item): Promise<PageItem | DecidedItem> => {
     try {
       const m = await measureUpload(deps.s3, { Bucket: bucket, Key: item.k, UploadId: item.u, ExpectedBucketOwner: expectedBucketOwner });
       if (!m.exists) return { ...item, p: 0, b: 0, s: 'NOT_FOUND' };
-      return state.sweep.dryRun ? { ...item, p: m.parts, b: m.bytes, s: 'WOULD_ABORT' } : { ...item, p: m.parts, b: m.bytes };
+      if (state.sweep.dryRun) return { ...item, p: m.parts, b: m.bytes, ...(m.lastPartAt ? { t: m.lastPartAt.toISOString() } : {}), s: 'WOULD_ABORT' };
+      // applying a plan: an upload that received a part since is not the one planned
+      const why = planned && planChange(planned.get(item.u)!, m);
+      if (why) return { ...item, p: m.parts, b: m.bytes, s: 'SKIPPED_CHANGED', why };
+      return { ...item, p: m.parts, b: m.bytes };
     } catch (error) {
       if (classifySdkError(error).transient) throw error;
       // S3's own code and status go into the record
@@ -152,6 +163,24 @@ async function measured(deps: SweepDeps, state: TargetState, selected: PageItem[
   });
   return { uploads: results.filter((r): r is PageItem => !('s' in r)), decided: results.filter((r): r is DecidedItem => 's' in r) };
 }
+
+/** the uploads of the page whose record no other run holds RUNNING */
+async function notBusy(deps: SweepDeps, state: TargetState, selected: PageItem[]): Promise<PageItem[]> {
+  const { bucket } = state.target;
+  const busy = await busyIds(
+    deps,
+    selected.map((item) => recordId(bucket, item.k, item.u)),
+    bucket,
+    state.sweep.executionArn,
+  );
+  return selected.filter((item) => !busy.has(recordId(bucket, item.k, item.u)));
+}
+
+/** what a dry run's plan keeps of a listed upload besides its key and id */
+const planFields = (upload: MultipartUpload) => ({
+  ...(upload.Initiated ? { i: upload.Initiated.toISOString() } : {}),
+  ...(upload.StorageClass ? { c: upload.StorageClass } : {}),
+});
 
 export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListResult> {
   let state = startState(event.state);
@@ -173,6 +202,17 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
   const result = (next: ListResult['next']): ListResult => ({ state, parent: event.parent, page, answers: {}, next });
   // a page execution always does its first page (sweep-target starts one only when the slice has room): progress is certain
   if (state.done || (!newRun && (state.slice.full || secondsSince(event.runStartedAt, now.getTime()) >= sweep.settings.runSeconds))) return result('end');
+
+  if (sweep.planId) {
+    // applying a plan: the lane's next plan page is the page, never a listing (lib/sweep/apply.ts)
+    const plan = await nextPlanPage(deps, state);
+    Object.assign(page, { listed: plan.uploads.length, last: plan.last, planPage: plan.planPage, ...(plan.error ? { error: plan.error } : {}) });
+    const items = plan.uploads.map(({ k, u }) => ({ k, u }));
+    const free = await notBusy(deps, state, items);
+    page.busy = items.length - free.length;
+    ({ uploads: page.uploads, decided: page.decided } = await measured(deps, state, free, new Map(plan.uploads.map((p) => [p.u, p]))));
+    return result(page.uploads.length > 0 ? 'abort' : 'record');
+  }
 
   const forTime = pageRoomForTime(state, secondsSince(event.runStartedAt, now.getTime()), newRun);
   if (forTime === 0) return result('end');
@@ -214,14 +254,14 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
       }
       const oldEnough = upload.Initiated !== undefined && upload.Initiated.getTime() < cutoff;
       if (oldEnough) {
-        const bytes = uploadBytes(upload.Key!, upload.UploadId!, measure);
+        const bytes = uploadBytes(upload.Key!, upload.UploadId!, measure, sweep.dryRun);
         if (bytes > budget && selected.length > 0) {
           // one upload always fits: 8.5 KB at most, escaped
           cut = true;
           break;
         }
         budget -= bytes;
-        selected.push({ k: upload.Key!, u: upload.UploadId! });
+        selected.push({ k: upload.Key!, u: upload.UploadId!, ...(sweep.dryRun ? planFields(upload) : {}) });
       }
       page.listed += 1;
       cursor = { keyMarker: upload.Key!, uploadIdMarker: upload.UploadId! };
@@ -235,13 +275,7 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
   page.cursor = cursor;
   if (limit - state.totals.listed - page.listed <= 0 && !page.last) page.truncated = true;
 
-  const busy = await busyIds(
-    deps,
-    selected.map((item) => recordId(target.bucket, item.k, item.u)),
-    target.bucket,
-    sweep.executionArn,
-  );
-  const free = selected.filter((item) => !busy.has(recordId(target.bucket, item.k, item.u)));
+  const free = await notBusy(deps, state, selected);
   page.busy = selected.length - free.length;
   // a dry run always measures (the plan sees to it): every upload comes back decided, WOULD_ABORT or NOT_FOUND
   ({ uploads: page.uploads, decided: page.decided } = await measured(deps, state, free));

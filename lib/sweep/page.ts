@@ -14,12 +14,18 @@ export interface PageItem {
   u: string;
   p?: number;
   b?: number;
+  /** a dry run's plan (lib/sweep/plan-pages.ts): Initiated and StorageClass as listed, the newest part's LastModified */
+  i?: string;
+  c?: string;
+  t?: string;
 }
 /** An upload whose outcome was known before any abort (dry run, or the measure found it gone or could not read it). */
 export interface DecidedItem extends PageItem {
   s: AbortStatus;
   e?: string;
   h?: number;
+  /** SKIPPED_CHANGED: what changed since the plan */
+  why?: string;
 }
 
 export interface Page {
@@ -40,6 +46,8 @@ export interface Page {
   truncated: boolean;
   /** the listing failed (NoSuchBucket, AccessDenied …): S3's code and message */
   error?: { error: string; cause: string };
+  /** a sweep applying a plan: the plan page after this one (lib/sweep/apply.ts) */
+  planPage?: number;
 }
 
 /**
@@ -65,9 +73,13 @@ const WIDEST_MEASURE = { p: 10_000, b: 10_000 * 5 * 2 ** 30 };
 /** the distinct answers (States.ArrayUnique) and the Map results' brackets */
 const FIXED_ANSWER_BYTES = 1024;
 
-/** The bytes an upload adds to the page execution's state, answers included (the widest measure when measured). */
-export function uploadBytes(key: string, uploadId: string, measured: boolean): number {
-  return jsonBytes(measured ? { k: key, u: uploadId, ...WIDEST_MEASURE } : { k: key, u: uploadId }) + 1 + ANSWERS_PER_UPLOAD_BYTES;
+/** a dry run's plan fields at their widest (i, c, t) and its decided status (s) */
+const WIDEST_PLAN = { i: '2026-11-22T21:13:40.000Z', c: 'INTELLIGENT_TIERING_EXTRA', t: '2026-11-22T21:13:40.000Z', s: 'WOULD_ABORT' };
+
+/** The bytes an upload adds to the page execution's state, answers included (the widest measure when measured, the plan's fields in a dry run). */
+export function uploadBytes(key: string, uploadId: string, measured: boolean, planned = false): number {
+  const item = { k: key, u: uploadId, ...(measured ? WIDEST_MEASURE : {}), ...(planned ? WIDEST_PLAN : {}) };
+  return jsonBytes(item) + 1 + ANSWERS_PER_UPLOAD_BYTES;
 }
 
 /** The state of a page execution without its uploads: what the budget starts from. */

@@ -18,6 +18,8 @@ export interface SweepRequest {
   dryRun?: boolean;
   maxUploads?: number;
   measure?: boolean;
+  /** apply this dry run's plan: abort only its planned uploads (set by the apply, lib/api/plans.ts) */
+  planId?: string;
 }
 export interface PlannedTarget {
   bucket: string;
@@ -35,9 +37,13 @@ export interface SweepPlan {
   trigger: string;
   startedAt: string;
   expiresAt: number;
+  /** the dry run whose plan this sweep applies; '' for a sweep that lists its targets */
+  planId: string;
 }
 
 export const MAX_TARGETS = 20;
+/** a sweep's id: its Step Functions execution name */
+export const SWEEP_ID = /^[0-9A-Za-z_-]{1,80}$/;
 export const DEFAULT_MAX_UPLOADS = 100_000;
 export const MAX_MAX_UPLOADS = 1_000_000;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
@@ -63,8 +69,8 @@ export function validateSweepRequest(input: unknown): Problem[] {
   const body = input as Record<string, unknown>;
   const problems: Problem[] = [];
   for (const field of Object.keys(body)) {
-    if (!['targets', 'dryRun', 'maxUploads', 'measure'].includes(field)) {
-      problems.push({ field, rule: 'is not a known field (known: targets, dryRun, maxUploads, measure)' });
+    if (!['targets', 'dryRun', 'maxUploads', 'measure', 'planId'].includes(field)) {
+      problems.push({ field, rule: 'is not a known field (known: targets, dryRun, maxUploads, measure, planId)' });
     }
   }
   if (!Array.isArray(body.targets) || body.targets.length === 0) {
@@ -107,6 +113,10 @@ export function validateSweepRequest(input: unknown): Problem[] {
   for (const flag of ['dryRun', 'measure'] as const) {
     if (body[flag] !== undefined && typeof body[flag] !== 'boolean') problems.push({ field: flag, rule: 'must be true or false' });
   }
+  if (body.planId !== undefined && (typeof body.planId !== 'string' || !SWEEP_ID.test(body.planId)))
+    problems.push({ field: 'planId', rule: 'must be a sweep id (1 to 80 letters, digits, - and _)' });
+  if (body.planId !== undefined && (body.dryRun === true || body.measure === false))
+    problems.push({ field: 'planId', rule: 'applies a plan: not a dry run, and measured (each planned upload is measured again)' });
   if (body.dryRun === true && body.measure === false) {
     problems.push({ field: 'measure', rule: 'cannot be false in a dry run (a dry run records what it measured)' });
   }
@@ -191,6 +201,7 @@ export function planSweep(input: unknown, start: Date, retentionSeconds: number 
     trigger: trigger as string,
     startedAt: start.toISOString(),
     expiresAt: Math.floor(start.getTime() / 1000) + retentionSeconds,
+    planId: r.planId ?? '',
   };
 }
 
@@ -220,7 +231,10 @@ export function planSweepRun(event: PlanSweepEvent): SweepRunPlan {
     const most = SETTING_LIMITS[name] ?? Number.MAX_SAFE_INTEGER;
     if (!Number.isInteger(value) || value < 0 || value > most) throw new Error(`sweep setting ${name} must be a whole number from 0 to ${most}, got ${value}`);
   }
-  const plan = planSweep(event.request, new Date(event.startTime), settings.retentionSeconds);
+  const planned = planSweep(event.request, new Date(event.startTime), settings.retentionSeconds);
+  // a dry run's record and plan pages outlive SweepPlanMaxAge, whatever the records' retention
+  const keep = planned.dryRun ? Math.max(settings.retentionSeconds, settings.planMaxAgeSeconds ?? 0) : settings.retentionSeconds;
+  const plan = { ...planned, expiresAt: Math.floor(new Date(event.startTime).getTime() / 1000) + keep };
   const account = event.executionArn.split(':')[4];
   const sweep: SweepContext = {
     id: event.executionArn.split(':').pop()!,
@@ -229,6 +243,7 @@ export function planSweepRun(event: PlanSweepEvent): SweepRunPlan {
     dryRun: plan.dryRun,
     measure: plan.dryRun || plan.measure,
     settings,
+    ...(plan.planId ? { planId: plan.planId } : {}),
   };
   const targets = plan.targets.map(
     (target, index): SweepTargetPlan => ({

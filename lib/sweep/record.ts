@@ -17,6 +17,7 @@ import { classifyTaskError } from '../task-errors.ts';
 import { runInput } from '../validation.ts';
 import { startState, type FirstState } from './list.ts';
 import { inPool, type SweepDeps } from './requests.ts';
+import { writePlanPage } from './plan-pages.ts';
 import { jsonBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
 import { addTotals, checkpointId, HISTORY_EVENTS, secondsSince, sliceFull, STATUS_COUNTER, type HandOver, type TargetState, type Totals } from './state.ts';
 
@@ -71,6 +72,7 @@ export function unsettledOutcome(answers: PageAnswers, i: number): Outcome {
 }
 
 function decidedOutcome(item: DecidedItem): Outcome {
+  if (item.s === 'SKIPPED_CHANGED') return { status: item.s, attempts: 0, cause: item.why };
   if (item.s !== 'FAILED') return { status: item.s, attempts: 0 };
   return {
     status: 'FAILED',
@@ -128,13 +130,14 @@ export async function writeRecord(deps: SweepDeps, record: AbortRecord): Promise
         Item: record,
         ConditionExpression:
           `attribute_not_exists(#id) OR (#executionArn = :mine${record.status === 'NOT_FOUND' ? ' AND #status <> :aborted' : ''})` +
-          ' OR (#status IN (:wouldAbort, :failed, :partsRemain) AND #startedAt < :listedAt)',
+          ' OR (#status IN (:wouldAbort, :failed, :partsRemain, :skippedChanged) AND #startedAt < :listedAt)',
         ExpressionAttributeNames: { '#id': 'id', '#executionArn': 'executionArn', '#status': 'status', '#startedAt': 'startedAt' },
         ExpressionAttributeValues: {
           ':mine': record.executionArn,
           ':wouldAbort': 'WOULD_ABORT',
           ':failed': 'FAILED',
           ':partsRemain': 'PARTS_REMAIN',
+          ':skippedChanged': 'SKIPPED_CHANGED',
           ':listedAt': record.startedAt,
           ...(record.status === 'NOT_FOUND' ? { ':aborted': 'ABORTED' } : {}),
         },
@@ -160,6 +163,7 @@ export async function writeCheckpoint(deps: SweepDeps, state: TargetState, now: 
           targetIndex: state.target.index,
           ...(state.lane ? { lane: state.lane.lane } : {}),
           seq: state.seq,
+          ...(state.planPages !== undefined ? { planPages: state.planPages } : {}),
           state,
           updatedAt: now.toISOString(),
           expiresAt: Math.floor(now.getTime() / 1000) + state.sweep.settings.retentionSeconds,
@@ -239,6 +243,9 @@ export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promi
     handedOver: handovers.length,
   });
   for (const count of counts) totals = addTotals(totals, count);
+  // a dry run's plan: the uploads this page counted WOULD_ABORT (not those another run's record held)
+  const planned = state.sweep.dryRun ? writes.flatMap(([item], i) => (counts[i].wouldAbort ? [item] : [])) : [];
+  const planPages = state.sweep.dryRun ? await writePlanPage(deps, state, page.listedAt, planned) : undefined;
   const done = page.last || page.truncated;
   const next: TargetState = {
     ...state,
@@ -251,6 +258,8 @@ export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promi
     recoveries: 0,
     pace: { uploads: page.uploads.length + page.decided.length, seconds: secondsSince(page.listedAt, now.getTime()) },
     ...(page.error ? { error: page.error } : {}),
+    ...(planPages !== undefined ? { planPages } : {}),
+    ...(page.planPage !== undefined ? { planPage: page.planPage } : {}),
   };
   await writeCheckpoint(deps, next, now);
   const timeUp = secondsSince(event.runStartedAt, now.getTime()) >= state.sweep.settings.runSeconds;

@@ -29,6 +29,8 @@ export interface SweepRunSettings {
   /** lanes swept at once: the MaxConcurrency of sweep-uploads' "Sweep each lane" (MaxConcurrencyPath) */
   lanesAtOnce: number;
   retentionSeconds: number;
+  /** SweepPlanMaxAge: a dry run's record and plan pages live at least this long (lib/sweep/plan-pages.ts) */
+  planMaxAgeSeconds?: number;
 }
 
 /** The run settings a sweep gets from the deployed defaults (lib/settings.json), as sweep-uploads passes them. */
@@ -41,6 +43,7 @@ export const DEFAULT_RUN_SETTINGS: Readonly<SweepRunSettings> = Object.freeze({
   handoversPerPage: SWEEP_SETTINGS_DEFAULTS.SweepHandoversPerPage,
   laneUploads: SWEEP_SETTINGS_DEFAULTS.SweepLaneUploads,
   lanesAtOnce: SWEEP_SETTINGS_DEFAULTS.SweepLanesAtOnce,
+  planMaxAgeSeconds: SWEEP_SETTINGS_DEFAULTS.SweepPlanMaxAge,
   retentionSeconds: ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds,
 });
 
@@ -53,6 +56,8 @@ export interface SweepContext {
   /** ListParts every upload before the abort: exact parts and bytes in the records (a LIST request per upload) */
   measure: boolean;
   settings: SweepRunSettings;
+  /** a sweep that applies a dry run's plan: the dry run's id (its pages are the sweep's listing: lib/sweep/apply.ts) */
+  planId?: string;
 }
 
 export interface SweepTargetPlan extends PlannedTarget {
@@ -82,6 +87,8 @@ export interface Totals {
   handedOver: number;
   /** page executions that failed: the uploads they had aborted but not recorded have no record of this sweep */
   lostPages: number;
+  /** planned uploads that changed after the plan (a part added or replaced): left alone */
+  skippedChanged: number;
 }
 
 export const TOTAL_NAMES = [
@@ -99,6 +106,7 @@ export const TOTAL_NAMES = [
   'pages',
   'handedOver',
   'lostPages',
+  'skippedChanged',
 ] as const satisfies ReadonlyArray<keyof Totals>;
 
 export const emptyTotals = (): Totals => Object.fromEntries(TOTAL_NAMES.map((name) => [name, 0])) as unknown as Totals;
@@ -114,6 +122,7 @@ export const STATUS_COUNTER: Partial<Record<AbortStatus, keyof Totals>> = {
   PARTS_REMAIN: 'partsRemain',
   FAILED: 'failed',
   WOULD_ABORT: 'wouldAbort',
+  SKIPPED_CHANGED: 'skippedChanged',
 };
 
 /**
@@ -131,6 +140,8 @@ export interface Lane {
   end?: string;
   /** uploads the lane may list: maxUploads less what the walk counted in the lanes before it (the last lane is truncated there) */
   limit: number;
+  /** a sweep applying a plan: the plan pages of the dry run's lane of the same number (lib/sweep/plan-pages.ts) */
+  planPages?: number;
 }
 
 /**
@@ -167,6 +178,9 @@ export interface TargetState {
   pace?: { uploads: number; seconds: number };
   /** the key range this state sweeps; none: the whole target (a sweep before lanes, or a unit test's state) */
   lane?: Lane;
+  /** a dry run: the plan pages this lane wrote (lib/sweep/plan-pages.ts); applying a plan: the next plan page to apply */
+  planPages?: number;
+  planPage?: number;
   error?: { error: string; cause: string };
 }
 

@@ -136,9 +136,10 @@ describe('listPage', () => {
     expect(next).toBe('record');
     expect(page.uploads).toEqual([]);
     expect(page.decided).toEqual([
-      { k: 'k-000', u: 'U0', p: 2, b: 12, s: 'WOULD_ABORT' },
-      { k: 'k-001', u: 'U1', p: 0, b: 0, s: 'NOT_FOUND' },
-      { k: 'k-002', u: 'U2', s: 'FAILED', e: 'AccessDenied', h: 403 },
+      // a dry run keeps each upload's Initiated for its plan
+      { k: 'k-000', u: 'U0', i: '2026-11-01T00:00:00.000Z', p: 2, b: 12, s: 'WOULD_ABORT' },
+      { k: 'k-001', u: 'U1', i: '2026-11-01T00:00:00.000Z', p: 0, b: 0, s: 'NOT_FOUND' },
+      { k: 'k-002', u: 'U2', i: '2026-11-01T00:00:00.000Z', s: 'FAILED', e: 'AccessDenied', h: 403 },
     ]);
   });
 

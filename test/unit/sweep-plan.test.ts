@@ -79,6 +79,8 @@ describe('planSweep', () => {
       trigger: 'schedule',
       startedAt: '2026-11-22T12:00:00.000Z',
       expiresAt: Date.parse('2026-11-22T12:00:00Z') / 1000 + 90 * 86_400,
+      // a sweep that lists its targets applies no plan
+      planId: '',
     });
   });
 

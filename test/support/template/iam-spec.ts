@@ -150,11 +150,24 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
       allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
       allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatus`]),
       allow(['dynamodb:BatchGetItem'], [TABLE_ARN]),
+      allow(['dynamodb:GetItem'], [TABLE_ARN]),
     ],
   },
   SweepLanesRole: {
     service: 'lambda.amazonaws.com',
-    statements: (partition) => [ownLogs('SweepLanes'), allow(['s3:ListBucketMultipartUploads'], s3BucketArns(partition))],
+    statements: (partition) => [
+      ownLogs('SweepLanes'),
+      allow(['s3:ListBucketMultipartUploads'], s3BucketArns(partition)),
+      allow(['dynamodb:GetItem', 'dynamodb:BatchGetItem'], [TABLE_ARN]),
+    ],
+  },
+  GetSweepPlanRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [ownLogs('GetSweepPlan'), allow(['dynamodb:GetItem', 'dynamodb:BatchGetItem'], [TABLE_ARN])],
+  },
+  ApplySweepPlanRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [ownLogs('ApplySweepPlan'), allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [TABLE_ARN]), startOnly('sweepUploads')],
   },
   SweepRecordRole: {
     service: 'lambda.amazonaws.com',

@@ -125,6 +125,22 @@ export const FUNCTIONS = {
   },
   getSweep: { id: 'GetSweep', handler: 'functions/get-sweep.handler', route: 'GET /sweeps/{id}', env: {} },
   listSweeps: { id: 'ListSweeps', handler: 'functions/list-sweeps.handler', route: 'GET /sweeps', env: {} },
+  getSweepPlan: {
+    id: 'GetSweepPlan',
+    handler: 'functions/get-sweep-plan.handler',
+    route: 'GET /sweeps/{id}/plan',
+    env: { SWEEP_PLAN_MAX_AGE_SECONDS: String(SETTINGS.SweepPlanMaxAge) },
+  },
+  applySweepPlan: {
+    id: 'ApplySweepPlan',
+    handler: 'functions/apply-sweep-plan.handler',
+    route: 'POST /sweeps/{id}/apply',
+    env: {
+      SWEEP_STATE_MACHINE_ARN: `Ref(${sm('sweepUploads').id})`,
+      ALLOWED_BUCKETS: allowedBuckets.join(','),
+      SWEEP_PLAN_MAX_AGE_SECONDS: String(SETTINGS.SweepPlanMaxAge),
+    },
+  },
   planSweep: { id: 'PlanSweep', handler: INVOKED_FUNCTIONS.planSweep.handler, route: undefined, env: {} },
   sweepLanes: { id: 'SweepLanes', handler: INVOKED_FUNCTIONS.sweepLanes.handler, route: undefined, env: {} },
   sweepList: { id: 'SweepList', handler: INVOKED_FUNCTIONS.sweepList.handler, route: undefined, env: {} },

@@ -12,7 +12,7 @@ import { HeadObjectCommand, ListPartsCommand, type S3Client } from '@aws-sdk/cli
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BucketAllowlist } from './allowlist.ts';
 import { recordId } from './record-id.ts';
-import { SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, updateOwnedRecord, type AbortStatus } from './records.ts';
+import { historyAfter, mayTakeOver, SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, updateOwnedRecord, type AbortStatus } from './records.ts';
 import { classifySdkError, classifyTaskError } from './task-errors.ts';
 import { isDirectoryBucket, parseRunInput, type AbortRequest, type RunInput } from './validation.ts';
 
@@ -143,38 +143,58 @@ function validRun(input: unknown, allowlist: BucketAllowlist): RunInput {
   return run;
 }
 
+/** claim attempts when another writer changes the record between the read and the conditional write */
+const CLAIM_TRIES = 3;
+
 /**
  * Claims the record for this execution. It succeeds for a new upload, for the RUNNING record the API claimed for this
- * execution (same execution ARN: a retried first state too), and with recheck for a record that is not RUNNING. A
- * finished record is never taken over by a run that merely reuses its execution name. Otherwise the owner
- * is returned: a RUNNING record belongs to another run; a finished one keeps its outcome (at-least-once deliveries of
- * an event cannot overwrite it).
+ * execution (same execution ARN: a retried first state too), and for a finished record the run may take over
+ * (mayTakeOver): that record's outcome moves into its history, never erased. Otherwise the owner is returned: a RUNNING
+ * record belongs to another run; a finished one keeps its outcome. The record is read, then written on condition that
+ * it is still what was read.
  */
 async function claimRecord(deps: RunDeps, run: RunInput, record: PreparedRun['run'], expiresAt: number): Promise<PreparedRun['owner'] | undefined> {
-  const fields: Record<string, unknown> = { recordType: UPLOAD_RECORD_TYPE, ...record, status: 'RUNNING', attempts: 0, expiresAt };
-  delete fields.id;
-  const removed = ['finishedAt', 'error', 'cause', 'partsFound', 'bytesFound', ...(record.sweepId ? [] : ['sweepId'])];
-  const names = Object.fromEntries([...Object.keys(fields), ...removed].map((name) => [`#${name}`, name]));
-  const values = Object.fromEntries(Object.entries(fields).map(([name, value]) => [`:${name}`, value]));
-  try {
-    await deps.doc.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: { id: record.id },
-        UpdateExpression: `SET ${Object.keys(fields)
-          .map((name) => `#${name} = :${name}`)
-          .join(', ')} REMOVE ${removed.map((name) => `#${name}`).join(', ')}`,
-        ConditionExpression: `attribute_not_exists(#status) OR (#executionArn = :executionArn AND #status = :status)${run.recheck ? ' OR #status <> :status' : ''}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
-    return undefined;
-  } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-    const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: record.id }, ConsistentRead: true }));
-    return { status: String(Item?.status), executionArn: String(Item?.executionArn) };
+  let Item: Record<string, unknown> | undefined;
+  for (let tries = 0; tries < CLAIM_TRIES; tries += 1) {
+    ({ Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: record.id }, ConsistentRead: true })));
+    // moto writes an UpdateItem's attributes one by one: an item without a status is one being written
+    const exists = Item?.status !== undefined;
+    const own = exists && Item?.executionArn === record.executionArn && Item?.status === 'RUNNING';
+    if (exists && !own && !mayTakeOver(Item?.status, run)) break;
+    const fields: Record<string, unknown> = {
+      recordType: UPLOAD_RECORD_TYPE,
+      ...record,
+      status: 'RUNNING',
+      attempts: 0,
+      expiresAt,
+      ...(run.dryRun ? { dryRun: true } : {}),
+      ...(exists && !own ? { history: historyAfter(Item) } : {}),
+    };
+    delete fields.id;
+    const removed = ['finishedAt', 'error', 'cause', 'partsFound', 'bytesFound', ...(run.dryRun ? [] : ['dryRun']), ...(record.sweepId ? [] : ['sweepId'])];
+    const names = Object.fromEntries([...Object.keys(fields), ...removed].map((name) => [`#${name}`, name]));
+    const values = Object.fromEntries(Object.entries(fields).map(([name, value]) => [`:${name}`, value]));
+    try {
+      await deps.doc.send(
+        new UpdateCommand({
+          TableName: deps.tableName,
+          Key: { id: record.id },
+          UpdateExpression: `SET ${Object.keys(fields)
+            .map((name) => `#${name} = :${name}`)
+            .join(', ')} REMOVE ${removed.map((name) => `#${name}`).join(', ')}`,
+          ConditionExpression: exists ? '#executionArn = :readArn AND #status = :readStatus' : 'attribute_not_exists(#status)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ...values, ...(exists ? { ':readArn': Item?.executionArn, ':readStatus': Item?.status } : {}) },
+        }),
+      );
+      return undefined;
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      Item = undefined;
+    }
   }
+  if (!Item) ({ Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: record.id }, ConsistentRead: true })));
+  return { status: String(Item?.status), executionArn: String(Item?.executionArn) };
 }
 
 /** trigger "sweep" counts into a sweep's record: only a sweep that exists and is RUNNING may be named */

@@ -46,6 +46,11 @@ export interface SweepSettings {
   SweepLanesAtOnce: number;
   /** abort-after-deadline: seconds an upload may stay incomplete after EventBridge delivered its CreateMultipartUpload event (6 hours) */
   DeadlineSeconds: number;
+  /**
+   * seconds: a sweep whose olderThan is below this (1 hour) is refused before any S3 call unless it says force (an
+   * upload that young may still be receiving parts); the API reads it as SWEEP_MINIMUM_AGE_SECONDS. 0 = no minimum.
+   */
+  SweepMinimumAge: number;
 }
 
 export type Settings = AbortSettings & SweepSettings;
@@ -66,6 +71,7 @@ const MINIMUM: Partial<Record<keyof Settings, number>> = {
   SweepRunSeconds: 0,
   SweepHandoversPerPage: 0,
   DeadlineSeconds: 0,
+  SweepMinimumAge: 0,
 };
 
 /** Every setting: the defaults of lib/settings.json with the given overrides on top, validated. */

@@ -1,7 +1,7 @@
 /** The API handlers' dependencies, read from the Lambda environment once per process. */
 import { parseAllowlist } from '../allowlist.ts';
 import { documentClient, sfnClient } from '../aws.ts';
-import { recordRetentionFromEnv, requiredEnv } from '../env.ts';
+import { recordRetentionFromEnv, requiredEnv, sweepMinimumAgeFromEnv } from '../env.ts';
 import type { AbortApiDeps } from './aborts.ts';
 import type { SweepApiDeps } from './sweeps.ts';
 
@@ -22,5 +22,5 @@ export function apiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): AbortApiDe
 }
 
 export function sweepApiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): SweepApiDeps {
-  return { ...startingDeps(env), sweepStateMachineArn: required(env, 'SWEEP_STATE_MACHINE_ARN') };
+  return { ...startingDeps(env), sweepStateMachineArn: required(env, 'SWEEP_STATE_MACHINE_ARN'), minimumAgeSeconds: sweepMinimumAgeFromEnv(env) };
 }

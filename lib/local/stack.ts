@@ -170,6 +170,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ALLOWED_BUCKETS: options.allowedBuckets ?? '*',
       // what serverless.yml gives createAbort and recordInterruptedRun: the stack's own retention setting
       RECORD_RETENTION_SECONDS: String(resolveSettings(options.settings).RecordRetentionSeconds),
+      SWEEP_MINIMUM_AGE_SECONDS: String(resolveSettings(options.settings).SweepMinimumAge),
     });
     eventBus = createLocalEventBus({
       runtime: localRuntime,

@@ -3,7 +3,7 @@
  * computed from the sweep's start time. The sweep state machine asks for it once (Step Functions has no date
  * arithmetic in JSONPath); the API and the CLI validate with the same code before they start anything.
  */
-import { ABORT_SETTINGS_DEFAULTS } from '../settings.ts';
+import { ABORT_SETTINGS_DEFAULTS, SWEEP_SETTINGS_DEFAULTS } from '../settings.ts';
 import { bucketProblem, type Problem } from '../validation.ts';
 import type { SweepContext, SweepRunSettings, SweepTargetPlan } from './state.ts';
 
@@ -15,6 +15,8 @@ export interface SweepTarget {
 }
 export interface SweepRequest {
   targets: SweepTarget[];
+  /** sweep ages below SweepMinimumAge */
+  force?: boolean;
   dryRun?: boolean;
   maxUploads?: number;
   measure?: boolean;
@@ -58,13 +60,34 @@ export function cutoffFor(start: Date, olderThanSeconds: number): string {
   return new Date(Math.floor(start.getTime() / 1000) * 1000 - olderThanSeconds * 1000).toISOString();
 }
 
-export function validateSweepRequest(input: unknown): Problem[] {
+/** "1h", "90m", "45s": the largest units that write the seconds exactly */
+export function formatAge(seconds: number): string {
+  if (seconds === 0) return '0s';
+  const parts: string[] = [];
+  let rest = seconds;
+  for (const [unit, size] of Object.entries(UNIT_SECONDS).reverse()) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.join('');
+}
+
+export interface SweepRules {
+  /** SweepMinimumAge as deployed (default: lib/settings.json) */
+  minimumAgeSeconds?: number;
+  /** how the caller names the override in the refusal: "force": true (API, events) or --force (CLI) */
+  forceName?: string;
+}
+
+export function validateSweepRequest(input: unknown, rules: SweepRules = {}): Problem[] {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) return [{ field: 'body', rule: 'must be a JSON object' }];
   const body = input as Record<string, unknown>;
   const problems: Problem[] = [];
   for (const field of Object.keys(body)) {
-    if (!['targets', 'dryRun', 'maxUploads', 'measure'].includes(field)) {
-      problems.push({ field, rule: 'is not a known field (known: targets, dryRun, maxUploads, measure)' });
+    if (!['targets', 'dryRun', 'maxUploads', 'measure', 'force'].includes(field)) {
+      problems.push({ field, rule: 'is not a known field (known: targets, dryRun, maxUploads, measure, force)' });
     }
   }
   if (!Array.isArray(body.targets) || body.targets.length === 0) {
@@ -102,9 +125,10 @@ export function validateSweepRequest(input: unknown): Problem[] {
     });
   }
   if (problems.length === 0) problems.push(...overlaps(body.targets as SweepTarget[]));
-  for (const flag of ['dryRun', 'measure'] as const) {
+  for (const flag of ['dryRun', 'measure', 'force'] as const) {
     if (body[flag] !== undefined && typeof body[flag] !== 'boolean') problems.push({ field: flag, rule: 'must be true or false' });
   }
+  if (problems.length === 0 && body.force !== true) problems.push(...tooYoung(body.targets as SweepTarget[], rules));
   if (body.dryRun === true && body.measure === false) {
     problems.push({ field: 'measure', rule: 'cannot be false in a dry run (a dry run records what it measured)' });
   }
@@ -115,6 +139,19 @@ export function validateSweepRequest(input: unknown): Problem[] {
     problems.push({ field: 'maxUploads', rule: `must be a whole number from 1 to ${MAX_MAX_UPLOADS.toLocaleString('en-US')}` });
   }
   return problems;
+}
+
+/** Targets whose age is below the minimum: an upload that young may still be receiving parts (refused unless forced). */
+function tooYoung(targets: SweepTarget[], rules: SweepRules): Problem[] {
+  const minimum = rules.minimumAgeSeconds ?? SWEEP_SETTINGS_DEFAULTS.SweepMinimumAge;
+  const i = targets.findIndex((t) => parseAge(t.olderThan)! < minimum);
+  if (i < 0) return [];
+  return [
+    {
+      field: `targets[${i}].olderThan`,
+      rule: `is ${targets[i].olderThan}, below the minimum age of ${formatAge(minimum)} (setting SweepMinimumAge): uploads that young may still be receiving parts; add ${rules.forceName ?? '"force": true'} to sweep them anyway`,
+    },
+  ];
 }
 
 /**
@@ -145,12 +182,17 @@ export class InvalidSweepRequest extends Error {
  * The plan for a sweep execution's input: the request, plus the `trigger` its starter may add (api, cli, schedule;
  * "direct" when none).
  */
-export function planSweep(input: unknown, start: Date, retentionSeconds: number = ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds): SweepPlan {
+export function planSweep(
+  input: unknown,
+  start: Date,
+  retentionSeconds: number = ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds,
+  rules: SweepRules = {},
+): SweepPlan {
   const { trigger = 'direct', ...request } = (input !== null && typeof input === 'object' && !Array.isArray(input) ? input : { input }) as Record<
     string,
     unknown
   >;
-  const problems = validateSweepRequest(typeof trigger === 'string' ? request : input);
+  const problems = validateSweepRequest(typeof trigger === 'string' ? request : input, rules);
   if (problems.length > 0) throw new InvalidSweepRequest(problems.map((p) => `${p.field}: ${p.rule}`).join('; '));
   const r = request as unknown as SweepRequest;
   return {
@@ -176,6 +218,8 @@ export function planSweep(input: unknown, start: Date, retentionSeconds: number 
 
 export interface PlanSweepEvent {
   request: unknown;
+  /** the deployed SweepMinimumAge (the definition passes it; default lib/settings.json) */
+  minimumAgeSeconds?: number;
   startTime: string;
   executionArn: string;
   settings: Omit<SweepRunSettings, 'retentionSeconds'> & { retentionSeconds?: number };
@@ -200,7 +244,7 @@ export function planSweepRun(event: PlanSweepEvent): SweepRunPlan {
     const most = SETTING_LIMITS[name] ?? Number.MAX_SAFE_INTEGER;
     if (!Number.isInteger(value) || value < 0 || value > most) throw new Error(`sweep setting ${name} must be a whole number from 0 to ${most}, got ${value}`);
   }
-  const plan = planSweep(event.request, new Date(event.startTime), settings.retentionSeconds);
+  const plan = planSweep(event.request, new Date(event.startTime), settings.retentionSeconds, { minimumAgeSeconds: event.minimumAgeSeconds });
   const account = event.executionArn.split(':')[4];
   const sweep: SweepContext = {
     id: event.executionArn.split(':').pop()!,

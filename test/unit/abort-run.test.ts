@@ -34,6 +34,7 @@ beforeEach(() => {
   s3Mock.reset();
   docMock.reset();
   docMock.on(UpdateCommand).resolves({});
+  docMock.on(GetCommand).resolves({});
   s3Mock.on(ListPartsCommand).resolves({ Parts: parts([5, 7]), IsTruncated: false });
 });
 
@@ -58,7 +59,7 @@ describe('prepareRun', () => {
     expect(claim).toMatchObject({
       TableName: 'records',
       Key: { id },
-      ConditionExpression: 'attribute_not_exists(#status) OR (#executionArn = :executionArn AND #status = :status)',
+      ConditionExpression: 'attribute_not_exists(#status)',
     });
     expect(claim.ExpressionAttributeValues).toMatchObject({
       ':status': 'RUNNING',
@@ -68,7 +69,7 @@ describe('prepareRun', () => {
       ':trigger': 'event',
       ':expiresAt': Math.floor(Date.parse('2026-11-20T10:00:00.123Z') / 1000) + 90 * 86_400,
     });
-    expect(claim.UpdateExpression).toMatch(/ REMOVE #finishedAt, #error, #cause, #partsFound, #bytesFound, #sweepId$/);
+    expect(claim.UpdateExpression).toMatch(/ REMOVE #finishedAt, #error, #cause, #partsFound, #bytesFound, #dryRun, #sweepId$/);
     expect(s3Mock).toHaveReceivedCommandWith(ListPartsCommand, {
       Bucket: 'data-lake',
       Key: 'a/b.bin',
@@ -78,14 +79,89 @@ describe('prepareRun', () => {
     });
   });
 
-  it('lets a recheck claim a finished record (the condition admits any status but RUNNING)', async () => {
+  const FINISHED = {
+    status: 'ABORTED',
+    executionArn: 'arn:earlier',
+    trigger: 'api',
+    attempts: 1,
+    partsFound: 3,
+    bytesFound: 300,
+    finishedAt: '2026-11-19T10:00:00.000Z',
+    error: '',
+    history: [{ status: 'WOULD_ABORT', partsFound: 3, bytesFound: 300, dryRun: true }],
+  };
+
+  it('lets a recheck take over a finished record, on condition it is still what was read, keeping its outcome in history', async () => {
+    // Arrange
+    docMock.on(GetCommand).resolves({ Item: FINISHED });
+
     // Act
-    await prepareRun(deps(), event(runInput(UPLOAD, 'api', { recheck: true })));
+    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'api', { recheck: true })));
 
     // Assert
-    expect(docMock.commandCalls(UpdateCommand)[0].args[0].input.ConditionExpression).toBe(
-      'attribute_not_exists(#status) OR (#executionArn = :executionArn AND #status = :status) OR #status <> :status',
-    );
+    expect(prepared.next).toBe('abort');
+    const claim = docMock.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(claim.ConditionExpression).toBe('#executionArn = :readArn AND #status = :readStatus');
+    expect(claim.ExpressionAttributeValues).toMatchObject({ ':readArn': 'arn:earlier', ':readStatus': 'ABORTED' });
+    expect(claim.ExpressionAttributeValues?.[':history']).toEqual([
+      { status: 'WOULD_ABORT', partsFound: 3, bytesFound: 300, dryRun: true },
+      { status: 'ABORTED', partsFound: 3, bytesFound: 300, attempts: 1, finishedAt: '2026-11-19T10:00:00.000Z', executionArn: 'arn:earlier', trigger: 'api' },
+    ]);
+  });
+
+  it.each(['event', 'cli', 'api', 'deadline'] as const)("lets any real run (%s) take over a dry run's WOULD_ABORT and drops dryRun", async (trigger) => {
+    // Arrange
+    const dryRun = {
+      status: 'WOULD_ABORT',
+      executionArn: 'arn:sweep',
+      trigger: 'sweep',
+      sweepId: 's1',
+      dryRun: true,
+      attempts: 0,
+      partsFound: 2,
+      bytesFound: 9,
+    };
+    docMock.on(GetCommand).resolves({ Item: dryRun });
+
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, trigger)));
+
+    // Assert
+    expect(prepared.next).toBe('abort');
+    const claim = docMock.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(claim.UpdateExpression).toMatch(/REMOVE .*#dryRun/);
+    expect(claim.ExpressionAttributeValues?.[':history']).toEqual([
+      { status: 'WOULD_ABORT', executionArn: 'arn:sweep', trigger: 'sweep', sweepId: 's1', dryRun: true, attempts: 0, partsFound: 2, bytesFound: 9 },
+    ]);
+  });
+
+  it('leaves a WOULD_ABORT to another dry run: it is recorded, not taken over', async () => {
+    // Arrange
+    docMock.on(GetCommand).resolves({ Item: { status: 'WOULD_ABORT', executionArn: 'arn:sweep' } });
+
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'cli', { dryRun: true })));
+
+    // Assert
+    expect(prepared).toMatchObject({ next: 'recorded', owner: { status: 'WOULD_ABORT', executionArn: 'arn:sweep' } });
+    expect(docMock).not.toHaveReceivedCommand(UpdateCommand);
+  });
+
+  it('reads again when the record changed between its read and the claim, and then respects the new owner', async () => {
+    // Arrange: a WOULD_ABORT, then another run's ABORTED written before this claim
+    docMock
+      .on(GetCommand)
+      .resolvesOnce({ Item: { status: 'WOULD_ABORT', executionArn: 'arn:sweep' } })
+      .resolves({ Item: { status: 'ABORTED', executionArn: 'arn:other' } });
+    docMock.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'event')));
+
+    // Assert
+    expect(prepared).toMatchObject({ next: 'recorded', owner: { status: 'ABORTED', executionArn: 'arn:other' } });
+    expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(s3Mock.calls()).toHaveLength(0);
   });
 
   it.each([
@@ -125,7 +201,6 @@ describe('prepareRun', () => {
     ['NOT_FOUND', 'recorded'],
   ])('reports the owner of a record it cannot claim (%s → %s) and measures nothing', async (status, next) => {
     // Arrange
-    docMock.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
     docMock.on(GetCommand).resolves({ Item: { status, executionArn: 'arn:other' } });
 
     // Act
@@ -134,6 +209,7 @@ describe('prepareRun', () => {
     // Assert
     expect(prepared).toMatchObject({ next, owner: { status, executionArn: 'arn:other' } });
     expect(docMock).toHaveReceivedCommandWith(GetCommand, { ConsistentRead: true });
+    expect(docMock).not.toHaveReceivedCommand(UpdateCommand);
     expect(s3Mock.calls()).toHaveLength(0);
   });
 

@@ -125,15 +125,42 @@ export async function measureUpload(s3: S3Client, parameters: S3Parameters): Pro
   return { exists: true, parts, bytes: Number(bytes) };
 }
 
-/** A deadline run that found no upload: an object at the key means the upload was completed in time. */
-async function completedBeforeDeadline(s3: S3Client, parameters: S3Parameters): Promise<boolean> {
+/** the cause of a NOT_FOUND the measure decided: the upload was gone before this run sent anything */
+export const GONE_BEFORE_MEASURE =
+  'ListParts answered NoSuchUpload when the run measured the upload, before any abort of this run: it was already aborted or completed (by someone else or an earlier run).';
+
+/**
+ * A deadline run that found no upload: completed in time only if an object at the key was written at or after the upload
+ * was initiated (HeadObject's LastModified; an object that was there before the upload proves nothing about it).
+ */
+async function deadlineOutcome(s3: S3Client, parameters: S3Parameters, initiated: string | undefined): Promise<Outcome> {
+  let lastModified: Date | undefined;
   try {
-    await s3.send(new HeadObjectCommand({ Bucket: parameters.Bucket, Key: parameters.Key, ExpectedBucketOwner: parameters.ExpectedBucketOwner }));
-    return true;
+    ({ LastModified: lastModified } = await s3.send(
+      new HeadObjectCommand({ Bucket: parameters.Bucket, Key: parameters.Key, ExpectedBucketOwner: parameters.ExpectedBucketOwner }),
+    ));
   } catch (error) {
-    if (['NotFound', 'NoSuchKey'].includes((error as Error).name)) return false;
-    throw error;
+    if (!['NotFound', 'NoSuchKey'].includes((error as Error).name)) throw error;
+    return { status: 'NOT_FOUND', cause: `${GONE_BEFORE_MEASURE} No object is at the key: not completed (or completed and deleted since).` };
   }
+  const modified = lastModified?.toISOString();
+  if (!initiated || !modified) {
+    return {
+      status: 'NOT_FOUND',
+      cause: `${GONE_BEFORE_MEASURE} An object is at the key, but without the upload's initiation time it cannot be told to be the upload's.`,
+    };
+  }
+  // S3's and CloudTrail's times have whole seconds: an object written in the second the upload began counts as it
+  if (Date.parse(modified) >= Math.floor(Date.parse(initiated) / 1000) * 1000) {
+    return {
+      status: 'COMPLETED_BEFORE_DEADLINE',
+      cause: `The object at the key was last modified at ${modified}, at or after the upload was initiated (${initiated}).`,
+    };
+  }
+  return {
+    status: 'NOT_FOUND',
+    cause: `${GONE_BEFORE_MEASURE} The object at the key was last modified at ${modified}, before the upload was initiated (${initiated}): it is not the upload's.`,
+  };
 }
 
 function validRun(input: unknown, allowlist: BucketAllowlist): RunInput {
@@ -236,8 +263,7 @@ export async function prepareRun(deps: RunDeps, event: PrepareRunEvent): Promise
     const measured = await measureUpload(deps.s3, s3);
     prepared.measure = { parts: measured.parts, bytes: measured.bytes };
     if (!measured.exists) {
-      const completed = run.trigger === 'deadline' && (await completedBeforeDeadline(deps.s3, s3));
-      prepared.outcome = completed ? { status: 'COMPLETED_BEFORE_DEADLINE' } : { status: 'NOT_FOUND' };
+      prepared.outcome = run.trigger === 'deadline' ? await deadlineOutcome(deps.s3, s3, run.initiated) : { status: 'NOT_FOUND', cause: GONE_BEFORE_MEASURE };
     } else if (run.dryRun) {
       prepared.outcome = { status: 'WOULD_ABORT' };
     }
@@ -266,6 +292,8 @@ export interface LoopState extends PreparedRun {
 }
 
 const NO_SUCH_UPLOAD = 'S3.NoSuchUploadException';
+export const IF_INITIATED_204 =
+  'The measure found the upload; S3 answers 204 to an IfMatchInitiatedTime abort even when the upload is gone, so this run cannot tell its abort from one by someone else in the seconds between.';
 
 /**
  * The outcome, from what the run saw. NoSuchUpload answers an abort after an earlier abort of this run was sent (its
@@ -289,7 +317,10 @@ export function decideOutcome(state: LoopState): Outcome & { attempts: number } 
           cause: 'The upload was listed when the run measured it and gone before its first abort: completed or aborted by someone else.',
         };
   }
-  if (state.checkAnswer?.Error === NO_SUCH_UPLOAD) return { status: 'ABORTED', attempts: sent };
+  if (state.checkAnswer?.Error === NO_SUCH_UPLOAD) {
+    // S3 answers 204 to an IfMatchInitiatedTime abort of an upload that no longer exists: the measure found it, not whose abort freed it
+    return state.variant === 'ifInitiated' ? { status: 'ABORTED', attempts: sent, cause: IF_INITIATED_204 } : { status: 'ABORTED', attempts: sent };
+  }
   if (state.abortAnswer?.Error) return { ...failed(state.abortAnswer), attempts: sent };
   return { status: 'PARTS_REMAIN', attempts: sent, cause: `ListParts still listed the upload after ${sent} aborts` };
 }

@@ -71,6 +71,12 @@ export function unsettledOutcome(answers: PageAnswers, i: number): Outcome {
 }
 
 function decidedOutcome(item: DecidedItem): Outcome {
+  if (item.s === 'NOT_FOUND')
+    return {
+      status: 'NOT_FOUND',
+      attempts: 0,
+      cause: 'Listed by the sweep, then gone when it measured the upload (ListParts: NoSuchUpload), before any abort: completed or aborted by someone else.',
+    };
   if (item.s !== 'FAILED') return { status: item.s, attempts: 0 };
   return {
     status: 'FAILED',

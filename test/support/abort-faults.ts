@@ -82,6 +82,10 @@ export const FAULTS = {
   'applied, answer lost (500)': (service: string) => ({ after: (res: ServerResponse) => FAULTS['500 InternalError'](service).respond(res) }),
   'applied, answer lost (reset)': () => ({ after: (res: ServerResponse) => resetConnection(res) }),
   'abort answered 204, not forwarded': () => ({ respond: answerNoContent }),
+  /** a directory bucket's answer to an IfMatchInitiatedTime that does not match (AbortMultipartUpload, S3 API Reference) */
+  '412 PreconditionFailed': (service: string) => ({
+    respond: errorAnswer(service, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'),
+  }),
 } as const;
 export type FaultName = keyof typeof FAULTS;
 

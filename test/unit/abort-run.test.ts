@@ -8,7 +8,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { HeadObjectCommand, ListPartsCommand, NoSuchUpload, NotFound, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { InvalidRequest, prepareRun, waitSchedule, type PrepareRunEvent, type RunDeps } from '../../lib/abort-run.ts';
+import { GONE_BEFORE_MEASURE, InvalidRequest, prepareRun, waitSchedule, type PrepareRunEvent, type RunDeps } from '../../lib/abort-run.ts';
 import { parseAllowlist } from '../../lib/allowlist.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { runInput, type AbortRequest } from '../../lib/validation.ts';
@@ -221,25 +221,70 @@ describe('prepareRun', () => {
     const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'event')));
 
     // Assert
-    expect(prepared).toMatchObject({ next: 'record', outcome: { status: 'NOT_FOUND' }, measure: { parts: 0, bytes: 0 } });
+    expect(prepared).toMatchObject({ next: 'record', outcome: { status: 'NOT_FOUND', cause: GONE_BEFORE_MEASURE }, measure: { parts: 0, bytes: 0 } });
+    expect(GONE_BEFORE_MEASURE).toMatch(/before any abort of this run/);
     expect(s3Mock).not.toHaveReceivedCommand(HeadObjectCommand);
   });
 
+  const INITIATED = '2026-11-20T04:00:00Z';
   it.each([
-    ['an object at the key', undefined, 'COMPLETED_BEFORE_DEADLINE'],
-    ['no object (404)', new NotFound({ message: 'NotFound', $metadata: { httpStatusCode: 404 } }), 'NOT_FOUND'],
-  ])('tells a deadline run with no upload apart by HeadObject: %s → %s', async (_, headError, status) => {
+    [
+      'an object written after the upload began',
+      { LastModified: new Date('2026-11-20T09:00:00Z') },
+      INITIATED,
+      'COMPLETED_BEFORE_DEADLINE',
+      /at or after the upload was initiated/,
+    ],
+    [
+      'an object written in the second the upload began',
+      { LastModified: new Date('2026-11-20T04:00:00Z') },
+      '2026-11-20T04:00:00.700Z',
+      'COMPLETED_BEFORE_DEADLINE',
+      /at or after/,
+    ],
+    [
+      'an object older than the upload',
+      { LastModified: new Date('2026-11-19T09:00:00Z') },
+      INITIATED,
+      'NOT_FOUND',
+      /before the upload was initiated .*not the upload's/,
+    ],
+    [
+      'an object, but no initiation time given',
+      { LastModified: new Date('2026-11-20T09:00:00Z') },
+      undefined,
+      'NOT_FOUND',
+      /without the upload's initiation time/,
+    ],
+    ['no object (404)', new NotFound({ message: 'NotFound', $metadata: { httpStatusCode: 404 } }), INITIATED, 'NOT_FOUND', /No object is at the key/],
+  ])('tells a deadline run with no upload apart by HeadObject: %s → %s', async (_, head, initiated, status, cause) => {
     // Arrange
     s3Mock.on(ListPartsCommand).rejects(new NoSuchUpload({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
-    if (headError) s3Mock.on(HeadObjectCommand).rejects(headError);
-    else s3Mock.on(HeadObjectCommand).resolves({});
+    if (head instanceof Error) s3Mock.on(HeadObjectCommand).rejects(head);
+    else s3Mock.on(HeadObjectCommand).resolves(head);
 
     // Act
-    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'deadline')));
+    const prepared = await prepareRun(deps(), event({ ...runInput(UPLOAD, 'deadline'), ...(initiated ? { initiated } : {}) }));
 
     // Assert
-    expect(prepared.outcome).toEqual({ status });
+    expect(prepared.outcome).toEqual({ status, cause: expect.stringMatching(cause) });
     expect(s3Mock).toHaveReceivedCommandWith(HeadObjectCommand, { Bucket: 'data-lake', Key: 'a/b.bin', ExpectedBucketOwner: '111122223333' });
+  });
+
+  it('refuses an initiation time that is no ISO-8601 time: InvalidRequest naming initiated', async () => {
+    await expect(prepareRun(deps(), event({ ...runInput(UPLOAD, 'deadline'), initiated: 'yesterday' }))).rejects.toThrow(/initiated: must be an ISO-8601 time/);
+  });
+
+  it('never sends an IfMatchInitiatedTime abort for an upload the measure did not find: NOT_FOUND (S3 would answer 204 to it)', async () => {
+    // Arrange
+    s3Mock.on(ListPartsCommand).rejects(new NoSuchUpload({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
+    const directory = { bucket: 'data--use1-az4--x-s3', key: 'k', uploadId: 'u', ifMatchInitiatedTime: '2026-11-20T10:00:00Z' };
+
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput(directory, 'api')));
+
+    // Assert
+    expect(prepared).toMatchObject({ variant: 'ifInitiated', next: 'record', outcome: { status: 'NOT_FOUND', cause: GONE_BEFORE_MEASURE } });
   });
 
   it('measures a dry run and aborts nothing: WOULD_ABORT', async () => {

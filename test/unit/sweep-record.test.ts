@@ -147,6 +147,21 @@ describe('recordPage', () => {
     expect(replaced.Item).not.toHaveProperty('dryRun');
   });
 
+  it('records an upload its measure found gone as NOT_FOUND with a cause saying when it went', async () => {
+    // Act
+    await recordPage(deps, event(page(0, { busy: 0, decided: [{ k: 'gone', u: 'U9', p: 0, b: 0, s: 'NOT_FOUND' }] }), {}));
+
+    // Assert
+    expect(docMock).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({
+        key: 'gone',
+        status: 'NOT_FOUND',
+        attempts: 0,
+        cause: expect.stringMatching(/gone when it measured the upload .*before any abort/),
+      }),
+    });
+  });
+
   it('leaves a WOULD_ABORT written after the page was listed to its run: busy', async () => {
     // Arrange
     docMock

@@ -7,10 +7,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
+import type { LocalStack } from '../../lib/local/stack.ts';
 import { recordId } from '../../lib/record-id.ts';
-import { awsClients, createBucket, createUpload, fastRetries } from '../support/workflow.ts';
-import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
+import { awsClients, createBucket, createUpload, startApiStack } from '../support/workflow.ts';
 
 const run = promisify(execFile);
 let stack: LocalStack;
@@ -18,12 +17,7 @@ let s3: S3Client;
 let sfn: SFNClient;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    apiPort: 0,
-    allowedBuckets: 'mpu-reaper-*',
-    waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 20 },
-    retryIntervalOverrides: fastRetries(),
-  });
+  stack = await startApiStack();
   ({ s3, sfn } = awsClients(stack.endpoint));
 });
 

@@ -8,10 +8,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
+import type { LocalStack } from '../../lib/local/stack.ts';
 import { recordId } from '../../lib/record-id.ts';
-import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
-import { awsClients, createBucket, createUpload, fastRetries } from '../support/workflow.ts';
+import { awsClients, createBucket, createUpload, startApiStack } from '../support/workflow.ts';
 
 const run = promisify(execFile);
 const BUCKET = 'mpu-reaper-dry-then-real';
@@ -19,12 +18,7 @@ let stack: LocalStack;
 let s3: S3Client;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    apiPort: 0,
-    allowedBuckets: 'mpu-reaper-*',
-    waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 20 },
-    retryIntervalOverrides: fastRetries(),
-  });
+  stack = await startApiStack();
   ({ s3 } = awsClients(stack.endpoint));
 });
 

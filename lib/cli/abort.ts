@@ -6,7 +6,7 @@ import { runInput, validateAbortRequest, type AbortRequest } from '../validation
 import { COMMON_FLAGS, START_OPTIONS, parse } from './args.ts';
 import { formatFields, formatRecord } from './format.ts';
 import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } from './io.ts';
-import { INTERRUPTED_EXIT, Interrupted, interruptedLine, watchInterrupt } from './interrupt.ts';
+import { Interrupted, reportInterrupted, watchInterrupt } from './interrupt.ts';
 import { resolveTarget } from './resolve.ts';
 
 export const ABORT_USAGE = `Usage: mpu-reaper abort --bucket B --key K --upload-id U [options]
@@ -141,14 +141,12 @@ export async function abortCommand(argv: string[], io: CliIo, clients: () => Cli
     }
   } catch (error) {
     if (!(error instanceof Interrupted)) throw error;
-    io.stderr.write(
-      interruptedLine(
-        `the abort run ${executionArn} of upload ${id}`,
-        `mpu-reaper status ${id}`,
-        `aws stepfunctions stop-execution --execution-arn ${executionArn}`,
-      ),
+    return reportInterrupted(
+      io,
+      `the abort run ${executionArn} of upload ${id}`,
+      `mpu-reaper status ${id}`,
+      `aws stepfunctions stop-execution --execution-arn ${executionArn}`,
     );
-    return INTERRUPTED_EXIT;
   } finally {
     watch?.stop();
   }

@@ -36,7 +36,12 @@ export function watchInterrupt(io: Pick<CliIo, 'signals'>): InterruptWatch {
   };
 }
 
-/** the one line printed on Ctrl-C (to stderr: stdout stays the command's own output, one JSON document with --json) */
-export function interruptedLine(what: string, follow: string, stop: string): string {
-  return `interrupted: ${what} keeps running; follow it with: ${follow}; stop it with: ${stop}\n`;
+/**
+ * The one line printed on Ctrl-C, to stderr (stdout stays the command's own output, one JSON document with --json);
+ * on a terminal after a line break, as the terminal echoed ^C where the cursor was. Returns the exit code.
+ */
+export function reportInterrupted(io: Pick<CliIo, 'stderr'>, what: string, follow: string, stop: string): number {
+  const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;
+  io.stderr.write(`${tty ? '\n' : ''}interrupted: ${what} keeps running; follow it with: ${follow}; stop it with: ${stop}\n`);
+  return INTERRUPTED_EXIT;
 }

@@ -9,7 +9,7 @@ import { COMMON_FLAGS, COMMON_OPTIONS, START_OPTIONS, parse } from './args.ts';
 import { formatTable, humanBytes, shortBytes } from './format.ts';
 import { createProgressDisplay, progressLine } from './progress.ts';
 import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } from './io.ts';
-import { INTERRUPTED_EXIT, Interrupted, interruptedLine, watchInterrupt } from './interrupt.ts';
+import { Interrupted, reportInterrupted, watchInterrupt } from './interrupt.ts';
 import { resolveTarget } from './resolve.ts';
 
 export const SWEEP_USAGE = `Usage: mpu-reaper sweep --bucket B [--bucket B2 …] --older-than AGE [options]
@@ -132,8 +132,7 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
     return await finished(io, clients, { id, tableName, execution, json: Boolean(values.json) });
   } catch (error) {
     if (!(error instanceof Interrupted)) throw error;
-    io.stderr.write(`${display ? '\n' : ''}${interruptedLine(`sweep ${id}`, `mpu-reaper sweeps ${id}`, `mpu-reaper sweep cancel ${id}`)}`);
-    return INTERRUPTED_EXIT;
+    return reportInterrupted(io, `sweep ${id}`, `mpu-reaper sweeps ${id}`, `mpu-reaper sweep cancel ${id}`);
   } finally {
     watch.stop();
   }

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
-import { clientsThroughProxy, createSessionAnswer, faultRule, requestsOf, runThroughProxy } from '../support/abort-faults.ts';
+import { CALLS, clientsThroughProxy, createSessionAnswer, errorAnswer, requestsOf, runThroughProxy, type ProxyRule } from '../support/abort-faults.ts';
 import { enteredStates } from '../support/abort-checks.ts';
 import { createUpload, startMotoWithTable, type MotoServer } from '../support/workflow.ts';
 
@@ -20,6 +20,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await moto?.stop();
 });
+
+/** a directory bucket's answer to an IfMatchInitiatedTime that does not match (AbortMultipartUpload, S3 API Reference) */
+const PRECONDITION_FAILED: ProxyRule = {
+  method: 'DELETE',
+  url: () => true,
+  request: CALLS.AbortMultipartUpload.matches,
+  times: Infinity,
+  respond: errorAnswer('s3', 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'),
+};
 
 async function directoryUpload(key: string) {
   const creator = await clientsThroughProxy(moto.endpoint, [createSessionAnswer]);
@@ -38,11 +47,9 @@ describe('abort-upload with IfMatchInitiatedTime', () => {
     await close();
 
     // Act
-    const { record, execution, requests } = await runThroughProxy(
-      moto.endpoint,
-      [createSessionAnswer, faultRule({ call: 'AbortMultipartUpload', fault: '412 PreconditionFailed', times: Infinity })],
-      { upload: { ...upload, ifMatchInitiatedTime: '2020-01-01T00:00:00Z' } },
-    );
+    const { record, execution, requests } = await runThroughProxy(moto.endpoint, [createSessionAnswer, PRECONDITION_FAILED], {
+      upload: { ...upload, ifMatchInitiatedTime: '2020-01-01T00:00:00Z' },
+    });
 
     // Assert
     expect(record).toMatchObject({ status: 'FAILED', error: 'PreconditionFailed', attempts: 1, partsFound: 1 });

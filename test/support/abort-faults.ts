@@ -51,7 +51,7 @@ export type CallName = keyof typeof CALLS;
 const isDynamoDb = (s: SeenRequest, operation: string) => s.headers['x-amz-target'] === `DynamoDB_20120810.${operation}`;
 
 /** an error answer as each service sends it (S3: XML with S3's documented messages; DynamoDB: JSON) */
-function errorAnswer(service: string, status: number, code: string, message: string) {
+export function errorAnswer(service: string, status: number, code: string, message: string) {
   return (res: ServerResponse) => {
     if (service === 's3') {
       res
@@ -82,10 +82,6 @@ export const FAULTS = {
   'applied, answer lost (500)': (service: string) => ({ after: (res: ServerResponse) => FAULTS['500 InternalError'](service).respond(res) }),
   'applied, answer lost (reset)': () => ({ after: (res: ServerResponse) => resetConnection(res) }),
   'abort answered 204, not forwarded': () => ({ respond: answerNoContent }),
-  /** a directory bucket's answer to an IfMatchInitiatedTime that does not match (AbortMultipartUpload, S3 API Reference) */
-  '412 PreconditionFailed': (service: string) => ({
-    respond: errorAnswer(service, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold'),
-  }),
 } as const;
 export type FaultName = keyof typeof FAULTS;
 

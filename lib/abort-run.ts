@@ -181,11 +181,14 @@ const CLAIM_TRIES = 3;
  * it is still what was read.
  */
 async function claimRecord(deps: RunDeps, run: RunInput, record: PreparedRun['run'], expiresAt: number): Promise<PreparedRun['owner'] | undefined> {
+  const read = async () => (await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: record.id }, ConsistentRead: true }))).Item;
+  // first without a read (a new upload, or the API's claim for this execution: one write, as most runs need); after a
+  // refusal, from what the table holds
   let Item: Record<string, unknown> | undefined;
+  let known = false;
   for (let tries = 0; tries < CLAIM_TRIES; tries += 1) {
-    ({ Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: record.id }, ConsistentRead: true })));
     // moto writes an UpdateItem's attributes one by one: an item without a status is one being written
-    const exists = Item?.status !== undefined;
+    const exists = known && Item?.status !== undefined;
     const own = exists && Item?.executionArn === record.executionArn && Item?.status === 'RUNNING';
     if (exists && !own && !mayTakeOver(Item?.status, run)) break;
     const fields: Record<string, unknown> = {
@@ -201,6 +204,11 @@ async function claimRecord(deps: RunDeps, run: RunInput, record: PreparedRun['ru
     const removed = ['finishedAt', 'error', 'cause', 'partsFound', 'bytesFound', ...(run.dryRun ? [] : ['dryRun']), ...(record.sweepId ? [] : ['sweepId'])];
     const names = Object.fromEntries([...Object.keys(fields), ...removed].map((name) => [`#${name}`, name]));
     const values = Object.fromEntries(Object.entries(fields).map(([name, value]) => [`:${name}`, value]));
+    const condition = !known
+      ? 'attribute_not_exists(#status) OR (#executionArn = :executionArn AND #status = :status)'
+      : exists
+        ? '#executionArn = :readArn AND #status = :readStatus'
+        : 'attribute_not_exists(#status)';
     try {
       await deps.doc.send(
         new UpdateCommand({
@@ -209,7 +217,7 @@ async function claimRecord(deps: RunDeps, run: RunInput, record: PreparedRun['ru
           UpdateExpression: `SET ${Object.keys(fields)
             .map((name) => `#${name} = :${name}`)
             .join(', ')} REMOVE ${removed.map((name) => `#${name}`).join(', ')}`,
-          ConditionExpression: exists ? '#executionArn = :readArn AND #status = :readStatus' : 'attribute_not_exists(#status)',
+          ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: { ...values, ...(exists ? { ':readArn': Item?.executionArn, ':readStatus': Item?.status } : {}) },
         }),
@@ -217,10 +225,10 @@ async function claimRecord(deps: RunDeps, run: RunInput, record: PreparedRun['ru
       return undefined;
     } catch (error) {
       if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-      Item = undefined;
+      Item = await read();
+      known = true;
     }
   }
-  if (!Item) ({ Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: record.id }, ConsistentRead: true })));
   return { status: String(Item?.status), executionArn: String(Item?.executionArn) };
 }
 

@@ -59,8 +59,9 @@ describe('prepareRun', () => {
     expect(claim).toMatchObject({
       TableName: 'records',
       Key: { id },
-      ConditionExpression: 'attribute_not_exists(#status)',
+      ConditionExpression: 'attribute_not_exists(#status) OR (#executionArn = :executionArn AND #status = :status)',
     });
+    expect(docMock).not.toHaveReceivedCommand(GetCommand);
     expect(claim.ExpressionAttributeValues).toMatchObject({
       ':status': 'RUNNING',
       ':attempts': 0,
@@ -92,7 +93,11 @@ describe('prepareRun', () => {
   };
 
   it('lets a recheck take over a finished record, on condition it is still what was read, keeping its outcome in history', async () => {
-    // Arrange
+    // Arrange: the claim without a read is refused (the record exists), the claim after the read succeeds
+    docMock
+      .on(UpdateCommand)
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }))
+      .resolves({});
     docMock.on(GetCommand).resolves({ Item: FINISHED });
 
     // Act
@@ -100,7 +105,7 @@ describe('prepareRun', () => {
 
     // Assert
     expect(prepared.next).toBe('abort');
-    const claim = docMock.commandCalls(UpdateCommand)[0].args[0].input;
+    const claim = docMock.commandCalls(UpdateCommand)[1].args[0].input;
     expect(claim.ConditionExpression).toBe('#executionArn = :readArn AND #status = :readStatus');
     expect(claim.ExpressionAttributeValues).toMatchObject({ ':readArn': 'arn:earlier', ':readStatus': 'ABORTED' });
     expect(claim.ExpressionAttributeValues?.[':history']).toEqual([
@@ -121,6 +126,10 @@ describe('prepareRun', () => {
       partsFound: 2,
       bytesFound: 9,
     };
+    docMock
+      .on(UpdateCommand)
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }))
+      .resolves({});
     docMock.on(GetCommand).resolves({ Item: dryRun });
 
     // Act
@@ -128,7 +137,7 @@ describe('prepareRun', () => {
 
     // Assert
     expect(prepared.next).toBe('abort');
-    const claim = docMock.commandCalls(UpdateCommand)[0].args[0].input;
+    const claim = docMock.commandCalls(UpdateCommand)[1].args[0].input;
     expect(claim.UpdateExpression).toMatch(/REMOVE .*#dryRun/);
     expect(claim.ExpressionAttributeValues?.[':history']).toEqual([
       { status: 'WOULD_ABORT', executionArn: 'arn:sweep', trigger: 'sweep', sweepId: 's1', dryRun: true, attempts: 0, partsFound: 2, bytesFound: 9 },
@@ -137,6 +146,7 @@ describe('prepareRun', () => {
 
   it('leaves a WOULD_ABORT to another dry run: it is recorded, not taken over', async () => {
     // Arrange
+    docMock.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
     docMock.on(GetCommand).resolves({ Item: { status: 'WOULD_ABORT', executionArn: 'arn:sweep' } });
 
     // Act
@@ -144,7 +154,7 @@ describe('prepareRun', () => {
 
     // Assert
     expect(prepared).toMatchObject({ next: 'recorded', owner: { status: 'WOULD_ABORT', executionArn: 'arn:sweep' } });
-    expect(docMock).not.toHaveReceivedCommand(UpdateCommand);
+    expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
   });
 
   it('reads again when the record changed between its read and the claim, and then respects the new owner', async () => {
@@ -160,7 +170,7 @@ describe('prepareRun', () => {
 
     // Assert
     expect(prepared).toMatchObject({ next: 'recorded', owner: { status: 'ABORTED', executionArn: 'arn:other' } });
-    expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
     expect(s3Mock.calls()).toHaveLength(0);
   });
 
@@ -201,6 +211,7 @@ describe('prepareRun', () => {
     ['NOT_FOUND', 'recorded'],
   ])('reports the owner of a record it cannot claim (%s → %s) and measures nothing', async (status, next) => {
     // Arrange
+    docMock.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
     docMock.on(GetCommand).resolves({ Item: { status, executionArn: 'arn:other' } });
 
     // Act
@@ -209,7 +220,7 @@ describe('prepareRun', () => {
     // Assert
     expect(prepared).toMatchObject({ next, owner: { status, executionArn: 'arn:other' } });
     expect(docMock).toHaveReceivedCommandWith(GetCommand, { ConsistentRead: true });
-    expect(docMock).not.toHaveReceivedCommand(UpdateCommand);
+    expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
     expect(s3Mock.calls()).toHaveLength(0);
   });
 

@@ -79,6 +79,7 @@ function describe(stack: LocalStack, demo: boolean): string {
     `  aws --endpoint-url ${e} dynamodb scan --table-name ${stack.tableName}`,
     `  AWS_ENDPOINT_URL=${e} npx mpu-reaper --help`,
     `  AWS_ENDPOINT_URL=${e} npx mpu-reaper sweep --bucket ${DEMO_BUCKET} --older-than 1h --dry-run --wait`,
+    `  AWS_ENDPOINT_URL=${e} npx mpu-reaper sweep --bucket ${DEMO_BUCKET} --older-than 0s --force --dry-run --wait   (below the 1h minimum age: --force)`,
     `  curl -s -XPOST ${stack.apiUrl}/aborts -H 'content-type: application/json' -d '{"bucket":"${DEMO_BUCKET}","key":"KEY","uploadId":"UPLOAD_ID"}'`,
     `  curl -s -XPOST ${e}/_localstack/chaos/faults -H 'content-type: application/json' -d '[{"service":"s3","operation":"ListParts","probability":0.5}]'`,
     `  aws --endpoint-url ${e} events put-events --entries '[{"Source":"mpu-reaper","DetailType":"Abort Multipart Upload Requested","Detail":"{\\"bucket\\":\\"${DEMO_BUCKET}\\",\\"key\\":\\"KEY\\",\\"uploadId\\":\\"UPLOAD_ID\\"}"}]'`,

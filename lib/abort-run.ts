@@ -12,7 +12,7 @@ import { HeadObjectCommand, ListPartsCommand, type S3Client } from '@aws-sdk/cli
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BucketAllowlist } from './allowlist.ts';
 import { recordId } from './record-id.ts';
-import { SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, updateOwnedRecord, type AbortStatus } from './records.ts';
+import { historyAfter, mayTakeOver, SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, updateOwnedRecord, type AbortStatus } from './records.ts';
 import { classifySdkError, classifyTaskError } from './task-errors.ts';
 import { isDirectoryBucket, parseRunInput, type AbortRequest, type RunInput } from './validation.ts';
 
@@ -134,15 +134,42 @@ export async function measureUpload(
   return { exists: true, parts, bytes: Number(bytes), ...(lastPartAt ? { lastPartAt } : {}), ...(storageClass ? { storageClass } : {}) };
 }
 
-/** A deadline run that found no upload: an object at the key means the upload was completed in time. */
-async function completedBeforeDeadline(s3: S3Client, parameters: S3Parameters): Promise<boolean> {
+/** the cause of a NOT_FOUND the measure decided: the upload was gone before this run sent anything */
+export const GONE_BEFORE_MEASURE =
+  'ListParts answered NoSuchUpload when the run measured the upload, before any abort of this run: it was already aborted or completed (by someone else or an earlier run).';
+
+/**
+ * A deadline run that found no upload: completed in time only if an object at the key was written at or after the upload
+ * was initiated (HeadObject's LastModified; an object that was there before the upload proves nothing about it).
+ */
+async function deadlineOutcome(s3: S3Client, parameters: S3Parameters, initiated: string | undefined): Promise<Outcome> {
+  let lastModified: Date | undefined;
   try {
-    await s3.send(new HeadObjectCommand({ Bucket: parameters.Bucket, Key: parameters.Key, ExpectedBucketOwner: parameters.ExpectedBucketOwner }));
-    return true;
+    ({ LastModified: lastModified } = await s3.send(
+      new HeadObjectCommand({ Bucket: parameters.Bucket, Key: parameters.Key, ExpectedBucketOwner: parameters.ExpectedBucketOwner }),
+    ));
   } catch (error) {
-    if (['NotFound', 'NoSuchKey'].includes((error as Error).name)) return false;
-    throw error;
+    if (!['NotFound', 'NoSuchKey'].includes((error as Error).name)) throw error;
+    return { status: 'NOT_FOUND', cause: `${GONE_BEFORE_MEASURE} No object is at the key: not completed (or completed and deleted since).` };
   }
+  const modified = lastModified?.toISOString();
+  if (!initiated || !modified) {
+    return {
+      status: 'NOT_FOUND',
+      cause: `${GONE_BEFORE_MEASURE} An object is at the key, but without the upload's initiation time it cannot be told to be the upload's.`,
+    };
+  }
+  // S3's and CloudTrail's times have whole seconds: an object written in the second the upload began counts as it
+  if (Date.parse(modified) >= Math.floor(Date.parse(initiated) / 1000) * 1000) {
+    return {
+      status: 'COMPLETED_BEFORE_DEADLINE',
+      cause: `The object at the key was last modified at ${modified}, at or after the upload was initiated (${initiated}).`,
+    };
+  }
+  return {
+    status: 'NOT_FOUND',
+    cause: `${GONE_BEFORE_MEASURE} The object at the key was last modified at ${modified}, before the upload was initiated (${initiated}): it is not the upload's.`,
+  };
 }
 
 function validRun(input: unknown, allowlist: BucketAllowlist): RunInput {
@@ -152,38 +179,66 @@ function validRun(input: unknown, allowlist: BucketAllowlist): RunInput {
   return run;
 }
 
+/** claim attempts when another writer changes the record between the read and the conditional write */
+const CLAIM_TRIES = 3;
+
 /**
  * Claims the record for this execution. It succeeds for a new upload, for the RUNNING record the API claimed for this
- * execution (same execution ARN: a retried first state too), and with recheck for a record that is not RUNNING. A
- * finished record is never taken over by a run that merely reuses its execution name. Otherwise the owner
- * is returned: a RUNNING record belongs to another run; a finished one keeps its outcome (at-least-once deliveries of
- * an event cannot overwrite it).
+ * execution (same execution ARN: a retried first state too), and for a finished record the run may take over
+ * (mayTakeOver): that record's outcome moves into its history, never erased. Otherwise the owner is returned: a RUNNING
+ * record belongs to another run; a finished one keeps its outcome. The record is read, then written on condition that
+ * it is still what was read.
  */
 async function claimRecord(deps: RunDeps, run: RunInput, record: PreparedRun['run'], expiresAt: number): Promise<PreparedRun['owner'] | undefined> {
-  const fields: Record<string, unknown> = { recordType: UPLOAD_RECORD_TYPE, ...record, status: 'RUNNING', attempts: 0, expiresAt };
-  delete fields.id;
-  const removed = ['finishedAt', 'error', 'cause', 'partsFound', 'bytesFound', ...(record.sweepId ? [] : ['sweepId'])];
-  const names = Object.fromEntries([...Object.keys(fields), ...removed].map((name) => [`#${name}`, name]));
-  const values = Object.fromEntries(Object.entries(fields).map(([name, value]) => [`:${name}`, value]));
-  try {
-    await deps.doc.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: { id: record.id },
-        UpdateExpression: `SET ${Object.keys(fields)
-          .map((name) => `#${name} = :${name}`)
-          .join(', ')} REMOVE ${removed.map((name) => `#${name}`).join(', ')}`,
-        ConditionExpression: `attribute_not_exists(#status) OR (#executionArn = :executionArn AND #status = :status)${run.recheck ? ' OR #status <> :status' : ''}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
-    return undefined;
-  } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-    const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: record.id }, ConsistentRead: true }));
-    return { status: String(Item?.status), executionArn: String(Item?.executionArn) };
+  const read = async () => (await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: record.id }, ConsistentRead: true }))).Item;
+  // first without a read (a new upload, or the API's claim for this execution: one write, as most runs need); after a
+  // refusal, from what the table holds
+  let Item: Record<string, unknown> | undefined;
+  let known = false;
+  for (let tries = 0; tries < CLAIM_TRIES; tries += 1) {
+    // moto writes an UpdateItem's attributes one by one: an item without a status is one being written
+    const exists = known && Item?.status !== undefined;
+    const own = exists && Item?.executionArn === record.executionArn && Item?.status === 'RUNNING';
+    if (exists && !own && !mayTakeOver(Item?.status, run)) break;
+    const fields: Record<string, unknown> = {
+      recordType: UPLOAD_RECORD_TYPE,
+      ...record,
+      status: 'RUNNING',
+      attempts: 0,
+      expiresAt,
+      ...(run.dryRun ? { dryRun: true } : {}),
+      ...(exists && !own ? { history: historyAfter(Item) } : {}),
+    };
+    delete fields.id;
+    const removed = ['finishedAt', 'error', 'cause', 'partsFound', 'bytesFound', ...(run.dryRun ? [] : ['dryRun']), ...(record.sweepId ? [] : ['sweepId'])];
+    const names = Object.fromEntries([...Object.keys(fields), ...removed].map((name) => [`#${name}`, name]));
+    const values = Object.fromEntries(Object.entries(fields).map(([name, value]) => [`:${name}`, value]));
+    const condition = !known
+      ? 'attribute_not_exists(#status) OR (#executionArn = :executionArn AND #status = :status)'
+      : exists
+        ? '#executionArn = :readArn AND #status = :readStatus'
+        : 'attribute_not_exists(#status)';
+    try {
+      await deps.doc.send(
+        new UpdateCommand({
+          TableName: deps.tableName,
+          Key: { id: record.id },
+          UpdateExpression: `SET ${Object.keys(fields)
+            .map((name) => `#${name} = :${name}`)
+            .join(', ')} REMOVE ${removed.map((name) => `#${name}`).join(', ')}`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ...values, ...(exists ? { ':readArn': Item?.executionArn, ':readStatus': Item?.status } : {}) },
+        }),
+      );
+      return undefined;
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      Item = await read();
+      known = true;
+    }
   }
+  return { status: String(Item?.status), executionArn: String(Item?.executionArn) };
 }
 
 /** trigger "sweep" counts into a sweep's record: only a sweep that exists and is RUNNING may be named */
@@ -225,8 +280,7 @@ export async function prepareRun(deps: RunDeps, event: PrepareRunEvent): Promise
     const measured = await measureUpload(deps.s3, s3);
     prepared.measure = { parts: measured.parts, bytes: measured.bytes };
     if (!measured.exists) {
-      const completed = run.trigger === 'deadline' && (await completedBeforeDeadline(deps.s3, s3));
-      prepared.outcome = completed ? { status: 'COMPLETED_BEFORE_DEADLINE' } : { status: 'NOT_FOUND' };
+      prepared.outcome = run.trigger === 'deadline' ? await deadlineOutcome(deps.s3, s3, run.initiated) : { status: 'NOT_FOUND', cause: GONE_BEFORE_MEASURE };
     } else if (run.dryRun) {
       prepared.outcome = { status: 'WOULD_ABORT' };
     }
@@ -255,6 +309,8 @@ export interface LoopState extends PreparedRun {
 }
 
 const NO_SUCH_UPLOAD = 'S3.NoSuchUploadException';
+export const IF_INITIATED_204 =
+  'The measure found the upload; S3 answers 204 to an IfMatchInitiatedTime abort even when the upload is gone, so this run cannot tell its abort from one by someone else in the seconds between.';
 
 /**
  * The outcome, from what the run saw. NoSuchUpload answers an abort after an earlier abort of this run was sent (its
@@ -278,7 +334,10 @@ export function decideOutcome(state: LoopState): Outcome & { attempts: number } 
           cause: 'The upload was listed when the run measured it and gone before its first abort: completed or aborted by someone else.',
         };
   }
-  if (state.checkAnswer?.Error === NO_SUCH_UPLOAD) return { status: 'ABORTED', attempts: sent };
+  if (state.checkAnswer?.Error === NO_SUCH_UPLOAD) {
+    // S3 answers 204 to an IfMatchInitiatedTime abort of an upload that no longer exists: the measure found it, not whose abort freed it
+    return state.variant === 'ifInitiated' ? { status: 'ABORTED', attempts: sent, cause: IF_INITIATED_204 } : { status: 'ABORTED', attempts: sent };
+  }
   if (state.abortAnswer?.Error) return { ...failed(state.abortAnswer), attempts: sent };
   return { status: 'PARTS_REMAIN', attempts: sent, cause: `ListParts still listed the upload after ${sent} aborts` };
 }

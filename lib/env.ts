@@ -1,3 +1,4 @@
+import { SWEEP_SETTINGS_DEFAULTS } from './settings.ts';
 /** A Lambda's configuration from its environment, read once at cold start: a missing variable fails loudly. */
 export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[name];
@@ -22,4 +23,14 @@ export function secondsFromEnv(name: string, env: NodeJS.ProcessEnv = process.en
     throw new Error(`environment variable ${name} must be a whole number of seconds ≥ 1, got '${value}'`);
   }
   return seconds;
+}
+
+/** The deployed SweepMinimumAge (SWEEP_MINIMUM_AGE_SECONDS) for the API; unset → lib/settings.json's; malformed fails at cold start. */
+export function sweepMinimumAgeFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env.SWEEP_MINIMUM_AGE_SECONDS;
+  if (value === undefined || value === '') return SWEEP_SETTINGS_DEFAULTS.SweepMinimumAge;
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(Number(value))) {
+    throw new Error(`environment variable SWEEP_MINIMUM_AGE_SECONDS must be a whole number of seconds ≥ 0, got '${value}'`);
+  }
+  return Number(value);
 }

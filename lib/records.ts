@@ -99,6 +99,8 @@ export interface AbortRecord {
   /** the sweep this run belongs to, and whether it was a dry run */
   sweepId?: string;
   dryRun?: boolean;
+  /** the outcomes earlier runs recorded for this upload, oldest first, at most HISTORY_LIMIT */
+  history?: HistoryEntry[];
 }
 
 /** The table as the local stack creates it; serverless.yml declares the same keys and indexes (a template test compares them). */
@@ -160,4 +162,58 @@ export async function updateOwnedRecord(
       ExpressionAttributeValues: { ...Object.fromEntries(set.map(([name, value]) => [`:${name}`, value])), ':executionArn': executionArn },
     }),
   );
+}
+
+/** statuses that say the upload is gone: the only ones a CLI abort exits 0 on */
+export const GONE_STATUSES: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND'];
+
+/** An earlier run's outcome, kept on the record when a later run (a recheck, a real run after a dry run) takes it over. */
+export interface HistoryEntry {
+  status: string;
+  partsFound?: number;
+  bytesFound?: number;
+  attempts?: number;
+  finishedAt?: string;
+  executionArn?: string;
+  trigger?: string;
+  error?: string;
+  cause?: string;
+  sweepId?: string;
+  dryRun?: boolean;
+}
+/** the history a record keeps: the last ten outcomes (a record stays far below DynamoDB's 400 KB item limit) */
+export const HISTORY_LIMIT = 10;
+const HISTORY_FIELDS = [
+  'status',
+  'partsFound',
+  'bytesFound',
+  'attempts',
+  'finishedAt',
+  'executionArn',
+  'trigger',
+  'error',
+  'cause',
+  'sweepId',
+  'dryRun',
+] as const;
+
+/**
+ * The history of a record a new run takes over: its earlier history plus its own outcome (the newest last), the last
+ * HISTORY_LIMIT kept. A record still RUNNING, or with no status, adds no entry (it has no outcome yet).
+ */
+export function historyAfter(previous: Record<string, unknown> | undefined): HistoryEntry[] {
+  const earlier = Array.isArray(previous?.history) ? (previous.history as HistoryEntry[]) : [];
+  if (!previous || previous.status === undefined || previous.status === 'RUNNING') return earlier.slice(-HISTORY_LIMIT);
+  const entry = Object.fromEntries(
+    HISTORY_FIELDS.flatMap((field) => (previous[field] === undefined || previous[field] === '' ? [] : [[field, previous[field]]])),
+  );
+  return [...earlier, entry as unknown as HistoryEntry].slice(-HISTORY_LIMIT);
+}
+
+/**
+ * Whether a run may take over a finished record: a recheck always; any real run a dry run's WOULD_ABORT (a finding, not
+ * an outcome). Any other finished record keeps its outcome (at-least-once deliveries of an event cannot overwrite it).
+ */
+export function mayTakeOver(status: unknown, run: { recheck: boolean; dryRun: boolean }): boolean {
+  return status !== undefined && status !== 'RUNNING' && (run.recheck || (status === 'WOULD_ABORT' && !run.dryRun));
 }

@@ -48,6 +48,11 @@ export interface SweepSettings {
   DeadlineSeconds: number;
   /** seconds after a dry run's start during which its plan may be applied (7 days); the apply API reads it as SWEEP_PLAN_MAX_AGE_SECONDS */
   SweepPlanMaxAge: number;
+  /**
+   * seconds: a sweep whose olderThan is below this (1 hour) is refused before any S3 call unless it says force (an
+   * upload that young may still be receiving parts); the API reads it as SWEEP_MINIMUM_AGE_SECONDS. 0 = no minimum.
+   */
+  SweepMinimumAge: number;
 }
 
 export type Settings = AbortSettings & SweepSettings;
@@ -68,6 +73,7 @@ const MINIMUM: Partial<Record<keyof Settings, number>> = {
   SweepRunSeconds: 0,
   SweepHandoversPerPage: 0,
   DeadlineSeconds: 0,
+  SweepMinimumAge: 0,
 };
 
 /** Every setting: the defaults of lib/settings.json with the given overrides on top, validated. */

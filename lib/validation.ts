@@ -173,7 +173,7 @@ export function validateAbortRequest(input: unknown, options: { allowRecheck?: b
 export const RUN_TRIGGERS = ['api', 'cli', 'event', 'deadline', 'sweep', 'direct'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 /** AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: the parent execution, which Step Functions passes in a nested run's input */
-const RUN_FIELDS = ['request', 'trigger', 'recheck', 'dryRun', 'sweepId', 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID'] as const;
+const RUN_FIELDS = ['request', 'trigger', 'recheck', 'dryRun', 'sweepId', 'initiated', 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID'] as const;
 const EXECUTION_NAME = /^[0-9A-Za-z_-]{1,80}$/;
 
 /** The input of an abort-upload execution: the upload request, and how the run was started. */
@@ -183,6 +183,8 @@ export interface RunInput {
   recheck: boolean;
   dryRun: boolean;
   sweepId?: string;
+  /** when the upload was initiated (a deadline run: the CloudTrail event's time): an object older than it is not the upload's */
+  initiated?: string;
 }
 
 /**
@@ -211,6 +213,8 @@ export function parseRunInput(input: unknown): { run?: RunInput; problems: Probl
     else if (typeof envelope.sweepId !== 'string' || !EXECUTION_NAME.test(envelope.sweepId))
       problems.push({ field: 'sweepId', rule: 'must be a sweep id (1 to 80 of 0-9A-Za-z_-)' });
   } else if (trigger === 'sweep') problems.push({ field: 'sweepId', rule: 'is required with trigger "sweep"' });
+  if (envelope.initiated !== undefined && (typeof envelope.initiated !== 'string' || !isIso8601(envelope.initiated)))
+    problems.push({ field: 'initiated', rule: 'must be an ISO-8601 time such as 2026-11-20T10:00:00Z' });
   if (problems.length > 0) return { problems };
   return {
     problems,
@@ -220,6 +224,7 @@ export function parseRunInput(input: unknown): { run?: RunInput; problems: Probl
       recheck: envelope.recheck === true,
       dryRun: envelope.dryRun === true,
       ...(envelope.sweepId !== undefined ? { sweepId: envelope.sweepId as string } : {}),
+      ...(envelope.initiated !== undefined ? { initiated: envelope.initiated as string } : {}),
     },
   };
 }

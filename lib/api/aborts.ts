@@ -8,7 +8,17 @@ import type { BucketAllowlist } from '../allowlist.ts';
 import { HttpError, badRequest, notFound } from '../http/errors.ts';
 import type { ApiResult } from '../http/handler.ts';
 import { abortExecutionName, recheckExecutionName, recordId } from '../record-id.ts';
-import { ABORT_STATUSES, INDEX_BY_STARTED_AT, INDEX_BY_STATUS, UPLOAD_RECORD_TYPE, getRecord, presentRecord, type AbortRecord } from '../records.ts';
+import {
+  ABORT_STATUSES,
+  INDEX_BY_STARTED_AT,
+  INDEX_BY_STATUS,
+  UPLOAD_RECORD_TYPE,
+  getRecord,
+  historyAfter,
+  mayTakeOver,
+  presentRecord,
+  type AbortRecord,
+} from '../records.ts';
 import { runInput, validateAbortRequest, type AbortRequest } from '../validation.ts';
 
 export interface AbortApiDeps {
@@ -50,16 +60,24 @@ async function resumeClaimedRun(deps: AbortApiDeps, request: AbortRequest, recor
   }
 }
 
-/** The record of an upload that has one, after making sure a RUNNING one has its execution. */
+/**
+ * The record of an upload that has one: 200 when it tells a finished run's outcome; 202 while a run is RUNNING (after
+ * making sure the run this API claimed has its execution).
+ */
 async function existingRecord(deps: AbortApiDeps, request: AbortRequest, record: AbortRecord): Promise<ApiResult> {
   await resumeClaimedRun(deps, request, record);
-  return { statusCode: 200, body: withLinks(record) };
+  if (record.status !== 'RUNNING') return { statusCode: 200, body: withLinks(record) };
+  return { statusCode: 202, body: withLinks(record), headers: { location: selfLink(record.id).self } };
 }
+
+/** claim attempts when the record changes between the read and the conditional write */
+const CLAIM_TRIES = 3;
 
 /**
  * POST /aborts: validate, check the allowlist, claim the record (conditional put), start the execution.
- * The same upload again → 200 with its record and no second execution; recheck: true → a fresh verification run
- * unless one is RUNNING.
+ * The same upload again → 200 with its finished record (202 while its run is RUNNING) and no second execution. A new
+ * run is started, under a fresh name, for recheck: true (unless one is RUNNING) and for a dry run's WOULD_ABORT: a
+ * finding, not an outcome, which the API never answers as one. A replaced outcome moves into the record's history.
  */
 export async function requestAbort(deps: AbortApiDeps, body: unknown): Promise<ApiResult> {
   const problems = validateAbortRequest(body, { allowRecheck: true });
@@ -70,12 +88,31 @@ export async function requestAbort(deps: AbortApiDeps, body: unknown): Promise<A
   }
   const id = recordId(request.bucket, request.key, request.uploadId);
   const now = deps.now?.() ?? new Date();
-  if (!request.recheck) {
+  for (let tries = 0; tries < CLAIM_TRIES; tries += 1) {
     const existing = await getRecord(deps.doc, deps.tableName, id);
-    if (existing) return existingRecord(deps, request, existing);
+    // moto writes attributes one by one: a record without a status is being written; the conditional put settles it
+    const exists = existing?.status !== undefined;
+    if (existing && exists && !mayTakeOver(existing.status, { recheck: request.recheck === true, dryRun: false }))
+      return existingRecord(deps, request, existing);
+    const takeOver = exists && existing !== undefined;
+    const name = takeOver ? recheckExecutionName(id, now) : abortExecutionName(id);
+    const claimed = await claimAndStart(deps, request, { id, name, now, previous: takeOver ? existing : undefined });
+    if (claimed) return claimed;
   }
-  const name = request.recheck ? recheckExecutionName(id, now) : abortExecutionName(id);
+  const existing = await getRecord(deps.doc, deps.tableName, id);
+  if (existing) return existingRecord(deps, request, existing);
+  throw new HttpError(503, 'RecordBusy', `the record of this upload kept changing; send the request again`);
+}
+
+/** Claims the record (new, or on condition the earlier one is unchanged) and starts the run; undefined when the claim lost a race. */
+async function claimAndStart(
+  deps: AbortApiDeps,
+  request: AbortRequest,
+  claim: { id: string; name: string; now: Date; previous?: AbortRecord },
+): Promise<ApiResult | undefined> {
+  const { id, name, now, previous } = claim;
   const executionArn = executionArnFor(deps.stateMachineArn, name);
+  const history = previous ? historyAfter(previous as unknown as Record<string, unknown>) : [];
   const record = {
     id,
     recordType: UPLOAD_RECORD_TYPE,
@@ -88,38 +125,42 @@ export async function requestAbort(deps: AbortApiDeps, body: unknown): Promise<A
     executionArn,
     startedAt: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + deps.retentionSeconds,
+    ...(history.length > 0 ? { history } : {}),
   };
   try {
     await deps.doc.send(
       new PutCommand({
         TableName: deps.tableName,
         Item: record,
-        ConditionExpression: request.recheck ? 'attribute_not_exists(id) OR #status <> :running' : 'attribute_not_exists(id)',
-        ...(request.recheck ? { ExpressionAttributeNames: { '#status': 'status' }, ExpressionAttributeValues: { ':running': 'RUNNING' } } : {}),
+        ...(previous
+          ? {
+              ConditionExpression: '#executionArn = :readArn AND #status = :readStatus',
+              ExpressionAttributeNames: { '#executionArn': 'executionArn', '#status': 'status' },
+              ExpressionAttributeValues: { ':readArn': previous.executionArn, ':readStatus': previous.status },
+            }
+          : { ConditionExpression: 'attribute_not_exists(id)' }),
       }),
     );
   } catch (error) {
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-    const existing = await getRecord(deps.doc, deps.tableName, id);
-    if (existing) return existingRecord(deps, request, existing);
-    throw error;
+    return undefined;
   }
   try {
+    // a run started under a fresh name verifies whatever it finds (recheck): the API has claimed the record for it
     await deps.sfn.send(
-      new StartExecutionCommand({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify(runInput(request, 'api', { recheck: request.recheck })) }),
+      new StartExecutionCommand({
+        stateMachineArn: deps.stateMachineArn,
+        name,
+        input: JSON.stringify(runInput(request, 'api', { recheck: previous !== undefined })),
+      }),
     );
   } catch (error) {
-    // nothing may be left RUNNING without an execution behind it
-    await deps.doc
-      .send(
-        new DeleteCommand({
-          TableName: deps.tableName,
-          Key: { id },
-          ConditionExpression: 'executionArn = :arn',
-          ExpressionAttributeValues: { ':arn': executionArn },
-        }),
-      )
-      .catch(() => undefined);
+    // nothing may be left RUNNING without an execution behind it: the earlier record comes back, or the claim goes
+    const mine = { ConditionExpression: 'executionArn = :arn', ExpressionAttributeValues: { ':arn': executionArn } };
+    await (previous
+      ? deps.doc.send(new PutCommand({ TableName: deps.tableName, Item: previous, ...mine }))
+      : deps.doc.send(new DeleteCommand({ TableName: deps.tableName, Key: { id }, ...mine }))
+    ).catch(() => undefined);
     if ((error as Error).name === 'ExecutionAlreadyExists') {
       throw new HttpError(409, 'ExecutionAlreadyExists', `an execution named ${name} already ran for this upload; send "recheck": true to verify it again`);
     }

@@ -1,7 +1,7 @@
 /** The API handlers' dependencies, read from the Lambda environment once per process. */
 import { parseAllowlist } from '../allowlist.ts';
 import { documentClient, sfnClient } from '../aws.ts';
-import { recordRetentionFromEnv, requiredEnv, secondsFromEnv } from '../env.ts';
+import { recordRetentionFromEnv, requiredEnv, secondsFromEnv, sweepMinimumAgeFromEnv } from '../env.ts';
 import type { AbortApiDeps } from './aborts.ts';
 import type { ApplyDeps } from './plans.ts';
 import type { SweepApiDeps } from './sweeps.ts';
@@ -23,7 +23,7 @@ export function apiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): AbortApiDe
 }
 
 export function sweepApiDepsFromEnv(env: NodeJS.ProcessEnv = process.env): SweepApiDeps {
-  return { ...startingDeps(env), sweepStateMachineArn: required(env, 'SWEEP_STATE_MACHINE_ARN') };
+  return { ...startingDeps(env), sweepStateMachineArn: required(env, 'SWEEP_STATE_MACHINE_ARN'), minimumAgeSeconds: sweepMinimumAgeFromEnv(env) };
 }
 
 /** POST /sweeps/{id}/apply and GET /sweeps/{id}/plan: the sweep's deps and SweepPlanMaxAge */

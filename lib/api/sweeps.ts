@@ -16,6 +16,8 @@ export interface SweepApiDeps {
   tableName: string;
   sweepStateMachineArn: string;
   allowlist: BucketAllowlist;
+  /** the deployed SweepMinimumAge (default lib/settings.json's) */
+  minimumAgeSeconds?: number;
   now?: () => Date;
 }
 
@@ -47,7 +49,7 @@ export function presentSweep(item: Record<string, unknown>): SweepRecord & { lin
 
 /** POST /sweeps: validate, check every target against the allowlist, start the sweep. */
 export async function requestSweep(deps: SweepApiDeps, body: unknown, trigger = 'api'): Promise<ApiResult> {
-  const problems = validateSweepRequest(body);
+  const problems = validateSweepRequest(body, { minimumAgeSeconds: deps.minimumAgeSeconds });
   if (problems.length > 0) throw badRequest(problems[0].field, problems[0].rule);
   const request = body as SweepRequest;
   // a plan is applied through POST /sweeps/{id}/apply only: it checks the plan's age and that it is applied once

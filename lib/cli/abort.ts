@@ -1,19 +1,25 @@
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { executionArnFor } from '../api/aborts.ts';
 import { abortExecutionName, recheckExecutionName, recordId } from '../record-id.ts';
-import { getRecord, SUCCESS_STATUSES, type AbortRecord } from '../records.ts';
+import { getRecord, GONE_STATUSES, type AbortRecord } from '../records.ts';
 import { runInput, validateAbortRequest, type AbortRequest } from '../validation.ts';
 import { COMMON_FLAGS, START_OPTIONS, parse } from './args.ts';
 import { formatFields, formatRecord } from './format.ts';
 import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } from './io.ts';
+import { Interrupted, reportInterrupted, watchInterrupt } from './interrupt.ts';
 import { resolveTarget } from './resolve.ts';
 
 export const ABORT_USAGE = `Usage: mpu-reaper abort --bucket B --key K --upload-id U [options]
 
 Starts the abort-until-empty workflow for one incomplete multipart upload: abort, wait, ListParts, abort again
 with backoff until no part is left. The execution name is derived from the upload, so running this twice starts
-one run: the second shows the first one's record. Exit code: 0 when the run started, or (with --wait, or when the
-upload already had a run) when its record says the upload is gone (ABORTED, NOT_FOUND); 1 otherwise; 2 for bad usage.
+one run: the second shows the first one's record. A dry run's record (WOULD_ABORT) is a finding, not an outcome: a
+real run takes it over and aborts the upload.
+
+Exit code: without --wait, 0 when the run started. With --wait, or when the upload already had a run, 0 only when the
+record printed says the upload is gone (ABORTED, NOT_FOUND), whichever run wrote it; 1 for any other record
+(PARTS_REMAIN, FAILED, RUNNING, COMPLETED_BEFORE_DEADLINE…) or none; 2 for bad usage; 130 when Ctrl-C stops the
+waiting (the run goes on; the line printed says how to follow or stop it).
 
   --bucket B                  the bucket (general purpose, or a directory bucket name--zone-id--x-s3)
   --key K                     the object key (1 to 1,024 bytes of UTF-8)
@@ -22,7 +28,7 @@ upload already had a run) when its record says the upload is gone (ABORTED, NOT_
   --expected-bucket-owner ID  12-digit account id of the bucket owner (default: the account running the workflow)
   --if-match-initiated-time T directory buckets: abort only if the upload was initiated at T (ISO-8601)
   --recheck                   start a fresh verification run even if the upload already had one
-  --wait                      wait for the run to end and print its record
+  --wait                      wait for the run to end (and for another run holding the upload) and print the record
   --state-machine-arn ARN     the abort state machine (default: from the stack, or the local one with AWS_ENDPOINT_URL)
 ${COMMON_FLAGS}`;
 
@@ -79,25 +85,38 @@ export async function abortCommand(argv: string[], io: CliIo, clients: () => Cli
     clients,
   );
   const id = recordId(request.bucket, request.key, request.uploadId);
-  const name = values.recheck ? recheckExecutionName(id) : abortExecutionName(id);
-  let executionArn = executionArnFor(stateMachineArn, name);
-  let alreadyRan = false;
-  try {
-    ({ executionArn = executionArn } = await clients().sfn.send(
-      new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(runInput(request, 'cli', { recheck: values.recheck === true })) }),
-    ));
-  } catch (error) {
-    if ((error as Error).name !== 'ExecutionAlreadyExists') throw new CliFailure(`abort: StartExecution failed: ${(error as Error).message}`);
-    alreadyRan = true;
+  const start = async (name: string, recheck: boolean): Promise<{ executionArn: string; alreadyRan: boolean }> => {
+    try {
+      const { executionArn = executionArnFor(stateMachineArn, name) } = await clients().sfn.send(
+        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(runInput(request, 'cli', { recheck })) }),
+      );
+      return { executionArn, alreadyRan: false };
+    } catch (error) {
+      if ((error as Error).name !== 'ExecutionAlreadyExists') throw new CliFailure(`abort: StartExecution failed: ${(error as Error).message}`);
+      return { executionArn: executionArnFor(stateMachineArn, name), alreadyRan: true };
+    }
+  };
+  let table = tableName;
+  const records = async () => {
+    table ||= (await resolveTarget({ table: true }, { table: values.table as string | undefined, stack: values.stack as string | undefined }, io.env, clients))
+      .tableName;
+    return getRecord(clients().doc, table, id);
+  };
+  let { executionArn, alreadyRan } = await start(values.recheck ? recheckExecutionName(id) : abortExecutionName(id), values.recheck === true);
+  if (alreadyRan && (await records())?.status === 'WOULD_ABORT') {
+    // a dry run's finding is not an outcome: a real run under a fresh name takes it over (its claim allows that only)
+    ({ executionArn, alreadyRan } = await start(recheckExecutionName(id), false));
   }
   if (!values.wait && !alreadyRan) {
     const started = { id, status: 'RUNNING', executionArn };
     io.stdout.write(values.json ? `${JSON.stringify(started)}\n` : `${formatFields(started)}follow it with: mpu-reaper status ${id}\n`);
     return 0;
   }
+  const watch = values.wait ? watchInterrupt(io) : undefined;
+  const race = <T>(p: Promise<T>) => (watch ? watch.race(p) : p);
   const describe = async (): Promise<Execution> => {
     try {
-      const { status, error, cause } = await clients().sfn.send(new DescribeExecutionCommand({ executionArn }));
+      const { status, error, cause } = await race(clients().sfn.send(new DescribeExecutionCommand({ executionArn })));
       return { status, error, cause };
     } catch (error) {
       // an earlier run's execution may be gone (Step Functions keeps closed executions 90 days): its record still tells
@@ -105,16 +124,32 @@ export async function abortCommand(argv: string[], io: CliIo, clients: () => Cli
       throw error;
     }
   };
-  let execution = await describe();
   const sleep = io.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-  while (values.wait && execution.status !== undefined && !EXECUTION_ENDED.has(execution.status)) {
-    await sleep(io.pollMs ?? 1000);
+  let execution: Execution;
+  let record: AbortRecord | undefined;
+  try {
     execution = await describe();
+    while (values.wait && execution.status !== undefined && !EXECUTION_ENDED.has(execution.status)) {
+      await race(sleep(io.pollMs ?? 1000));
+      execution = await describe();
+    }
+    record = await race(records());
+    // another run held the upload (this one ended busy): its record tells whether the upload is gone, so wait for it too
+    while (values.wait && record?.status === 'RUNNING' && record.executionArn !== executionArn) {
+      await race(sleep(io.pollMs ?? 1000));
+      record = await race(records());
+    }
+  } catch (error) {
+    if (!(error instanceof Interrupted)) throw error;
+    return reportInterrupted(
+      io,
+      `the abort run ${executionArn} of upload ${id}`,
+      `mpu-reaper status ${id}`,
+      `aws stepfunctions stop-execution --execution-arn ${executionArn}`,
+    );
+  } finally {
+    watch?.stop();
   }
-  const table =
-    tableName ||
-    (await resolveTarget({ table: true }, { table: values.table as string | undefined, stack: values.stack as string | undefined }, io.env, clients)).tableName;
-  const record: AbortRecord | undefined = await getRecord(clients().doc, table, id);
   if (values.json) {
     io.stdout.write(
       `${JSON.stringify({ ...(record ?? { id, status: execution.status }), execution: { executionArn, status: execution.status, error: execution.error, cause: execution.cause }, alreadyRan })}\n`,
@@ -133,5 +168,6 @@ export async function abortCommand(argv: string[], io: CliIo, clients: () => Cli
     );
   }
   if (!values.wait && execution.status === 'RUNNING') return 0;
-  return record && SUCCESS_STATUSES.includes(record.status) ? 0 : 1;
+  // whoever's run wrote the record: 0 only when it says the upload is gone
+  return record && GONE_STATUSES.includes(record.status) ? 0 : 1;
 }

@@ -1,4 +1,4 @@
-import type { AbortRecord } from '../records.ts';
+import type { AbortRecord, HistoryEntry } from '../records.ts';
 
 export function humanBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -64,7 +64,7 @@ const ORDER = [
 /** a record as aligned "field: value" lines: bytes in human units, expiresAt as a date too */
 export function formatRecord(record: AbortRecord): string {
   const item = record as unknown as Record<string, unknown>;
-  return formatFields(
+  return `${formatFields(
     Object.fromEntries(
       ORDER.map((f) => {
         const value = item[f];
@@ -75,5 +75,21 @@ export function formatRecord(record: AbortRecord): string {
         return [f, value];
       }),
     ),
-  );
+  )}${formatHistory(record.history ?? [])}`;
+}
+
+/** the earlier outcomes a record keeps, oldest first, one line each */
+function formatHistory(history: readonly HistoryEntry[]): string {
+  if (history.length === 0) return '';
+  const line = (h: HistoryEntry) =>
+    [
+      h.status,
+      h.partsFound !== undefined ? `${h.partsFound} parts, ${shortBytes(h.bytesFound ?? 0)}` : undefined,
+      h.trigger ? `by ${h.trigger}${h.dryRun ? ' (dry run)' : ''}` : undefined,
+      h.finishedAt,
+      h.cause,
+    ]
+      .filter((part) => part !== undefined && part !== '')
+      .join(' · ');
+  return `history (earlier runs, oldest first):\n${history.map((h) => `  ${line(h)}\n`).join('')}`;
 }

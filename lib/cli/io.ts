@@ -20,6 +20,8 @@ export interface CliIo {
   sleep?: (ms: number) => Promise<void>;
   /** DescribeExecution polling interval for --wait */
   pollMs?: number;
+  /** where Ctrl-C (SIGINT) is heard while --wait follows a run (default: the process) */
+  signals?: Pick<NodeJS.EventEmitter, 'on' | 'off'>;
 }
 
 /** A mistake in the command line: one line on stderr, exit code 2, nothing started. */

@@ -10,6 +10,7 @@ import { COMMON_FLAGS, COMMON_OPTIONS, START_OPTIONS, numberFlag, parse } from '
 import { formatTable, humanBytes, shortBytes } from './format.ts';
 import { createProgressDisplay, progressLine } from './progress.ts';
 import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } from './io.ts';
+import { Interrupted, reportInterrupted, watchInterrupt } from './interrupt.ts';
 import { resolveTarget } from './resolve.ts';
 import { applyCommand, planCommand } from './plan.ts';
 
@@ -18,12 +19,16 @@ export const SWEEP_USAGE = `Usage: mpu-reaper sweep --bucket B [--bucket B2 …]
        mpu-reaper sweep apply ID                     abort exactly those (once; see sweep apply --help)
 
 Finds every incomplete multipart upload initiated more than AGE ago in the buckets (under --prefix), aborts them
-page by page, verifies each with ListParts, and records every upload. With --wait, shows live progress and a final
-table. Exit code: 0 when the sweep COMPLETED (or was started, without --wait), 1 otherwise, 2 for bad usage.
+page by page, verifies each with ListParts, and records every upload. With --wait, prints the sweep id, shows live
+progress and a final table; Ctrl-C stops the waiting only (the sweep goes on) and prints how to follow or cancel it.
+An age below the minimum (setting SweepMinimumAge, 1h by default) is refused unless --force: uploads that young may
+still be receiving parts. Exit code: 0 when the sweep COMPLETED (or was started, without --wait), 1 otherwise, 2 for
+bad usage (a refused age included), 130 on Ctrl-C during --wait.
 
   --bucket B                  a bucket to sweep (repeat for several)
   --older-than AGE            uploads initiated more than AGE ago: 30m, 24h, 7d, 1d12h (units s, m, h, d)
   --prefix P                  only keys under this prefix
+  --force                     allow an --older-than below the minimum age (SweepMinimumAge)
   --expected-bucket-owner ID  12-digit account id of the buckets' owner (default: the account running the workflow)
   --dry-run                   abort nothing: record what would be aborted (WOULD_ABORT, with parts and bytes)
   --no-measure                do not ListParts each upload before its abort (records without parts and bytes; about
@@ -88,6 +93,7 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
     'dry-run': { type: 'boolean' },
     'no-measure': { type: 'boolean' },
     'max-uploads': { type: 'string' },
+    force: { type: 'boolean' },
     ...START_OPTIONS,
   });
   if (values.help) {
@@ -106,11 +112,13 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
       ...(values.prefix !== undefined ? { prefix: values.prefix as string } : {}),
       ...(values['expected-bucket-owner'] !== undefined ? { expectedBucketOwner: values['expected-bucket-owner'] as string } : {}),
     })),
+    ...(values.force ? { force: true } : {}),
     ...(values['dry-run'] ? { dryRun: true } : {}),
     ...(values['no-measure'] ? { measure: false } : {}),
     ...(maxUploads !== undefined ? { maxUploads } : {}),
   };
-  const problems = validateSweepRequest(request);
+  // the deployed minimum is enforced again by the sweep itself (its plan step): here, lib/settings.json's
+  const problems = validateSweepRequest(request, { forceName: '--force' });
   if (problems.length > 0) throw new UsageError(`sweep: ${sweepFlagOf(problems[0].field)}: ${problems[0].rule}`);
   const flags = {
     stateMachineArn: values['state-machine-arn'] as string | undefined,
@@ -130,22 +138,42 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
     );
     return 0;
   }
+  // the id first, so that it is known however the waiting ends (with --json on stderr: stdout is one JSON document)
+  (values.json ? io.stderr : io.stdout).write(`started sweep ${id}\n`);
   const sleep = io.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   // on a terminal the progress line is redrawn in place; in a pipe or a log, printed again when it changed
   const display = values.json ? undefined : createProgressDisplay(io.stdout);
-  let execution = await clients().sfn.send(new DescribeExecutionCommand({ executionArn }));
-  for (;;) {
-    const { Item } = await clients().doc.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true }));
-    if (Item && display) display.update([progressLine((await withLiveTotals(clients().doc, tableName, Item)) as SweepRecord)]);
-    if (EXECUTION_ENDED.has(execution.status ?? '')) break;
-    await sleep(io.pollMs ?? 1000);
-    execution = await clients().sfn.send(new DescribeExecutionCommand({ executionArn }));
+  const watch = watchInterrupt(io);
+  try {
+    let execution = await watch.race(clients().sfn.send(new DescribeExecutionCommand({ executionArn })));
+    for (;;) {
+      const { Item } = await watch.race(clients().doc.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true })));
+      if (Item && display) display.update([progressLine((await watch.race(withLiveTotals(clients().doc, tableName, Item))) as SweepRecord)]);
+      if (EXECUTION_ENDED.has(execution.status ?? '')) break;
+      await watch.race(sleep(io.pollMs ?? 1000));
+      execution = await watch.race(clients().sfn.send(new DescribeExecutionCommand({ executionArn })));
+    }
+    return await finished(io, clients, { id, tableName, execution, json: Boolean(values.json) });
+  } catch (error) {
+    if (!(error instanceof Interrupted)) throw error;
+    return reportInterrupted(io, `sweep ${id}`, `mpu-reaper sweeps ${id}`, `mpu-reaper sweep cancel ${id}`);
+  } finally {
+    watch.stop();
   }
+}
+
+/** The ended sweep's record: its table (or JSON), and the exit code. */
+async function finished(
+  io: CliIo,
+  clients: () => CliClients,
+  run: { id: string; tableName: string; execution: { status?: string; error?: string; cause?: string }; json: boolean },
+): Promise<number> {
+  const { id, tableName, execution } = run;
   const { Item } = await clients().doc.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true }));
   if (!Item)
     throw new CliFailure(`sweep ${id} ended ${execution.status} without a record${execution.error ? ` (${execution.error}: ${execution.cause})` : ''}`);
   const sweep = presentSweep(Item);
-  io.stdout.write(values.json ? `${JSON.stringify(sweep)}\n` : `\nsweep ${id}\n${sweepTable(sweep)}`);
+  io.stdout.write(run.json ? `${JSON.stringify(sweep)}\n` : `\nsweep ${id}\n${sweepTable(sweep)}`);
   return sweep.status === 'COMPLETED' ? 0 : 1;
 }
 

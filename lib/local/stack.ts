@@ -185,6 +185,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       RECORD_RETENTION_SECONDS: String(resolveSettings(options.settings).RecordRetentionSeconds),
       // what serverless.yml gives the plan's functions (GET /sweeps/{id}/plan, POST /sweeps/{id}/apply)
       SWEEP_PLAN_MAX_AGE_SECONDS: String(resolveSettings(options.settings).SweepPlanMaxAge),
+      SWEEP_MINIMUM_AGE_SECONDS: String(resolveSettings(options.settings).SweepMinimumAge),
     });
     eventBus = createLocalEventBus({
       runtime: localRuntime,

@@ -3,7 +3,7 @@
  * computed from the sweep's start time. The sweep state machine asks for it once (Step Functions has no date
  * arithmetic in JSONPath); the API and the CLI validate with the same code before they start anything.
  */
-import { ABORT_SETTINGS_DEFAULTS } from '../settings.ts';
+import { ABORT_SETTINGS_DEFAULTS, SWEEP_SETTINGS_DEFAULTS } from '../settings.ts';
 import { bucketProblem, prefixProblem, type Problem } from '../validation.ts';
 import type { SweepContext, SweepRunSettings, SweepTargetPlan } from './state.ts';
 
@@ -15,6 +15,8 @@ export interface SweepTarget {
 }
 export interface SweepRequest {
   targets: SweepTarget[];
+  /** sweep ages below SweepMinimumAge */
+  force?: boolean;
   dryRun?: boolean;
   maxUploads?: number;
   measure?: boolean;
@@ -64,13 +66,34 @@ export function cutoffFor(start: Date, olderThanSeconds: number): string {
   return new Date(Math.floor(start.getTime() / 1000) * 1000 - olderThanSeconds * 1000).toISOString();
 }
 
-export function validateSweepRequest(input: unknown): Problem[] {
+/** "1h", "90m", "45s": the largest units that write the seconds exactly */
+export function formatAge(seconds: number): string {
+  if (seconds === 0) return '0s';
+  const parts: string[] = [];
+  let rest = seconds;
+  for (const [unit, size] of Object.entries(UNIT_SECONDS).reverse()) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.join('');
+}
+
+export interface SweepRules {
+  /** SweepMinimumAge as deployed (default: lib/settings.json) */
+  minimumAgeSeconds?: number;
+  /** how the caller names the override in the refusal: "force": true (API, events) or --force (CLI) */
+  forceName?: string;
+}
+
+export function validateSweepRequest(input: unknown, rules: SweepRules = {}): Problem[] {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) return [{ field: 'body', rule: 'must be a JSON object' }];
   const body = input as Record<string, unknown>;
   const problems: Problem[] = [];
   for (const field of Object.keys(body)) {
-    if (!['targets', 'dryRun', 'maxUploads', 'measure', 'planId'].includes(field)) {
-      problems.push({ field, rule: 'is not a known field (known: targets, dryRun, maxUploads, measure, planId)' });
+    if (!['targets', 'dryRun', 'maxUploads', 'measure', 'planId', 'force'].includes(field)) {
+      problems.push({ field, rule: 'is not a known field (known: targets, dryRun, maxUploads, measure, planId, force)' });
     }
   }
   if (!Array.isArray(body.targets) || body.targets.length === 0) {
@@ -110,13 +133,14 @@ export function validateSweepRequest(input: unknown): Problem[] {
     });
   }
   if (problems.length === 0) problems.push(...overlaps(body.targets as SweepTarget[]));
-  for (const flag of ['dryRun', 'measure'] as const) {
+  for (const flag of ['dryRun', 'measure', 'force'] as const) {
     if (body[flag] !== undefined && typeof body[flag] !== 'boolean') problems.push({ field: flag, rule: 'must be true or false' });
   }
   if (body.planId !== undefined && (typeof body.planId !== 'string' || !SWEEP_ID.test(body.planId)))
     problems.push({ field: 'planId', rule: 'must be a sweep id (1 to 80 letters, digits, - and _)' });
   if (body.planId !== undefined && (body.dryRun === true || body.measure === false))
     problems.push({ field: 'planId', rule: 'applies a plan: not a dry run, and measured (each planned upload is measured again)' });
+  if (problems.length === 0 && body.force !== true) problems.push(...tooYoung(body.targets as SweepTarget[], rules));
   if (body.dryRun === true && body.measure === false) {
     problems.push({ field: 'measure', rule: 'cannot be false in a dry run (a dry run records what it measured)' });
   }
@@ -127,6 +151,19 @@ export function validateSweepRequest(input: unknown): Problem[] {
     problems.push({ field: 'maxUploads', rule: `must be a whole number from 1 to ${MAX_MAX_UPLOADS.toLocaleString('en-US')}` });
   }
   return problems;
+}
+
+/** Targets whose age is below the minimum: an upload that young may still be receiving parts (refused unless forced). */
+function tooYoung(targets: SweepTarget[], rules: SweepRules): Problem[] {
+  const minimum = rules.minimumAgeSeconds ?? SWEEP_SETTINGS_DEFAULTS.SweepMinimumAge;
+  const i = targets.findIndex((t) => parseAge(t.olderThan)! < minimum);
+  if (i < 0) return [];
+  return [
+    {
+      field: `targets[${i}].olderThan`,
+      rule: `is ${targets[i].olderThan}, below the minimum age of ${formatAge(minimum)} (setting SweepMinimumAge): uploads that young may still be receiving parts; add ${rules.forceName ?? '"force": true'} to sweep them anyway`,
+    },
+  ];
 }
 
 /**
@@ -176,9 +213,14 @@ export function sweepInput(input: unknown): { request: unknown; trigger: unknown
 }
 
 /** The plan for a sweep execution's input (sweepInput's two forms). */
-export function planSweep(input: unknown, start: Date, retentionSeconds: number = ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds): SweepPlan {
+export function planSweep(
+  input: unknown,
+  start: Date,
+  retentionSeconds: number = ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds,
+  rules: SweepRules = {},
+): SweepPlan {
   const { request, trigger } = sweepInput(input);
-  const problems = validateSweepRequest(request);
+  const problems = validateSweepRequest(request, rules);
   if (typeof trigger !== 'string' || !(SWEEP_TRIGGERS as readonly string[]).includes(trigger))
     problems.push({ field: 'trigger', rule: `must be one of ${SWEEP_TRIGGERS.join(', ')}` });
   if (problems.length > 0) throw new InvalidSweepRequest(problems.map((p) => `${p.field}: ${p.rule}`).join('; '));
@@ -207,6 +249,8 @@ export function planSweep(input: unknown, start: Date, retentionSeconds: number 
 
 export interface PlanSweepEvent {
   request: unknown;
+  /** the deployed SweepMinimumAge (the definition passes it; default lib/settings.json) */
+  minimumAgeSeconds?: number;
   startTime: string;
   executionArn: string;
   settings: Omit<SweepRunSettings, 'retentionSeconds'> & { retentionSeconds?: number };
@@ -231,7 +275,7 @@ export function planSweepRun(event: PlanSweepEvent): SweepRunPlan {
     const most = SETTING_LIMITS[name] ?? Number.MAX_SAFE_INTEGER;
     if (!Number.isInteger(value) || value < 0 || value > most) throw new Error(`sweep setting ${name} must be a whole number from 0 to ${most}, got ${value}`);
   }
-  const planned = planSweep(event.request, new Date(event.startTime), settings.retentionSeconds);
+  const planned = planSweep(event.request, new Date(event.startTime), settings.retentionSeconds, { minimumAgeSeconds: event.minimumAgeSeconds });
   // a dry run's record and plan pages outlive SweepPlanMaxAge, whatever the records' retention
   const keep = planned.dryRun ? Math.max(settings.retentionSeconds, settings.planMaxAgeSeconds ?? 0) : settings.retentionSeconds;
   const plan = { ...planned, expiresAt: Math.floor(new Date(event.startTime).getTime() / 1000) + keep };

@@ -9,10 +9,10 @@
  *
  * Each returns the next state computed from its input and what the table holds, so a retried call counts nothing twice.
  */
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import { recordInterruptedRun } from '../interrupted-runs.ts';
 import { recordId } from '../record-id.ts';
-import { UPLOAD_RECORD_TYPE, type AbortRecord, type AbortStatus } from '../records.ts';
+import { historyAfter, UPLOAD_RECORD_TYPE, type AbortRecord, type AbortStatus } from '../records.ts';
 import { classifyTaskError } from '../task-errors.ts';
 import { runInput } from '../validation.ts';
 import { startState, type FirstState } from './list.ts';
@@ -73,6 +73,12 @@ export function unsettledOutcome(answers: PageAnswers, i: number): Outcome {
 
 function decidedOutcome(item: DecidedItem): Outcome {
   if (item.s === 'SKIPPED_CHANGED') return { status: item.s, attempts: 0, cause: item.why };
+  if (item.s === 'NOT_FOUND')
+    return {
+      status: 'NOT_FOUND',
+      attempts: 0,
+      cause: 'Listed by the sweep, then gone when it measured the upload (ListParts: NoSuchUpload), before any abort: completed or aborted by someone else.',
+    };
   if (item.s !== 'FAILED') return { status: item.s, attempts: 0 };
   return {
     status: 'FAILED',
@@ -117,38 +123,47 @@ const counted = (record: Pick<AbortRecord, 'status' | 'partsFound' | 'bytesFound
   };
 };
 
+/** the earlier outcomes a sweep replaces when it lists the upload again later: a dry run's finding, or an error */
+const REPLACEABLE = ['WOULD_ABORT', 'FAILED', 'PARTS_REMAIN', 'SKIPPED_CHANGED'];
+
 /**
  * Writes the record unless the table says another run owns the upload: a record RUNNING under another execution, or
  * one written after the page was listed (an API run that aborted it meanwhile keeps its ABORTED). This sweep's own
- * record is rewritten (a retried call), except that a NOT_FOUND never replaces its ABORTED. Returns what to count.
+ * record is rewritten (a retried call), except that a NOT_FOUND never replaces its ABORTED. An earlier outcome it
+ * replaces (a dry run's WOULD_ABORT, FAILED, PARTS_REMAIN) moves into the record's history. Returns what to count.
  */
 export async function writeRecord(deps: SweepDeps, record: AbortRecord): Promise<Partial<Totals>> {
-  try {
-    await deps.doc.send(
-      new PutCommand({
-        TableName: deps.tableName,
-        Item: record,
-        ConditionExpression:
-          `attribute_not_exists(#id) OR (#executionArn = :mine${record.status === 'NOT_FOUND' ? ' AND #status <> :aborted' : ''})` +
-          ' OR (#status IN (:wouldAbort, :failed, :partsRemain, :skippedChanged) AND #startedAt < :listedAt)',
-        ExpressionAttributeNames: { '#id': 'id', '#executionArn': 'executionArn', '#status': 'status', '#startedAt': 'startedAt' },
-        ExpressionAttributeValues: {
-          ':mine': record.executionArn,
-          ':wouldAbort': 'WOULD_ABORT',
-          ':failed': 'FAILED',
-          ':partsRemain': 'PARTS_REMAIN',
-          ':skippedChanged': 'SKIPPED_CHANGED',
-          ':listedAt': record.startedAt,
-          ...(record.status === 'NOT_FOUND' ? { ':aborted': 'ABORTED' } : {}),
-        },
-      }),
-    );
-    return counted(record);
-  } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  // most uploads have no record: one conditional PutItem; an existing one is read and replaced on condition it is unchanged
+  let condition: Pick<PutCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> = {
+    ConditionExpression: 'attribute_not_exists(#id)',
+    ExpressionAttributeNames: { '#id': 'id' },
+  };
+  let item: AbortRecord = record;
+  for (let tries = 0; tries < 3; tries += 1) {
+    try {
+      await deps.doc.send(new PutCommand({ TableName: deps.tableName, Item: item, ...condition }));
+      return counted(record);
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    }
     const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: record.id }, ConsistentRead: true }));
-    return Item?.executionArn === record.executionArn ? counted(Item as AbortRecord) : { busy: 1 };
+    const existing = Item as AbortRecord | undefined;
+    if (existing?.status === undefined) continue;
+    const mine = existing.executionArn === record.executionArn;
+    const replaces = mine
+      ? !(record.status === 'NOT_FOUND' && existing.status === 'ABORTED')
+      : REPLACEABLE.includes(existing.status) && existing.startedAt < record.startedAt;
+    if (!replaces) return mine ? counted(existing) : { busy: 1 };
+    const history = mine ? (existing.history ?? []) : historyAfter(existing as unknown as Record<string, unknown>);
+    item = { ...record, ...(history.length > 0 ? { history } : {}) };
+    condition = {
+      ConditionExpression: '#executionArn = :readArn AND #status = :readStatus AND #startedAt = :readStartedAt',
+      ExpressionAttributeNames: { '#executionArn': 'executionArn', '#status': 'status', '#startedAt': 'startedAt' },
+      ExpressionAttributeValues: { ':readArn': existing.executionArn, ':readStatus': existing.status, ':readStartedAt': existing.startedAt },
+    };
   }
+  // the record kept changing under this sweep: another run is writing it
+  return { busy: 1 };
 }
 
 /** the checkpoint: the state after a step, newer steps only (a stale duplicate changes nothing) */

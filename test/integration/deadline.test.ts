@@ -4,7 +4,7 @@
  * is left alone and recorded COMPLETED_BEFORE_DEADLINE.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CompleteMultipartUploadCommand, ListPartsCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, ListPartsCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
@@ -32,10 +32,10 @@ afterAll(async () => {
 });
 
 /** the detail of a CloudTrail "AWS API Call via CloudTrail" event for CreateMultipartUpload */
-const cloudTrailDetail = (u: Upload) => ({
+const cloudTrailDetail = (u: Upload, initiated = new Date()) => ({
   eventSource: 's3.amazonaws.com',
   eventName: 'CreateMultipartUpload',
-  eventTime: new Date().toISOString(),
+  eventTime: initiated.toISOString().replace(/\.\d{3}Z$/, 'Z'),
   requestParameters: { bucketName: u.bucket, key: u.key, uploads: '' },
   responseElements: { CreateMultipartUploadResult: { Bucket: u.bucket, Key: u.key, UploadId: u.uploadId } },
 });
@@ -69,7 +69,8 @@ describe('abort-after-deadline', () => {
   });
 
   it('leaves an upload completed before its deadline alone and records COMPLETED_BEFORE_DEADLINE', async () => {
-    // Arrange
+    // Arrange: CloudTrail's eventTime is the upload's initiation, before its completion
+    const initiated = new Date();
     const upload = await createUpload(s3, 'deadline-bucket', 'done/in-time.bin', [5 * 1024 * 1024, 10]);
     const parts = await s3.send(new ListPartsCommand({ Bucket: upload.bucket, Key: upload.key, UploadId: upload.uploadId }));
     await s3.send(
@@ -82,12 +83,17 @@ describe('abort-after-deadline', () => {
     );
 
     // Act
-    const execution = await runDeadline(cloudTrailDetail(upload));
+    const execution = await runDeadline(cloudTrailDetail(upload, initiated));
 
     // Assert
     expect(execution.status, execution.cause).toBe('SUCCEEDED');
     const record = await getRecord(doc, stack.tableName, recordId(upload.bucket, upload.key, upload.uploadId));
-    expect(record).toMatchObject({ status: 'COMPLETED_BEFORE_DEADLINE', trigger: 'deadline', attempts: 0 });
+    expect(record).toMatchObject({
+      status: 'COMPLETED_BEFORE_DEADLINE',
+      trigger: 'deadline',
+      attempts: 0,
+      cause: expect.stringMatching(/at or after the upload was initiated/),
+    });
     expect((await s3.send(new HeadObjectCommand({ Bucket: upload.bucket, Key: upload.key }))).ContentLength).toBe(5 * 1024 * 1024 + 10);
   });
 
@@ -97,7 +103,26 @@ describe('abort-after-deadline', () => {
 
     // Assert
     expect(execution.status).toBe('SUCCEEDED');
-    expect(await getRecord(doc, stack.tableName, recordId('deadline-bucket', 'never/completed', 'no-such-upload'))).toMatchObject({ status: 'NOT_FOUND' });
+    expect(await getRecord(doc, stack.tableName, recordId('deadline-bucket', 'never/completed', 'no-such-upload'))).toMatchObject({
+      status: 'NOT_FOUND',
+      cause: expect.stringMatching(/before any abort of this run.*No object is at the key/),
+    });
+  });
+
+  it('records NOT_FOUND, not COMPLETED_BEFORE_DEADLINE, when the object at the key is older than the upload', async () => {
+    // Arrange: an object written before the upload began; the upload itself was aborted by someone else
+    await s3.send(new PutObjectCommand({ Bucket: 'deadline-bucket', Key: 'reused/key', Body: 'older object' }));
+    const initiated = new Date(Date.now() + 5_000);
+
+    // Act
+    const execution = await runDeadline(cloudTrailDetail({ bucket: 'deadline-bucket', key: 'reused/key', uploadId: 'aborted-elsewhere' }, initiated));
+
+    // Assert
+    expect(execution.status, execution.cause).toBe('SUCCEEDED');
+    expect(await getRecord(doc, stack.tableName, recordId('deadline-bucket', 'reused/key', 'aborted-elsewhere'))).toMatchObject({
+      status: 'NOT_FOUND',
+      cause: expect.stringMatching(/last modified at .*, before the upload was initiated .*: it is not the upload's/),
+    });
   });
 
   it('fails an event that names no upload, before any S3 call', async () => {

@@ -99,7 +99,7 @@ describe('sweep-uploads', () => {
     await Promise.all(Array.from({ length: 30 }, (_, i) => createUpload(s3, 'sweep-dry', `k-${i}`, [7, 8])));
 
     // Act
-    const { summary, records, meter: m } = await sweep('sweep-dry-run', { targets: [{ bucket: 'sweep-dry', olderThan: '30m' }], dryRun: true });
+    const { summary, records, meter: m } = await sweep('sweep-dry-run', { targets: [{ bucket: 'sweep-dry', olderThan: '30m' }], dryRun: true, force: true });
 
     // Assert
     expect(await allUploads('sweep-dry')).toHaveLength(30);
@@ -164,6 +164,16 @@ describe('sweep-uploads', () => {
       error: 'InvalidSweepRequest',
       cause: expect.stringContaining('targets[0].olderThan'),
     });
+  });
+
+  it('refuses a sweep younger than SweepMinimumAge without force: recorded FAILED naming olderThan, no S3 request', async () => {
+    // Act
+    const { execution, summary, meter: m } = await sweep('sweep-too-young', { targets: [{ bucket: 'sweep-good', olderThan: '10m' }] });
+
+    // Assert
+    expect(execution.error).toBe('InvalidSweepRequest');
+    expect(summary).toMatchObject({ status: 'FAILED', cause: expect.stringMatching(/targets\[0\]\.olderThan: is 10m, below the minimum age of 1h/) });
+    expect(Object.keys(m.requests).filter((name) => /(^|:)s3:/.test(name))).toEqual([]);
   });
 
   it('checkpoints each target: its state holds the totals the summary sums', async () => {

@@ -51,7 +51,7 @@ export type CallName = keyof typeof CALLS;
 const isDynamoDb = (s: SeenRequest, operation: string) => s.headers['x-amz-target'] === `DynamoDB_20120810.${operation}`;
 
 /** an error answer as each service sends it (S3: XML with S3's documented messages; DynamoDB: JSON) */
-function errorAnswer(service: string, status: number, code: string, message: string) {
+export function errorAnswer(service: string, status: number, code: string, message: string) {
   return (res: ServerResponse) => {
     if (service === 's3') {
       res

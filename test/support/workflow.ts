@@ -4,6 +4,7 @@ import { DynamoDBClient, CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { startMoto, type MotoServer } from '../../lib/local/moto.ts';
+import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
 import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
 import { LocalStepFunctions, taskStatesOf, type LocalExecution } from '../../lib/local/runtime.ts';
 import { readFileSync } from 'node:fs';
@@ -26,6 +27,16 @@ export function fastRetries(): Record<string, number> {
     taskStatesOf(JSON.parse(readFileSync(STATEMACHINES_DIR + m.file, 'utf8')).States).map(([name]) => name),
   );
   return Object.fromEntries(names.map((name) => [name, 10]));
+}
+
+/** the whole local stack with its HTTP API, for the buckets mpu-reaper-*, its waits and retries shortened */
+export async function startApiStack(): Promise<LocalStack> {
+  return startLocalStack({
+    apiPort: 0,
+    allowedBuckets: 'mpu-reaper-*',
+    waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 20 },
+    retryIntervalOverrides: fastRetries(),
+  });
 }
 
 /** SDK clients of a test endpoint (moto_server, the local stack, a test proxy), with its dummy credentials */

@@ -9,7 +9,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { ListPartsCommand, NoSuchUpload, S3Client } from '@aws-sdk/client-s3';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { decideOutcome, measureUpload, recordOutcome, Superseded, type LoopState } from '../../lib/abort-run.ts';
+import { decideOutcome, IF_INITIATED_204, measureUpload, recordOutcome, Superseded, type LoopState } from '../../lib/abort-run.ts';
 
 const s3Mock = mockClient(S3Client);
 const docMock = mockClient(DynamoDBDocumentClient);
@@ -173,6 +173,16 @@ describe('decideOutcome', () => {
       'a directory bucket refused the abort (412)',
       state({ abortAnswer: PRECONDITION, checkAnswer: LISTED }, 2),
       { status: 'FAILED', error: 'PreconditionFailed', attempts: 3 },
+    ],
+    [
+      'a directory bucket refused the first abort (412): the definition records it at once, without a check',
+      state({ variant: 'ifInitiated', abortAnswer: PRECONDITION }),
+      { status: 'FAILED', error: 'PreconditionFailed', attempts: 1 },
+    ],
+    [
+      'an IfMatchInitiatedTime abort answered 204 and the check found the upload gone: ABORTED, saying the 204 proves nothing',
+      state({ variant: 'ifInitiated', abortAnswer: {}, checkAnswer: NO_SUCH_UPLOAD }),
+      { status: 'ABORTED', attempts: 1, cause: IF_INITIATED_204 },
     ],
     ['the check failed past its retries', state({ abortAnswer: {}, failure: THROTTLED }), { status: 'FAILED', error: 'SlowDown', attempts: 1 }],
     ['the abort answered NoSuchBucket', state({ failure: NO_SUCH_BUCKET }), { status: 'FAILED', error: 'NoSuchBucket', attempts: 1 }],

@@ -8,7 +8,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { HeadObjectCommand, ListPartsCommand, NoSuchUpload, NotFound, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { InvalidRequest, prepareRun, waitSchedule, type PrepareRunEvent, type RunDeps } from '../../lib/abort-run.ts';
+import { GONE_BEFORE_MEASURE, InvalidRequest, prepareRun, waitSchedule, type PrepareRunEvent, type RunDeps } from '../../lib/abort-run.ts';
 import { parseAllowlist } from '../../lib/allowlist.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { runInput, type AbortRequest } from '../../lib/validation.ts';
@@ -34,6 +34,7 @@ beforeEach(() => {
   s3Mock.reset();
   docMock.reset();
   docMock.on(UpdateCommand).resolves({});
+  docMock.on(GetCommand).resolves({});
   s3Mock.on(ListPartsCommand).resolves({ Parts: parts([5, 7]), IsTruncated: false });
 });
 
@@ -60,6 +61,7 @@ describe('prepareRun', () => {
       Key: { id },
       ConditionExpression: 'attribute_not_exists(#status) OR (#executionArn = :executionArn AND #status = :status)',
     });
+    expect(docMock).not.toHaveReceivedCommand(GetCommand);
     expect(claim.ExpressionAttributeValues).toMatchObject({
       ':status': 'RUNNING',
       ':attempts': 0,
@@ -68,7 +70,7 @@ describe('prepareRun', () => {
       ':trigger': 'event',
       ':expiresAt': Math.floor(Date.parse('2026-11-20T10:00:00.123Z') / 1000) + 90 * 86_400,
     });
-    expect(claim.UpdateExpression).toMatch(/ REMOVE #finishedAt, #error, #cause, #partsFound, #bytesFound, #sweepId$/);
+    expect(claim.UpdateExpression).toMatch(/ REMOVE #finishedAt, #error, #cause, #partsFound, #bytesFound, #dryRun, #sweepId$/);
     expect(s3Mock).toHaveReceivedCommandWith(ListPartsCommand, {
       Bucket: 'data-lake',
       Key: 'a/b.bin',
@@ -78,14 +80,98 @@ describe('prepareRun', () => {
     });
   });
 
-  it('lets a recheck claim a finished record (the condition admits any status but RUNNING)', async () => {
+  const FINISHED = {
+    status: 'ABORTED',
+    executionArn: 'arn:earlier',
+    trigger: 'api',
+    attempts: 1,
+    partsFound: 3,
+    bytesFound: 300,
+    finishedAt: '2026-11-19T10:00:00.000Z',
+    error: '',
+    history: [{ status: 'WOULD_ABORT', partsFound: 3, bytesFound: 300, dryRun: true }],
+  };
+
+  it('lets a recheck take over a finished record, on condition it is still what was read, keeping its outcome in history', async () => {
+    // Arrange: the claim without a read is refused (the record exists), the claim after the read succeeds
+    docMock
+      .on(UpdateCommand)
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }))
+      .resolves({});
+    docMock.on(GetCommand).resolves({ Item: FINISHED });
+
     // Act
-    await prepareRun(deps(), event(runInput(UPLOAD, 'api', { recheck: true })));
+    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'api', { recheck: true })));
 
     // Assert
-    expect(docMock.commandCalls(UpdateCommand)[0].args[0].input.ConditionExpression).toBe(
-      'attribute_not_exists(#status) OR (#executionArn = :executionArn AND #status = :status) OR #status <> :status',
-    );
+    expect(prepared.next).toBe('abort');
+    const claim = docMock.commandCalls(UpdateCommand)[1].args[0].input;
+    expect(claim.ConditionExpression).toBe('#executionArn = :readArn AND #status = :readStatus');
+    expect(claim.ExpressionAttributeValues).toMatchObject({ ':readArn': 'arn:earlier', ':readStatus': 'ABORTED' });
+    expect(claim.ExpressionAttributeValues?.[':history']).toEqual([
+      { status: 'WOULD_ABORT', partsFound: 3, bytesFound: 300, dryRun: true },
+      { status: 'ABORTED', partsFound: 3, bytesFound: 300, attempts: 1, finishedAt: '2026-11-19T10:00:00.000Z', executionArn: 'arn:earlier', trigger: 'api' },
+    ]);
+  });
+
+  it.each(['event', 'cli', 'api', 'deadline'] as const)("lets any real run (%s) take over a dry run's WOULD_ABORT and drops dryRun", async (trigger) => {
+    // Arrange
+    const dryRun = {
+      status: 'WOULD_ABORT',
+      executionArn: 'arn:sweep',
+      trigger: 'sweep',
+      sweepId: 's1',
+      dryRun: true,
+      attempts: 0,
+      partsFound: 2,
+      bytesFound: 9,
+    };
+    docMock
+      .on(UpdateCommand)
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }))
+      .resolves({});
+    docMock.on(GetCommand).resolves({ Item: dryRun });
+
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, trigger)));
+
+    // Assert
+    expect(prepared.next).toBe('abort');
+    const claim = docMock.commandCalls(UpdateCommand)[1].args[0].input;
+    expect(claim.UpdateExpression).toMatch(/REMOVE .*#dryRun/);
+    expect(claim.ExpressionAttributeValues?.[':history']).toEqual([
+      { status: 'WOULD_ABORT', executionArn: 'arn:sweep', trigger: 'sweep', sweepId: 's1', dryRun: true, attempts: 0, partsFound: 2, bytesFound: 9 },
+    ]);
+  });
+
+  it('leaves a WOULD_ABORT to another dry run: it is recorded, not taken over', async () => {
+    // Arrange
+    docMock.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    docMock.on(GetCommand).resolves({ Item: { status: 'WOULD_ABORT', executionArn: 'arn:sweep' } });
+
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'cli', { dryRun: true })));
+
+    // Assert
+    expect(prepared).toMatchObject({ next: 'recorded', owner: { status: 'WOULD_ABORT', executionArn: 'arn:sweep' } });
+    expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+  });
+
+  it('reads again when the record changed between its read and the claim, and then respects the new owner', async () => {
+    // Arrange: a WOULD_ABORT, then another run's ABORTED written before this claim
+    docMock
+      .on(GetCommand)
+      .resolvesOnce({ Item: { status: 'WOULD_ABORT', executionArn: 'arn:sweep' } })
+      .resolves({ Item: { status: 'ABORTED', executionArn: 'arn:other' } });
+    docMock.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'event')));
+
+    // Assert
+    expect(prepared).toMatchObject({ next: 'recorded', owner: { status: 'ABORTED', executionArn: 'arn:other' } });
+    expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
+    expect(s3Mock.calls()).toHaveLength(0);
   });
 
   it.each([
@@ -134,6 +220,7 @@ describe('prepareRun', () => {
     // Assert
     expect(prepared).toMatchObject({ next, owner: { status, executionArn: 'arn:other' } });
     expect(docMock).toHaveReceivedCommandWith(GetCommand, { ConsistentRead: true });
+    expect(docMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
     expect(s3Mock.calls()).toHaveLength(0);
   });
 
@@ -145,25 +232,70 @@ describe('prepareRun', () => {
     const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'event')));
 
     // Assert
-    expect(prepared).toMatchObject({ next: 'record', outcome: { status: 'NOT_FOUND' }, measure: { parts: 0, bytes: 0 } });
+    expect(prepared).toMatchObject({ next: 'record', outcome: { status: 'NOT_FOUND', cause: GONE_BEFORE_MEASURE }, measure: { parts: 0, bytes: 0 } });
+    expect(GONE_BEFORE_MEASURE).toMatch(/before any abort of this run/);
     expect(s3Mock).not.toHaveReceivedCommand(HeadObjectCommand);
   });
 
+  const INITIATED = '2026-11-20T04:00:00Z';
   it.each([
-    ['an object at the key', undefined, 'COMPLETED_BEFORE_DEADLINE'],
-    ['no object (404)', new NotFound({ message: 'NotFound', $metadata: { httpStatusCode: 404 } }), 'NOT_FOUND'],
-  ])('tells a deadline run with no upload apart by HeadObject: %s → %s', async (_, headError, status) => {
+    [
+      'an object written after the upload began',
+      { LastModified: new Date('2026-11-20T09:00:00Z') },
+      INITIATED,
+      'COMPLETED_BEFORE_DEADLINE',
+      /at or after the upload was initiated/,
+    ],
+    [
+      'an object written in the second the upload began',
+      { LastModified: new Date('2026-11-20T04:00:00Z') },
+      '2026-11-20T04:00:00.700Z',
+      'COMPLETED_BEFORE_DEADLINE',
+      /at or after/,
+    ],
+    [
+      'an object older than the upload',
+      { LastModified: new Date('2026-11-19T09:00:00Z') },
+      INITIATED,
+      'NOT_FOUND',
+      /before the upload was initiated .*not the upload's/,
+    ],
+    [
+      'an object, but no initiation time given',
+      { LastModified: new Date('2026-11-20T09:00:00Z') },
+      undefined,
+      'NOT_FOUND',
+      /without the upload's initiation time/,
+    ],
+    ['no object (404)', new NotFound({ message: 'NotFound', $metadata: { httpStatusCode: 404 } }), INITIATED, 'NOT_FOUND', /No object is at the key/],
+  ])('tells a deadline run with no upload apart by HeadObject: %s → %s', async (_, head, initiated, status, cause) => {
     // Arrange
     s3Mock.on(ListPartsCommand).rejects(new NoSuchUpload({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
-    if (headError) s3Mock.on(HeadObjectCommand).rejects(headError);
-    else s3Mock.on(HeadObjectCommand).resolves({});
+    if (head instanceof Error) s3Mock.on(HeadObjectCommand).rejects(head);
+    else s3Mock.on(HeadObjectCommand).resolves(head);
 
     // Act
-    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'deadline')));
+    const prepared = await prepareRun(deps(), event({ ...runInput(UPLOAD, 'deadline'), ...(initiated ? { initiated } : {}) }));
 
     // Assert
-    expect(prepared.outcome).toEqual({ status });
+    expect(prepared.outcome).toEqual({ status, cause: expect.stringMatching(cause) });
     expect(s3Mock).toHaveReceivedCommandWith(HeadObjectCommand, { Bucket: 'data-lake', Key: 'a/b.bin', ExpectedBucketOwner: '111122223333' });
+  });
+
+  it('refuses an initiation time that is no ISO-8601 time: InvalidRequest naming initiated', async () => {
+    await expect(prepareRun(deps(), event({ ...runInput(UPLOAD, 'deadline'), initiated: 'yesterday' }))).rejects.toThrow(/initiated: must be an ISO-8601 time/);
+  });
+
+  it('never sends an IfMatchInitiatedTime abort for an upload the measure did not find: NOT_FOUND (S3 would answer 204 to it)', async () => {
+    // Arrange
+    s3Mock.on(ListPartsCommand).rejects(new NoSuchUpload({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
+    const directory = { bucket: 'data--use1-az4--x-s3', key: 'k', uploadId: 'u', ifMatchInitiatedTime: '2026-11-20T10:00:00Z' };
+
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput(directory, 'api')));
+
+    // Assert
+    expect(prepared).toMatchObject({ variant: 'ifInitiated', next: 'record', outcome: { status: 'NOT_FOUND', cause: GONE_BEFORE_MEASURE } });
   });
 
   it('measures a dry run and aborts nothing: WOULD_ABORT', async () => {

@@ -221,7 +221,7 @@ describe('POST /aborts starting the workflow', () => {
     expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
-  it('answers 200 when a concurrent request claimed the record first', async () => {
+  it('answers 202 with the RUNNING record when a concurrent request claimed it first', async () => {
     // Arrange
     const claimed = Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
     docMock.on(PutCommand).rejects(claimed);
@@ -233,8 +233,9 @@ describe('POST /aborts starting the workflow', () => {
     // Act
     const response = await post(json(VALID));
 
-    // Assert
-    expect(response.statusCode).toBe(200);
+    // Assert: a RUNNING record is not a finished run's outcome: never 200
+    expect(response.statusCode).toBe(202);
+    expect(response.headers).toMatchObject({ location: `/aborts/${id}` });
     expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
@@ -247,7 +248,7 @@ describe('POST /aborts starting the workflow', () => {
     const response = await post(json(VALID));
 
     // Assert: the same name and input as the first request, which Step Functions answers idempotently
-    expect(response.statusCode).toBe(200);
+    expect(response.statusCode).toBe(202);
     expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
       stateMachineArn: STATE_MACHINE_ARN,
       name: `abort-${id}`,
@@ -271,7 +272,7 @@ describe('POST /aborts starting the workflow', () => {
     const second = await post(json(VALID));
 
     // Assert
-    expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
+    expect([first.statusCode, second.statusCode]).toEqual([202, 202]);
     expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
   });
 
@@ -288,14 +289,69 @@ describe('POST /aborts starting the workflow', () => {
     expect(docMock).toHaveReceivedCommandWith(DeleteCommand, { Key: { id }, ConditionExpression: 'executionArn = :arn' });
   });
 
-  it('starts a recheck under a fresh name unless a run is RUNNING', async () => {
+  it('starts a recheck under a fresh name unless a run is RUNNING, keeping the earlier outcome in history', async () => {
+    // Arrange
+    const earlier = { id, status: 'ABORTED', executionArn: 'arn:earlier', trigger: 'cli', attempts: 1, partsFound: 2, bytesFound: 20 };
+    docMock.on(GetCommand).resolves({ Item: earlier });
+
     // Act
     const response = await post(json({ ...VALID, recheck: true }));
 
     // Assert
     expect(response.statusCode).toBe(202);
-    expect(docMock).not.toHaveReceivedCommand(GetCommand);
-    expect(docMock).toHaveReceivedCommandWith(PutCommand, { ConditionExpression: 'attribute_not_exists(id) OR #status <> :running' });
+    expect(docMock).toHaveReceivedCommandWith(PutCommand, {
+      ConditionExpression: '#executionArn = :readArn AND #status = :readStatus',
+      ExpressionAttributeValues: { ':readArn': 'arn:earlier', ':readStatus': 'ABORTED' },
+      Item: expect.objectContaining({
+        status: 'RUNNING',
+        history: [{ status: 'ABORTED', executionArn: 'arn:earlier', trigger: 'cli', attempts: 1, partsFound: 2, bytesFound: 20 }],
+      }),
+    });
     expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, { name: expect.stringMatching(new RegExp(`^recheck-${id.slice(0, 48)}-`)) });
+  });
+
+  it("never answers a dry run's WOULD_ABORT as an outcome: it starts a real run under a fresh name", async () => {
+    // Arrange
+    const finding = {
+      id,
+      status: 'WOULD_ABORT',
+      executionArn: 'arn:dry-sweep',
+      trigger: 'sweep',
+      sweepId: 's1',
+      dryRun: true,
+      attempts: 0,
+      partsFound: 2,
+      bytesFound: 20,
+    };
+    docMock.on(GetCommand).resolves({ Item: finding });
+
+    // Act
+    const response = await post(json(VALID));
+
+    // Assert
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toMatchObject({ id, status: 'RUNNING' });
+    const put = docMock.commandCalls(PutCommand)[0].args[0].input;
+    expect(put.Item).toMatchObject({ status: 'RUNNING', trigger: 'api', history: [{ status: 'WOULD_ABORT', dryRun: true, executionArn: 'arn:dry-sweep' }] });
+    expect(put.Item).not.toHaveProperty('dryRun');
+    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
+      name: expect.stringMatching(/^recheck-/),
+      input: JSON.stringify({ request: { bucket: VALID.bucket, key: VALID.key, uploadId: VALID.uploadId }, trigger: 'api', recheck: true }),
+    });
+  });
+
+  it('puts the earlier record back when StartExecution fails after a take-over', async () => {
+    // Arrange
+    const finding = { id, status: 'WOULD_ABORT', executionArn: 'arn:dry-sweep' };
+    docMock.on(GetCommand).resolves({ Item: finding });
+    sfnMock.on(StartExecutionCommand).rejects(new Error('throttled'));
+
+    // Act
+    const response = await post(json(VALID));
+
+    // Assert
+    expect(response.statusCode).toBe(500);
+    expect(docMock).toHaveReceivedCommandWith(PutCommand, { Item: finding, ConditionExpression: 'executionArn = :arn' });
+    expect(docMock).not.toHaveReceivedCommand(DeleteCommand);
   });
 });

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import SETTINGS_FILE from '../../lib/settings.json' with { type: 'json' };
-import { recordRetentionFromEnv } from '../../lib/env.ts';
+import { recordRetentionFromEnv, sweepMinimumAgeFromEnv } from '../../lib/env.ts';
 import {
   ABORT_SETTINGS_DEFAULTS,
   FUNCTIONS,
@@ -114,5 +114,24 @@ describe('recordRetentionFromEnv (lib/env.ts)', () => {
 
   it.each([undefined, '', '0', '-5', '1.5', '90d', ' '])('fails loudly on %j', (value) => {
     expect(() => recordRetentionFromEnv({ RECORD_RETENTION_SECONDS: value })).toThrow(/RECORD_RETENTION_SECONDS/);
+  });
+});
+
+describe('sweepMinimumAgeFromEnv (lib/env.ts)', () => {
+  it("reads SWEEP_MINIMUM_AGE_SECONDS as whole seconds (0 = no minimum), else lib/settings.json's", () => {
+    expect(sweepMinimumAgeFromEnv({ SWEEP_MINIMUM_AGE_SECONDS: '7200' })).toBe(7200);
+    expect(sweepMinimumAgeFromEnv({ SWEEP_MINIMUM_AGE_SECONDS: '0' })).toBe(0);
+    expect(sweepMinimumAgeFromEnv({})).toBe(SETTINGS_FILE.sweep.SweepMinimumAge);
+  });
+
+  it.each(['-5', '1.5', '1h', ' '])('fails loudly on %j', (value) => {
+    expect(() => sweepMinimumAgeFromEnv({ SWEEP_MINIMUM_AGE_SECONDS: value })).toThrow(/SWEEP_MINIMUM_AGE_SECONDS/);
+  });
+
+  it('gives POST /sweeps the deployed SweepMinimumAge', () => {
+    const config = parse(readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8')) as {
+      custom: { sweepApiEnvironment: Record<string, unknown> };
+    };
+    expect(config.custom.sweepApiEnvironment.SWEEP_MINIMUM_AGE_SECONDS).toBe('${self:custom.settings.SweepMinimumAge}');
   });
 });

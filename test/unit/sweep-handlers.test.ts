@@ -50,6 +50,9 @@ describe('POST /sweeps', () => {
     ['a bad bucket name', { targets: [{ bucket: 'Data_A', olderThan: '1d' }] }, 'targets[0].bucket'],
     ['a string dryRun', { targets: [{ bucket: 'data-a', olderThan: '1d' }], dryRun: 'no' }, 'dryRun'],
     ['an unknown field', { targets: [{ bucket: 'data-a', olderThan: '1d' }], trigger: 'me' }, 'trigger'],
+    ['an age below SweepMinimumAge', { targets: [{ bucket: 'data-a', olderThan: '30m' }] }, 'targets[0].olderThan'],
+    ['an age of 0s', { targets: [{ bucket: 'data-a', olderThan: '0s' }], force: false }, 'targets[0].olderThan'],
+    ['a string force', { targets: [{ bucket: 'data-a', olderThan: '0s' }], force: 'yes' }, 'force'],
   ])('answers 400 for %s naming %s, and starts nothing', async (_, body, field) => {
     // Act
     const response = await post(body);
@@ -58,6 +61,23 @@ describe('POST /sweeps', () => {
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body)).toMatchObject({ error: 'ValidationError', field });
     expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('says in its 400 for a young age what the minimum is and how to force it', async () => {
+    // Act
+    const response = await post({ targets: [{ bucket: 'data-a', olderThan: '59m' }] });
+
+    // Assert
+    expect(JSON.parse(response.body).message).toMatch(/targets\[0\]\.olderThan: is 59m, below the minimum age of 1h .*"force": true/);
+  });
+
+  it('starts a young sweep with force: true, passing force on to the sweep (its plan step checks the deployed minimum again)', async () => {
+    // Act
+    const response = await post({ targets: [{ bucket: 'data-a', olderThan: '0s' }], force: true });
+
+    // Assert
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(sfnMock.commandCalls(StartExecutionCommand)[0].args[0].input.input!)).toMatchObject({ force: true, trigger: 'api' });
   });
 
   it('answers 403 naming the target outside the allowlist, and starts nothing', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RUN_SETTINGS } from '../../lib/sweep/state.ts';
-import { cutoffFor, parseAge, planSweep, planSweepRun, validateSweepRequest } from '../../lib/sweep/plan.ts';
+import { cutoffFor, InvalidSweepRequest, parseAge, planSweep, planSweepRun, validateSweepRequest } from '../../lib/sweep/plan.ts';
+import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 
 describe('parseAge', () => {
   it.each([
@@ -55,6 +56,7 @@ describe('planSweep', () => {
           { bucket: 'data-lake', olderThan: '24h' },
           { bucket: 'logs-b', prefix: 'tmp/', olderThan: '30m', expectedBucketOwner: '111122223333' },
         ],
+        force: true,
         trigger: 'schedule',
       },
       new Date('2026-11-22T12:00:00Z'),
@@ -138,7 +140,18 @@ describe('validateSweepRequest', () => {
     [{ targets: [{ bucket: 'data-x', olderThan: '1d', key: 'k' }] }, 'targets[0].key'],
     [{ targets: [{ bucket: 'data-x', olderThan: '1d' }], dryRun: 'yes' }, 'dryRun'],
     [{ targets: [{ bucket: 'data-x', olderThan: '1d' }], maxUploads: 1.5 }, 'maxUploads'],
-    [{ targets: [{ bucket: 'data-x', olderThan: '1d' }], force: true }, 'force'],
+    [{ targets: [{ bucket: 'data-x', olderThan: '1d' }], force: 'yes' }, 'force'],
+    [{ targets: [{ bucket: 'data-x', olderThan: '1d' }], forced: true }, 'forced'],
+    [
+      {
+        targets: [
+          { bucket: 'data-x', olderThan: '1d' },
+          { bucket: 'data-y', olderThan: '59m59s' },
+        ],
+      },
+      'targets[1].olderThan',
+    ],
+    [{ targets: [{ bucket: 'data-x', olderThan: '0s' }], force: false }, 'targets[0].olderThan'],
     [{ targets: [{ bucket: 'data-x', olderThan: '1d' }], measure: 'no' }, 'measure'],
     [{ targets: [{ bucket: 'data-x', olderThan: '1d' }], dryRun: true, measure: false }, 'measure'],
     [
@@ -171,6 +184,42 @@ describe('validateSweepRequest', () => {
     ],
   ])('%j → %s', (input, field) => {
     expect(validateSweepRequest(input)[0]?.field).toBe(field);
+  });
+});
+
+describe('the minimum age (SweepMinimumAge)', () => {
+  it('refuses an age below it, naming olderThan, the minimum and how to force it; accepts it at the minimum', () => {
+    // Act
+    const [problem] = validateSweepRequest({ targets: [{ bucket: 'data-x', olderThan: '30m' }] });
+    const cli = validateSweepRequest({ targets: [{ bucket: 'data-x', olderThan: '0s' }] }, { forceName: '--force' });
+
+    // Assert
+    expect(SWEEP_SETTINGS_DEFAULTS.SweepMinimumAge).toBe(3600);
+    expect(problem).toEqual({
+      field: 'targets[0].olderThan',
+      rule: expect.stringMatching(/is 30m, below the minimum age of 1h .*SweepMinimumAge.*"force": true/),
+    });
+    expect(cli[0].rule).toMatch(/add --force/);
+    expect(validateSweepRequest({ targets: [{ bucket: 'data-x', olderThan: '1h' }] })).toEqual([]);
+    expect(validateSweepRequest({ targets: [{ bucket: 'data-x', olderThan: '60m' }] })).toEqual([]);
+  });
+
+  it('accepts any age with force: true, and follows the deployed minimum', () => {
+    expect(validateSweepRequest({ targets: [{ bucket: 'data-x', olderThan: '0s' }], force: true })).toEqual([]);
+    expect(validateSweepRequest({ targets: [{ bucket: 'data-x', olderThan: '10m' }] }, { minimumAgeSeconds: 600 })).toEqual([]);
+    expect(validateSweepRequest({ targets: [{ bucket: 'data-x', olderThan: '1d' }] }, { minimumAgeSeconds: 2 * 86_400 })[0].rule).toMatch(/minimum age of 2d /);
+  });
+
+  it('makes the sweep plan step refuse a young age (InvalidSweepRequest: the sweep is recorded FAILED) with the minimum the definition passes', () => {
+    const event = {
+      request: { targets: [{ bucket: 'data-x', olderThan: '2h' }] },
+      startTime: '2026-11-22T12:00:00Z',
+      executionArn: 'arn:aws:states:us-east-1:111122223333:execution:s:x',
+      settings: DEFAULT_RUN_SETTINGS,
+    };
+    expect(() => planSweepRun({ ...event, minimumAgeSeconds: 3 * 3600 })).toThrow(InvalidSweepRequest);
+    expect(() => planSweepRun({ ...event, minimumAgeSeconds: 3 * 3600 })).toThrow(/targets\[0\]\.olderThan: is 2h, below the minimum age of 3h/);
+    expect(planSweepRun(event).targets).toHaveLength(1);
   });
 });
 

@@ -90,7 +90,7 @@ describe('recordPage', () => {
         startedAt: '2026-11-22T11:59:00.000Z',
         expiresAt: Date.parse('2026-11-22T11:59:00Z') / 1000 + 1000,
       }),
-      ConditionExpression: expect.stringContaining('#executionArn = :mine'),
+      ConditionExpression: 'attribute_not_exists(#id)',
     });
     expect(docMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ id: checkpointId('sweep-1', 0), seq: 1 }) });
   });
@@ -111,6 +111,69 @@ describe('recordPage', () => {
 
     // Assert
     expect(result.state.totals).toMatchObject({ found: 2, busy: 1, aborted: 1, notFound: 0, partsFound: 4, bytesFound: 40 });
+  });
+
+  it("replaces a dry run's earlier WOULD_ABORT on condition it is unchanged, drops dryRun and keeps the finding in history", async () => {
+    // Arrange: the upload's record is an earlier dry run's finding
+    const dryRun = {
+      id: recordId('data-a', 'k-0', 'U0'),
+      status: 'WOULD_ABORT',
+      executionArn: 'dry-sweep',
+      sweepId: 'sweep-0',
+      dryRun: true,
+      trigger: 'sweep',
+      attempts: 0,
+      partsFound: 1,
+      bytesFound: 10,
+      startedAt: '2026-11-22T10:00:00.000Z',
+    };
+    docMock
+      .on(PutCommand, { ConditionExpression: 'attribute_not_exists(#id)' })
+      .rejects(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }));
+    docMock.on(GetCommand).resolves({ Item: dryRun });
+
+    // Act
+    const result = await recordPage(deps, event(page(1, { busy: 0 }), { aborted: ['sent'], verified: { answers: ['gone'], kinds: ['gone'] } }));
+
+    // Assert
+    expect(result.state.totals).toMatchObject({ aborted: 1, busy: 0, bytesFreed: 10 });
+    const replaced = docMock.commandCalls(PutCommand).find((c) => c.args[0].input.ConditionExpression?.startsWith('#executionArn'))!.args[0].input;
+    expect(replaced.ExpressionAttributeValues).toEqual({ ':readArn': 'dry-sweep', ':readStatus': 'WOULD_ABORT', ':readStartedAt': '2026-11-22T10:00:00.000Z' });
+    expect(replaced.Item).toMatchObject({
+      status: 'ABORTED',
+      executionArn: SWEEP_ARN,
+      history: [{ status: 'WOULD_ABORT', executionArn: 'dry-sweep', dryRun: true, partsFound: 1 }],
+    });
+    expect(replaced.Item).not.toHaveProperty('dryRun');
+  });
+
+  it('records an upload its measure found gone as NOT_FOUND with a cause saying when it went', async () => {
+    // Act
+    await recordPage(deps, event(page(0, { busy: 0, decided: [{ k: 'gone', u: 'U9', p: 0, b: 0, s: 'NOT_FOUND' }] }), {}));
+
+    // Assert
+    expect(docMock).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({
+        key: 'gone',
+        status: 'NOT_FOUND',
+        attempts: 0,
+        cause: expect.stringMatching(/gone when it measured the upload .*before any abort/),
+      }),
+    });
+  });
+
+  it('leaves a WOULD_ABORT written after the page was listed to its run: busy', async () => {
+    // Arrange
+    docMock
+      .on(PutCommand, { ConditionExpression: 'attribute_not_exists(#id)' })
+      .rejects(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }));
+    docMock.on(GetCommand).resolves({ Item: { status: 'WOULD_ABORT', executionArn: 'later-dry-run', startedAt: '2026-11-22T12:00:00.000Z' } });
+
+    // Act
+    const result = await recordPage(deps, event(page(1, { busy: 0 }), { aborted: ['sent'], verified: { answers: ['gone'], kinds: ['gone'] } }));
+
+    // Assert
+    expect(result.state.totals).toMatchObject({ aborted: 0, busy: 1 });
   });
 
   it('hands few stubborn uploads to abort-upload (recheck), unrecorded, and ends the page execution', async () => {

@@ -121,7 +121,11 @@ export const FUNCTIONS = {
     id: 'CreateSweep',
     handler: 'functions/create-sweep.handler',
     route: 'POST /sweeps',
-    env: { SWEEP_STATE_MACHINE_ARN: `Ref(${sm('sweepUploads').id})`, ALLOWED_BUCKETS: allowedBuckets.join(',') },
+    env: {
+      SWEEP_STATE_MACHINE_ARN: `Ref(${sm('sweepUploads').id})`,
+      SWEEP_MINIMUM_AGE_SECONDS: String(SWEEP_SETTINGS_DEFAULTS.SweepMinimumAge),
+      ALLOWED_BUCKETS: allowedBuckets.join(','),
+    },
   },
   getSweep: { id: 'GetSweep', handler: 'functions/get-sweep.handler', route: 'GET /sweeps/{id}', env: {} },
   listSweeps: { id: 'ListSweeps', handler: 'functions/list-sweeps.handler', route: 'GET /sweeps', env: {} },

@@ -1,7 +1,8 @@
 /** mpu-reaper abort (lib/cli/abort.ts): its flags, the execution it starts, --wait and --json, a run that already happened. */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
-import { StartExecutionCommand, DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
+import { EventEmitter } from 'node:events';
+import { StartExecutionCommand, DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { recordId } from '../../../lib/record-id.ts';
@@ -228,17 +229,78 @@ describe('mpu-reaper abort', () => {
     expect(stdout).toBe('no record: the execution ended FAILED (InvalidRequest: The input needs bucket…) before writing one\n');
   });
 
-  it('says so when the record belongs to another run than the one it waited for', async () => {
-    // Arrange
+  it('says so when the record belongs to another run, waits for that run and exits by its record', async () => {
+    // Arrange: this run found the upload held by another run, which then aborted it
     sfnMock.on(DescribeExecutionCommand).resolves({ status: 'FAILED', error: 'UploadBusy' });
-    docMock.on(GetCommand).resolves({ Item: { ...RECORD, status: 'RUNNING', executionArn: `${EXECUTION_ARN}-other` } });
+    const other = { ...RECORD, executionArn: `${EXECUTION_ARN}-other` };
+    docMock
+      .on(GetCommand)
+      .resolvesOnce({ Item: { ...other, status: 'RUNNING' } })
+      .resolves({ Item: other });
 
     // Act
     const { code, stdout } = await cli(['abort', ...UPLOAD, '--recheck', '--wait']);
 
     // Assert
-    expect(code).toBe(1);
+    expect(code).toBe(0);
     expect(stdout).toMatch(/^this run ended FAILED \(UploadBusy\); the record is another run's:$/m);
+    expect(stdout).toMatch(/^status:\s+ABORTED$/m);
+    expect(docMock).toHaveReceivedCommandTimes(GetCommand, 2);
+  });
+
+  it.each(['WOULD_ABORT', 'PARTS_REMAIN', 'FAILED', 'COMPLETED_BEFORE_DEADLINE'])(
+    "exits 1 with --wait when the record says %s, even when another run's succeeded",
+    async (status) => {
+      // Arrange
+      sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
+      docMock.on(GetCommand).resolves({ Item: { ...RECORD, status, executionArn: `${EXECUTION_ARN}-other` } });
+
+      // Act
+      const { code } = await cli(['abort', ...UPLOAD, '--wait']);
+
+      // Assert
+      expect(code).toBe(1);
+    },
+  );
+
+  it("takes over a dry run's WOULD_ABORT when the upload's run name was used: a real run under a fresh name", async () => {
+    // Arrange: an earlier run of the deterministic name; a dry-run sweep wrote WOULD_ABORT since
+    sfnMock
+      .on(StartExecutionCommand)
+      .rejectsOnce(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }))
+      .resolves({ executionArn: `${EXECUTION_ARN}-fresh`, startDate: new Date() });
+    docMock.on(GetCommand).resolves({ Item: { ...RECORD, status: 'WOULD_ABORT', dryRun: true } });
+
+    // Act
+    const { code, stdout } = await cli(['abort', ...UPLOAD, '--json']);
+
+    // Assert
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ id: ID, status: 'RUNNING', executionArn: `${EXECUTION_ARN}-fresh` });
+    const second = sfnMock.commandCalls(StartExecutionCommand)[1].args[0].input;
+    expect(second.name).toMatch(/^recheck-/);
+    expect(JSON.parse(second.input!)).toEqual({ request: { bucket: 'data-lake', key: 'a/b.bin', uploadId: 'U1' }, trigger: 'cli' });
+  });
+
+  it('on Ctrl-C during --wait leaves the run going, prints one line with the id and the commands, exits 130', async () => {
+    // Arrange
+    const signals = new EventEmitter();
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    const sleep = vi.fn(async () => {
+      signals.emit('SIGINT');
+    });
+
+    // Act
+    const { code, stdout, stderr } = await cli(['abort', ...UPLOAD, '--wait'], ENV, { sleep, signals });
+
+    // Assert
+    expect(code).toBe(130);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain(`mpu-reaper status ${ID}`);
+    expect(stderr).toContain(`stop-execution --execution-arn ${EXECUTION_ARN}`);
+    expect(signals.listenerCount('SIGINT')).toBe(0);
+    expect(sfnMock).not.toHaveReceivedCommand(StopExecutionCommand);
   });
 
   it('shows the existing record when the upload already had a run', async () => {

@@ -10,16 +10,30 @@ export const ABORT_STATUSES = {
   FAILED: 'S3 refused (AccessDenied, NoSuchBucket, PreconditionFailed…) or the run was stopped; error and cause say why; the execution failed',
   WOULD_ABORT: 'a dry run (sweep --dry-run) measured the upload and aborted nothing',
   COMPLETED_BEFORE_DEADLINE: 'a deadline run found the upload completed in time; nothing was aborted',
+  SKIPPED_ACTIVE: 'the activity guard found a part newer than its window (lastPartAt): nothing was aborted; a later run may abort it',
+  SKIPPED_UNREADABLE:
+    'the activity guard could not list the parts (S3 refused ListParts: SSE-KMS without kms:Decrypt); nothing was aborted; the cause says what to grant',
 } as const;
 export type AbortStatus = keyof typeof ABORT_STATUSES;
-export const TERMINAL_STATUSES: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND', 'PARTS_REMAIN', 'FAILED', 'WOULD_ABORT', 'COMPLETED_BEFORE_DEADLINE'];
+export const TERMINAL_STATUSES: readonly AbortStatus[] = [
+  'ABORTED',
+  'NOT_FOUND',
+  'PARTS_REMAIN',
+  'FAILED',
+  'WOULD_ABORT',
+  'COMPLETED_BEFORE_DEADLINE',
+  'SKIPPED_ACTIVE',
+  'SKIPPED_UNREADABLE',
+];
+/** findings, not outcomes: a later real run owns the upload (it is still there) and replaces the record */
+export const SKIPPED_STATUSES: readonly AbortStatus[] = ['SKIPPED_ACTIVE', 'SKIPPED_UNREADABLE'];
 /** statuses of a run that ended as it should */
 export const SUCCESS_STATUSES: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND', 'WOULD_ABORT', 'COMPLETED_BEFORE_DEADLINE'];
 
 export const SWEEP_STATUSES = {
   RUNNING: "sweeping its targets page by page; its counters are summed from the targets' checkpoints while it runs",
-  COMPLETED: 'every selected upload was handled: ABORTED, NOT_FOUND or WOULD_ABORT, or left to the run that held it (busy)',
-  COMPLETED_WITH_ERRORS: 'a target could not be listed (targetErrors), or some uploads ended PARTS_REMAIN or FAILED',
+  COMPLETED: 'every selected upload was handled: ABORTED, NOT_FOUND or WOULD_ABORT, left to the run that held it (busy), or skipped as active (SKIPPED_ACTIVE)',
+  COMPLETED_WITH_ERRORS: 'a target could not be listed (targetErrors), or some uploads ended PARTS_REMAIN, FAILED or SKIPPED_UNREADABLE',
   INCOMPLETE: 'a target stopped before the end of its listing (maxUploads), or a page execution failed after aborting uploads it could not record',
   FAILED: 'the request was invalid; error and cause say why; nothing was started',
 } as const;
@@ -39,6 +53,9 @@ export interface SweepRecord {
   partsRemain?: number;
   failed?: number;
   wouldAbort?: number;
+  /** uploads the activity guard skipped: a recent part, or parts S3 would not list */
+  skippedActive?: number;
+  skippedUnreadable?: number;
   bytesFound?: number;
   /** uploads another run held (counted, left to it), parts measured, pages, uploads handed to abort-upload, failed page executions */
   busy?: number;
@@ -84,6 +101,10 @@ export interface AbortRecord {
   /** the sweep this run belongs to, and whether it was a dry run */
   sweepId?: string;
   dryRun?: boolean;
+  /** the newest part's LastModified, as the activity guard saw it (SKIPPED_ACTIVE, and any guarded run) */
+  lastPartAt?: string;
+  /** false: aborted, but ListParts could not prove it (S3 refused it); the cause says what to grant */
+  verified?: boolean;
 }
 
 /** The table as the local stack creates it; serverless.yml declares the same keys and indexes (a template test compares them). */

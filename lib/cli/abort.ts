@@ -21,6 +21,8 @@ upload already had a run) when its record says the upload is gone (ABORTED, NOT_
   --request-payer requester   for requester-pays buckets
   --expected-bucket-owner ID  12-digit account id of the bucket owner (default: the account running the workflow)
   --if-match-initiated-time T directory buckets: abort only if the upload was initiated at T (ISO-8601)
+  --idle-for AGE              the activity guard: abort only if no part arrived within AGE (0s to 7d), else record
+                              SKIPPED_ACTIVE and abort nothing (default: no guard)
   --recheck                   start a fresh verification run even if the upload already had one
   --wait                      wait for the run to end and print its record
   --state-machine-arn ARN     the abort state machine (default: from the stack, or the local one with AWS_ENDPOINT_URL)
@@ -34,6 +36,7 @@ export const FLAG_OF: Record<string, string> = {
   requestPayer: '--request-payer',
   expectedBucketOwner: '--expected-bucket-owner',
   ifMatchInitiatedTime: '--if-match-initiated-time',
+  idleFor: '--idle-for',
 };
 
 interface Execution {
@@ -50,6 +53,7 @@ export async function abortCommand(argv: string[], io: CliIo, clients: () => Cli
     'request-payer': { type: 'string' },
     'expected-bucket-owner': { type: 'string' },
     'if-match-initiated-time': { type: 'string' },
+    'idle-for': { type: 'string' },
     recheck: { type: 'boolean' },
     ...START_OPTIONS,
   });

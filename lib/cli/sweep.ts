@@ -25,6 +25,9 @@ table. Exit code: 0 when the sweep COMPLETED (or was started, without --wait), 1
   --no-measure                do not ListParts each upload before its abort (records without parts and bytes; about
                               $7 instead of $12 per million uploads on AWS)
   --max-uploads N             list at most N uploads per bucket (default 100,000)
+  --active-within AGE         the activity guard: skip (SKIPPED_ACTIVE) uploads that received a part within AGE
+                              (0s to 7d; default: the stack's SweepActiveWithin, 1h)
+  --no-activity-guard         abort uploads whatever their newest part (this sweep only)
   --wait                      follow the sweep until it ends
   --state-machine-arn ARN     the sweep state machine (default: from the stack, or the local one with AWS_ENDPOINT_URL)
 ${COMMON_FLAGS}`;
@@ -37,7 +40,7 @@ Lists past sweeps, newest first, with their counts.
   --limit N                   at most N sweeps (1 to 100, default 20)
 ${COMMON_FLAGS}`;
 
-const COUNTS = ['found', 'aborted', 'notFound', 'partsRemain', 'failed', 'wouldAbort', 'busy'] as const;
+const COUNTS = ['found', 'aborted', 'notFound', 'partsRemain', 'failed', 'wouldAbort', 'busy', 'skippedActive', 'skippedUnreadable'] as const;
 
 export function sweepTable(sweep: SweepRecord & { targets?: unknown; targetResults?: unknown }): string {
   const rows: string[][] = [
@@ -62,6 +65,8 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
     'dry-run': { type: 'boolean' },
     'no-measure': { type: 'boolean' },
     'max-uploads': { type: 'string' },
+    'active-within': { type: 'string' },
+    'no-activity-guard': { type: 'boolean' },
     ...START_OPTIONS,
   });
   if (values.help) {
@@ -82,6 +87,8 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
     ...(values['dry-run'] ? { dryRun: true } : {}),
     ...(values['no-measure'] ? { measure: false } : {}),
     ...(maxUploads !== undefined ? { maxUploads } : {}),
+    ...(values['no-activity-guard'] ? { activityGuard: false } : {}),
+    ...(values['active-within'] !== undefined ? { activeWithin: values['active-within'] as string } : {}),
   };
   const problems = validateSweepRequest(request);
   if (problems.length > 0) {

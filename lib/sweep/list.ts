@@ -8,6 +8,7 @@ import { ListMultipartUploadsCommand, type ListMultipartUploadsCommandInput, typ
 import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { INDEX_BY_STATUS } from '../records.ts';
 import { measureUpload } from '../abort-run.ts';
+import { isActive, isUnreadable } from '../activity-guard.ts';
 import { classifySdkError } from '../task-errors.ts';
 import { recordId } from '../record-id.ts';
 import { afterMarkers, uploadOrder, utf8Order } from '../upload-order.ts';
@@ -134,20 +135,29 @@ async function busyRecords(deps: SweepDeps, ids: string[], mine: string): Promis
  * The measure turns an upload into a decided one when it is gone (NOT_FOUND), unreadable (FAILED: S3 refused ListParts)
  * or in a dry run. A transient error (5xx, throttling, no answer) left after the SDK's attempts fails the step, as in
  * abort-upload's prepare-run: Step Functions lists the page again; the upload is never recorded FAILED for it.
+ * The activity guard (activeWithinSeconds > 0) lists the parts too, measure or not: an upload with a part newer than
+ * its window is SKIPPED_ACTIVE, one whose ListParts S3 refuses (403) SKIPPED_UNREADABLE. Unguarded, such an upload is
+ * aborted unmeasured: AbortMultipartUpload needs no KMS permission, and NoSuchUpload on the second abort proves it gone.
  */
-async function measured(deps: SweepDeps, state: TargetState, selected: PageItem[]): Promise<{ uploads: PageItem[]; decided: DecidedItem[] }> {
-  if (!state.sweep.measure) return { uploads: selected, decided: [] };
+async function measured(deps: SweepDeps, state: TargetState, selected: PageItem[], now: Date): Promise<{ uploads: PageItem[]; decided: DecidedItem[] }> {
+  const guard = state.sweep.activeWithinSeconds ?? 0;
+  if (!state.sweep.measure && guard === 0) return { uploads: selected, decided: [] };
   const { bucket, expectedBucketOwner } = state.target;
   const results = await inPool(selected, MEASURE_CONCURRENCY, async (item): Promise<PageItem | DecidedItem> => {
     try {
       const m = await measureUpload(deps.s3, { Bucket: bucket, Key: item.k, UploadId: item.u, ExpectedBucketOwner: expectedBucketOwner });
-      if (!m.exists) return { ...item, p: 0, b: 0, s: 'NOT_FOUND' };
-      return state.sweep.dryRun ? { ...item, p: m.parts, b: m.bytes, s: 'WOULD_ABORT' } : { ...item, p: m.parts, b: m.bytes };
+      if (!m.exists) return { ...item, ...(state.sweep.measure ? { p: 0, b: 0 } : {}), s: 'NOT_FOUND' };
+      const found = state.sweep.measure ? { ...item, p: m.parts, b: m.bytes } : item;
+      if (isActive(m.lastPartAt, guard, now)) return { ...found, s: 'SKIPPED_ACTIVE', l: m.lastPartAt };
+      return state.sweep.dryRun ? { ...found, s: 'WOULD_ABORT' } : found;
     } catch (error) {
       if (classifySdkError(error).transient) throw error;
+      // unguarded, a real sweep aborts it unmeasured (a dry run says it would)
+      if (isUnreadable(error) && guard === 0) return state.sweep.dryRun ? { ...item, s: 'WOULD_ABORT' } : item;
       // S3's own code and status go into the record
       const e = error as Error & { $metadata?: { httpStatusCode?: number } };
-      return { ...item, s: 'FAILED', e: e.name, ...(e.$metadata?.httpStatusCode ? { h: e.$metadata.httpStatusCode } : {}) };
+      const status = isUnreadable(error) ? 'SKIPPED_UNREADABLE' : 'FAILED';
+      return { ...item, s: status, e: e.name, ...(e.$metadata?.httpStatusCode ? { h: e.$metadata.httpStatusCode } : {}) };
     }
   });
   return { uploads: results.filter((r): r is PageItem => !('s' in r)), decided: results.filter((r): r is DecidedItem => 's' in r) };
@@ -244,6 +254,6 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
   const free = selected.filter((item) => !busy.has(recordId(target.bucket, item.k, item.u)));
   page.busy = selected.length - free.length;
   // a dry run always measures (the plan sees to it): every upload comes back decided, WOULD_ABORT or NOT_FOUND
-  ({ uploads: page.uploads, decided: page.decided } = await measured(deps, state, free));
+  ({ uploads: page.uploads, decided: page.decided } = await measured(deps, state, free, now));
   return result(page.uploads.length > 0 ? 'abort' : 'record');
 }

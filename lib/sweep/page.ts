@@ -20,6 +20,8 @@ export interface DecidedItem extends PageItem {
   s: AbortStatus;
   e?: string;
   h?: number;
+  /** SKIPPED_ACTIVE: the newest part's LastModified */
+  l?: string;
 }
 
 export interface Page {

@@ -5,6 +5,7 @@
  */
 import { ABORT_SETTINGS_DEFAULTS } from '../settings.ts';
 import { bucketProblem, type Problem } from '../validation.ts';
+import { guardProblems, requestWindow } from '../activity-guard.ts';
 import type { SweepContext, SweepRunSettings, SweepTargetPlan } from './state.ts';
 
 export interface SweepTarget {
@@ -18,6 +19,8 @@ export interface SweepRequest {
   dryRun?: boolean;
   maxUploads?: number;
   measure?: boolean;
+  activityGuard?: boolean;
+  activeWithin?: string;
 }
 export interface PlannedTarget {
   bucket: string;
@@ -35,9 +38,12 @@ export interface SweepPlan {
   trigger: string;
   startedAt: string;
   expiresAt: number;
+  /** the activity guard's window from the request (activeWithin; 0 with activityGuard false); absent: the setting's */
+  activeWithinSeconds?: number;
 }
 
 export const MAX_TARGETS = 20;
+const SWEEP_REQUEST_FIELDS = ['targets', 'dryRun', 'maxUploads', 'measure', 'activityGuard', 'activeWithin'];
 export const DEFAULT_MAX_UPLOADS = 100_000;
 export const MAX_MAX_UPLOADS = 1_000_000;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
@@ -63,8 +69,8 @@ export function validateSweepRequest(input: unknown): Problem[] {
   const body = input as Record<string, unknown>;
   const problems: Problem[] = [];
   for (const field of Object.keys(body)) {
-    if (!['targets', 'dryRun', 'maxUploads', 'measure'].includes(field)) {
-      problems.push({ field, rule: 'is not a known field (known: targets, dryRun, maxUploads, measure)' });
+    if (!SWEEP_REQUEST_FIELDS.includes(field)) {
+      problems.push({ field, rule: `is not a known field (known: ${SWEEP_REQUEST_FIELDS.join(', ')})` });
     }
   }
   if (!Array.isArray(body.targets) || body.targets.length === 0) {
@@ -102,6 +108,7 @@ export function validateSweepRequest(input: unknown): Problem[] {
     });
   }
   if (problems.length === 0) problems.push(...overlaps(body.targets as SweepTarget[]));
+  problems.push(...guardProblems(body));
   for (const flag of ['dryRun', 'measure'] as const) {
     if (body[flag] !== undefined && typeof body[flag] !== 'boolean') problems.push({ field: flag, rule: 'must be true or false' });
   }
@@ -169,6 +176,7 @@ export function planSweep(input: unknown, start: Date, retentionSeconds: number 
     measure: r.measure ?? true,
     maxUploads: r.maxUploads ?? DEFAULT_MAX_UPLOADS,
     trigger: trigger as string,
+    ...requestWindow(r),
     startedAt: start.toISOString(),
     expiresAt: Math.floor(start.getTime() / 1000) + retentionSeconds,
   };
@@ -208,6 +216,7 @@ export function planSweepRun(event: PlanSweepEvent): SweepRunPlan {
     startedAt: plan.startedAt,
     dryRun: plan.dryRun,
     measure: plan.dryRun || plan.measure,
+    activeWithinSeconds: plan.activeWithinSeconds ?? settings.activeWithinSeconds ?? 0,
     settings,
   };
   const targets = plan.targets.map(

@@ -13,6 +13,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { recordInterruptedRun } from '../interrupted-runs.ts';
 import { recordId } from '../record-id.ts';
 import { UPLOAD_RECORD_TYPE, type AbortRecord, type AbortStatus } from '../records.ts';
+import { activeCause, unreadableCause } from '../activity-guard.ts';
 import { classifyTaskError } from '../task-errors.ts';
 import { runInput } from '../validation.ts';
 import { startState, type FirstState } from './list.ts';
@@ -70,7 +71,15 @@ export function unsettledOutcome(answers: PageAnswers, i: number): Outcome {
   return { status: 'PARTS_REMAIN', attempts: 2, cause: "ListParts still listed the upload after the sweep's second abort" };
 }
 
-function decidedOutcome(item: DecidedItem): Outcome {
+function decidedOutcome(item: DecidedItem, windowSeconds: number): Outcome {
+  if (item.s === 'SKIPPED_ACTIVE') return { status: item.s, attempts: 0, cause: activeCause(item.l ?? '', windowSeconds) };
+  if (item.s === 'SKIPPED_UNREADABLE')
+    return {
+      status: item.s,
+      attempts: 0,
+      error: item.e,
+      cause: unreadableCause(item.e ?? 'AccessDenied', 'the activity guard cannot see its parts; the sweep left it alone'),
+    };
   if (item.s !== 'FAILED') return { status: item.s, attempts: 0 };
   return {
     status: 'FAILED',
@@ -91,6 +100,7 @@ export function uploadRecord(state: TargetState, listedAt: string, item: PageIte
     status: outcome.status,
     attempts: outcome.attempts,
     ...(item.p !== undefined ? { partsFound: item.p, bytesFound: item.b ?? 0 } : {}),
+    ...((item as DecidedItem).l ? { lastPartAt: (item as DecidedItem).l } : {}),
     trigger: 'sweep',
     executionArn: sweep.executionArn,
     startedAt: listedAt,
@@ -128,13 +138,15 @@ export async function writeRecord(deps: SweepDeps, record: AbortRecord): Promise
         Item: record,
         ConditionExpression:
           `attribute_not_exists(#id) OR (#executionArn = :mine${record.status === 'NOT_FOUND' ? ' AND #status <> :aborted' : ''})` +
-          ' OR (#status IN (:wouldAbort, :failed, :partsRemain) AND #startedAt < :listedAt)',
+          ' OR (#status IN (:wouldAbort, :failed, :partsRemain, :skippedActive, :skippedUnreadable) AND #startedAt < :listedAt)',
         ExpressionAttributeNames: { '#id': 'id', '#executionArn': 'executionArn', '#status': 'status', '#startedAt': 'startedAt' },
         ExpressionAttributeValues: {
           ':mine': record.executionArn,
           ':wouldAbort': 'WOULD_ABORT',
           ':failed': 'FAILED',
           ':partsRemain': 'PARTS_REMAIN',
+          ':skippedActive': 'SKIPPED_ACTIVE',
+          ':skippedUnreadable': 'SKIPPED_UNREADABLE',
           ':listedAt': record.startedAt,
           ...(record.status === 'NOT_FOUND' ? { ':aborted': 'ABORTED' } : {}),
         },
@@ -222,7 +234,7 @@ export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promi
       ? ` (not handed over: ${stubborn.length} uploads of the page were left, more than the ${handoversPerPage} a page hands to abort-upload)`
       : '';
   const writes: Array<[PageItem, Outcome]> = [
-    ...page.decided.map((item): [PageItem, Outcome] => [item, decidedOutcome(item)]),
+    ...page.decided.map((item): [PageItem, Outcome] => [item, decidedOutcome(item, state.sweep.activeWithinSeconds ?? 0)]),
     ...page.uploads.flatMap((item, i): Array<[PageItem, Outcome]> => {
       if (settled[i]) return [[item, settled[i]]];
       if (handovers.length > 0) return [];

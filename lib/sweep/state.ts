@@ -28,6 +28,8 @@ export interface SweepRunSettings {
   laneUploads: number;
   /** lanes swept at once: the MaxConcurrency of sweep-uploads' "Sweep each lane" (MaxConcurrencyPath) */
   lanesAtOnce: number;
+  /** SweepActiveWithin: the activity guard's window when the request names none (absent: 0, no guard) */
+  activeWithinSeconds?: number;
   retentionSeconds: number;
 }
 
@@ -41,6 +43,7 @@ export const DEFAULT_RUN_SETTINGS: Readonly<SweepRunSettings> = Object.freeze({
   handoversPerPage: SWEEP_SETTINGS_DEFAULTS.SweepHandoversPerPage,
   laneUploads: SWEEP_SETTINGS_DEFAULTS.SweepLaneUploads,
   lanesAtOnce: SWEEP_SETTINGS_DEFAULTS.SweepLanesAtOnce,
+  activeWithinSeconds: SWEEP_SETTINGS_DEFAULTS.SweepActiveWithin,
   retentionSeconds: ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds,
 });
 
@@ -52,6 +55,11 @@ export interface SweepContext {
   dryRun: boolean;
   /** ListParts every upload before the abort: exact parts and bytes in the records (a LIST request per upload) */
   measure: boolean;
+  /**
+   * the activity guard: uploads that received a part within this many seconds are skipped (SKIPPED_ACTIVE); 0 or
+   * absent: no guard. The guard needs every upload's ListParts, so it lists parts even when the sweep does not measure.
+   */
+  activeWithinSeconds?: number;
   settings: SweepRunSettings;
 }
 
@@ -74,6 +82,10 @@ export interface Totals {
   wouldAbort: number;
   /** uploads whose record another run held (RUNNING, or written meanwhile): that run records them */
   busy: number;
+  /** uploads the activity guard left alone: a part arrived within activeWithin (SKIPPED_ACTIVE) */
+  skippedActive: number;
+  /** uploads the guard could not check: S3 refused their ListParts (SKIPPED_UNREADABLE; SSE-KMS without kms:Decrypt) */
+  skippedUnreadable: number;
   partsFound: number;
   bytesFound: number;
   /** the bytes of the uploads recorded ABORTED: what the sweep freed */
@@ -93,6 +105,8 @@ export const TOTAL_NAMES = [
   'failed',
   'wouldAbort',
   'busy',
+  'skippedActive',
+  'skippedUnreadable',
   'partsFound',
   'bytesFound',
   'bytesFreed',
@@ -114,6 +128,8 @@ export const STATUS_COUNTER: Partial<Record<AbortStatus, keyof Totals>> = {
   PARTS_REMAIN: 'partsRemain',
   FAILED: 'failed',
   WOULD_ABORT: 'wouldAbort',
+  SKIPPED_ACTIVE: 'skippedActive',
+  SKIPPED_UNREADABLE: 'skippedUnreadable',
 };
 
 /**

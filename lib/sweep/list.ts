@@ -12,6 +12,7 @@ import { isActive, isUnreadable } from '../activity-guard.ts';
 import { classifySdkError } from '../task-errors.ts';
 import { recordId } from '../record-id.ts';
 import { afterMarkers, uploadOrder, utf8Order } from '../upload-order.ts';
+import { isDirectoryBucket } from '../validation.ts';
 import { pageStateBytes, uploadBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
 import { batchGetAll, inPool, type SweepDeps } from './requests.ts';
 import { pageRoomForTime } from './pace.ts';
@@ -87,6 +88,8 @@ export async function listUploads(
     ...(from.keyMarker ? { KeyMarker: from.keyMarker, UploadIdMarker: from.uploadIdMarker || undefined } : {}),
   } satisfies ListMultipartUploadsCommandInput;
   const answer = await s3.send(new ListMultipartUploadsCommand(input));
+  // a directory bucket's key-marker is obfuscated, its listing unsorted: S3's page and markers are taken as they are
+  if (isDirectoryBucket(target.bucket)) return answer;
   const uploads = (answer.Uploads ?? []).filter(afterMarkers({ keyMarker: input.KeyMarker, uploadIdMarker: input.UploadIdMarker })).sort(uploadOrder);
   if (uploads.length <= input.MaxUploads) return { ...answer, Uploads: uploads };
   const page = uploads.slice(0, input.MaxUploads);
@@ -163,6 +166,17 @@ async function measured(deps: SweepDeps, state: TargetState, selected: PageItem[
   return { uploads: results.filter((r): r is PageItem => !('s' in r)), decided: results.filter((r): r is DecidedItem => 's' in r) };
 }
 
+/** how many uploads of an answer, from its first, fit the budget (young ones take no room): all of them, or fewer */
+function wholeAnswerFits(uploads: Array<{ Key?: string; UploadId?: string; Initiated?: Date }>, cutoff: number, measure: boolean, budget: number): number {
+  let left = budget;
+  for (const [i, upload] of uploads.entries()) {
+    if (upload.Initiated === undefined || upload.Initiated.getTime() >= cutoff) continue;
+    left -= uploadBytes(upload.Key!, upload.UploadId!, measure);
+    if (left < 0) return i;
+  }
+  return uploads.length;
+}
+
 export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListResult> {
   let state = startState(event.state);
   const now = deps.now?.() ?? new Date();
@@ -195,8 +209,12 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
   const limit = listLimit(state);
   // a lane's listing ends at the first key past its end key (it lists keys in UTF-8 byte order: general purpose buckets only)
   const end = state.lane?.end;
+  // a directory bucket's page is never cut inside S3's answer (its key-marker is no key): an answer that does not fit
+  // the budget is asked again, smaller, from the same markers
+  const directory = isDirectoryBucket(target.bucket);
+  let fitting: number | undefined;
   for (let calls = 0; calls < MAX_LIST_CALLS && !page.last && !page.truncated; calls += 1) {
-    const room = Math.min(pageCap - selected.length, limit - state.totals.listed - page.listed);
+    const room = Math.min(pageCap - selected.length, limit - state.totals.listed - page.listed, fitting ?? Number.POSITIVE_INFINITY);
     if (room <= 0) {
       page.truncated = limit - state.totals.listed - page.listed <= 0;
       break;
@@ -211,6 +229,15 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
       break;
     }
     const uploads = answer.Uploads ?? [];
+    if (directory) {
+      const fit = wholeAnswerFits(uploads, cutoff, measure, budget);
+      if (fit < uploads.length && uploads.length > 1) {
+        if (selected.length > 0) break; // the next page lists it again
+        fitting = Math.max(1, fit);
+        continue;
+      }
+      fitting = undefined;
+    }
     let cut = false;
     let pastEnd = false;
     for (const upload of uploads) {
@@ -218,14 +245,14 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
         pastEnd = true;
         break;
       }
-      if (selected.length >= pageCap) {
+      if (!directory && selected.length >= pageCap) {
         cut = true;
         break;
       }
       const oldEnough = upload.Initiated !== undefined && upload.Initiated.getTime() < cutoff;
       if (oldEnough) {
         const bytes = uploadBytes(upload.Key!, upload.UploadId!, measure);
-        if (bytes > budget && selected.length > 0) {
+        if (!directory && bytes > budget && selected.length > 0) {
           // one upload always fits: 8.5 KB at most, escaped
           cut = true;
           break;
@@ -239,6 +266,9 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
     if (cut) break;
     if (pastEnd)
       page.last = true; // the next lane lists the rest
+    else if (directory && answer.IsTruncated)
+      // S3's obfuscated key-marker is a directory bucket's only cursor (no upload-id-marker there)
+      cursor = { keyMarker: answer.NextKeyMarker ?? '', uploadIdMarker: '' };
     else if (answer.IsTruncated) cursor = { keyMarker: answer.NextKeyMarker ?? cursor.keyMarker, uploadIdMarker: answer.NextUploadIdMarker ?? '' };
     else page.last = true;
   }

@@ -76,7 +76,9 @@ describe('the activity guard', () => {
     let feeding = true;
     const feeder = (async () => {
       for (let part = 2; feeding; part++) {
-        await direct.send(new UploadPartCommand({ Bucket: 'guard-bucket', Key: 'active.bin', UploadId: active.uploadId, PartNumber: part, Body: Buffer.alloc(5, 1) }));
+        await direct.send(
+          new UploadPartCommand({ Bucket: 'guard-bucket', Key: 'active.bin', UploadId: active.uploadId, PartNumber: part, Body: Buffer.alloc(5, 1) }),
+        );
         await sleep(250);
       }
     })();
@@ -111,7 +113,10 @@ describe('the activity guard', () => {
     await api('POST', '/aborts', { ...request, idleFor: '1h' });
     const guarded = await record('guard-bucket', 'single.bin', upload.uploadId);
     await api('POST', '/aborts', { ...request, recheck: true });
-    const unguarded = await until(`/aborts/${recordId('guard-bucket', 'single.bin', upload.uploadId)}`, (b) => b.status !== 'RUNNING' && b.status !== 'SKIPPED_ACTIVE');
+    const unguarded = await until(
+      `/aborts/${recordId('guard-bucket', 'single.bin', upload.uploadId)}`,
+      (b) => b.status !== 'RUNNING' && b.status !== 'SKIPPED_ACTIVE',
+    );
 
     // Assert
     expect(guarded).toMatchObject({ status: 'SKIPPED_ACTIVE', attempts: 0, lastPartAt: expect.any(String) });
@@ -144,7 +149,11 @@ describe('uploads whose ListParts S3 refuses (SSE-KMS without kms:Decrypt)', () 
     // Assert
     expect(guarded).toMatchObject({ status: 'COMPLETED_WITH_ERRORS', found: 1, skippedUnreadable: 1, aborted: 0, failed: 0 });
     expectInvariant(guarded);
-    expect(skipped).toMatchObject({ status: 'SKIPPED_UNREADABLE', error: 'AccessDenied', cause: expect.stringMatching(/kms:Decrypt.*s3\.us-east-1\.amazonaws\.com/) });
+    expect(skipped).toMatchObject({
+      status: 'SKIPPED_UNREADABLE',
+      error: 'AccessDenied',
+      cause: expect.stringMatching(/kms:Decrypt.*s3\.us-east-1\.amazonaws\.com/),
+    });
     expect(stillThere).toEqual([upload.uploadId]);
     expect(unguarded).toMatchObject({ found: 1, aborted: 1, skippedUnreadable: 0 });
     expectInvariant(unguarded);

@@ -21,6 +21,8 @@ beforeAll(async () => {
   stack = await startLocalStack({
     apiPort: 0,
     allowedBuckets: 'mpu-reaper-*',
+    // the sweeps here sweep uploads just created: the activity guard's default window off (test/integration/activity-guard.test.ts)
+    settings: { SweepActiveWithin: 0 },
     waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 20 },
     retryIntervalOverrides: fastRetries(),
   });

@@ -16,6 +16,7 @@ import { isDirectoryBucket } from '../validation.ts';
 import { pageStateBytes, uploadBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
 import { batchGetAll, inPool, type SweepDeps } from './requests.ts';
 import { pageRoomForTime } from './pace.ts';
+import { leasePage, type LeaseDeps } from './page-lease.ts';
 import { countRun, emptyTotals, secondsSince, type Lane, type SweepTargetPlan, type TargetState } from './state.ts';
 
 export type { SweepDeps };
@@ -28,6 +29,8 @@ export interface ListEvent {
   /** the page execution, and when it started (an Express execution may run 5 minutes) */
   run: string;
   runStartedAt: string;
+  /** when the List state was entered: with run, the page lease's holder (a retry keeps it, a duplicate execution not) */
+  enteredAt?: string;
 }
 
 export interface ListResult {
@@ -177,8 +180,8 @@ function wholeAnswerFits(uploads: Array<{ Key?: string; UploadId?: string; Initi
   return uploads.length;
 }
 
-export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListResult> {
-  let state = startState(event.state);
+export async function listPage(deps: LeaseDeps, event: ListEvent): Promise<ListResult> {
+  let state = await leasePage(deps, startState(event.state), `${event.run}@${event.enteredAt ?? event.runStartedAt}`);
   const now = deps.now?.() ?? new Date();
   const newRun = state.slice.execution !== event.parent || state.slice.run !== event.run;
   state = { ...state, slice: countRun(state, event.parent, event.run) };
@@ -196,7 +199,12 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
   };
   const result = (next: ListResult['next']): ListResult => ({ state, parent: event.parent, page, answers: {}, next });
   // a page execution always does its first page (sweep-target starts one only when the slice has room): progress is certain
-  if (state.done || (!newRun && (state.slice.full || secondsSince(event.runStartedAt, now.getTime()) >= sweep.settings.runSeconds))) return result('end');
+  if (
+    state.done ||
+    state.handovers.length > 0 ||
+    (!newRun && (state.slice.full || secondsSince(event.runStartedAt, now.getTime()) >= sweep.settings.runSeconds))
+  )
+    return result('end');
 
   const forTime = pageRoomForTime(state, secondsSince(event.runStartedAt, now.getTime()), newRun);
   if (forTime === 0) return result('end');

@@ -176,8 +176,9 @@ export async function writeCheckpoint(deps: SweepDeps, state: TargetState, now: 
           updatedAt: now.toISOString(),
           expiresAt: Math.floor(now.getTime() / 1000) + state.sweep.settings.retentionSeconds,
         },
-        ConditionExpression: 'attribute_not_exists(#id) OR #seq <= :seq',
-        ExpressionAttributeNames: { '#id': 'id', '#seq': 'seq' },
+        // an item without seq holds only the first page's lease (lib/sweep/page-lease.ts)
+        ConditionExpression: 'attribute_not_exists(#seq) OR #seq <= :seq',
+        ExpressionAttributeNames: { '#seq': 'seq' },
         ExpressionAttributeValues: { ':seq': state.seq },
       }),
     );

@@ -181,10 +181,19 @@ function wholeAnswerFits(uploads: Array<{ Key?: string; UploadId?: string; Initi
 }
 
 export async function listPage(deps: LeaseDeps, event: ListEvent): Promise<ListResult> {
-  let state = await leasePage(deps, startState(event.state), `${event.run}@${event.enteredAt ?? event.runStartedAt}`);
   const now = deps.now?.() ?? new Date();
-  const newRun = state.slice.execution !== event.parent || state.slice.run !== event.run;
-  state = { ...state, slice: countRun(state, event.parent, event.run) };
+  const elapsed = secondsSince(event.runStartedAt, now.getTime());
+  // what this run does from a state: its slice with this run counted, and the uploads time leaves it (0: it ends);
+  // a page execution always does its first page (sweep-target starts one only when the slice has room): progress is certain
+  const plan = (from: TargetState) => {
+    const newRun = from.slice.execution !== event.parent || from.slice.run !== event.run;
+    const counted = { ...from, slice: countRun(from, event.parent, event.run) };
+    const ends = from.done || from.handovers.length > 0 || (!newRun && (counted.slice.full || elapsed >= from.sweep.settings.runSeconds));
+    return { counted, forTime: ends ? 0 : pageRoomForTime(counted, elapsed, newRun) };
+  };
+  // a page that ends without listing takes no lease (only a recorded page's checkpoint releases one)
+  const leased = await leasePage(deps, startState(event.state), `${event.run}@${event.enteredAt ?? event.runStartedAt}`, (s) => plan(s).forTime !== 0);
+  const { counted: state, forTime } = plan(leased);
   const { sweep, target } = state;
   const page: Page = {
     listedAt: now.toISOString(),
@@ -198,15 +207,6 @@ export async function listPage(deps: LeaseDeps, event: ListEvent): Promise<ListR
     truncated: false,
   };
   const result = (next: ListResult['next']): ListResult => ({ state, parent: event.parent, page, answers: {}, next });
-  // a page execution always does its first page (sweep-target starts one only when the slice has room): progress is certain
-  if (
-    state.done ||
-    state.handovers.length > 0 ||
-    (!newRun && (state.slice.full || secondsSince(event.runStartedAt, now.getTime()) >= sweep.settings.runSeconds))
-  )
-    return result('end');
-
-  const forTime = pageRoomForTime(state, secondsSince(event.runStartedAt, now.getTime()), newRun);
   if (forTime === 0) return result('end');
   const pageCap = Math.min(sweep.settings.pageUploads, forTime ?? Number.POSITIVE_INFINITY);
   const cutoff = Date.parse(target.cutoff);

@@ -26,15 +26,15 @@ export interface LeaseDeps extends SweepDeps {
 
 /**
  * The state to list from (the checkpoint's when it is ahead of the given one), once this holder leases its sequence
- * number. `holder` names the page execution and the state's entry: a retried List keeps it, a duplicate does not.
+ * number; without a lease when `lists` says the page ends without listing (done, hand-overs pending, time up). `holder` names the page execution and the state's entry: a retried List keeps it, a duplicate does not.
  */
-export async function leasePage(deps: LeaseDeps, state: TargetState, holder: string): Promise<TargetState> {
+export async function leasePage(deps: LeaseDeps, state: TargetState, holder: string, lists: (from: TargetState) => boolean = () => true): Promise<TargetState> {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const id = checkpointId(state.sweep.id, state.target.index, state.lane?.lane);
   for (let waited = 0; ; waited += 1) {
     const saved = await readCheckpoint(deps, state.sweep.id, state.target.index, state.lane?.lane);
     const current = saved && saved.seq > state.seq ? { ...saved, slice: state.slice } : state;
-    if (current.done || current.handovers.length > 0) return current; // nothing to list: its parent goes on from it
+    if (!lists(current)) return current; // it ends without listing: nothing to lease
     const now = Math.floor((deps.now?.() ?? new Date()).getTime() / 1000);
     try {
       await deps.doc.send(

@@ -49,7 +49,10 @@ describe('leasePage', () => {
     let slept = 0;
 
     // Act
-    await leasePage({ ...deps, sleep: async () => void (slept += 1) }, state(), 'run-1@t1');
+    const sleep = async () => {
+      slept += 1;
+    };
+    await leasePage({ ...deps, sleep }, state(), 'run-1@t1');
 
     // Assert
     expect(slept).toBe(1);

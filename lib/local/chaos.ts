@@ -520,34 +520,13 @@ export interface Upstream {
 }
 
 /** Applies the network effects and the first fault rule that takes this request, else lets the upstream answer. */
-/**
- * DynamoDB's conditional writes are atomic ("condition expressions … are evaluated atomically", DynamoDB Developer
- * Guide); moto_server checks and writes in threads without a lock: the stack's writes reach it one at a time.
- */
-let dynamodbWrites: Promise<unknown> = Promise.resolve();
-const DYNAMODB_WRITES = /^(PutItem|UpdateItem|DeleteItem|TransactWriteItems)$/i;
-function oneWriteAtATime<T>(identity: RequestIdentity, work: () => Promise<T>): Promise<T> {
-  if (identity.service !== 'dynamodb' || !DYNAMODB_WRITES.test(identity.operation ?? '')) return work();
-  const turn = dynamodbWrites.then(work, work);
-  dynamodbWrites = turn.catch(() => undefined);
-  return turn;
-}
-
 export async function serveWithChaos(chaos: ChaosController, req: IncomingMessage, res: ServerResponse, upstream: Upstream): Promise<void> {
   const { latency } = chaos.effects();
   if (latency) await new Promise((resolve) => setTimeout(resolve, latency));
   const identity = identifyRequest(req);
   const action = chaos.decide(identity);
   if (!action) {
-    // a write's turn ends when its answer has gone out (moto answers once it has written)
-    await oneWriteAtATime(
-      identity,
-      () =>
-        new Promise<void>((done) => {
-          res.once('close', done);
-          void upstream.answer(req, res);
-        }),
-    );
+    await upstream.answer(req, res);
     return;
   }
   if (action.kind === 'drop') {
@@ -555,7 +534,7 @@ export async function serveWithChaos(chaos: ChaosController, req: IncomingMessag
     writeAnswer(res, droppedAnswer({ ...identity, method: req.method }, requestJsonContentType(req)));
     return;
   }
-  if (action.after) await oneWriteAtATime(identity, () => upstream.apply(req)).catch(() => undefined);
+  if (action.after) await upstream.apply(req).catch(() => undefined);
   else await drain(req);
   if (action.kind === 'reset') resetConnection(req);
   else writeAnswer(res, serviceErrorAnswer(identity.service, action.error, randomUUID(), requestJsonContentType(req)));

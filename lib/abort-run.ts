@@ -10,6 +10,7 @@
  */
 import { HeadObjectCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { activeCause, isActive, isUnreadable, parseWindow, unreadableCause } from './activity-guard.ts';
 import type { BucketAllowlist } from './allowlist.ts';
 import { recordId } from './record-id.ts';
 import { historyAfter, mayTakeOver, SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, updateOwnedRecord, type AbortStatus } from './records.ts';
@@ -54,6 +55,8 @@ export interface Outcome {
   status: AbortStatus;
   error?: string;
   cause?: string;
+  /** false: aborted, but S3 refused the ListParts that would prove it */
+  verified?: boolean;
 }
 
 export interface PreparedRun {
@@ -73,6 +76,10 @@ export interface PreparedRun {
   lastAttempt: number;
   /** the record's owner when next is busy or recorded */
   owner?: { status: string; executionArn: string };
+  /** the newest part's LastModified (the activity guard's measure) */
+  lastPartAt?: string;
+  /** S3 refused the measuring ListParts (403): why, and what to grant; the run aborts unverified */
+  unreadable?: string;
 }
 
 export interface RunDeps {
@@ -100,18 +107,27 @@ export function s3Parameters(request: AbortRequest, account: string): S3Paramete
   };
 }
 
+export interface Measure {
+  exists: boolean;
+  parts: number;
+  bytes: number;
+  /**
+   * the newest part's LastModified over every ListParts page, ISO 8601: the activity guard's measure, what a plan
+   * compares to see a part added or replaced, the scan's newest part; none without parts
+   */
+  lastPartAt?: string;
+  /** the upload's storage class, when ListParts reports it */
+  storageClass?: string;
+}
+
 /** ListParts page by page: parts and bytes, summed exactly (bytes stay below 2^53: 10,000 parts × 5 GiB ≈ 5.4 × 10^13) */
-export async function measureUpload(
-  s3: S3Client,
-  parameters: Omit<S3Parameters, 'ExpectedBucketOwner'> & { ExpectedBucketOwner?: string },
-): Promise<{ exists: boolean; parts: number; bytes: number; lastPartAt?: Date; storageClass?: string }> {
+export async function measureUpload(s3: S3Client, parameters: Omit<S3Parameters, 'ExpectedBucketOwner'> & { ExpectedBucketOwner?: string }): Promise<Measure> {
   const { IfMatchInitiatedTime: _notForListParts, ...listParameters } = parameters;
   let parts = 0;
   let bytes = 0n;
+  let newest = Number.NEGATIVE_INFINITY;
   let marker: string | undefined;
-  // the newest part's LastModified over every page (a plan compares it to see a part added or replaced; the scan and the
-  // activity guard show it) and the upload's class, when S3 reports them
-  let lastPartAt: Date | undefined;
+  // the upload's class, when S3 reports it (the scan prices by it)
   let storageClass: string | undefined;
   try {
     for (let page = 0; page < 11; page += 1) {
@@ -120,7 +136,7 @@ export async function measureUpload(
       for (const part of answer.Parts ?? []) {
         parts += 1;
         bytes += BigInt(part.Size ?? 0);
-        if (part.LastModified && (!lastPartAt || part.LastModified > lastPartAt)) lastPartAt = part.LastModified;
+        newest = Math.max(newest, part.LastModified?.getTime() ?? newest);
       }
       storageClass ??= answer.StorageClass;
       if (!answer.IsTruncated) break;
@@ -131,7 +147,13 @@ export async function measureUpload(
     throw error;
   }
   if (bytes > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`ListParts reported ${bytes} bytes, more than S3 allows in one upload`);
-  return { exists: true, parts, bytes: Number(bytes), ...(lastPartAt ? { lastPartAt } : {}), ...(storageClass ? { storageClass } : {}) };
+  return {
+    exists: true,
+    parts,
+    bytes: Number(bytes),
+    ...(Number.isFinite(newest) ? { lastPartAt: new Date(newest).toISOString() } : {}),
+    ...(storageClass ? { storageClass } : {}),
+  };
 }
 
 /** the cause of a NOT_FOUND the measure decided: the upload was gone before this run sent anything */
@@ -210,7 +232,17 @@ async function claimRecord(deps: RunDeps, run: RunInput, record: PreparedRun['ru
       ...(exists && !own ? { history: historyAfter(Item) } : {}),
     };
     delete fields.id;
-    const removed = ['finishedAt', 'error', 'cause', 'partsFound', 'bytesFound', ...(run.dryRun ? [] : ['dryRun']), ...(record.sweepId ? [] : ['sweepId'])];
+    const removed = [
+      'finishedAt',
+      'error',
+      'cause',
+      'partsFound',
+      'bytesFound',
+      'lastPartAt',
+      'verified',
+      ...(run.dryRun ? [] : ['dryRun']),
+      ...(record.sweepId ? [] : ['sweepId']),
+    ];
     const names = Object.fromEntries([...Object.keys(fields), ...removed].map((name) => [`#${name}`, name]));
     const values = Object.fromEntries(Object.entries(fields).map(([name, value]) => [`:${name}`, value]));
     const condition = !known
@@ -273,20 +305,33 @@ export async function prepareRun(deps: RunDeps, event: PrepareRunEvent): Promise
     waits,
     lastAttempt: event.settings.maxAbortAttempts - 1,
   };
+  const idleFor = request.idleFor === undefined ? 0 : (parseWindow(request.idleFor).seconds ?? 0);
   if (run.sweepId) await requireRunningSweep(deps, run.sweepId);
   const owner = await claimRecord(deps, run, record, Math.floor(started.getTime() / 1000) + event.settings.retentionSeconds);
   if (owner) return { ...prepared, next: owner.status === 'RUNNING' ? 'busy' : 'recorded', owner };
   try {
     const measured = await measureUpload(deps.s3, s3);
     prepared.measure = { parts: measured.parts, bytes: measured.bytes };
+    if (measured.lastPartAt) prepared.lastPartAt = measured.lastPartAt;
     if (!measured.exists) {
       prepared.outcome = run.trigger === 'deadline' ? await deadlineOutcome(deps.s3, s3, run.initiated) : { status: 'NOT_FOUND', cause: GONE_BEFORE_MEASURE };
+    } else if (isActive(measured.lastPartAt, idleFor, new Date())) {
+      prepared.outcome = { status: 'SKIPPED_ACTIVE', cause: activeCause(measured.lastPartAt!, idleFor) };
     } else if (run.dryRun) {
       prepared.outcome = { status: 'WOULD_ABORT' };
     }
   } catch (error) {
     // an error retrying can help with (5xx, throttling, no answer): the function fails, Step Functions' Retry runs it again
     if (classifySdkError(error).transient) throw error;
+    // AbortMultipartUpload needs no KMS permission: unguarded, the run aborts what it cannot read (docs/activity-guard.md)
+    const guarded = idleFor > 0 || run.dryRun;
+    if (isUnreadable(error)) {
+      const cause = unreadableCause((error as Error).name, guarded ? 'the activity guard cannot see its parts; nothing was aborted' : 'aborted unverified');
+      if (guarded) prepared.outcome = { status: 'SKIPPED_UNREADABLE', error: (error as Error).name, cause };
+      else prepared.unreadable = cause;
+      if (prepared.outcome) prepared.next = 'record';
+      return prepared;
+    }
     const e = error as Error & { $metadata?: { httpStatusCode?: number } };
     prepared.outcome = {
       status: 'FAILED',
@@ -324,6 +369,8 @@ export function decideOutcome(state: LoopState): Outcome & { attempts: number } 
     return { status: 'FAILED', error: classified.code, cause: classified.cause || classified.error };
   };
   if (state.outcome) return { ...state.outcome, attempts: 0 };
+  if (state.failure && state.unreadable && !state.abortAnswer?.Error && classifyTaskError(state.failure).code === 'AccessDenied')
+    return { status: 'ABORTED', attempts: sent, verified: false, cause: state.unreadable };
   if (state.failure) return { ...failed(state.failure), attempts: sent };
   if (state.abortAnswer?.Error === NO_SUCH_UPLOAD) {
     return state.loop.attempt > 0
@@ -353,7 +400,7 @@ export interface RecordedOutcome {
 }
 
 /** The statuses of a run that ended as it should. */
-export const SUCCEEDED: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND', 'WOULD_ABORT', 'COMPLETED_BEFORE_DEADLINE'];
+export const SUCCEEDED: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND', 'WOULD_ABORT', 'COMPLETED_BEFORE_DEADLINE', 'SKIPPED_ACTIVE'];
 
 export async function recordOutcome(deps: Pick<RunDeps, 'doc' | 'tableName'>, state: LoopState, finishedAt = new Date()): Promise<RecordedOutcome> {
   const outcome = decideOutcome(state);
@@ -366,6 +413,8 @@ export async function recordOutcome(deps: Pick<RunDeps, 'doc' | 'tableName'>, st
       finishedAt: finishedAt.toISOString(),
       error: outcome.error || undefined,
       cause: outcome.cause || undefined,
+      lastPartAt: state.lastPartAt,
+      verified: outcome.verified,
     });
   } catch (error) {
     if ((error as Error).name === 'ConditionalCheckFailedException')

@@ -11,6 +11,9 @@ export const ABORT_STATUSES = {
   WOULD_ABORT: 'a dry run (sweep --dry-run) measured the upload and aborted nothing',
   COMPLETED_BEFORE_DEADLINE: 'a deadline run found the upload completed in time; nothing was aborted',
   SKIPPED_CHANGED: 'a sweep applying a plan found the planned upload changed since the plan (a part added or replaced): left alone',
+  SKIPPED_ACTIVE: 'the activity guard found a part newer than its window (lastPartAt): nothing was aborted; a later run may abort it',
+  SKIPPED_UNREADABLE:
+    'the activity guard could not list the parts (S3 refused ListParts: SSE-KMS without kms:Decrypt); nothing was aborted; the cause says what to grant',
 } as const;
 export type AbortStatus = keyof typeof ABORT_STATUSES;
 export const TERMINAL_STATUSES: readonly AbortStatus[] = [
@@ -21,14 +24,18 @@ export const TERMINAL_STATUSES: readonly AbortStatus[] = [
   'WOULD_ABORT',
   'COMPLETED_BEFORE_DEADLINE',
   'SKIPPED_CHANGED',
+  'SKIPPED_ACTIVE',
+  'SKIPPED_UNREADABLE',
 ];
+/** findings, not outcomes: a later real run owns the upload (it is still there) and replaces the record */
+export const SKIPPED_STATUSES: readonly AbortStatus[] = ['SKIPPED_ACTIVE', 'SKIPPED_UNREADABLE', 'SKIPPED_CHANGED'];
 /** statuses of a run that ended as it should */
 export const SUCCESS_STATUSES: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND', 'WOULD_ABORT', 'COMPLETED_BEFORE_DEADLINE'];
 
 export const SWEEP_STATUSES = {
   RUNNING: "sweeping its targets page by page; its counters are summed from the targets' checkpoints while it runs",
-  COMPLETED: 'every selected upload was handled: ABORTED, NOT_FOUND or WOULD_ABORT, or left to the run that held it (busy)',
-  COMPLETED_WITH_ERRORS: 'a target could not be listed (targetErrors), or some uploads ended PARTS_REMAIN or FAILED',
+  COMPLETED: 'every selected upload was handled: ABORTED, NOT_FOUND or WOULD_ABORT, left to the run that held it (busy), or skipped as active (SKIPPED_ACTIVE)',
+  COMPLETED_WITH_ERRORS: 'a target could not be listed (targetErrors), or some uploads ended PARTS_REMAIN, FAILED or SKIPPED_UNREADABLE',
   INCOMPLETE: 'a target stopped before the end of its listing (maxUploads), or a page execution failed after aborting uploads it could not record',
   FAILED: 'the request was invalid; error and cause say why; nothing was started',
 } as const;
@@ -48,6 +55,9 @@ export interface SweepRecord {
   partsRemain?: number;
   failed?: number;
   wouldAbort?: number;
+  /** uploads the activity guard skipped: a recent part, or parts S3 would not list */
+  skippedActive?: number;
+  skippedUnreadable?: number;
   bytesFound?: number;
   /** uploads another run held (counted, left to it), parts measured, pages, uploads handed to abort-upload, failed page executions */
   busy?: number;
@@ -101,6 +111,10 @@ export interface AbortRecord {
   dryRun?: boolean;
   /** the outcomes earlier runs recorded for this upload, oldest first, at most HISTORY_LIMIT */
   history?: HistoryEntry[];
+  /** the newest part's LastModified, as the activity guard saw it (SKIPPED_ACTIVE, and any guarded run) */
+  lastPartAt?: string;
+  /** false: aborted, but ListParts could not prove it (S3 refused it); the cause says what to grant */
+  verified?: boolean;
 }
 
 /** The table as the local stack creates it; serverless.yml declares the same keys and indexes (a template test compares them). */
@@ -211,9 +225,13 @@ export function historyAfter(previous: Record<string, unknown> | undefined): His
 }
 
 /**
- * Whether a run may take over a finished record: a recheck always; any real run a dry run's WOULD_ABORT (a finding, not
- * an outcome). Any other finished record keeps its outcome (at-least-once deliveries of an event cannot overwrite it).
+ * Whether a run may take over a finished record: a recheck always; any real run a dry run's WOULD_ABORT or a SKIPPED_*
+ * record (findings, not outcomes: the upload was left in place). Any other finished record keeps its outcome (at-least-once deliveries of an event cannot overwrite it).
  */
 export function mayTakeOver(status: unknown, run: { recheck: boolean; dryRun: boolean }): boolean {
-  return status !== undefined && status !== 'RUNNING' && (run.recheck || (status === 'WOULD_ABORT' && !run.dryRun));
+  return (
+    status !== undefined &&
+    status !== 'RUNNING' &&
+    (run.recheck || ((status === 'WOULD_ABORT' || SKIPPED_STATUSES.includes(status as AbortStatus)) && !run.dryRun))
+  );
 }

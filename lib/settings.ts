@@ -44,6 +44,11 @@ export interface SweepSettings {
   SweepLaneUploads: number;
   /** lanes swept at once ("Sweep each lane" MaxConcurrency), over all targets */
   SweepLanesAtOnce: number;
+  /**
+   * the activity guard's default window (a request's activeWithin overrides it): a sweep skips, as SKIPPED_ACTIVE, every
+   * upload that received a part within this many seconds (docs/activity-guard.md); 0 turns the guard off by default
+   */
+  SweepActiveWithin: number;
   /** abort-after-deadline: seconds an upload may stay incomplete after EventBridge delivered its CreateMultipartUpload event (6 hours) */
   DeadlineSeconds: number;
   /** seconds after a dry run's start during which its plan may be applied (7 days); the apply API reads it as SWEEP_PLAN_MAX_AGE_SECONDS */
@@ -74,6 +79,7 @@ const MINIMUM: Partial<Record<keyof Settings, number>> = {
   SweepHandoversPerPage: 0,
   DeadlineSeconds: 0,
   SweepMinimumAge: 0,
+  SweepActiveWithin: 0,
 };
 
 /** Every setting: the defaults of lib/settings.json with the given overrides on top, validated. */

@@ -2,6 +2,8 @@
  * The rules an abort request must follow, as pure functions: each broken rule is a { field, rule } problem, named as
  * the HTTP API's body names the field. The API answers the first with a 400; the CLI maps the field to its flag.
  */
+import { parseWindow } from './activity-guard.ts';
+
 export interface Problem {
   field: string;
   rule: string;
@@ -14,9 +16,11 @@ export interface AbortRequest {
   requestPayer?: 'requester';
   expectedBucketOwner?: string;
   ifMatchInitiatedTime?: string;
+  /** the activity guard for one upload: skip it (SKIPPED_ACTIVE) when a part arrived within this window ("15m") */
+  idleFor?: string;
 }
 
-export const ABORT_REQUEST_FIELDS = ['bucket', 'key', 'uploadId', 'requestPayer', 'expectedBucketOwner', 'ifMatchInitiatedTime'] as const;
+export const ABORT_REQUEST_FIELDS = ['bucket', 'key', 'uploadId', 'requestPayer', 'expectedBucketOwner', 'ifMatchInitiatedTime', 'idleFor'] as const;
 
 const GENERAL_PURPOSE_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** base-name--zone-id--x-s3, e.g. my-bucket--usw2-az1--x-s3 or b--usw2-lax1-az1--x-s3 (a Local Zone) */
@@ -160,6 +164,11 @@ export function validateAbortRequest(input: unknown, options: { allowRecheck?: b
     else if (bucket !== undefined && !isDirectoryBucket(bucket))
       problems.push({ field: 'ifMatchInitiatedTime', rule: 'is only for directory buckets (name--zone-id--x-s3)' });
   }
+  const idleFor = string('idleFor', false);
+  if (idleFor !== undefined) {
+    const { rule } = parseWindow(idleFor);
+    if (rule) problems.push({ field: 'idleFor', rule });
+  }
   if (requestPayer !== undefined && bucket !== undefined && isDirectoryBucket(bucket)) {
     problems.push({ field: 'requestPayer', rule: 'is not supported by directory buckets' });
   }
@@ -236,7 +245,7 @@ export function runInput(
   options: { recheck?: boolean; dryRun?: boolean; sweepId?: string } = {},
 ): Record<string, unknown> {
   const ordered: Record<string, string> = { bucket: request.bucket, key: request.key, uploadId: request.uploadId };
-  for (const field of ['requestPayer', 'expectedBucketOwner', 'ifMatchInitiatedTime'] as const)
+  for (const field of ['requestPayer', 'expectedBucketOwner', 'ifMatchInitiatedTime', 'idleFor'] as const)
     if (request[field] !== undefined) ordered[field] = request[field]!;
   return {
     request: ordered,

@@ -27,6 +27,8 @@ waiting (the run goes on; the line printed says how to follow or stop it).
   --request-payer requester   for requester-pays buckets
   --expected-bucket-owner ID  12-digit account id of the bucket owner (default: the account running the workflow)
   --if-match-initiated-time T directory buckets: abort only if the upload was initiated at T (ISO-8601)
+  --idle-for AGE              the activity guard: abort only if no part arrived within AGE (0s to 7d), else record
+                              SKIPPED_ACTIVE and abort nothing (default: no guard)
   --recheck                   start a fresh verification run even if the upload already had one
   --wait                      wait for the run to end (and for another run holding the upload) and print the record
   --state-machine-arn ARN     the abort state machine (default: from the stack, or the local one with AWS_ENDPOINT_URL)
@@ -40,6 +42,7 @@ export const FLAG_OF: Record<string, string> = {
   requestPayer: '--request-payer',
   expectedBucketOwner: '--expected-bucket-owner',
   ifMatchInitiatedTime: '--if-match-initiated-time',
+  idleFor: '--idle-for',
 };
 
 interface Execution {
@@ -56,6 +59,7 @@ export async function abortCommand(argv: string[], io: CliIo, clients: () => Cli
     'request-payer': { type: 'string' },
     'expected-bucket-owner': { type: 'string' },
     'if-match-initiated-time': { type: 'string' },
+    'idle-for': { type: 'string' },
     recheck: { type: 'boolean' },
     ...START_OPTIONS,
   });

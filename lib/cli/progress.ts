@@ -5,10 +5,12 @@ import { shortBytes } from './format.ts';
 /** one line: [██████░░░░] 120/400  found 400 · aborted 118 · failed 2 · 1.2 GiB */
 export function progressLine(sweep: Partial<SweepRecord>, width = 24): string {
   const found = sweep.found ?? 0;
-  const counted = (sweep.aborted ?? 0) + (sweep.notFound ?? 0) + (sweep.partsRemain ?? 0) + (sweep.failed ?? 0) + (sweep.wouldAbort ?? 0) + (sweep.busy ?? 0);
+  const counters = ['aborted', 'notFound', 'partsRemain', 'failed', 'wouldAbort', 'busy', 'skippedActive', 'skippedUnreadable'] as const;
+  const counted = counters.reduce((sum, name) => sum + (sweep[name] ?? 0), 0);
+  const skipped = (sweep.skippedActive ?? 0) + (sweep.skippedUnreadable ?? 0);
   const filled = found === 0 ? 0 : Math.min(width, Math.round((counted / found) * width));
   const done = sweep.dryRun ? `would abort ${sweep.wouldAbort ?? 0}` : `aborted ${sweep.aborted ?? 0}`;
-  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${counted}/${found}  found ${found} · ${done} · failed ${(sweep.failed ?? 0) + (sweep.partsRemain ?? 0)} · ${shortBytes(sweep.bytesFound ?? 0)}`;
+  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${counted}/${found}  found ${found} · ${done} · failed ${(sweep.failed ?? 0) + (sweep.partsRemain ?? 0)}${skipped > 0 ? ` · skipped ${skipped}` : ''} · ${shortBytes(sweep.bytesFound ?? 0)}`;
 }
 
 export type Output = { write(text: string): unknown; isTTY?: boolean; columns?: number };

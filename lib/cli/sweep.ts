@@ -34,6 +34,9 @@ bad usage (a refused age included), 130 on Ctrl-C during --wait.
   --no-measure                do not ListParts each upload before its abort (records without parts and bytes; about
                               $7 instead of $12 per million uploads on AWS)
   --max-uploads N             list at most N uploads per bucket (default 100,000)
+  --active-within AGE         the activity guard: skip (SKIPPED_ACTIVE) uploads that received a part within AGE
+                              (0s to 7d; default: the stack's SweepActiveWithin, 1h)
+  --no-activity-guard         abort uploads whatever their newest part (this sweep only)
   --wait                      follow the sweep until it ends
   --state-machine-arn ARN     the sweep state machine (default: from the stack, or the local one with AWS_ENDPOINT_URL)
 ${COMMON_FLAGS}`;
@@ -50,15 +53,15 @@ ${COMMON_FLAGS}`;
 
 /**
  * A sweep request's field → the flag that sets it: every target comes from a --bucket, so "targets" (too many,
- * two of one bucket) is --bucket's; `measure` is set by --no-measure.
+ * two of one bucket) is --bucket's; `measure` is set by --no-measure, `activityGuard` by --no-activity-guard.
  */
 export function sweepFlagOf(field: string): string {
   const name = field.replace(/^targets\[\d+\]\.?/, (m) => (m.endsWith('.') ? '' : 'bucket')).replace(/^targets$/, 'bucket');
-  const flags: Record<string, string> = { measure: 'no-measure' };
+  const flags: Record<string, string> = { measure: 'no-measure', activityGuard: 'no-activity-guard' };
   return `--${flags[name] ?? name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-const COUNTS = ['found', 'aborted', 'notFound', 'partsRemain', 'failed', 'wouldAbort', 'busy'] as const;
+const COUNTS = ['found', 'aborted', 'notFound', 'partsRemain', 'failed', 'wouldAbort', 'busy', 'skippedActive', 'skippedUnreadable'] as const;
 
 export function sweepTable(sweep: SweepRecord & { targets?: unknown; targetResults?: unknown }): string {
   const rows: string[][] = [
@@ -94,6 +97,8 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
     'no-measure': { type: 'boolean' },
     'max-uploads': { type: 'string' },
     force: { type: 'boolean' },
+    'active-within': { type: 'string' },
+    'no-activity-guard': { type: 'boolean' },
     ...START_OPTIONS,
   });
   if (values.help) {
@@ -116,6 +121,8 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
     ...(values['dry-run'] ? { dryRun: true } : {}),
     ...(values['no-measure'] ? { measure: false } : {}),
     ...(maxUploads !== undefined ? { maxUploads } : {}),
+    ...(values['no-activity-guard'] ? { activityGuard: false } : {}),
+    ...(values['active-within'] !== undefined ? { activeWithin: values['active-within'] as string } : {}),
   };
   // the deployed minimum is enforced again by the sweep itself (its plan step): here, lib/settings.json's
   const problems = validateSweepRequest(request, { forceName: '--force' });

@@ -100,7 +100,14 @@ async function scanOneBucket(s3: S3Client, bucket: string, region: string, optio
       try {
         const m = await measureUpload(s3, { Bucket: bucket, Key: listed.key, UploadId: listed.uploadId });
         // completed or aborted since it was listed: not incomplete any more
-        if (m.exists) totals.add({ ...listed, storageClass: listed.storageClass ?? m.storageClass, parts: m.parts, bytes: m.bytes, lastPartAt: m.lastPartAt });
+        if (m.exists)
+          totals.add({
+            ...listed,
+            storageClass: listed.storageClass ?? m.storageClass,
+            parts: m.parts,
+            bytes: m.bytes,
+            lastPartAt: m.lastPartAt ? new Date(m.lastPartAt) : undefined,
+          });
         progress.bytes += m.bytes;
       } catch (error) {
         totals.add({ ...listed, parts: 0, bytes: 0, error: errorText(error) });

@@ -42,6 +42,6 @@ export function planChange(planned: PlannedUpload, now: MeasureResult): string |
   const changes: string[] = [];
   if (now.parts !== planned.p) changes.push(`parts ${planned.p} → ${now.parts}`);
   if (now.bytes !== planned.b) changes.push(`bytes ${planned.b} → ${now.bytes}`);
-  if (now.lastPartAt && (!planned.t || now.lastPartAt.getTime() > Date.parse(planned.t))) changes.push(`a part written ${now.lastPartAt.toISOString()}`);
+  if (now.lastPartAt && (!planned.t || Date.parse(now.lastPartAt) > Date.parse(planned.t))) changes.push(`a part written ${now.lastPartAt}`);
   return changes.length > 0 ? `changed since the plan: ${changes.join(', ')}` : undefined;
 }

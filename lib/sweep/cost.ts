@@ -205,3 +205,26 @@ export function formatCostTable(costs: Cost[]): string {
   const row = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   return [row(header), row(widths.map((w) => '-'.repeat(w))), ...rows.map(row)].join('\n');
 }
+
+/** the sweep Lambdas' memory (serverless.yml provider.memorySize), in GB */
+const LAMBDA_GB = 0.25;
+
+/**
+ * What the activity guard adds per upload. A measured sweep: nothing (the guard reads the measure's ListParts). A sweep
+ * without the measure: the guard's own ListParts per upload (a LIST request: $5.00 per million uploads, more pages for
+ * an upload of more than 1,000 parts) and the list Lambda's wait on it (16 at once, ~30 ms each on AWS); its pages
+ * keep their size (no parts or bytes are kept). `--no-measure --no-activity-guard` is the sweep without any ListParts
+ * before the abort.
+ */
+export function activityGuardPerUpload(measure: boolean): Partial<Usage> {
+  if (measure) return {};
+  return { s3ListRequests: 1, lambdaGbSeconds: (AWS_LATENCY.s3Seconds / CONCURRENCY.lambdaS3) * LAMBDA_GB };
+}
+
+/** a design with the activity guard's requests added */
+export function withActivityGuard(design: DesignCounts, measure: boolean): DesignCounts {
+  const added = activityGuardPerUpload(measure);
+  const perUpload = { ...design.perUpload };
+  for (const [line, value] of Object.entries(added) as Array<[keyof Usage, number]>) perUpload[line] = (perUpload[line] ?? 0) + value;
+  return { ...design, name: `${design.name}, activity guard`, perUpload };
+}

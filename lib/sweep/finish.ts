@@ -1,7 +1,7 @@
 /**
  * "Finish sweep" (Lambda sweep-finish): the sweep record's final status and counters, summed from the lanes'
  * checkpoints, and one result per target (its lanes together). Each checkpoint is written after the records it counts, so
- * the counters are those of the records: found = aborted + notFound + partsRemain + failed + wouldAbort + busy, with bytesFound the records' sum.
+ * the counters are those of the records: found = aborted + notFound + partsRemain + failed + wouldAbort + busy + skippedActive + skippedUnreadable, with bytesFound the records' sum.
  */
 
 import { updateOwnedRecord, type SweepStatus } from '../records.ts';
@@ -67,7 +67,7 @@ export function targetResult(target: SweepTargetPlan, states: Array<TargetState 
 /** INCOMPLETE when some uploads were not covered (maxUploads, a lost page), else COMPLETED_WITH_ERRORS for any error. */
 export function sweepStatus(results: TargetResult[], totals: Totals): SweepStatus {
   if (totals.lostPages > 0 || results.some((r) => r.status === 'TRUNCATED' || r.status === 'UNFINISHED')) return 'INCOMPLETE';
-  if (totals.failed + totals.partsRemain > 0 || results.some((r) => r.status === 'FAILED')) return 'COMPLETED_WITH_ERRORS';
+  if (totals.failed + totals.partsRemain + totals.skippedUnreadable > 0 || results.some((r) => r.status === 'FAILED')) return 'COMPLETED_WITH_ERRORS';
   return 'COMPLETED';
 }
 

@@ -8,14 +8,17 @@ import { ListMultipartUploadsCommand, type ListMultipartUploadsCommandInput, typ
 import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { INDEX_BY_STATUS } from '../records.ts';
 import { measureUpload } from '../abort-run.ts';
+import { isActive, isUnreadable } from '../activity-guard.ts';
 import { classifySdkError } from '../task-errors.ts';
 import { recordId } from '../record-id.ts';
 import { afterMarkers, uploadOrder, utf8Order } from '../upload-order.ts';
+import { isDirectoryBucket } from '../validation.ts';
 import { pageStateBytes, uploadBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
 import { batchGetAll, inPool, type SweepDeps } from './requests.ts';
 import { pageRoomForTime } from './pace.ts';
 import { nextPlanPage, planChange } from './apply.ts';
 import type { PlannedUpload } from './plan-pages.ts';
+import { leasePage, type LeaseDeps } from './page-lease.ts';
 import { countRun, emptyTotals, secondsSince, type Lane, type SweepTargetPlan, type TargetState } from './state.ts';
 
 export type { SweepDeps };
@@ -28,6 +31,8 @@ export interface ListEvent {
   /** the page execution, and when it started (an Express execution may run 5 minutes) */
   run: string;
   runStartedAt: string;
+  /** when the List state was entered: with run, the page lease's holder (a retry keeps it, a duplicate execution not) */
+  enteredAt?: string;
 }
 
 export interface ListResult {
@@ -88,6 +93,8 @@ export async function listUploads(
     ...(from.keyMarker ? { KeyMarker: from.keyMarker, UploadIdMarker: from.uploadIdMarker || undefined } : {}),
   } satisfies ListMultipartUploadsCommandInput;
   const answer = await s3.send(new ListMultipartUploadsCommand(input));
+  // a directory bucket's key-marker is obfuscated, its listing unsorted: S3's page and markers are taken as they are
+  if (isDirectoryBucket(target.bucket)) return answer;
   const uploads = (answer.Uploads ?? []).filter(afterMarkers({ keyMarker: input.KeyMarker, uploadIdMarker: input.UploadIdMarker })).sort(uploadOrder);
   if (uploads.length <= input.MaxUploads) return { ...answer, Uploads: uploads };
   const page = uploads.slice(0, input.MaxUploads);
@@ -136,29 +143,38 @@ async function busyRecords(deps: SweepDeps, ids: string[], mine: string): Promis
  * The measure turns an upload into a decided one when it is gone (NOT_FOUND), unreadable (FAILED: S3 refused ListParts)
  * or in a dry run. A transient error (5xx, throttling, no answer) left after the SDK's attempts fails the step, as in
  * abort-upload's prepare-run: Step Functions lists the page again; the upload is never recorded FAILED for it.
+ * The activity guard (activeWithinSeconds > 0) lists the parts too, measure or not: an upload with a part newer than
+ * its window is SKIPPED_ACTIVE, one whose ListParts S3 refuses (403) SKIPPED_UNREADABLE. Unguarded, such an upload is
+ * aborted unmeasured: AbortMultipartUpload needs no KMS permission, and NoSuchUpload on the second abort proves it gone.
  */
 async function measured(
   deps: SweepDeps,
   state: TargetState,
   selected: PageItem[],
+  now: Date,
   planned?: Map<string, PlannedUpload>,
 ): Promise<{ uploads: PageItem[]; decided: DecidedItem[] }> {
-  if (!state.sweep.measure) return { uploads: selected, decided: [] };
+  const guard = state.sweep.activeWithinSeconds ?? 0;
+  if (!state.sweep.measure && guard === 0) return { uploads: selected, decided: [] };
   const { bucket, expectedBucketOwner } = state.target;
   const results = await inPool(selected, MEASURE_CONCURRENCY, async (item): Promise<PageItem | DecidedItem> => {
     try {
       const m = await measureUpload(deps.s3, { Bucket: bucket, Key: item.k, UploadId: item.u, ExpectedBucketOwner: expectedBucketOwner });
-      if (!m.exists) return { ...item, p: 0, b: 0, s: 'NOT_FOUND' };
-      if (state.sweep.dryRun) return { ...item, p: m.parts, b: m.bytes, ...(m.lastPartAt ? { t: m.lastPartAt.toISOString() } : {}), s: 'WOULD_ABORT' };
+      if (!m.exists) return { ...item, ...(state.sweep.measure ? { p: 0, b: 0 } : {}), s: 'NOT_FOUND' };
+      const found = state.sweep.measure ? { ...item, p: m.parts, b: m.bytes } : item;
       // applying a plan: an upload that received a part since is not the one planned
       const why = planned && planChange(planned.get(item.u)!, m);
-      if (why) return { ...item, p: m.parts, b: m.bytes, s: 'SKIPPED_CHANGED', why };
-      return { ...item, p: m.parts, b: m.bytes };
+      if (why) return { ...found, s: 'SKIPPED_CHANGED', why };
+      if (isActive(m.lastPartAt, guard, now)) return { ...found, s: 'SKIPPED_ACTIVE', l: m.lastPartAt };
+      return state.sweep.dryRun ? { ...found, ...(m.lastPartAt ? { t: m.lastPartAt } : {}), s: 'WOULD_ABORT' } : found;
     } catch (error) {
       if (classifySdkError(error).transient) throw error;
+      // unguarded, a real sweep aborts it unmeasured (a dry run says it would)
+      if (isUnreadable(error) && guard === 0) return state.sweep.dryRun ? { ...item, s: 'WOULD_ABORT' } : item;
       // S3's own code and status go into the record
       const e = error as Error & { $metadata?: { httpStatusCode?: number } };
-      return { ...item, s: 'FAILED', e: e.name, ...(e.$metadata?.httpStatusCode ? { h: e.$metadata.httpStatusCode } : {}) };
+      const status = isUnreadable(error) ? 'SKIPPED_UNREADABLE' : 'FAILED';
+      return { ...item, s: status, e: e.name, ...(e.$metadata?.httpStatusCode ? { h: e.$metadata.httpStatusCode } : {}) };
     }
   });
   return { uploads: results.filter((r): r is PageItem => !('s' in r)), decided: results.filter((r): r is DecidedItem => 's' in r) };
@@ -182,11 +198,35 @@ const planFields = (upload: MultipartUpload) => ({
   ...(upload.StorageClass ? { c: upload.StorageClass } : {}),
 });
 
-export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListResult> {
-  let state = startState(event.state);
+/** how many uploads of an answer, from its first, fit the budget (young ones take no room): all of them, or fewer */
+function wholeAnswerFits(
+  uploads: Array<{ Key?: string; UploadId?: string; Initiated?: Date }>,
+  cutoff: number,
+  room: { measure: boolean; dryRun: boolean; budget: number },
+): number {
+  let left = room.budget;
+  for (const [i, upload] of uploads.entries()) {
+    if (upload.Initiated === undefined || upload.Initiated.getTime() >= cutoff) continue;
+    left -= uploadBytes(upload.Key!, upload.UploadId!, room.measure, room.dryRun);
+    if (left < 0) return i;
+  }
+  return uploads.length;
+}
+
+export async function listPage(deps: LeaseDeps, event: ListEvent): Promise<ListResult> {
   const now = deps.now?.() ?? new Date();
-  const newRun = state.slice.execution !== event.parent || state.slice.run !== event.run;
-  state = { ...state, slice: countRun(state, event.parent, event.run) };
+  const elapsed = secondsSince(event.runStartedAt, now.getTime());
+  // what this run does from a state: its slice with this run counted, and the uploads time leaves it (0: it ends);
+  // a page execution always does its first page (sweep-target starts one only when the slice has room): progress is certain
+  const plan = (from: TargetState) => {
+    const newRun = from.slice.execution !== event.parent || from.slice.run !== event.run;
+    const counted = { ...from, slice: countRun(from, event.parent, event.run) };
+    const ends = from.done || from.handovers.length > 0 || (!newRun && (counted.slice.full || elapsed >= from.sweep.settings.runSeconds));
+    return { counted, forTime: ends ? 0 : pageRoomForTime(counted, elapsed, newRun) };
+  };
+  // a page that ends without listing takes no lease (only a recorded page's checkpoint releases one)
+  const leased = await leasePage(deps, startState(event.state), `${event.run}@${event.enteredAt ?? event.runStartedAt}`, (s) => plan(s).forTime !== 0);
+  const { counted: state, forTime } = plan(leased);
   const { sweep, target } = state;
   const page: Page = {
     listedAt: now.toISOString(),
@@ -200,22 +240,18 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
     truncated: false,
   };
   const result = (next: ListResult['next']): ListResult => ({ state, parent: event.parent, page, answers: {}, next });
-  // a page execution always does its first page (sweep-target starts one only when the slice has room): progress is certain
-  if (state.done || (!newRun && (state.slice.full || secondsSince(event.runStartedAt, now.getTime()) >= sweep.settings.runSeconds))) return result('end');
+  if (forTime === 0) return result('end');
 
   if (sweep.planId) {
     // applying a plan: the lane's next plan page is the page, never a listing (lib/sweep/apply.ts)
-    const plan = await nextPlanPage(deps, state);
-    Object.assign(page, { listed: plan.uploads.length, last: plan.last, planPage: plan.planPage, ...(plan.error ? { error: plan.error } : {}) });
-    const items = plan.uploads.map(({ k, u }) => ({ k, u }));
+    const next = await nextPlanPage(deps, state);
+    Object.assign(page, { listed: next.uploads.length, last: next.last, planPage: next.planPage, ...(next.error ? { error: next.error } : {}) });
+    const items = next.uploads.map(({ k, u }) => ({ k, u }));
     const free = await notBusy(deps, state, items);
     page.busy = items.length - free.length;
-    ({ uploads: page.uploads, decided: page.decided } = await measured(deps, state, free, new Map(plan.uploads.map((p) => [p.u, p]))));
+    ({ uploads: page.uploads, decided: page.decided } = await measured(deps, state, free, now, new Map(next.uploads.map((p) => [p.u, p]))));
     return result(page.uploads.length > 0 ? 'abort' : 'record');
   }
-
-  const forTime = pageRoomForTime(state, secondsSince(event.runStartedAt, now.getTime()), newRun);
-  if (forTime === 0) return result('end');
   const pageCap = Math.min(sweep.settings.pageUploads, forTime ?? Number.POSITIVE_INFINITY);
   const cutoff = Date.parse(target.cutoff);
   const measure = sweep.measure;
@@ -225,8 +261,12 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
   const limit = listLimit(state);
   // a lane's listing ends at the first key past its end key (it lists keys in UTF-8 byte order: general purpose buckets only)
   const end = state.lane?.end;
+  // a directory bucket's page is never cut inside S3's answer (its key-marker is no key): an answer that does not fit
+  // the budget is asked again, smaller, from the same markers
+  const directory = isDirectoryBucket(target.bucket);
+  let fitting: number | undefined;
   for (let calls = 0; calls < MAX_LIST_CALLS && !page.last && !page.truncated; calls += 1) {
-    const room = Math.min(pageCap - selected.length, limit - state.totals.listed - page.listed);
+    const room = Math.min(pageCap - selected.length, limit - state.totals.listed - page.listed, fitting ?? Number.POSITIVE_INFINITY);
     if (room <= 0) {
       page.truncated = limit - state.totals.listed - page.listed <= 0;
       break;
@@ -241,6 +281,15 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
       break;
     }
     const uploads = answer.Uploads ?? [];
+    if (directory) {
+      const fit = wholeAnswerFits(uploads, cutoff, { measure, dryRun: sweep.dryRun, budget });
+      if (fit < uploads.length && uploads.length > 1) {
+        if (selected.length > 0) break; // the next page lists it again
+        fitting = Math.max(1, fit);
+        continue;
+      }
+      fitting = undefined;
+    }
     let cut = false;
     let pastEnd = false;
     for (const upload of uploads) {
@@ -248,14 +297,14 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
         pastEnd = true;
         break;
       }
-      if (selected.length >= pageCap) {
+      if (!directory && selected.length >= pageCap) {
         cut = true;
         break;
       }
       const oldEnough = upload.Initiated !== undefined && upload.Initiated.getTime() < cutoff;
       if (oldEnough) {
         const bytes = uploadBytes(upload.Key!, upload.UploadId!, measure, sweep.dryRun);
-        if (bytes > budget && selected.length > 0) {
+        if (!directory && bytes > budget && selected.length > 0) {
           // one upload always fits: 8.5 KB at most, escaped
           cut = true;
           break;
@@ -269,6 +318,9 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
     if (cut) break;
     if (pastEnd)
       page.last = true; // the next lane lists the rest
+    else if (directory && answer.IsTruncated)
+      // S3's obfuscated key-marker is a directory bucket's only cursor (no upload-id-marker there)
+      cursor = { keyMarker: answer.NextKeyMarker ?? '', uploadIdMarker: '' };
     else if (answer.IsTruncated) cursor = { keyMarker: answer.NextKeyMarker ?? cursor.keyMarker, uploadIdMarker: answer.NextUploadIdMarker ?? '' };
     else page.last = true;
   }
@@ -278,6 +330,6 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
   const free = await notBusy(deps, state, selected);
   page.busy = selected.length - free.length;
   // a dry run always measures (the plan sees to it): every upload comes back decided, WOULD_ABORT or NOT_FOUND
-  ({ uploads: page.uploads, decided: page.decided } = await measured(deps, state, free));
+  ({ uploads: page.uploads, decided: page.decided } = await measured(deps, state, free, now));
   return result(page.uploads.length > 0 ? 'abort' : 'record');
 }

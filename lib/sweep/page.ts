@@ -26,6 +26,8 @@ export interface DecidedItem extends PageItem {
   h?: number;
   /** SKIPPED_CHANGED: what changed since the plan */
   why?: string;
+  /** SKIPPED_ACTIVE: the newest part's LastModified */
+  l?: string;
 }
 
 export interface Page {

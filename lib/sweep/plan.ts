@@ -5,6 +5,7 @@
  */
 import { ABORT_SETTINGS_DEFAULTS, SWEEP_SETTINGS_DEFAULTS } from '../settings.ts';
 import { bucketProblem, prefixProblem, type Problem } from '../validation.ts';
+import { guardProblems, requestWindow } from '../activity-guard.ts';
 import type { SweepContext, SweepRunSettings, SweepTargetPlan } from './state.ts';
 
 export interface SweepTarget {
@@ -22,6 +23,8 @@ export interface SweepRequest {
   measure?: boolean;
   /** apply this dry run's plan: abort only its planned uploads (set by the apply, lib/api/plans.ts) */
   planId?: string;
+  activityGuard?: boolean;
+  activeWithin?: string;
 }
 export interface PlannedTarget {
   bucket: string;
@@ -41,11 +44,14 @@ export interface SweepPlan {
   expiresAt: number;
   /** the dry run whose plan this sweep applies; '' for a sweep that lists its targets */
   planId: string;
+  /** the activity guard's window from the request (activeWithin; 0 with activityGuard false); absent: the setting's */
+  activeWithinSeconds?: number;
 }
 
 export const MAX_TARGETS = 20;
 /** a sweep's id: its Step Functions execution name */
 export const SWEEP_ID = /^[0-9A-Za-z_-]{1,80}$/;
+const SWEEP_REQUEST_FIELDS = ['targets', 'dryRun', 'maxUploads', 'measure', 'planId', 'force', 'activityGuard', 'activeWithin'];
 export const DEFAULT_MAX_UPLOADS = 100_000;
 export const MAX_MAX_UPLOADS = 1_000_000;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
@@ -92,8 +98,8 @@ export function validateSweepRequest(input: unknown, rules: SweepRules = {}): Pr
   const body = input as Record<string, unknown>;
   const problems: Problem[] = [];
   for (const field of Object.keys(body)) {
-    if (!['targets', 'dryRun', 'maxUploads', 'measure', 'planId', 'force'].includes(field)) {
-      problems.push({ field, rule: 'is not a known field (known: targets, dryRun, maxUploads, measure, planId, force)' });
+    if (!SWEEP_REQUEST_FIELDS.includes(field)) {
+      problems.push({ field, rule: `is not a known field (known: ${SWEEP_REQUEST_FIELDS.join(', ')})` });
     }
   }
   if (!Array.isArray(body.targets) || body.targets.length === 0) {
@@ -133,6 +139,7 @@ export function validateSweepRequest(input: unknown, rules: SweepRules = {}): Pr
     });
   }
   if (problems.length === 0) problems.push(...overlaps(body.targets as SweepTarget[]));
+  problems.push(...guardProblems(body));
   for (const flag of ['dryRun', 'measure', 'force'] as const) {
     if (body[flag] !== undefined && typeof body[flag] !== 'boolean') problems.push({ field: flag, rule: 'must be true or false' });
   }
@@ -241,6 +248,7 @@ export function planSweep(
     measure: r.measure ?? true,
     maxUploads: r.maxUploads ?? DEFAULT_MAX_UPLOADS,
     trigger: trigger as string,
+    ...requestWindow(r),
     startedAt: start.toISOString(),
     expiresAt: Math.floor(start.getTime() / 1000) + retentionSeconds,
     planId: r.planId ?? '',
@@ -286,6 +294,7 @@ export function planSweepRun(event: PlanSweepEvent): SweepRunPlan {
     startedAt: plan.startedAt,
     dryRun: plan.dryRun,
     measure: plan.dryRun || plan.measure,
+    activeWithinSeconds: plan.activeWithinSeconds ?? settings.activeWithinSeconds ?? 0,
     settings,
     ...(plan.planId ? { planId: plan.planId } : {}),
   };

@@ -13,6 +13,7 @@ import { GetCommand, PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynam
 import { recordInterruptedRun } from '../interrupted-runs.ts';
 import { recordId } from '../record-id.ts';
 import { historyAfter, UPLOAD_RECORD_TYPE, type AbortRecord, type AbortStatus } from '../records.ts';
+import { activeCause, unreadableCause } from '../activity-guard.ts';
 import { classifyTaskError } from '../task-errors.ts';
 import { runInput } from '../validation.ts';
 import { startState, type FirstState } from './list.ts';
@@ -71,8 +72,16 @@ export function unsettledOutcome(answers: PageAnswers, i: number): Outcome {
   return { status: 'PARTS_REMAIN', attempts: 2, cause: "ListParts still listed the upload after the sweep's second abort" };
 }
 
-function decidedOutcome(item: DecidedItem): Outcome {
+function decidedOutcome(item: DecidedItem, windowSeconds: number): Outcome {
   if (item.s === 'SKIPPED_CHANGED') return { status: item.s, attempts: 0, cause: item.why };
+  if (item.s === 'SKIPPED_ACTIVE') return { status: item.s, attempts: 0, cause: activeCause(item.l ?? '', windowSeconds) };
+  if (item.s === 'SKIPPED_UNREADABLE')
+    return {
+      status: item.s,
+      attempts: 0,
+      error: item.e,
+      cause: unreadableCause(item.e ?? 'AccessDenied', 'the activity guard cannot see its parts; the sweep left it alone'),
+    };
   if (item.s === 'NOT_FOUND')
     return {
       status: 'NOT_FOUND',
@@ -99,6 +108,7 @@ export function uploadRecord(state: TargetState, listedAt: string, item: PageIte
     status: outcome.status,
     attempts: outcome.attempts,
     ...(item.p !== undefined ? { partsFound: item.p, bytesFound: item.b ?? 0 } : {}),
+    ...((item as DecidedItem).l ? { lastPartAt: (item as DecidedItem).l } : {}),
     trigger: 'sweep',
     executionArn: sweep.executionArn,
     startedAt: listedAt,
@@ -124,7 +134,7 @@ const counted = (record: Pick<AbortRecord, 'status' | 'partsFound' | 'bytesFound
 };
 
 /** the earlier outcomes a sweep replaces when it lists the upload again later: a dry run's finding, or an error */
-const REPLACEABLE = ['WOULD_ABORT', 'FAILED', 'PARTS_REMAIN', 'SKIPPED_CHANGED'];
+const REPLACEABLE = ['WOULD_ABORT', 'FAILED', 'PARTS_REMAIN', 'SKIPPED_CHANGED', 'SKIPPED_ACTIVE', 'SKIPPED_UNREADABLE'];
 
 /**
  * Writes the record unless the table says another run owns the upload: a record RUNNING under another execution, or
@@ -183,8 +193,9 @@ export async function writeCheckpoint(deps: SweepDeps, state: TargetState, now: 
           updatedAt: now.toISOString(),
           expiresAt: Math.floor(now.getTime() / 1000) + state.sweep.settings.retentionSeconds,
         },
-        ConditionExpression: 'attribute_not_exists(#id) OR #seq <= :seq',
-        ExpressionAttributeNames: { '#id': 'id', '#seq': 'seq' },
+        // an item without seq holds only the first page's lease (lib/sweep/page-lease.ts)
+        ConditionExpression: 'attribute_not_exists(#seq) OR #seq <= :seq',
+        ExpressionAttributeNames: { '#seq': 'seq' },
         ExpressionAttributeValues: { ':seq': state.seq },
       }),
     );
@@ -241,7 +252,7 @@ export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promi
       ? ` (not handed over: ${stubborn.length} uploads of the page were left, more than the ${handoversPerPage} a page hands to abort-upload)`
       : '';
   const writes: Array<[PageItem, Outcome]> = [
-    ...page.decided.map((item): [PageItem, Outcome] => [item, decidedOutcome(item)]),
+    ...page.decided.map((item): [PageItem, Outcome] => [item, decidedOutcome(item, state.sweep.activeWithinSeconds ?? 0)]),
     ...page.uploads.flatMap((item, i): Array<[PageItem, Outcome]> => {
       if (settled[i]) return [[item, settled[i]]];
       if (handovers.length > 0) return [];

@@ -28,6 +28,8 @@ export interface SweepRunSettings {
   laneUploads: number;
   /** lanes swept at once: the MaxConcurrency of sweep-uploads' "Sweep each lane" (MaxConcurrencyPath) */
   lanesAtOnce: number;
+  /** SweepActiveWithin: the activity guard's window when the request names none (absent: 0, no guard) */
+  activeWithinSeconds?: number;
   retentionSeconds: number;
   /** SweepPlanMaxAge: a dry run's record and plan pages live at least this long (lib/sweep/plan-pages.ts) */
   planMaxAgeSeconds?: number;
@@ -44,6 +46,7 @@ export const DEFAULT_RUN_SETTINGS: Readonly<SweepRunSettings> = Object.freeze({
   laneUploads: SWEEP_SETTINGS_DEFAULTS.SweepLaneUploads,
   lanesAtOnce: SWEEP_SETTINGS_DEFAULTS.SweepLanesAtOnce,
   planMaxAgeSeconds: SWEEP_SETTINGS_DEFAULTS.SweepPlanMaxAge,
+  activeWithinSeconds: SWEEP_SETTINGS_DEFAULTS.SweepActiveWithin,
   retentionSeconds: ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds,
 });
 
@@ -55,6 +58,11 @@ export interface SweepContext {
   dryRun: boolean;
   /** ListParts every upload before the abort: exact parts and bytes in the records (a LIST request per upload) */
   measure: boolean;
+  /**
+   * the activity guard: uploads that received a part within this many seconds are skipped (SKIPPED_ACTIVE); 0 or
+   * absent: no guard. The guard needs every upload's ListParts, so it lists parts even when the sweep does not measure.
+   */
+  activeWithinSeconds?: number;
   settings: SweepRunSettings;
   /** a sweep that applies a dry run's plan: the dry run's id (its pages are the sweep's listing: lib/sweep/apply.ts) */
   planId?: string;
@@ -79,6 +87,10 @@ export interface Totals {
   wouldAbort: number;
   /** uploads whose record another run held (RUNNING, or written meanwhile): that run records them */
   busy: number;
+  /** uploads the activity guard left alone: a part arrived within activeWithin (SKIPPED_ACTIVE) */
+  skippedActive: number;
+  /** uploads the guard could not check: S3 refused their ListParts (SKIPPED_UNREADABLE; SSE-KMS without kms:Decrypt) */
+  skippedUnreadable: number;
   partsFound: number;
   bytesFound: number;
   /** the bytes of the uploads recorded ABORTED: what the sweep freed */
@@ -100,6 +112,8 @@ export const TOTAL_NAMES = [
   'failed',
   'wouldAbort',
   'busy',
+  'skippedActive',
+  'skippedUnreadable',
   'partsFound',
   'bytesFound',
   'bytesFreed',
@@ -123,6 +137,8 @@ export const STATUS_COUNTER: Partial<Record<AbortStatus, keyof Totals>> = {
   FAILED: 'failed',
   WOULD_ABORT: 'wouldAbort',
   SKIPPED_CHANGED: 'skippedChanged',
+  SKIPPED_ACTIVE: 'skippedActive',
+  SKIPPED_UNREADABLE: 'skippedUnreadable',
 };
 
 /**

@@ -74,6 +74,8 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
   // the waits for in-flight parts are 0 here (no part is in flight on moto); the time model adds AWS's SweepWaitSeconds
   const stack = await startLocalStack({
     waitTimeOverrides: { 'Wait for in-flight parts': 0, 'Wait for in-flight parts again': 0 },
+    // the seeded uploads are fresh: the activity guard's default window off (lib/sweep/cost.ts prices the guard apart)
+    settings: { SweepActiveWithin: 0 },
     onExecutionEvent,
     chaos: { effects: { latency: latencyMs } },
   });

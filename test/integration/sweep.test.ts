@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { checkpointId, type TargetState } from '../../lib/sweep/state.ts';
-import { costPerMillion, formatCostTable, OLD_DESIGN } from '../../lib/sweep/cost.ts';
+import { costPerMillion, formatCostTable, OLD_DESIGN, withActivityGuard } from '../../lib/sweep/cost.ts';
 import type { MeasuredDesign } from '../support/sweep-design.ts';
 import { timeModel } from '../bench/model.ts';
 import { createBucket, createUpload, TABLE } from '../support/workflow.ts';
@@ -187,7 +187,9 @@ describe('sweep-uploads', () => {
   });
 
   it('prices the designs from the measured counts: ≤ $7 per million verified and recorded, ≤ $12 with the measure', () => {
-    const costs = [costPerMillion(OLD_DESIGN), ...designs.map(costPerMillion)];
+    // the activity guard (on by default) adds its ListParts to a sweep without the measure (--no-activity-guard: not)
+    const lean = designs.find((d) => d.name === 'new, verified and recorded');
+    const costs = [costPerMillion(OLD_DESIGN), ...designs.map(costPerMillion), ...(lean ? [costPerMillion(withActivityGuard(lean, false))] : [])];
     console.log(
       `${formatCostTable(costs)}\n(pages of ${designs.map((d) => `${d.uploadsPerPage} uploads (${d.name})`).join(', ')}; ` +
         `${designs[0]?.perRun.toFixed(1)} sweep-target transitions per page execution)`,
@@ -195,6 +197,7 @@ describe('sweep-uploads', () => {
     expect(costs[0].total).toBeGreaterThan(750);
     expect(costs.find((c) => c.name === 'new, verified and recorded')!.total).toBeLessThanOrEqual(7);
     expect(costs.find((c) => c.name === 'new, measured (parts, bytes)')!.total).toBeLessThanOrEqual(12);
+    expect(costs.find((c) => c.name === 'new, verified and recorded, activity guard')!.total).toBeLessThanOrEqual(12);
   });
 
   it('models 1,000,000 uploads of one target on AWS in lanes from the measured counts: the walk and the lanes within 15 minutes', () => {

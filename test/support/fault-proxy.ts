@@ -63,11 +63,24 @@ async function readBody(stream: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * DynamoDB's writes, one at a time: a conditional write is atomic on AWS ("condition expressions … are evaluated
+ * atomically", DynamoDB Developer Guide, Condition expressions), moto_server checks and writes in threads without a lock.
+ */
+const DYNAMODB_WRITE = /^DynamoDB_20120810\.(PutItem|UpdateItem|DeleteItem)$/;
+
 export async function startFaultProxy(target: string, rules: FaultRule[]): Promise<FaultProxy> {
   const intercepted = rules.map(() => 0);
   const requests: SeenRequest[] = [];
   const upstream = new URL(target);
+  let writes: Promise<unknown> = Promise.resolve();
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    if (DYNAMODB_WRITE.test(String(req.headers['x-amz-target'] ?? ''))) {
+      const turn = writes.then(() => new Promise<void>((done) => res.once('close', done)));
+      const before = writes;
+      writes = turn;
+      await before;
+    }
     const body = await readBody(req);
     const seen: SeenRequest = { method: req.method ?? 'GET', url: new URL(req.url ?? '/', target), headers: req.headers, body: body.toString('utf8') };
     requests.push(seen);

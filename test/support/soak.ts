@@ -189,7 +189,8 @@ export async function runSweepSoak(options: { uploads: number; seed: number; fau
   const stack = await startLocalStack({
     tableName: 'sweep-soak-records',
     chaos: { seed: options.seed },
-    settings: { SweepLaneUploads: options.laneUploads ?? 40, SweepPageSize: 20 },
+    // the uploads are created just before the sweep: the activity guard's default window off
+    settings: { SweepLaneUploads: options.laneUploads ?? 40, SweepPageSize: 20, SweepActiveWithin: 0 },
     waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 10, [`${ABORT_UPLOAD_STATES.waitForInFlightParts} again`]: 10 },
     retryIntervalOverrides: fastRetries(),
   });

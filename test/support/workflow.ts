@@ -34,6 +34,8 @@ export async function startApiStack(): Promise<LocalStack> {
   return startLocalStack({
     apiPort: 0,
     allowedBuckets: 'mpu-reaper-*',
+    // the sweeps of these tests sweep uploads just created: the activity guard's default window off (activity-guard.test.ts tests it)
+    settings: { SweepActiveWithin: 0 },
     waitTimeOverrides: { [ABORT_UPLOAD_STATES.waitForInFlightParts]: 20 },
     retryIntervalOverrides: fastRetries(),
   });

@@ -70,7 +70,7 @@ describe('prepareRun', () => {
       ':trigger': 'event',
       ':expiresAt': Math.floor(Date.parse('2026-11-20T10:00:00.123Z') / 1000) + 90 * 86_400,
     });
-    expect(claim.UpdateExpression).toMatch(/ REMOVE #finishedAt, #error, #cause, #partsFound, #bytesFound, #dryRun, #sweepId$/);
+    expect(claim.UpdateExpression).toMatch(/ REMOVE #finishedAt, #error, #cause, #partsFound, #bytesFound, #lastPartAt, #verified, #dryRun, #sweepId$/);
     expect(s3Mock).toHaveReceivedCommandWith(ListPartsCommand, {
       Bucket: 'data-lake',
       Key: 'a/b.bin',
@@ -306,9 +306,9 @@ describe('prepareRun', () => {
     expect(prepared).toMatchObject({ next: 'record', outcome: { status: 'WOULD_ABORT' }, measure: { parts: 2, bytes: 12 } });
   });
 
-  it("records FAILED with S3's code when S3 refuses the measure (403, 404 NoSuchBucket): retrying cannot help", async () => {
+  it("records FAILED with S3's code when S3 refuses the measure (404 NoSuchBucket): retrying cannot help", async () => {
     // Arrange
-    s3Mock.on(ListPartsCommand).rejects(s3Error('AccessDenied', 403, 'Access Denied'));
+    s3Mock.on(ListPartsCommand).rejects(s3Error('NoSuchBucket', 404, 'The specified bucket does not exist'));
 
     // Act
     const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'api')));
@@ -316,8 +316,58 @@ describe('prepareRun', () => {
     // Assert
     expect(prepared).toMatchObject({
       next: 'record',
-      outcome: { status: 'FAILED', error: 'AccessDenied', cause: expect.stringMatching(/^Access Denied .*403/) },
+      outcome: { status: 'FAILED', error: 'NoSuchBucket', cause: expect.stringMatching(/^The specified bucket does not exist .*404/) },
     });
+  });
+
+  it('aborts an upload whose ListParts S3 refuses (403, e.g. SSE-KMS without kms:Decrypt), saying what to grant', async () => {
+    // Arrange
+    s3Mock.on(ListPartsCommand).rejects(s3Error('AccessDenied', 403, 'Access Denied'));
+
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'api')));
+
+    // Assert: no outcome yet, the loop aborts it; the reason names kms:Decrypt through S3
+    expect(prepared.next).toBe('abort');
+    expect(prepared.outcome).toBeUndefined();
+    expect(prepared.unreadable).toMatch(/AccessDenied.*kms:Decrypt.*kms:ViaService = s3\.[a-z0-9-]+\.amazonaws\.com/);
+  });
+
+  it('with idleFor, skips an upload whose ListParts S3 refuses (SKIPPED_UNREADABLE): the guard cannot see its parts', async () => {
+    // Arrange
+    s3Mock.on(ListPartsCommand).rejects(s3Error('AccessDenied', 403, 'Access Denied'));
+
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput({ ...UPLOAD, idleFor: '15m' }, 'api')));
+
+    // Assert
+    expect(prepared).toMatchObject({
+      next: 'record',
+      outcome: { status: 'SKIPPED_UNREADABLE', error: 'AccessDenied', cause: expect.stringMatching(/kms:Decrypt/) },
+    });
+  });
+
+  it('with idleFor, skips an upload whose newest part (over every ListParts page) is within the window, and aborts an idle one', async () => {
+    // Arrange: two pages of parts; the newest part is on the second page, 5 minutes old
+    const now = Date.now();
+    const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000);
+    s3Mock
+      .on(ListPartsCommand, { PartNumberMarker: undefined })
+      .resolves({ Parts: [{ PartNumber: 1, Size: 5, LastModified: at(60) }], IsTruncated: true, NextPartNumberMarker: '1' })
+      .on(ListPartsCommand, { PartNumberMarker: '1' })
+      .resolves({ Parts: [{ PartNumber: 2, Size: 7, LastModified: at(5) }], IsTruncated: false });
+
+    // Act
+    const active = await prepareRun(deps(), event(runInput({ ...UPLOAD, idleFor: '15m' }, 'api')));
+    const idle = await prepareRun(deps(), event(runInput({ ...UPLOAD, idleFor: '4m' }, 'api')));
+    const unguarded = await prepareRun(deps(), event(runInput(UPLOAD, 'api')));
+
+    // Assert
+    const lastPartAt = at(5).toISOString();
+    expect(active).toMatchObject({ next: 'record', lastPartAt, measure: { parts: 2, bytes: 12 }, outcome: { status: 'SKIPPED_ACTIVE' } });
+    expect(active.outcome?.cause).toContain(lastPartAt);
+    expect(idle).toMatchObject({ next: 'abort', lastPartAt });
+    expect(unguarded).toMatchObject({ next: 'abort', lastPartAt });
   });
 
   it.each([

@@ -1,7 +1,7 @@
 /** The cost model's arithmetic, and the size of a sweep's record on AWS (it decides the write units per upload). */
 import { describe, expect, it } from 'vitest';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { costPerMillion, itemBytes, OLD_DESIGN, pageSeconds, PRICES, TYPICAL_UPLOAD, writeUnits } from '../../lib/sweep/cost.ts';
+import { costPerMillion, itemBytes, OLD_DESIGN, pageSeconds, PRICES, TYPICAL_UPLOAD, withActivityGuard, writeUnits } from '../../lib/sweep/cost.ts';
 import { uploadRecord } from '../../lib/sweep/record.ts';
 import { emptyTotals, type TargetState } from '../../lib/sweep/state.ts';
 
@@ -33,6 +33,16 @@ describe('costPerMillion', () => {
     expect(cost.lines.dynamoWriteUnits).toBeCloseTo(1.875);
     expect(cost.lines.standardTransitions).toBeCloseTo((2 / 500) * PRICES.standardTransition * 1e6);
     expect(cost.total).toBeCloseTo(5 + 1.875 + 0.1 + 0.002);
+  });
+
+  it('prices the activity guard: nothing on a measured sweep, one ListParts per upload ($5 per million) and its Lambda wait without the measure', () => {
+    const design = { name: 'd', uploadsPerPage: 500, perUpload: { s3ListRequests: 1, dynamoWriteUnits: 3 }, perPage: {} };
+    const base = costPerMillion(design).total;
+    expect(costPerMillion(withActivityGuard(design, true)).total).toBeCloseTo(base);
+    const lean = costPerMillion(withActivityGuard(design, false));
+    expect(lean.lines.s3ListRequests).toBeCloseTo(10);
+    expect(lean.total - base).toBeGreaterThan(5);
+    expect(lean.total - base).toBeLessThan(5.01);
   });
 
   it("models a page's seconds from its requests: waits, waves of 40 Map requests, the Lambdas' pools", () => {

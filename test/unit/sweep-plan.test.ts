@@ -247,7 +247,15 @@ describe('planSweepRun', () => {
       { index: 0, bucket: 'data-a', prefix: '', expectedBucketOwner: '111122223333', maxUploads: 500 },
       { index: 1, bucket: 'data-b', prefix: 'tmp/', expectedBucketOwner: '444455556666', maxUploads: 500 },
     ]);
-    expect(plan.sweep).toEqual({ id: 'sweep-1', executionArn, startedAt: '2026-11-22T12:00:00.000Z', dryRun: false, measure: true, settings });
+    expect(plan.sweep).toEqual({
+      id: 'sweep-1',
+      executionArn,
+      startedAt: '2026-11-22T12:00:00.000Z',
+      dryRun: false,
+      measure: true,
+      activeWithinSeconds: settings.activeWithinSeconds,
+      settings,
+    });
   });
 
   it('measures in a dry run, and not when the request says measure: false', () => {

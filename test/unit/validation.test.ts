@@ -259,7 +259,7 @@ describe('validateAbortRequest', () => {
   });
 
   it('names every field as the HTTP API body does', () => {
-    expect(ABORT_REQUEST_FIELDS).toEqual(['bucket', 'key', 'uploadId', 'requestPayer', 'expectedBucketOwner', 'ifMatchInitiatedTime']);
+    expect(ABORT_REQUEST_FIELDS).toEqual(['bucket', 'key', 'uploadId', 'requestPayer', 'expectedBucketOwner', 'ifMatchInitiatedTime', 'idleFor']);
   });
 
   it('lists every problem, in field order', () => {

@@ -149,8 +149,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
       allow(['s3:ListBucketMultipartUploads'], s3BucketArns(partition)),
       allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
       allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatus`]),
-      allow(['dynamodb:BatchGetItem'], [TABLE_ARN]),
-      allow(['dynamodb:GetItem'], [TABLE_ARN]),
+      allow(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], [TABLE_ARN]),
     ],
   },
   SweepLanesRole: {

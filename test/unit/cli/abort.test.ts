@@ -15,6 +15,7 @@ beforeEach(() => {
 describe('mpu-reaper abort: bad arguments → one line naming the flag, exit 2, nothing started', () => {
   it.each([
     [['abort', '--key', 'k', '--upload-id', 'u'], /--bucket: is required/],
+    [['abort', '--bucket', 'data-lake', '--key', 'k', '--upload-id', 'u', '--idle-for', '1y'], /--idle-for: must be a duration from 0s to 7d/],
     [['abort', '--bucket', 'data-lake', '--upload-id', 'u'], /--key: is required/],
     [['abort', '--bucket', 'data-lake', '--key', 'k'], /--upload-id: is required/],
     [['abort', ...UPLOAD.slice(0, 4), '--upload-id', ''], /--upload-id: must not be empty/],

@@ -89,13 +89,18 @@ describe('mpu-reaper sweep plan', () => {
   it.each([
     [['sweep', 'plan'], 2, /sweep plan: ID: give exactly one/],
     [['sweep', 'plan', 'bad id'], 2, /sweep plan: id: must be a sweep id/],
-    [['sweep', 'plan', 'sweep-dry', '--csv', '--json'], 2, /--csv: cannot be given with --json/],
     [['sweep', 'plan', 'sweep-none'], 1, /sweep plan: no sweep with id sweep-none/],
   ])('%j → exit %i, one line', async (argv, exit, message) => {
     const { code, stderr } = await cli(argv);
     expect(code).toBe(exit);
     expect(stderr).toMatch(message);
     expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('answers --csv with --json as a JSON error (exit 2): --json asks for JSON, errors too', async () => {
+    const { code, stdout } = await cli(['sweep', 'plan', 'sweep-dry', '--csv', '--json']);
+    expect(code).toBe(2);
+    expect(JSON.parse(stdout)).toMatchObject({ error: 'UsageError', message: expect.stringMatching(/--csv: cannot be given with --json/) });
   });
 });
 

@@ -35,6 +35,8 @@ describe('mpu-reaper sweep', () => {
     [['sweep', '--bucket', 'data-lake', '--bucket', 'data-lake', '--older-than', '1d'], /^mpu-reaper sweep: --bucket: overlaps/],
     [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--dry-run', '--no-measure'], /^mpu-reaper sweep: --no-measure: cannot be false/],
     [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--expected-bucket-owner', '1'], /--expected-bucket-owner: must be a 12-digit/],
+    [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--active-within', '8d'], /--active-within: must be a duration from 0s to 7d/],
+    [['sweep', '--bucket', 'data-lake', '--older-than', '1d', '--active-within', '5m', '--no-activity-guard'], /--active-within: cannot be given/],
   ])('%j → exit 2, one line, nothing started', async (argv, message) => {
     // Act
     const { code, stderr } = await cli(argv);
@@ -65,6 +67,17 @@ describe('mpu-reaper sweep', () => {
       }),
     });
     expect(JSON.parse(stdout)).toMatchObject({ status: 'RUNNING' });
+  });
+
+  it('passes the activity guard: --active-within as activeWithin, --no-activity-guard as activityGuard false', async () => {
+    // Act
+    await cli(['sweep', '--bucket', 'data-a', '--older-than', '7d', '--active-within', '15m']);
+    await cli(['sweep', '--bucket', 'data-a', '--older-than', '7d', '--no-activity-guard']);
+
+    // Assert
+    const inputs = sfnMock.commandCalls(StartExecutionCommand).map((c) => JSON.parse(c.args[0].input.input!));
+    expect(inputs[0]).toMatchObject({ activeWithin: '15m' });
+    expect(inputs[1]).toMatchObject({ activityGuard: false });
   });
 
   it('with --wait shows progress lines until the sweep ends, then the table; exit 0 for COMPLETED', async () => {

@@ -10,6 +10,8 @@
  *   matchers    [my-logs, { prefix: my-data- }]          (the deadline rule's EventBridge bucketName matchers)
  * A missing, empty or malformed allowlist stops the package (and so the deploy) with one line that names
  * allowedBuckets and shows an example.
+ * `${allowlist:kmsKeys}`: the KMS keys the roles that call ListParts may decrypt with through S3, from the param
+ * kmsKeyArns (a list or a comma-separated string of key ARNs; default "*", any key, still only through S3).
  */
 
 const EXAMPLE = 'e.g. params.<stage>.allowedBuckets: [my-logs, "my-data-*"] or --param="allowedBuckets=my-logs,my-data-*"';
@@ -46,13 +48,38 @@ function allowlistForms(patterns) {
   };
 }
 
+const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+
+/** kmsKeyArns: key ARNs (kms:Decrypt is authorised on the key, never on an alias), or absent for any key */
+function parseKmsKeyArns(value) {
+  if (value === null || value === undefined || value === '') return ['*'];
+  const items = (typeof value === 'string' ? value.split(',') : Array.isArray(value) ? value : [value]).map((item) =>
+    typeof item === 'string' ? item.trim() : item,
+  );
+  for (const item of items) {
+    if (item !== '*' && (typeof item !== 'string' || !KEY_ARN.test(item))) {
+      throw new Error(
+        `kmsKeyArns: ${JSON.stringify(item)} is not a KMS key ARN, e.g. --param="kmsKeyArns=arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"`,
+      );
+    }
+  }
+  return items.includes('*') ? ['*'] : items;
+}
+
 class AllowlistPlugin {
   constructor(serverless) {
     this.serverless = serverless;
     this.configurationVariablesSources = {
       allowlist: {
         resolve: async ({ address, resolveVariable, options }) => {
-          if (address !== 'forms') throw new serverless.classes.Error(`\${allowlist:${address}}: the only address is "forms"`);
+          if (address === 'kmsKeys') {
+            try {
+              return { value: parseKmsKeyArns(await resolveVariable('param:kmsKeyArns, null')) };
+            } catch (error) {
+              throw new serverless.classes.Error(error.message, 'KMS_KEY_ARNS_INVALID');
+            }
+          }
+          if (address !== 'forms') throw new serverless.classes.Error(`\${allowlist:${address}}: the addresses are "forms" and "kmsKeys"`);
           const stage = options.stage ?? (await resolveVariable('self:provider.stage'));
           const value = await resolveVariable('param:allowedBuckets, null');
           try {
@@ -70,3 +97,4 @@ module.exports = AllowlistPlugin;
 module.exports.parseAllowedBuckets = parseAllowedBuckets;
 module.exports.allowlistForms = allowlistForms;
 module.exports.matcherOf = matcherOf;
+module.exports.parseKmsKeyArns = parseKmsKeyArns;

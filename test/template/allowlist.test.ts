@@ -2,11 +2,12 @@
  * The allowlist written once: the `cliAllowlist` variant (shared package: test/support/template/package.ts) takes it
  * from --param="allowedBuckets=a,b" instead of the stage's params, and every S3 ARN, the functions' ALLOWED_BUCKETS
  * and the deadline rule's matchers follow it (cfn-lint runs on it in both-variants.test.ts). A stage without an
- * allowlist, or with a malformed one, does not package: one line names allowedBuckets and gives an example.
+ * allowlist, or with a malformed one, does not package: one line names allowedBuckets and gives an example. The
+ * same variant names KMS keys (--param="kmsKeyArns=…"): the roles that call ListParts may decrypt with those only.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { statementsOf } from '../support/template/iam-spec.ts';
-import { CLI_ALLOWLIST, PACKAGE_WAIT_MS, packagedStack, runOsls, type PackagedStack } from '../support/template/package.ts';
+import { LIST_PARTS_ROLES, kmsDecrypt, statementsOf } from '../support/template/iam-spec.ts';
+import { CLI_ALLOWLIST, CLI_KMS_KEYS, PACKAGE_WAIT_MS, packagedStack, runOsls, type PackagedStack } from '../support/template/package.ts';
 import { REGION, allowedBuckets } from '../support/template/stack.ts';
 
 let stacks: { params: PackagedStack; cli: PackagedStack };
@@ -47,6 +48,14 @@ describe('allowlist', () => {
     expect((rule.Properties.EventPattern as { detail: { requestParameters: unknown } }).detail.requestParameters).toEqual({
       bucketName: ['my-logs', { prefix: 'my-data-' }],
     });
+  });
+
+  it('narrows kms:Decrypt to the key ARNs of the param kmsKeyArns, still through S3 only', () => {
+    const { template, resolve } = stacks.cli;
+    for (const roleId of LIST_PARTS_ROLES) {
+      const kms = statementsOf(template, resolve, roleId).filter((s) => s.Action.includes('kms:Decrypt'));
+      expect(kms, roleId).toEqual([kmsDecrypt('aws', CLI_KMS_KEYS.split(',').sort())]);
+    }
   });
 
   it.each([

@@ -64,7 +64,7 @@ describe('serverless.yml: EventBridge', () => {
     const text = readFileSync(join(ROOT, 'serverless.yml'), 'utf8');
     // the param is read by the plugin alone; serverless.yml holds its forms once, as custom.allowlist
     expect(text).not.toMatch(/\$\{param:allowedBuckets/);
-    expect(text.match(/\$\{allowlist:/g)).toHaveLength(1);
+    expect(text.match(/\$\{allowlist:forms\}/g)).toHaveLength(1);
     expect((config.custom as Record<string, unknown>).allowlist).toBe('${allowlist:forms}');
     expect(config.plugins).toContain('./lib/serverless/allowlist.cjs');
   });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllowlist } from '../../lib/allowlist.ts';
 import { allowlistPlugin } from '../support/template/stack.ts';
 
-const { parseAllowedBuckets, allowlistForms } = allowlistPlugin;
+const { parseAllowedBuckets, allowlistForms, parseKmsKeyArns } = allowlistPlugin;
 
 describe('allowedBuckets', () => {
   it('reads a YAML list and the comma-separated string of --param alike', () => {
@@ -55,4 +55,21 @@ describe('allowedBuckets', () => {
       matchers: ['my-logs', { prefix: 'my-data-' }, { exists: true }],
     });
   });
+});
+
+describe('kmsKeyArns', () => {
+  const KEY = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  it('is any key (still only through S3) unless key ARNs are given, as a list or a string', () => {
+    expect(parseKmsKeyArns(null)).toEqual(['*']);
+    expect(parseKmsKeyArns('')).toEqual(['*']);
+    expect(parseKmsKeyArns(`${KEY}, ${KEY.replace('eu-west-1', 'us-east-1')}`)).toEqual([KEY, KEY.replace('eu-west-1', 'us-east-1')]);
+    expect(parseKmsKeyArns([KEY])).toEqual([KEY]);
+  });
+
+  it.each(['alias/my-key', 'arn:aws:kms:eu-west-1:111122223333:alias/my-key', '1234abcd-12ab-34cd-56ef-1234567890ab'])(
+    'refuses %s: kms:Decrypt is authorised on key ARNs',
+    (value) => {
+      expect(() => parseKmsKeyArns(value)).toThrow(/^kmsKeyArns: .* is not a KMS key ARN, e\.g\. --param="kmsKeyArns=arn:aws:kms:/);
+    },
+  );
 });

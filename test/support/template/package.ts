@@ -23,13 +23,18 @@ const PACKAGE_TIMEOUT_MS = 120_000;
 export const SWEEP_SCHEDULE = 'rate(2 hours)';
 /** an allowlist as an operator types it: one exact name, one prefix */
 export const CLI_ALLOWLIST = 'my-logs,my-data-*';
+/** two KMS key ARNs, as the command line gives them */
+export const CLI_KMS_KEYS = [
+  'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  'arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab',
+].join(',');
 export const VARIANTS = {
   /** the `test` stage as serverless.yml defines it */
   default: [] as string[],
   /** the same with the stage params that switch the deadline rule and the sweep schedule on */
   switchedOn: ['--param=deadlines=true', `--param=sweepSchedule=${SWEEP_SCHEDULE}`],
-  /** the allowlist given on the command line instead of the stage's params */
-  cliAllowlist: [`--param=allowedBuckets=${CLI_ALLOWLIST}`],
+  /** the allowlist given on the command line instead of the stage's params, and KMS keys named */
+  cliAllowlist: [`--param=allowedBuckets=${CLI_ALLOWLIST}`, `--param=kmsKeyArns=${CLI_KMS_KEYS}`],
 };
 export type Variant = keyof typeof VARIANTS;
 /** the longest a template file may wait for its package: every variant built one after the other, and a margin */

@@ -6,11 +6,13 @@
  * included. The only file that waits for the second package:
  * every other template file needs the first alone.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { StateMachineKey } from '../../lib/settings.ts';
 import { CFN_LINT_MISSING, cfnLint, type LintRun } from '../support/template/cfn-lint.ts';
 import { PACKAGE_WAIT_MS, SWEEP_SCHEDULE, VARIANTS, packagedStack, type Variant } from '../support/template/package.ts';
-import { FUNCTIONS, STAGE, config, sm, type Resource, type Template } from '../support/template/stack.ts';
+import { FUNCTIONS, ROOT, STAGE, config, sm, type Resource, type Template } from '../support/template/stack.ts';
 
 let template: Template;
 let switchedOnTemplate: Template;
@@ -38,13 +40,18 @@ describe('packaged template: EventBridge', () => {
     return rules[0];
   };
 
-  it('switches both on with --param="deadlines=true" and a sweepSchedule, and changes nothing else', () => {
+  it('switches the rules on with --param="deadlines=true" and a sweepSchedule, and changes nothing else', () => {
     const [id, rule] = patternRuleOf('abortAfterDeadline', switchedOnTemplate);
     expect(rule.Properties.State).toBe('ENABLED');
     const schedule = switchedOnTemplate.Resources.SweepUploadsStepFunctionsEventsRuleSchedule1;
     expect(schedule.Properties).toMatchObject({ State: 'ENABLED', ScheduleExpression: SWEEP_SCHEDULE });
     const withoutSwitches = (t: Template) => {
-      const { [id]: deadlineRule, SweepUploadsStepFunctionsEventsRuleSchedule1: scheduleRule, ...rest } = t.Resources;
+      const { [id]: deadlineRule, SweepUploadsStepFunctionsEventsRuleSchedule1: scheduleRule, ...others } = t.Resources;
+      // abort-upload's definition: compared in its own test below
+      const rest = {
+        ...others,
+        [sm('abortUpload').id]: { ...others[sm('abortUpload').id], Properties: { ...others[sm('abortUpload').id].Properties, DefinitionString: '' } },
+      };
       const strip = (r: Resource) => ({ ...r, Properties: { ...r.Properties, State: undefined, ScheduleExpression: undefined } });
       // the API deployment's logical id carries a timestamp (and the stage refers to it), the Lambda versions' a
       // hash of the code, and the code's S3 key the time of packaging
@@ -61,6 +68,16 @@ describe('packaged template: EventBridge', () => {
       return { ...Object.fromEntries(stable), deadlineRule: strip(deadlineRule), scheduleRule: strip(scheduleRule) };
     };
     expect(withoutSwitches(switchedOnTemplate)).toEqual(withoutSwitches(template));
+  });
+});
+
+describe('packaged template: IfMatchInitiatedTime', () => {
+  it('packages abort-upload exactly as its ASL file, IfMatchInitiatedTime state included, with --param="ifMatchInitiatedTime=true"', () => {
+    const packaged = JSON.parse(switchedOnTemplate.Resources[sm('abortUpload').id].Properties.DefinitionString as string);
+    expect(packaged).toEqual(JSON.parse(readFileSync(join(ROOT, 'statemachines', sm('abortUpload').file), 'utf8')));
+    expect(packaged.States['Abort upload (if initiated then)'].Parameters).toHaveProperty(['IfMatchInitiatedTime.$']);
+    // and not without it
+    expect(template.Resources[sm('abortUpload').id].Properties.DefinitionString).not.toContain('"IfMatchInitiatedTime.$"');
   });
 });
 

@@ -31,8 +31,8 @@ export const CLI_KMS_KEYS = [
 export const VARIANTS = {
   /** the `test` stage as serverless.yml defines it */
   default: [] as string[],
-  /** the same with the stage params that switch the deadline rule and the sweep schedule on */
-  switchedOn: ['--param=deadlines=true', `--param=sweepSchedule=${SWEEP_SCHEDULE}`],
+  /** the same with the stage params that switch the deadline rule, the sweep schedule and IfMatchInitiatedTime on */
+  switchedOn: ['--param=deadlines=true', `--param=sweepSchedule=${SWEEP_SCHEDULE}`, '--param=ifMatchInitiatedTime=true'],
   /** the allowlist given on the command line instead of the stage's params, and KMS keys named */
   cliAllowlist: [`--param=allowedBuckets=${CLI_ALLOWLIST}`, `--param=kmsKeyArns=${CLI_KMS_KEYS}`],
 };

@@ -46,7 +46,13 @@ describe('packaged template: EventBridge', () => {
     const schedule = switchedOnTemplate.Resources.SweepUploadsStepFunctionsEventsRuleSchedule1;
     expect(schedule.Properties).toMatchObject({ State: 'ENABLED', ScheduleExpression: SWEEP_SCHEDULE });
     const withoutSwitches = (t: Template) => {
-      const { [id]: deadlineRule, SweepUploadsStepFunctionsEventsRuleSchedule1: scheduleRule, ...others } = t.Resources;
+      // the bus: the switched-on variant keeps the request rules on the default bus (eventbridge.test.ts checks both)
+      const { [id]: deadlineRule, SweepUploadsStepFunctionsEventsRuleSchedule1: scheduleRule, RequestsEventBus: _bus, ...buses } = t.Resources;
+      const others = Object.fromEntries(
+        Object.entries(buses).map(([key, r]) =>
+          r.Type === 'AWS::Events::Rule' ? [key, { ...r, Properties: { ...r.Properties, EventBusName: undefined } }] : [key, r],
+        ),
+      );
       // abort-upload's definition: compared in its own test below
       const rest = {
         ...others,

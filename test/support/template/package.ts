@@ -23,6 +23,8 @@ const PACKAGE_TIMEOUT_MS = 120_000;
 export const SWEEP_SCHEDULE = 'rate(2 hours)';
 /** an allowlist as an operator types it: one exact name, one prefix */
 export const CLI_ALLOWLIST = 'my-logs,my-data-*';
+/** two principals that may put requests on the stack's bus */
+export const CLI_EVENT_PUTTERS = 'arn:aws:iam::123456789012:role/ops,arn:aws:iam::123456789012:user/alice';
 /** two KMS key ARNs, as the command line gives them */
 export const CLI_KMS_KEYS = [
   'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
@@ -31,10 +33,10 @@ export const CLI_KMS_KEYS = [
 export const VARIANTS = {
   /** the `test` stage as serverless.yml defines it */
   default: [] as string[],
-  /** the same with the stage params that switch the deadline rule, the sweep schedule and IfMatchInitiatedTime on */
-  switchedOn: ['--param=deadlines=true', `--param=sweepSchedule=${SWEEP_SCHEDULE}`, '--param=ifMatchInitiatedTime=true'],
-  /** the allowlist given on the command line instead of the stage's params, and KMS keys named */
-  cliAllowlist: [`--param=allowedBuckets=${CLI_ALLOWLIST}`, `--param=kmsKeyArns=${CLI_KMS_KEYS}`],
+  /** the same with the stage params that switch the deadline rule, the sweep schedule and IfMatchInitiatedTime on, and the default bus */
+  switchedOn: ['--param=deadlines=true', `--param=sweepSchedule=${SWEEP_SCHEDULE}`, '--param=ifMatchInitiatedTime=true', '--param=eventBus=default'],
+  /** the allowlist given on the command line instead of the stage's params; KMS keys and event putters named */
+  cliAllowlist: [`--param=allowedBuckets=${CLI_ALLOWLIST}`, `--param=kmsKeyArns=${CLI_KMS_KEYS}`, `--param=eventPutters=${CLI_EVENT_PUTTERS}`],
 };
 export type Variant = keyof typeof VARIANTS;
 /** the longest a template file may wait for its package: every variant built one after the other, and a margin */

@@ -48,7 +48,7 @@ describe('packaged template: EventBridge', () => {
     const withoutSwitches = (t: Template) => {
       // the bus: the switched-on variant keeps the request rules on the default bus (eventbridge.test.ts checks both)
       const { [id]: deadlineRule, SweepUploadsStepFunctionsEventsRuleSchedule1: scheduleRule, RequestsEventBus: _bus, ...buses } = t.Resources;
-      const others = Object.fromEntries(
+      const others: Record<string, Resource> = Object.fromEntries(
         Object.entries(buses).map(([key, r]) =>
           r.Type === 'AWS::Events::Rule' ? [key, { ...r, Properties: { ...r.Properties, EventBusName: undefined } }] : [key, r],
         ),

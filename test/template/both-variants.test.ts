@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { StateMachineKey } from '../../lib/settings.ts';
 import { CFN_LINT_MISSING, cfnLint, type LintRun } from '../support/template/cfn-lint.ts';
 import { PACKAGE_WAIT_MS, SWEEP_SCHEDULE, VARIANTS, packagedStack, type Variant } from '../support/template/package.ts';
-import { FUNCTIONS, ROOT, STAGE, config, sm, type Resource, type Template } from '../support/template/stack.ts';
+import { FUNCTIONS, MACHINE_KEYS, ROOT, STAGE, config, sm, type Resource, type Template } from '../support/template/stack.ts';
 
 let template: Template;
 let switchedOnTemplate: Template;
@@ -84,6 +84,22 @@ describe('packaged template: IfMatchInitiatedTime', () => {
     expect(packaged.States['Abort upload (if initiated then)'].Parameters).toHaveProperty(['IfMatchInitiatedTime.$']);
     // and not without it
     expect(template.Resources[sm('abortUpload').id].Properties.DefinitionString).not.toContain('"IfMatchInitiatedTime.$"');
+  });
+});
+
+describe('packaged template: monitoring', () => {
+  it('adds 19 alarms and a dashboard by default, 8 alarms and no dashboard with --param="monitoring=minimal"', async () => {
+    const minimal = await packagedStack('cliAllowlist');
+    const ids = (t: Template, type: string) =>
+      Object.entries(t.Resources)
+        .filter(([, r]) => r.Type === type)
+        .map(([id]) => id);
+    expect(ids(template, 'AWS::CloudWatch::Alarm')).toHaveLength(19);
+    expect(ids(template, 'AWS::CloudWatch::Dashboard')).toHaveLength(1);
+    expect(ids(minimal.template, 'AWS::CloudWatch::Alarm').sort()).toEqual(
+      [...MACHINE_KEYS.map((key) => `${sm(key).id}FailedAlarm`), 'PartsRemainAlarm', 'SweepPartsRemainAlarm', 'DeadLetterQueueAlarm'].sort(),
+    );
+    expect(ids(minimal.template, 'AWS::CloudWatch::Dashboard')).toEqual([]);
   });
 });
 

@@ -20,7 +20,7 @@ function parseFunctionRoles(value) {
     if (!Array.isArray(statements)) throw new Error(`${where}.${fn} must be a list of statements`);
     for (const statement of statements) {
       const short = statement && 'allow' in statement && 'on' in statement && Object.keys(statement).length === 2;
-      const full = statement && statement.Effect && statement.Action && statement.Resource;
+      const full = statement?.Effect && statement.Action && statement.Resource;
       if (!short && !full) throw new Error(`${where}.${fn}: ${JSON.stringify(statement)} is neither { allow, on } nor an IAM statement`);
     }
   }

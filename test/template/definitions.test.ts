@@ -70,6 +70,20 @@ describe('serverless.yml: EventBridge', () => {
   });
 });
 
+describe('serverless.yml: a page a human reads', () => {
+  it("is at most 400 lines: resources in included files, the functions' roles from one spec", () => {
+    const text = readFileSync(join(ROOT, 'serverless.yml'), 'utf8');
+    expect(text.split('\n').length).toBeLessThanOrEqual(400);
+    const resources = (config as unknown as { resources: string[] }).resources;
+    expect(
+      resources.every((include) => /^\$\{file\(resources\/[a-z-]+\.yml\)\}$/.test(include)),
+      resources.join(', '),
+    ).toBe(true);
+    expect((config.custom as Record<string, unknown>).functionRoles).toBe('${file(resources/function-roles.yml)}');
+    expect(config.plugins).toContain('./lib/serverless/function-roles.cjs');
+  });
+});
+
 describe('serverless.yml: API', () => {
   it('configures custom.apiThrottling (50 requests/s, bursts of 100) and registers the plugin that applies it', () => {
     expect(config.custom.apiThrottling).toStrictEqual({ rateLimit: 50, burstLimit: 100 });

@@ -12,7 +12,7 @@ import { HeadObjectCommand, ListPartsCommand, type S3Client } from '@aws-sdk/cli
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BucketAllowlist } from './allowlist.ts';
 import { recordId } from './record-id.ts';
-import { SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, updateOwnedRecord, type AbortStatus } from './records.ts';
+import { SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, expiresAtField, updateOwnedRecord, type AbortStatus } from './records.ts';
 import { classifySdkError, classifyTaskError } from './task-errors.ts';
 import { isDirectoryBucket, parseRunInput, type AbortRequest, type RunInput } from './validation.ts';
 
@@ -150,10 +150,23 @@ function validRun(input: unknown, allowlist: BucketAllowlist): RunInput {
  * is returned: a RUNNING record belongs to another run; a finished one keeps its outcome (at-least-once deliveries of
  * an event cannot overwrite it).
  */
-async function claimRecord(deps: RunDeps, run: RunInput, record: PreparedRun['run'], expiresAt: number): Promise<PreparedRun['owner'] | undefined> {
-  const fields: Record<string, unknown> = { recordType: UPLOAD_RECORD_TYPE, ...record, status: 'RUNNING', attempts: 0, expiresAt };
+async function claimRecord(
+  deps: RunDeps,
+  run: RunInput,
+  record: PreparedRun['run'],
+  expiry: { expiresAt?: number },
+): Promise<PreparedRun['owner'] | undefined> {
+  const fields: Record<string, unknown> = { recordType: UPLOAD_RECORD_TYPE, ...record, status: 'RUNNING', attempts: 0, ...expiry };
   delete fields.id;
-  const removed = ['finishedAt', 'error', 'cause', 'partsFound', 'bytesFound', ...(record.sweepId ? [] : ['sweepId'])];
+  const removed = [
+    'finishedAt',
+    'error',
+    'cause',
+    'partsFound',
+    'bytesFound',
+    ...(record.sweepId ? [] : ['sweepId']),
+    ...(expiry.expiresAt ? [] : ['expiresAt']),
+  ];
   const names = Object.fromEntries([...Object.keys(fields), ...removed].map((name) => [`#${name}`, name]));
   const values = Object.fromEntries(Object.entries(fields).map(([name, value]) => [`:${name}`, value]));
   try {
@@ -210,7 +223,7 @@ export async function prepareRun(deps: RunDeps, event: PrepareRunEvent): Promise
     lastAttempt: event.settings.maxAbortAttempts - 1,
   };
   if (run.sweepId) await requireRunningSweep(deps, run.sweepId);
-  const owner = await claimRecord(deps, run, record, Math.floor(started.getTime() / 1000) + event.settings.retentionSeconds);
+  const owner = await claimRecord(deps, run, record, expiresAtField(started.getTime() / 1000, event.settings.retentionSeconds));
   if (owner) return { ...prepared, next: owner.status === 'RUNNING' ? 'busy' : 'recorded', owner };
   try {
     const measured = await measureUpload(deps.s3, s3);

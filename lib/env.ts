@@ -8,13 +8,13 @@ export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env):
 /**
  * The deployed record retention (serverless.yml custom.settings.RecordRetentionSeconds, default in lib/settings.json),
  * for the Lambdas that write a record's expiresAt themselves instead of receiving it from a state machine: a whole
- * number of seconds ≥ 1, or the function fails at cold start.
+ * number of seconds ≥ 0 (0: keep records, no expiresAt), or the function fails at cold start.
  */
 export function recordRetentionFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   const value = requiredEnv('RECORD_RETENTION_SECONDS', env);
   const seconds = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(seconds) || seconds < 1) {
-    throw new Error(`environment variable RECORD_RETENTION_SECONDS must be a whole number of seconds ≥ 1, got '${value}'`);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(seconds) || seconds < 0) {
+    throw new Error(`environment variable RECORD_RETENTION_SECONDS must be a whole number of seconds ≥ 0 (0 = keep), got '${value}'`);
   }
   return seconds;
 }

@@ -80,7 +80,8 @@ export interface AbortRecord {
   finishedAt?: string;
   error?: string;
   cause?: string;
-  expiresAt: number;
+  /** absent when the stack keeps records (RecordRetentionSeconds 0) */
+  expiresAt?: number;
   /** the sweep this run belongs to, and whether it was a dry run */
   sweepId?: string;
   dryRun?: boolean;
@@ -145,4 +146,12 @@ export async function updateOwnedRecord(
       ExpressionAttributeValues: { ...Object.fromEntries(set.map(([name, value]) => [`:${name}`, value])), ':executionArn': executionArn },
     }),
   );
+}
+
+/**
+ * A record's TTL attribute: `expiresAt` (epoch seconds) `retentionSeconds` after `fromSeconds`; none when the
+ * deployed RecordRetentionSeconds is 0 (keep: the table's TTL is off too, resources/records.yml).
+ */
+export function expiresAtField(fromSeconds: number, retentionSeconds: number): { expiresAt?: number } {
+  return retentionSeconds === 0 ? {} : { expiresAt: Math.floor(fromSeconds) + retentionSeconds };
 }

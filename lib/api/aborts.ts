@@ -8,7 +8,16 @@ import type { BucketAllowlist } from '../allowlist.ts';
 import { HttpError, badRequest, notFound } from '../http/errors.ts';
 import type { ApiResult } from '../http/handler.ts';
 import { abortExecutionName, recheckExecutionName, recordId } from '../record-id.ts';
-import { ABORT_STATUSES, INDEX_BY_STARTED_AT, INDEX_BY_STATUS, UPLOAD_RECORD_TYPE, getRecord, presentRecord, type AbortRecord } from '../records.ts';
+import {
+  ABORT_STATUSES,
+  INDEX_BY_STARTED_AT,
+  INDEX_BY_STATUS,
+  UPLOAD_RECORD_TYPE,
+  expiresAtField,
+  getRecord,
+  presentRecord,
+  type AbortRecord,
+} from '../records.ts';
 import { runInput, validateAbortRequest, type AbortRequest } from '../validation.ts';
 
 export interface AbortApiDeps {
@@ -87,7 +96,7 @@ export async function requestAbort(deps: AbortApiDeps, body: unknown): Promise<A
     trigger: 'api',
     executionArn,
     startedAt: now.toISOString(),
-    expiresAt: Math.floor(now.getTime() / 1000) + deps.retentionSeconds,
+    ...expiresAtField(now.getTime() / 1000, deps.retentionSeconds),
   };
   try {
     await deps.doc.send(

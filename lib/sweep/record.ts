@@ -12,7 +12,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { recordInterruptedRun } from '../interrupted-runs.ts';
 import { recordId } from '../record-id.ts';
-import { UPLOAD_RECORD_TYPE, type AbortRecord, type AbortStatus } from '../records.ts';
+import { UPLOAD_RECORD_TYPE, expiresAtField, type AbortRecord, type AbortStatus } from '../records.ts';
 import { classifyTaskError } from '../task-errors.ts';
 import { runInput } from '../validation.ts';
 import { startState, type FirstState } from './list.ts';
@@ -97,7 +97,7 @@ export function uploadRecord(state: TargetState, listedAt: string, item: PageIte
     finishedAt,
     ...(outcome.error ? { error: outcome.error } : {}),
     ...(outcome.cause ? { cause: outcome.cause } : {}),
-    expiresAt: Math.floor(Date.parse(listedAt) / 1000) + sweep.settings.retentionSeconds,
+    ...expiresAtField(Date.parse(listedAt) / 1000, sweep.settings.retentionSeconds),
     sweepId: sweep.id,
     ...(sweep.dryRun ? { dryRun: true } : {}),
   };
@@ -162,7 +162,7 @@ export async function writeCheckpoint(deps: SweepDeps, state: TargetState, now: 
           seq: state.seq,
           state,
           updatedAt: now.toISOString(),
-          expiresAt: Math.floor(now.getTime() / 1000) + state.sweep.settings.retentionSeconds,
+          ...expiresAtField(now.getTime() / 1000, state.sweep.settings.retentionSeconds),
         },
         ConditionExpression: 'attribute_not_exists(#id) OR #seq <= :seq',
         ExpressionAttributeNames: { '#id': 'id', '#seq': 'seq' },

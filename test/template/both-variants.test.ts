@@ -103,6 +103,16 @@ describe('packaged template: monitoring', () => {
   });
 });
 
+describe('packaged template: record retention', () => {
+  it('expires records by TTL, and turns TTL off with --param="RecordRetentionSeconds=0" (records kept)', async () => {
+    const kept = await packagedStack('cliAllowlist');
+    expect(template.Resources.RecordsTable.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(kept.template.Resources.RecordsTable.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: false });
+    // and the functions that stamp records themselves are told so
+    expect(kept.resolve(kept.template.Resources.CreateAbortLambdaFunction.Properties).Environment.Variables.RECORD_RETENTION_SECONDS).toBe('0');
+  });
+});
+
 describe('packaged template: API', () => {
   it.each([0, 1])('template %i: throttles every method of the stage, through an explicit AWS::ApiGateway::Stage with tracing', (index) => {
     const t = [template, switchedOnTemplate][index];

@@ -118,11 +118,12 @@ describe('lib/settings.ts', () => {
 });
 
 describe('recordRetentionFromEnv (lib/env.ts)', () => {
-  it('reads RECORD_RETENTION_SECONDS as whole seconds', () => {
+  it('reads RECORD_RETENTION_SECONDS as whole seconds, 0 (keep records) included', () => {
     expect(recordRetentionFromEnv({ RECORD_RETENTION_SECONDS: '3600' })).toBe(3600);
+    expect(recordRetentionFromEnv({ RECORD_RETENTION_SECONDS: '0' })).toBe(0);
   });
 
-  it.each([undefined, '', '0', '-5', '1.5', '90d', ' '])('fails loudly on %j', (value) => {
+  it.each([undefined, '', '-5', '1.5', '90d', ' '])('fails loudly on %j', (value) => {
     expect(() => recordRetentionFromEnv({ RECORD_RETENTION_SECONDS: value })).toThrow(/RECORD_RETENTION_SECONDS/);
   });
 });

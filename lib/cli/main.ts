@@ -4,6 +4,7 @@ import { clients as sharedClients } from '../aws.ts';
 import { abortCommand } from './abort.ts';
 import { CliFailure, UsageError, type CliIo } from './io.ts';
 import { localCommand } from './local-deploy.ts';
+import { stackCommand } from './stack.ts';
 import { statusCommand } from './status.ts';
 import { sweepCommand, sweepsCommand } from './sweep.ts';
 
@@ -18,6 +19,7 @@ Commands:
   sweep          abort every incomplete upload older than an age in buckets (--dry-run, --wait with live progress)
   sweeps         list past sweeps
   local deploy   deploy the table and state machines into the local endpoint (AWS_ENDPOINT_URL)
+  stack          print the deployed stack's outputs (ApiUrl, TableName, EventBusName, CliPolicyArn, …)
 
   mpu-reaper <command> --help   shows a command's options
   --version                     prints the version`;
@@ -50,9 +52,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await sweepsCommand(rest, io, clients);
       case 'local':
         return await localCommand(rest, io);
+      case 'stack':
+        return await stackCommand(rest, io, clients);
       default:
         if (command.startsWith('-')) throw new UsageError(`unknown option "${command}" (options before a command: --help, --version)`);
-        throw new UsageError(`unknown command "${command}" (commands: abort, status, sweep, sweeps, local deploy; see --help)`);
+        throw new UsageError(`unknown command "${command}" (commands: abort, status, sweep, sweeps, local deploy, stack; see --help)`);
     }
   } catch (error) {
     if (error instanceof UsageError) {

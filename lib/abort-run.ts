@@ -13,7 +13,7 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import { activeCause, isActive, isUnreadable, parseWindow, unreadableCause } from './activity-guard.ts';
 import type { BucketAllowlist } from './allowlist.ts';
 import { recordId } from './record-id.ts';
-import { historyAfter, mayTakeOver, SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, updateOwnedRecord, type AbortStatus } from './records.ts';
+import { expiresAtField, historyAfter, mayTakeOver, SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, updateOwnedRecord, type AbortStatus } from './records.ts';
 import { classifySdkError, classifyTaskError } from './task-errors.ts';
 import { isDirectoryBucket, parseRunInput, type AbortRequest, type RunInput } from './validation.ts';
 
@@ -211,7 +211,12 @@ const CLAIM_TRIES = 3;
  * record belongs to another run; a finished one keeps its outcome. The record is read, then written on condition that
  * it is still what was read.
  */
-async function claimRecord(deps: RunDeps, run: RunInput, record: PreparedRun['run'], expiresAt: number): Promise<PreparedRun['owner'] | undefined> {
+async function claimRecord(
+  deps: RunDeps,
+  run: RunInput,
+  record: PreparedRun['run'],
+  expiry: { expiresAt?: number },
+): Promise<PreparedRun['owner'] | undefined> {
   const read = async () => (await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: record.id }, ConsistentRead: true }))).Item;
   // first without a read (a new upload, or the API's claim for this execution: one write, as most runs need); after a
   // refusal, from what the table holds
@@ -227,7 +232,7 @@ async function claimRecord(deps: RunDeps, run: RunInput, record: PreparedRun['ru
       ...record,
       status: 'RUNNING',
       attempts: 0,
-      expiresAt,
+      ...expiry,
       ...(run.dryRun ? { dryRun: true } : {}),
       ...(exists && !own ? { history: historyAfter(Item) } : {}),
     };
@@ -242,6 +247,7 @@ async function claimRecord(deps: RunDeps, run: RunInput, record: PreparedRun['ru
       'verified',
       ...(run.dryRun ? [] : ['dryRun']),
       ...(record.sweepId ? [] : ['sweepId']),
+      ...(expiry.expiresAt ? [] : ['expiresAt']),
     ];
     const names = Object.fromEntries([...Object.keys(fields), ...removed].map((name) => [`#${name}`, name]));
     const values = Object.fromEntries(Object.entries(fields).map(([name, value]) => [`:${name}`, value]));
@@ -307,7 +313,7 @@ export async function prepareRun(deps: RunDeps, event: PrepareRunEvent): Promise
   };
   const idleFor = request.idleFor === undefined ? 0 : (parseWindow(request.idleFor).seconds ?? 0);
   if (run.sweepId) await requireRunningSweep(deps, run.sweepId);
-  const owner = await claimRecord(deps, run, record, Math.floor(started.getTime() / 1000) + event.settings.retentionSeconds);
+  const owner = await claimRecord(deps, run, record, expiresAtField(started.getTime() / 1000, event.settings.retentionSeconds));
   if (owner) return { ...prepared, next: owner.status === 'RUNNING' ? 'busy' : 'recorded', owner };
   try {
     const measured = await measureUpload(deps.s3, s3);

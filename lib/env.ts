@@ -9,18 +9,18 @@ export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env):
 /**
  * The deployed record retention (serverless.yml custom.settings.RecordRetentionSeconds, default in lib/settings.json),
  * for the Lambdas that write a record's expiresAt themselves instead of receiving it from a state machine: a whole
- * number of seconds ≥ 1, or the function fails at cold start.
+ * number of seconds ≥ 0 (0: keep records, no expiresAt), or the function fails at cold start.
  */
 export function recordRetentionFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  return secondsFromEnv('RECORD_RETENTION_SECONDS', env);
+  return secondsFromEnv('RECORD_RETENTION_SECONDS', env, 0);
 }
 
-/** a whole number of seconds ≥ 1 from the environment, or the function fails at cold start */
-export function secondsFromEnv(name: string, env: NodeJS.ProcessEnv = process.env): number {
+/** a whole number of seconds ≥ minimum (1 unless given) from the environment, or the function fails at cold start */
+export function secondsFromEnv(name: string, env: NodeJS.ProcessEnv = process.env, minimum = 1): number {
   const value = requiredEnv(name, env);
   const seconds = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(seconds) || seconds < 1) {
-    throw new Error(`environment variable ${name} must be a whole number of seconds ≥ 1, got '${value}'`);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(seconds) || seconds < minimum) {
+    throw new Error(`environment variable ${name} must be a whole number of seconds ≥ ${minimum}${minimum === 0 ? ' (0 = keep)' : ''}, got '${value}'`);
   }
   return seconds;
 }

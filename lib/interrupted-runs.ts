@@ -4,7 +4,7 @@
  * Functions' "Execution Status Change" events (ABORTED, TIMED_OUT, FAILED) of abort-upload and sweep-uploads.
  */
 import { UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { UPLOAD_RECORD_TYPE } from './records.ts';
+import { UPLOAD_RECORD_TYPE, expiresAtField } from './records.ts';
 import { classifyTaskError } from './task-errors.ts';
 import { recordId } from './record-id.ts';
 
@@ -70,7 +70,7 @@ export async function recordInterruptedRun(deps: InterruptedRunDeps, detail: Exe
       attempts: 0,
       trigger: typeof input.trigger === 'string' ? input.trigger : 'direct',
       startedAt: started.toISOString(),
-      expiresAt: Math.floor(started.getTime() / 1000) + deps.retentionSeconds,
+      ...expiresAtField(started.getTime() / 1000, deps.retentionSeconds),
     };
     update = {
       Key: { id: recordId(bucket, key, uploadId) },

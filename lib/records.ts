@@ -105,7 +105,8 @@ export interface AbortRecord {
   finishedAt?: string;
   error?: string;
   cause?: string;
-  expiresAt: number;
+  /** absent when the stack keeps records (RecordRetentionSeconds 0) */
+  expiresAt?: number;
   /** the sweep this run belongs to, and whether it was a dry run */
   sweepId?: string;
   dryRun?: boolean;
@@ -226,7 +227,8 @@ export function historyAfter(previous: Record<string, unknown> | undefined): His
 
 /**
  * Whether a run may take over a finished record: a recheck always; any real run a dry run's WOULD_ABORT or a SKIPPED_*
- * record (findings, not outcomes: the upload was left in place). Any other finished record keeps its outcome (at-least-once deliveries of an event cannot overwrite it).
+ * record (findings, not outcomes: the upload was left in place). Any other finished record keeps its outcome
+ * (at-least-once deliveries of an event cannot overwrite it).
  */
 export function mayTakeOver(status: unknown, run: { recheck: boolean; dryRun: boolean }): boolean {
   return (
@@ -234,4 +236,12 @@ export function mayTakeOver(status: unknown, run: { recheck: boolean; dryRun: bo
     status !== 'RUNNING' &&
     (run.recheck || ((status === 'WOULD_ABORT' || SKIPPED_STATUSES.includes(status as AbortStatus)) && !run.dryRun))
   );
+}
+
+/**
+ * A record's TTL attribute: `expiresAt` (epoch seconds) `retentionSeconds` after `fromSeconds`; none when the
+ * deployed RecordRetentionSeconds is 0 (keep: the table's TTL is off too, resources/records.yml).
+ */
+export function expiresAtField(fromSeconds: number, retentionSeconds: number): { expiresAt?: number } {
+  return retentionSeconds === 0 ? {} : { expiresAt: Math.floor(fromSeconds) + retentionSeconds };
 }

@@ -13,6 +13,7 @@ import {
   INDEX_BY_STARTED_AT,
   INDEX_BY_STATUS,
   UPLOAD_RECORD_TYPE,
+  expiresAtField,
   getRecord,
   historyAfter,
   mayTakeOver,
@@ -124,7 +125,7 @@ async function claimAndStart(
     trigger: 'api',
     executionArn,
     startedAt: now.toISOString(),
-    expiresAt: Math.floor(now.getTime() / 1000) + deps.retentionSeconds,
+    ...expiresAtField(now.getTime() / 1000, deps.retentionSeconds),
     ...(history.length > 0 ? { history } : {}),
   };
   try {

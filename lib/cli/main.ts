@@ -7,6 +7,7 @@ import { UsageError, type CliIo } from './io.ts';
 import { localCommand } from './local-deploy.ts';
 import { scanCommand } from './scan.ts';
 import { lifecycleCommand } from './lifecycle.ts';
+import { stackCommand } from './stack.ts';
 import { statusCommand } from './status.ts';
 import { sweepCommand, sweepsCommand } from './sweep.ts';
 
@@ -24,6 +25,7 @@ Commands:
   lifecycle      show (--apply: write) a bucket lifecycle rule that aborts incomplete uploads after N days
   local deploy   deploy the table and state machines into the local endpoint (AWS_ENDPOINT_URL)
   local seed     create incomplete uploads in a bucket of the local endpoint, to try the commands on
+  stack          print the deployed stack's outputs (ApiUrl, TableName, EventBusName, CliPolicyArn, …)
 
   mpu-reaper <command> --help   shows a command's options
   --version                     prints the version`;
@@ -60,9 +62,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await lifecycleCommand(rest, io);
       case 'local':
         return await localCommand(rest, io, clients);
+      case 'stack':
+        return await stackCommand(rest, io, clients);
       default:
         if (command.startsWith('-')) throw new UsageError(`unknown option "${command}" (options before a command: --help, --version)`);
-        throw new UsageError(`unknown command "${command}" (commands: abort, status, sweep, sweeps, scan, lifecycle, local deploy, local seed; see --help)`);
+        throw new UsageError(
+          `unknown command "${command}" (commands: abort, status, sweep, sweeps, scan, lifecycle, stack, local deploy, local seed; see --help)`,
+        );
     }
   } catch (error) {
     // --json: the error is a JSON document on stdout, where the command's answer would have been

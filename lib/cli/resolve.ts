@@ -1,6 +1,7 @@
 /**
  * Where the deployed workflow is: flags win, then environment variables, then the local stack's names when
- * AWS_ENDPOINT_URL is set, else the outputs of the CloudFormation stack.
+ * AWS_ENDPOINT_URL is set, else the outputs of the CloudFormation stack of the stage (MPU_REAPER_STAGE, default dev)
+ * in the client's region; its errors name the stack, the stage and the region it looked in.
  */
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DEFAULT_TABLE_NAME, LOCAL_ACCOUNT_ID, STATE_MACHINES } from '../settings.ts';
@@ -19,6 +20,32 @@ const LOCATORS = {
 } as const;
 export type CliStateMachine = keyof typeof LOCATORS;
 
+/**
+ * The outputs of the stack of the stage (MPU_REAPER_STAGE, default dev; or --stack) in the client's region, and
+ * `where`: the stack, stage and region it looked in, for every error.
+ */
+export async function readStack(
+  stackFlag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  clients: () => CliClients,
+): Promise<{ stackName: string; region: string; where: string; outputs: Record<string, string> }> {
+  const stage = env.MPU_REAPER_STAGE ?? 'dev';
+  const stackName = stackFlag ?? `s3-mpu-reaper-${stage}`;
+  const cloudformation = clients().cloudformation;
+  // the region the client really asks (flags and profile included)
+  const region = await cloudformation.config.region().catch(() => env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'no region set');
+  const where = `the stack ${stackName} (${stackFlag ? '--stack' : `stage ${stage}`}, region ${region})`;
+  try {
+    const { Stacks } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
+    const outputs = Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+    return { stackName, region, where, outputs };
+  } catch (error) {
+    throw new CliFailure(
+      `cannot read ${where}: ${(error as Error).message} (deploy it, set MPU_REAPER_STAGE and AWS_REGION to where it is, or pass --stack, --state-machine-arn and --table)`,
+    );
+  }
+}
+
 export async function resolveTarget(
   need: { stateMachine?: CliStateMachine; table?: boolean },
   flags: Target,
@@ -35,18 +62,11 @@ export async function resolveTarget(
     tableName ??= DEFAULT_TABLE_NAME;
   }
   if (missing()) {
-    const stackName = flags.stack ?? `s3-mpu-reaper-${env.MPU_REAPER_STAGE ?? 'dev'}`;
-    let outputs: Record<string, string>;
-    try {
-      const { Stacks } = await clients().cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
-      outputs = Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
-    } catch (error) {
-      throw new CliFailure(`cannot read the stack ${stackName}: ${(error as Error).message} (deploy it, or pass --stack, --state-machine-arn and --table)`);
-    }
+    const { where, outputs } = await readStack(flags.stack, env, clients);
     if (locator) stateMachineArn ??= outputs[locator.output];
     tableName ??= outputs.TableName;
-    if (locator && !stateMachineArn) throw new CliFailure(`the stack ${stackName} has no output ${locator.output} (pass --state-machine-arn)`);
-    if (need.table && !tableName) throw new CliFailure(`the stack ${stackName} has no output TableName (pass --table)`);
+    if (locator && !stateMachineArn) throw new CliFailure(`${where} has no output ${locator.output} (pass --state-machine-arn)`);
+    if (need.table && !tableName) throw new CliFailure(`${where} has no output TableName (pass --table)`);
   }
   return { stateMachineArn: stateMachineArn ?? '', tableName: tableName ?? '' };
 }

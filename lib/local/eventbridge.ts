@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { AwsJsonError } from './endpoint.ts';
@@ -441,6 +442,11 @@ export function executionStatusChangeEvent(execution: LocalExecution, where: { r
 // ---------------------------------------------------------------------------------------------------------------
 
 const SERVERLESS_YML = fileURLToPath(new URL('../../serverless.yml', import.meta.url));
+/** the deploy's own derivation of the allowlist's forms (custom.allowlist is `${allowlist:forms}` in serverless.yml) */
+const { allowlistForms, parseAllowedBuckets } = createRequire(import.meta.url)('../serverless/allowlist.cjs') as {
+  allowlistForms: (patterns: string[]) => Record<string, unknown>;
+  parseAllowedBuckets: (value: unknown, stage: string) => string[];
+};
 
 interface EventBridgeEventSpec {
   event?: unknown;
@@ -495,7 +501,8 @@ function checkPaths(spec: RuleSpec, file: string): RuleSpec {
 export function ruleSpecsFromServerlessYml(options: RuleSpecOptions = {}): RuleSpec[] {
   const file = options.file ?? SERVERLESS_YML;
   const config = parse(readFileSync(file, 'utf8')) as ServerlessConfig;
-  const params = { ...config.params?.default, ...config.params?.[options.stage ?? config.provider?.stage ?? 'dev'] };
+  const stage = options.stage ?? config.provider?.stage ?? 'dev';
+  const params = { ...config.params?.default, ...config.params?.[stage] };
   const machines = config.stepFunctions?.stateMachines ?? {};
   const arnOfId = (id: string) => {
     const key = Object.keys(machines).find((k) => machines[k].id === id);
@@ -503,9 +510,11 @@ export function ruleSpecsFromServerlessYml(options: RuleSpecOptions = {}): RuleS
     if (arn === undefined) throw new Error(`${file}: a rule pattern refers to { Ref: ${id} }, which is no state machine of this stack`);
     return arn;
   };
-  /** `${param:NAME}` values (the allowlist as matchers, say) from the stage's params, as the framework resolves them */
+  /** `${param:NAME}` values from the stage's params, and the allowlist's forms, as the framework resolves them */
   const resolve = (node: unknown, owner: string): unknown => {
     if (typeof node === 'string') {
+      const form = /^\$\{self:custom\.allowlist\.([A-Za-z]+)\}$/.exec(node);
+      if (form) return allowlistForms(parseAllowedBuckets(params.allowedBuckets, stage))[form[1]];
       const param = /^\$\{param:([A-Za-z0-9_]+)(?:,\s*[^}]*)?\}$/.exec(node);
       if (!param) return node;
       if (!(param[1] in params)) throw new Error(`${file}: the rule pattern of ${owner} needs the param ${param[1]}, which the stage does not set`);

@@ -12,6 +12,8 @@
  *       recordsTable: RecordsTable                     # logical id: its write capacity is charted (a cost driver)
  *       namespace: MpuReaper                           # the EMF namespace record-outcome writes to
  *       alarmTopicArn: ''                              # optional SNS topic ARN that receives every alarm and its recovery
+ *       level: full                                    # full (below) | minimal: failed executions, PARTS_REMAIN and the
+ *                                                      # DLQ only, no dashboard (docs/deploy.md: the fixed monthly cost)
  *
  * Adds:
  *   - per state machine: <Id>FailedAlarm, <Id>TimedOutAlarm, <Id>ThrottledAlarm (AWS/States ExecutionsFailed,
@@ -33,9 +35,11 @@ function parseMonitoringOptions(value) {
   if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new Error(`${where} must be an object with stateMachines, deadLetterQueue, recordsTable and namespace`);
   }
-  const known = ['stateMachines', 'deadLetterQueue', 'recordsTable', 'namespace', 'alarmTopicArn'];
+  const known = ['stateMachines', 'deadLetterQueue', 'recordsTable', 'namespace', 'alarmTopicArn', 'level'];
   for (const key of Object.keys(value)) if (!known.includes(key)) throw new Error(`${where}: unknown option ${key} (known: ${known.join(', ')})`);
-  const { stateMachines, deadLetterQueue, recordsTable, namespace, alarmTopicArn = '' } = /** @type {Record<string, unknown>} */ (value);
+  const { stateMachines, deadLetterQueue, recordsTable, namespace, alarmTopicArn = '', level = 'full' } = /** @type {Record<string, unknown>} */ (value);
+  if (level !== 'full' && level !== 'minimal')
+    throw new Error(`${where}.level must be full or minimal (the stage param monitoring), not ${JSON.stringify(level)}`);
   if (!Array.isArray(stateMachines) || stateMachines.length === 0 || !stateMachines.every((id) => typeof id === 'string' && /^[A-Za-z0-9]+$/.test(id))) {
     throw new Error(`${where}.stateMachines must list the state machines' logical ids`);
   }
@@ -45,7 +49,7 @@ function parseMonitoringOptions(value) {
   if (typeof alarmTopicArn !== 'string' || (alarmTopicArn !== '' && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/.test(alarmTopicArn))) {
     throw new Error(`${where}.alarmTopicArn must be an SNS topic ARN or empty, not ${JSON.stringify(alarmTopicArn)}`);
   }
-  return { stateMachines, deadLetterQueue, recordsTable, namespace, alarmTopicArn };
+  return { stateMachines, deadLetterQueue, recordsTable, namespace, alarmTopicArn, level };
 }
 
 function alarm(description, metric, actions) {
@@ -120,8 +124,10 @@ function addMonitoring(template, options, names) {
   }
   const actions = options.alarmTopicArn ? { AlarmActions: [options.alarmTopicArn], OKActions: [options.alarmTopicArn] } : {};
   const added = {};
+  const minimal = options.level === 'minimal';
   for (const id of options.stateMachines) {
-    for (const [suffix, metricName, what] of EXECUTION_ALARMS) {
+    // minimal: failures only (timeouts and throttling end as failures of the machine that started them)
+    for (const [suffix, metricName, what] of minimal ? EXECUTION_ALARMS.slice(0, 1) : EXECUTION_ALARMS) {
       added[`${id}${suffix}Alarm`] = alarm(
         `executions of ${id} ${what}`,
         {
@@ -151,15 +157,16 @@ function addMonitoring(template, options, names) {
       actions,
     );
   }
-  added.StateTransitionsThrottledAlarm = alarm(
-    'Step Functions throttled state transitions in this account and region (quota)',
-    {
-      Namespace: 'AWS/States',
-      MetricName: 'ThrottledEvents',
-      Dimensions: [{ Name: 'ServiceMetric', Value: 'StateTransition' }],
-    },
-    actions,
-  );
+  if (!minimal)
+    added.StateTransitionsThrottledAlarm = alarm(
+      'Step Functions throttled state transitions in this account and region (quota)',
+      {
+        Namespace: 'AWS/States',
+        MetricName: 'ThrottledEvents',
+        Dimensions: [{ Name: 'ServiceMetric', Value: 'StateTransition' }],
+      },
+      actions,
+    );
   added.DeadLetterQueueAlarm = alarm(
     'EventBridge could not deliver an event to its target (abort or sweep request, upload event, status change)',
     {
@@ -170,22 +177,23 @@ function addMonitoring(template, options, names) {
     },
     actions,
   );
-  added.MonitoringDashboard = {
-    Type: 'AWS::CloudWatch::Dashboard',
-    Properties: {
-      DashboardName: `${names.service}-${names.stage}`,
-      DashboardBody: {
-        'Fn::Sub': [
-          dashboardBody(options),
-          {
-            Region: { Ref: 'AWS::Region' },
-            Table: { Ref: options.recordsTable },
-            ...Object.fromEntries(options.stateMachines.map((id, i) => [`Sm${i}`, { Ref: id }])),
-          },
-        ],
+  if (!minimal)
+    added.MonitoringDashboard = {
+      Type: 'AWS::CloudWatch::Dashboard',
+      Properties: {
+        DashboardName: `${names.service}-${names.stage}`,
+        DashboardBody: {
+          'Fn::Sub': [
+            dashboardBody(options),
+            {
+              Region: { Ref: 'AWS::Region' },
+              Table: { Ref: options.recordsTable },
+              ...Object.fromEntries(options.stateMachines.map((id, i) => [`Sm${i}`, { Ref: id }])),
+            },
+          ],
+        },
       },
-    },
-  };
+    };
   for (const [id, resource] of Object.entries(added)) {
     if (template.Resources[id]) throw new Error(`the template already has a resource ${id}`);
     template.Resources[id] = resource;

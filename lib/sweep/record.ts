@@ -12,7 +12,7 @@
 import { GetCommand, PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import { recordInterruptedRun } from '../interrupted-runs.ts';
 import { recordId } from '../record-id.ts';
-import { historyAfter, UPLOAD_RECORD_TYPE, type AbortRecord, type AbortStatus } from '../records.ts';
+import { expiresAtField, historyAfter, UPLOAD_RECORD_TYPE, type AbortRecord, type AbortStatus } from '../records.ts';
 import { activeCause, unreadableCause } from '../activity-guard.ts';
 import { classifyTaskError } from '../task-errors.ts';
 import { runInput } from '../validation.ts';
@@ -115,7 +115,7 @@ export function uploadRecord(state: TargetState, listedAt: string, item: PageIte
     finishedAt,
     ...(outcome.error ? { error: outcome.error } : {}),
     ...(outcome.cause ? { cause: outcome.cause } : {}),
-    expiresAt: Math.floor(Date.parse(listedAt) / 1000) + sweep.settings.retentionSeconds,
+    ...expiresAtField(Date.parse(listedAt) / 1000, sweep.settings.retentionSeconds),
     sweepId: sweep.id,
     ...(sweep.dryRun ? { dryRun: true } : {}),
   };
@@ -191,7 +191,7 @@ export async function writeCheckpoint(deps: SweepDeps, state: TargetState, now: 
           ...(state.planPages !== undefined ? { planPages: state.planPages } : {}),
           state,
           updatedAt: now.toISOString(),
-          expiresAt: Math.floor(now.getTime() / 1000) + state.sweep.settings.retentionSeconds,
+          ...expiresAtField(now.getTime() / 1000, state.sweep.settings.retentionSeconds),
         },
         // an item without seq holds only the first page's lease (lib/sweep/page-lease.ts)
         ConditionExpression: 'attribute_not_exists(#seq) OR #seq <= :seq',

@@ -2,14 +2,17 @@
  * What holds for both packaged variants of the `test` stage (shared packages: test/support/template/package.ts):
  * the stage as serverless.yml defines it, and with --param="deadlines=true" and a sweepSchedule. The switch turns
  * the deadline rule and the sweep schedule on and changes nothing else; the API stage keeps its throttling; AWS's
- * cfn-lint (when installed) finds nothing unexpected in either. The only file that waits for the second package:
+ * cfn-lint (required: pip install cfn-lint) finds nothing unexpected in any variant, the allowlist given as --param
+ * included. The only file that waits for the second package:
  * every other template file needs the first alone.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { StateMachineKey } from '../../lib/settings.ts';
-import { cfnLint, type LintRun } from '../support/template/cfn-lint.ts';
+import { CFN_LINT_MISSING, cfnLint, type LintRun } from '../support/template/cfn-lint.ts';
 import { PACKAGE_WAIT_MS, SWEEP_SCHEDULE, VARIANTS, packagedStack, type Variant } from '../support/template/package.ts';
-import { FUNCTIONS, STAGE, config, sm, type Resource, type Template } from '../support/template/stack.ts';
+import { FUNCTIONS, MACHINE_KEYS, ROOT, STAGE, config, sm, type Resource, type Template } from '../support/template/stack.ts';
 
 let template: Template;
 let switchedOnTemplate: Template;
@@ -37,13 +40,24 @@ describe('packaged template: EventBridge', () => {
     return rules[0];
   };
 
-  it('switches both on with --param="deadlines=true" and a sweepSchedule, and changes nothing else', () => {
+  it('switches the rules on with --param="deadlines=true" and a sweepSchedule, and changes nothing else', () => {
     const [id, rule] = patternRuleOf('abortAfterDeadline', switchedOnTemplate);
     expect(rule.Properties.State).toBe('ENABLED');
     const schedule = switchedOnTemplate.Resources.SweepUploadsStepFunctionsEventsRuleSchedule1;
     expect(schedule.Properties).toMatchObject({ State: 'ENABLED', ScheduleExpression: SWEEP_SCHEDULE });
     const withoutSwitches = (t: Template) => {
-      const { [id]: deadlineRule, SweepUploadsStepFunctionsEventsRuleSchedule1: scheduleRule, ...rest } = t.Resources;
+      // the bus: the switched-on variant keeps the request rules on the default bus (eventbridge.test.ts checks both)
+      const { [id]: deadlineRule, SweepUploadsStepFunctionsEventsRuleSchedule1: scheduleRule, RequestsEventBus: _bus, ...buses } = t.Resources;
+      const others: Record<string, Resource> = Object.fromEntries(
+        Object.entries(buses).map(([key, r]) =>
+          r.Type === 'AWS::Events::Rule' ? [key, { ...r, Properties: { ...r.Properties, EventBusName: undefined } }] : [key, r],
+        ),
+      );
+      // abort-upload's definition: compared in its own test below
+      const rest = {
+        ...others,
+        [sm('abortUpload').id]: { ...others[sm('abortUpload').id], Properties: { ...others[sm('abortUpload').id].Properties, DefinitionString: '' } },
+      };
       const strip = (r: Resource) => ({ ...r, Properties: { ...r.Properties, State: undefined, ScheduleExpression: undefined } });
       // the API deployment's logical id carries a timestamp (and the stage refers to it), the Lambda versions' a
       // hash of the code, and the code's S3 key the time of packaging
@@ -60,6 +74,42 @@ describe('packaged template: EventBridge', () => {
       return { ...Object.fromEntries(stable), deadlineRule: strip(deadlineRule), scheduleRule: strip(scheduleRule) };
     };
     expect(withoutSwitches(switchedOnTemplate)).toEqual(withoutSwitches(template));
+  });
+});
+
+describe('packaged template: IfMatchInitiatedTime', () => {
+  it('packages abort-upload exactly as its ASL file, IfMatchInitiatedTime state included, with --param="ifMatchInitiatedTime=true"', () => {
+    const packaged = JSON.parse(switchedOnTemplate.Resources[sm('abortUpload').id].Properties.DefinitionString as string);
+    expect(packaged).toEqual(JSON.parse(readFileSync(join(ROOT, 'statemachines', sm('abortUpload').file), 'utf8')));
+    expect(packaged.States['Abort upload (if initiated then)'].Parameters).toHaveProperty(['IfMatchInitiatedTime.$']);
+    // and not without it
+    expect(template.Resources[sm('abortUpload').id].Properties.DefinitionString).not.toContain('"IfMatchInitiatedTime.$"');
+  });
+});
+
+describe('packaged template: monitoring', () => {
+  it('adds 19 alarms and a dashboard by default, 8 alarms and no dashboard with --param="monitoring=minimal"', async () => {
+    const minimal = await packagedStack('cliAllowlist');
+    const ids = (t: Template, type: string) =>
+      Object.entries(t.Resources)
+        .filter(([, r]) => r.Type === type)
+        .map(([id]) => id);
+    expect(ids(template, 'AWS::CloudWatch::Alarm')).toHaveLength(19);
+    expect(ids(template, 'AWS::CloudWatch::Dashboard')).toHaveLength(1);
+    expect(ids(minimal.template, 'AWS::CloudWatch::Alarm').sort()).toEqual(
+      [...MACHINE_KEYS.map((key) => `${sm(key).id}FailedAlarm`), 'PartsRemainAlarm', 'SweepPartsRemainAlarm', 'DeadLetterQueueAlarm'].sort(),
+    );
+    expect(ids(minimal.template, 'AWS::CloudWatch::Dashboard')).toEqual([]);
+  });
+});
+
+describe('packaged template: record retention', () => {
+  it('expires records by TTL, and turns TTL off with --param="RecordRetentionSeconds=0" (records kept)', async () => {
+    const kept = await packagedStack('cliAllowlist');
+    expect(template.Resources.RecordsTable.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(kept.template.Resources.RecordsTable.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: false });
+    // and the functions that stamp records themselves are told so
+    expect(kept.resolve(kept.template.Resources.CreateAbortLambdaFunction.Properties).Environment.Variables.RECORD_RETENTION_SECONDS).toBe('0');
   });
 });
 
@@ -104,15 +154,12 @@ const ACCEPTED_FINDINGS = Object.values(FUNCTIONS).map((fn) => ({ rule: 'W3005',
 
 describe('packaged template: cfn-lint', () => {
   it.each(Object.keys(VARIANTS) as Variant[])(
-    '%s variant (default: the stage as defined; switchedOn: deadlines and schedule on) has no findings but the accepted ones',
+    '%s variant (default: the stage as defined; switchedOn: deadlines and schedule on; cliAllowlist: --param allowedBuckets) has no findings but the accepted ones',
     async (variant) => {
       const name = [variant, ...VARIANTS[variant]].join(' ');
       const lint = await lints[variant];
       // 127: a pyenv shim for a Python without cfn-lint
-      if (lint.error?.code === 'ENOENT' || lint.status === 127) {
-        console.warn('cfn-lint not on PATH: template not linted');
-        return;
-      }
+      if (lint.error?.code === 'ENOENT' || lint.status === 127) throw new Error(CFN_LINT_MISSING);
       if (lint.error) throw lint.error;
       // exit status: a bit mask, 2 errors, 4 warnings, 8 informational; 1 means cfn-lint itself failed
       expect(lint.status === 1, `${name}: ${lint.stderr}`).toBe(false);

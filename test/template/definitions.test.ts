@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, STATE_MACHINES, config, matcherOf } from '../support/template/stack.ts';
+import { ROOT, STATE_MACHINES, allowlistPlugin, config } from '../support/template/stack.ts';
 
 describe('state machine definitions', () => {
   it('every ASL file in statemachines/ is a state machine of lib/settings.ts, and passes asl-validator', () => {
@@ -51,13 +51,36 @@ describe('serverless.yml: EventBridge', () => {
     expect(config.custom.sweepRequestedPattern).toEqual({ source: ['mpu-reaper'], 'detail-type': ['Sweep Requested'] });
   });
 
-  it("writes every stage's allowlist twice, as ARN patterns and as EventBridge matchers, and both agree", () => {
+  it("writes every stage's allowlist once, as allowedBuckets, and derives every other form from it in one place", () => {
     const stages = Object.entries(config.params).filter(([stage]) => stage !== 'default');
     expect(stages.length).toBeGreaterThan(0);
     for (const [stage, params] of stages) {
-      expect(params.allowedBuckets, stage).toBeDefined();
-      expect(params.allowedBucketMatchers, stage).toEqual(params.allowedBuckets!.map(matcherOf));
+      expect(allowlistPlugin.parseAllowedBuckets(params.allowedBuckets, stage), stage).toEqual(params.allowedBuckets);
+      expect(
+        Object.keys(params).filter((key) => /bucket/i.test(key)),
+        stage,
+      ).toEqual(['allowedBuckets']);
     }
+    const text = readFileSync(join(ROOT, 'serverless.yml'), 'utf8');
+    // the param is read by the plugin alone; serverless.yml holds its forms once, as custom.allowlist
+    expect(text).not.toMatch(/\$\{param:allowedBuckets/);
+    expect(text.match(/\$\{allowlist:forms\}/g)).toHaveLength(1);
+    expect((config.custom as Record<string, unknown>).allowlist).toBe('${allowlist:forms}');
+    expect(config.plugins).toContain('./lib/serverless/allowlist.cjs');
+  });
+});
+
+describe('serverless.yml: a page a human reads', () => {
+  it("is at most 400 lines: resources in included files, the functions' roles from one spec", () => {
+    const text = readFileSync(join(ROOT, 'serverless.yml'), 'utf8');
+    expect(text.split('\n').length).toBeLessThanOrEqual(400);
+    const resources = (config as unknown as { resources: string[] }).resources;
+    expect(
+      resources.every((include) => /^\$\{file\(resources\/[a-z-]+\.yml\)\}$/.test(include)),
+      resources.join(', '),
+    ).toBe(true);
+    expect((config.custom as Record<string, unknown>).functionRoles).toBe('${file(resources/function-roles.yml)}');
+    expect(config.plugins).toContain('./lib/serverless/function-roles.cjs');
   });
 });
 

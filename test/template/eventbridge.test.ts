@@ -7,13 +7,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { StateMachineKey } from '../../lib/settings.ts';
 import type { Resolve } from '../support/template/intrinsics.ts';
-import { PACKAGE_WAIT_MS, packagedStack, type PackagedStack } from '../support/template/package.ts';
+import { CLI_EVENT_PUTTERS, PACKAGE_WAIT_MS, packagedStack, type PackagedStack } from '../support/template/package.ts';
 import {
   ACCOUNT,
   DLQ_ARN,
   INTERRUPTED_RUNS_RULE_NAME,
   REGION,
   RETRY,
+  SERVICE,
   STAGE,
   STATE_MACHINE,
   config,
@@ -146,6 +147,50 @@ describe('packaged template: EventBridge', () => {
     expect(targets).toHaveLength(1);
     expect(targets[0]).toMatchObject({ Arn: 'GetAtt(RecordInterruptedRunLambdaFunction.Arn)', RetryPolicy: RETRY, DeadLetterConfig: { Arn: DLQ_ARN } });
   });
+
+  it(
+    "listens for abort and sweep requests on the stack's own bus, which only the account may put events on",
+    async () => {
+      const bus = template.Resources.RequestsEventBus;
+      expect(bus.Type).toBe('AWS::Events::EventBus');
+      expect(bus.Properties.Name).toBe(`${SERVICE}-${STAGE}`);
+      const busArn = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${SERVICE}-${STAGE}`;
+      expect(resolve(bus.Properties.Policy)).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'PutRequests', Effect: 'Allow', Principal: { AWS: [`arn:aws:iam::${ACCOUNT}:root`] }, Action: 'events:PutEvents', Resource: busArn },
+        ],
+      });
+      expect(template.Outputs.EventBusName.Value).toEqual({ Ref: 'RequestsEventBus' });
+      const onBus = ofType('AWS::Events::Rule')
+        .filter(([, rule]) => rule.Properties.EventBusName !== undefined)
+        .map(([id, rule]) => [id, rule.Properties.EventBusName]);
+      // AWS services' events (CloudTrail, Step Functions) reach the default bus only: those rules stay there
+      expect(onBus.sort()).toEqual([
+        ['AbortUploadEventsRuleCloudWatchEvent1', { Ref: 'RequestsEventBus' }],
+        ['SweepUploadsEventsRuleCloudWatchEvent1', { Ref: 'RequestsEventBus' }],
+      ]);
+      // named putters: they alone may put events; the default bus kept as an option (eventBus=default)
+      const named = await packagedStack('cliAllowlist');
+      const putters = CLI_EVENT_PUTTERS.split(',');
+      expect(named.resolve(named.template.Resources.RequestsEventBus.Properties.Policy).Statement).toEqual([
+        { Sid: 'PutRequests', Effect: 'Allow', Principal: { AWS: putters }, Action: 'events:PutEvents', Resource: busArn },
+        {
+          Sid: 'OnlyNamedPutters',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'events:PutEvents',
+          Resource: busArn,
+          Condition: { ArnNotEquals: { 'aws:PrincipalArn': putters } },
+        },
+      ]);
+      const onDefault = await packagedStack('switchedOn');
+      expect(onDefault.template.Resources.RequestsEventBus).toBeUndefined();
+      expect(onDefault.ofType('AWS::Events::Rule').filter(([, rule]) => rule.Properties.EventBusName !== undefined)).toEqual([]);
+      expect(onDefault.template.Outputs.EventBusName.Value).toBe('default');
+    },
+    PACKAGE_WAIT_MS,
+  );
 
   it('lets nothing but EventBridge rules start the state machines, and nothing start sweep-page but the sweep', () => {
     // sweep-page has no rule; planSweep no trigger at all

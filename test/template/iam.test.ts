@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { StateMachineKey } from '../../lib/settings.ts';
-import { EXPECTED_ROLES, sortStatements, statementsOf as statementsIn } from '../support/template/iam-spec.ts';
+import { EXPECTED_ROLES, LIST_PARTS_ROLES, kmsDecrypt, sortStatements, statementsOf as statementsIn } from '../support/template/iam-spec.ts';
 import type { Resolve } from '../support/template/intrinsics.ts';
 import { PACKAGE_WAIT_MS, packagedStack, type PackagedStack } from '../support/template/package.ts';
 import { ACCOUNT, REGION, STATE_MACHINES, sm, type Template } from '../support/template/stack.ts';
@@ -40,6 +40,17 @@ describe('packaged template: IAM', () => {
   it.each(['aws-cn', 'aws-us-gov'])('scopes S3 to the allowlist in the %s partition too', (partition) => {
     for (const roleId of ['AbortUploadStateMachineRole', 'SweepPageStateMachineRole', 'PrepareRunRole', 'SweepListRole', 'SweepLanesRole']) {
       expect(statementsOf(roleId, partition), roleId).toEqual(sortStatements(EXPECTED_ROLES[roleId].statements(partition)));
+    }
+  });
+
+  it.each(['aws', 'aws-cn'])('lets every role that calls ListParts, and no other, kms:Decrypt through S3 in its region only (%s)', (partition) => {
+    const callers = ofType('AWS::IAM::Role')
+      .filter(([roleId]) => statementsOf(roleId, partition).some((s) => s.Action.includes('s3:ListMultipartUploadParts')))
+      .map(([roleId]) => roleId);
+    expect(callers.sort()).toEqual([...LIST_PARTS_ROLES].sort());
+    for (const [roleId] of ofType('AWS::IAM::Role')) {
+      const kms = statementsOf(roleId, partition).filter((s) => s.Action.some((action) => action.startsWith('kms:')));
+      expect(kms, roleId).toEqual(LIST_PARTS_ROLES.includes(roleId) ? [kmsDecrypt(partition)] : []);
     }
   });
 

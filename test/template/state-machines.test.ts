@@ -4,6 +4,7 @@
  * files unpackaged in definitions.test.ts.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stateMachineType, type StateMachineKey } from '../../lib/settings.ts';
@@ -17,14 +18,36 @@ beforeAll(async () => {
   ({ template, resolve } = await packagedStack());
 }, PACKAGE_WAIT_MS);
 
+/** abort-upload is packaged without its IfMatchInitiatedTime state unless the stage enables it */
+const ifInitiated = createRequire(import.meta.url)('../../lib/serverless/if-initiated.cjs') as {
+  withoutIfInitiated: (definition: JsonObject) => JsonObject;
+  REFUSED_STATE: string;
+};
+const fileOf = (key: StateMachineKey) => JSON.parse(readFileSync(join(ROOT, 'statemachines', sm(key).file), 'utf8')) as JsonObject;
+
 describe('packaged template: state machines', () => {
   const placeholdersOf = (file: string) =>
     [...new Set([...readFileSync(join(ROOT, 'statemachines', file), 'utf8').matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]))].sort();
 
-  it.each(Object.keys(STATE_MACHINES) as StateMachineKey[])('%s: packages the ASL file unchanged', (key) => {
+  it.each(Object.keys(STATE_MACHINES) as StateMachineKey[])('%s: packages the ASL file unchanged (abort-upload: without IfMatchInitiatedTime)', (key) => {
     const packaged = template.Resources[sm(key).id].Properties.DefinitionString;
     expect(typeof packaged).toBe('string');
-    expect(JSON.parse(packaged as string)).toEqual(JSON.parse(readFileSync(join(ROOT, 'statemachines', sm(key).file), 'utf8')));
+    expect(JSON.parse(packaged as string)).toEqual(key === 'abortUpload' ? ifInitiated.withoutIfInitiated(fileOf(key)) : fileOf(key));
+  });
+
+  it('sends no IfMatchInitiatedTime by default: no state passes it, and its variant records FAILED without an abort', () => {
+    const definition = JSON.parse(template.Resources[sm('abortUpload').id].Properties.DefinitionString as string) as {
+      States: Record<string, { Type: string; Parameters?: JsonObject; Choices?: Array<{ StringEquals?: string; Next: string }>; Next?: string }>;
+    };
+    const states = Object.entries(definition.States);
+    expect(states.filter(([, state]) => JSON.stringify(state.Parameters ?? {}).includes('IfMatchInitiatedTime')).map(([name]) => name)).toEqual([]);
+    const routes = states.flatMap(([, state]) => state.Choices ?? []).filter((choice) => choice.StringEquals === 'ifInitiated');
+    expect(routes.map((choice) => choice.Next)).toEqual([ifInitiated.REFUSED_STATE]);
+    expect(definition.States[ifInitiated.REFUSED_STATE]).toMatchObject({ Type: 'Pass', ResultPath: '$.outcome', Next: 'Record outcome' });
+    // asl-validator accepts the definition as packaged
+    const aslValidator = createRequire(import.meta.url)('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText: () => string };
+    const validation = aslValidator(structuredClone(definition));
+    expect(validation.isValid, validation.isValid ? '' : validation.errorsText()).toBe(true);
   });
 
   it.each(Object.keys(STATE_MACHINES) as StateMachineKey[])(

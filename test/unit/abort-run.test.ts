@@ -80,6 +80,18 @@ describe('prepareRun', () => {
     });
   });
 
+  it('writes no expiresAt, and removes an earlier one, when the stack keeps records (retention 0)', async () => {
+    // Act
+    await prepareRun(deps(), { ...event(runInput(UPLOAD, 'event')), settings: { ...SETTINGS, retentionSeconds: 0 } });
+
+    // Assert
+    const claim = docMock.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(claim.ExpressionAttributeValues).not.toHaveProperty([':expiresAt']);
+    expect(claim.UpdateExpression).toMatch(
+      / REMOVE #finishedAt, #error, #cause, #partsFound, #bytesFound, #lastPartAt, #verified, #dryRun, #sweepId, #expiresAt$/,
+    );
+  });
+
   const FINISHED = {
     status: 'ABORTED',
     executionArn: 'arn:earlier',

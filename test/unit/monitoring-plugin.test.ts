@@ -10,6 +10,7 @@ interface Options {
   recordsTable: string;
   namespace: string;
   alarmTopicArn: string;
+  level?: string;
 }
 const plugin = createRequire(import.meta.url)('../../lib/serverless/monitoring.cjs') as {
   parseMonitoringOptions: (value: unknown) => Options;
@@ -30,7 +31,7 @@ const template = (): { Resources: Record<string, Resource> } => ({
 
 describe('monitoring plugin: custom.monitoring', () => {
   it('accepts the options, the topic defaulting to none', () => {
-    expect(plugin.parseMonitoringOptions(OPTIONS)).toStrictEqual({ ...OPTIONS, alarmTopicArn: '' });
+    expect(plugin.parseMonitoringOptions(OPTIONS)).toStrictEqual({ ...OPTIONS, alarmTopicArn: '', level: 'full' });
   });
 
   it.each([
@@ -38,6 +39,7 @@ describe('monitoring plugin: custom.monitoring', () => {
     ['no state machines', { ...OPTIONS, stateMachines: [] }, /stateMachines must list/],
     ['an unknown option', { ...OPTIONS, email: 'x' }, /unknown option email/],
     ['a topic that is no SNS ARN', { ...OPTIONS, alarmTopicArn: 'ops@example.com' }, /alarmTopicArn must be an SNS topic ARN/],
+    ['an unknown level', { ...OPTIONS, level: 'some' }, /level must be full or minimal \(the stage param monitoring\)/],
   ])('rejects %s with a clear message', (_name, value, message) => {
     expect(() => plugin.parseMonitoringOptions(value)).toThrow(message);
   });
@@ -93,6 +95,14 @@ describe('monitoring plugin: template', () => {
     const titles = JSON.parse(substituted).widgets.map((w: { properties: { title: string } }) => w.properties.title);
     expect(titles).toEqual(expect.arrayContaining(['Uploads by outcome', 'Bytes freed per bucket', 'Sweep duration (ms)']));
     expect(t.Resources.MonitoringDashboard.Properties.DashboardName).toBe('s-dev');
+  });
+
+  it('minimal: failed executions, PARTS_REMAIN and the DLQ only, no dashboard', () => {
+    const t = template();
+    const added = plugin.addMonitoring(t, { ...OPTIONS, alarmTopicArn: '', level: 'minimal' }, { service: 's', stage: 'dev' });
+    expect(added.sort()).toEqual(
+      ['AbortUploadStateMachineFailedAlarm', 'SweepUploadsStateMachineFailedAlarm', 'PartsRemainAlarm', 'SweepPartsRemainAlarm', 'DeadLetterQueueAlarm'].sort(),
+    );
   });
 
   it('refuses a logical id the template does not have', () => {

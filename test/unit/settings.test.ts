@@ -25,10 +25,20 @@ interface ServerlessConfig {
   custom: { settings: Record<string, unknown>; stateMachineNames: Record<string, string> };
   functions: Record<string, { environment?: Record<string, unknown> | string }>;
   stepFunctions: { stateMachines: Record<string, { id: string; name: string; definition: string }> };
-  resources: { extensions: Record<string, { Properties: { DefinitionSubstitutions: Record<string, unknown> } }> };
+  resources: string[];
 }
+type Extensions = Record<string, { Properties: { DefinitionSubstitutions: Record<string, unknown> } }>;
 
 const config = parse(readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8')) as ServerlessConfig;
+/** resources.extensions, from the files serverless.yml includes as its resources (`${file(resources/….yml)}`) */
+const extensions: Extensions = Object.assign(
+  {},
+  ...config.resources.map((include) => {
+    const file = /^\$\{file\((.+)\)\}$/.exec(include)?.[1];
+    if (!file) throw new Error(`resources: ${include} is not a \${file(…)} include`);
+    return (parse(readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8')) as { extensions?: Extensions }).extensions ?? {};
+  }),
+);
 const KEYS = Object.keys(STATE_MACHINES) as StateMachineKey[];
 const SETTING_NAMES = [...Object.keys(ABORT_SETTINGS_DEFAULTS), ...Object.keys(SWEEP_SETTINGS_DEFAULTS)];
 const logicalId = (key: StateMachineKey) => `${key[0].toUpperCase()}${key.slice(1)}StateMachine`;
@@ -66,7 +76,7 @@ describe('serverless.yml reads the settings from lib/settings.json', () => {
   });
 
   it.each(KEYS)('%s: DefinitionSubstitutions name exactly the placeholders of its file, each from its single source', (key) => {
-    const substitutions = config.resources.extensions[logicalId(key)]?.Properties.DefinitionSubstitutions;
+    const substitutions = extensions[logicalId(key)]?.Properties.DefinitionSubstitutions;
     expect(substitutions, key).toBeDefined();
     expect(Object.keys(substitutions).sort()).toEqual(placeholdersOf(STATE_MACHINES[key].file));
     for (const [name, value] of Object.entries(substitutions)) {
@@ -76,7 +86,7 @@ describe('serverless.yml reads the settings from lib/settings.json', () => {
   });
 
   it('passes every setting to some state machine', () => {
-    const used = new Set(KEYS.flatMap((key) => Object.keys(config.resources.extensions[logicalId(key)].Properties.DefinitionSubstitutions)));
+    const used = new Set(KEYS.flatMap((key) => Object.keys(extensions[logicalId(key)].Properties.DefinitionSubstitutions)));
     for (const name of SETTING_NAMES) expect(used.has(name), name).toBe(true);
   });
 
@@ -108,11 +118,12 @@ describe('lib/settings.ts', () => {
 });
 
 describe('recordRetentionFromEnv (lib/env.ts)', () => {
-  it('reads RECORD_RETENTION_SECONDS as whole seconds', () => {
+  it('reads RECORD_RETENTION_SECONDS as whole seconds, 0 (keep records) included', () => {
     expect(recordRetentionFromEnv({ RECORD_RETENTION_SECONDS: '3600' })).toBe(3600);
+    expect(recordRetentionFromEnv({ RECORD_RETENTION_SECONDS: '0' })).toBe(0);
   });
 
-  it.each([undefined, '', '0', '-5', '1.5', '90d', ' '])('fails loudly on %j', (value) => {
+  it.each([undefined, '', '-5', '1.5', '90d', ' '])('fails loudly on %j', (value) => {
     expect(() => recordRetentionFromEnv({ RECORD_RETENTION_SECONDS: value })).toThrow(/RECORD_RETENTION_SECONDS/);
   });
 });

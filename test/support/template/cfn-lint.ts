@@ -8,6 +8,9 @@ export interface LintRun {
   error?: NodeJS.ErrnoException;
 }
 
+/** how to get cfn-lint when it is not on PATH: the template tests fail with this rather than skip the lint */
+export const CFN_LINT_MISSING = 'cfn-lint is not installed: the packaged templates cannot be linted (pip install cfn-lint)';
+
 /** AWS's cfn-lint (JSON findings) on the template osls packaged into `dir` */
 export function cfnLint(dir: string): Promise<LintRun> {
   return new Promise((resolvePromise) => {

@@ -10,16 +10,24 @@ export interface Statement {
   Effect: string;
   Action: string[];
   Resource: string[];
+  Condition?: Record<string, Record<string, string>>;
 }
 
 /** a role's statements, evaluated for `partition`, each with its actions and resources sorted, in a stable order */
 export function statementsOf(template: Template, resolve: Resolve, roleId: string, partition = 'aws'): Statement[] {
   const role = resolve(template.Resources[roleId].Properties, partition) as {
-    Policies?: Array<{ PolicyDocument: { Statement: Array<{ Effect: string; Action: string | string[]; Resource: string | string[] }> } }>;
+    Policies?: Array<{
+      PolicyDocument: { Statement: Array<Omit<Statement, 'Action' | 'Resource'> & { Action: string | string[]; Resource: string | string[] }> };
+    }>;
   };
   return (role.Policies ?? [])
     .flatMap((policy) => policy.PolicyDocument.Statement)
-    .map((s) => ({ Effect: s.Effect, Action: asArray(s.Action).sort(), Resource: asArray(s.Resource).sort() }))
+    .map((s) => ({
+      Effect: s.Effect,
+      Action: asArray(s.Action).sort(),
+      Resource: asArray(s.Resource).sort(),
+      ...(s.Condition ? { Condition: s.Condition } : {}),
+    }))
     .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
 export const allow = (actions: string[], resources: string[]): Statement => ({ Effect: 'Allow', Action: [...actions].sort(), Resource: [...resources].sort() });
@@ -28,6 +36,16 @@ export const sortStatements = (statements: Statement[]) => [...statements].sort(
 const ownLogs = (fn: string) => allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [`GetAtt(${fn}LogGroup.Arn)`]);
 const s3ObjectArns = (partition: string) => allowedBuckets.map((pattern) => `arn:${partition}:s3:::${pattern}/*`);
 const s3BucketArns = (partition: string) => allowedBuckets.map((pattern) => `arn:${partition}:s3:::${pattern}`);
+/**
+ * ListParts of an SSE-KMS or DSSE-KMS upload needs kms:Decrypt: every role that calls ListParts may decrypt, through
+ * S3 in the stack's region only, with the keys given (any key when the stage names none)
+ */
+export const kmsDecrypt = (partition: string, keys = ['*']): Statement => ({
+  ...allow(['kms:Decrypt'], keys),
+  Condition: { StringEquals: { 'kms:ViaService': `s3.${REGION}.${partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com'}` } },
+});
+/** the roles that call ListParts (s3:ListMultipartUploadParts) */
+export const LIST_PARTS_ROLES = ['AbortUploadStateMachineRole', 'SweepPageStateMachineRole', 'PrepareRunRole', 'SweepListRole'];
 const XRAY = allow(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'], ['*']);
 const LOG_DELIVERY = allow(
   [
@@ -58,6 +76,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
     service: 'states.amazonaws.com',
     statements: (partition) => [
       allow(['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], s3ObjectArns(partition)),
+      kmsDecrypt(partition),
       allow(['lambda:InvokeFunction'], ['GetAtt(PrepareRunLambdaFunction.Arn)', 'GetAtt(RecordOutcomeLambdaFunction.Arn)']),
       XRAY,
       LOG_DELIVERY,
@@ -67,6 +86,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
     service: 'states.amazonaws.com',
     statements: (partition) => [
       allow(['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], s3ObjectArns(partition)),
+      kmsDecrypt(partition),
       allow(['lambda:InvokeFunction'], ['GetAtt(SweepListLambdaFunction.Arn)', 'GetAtt(SweepRecordLambdaFunction.Arn)']),
       XRAY,
       LOG_DELIVERY,
@@ -148,6 +168,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
       ownLogs('SweepList'),
       allow(['s3:ListBucketMultipartUploads'], s3BucketArns(partition)),
       allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
+      kmsDecrypt(partition),
       allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatus`]),
       allow(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], [TABLE_ARN]),
     ],
@@ -182,6 +203,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
       ownLogs('PrepareRun'),
       allow(['dynamodb:UpdateItem', 'dynamodb:GetItem'], [TABLE_ARN]),
       allow(['s3:ListMultipartUploadParts', 's3:GetObject'], s3ObjectArns(partition)),
+      kmsDecrypt(partition),
       allow(['s3:ListBucket'], s3BucketArns(partition)),
     ],
   },

@@ -18,18 +18,35 @@ import { intrinsicsOf, type Resolve } from './intrinsics.ts';
 import { REGION, ROOT, STAGE, type Resource, type Template } from './stack.ts';
 
 const PACKAGE_TIMEOUT_MS = 120_000;
-/** the longest a template file may wait for its package: both variants built one after the other, and a margin */
-export const PACKAGE_WAIT_MS = 2 * PACKAGE_TIMEOUT_MS + 30_000;
 
 /** the second variant: the params that switch the deadline rule and the sweep schedule on */
 export const SWEEP_SCHEDULE = 'rate(2 hours)';
+/** an allowlist as an operator types it: one exact name, one prefix */
+export const CLI_ALLOWLIST = 'my-logs,my-data-*';
+/** two principals that may put requests on the stack's bus */
+export const CLI_EVENT_PUTTERS = 'arn:aws:iam::123456789012:role/ops,arn:aws:iam::123456789012:user/alice';
+/** two KMS key ARNs, as the command line gives them */
+export const CLI_KMS_KEYS = [
+  'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  'arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab',
+].join(',');
 export const VARIANTS = {
   /** the `test` stage as serverless.yml defines it */
   default: [] as string[],
-  /** the same with the stage params that switch the deadline rule and the sweep schedule on */
-  switchedOn: ['--param=deadlines=true', `--param=sweepSchedule=${SWEEP_SCHEDULE}`],
+  /** the same with the stage params that switch the deadline rule, the sweep schedule and IfMatchInitiatedTime on, and the default bus */
+  switchedOn: ['--param=deadlines=true', `--param=sweepSchedule=${SWEEP_SCHEDULE}`, '--param=ifMatchInitiatedTime=true', '--param=eventBus=default'],
+  /** the allowlist given on the command line instead of the stage's params; KMS keys and event putters named; minimal monitoring; records kept */
+  cliAllowlist: [
+    `--param=allowedBuckets=${CLI_ALLOWLIST}`,
+    `--param=kmsKeyArns=${CLI_KMS_KEYS}`,
+    `--param=eventPutters=${CLI_EVENT_PUTTERS}`,
+    '--param=monitoring=minimal',
+    '--param=RecordRetentionSeconds=0',
+  ],
 };
 export type Variant = keyof typeof VARIANTS;
+/** the longest a template file may wait for its package: every variant built one after the other, and a margin */
+export const PACKAGE_WAIT_MS = Object.keys(VARIANTS).length * PACKAGE_TIMEOUT_MS + 30_000;
 
 export interface PackagedStack {
   /** the directory osls packaged into: the template and one zip per function */
@@ -44,7 +61,7 @@ export interface PackagedStack {
  * Runs osls. After a failed build (an esbuild error such as an unresolvable import) osls prints its "Error:"
  * report and then does not exit: the process is ended a moment after that report, or at the timeout.
  */
-function runOsls(args: string[]): Promise<{ status: number | null; output: string; failure?: string }> {
+export function runOsls(args: string[]): Promise<{ status: number | null; output: string; failure?: string }> {
   return new Promise((resolvePromise) => {
     const child = spawn('osls', args, {
       cwd: ROOT,

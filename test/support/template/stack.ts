@@ -4,6 +4,7 @@
  * Nothing here packages: test files that only read serverless.yml or statemachines/ import this alone.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -35,7 +36,7 @@ export interface Template {
   Outputs: Record<string, { Value: Json }>;
   Conditions?: Record<string, Json>;
 }
-export type StageParams = { allowedBuckets?: string[]; allowedBucketMatchers?: Json[]; sweepTargets?: Json[]; deadlines?: boolean; sweepSchedule?: string };
+export type StageParams = { allowedBuckets?: string[]; sweepTargets?: Json[]; deadlines?: boolean; sweepSchedule?: string };
 
 /** serverless.yml as written (before osls resolves anything) */
 export const config = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')) as {
@@ -56,9 +57,21 @@ export const config = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')) 
 };
 export const allowedBuckets = config.params[STAGE].allowedBuckets ?? [];
 
-/** a custom.* pattern as the `test` stage resolves it: `${param:NAME}` replaced by the stage's (or default) param */
+/** the deploy's allowlist plugin: the forms (csv, ARNs, matchers) it derives from the param allowedBuckets */
+export const allowlistPlugin = createRequire(import.meta.url)('../../../lib/serverless/allowlist.cjs') as {
+  parseAllowedBuckets: (value: unknown, stage: string) => string[];
+  parseKmsKeyArns: (value: unknown) => string[];
+  allowlistForms: (patterns: string[]) => { csv: string; objectArns: Json[]; bucketArns: Json[]; matchers: Json[] };
+};
+
+/**
+ * a custom.* pattern as the `test` stage resolves it: `${param:NAME}` replaced by the stage's (or default) param,
+ * `${self:custom.allowlist.FORM}` by the plugin's form of the stage's allowlist
+ */
 export function withStageParams(node: Json): Json {
   if (typeof node === 'string') {
+    const form = /^\$\{self:custom\.allowlist\.([A-Za-z]+)\}$/.exec(node);
+    if (form) return allowlistPlugin.allowlistForms(allowlistPlugin.parseAllowedBuckets(allowedBuckets, STAGE))[form[1] as 'matchers'];
     const reference = /^\$\{param:([A-Za-z0-9]+)\}$/.exec(node);
     if (!reference) return node;
     const value = (config.params[STAGE] as Record<string, Json>)[reference[1]] ?? (config.params.default as Record<string, Json>)[reference[1]];
@@ -69,9 +82,6 @@ export function withStageParams(node: Json): Json {
   if (node === null || typeof node !== 'object') return node;
   return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, withStageParams(value)]));
 }
-
-/** the EventBridge matchers an allowlist pattern stands for: exact name → the name, "x-*" → { prefix: "x-" }, "*" → exists */
-export const matcherOf = (pattern: string): Json => (pattern === '*' ? { exists: true } : pattern.endsWith('*') ? { prefix: pattern.slice(0, -1) } : pattern);
 
 export const pascal = (key: string) => key[0].toUpperCase() + key.slice(1);
 export const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
@@ -141,6 +151,7 @@ export const FUNCTIONS = {
     route: 'POST /sweeps/{id}/apply',
     env: {
       SWEEP_STATE_MACHINE_ARN: `Ref(${sm('sweepUploads').id})`,
+      SWEEP_MINIMUM_AGE_SECONDS: String(SWEEP_SETTINGS_DEFAULTS.SweepMinimumAge),
       ALLOWED_BUCKETS: allowedBuckets.join(','),
       SWEEP_PLAN_MAX_AGE_SECONDS: String(SETTINGS.SweepPlanMaxAge),
     },

@@ -59,7 +59,7 @@ describe('where the state machine and the table are', () => {
 
     // Assert
     expect(code).toBe(1);
-    expect(stderr).toBe('mpu-reaper: the stack s3-mpu-reaper-dev has no output StateMachineArn (pass --state-machine-arn)\n');
+    expect(stderr).toBe('mpu-reaper: the stack s3-mpu-reaper-dev (stage dev, region us-east-1) has no output StateMachineArn (pass --state-machine-arn)\n');
     expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
@@ -72,7 +72,7 @@ describe('where the state machine and the table are', () => {
 
     // Assert
     expect(code).toBe(1);
-    expect(stderr).toBe('mpu-reaper: the stack s3-mpu-reaper-dev has no output TableName (pass --table)\n');
+    expect(stderr).toBe('mpu-reaper: the stack s3-mpu-reaper-dev (stage dev, region us-east-1) has no output TableName (pass --table)\n');
     expect(docMock).not.toHaveReceivedCommand(GetCommand);
   });
 
@@ -83,17 +83,17 @@ describe('where the state machine and the table are', () => {
         name: 'ValidationError',
         $fault: 'client',
         $metadata: {},
-        message: 'Stack with id s3-mpu-reaper-dev does not exist',
+        message: 'Stack with id s3-mpu-reaper-prod does not exist',
       }),
     );
 
     // Act
-    const { code, stderr } = await cli(['abort', ...UPLOAD], {});
+    const { code, stderr } = await cli(['abort', ...UPLOAD], { MPU_REAPER_STAGE: 'prod' });
 
-    // Assert
+    // Assert: the stage and the region it looked in, and what to set
     expect(code).toBe(1);
     expect(stderr).toMatch(
-      /^mpu-reaper: cannot read the stack s3-mpu-reaper-dev: Stack with id s3-mpu-reaper-dev does not exist \(deploy it, or pass --stack, --state-machine-arn and --table\)\n$/,
+      /^mpu-reaper: cannot read the stack s3-mpu-reaper-prod \(stage prod, region us-east-1\): Stack with id s3-mpu-reaper-prod does not exist \(deploy it, set MPU_REAPER_STAGE and AWS_REGION to where it is, or pass --stack, --state-machine-arn and --table\)\n$/,
     );
     expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
   });

@@ -12,7 +12,7 @@ import { HeadObjectCommand, ListPartsCommand, type S3Client } from '@aws-sdk/cli
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BucketAllowlist } from './allowlist.ts';
 import { recordId } from './record-id.ts';
-import { SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, updateOwnedRecord, type AbortStatus } from './records.ts';
+import { statusKey, SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, updateOwnedRecord, uploadIndexKeys, type AbortStatus } from './records.ts';
 import { classifySdkError, classifyTaskError } from './task-errors.ts';
 import { isDirectoryBucket, parseRunInput, type AbortRequest, type RunInput } from './validation.ts';
 
@@ -151,7 +151,14 @@ function validRun(input: unknown, allowlist: BucketAllowlist): RunInput {
  * an event cannot overwrite it).
  */
 async function claimRecord(deps: RunDeps, run: RunInput, record: PreparedRun['run'], expiresAt: number): Promise<PreparedRun['owner'] | undefined> {
-  const fields: Record<string, unknown> = { recordType: UPLOAD_RECORD_TYPE, ...record, status: 'RUNNING', attempts: 0, expiresAt };
+  const fields: Record<string, unknown> = {
+    recordType: UPLOAD_RECORD_TYPE,
+    ...uploadIndexKeys(record.id, 'RUNNING'),
+    ...record,
+    status: 'RUNNING',
+    attempts: 0,
+    expiresAt,
+  };
   delete fields.id;
   const removed = ['finishedAt', 'error', 'cause', 'partsFound', 'bytesFound', ...(record.sweepId ? [] : ['sweepId'])];
   const names = Object.fromEntries([...Object.keys(fields), ...removed].map((name) => [`#${name}`, name]));
@@ -292,6 +299,7 @@ export async function recordOutcome(deps: Pick<RunDeps, 'doc' | 'tableName'>, st
   try {
     await updateOwnedRecord(deps.doc, deps.tableName, state.run.id, state.run.executionArn, {
       status: outcome.status,
+      statusKey: statusKey(state.run.id, outcome.status),
       attempts: outcome.attempts,
       partsFound: state.measure.parts,
       bytesFound: state.measure.bytes,

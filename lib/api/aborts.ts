@@ -8,7 +8,17 @@ import type { BucketAllowlist } from '../allowlist.ts';
 import { HttpError, badRequest, notFound } from '../http/errors.ts';
 import type { ApiResult } from '../http/handler.ts';
 import { abortExecutionName, recheckExecutionName, recordId } from '../record-id.ts';
-import { ABORT_STATUSES, INDEX_BY_STARTED_AT, INDEX_BY_STATUS, UPLOAD_RECORD_TYPE, getRecord, presentRecord, type AbortRecord } from '../records.ts';
+import {
+  ABORT_STATUSES,
+  INDEX_BY_STARTED_AT,
+  INDEX_BY_STATUS,
+  UPLOAD_RECORD_TYPE,
+  getRecord,
+  presentRecord,
+  shardKeys,
+  uploadIndexKeys,
+  type AbortRecord,
+} from '../records.ts';
 import { runInput, validateAbortRequest, type AbortRequest } from '../validation.ts';
 
 export interface AbortApiDeps {
@@ -79,6 +89,7 @@ export async function requestAbort(deps: AbortApiDeps, body: unknown): Promise<A
   const record = {
     id,
     recordType: UPLOAD_RECORD_TYPE,
+    ...uploadIndexKeys(id, 'RUNNING'),
     bucket: request.bucket,
     key: request.key,
     uploadId: request.uploadId,
@@ -145,9 +156,8 @@ export async function listAborts(deps: Pick<AbortApiDeps, 'doc' | 'tableName'>, 
     deps.doc,
     deps.tableName,
     q.status !== undefined
-      ? // sweeps have statuses too: the status index holds both kinds of record
-        { index: INDEX_BY_STATUS, partition: ['status', q.status], equals: { recordType: UPLOAD_RECORD_TYPE, bucket: q.bucket }, limit, cursor: q.cursor }
-      : { index: INDEX_BY_STARTED_AT, partition: ['recordType', UPLOAD_RECORD_TYPE], equals: { bucket: q.bucket }, limit, cursor: q.cursor },
+      ? { index: INDEX_BY_STATUS, partition: ['statusKey', shardKeys(q.status)], equals: { bucket: q.bucket }, limit, cursor: q.cursor }
+      : { index: INDEX_BY_STARTED_AT, partition: ['listKey', shardKeys(UPLOAD_RECORD_TYPE)], equals: { bucket: q.bucket }, limit, cursor: q.cursor },
   );
   return { statusCode: 200, body: { items: items.map((item) => withLinks(presentRecord(item))), ...(cursor ? { cursor } : {}) } };
 }

@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { presentSweep, sweepExecutionName } from '../api/sweeps.ts';
 import { queryNewestFirst } from '../api/listing.ts';
-import { INDEX_BY_STARTED_AT, SWEEP_RECORD_TYPE, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
+import { INDEX_BY_STARTED_AT, SWEEP_LIST_KEY, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
 import { validateSweepRequest } from '../sweep/plan.ts';
 import { withLiveTotals } from '../sweep/progress.ts';
 import { COMMON_FLAGS, COMMON_OPTIONS, START_OPTIONS, parse } from './args.ts';
@@ -147,7 +147,7 @@ export async function sweepsCommand(argv: string[], io: CliIo, clients: () => Cl
   );
   const { items } = await queryNewestFirst(clients().doc, tableName, {
     index: INDEX_BY_STARTED_AT,
-    partition: ['recordType', SWEEP_RECORD_TYPE],
+    partition: ['listKey', [SWEEP_LIST_KEY]],
     equals: { status },
     limit,
   });

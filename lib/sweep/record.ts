@@ -12,7 +12,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { recordInterruptedRun } from '../interrupted-runs.ts';
 import { recordId } from '../record-id.ts';
-import { UPLOAD_RECORD_TYPE, type AbortRecord, type AbortStatus } from '../records.ts';
+import { UPLOAD_RECORD_TYPE, uploadIndexKeys, type AbortRecord, type AbortStatus } from '../records.ts';
 import { classifyTaskError } from '../task-errors.ts';
 import { runInput } from '../validation.ts';
 import { startState, type FirstState } from './list.ts';
@@ -82,9 +82,11 @@ function decidedOutcome(item: DecidedItem): Outcome {
 
 export function uploadRecord(state: TargetState, listedAt: string, item: PageItem, outcome: Outcome, finishedAt: string): AbortRecord {
   const { sweep, target } = state;
+  const id = recordId(target.bucket, item.k, item.u);
   return {
-    id: recordId(target.bucket, item.k, item.u),
+    id,
     recordType: UPLOAD_RECORD_TYPE,
+    ...uploadIndexKeys(id, outcome.status),
     bucket: target.bucket,
     key: item.k,
     uploadId: item.u,

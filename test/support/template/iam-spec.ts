@@ -124,7 +124,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   },
   ListAbortsRole: {
     service: 'lambda.amazonaws.com',
-    statements: () => [ownLogs('ListAborts'), allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStartedAt`, `${TABLE_ARN}/index/byStatus`])],
+    statements: () => [ownLogs('ListAborts'), allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byShardStartedAt`, `${TABLE_ARN}/index/byStatusShard`])],
   },
   CreateSweepRole: {
     service: 'lambda.amazonaws.com',
@@ -136,7 +136,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   },
   ListSweepsRole: {
     service: 'lambda.amazonaws.com',
-    statements: () => [ownLogs('ListSweeps'), allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStartedAt`])],
+    statements: () => [ownLogs('ListSweeps'), allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byShardStartedAt`])],
   },
   PlanSweepRole: {
     service: 'lambda.amazonaws.com',
@@ -148,7 +148,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
       ownLogs('SweepList'),
       allow(['s3:ListBucketMultipartUploads'], s3BucketArns(partition)),
       allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
-      allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatus`]),
+      allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatusShard`]),
       allow(['dynamodb:BatchGetItem'], [TABLE_ARN]),
     ],
   },

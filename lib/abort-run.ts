@@ -13,7 +13,17 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import { activeCause, isActive, isUnreadable, parseWindow, unreadableCause } from './activity-guard.ts';
 import type { BucketAllowlist } from './allowlist.ts';
 import { recordId } from './record-id.ts';
-import { expiresAtField, historyAfter, mayTakeOver, SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, updateOwnedRecord, type AbortStatus } from './records.ts';
+import {
+  expiresAtField,
+  historyAfter,
+  mayTakeOver,
+  statusKey,
+  SWEEP_RECORD_TYPE,
+  UPLOAD_RECORD_TYPE,
+  updateOwnedRecord,
+  uploadIndexKeys,
+  type AbortStatus,
+} from './records.ts';
 import { classifySdkError, classifyTaskError } from './task-errors.ts';
 import { isDirectoryBucket, parseRunInput, type AbortRequest, type RunInput } from './validation.ts';
 
@@ -229,6 +239,7 @@ async function claimRecord(
     if (exists && !own && !mayTakeOver(Item?.status, run)) break;
     const fields: Record<string, unknown> = {
       recordType: UPLOAD_RECORD_TYPE,
+      ...uploadIndexKeys(record.id, 'RUNNING'),
       ...record,
       status: 'RUNNING',
       attempts: 0,
@@ -413,6 +424,7 @@ export async function recordOutcome(deps: Pick<RunDeps, 'doc' | 'tableName'>, st
   try {
     await updateOwnedRecord(deps.doc, deps.tableName, state.run.id, state.run.executionArn, {
       status: outcome.status,
+      statusKey: statusKey(state.run.id, outcome.status),
       attempts: outcome.attempts,
       partsFound: state.measure.parts,
       bytesFound: state.measure.bytes,

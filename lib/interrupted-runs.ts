@@ -4,7 +4,7 @@
  * Functions' "Execution Status Change" events (ABORTED, TIMED_OUT, FAILED) of abort-upload and sweep-uploads.
  */
 import { UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { UPLOAD_RECORD_TYPE, expiresAtField } from './records.ts';
+import { expiresAtField, statusKey, UPLOAD_RECORD_TYPE, uploadIndexKeys } from './records.ts';
 import { classifyTaskError } from './task-errors.ts';
 import { recordId } from './record-id.ts';
 
@@ -62,8 +62,10 @@ export async function recordInterruptedRun(deps: InterruptedRunDeps, detail: Exe
   if (typeof bucket === 'string' && typeof key === 'string' && typeof uploadId === 'string') {
     if (detail.error === 'InvalidRequest') return 'no-upload';
     const started = new Date(detail.startDate ?? detail.stopDate ?? Date.now());
+    const id = recordId(bucket, key, uploadId);
     const created = {
       recordType: UPLOAD_RECORD_TYPE,
+      listKey: uploadIndexKeys(id, 'FAILED').listKey,
       bucket,
       key,
       uploadId,
@@ -73,13 +75,17 @@ export async function recordInterruptedRun(deps: InterruptedRunDeps, detail: Exe
       ...expiresAtField(started.getTime() / 1000, deps.retentionSeconds),
     };
     update = {
-      Key: { id: recordId(bucket, key, uploadId) },
-      UpdateExpression: `${set}, #executionArn = :executionArn, ${Object.keys(created)
+      Key: { id },
+      UpdateExpression: `${set}, #statusKey = :statusKey, #executionArn = :executionArn, ${Object.keys(created)
         .map((f) => `#${f} = if_not_exists(#${f}, :${f})`)
         .join(', ')}`,
       ConditionExpression: '(#executionArn = :executionArn AND #status = :running) OR attribute_not_exists(id)',
-      ExpressionAttributeNames: { ...names, ...Object.fromEntries(Object.keys(created).map((f) => [`#${f}`, f])) },
-      ExpressionAttributeValues: { ...failed, ...Object.fromEntries(Object.entries(created).map(([f, v]) => [`:${f}`, v])) },
+      ExpressionAttributeNames: { ...names, '#statusKey': 'statusKey', ...Object.fromEntries(Object.keys(created).map((f) => [`#${f}`, f])) },
+      ExpressionAttributeValues: {
+        ...failed,
+        ':statusKey': statusKey(id, 'FAILED'),
+        ...Object.fromEntries(Object.entries(created).map(([f, v]) => [`:${f}`, v])),
+      },
     };
   } else if (Array.isArray(input.targets) && detail.executionArn.includes(':execution:')) {
     update = {

@@ -1,4 +1,5 @@
 /** The DynamoDB record of every abort run: statuses, fields, table schema, and how to read a record. */
+import { createHash } from 'node:crypto';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -84,14 +85,45 @@ export interface SweepRecord {
   expiresAt?: number;
 }
 
-/** every upload record carries recordType "upload": the partition key of the byStartedAt index (newest first) */
+/** every upload record carries recordType "upload" */
 export const UPLOAD_RECORD_TYPE = 'upload';
-export const INDEX_BY_STARTED_AT = 'byStartedAt';
-export const INDEX_BY_STATUS = 'byStatus';
+/** newest first: upload records under `upload#NN` (NN their shard), sweeps under `sweep` */
+export const INDEX_BY_STARTED_AT = 'byShardStartedAt';
+/** upload records by status, newest first, under `STATUS#NN` */
+export const INDEX_BY_STATUS = 'byStatusShard';
+/** the sweeps' partition of the byShardStartedAt index: a few writes per sweep, one key is enough */
+export const SWEEP_LIST_KEY = SWEEP_RECORD_TYPE;
+
+/**
+ * How many partition keys each index spreads upload records over. One key takes at most 1,000 write units a second
+ * (DynamoDB Developer Guide, warm throughput), and a GSI that throttles fails the table's writes; 16 keys hold 5,000
+ * record writes a second at 31 % of that. Reads query every shard and merge (lib/api/listing.ts). Changing it re-keys
+ * the indexes: the records' listKey and statusKey must be rewritten (docs/record.md, migration).
+ */
+export const RECORD_INDEX_SHARDS = 16;
+
+/** an upload record's shard, from its id: every writer of the record derives the same one */
+export function indexShard(id: string): string {
+  const shard = createHash('sha256').update(id, 'utf8').digest().readUInt32BE(0) % RECORD_INDEX_SHARDS;
+  return String(shard).padStart(2, '0');
+}
+
+export const shardKeys = (prefix: string): string[] => Array.from({ length: RECORD_INDEX_SHARDS }, (_, i) => `${prefix}#${String(i).padStart(2, '0')}`);
+
+/** the byStatusShard key an upload record's status goes with: written with every status an upload record takes */
+export const statusKey = (id: string, status: string): string => `${status}#${indexShard(id)}`;
+
+/** the index keys an upload record is written with (its status may change later: statusKey goes with it) */
+export function uploadIndexKeys(id: string, status: string): { listKey: string; statusKey: string } {
+  return { listKey: `${UPLOAD_RECORD_TYPE}#${indexShard(id)}`, statusKey: statusKey(id, status) };
+}
 
 export interface AbortRecord {
   id: string;
   recordType: typeof UPLOAD_RECORD_TYPE;
+  /** the index keys (uploadIndexKeys) */
+  listKey?: string;
+  statusKey?: string;
   bucket: string;
   key: string;
   uploadId: string;
@@ -120,7 +152,7 @@ export interface AbortRecord {
 
 /** The table as the local stack creates it; serverless.yml declares the same keys and indexes (a template test compares them). */
 export function recordsTableDefinition(tableName: string): CreateTableCommandInput {
-  const byStartedAt = (name: string, partitionKey: string) => ({
+  const newestFirst = (name: string, partitionKey: string) => ({
     IndexName: name,
     KeySchema: [
       { AttributeName: partitionKey, KeyType: 'HASH' as const },
@@ -133,12 +165,12 @@ export function recordsTableDefinition(tableName: string): CreateTableCommandInp
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: [
       { AttributeName: 'id', AttributeType: 'S' },
-      { AttributeName: 'recordType', AttributeType: 'S' },
-      { AttributeName: 'status', AttributeType: 'S' },
+      { AttributeName: 'listKey', AttributeType: 'S' },
+      { AttributeName: 'statusKey', AttributeType: 'S' },
       { AttributeName: 'startedAt', AttributeType: 'S' },
     ],
     KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    GlobalSecondaryIndexes: [byStartedAt(INDEX_BY_STARTED_AT, 'recordType'), byStartedAt(INDEX_BY_STATUS, 'status')],
+    GlobalSecondaryIndexes: [newestFirst(INDEX_BY_STARTED_AT, 'listKey'), newestFirst(INDEX_BY_STATUS, 'statusKey')],
   };
 }
 
@@ -146,6 +178,9 @@ export function recordsTableDefinition(tableName: string): CreateTableCommandInp
 export function presentRecord(item: Record<string, unknown>): AbortRecord {
   const record = { ...item } as Record<string, unknown>;
   for (const field of ['error', 'cause', 'sweepId']) if (record[field] === '') delete record[field];
+  // the index keys are the table's layout, not the record's content
+  delete record.listKey;
+  delete record.statusKey;
   return record as unknown as AbortRecord;
 }
 

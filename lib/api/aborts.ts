@@ -18,6 +18,8 @@ import {
   historyAfter,
   mayTakeOver,
   presentRecord,
+  shardKeys,
+  uploadIndexKeys,
   type AbortRecord,
 } from '../records.ts';
 import { runInput, validateAbortRequest, type AbortRequest } from '../validation.ts';
@@ -117,6 +119,7 @@ async function claimAndStart(
   const record = {
     id,
     recordType: UPLOAD_RECORD_TYPE,
+    ...uploadIndexKeys(id, 'RUNNING'),
     bucket: request.bucket,
     key: request.key,
     uploadId: request.uploadId,
@@ -187,9 +190,8 @@ export async function listAborts(deps: Pick<AbortApiDeps, 'doc' | 'tableName'>, 
     deps.doc,
     deps.tableName,
     q.status !== undefined
-      ? // sweeps have statuses too: the status index holds both kinds of record
-        { index: INDEX_BY_STATUS, partition: ['status', q.status], equals: { recordType: UPLOAD_RECORD_TYPE, bucket: q.bucket }, limit, cursor: q.cursor }
-      : { index: INDEX_BY_STARTED_AT, partition: ['recordType', UPLOAD_RECORD_TYPE], equals: { bucket: q.bucket }, limit, cursor: q.cursor },
+      ? { index: INDEX_BY_STATUS, partition: ['statusKey', shardKeys(q.status)], equals: { bucket: q.bucket }, limit, cursor: q.cursor }
+      : { index: INDEX_BY_STARTED_AT, partition: ['listKey', shardKeys(UPLOAD_RECORD_TYPE)], equals: { bucket: q.bucket }, limit, cursor: q.cursor },
   );
   return { statusCode: 200, body: { items: items.map((item) => withLinks(presentRecord(item))), ...(cursor ? { cursor } : {}) } };
 }

@@ -3,35 +3,37 @@ import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import { badRequest } from '../http/errors.ts';
 import { wholeNumber } from '../validation.ts';
 
-/** the sort key of every listing index (byStartedAt, byStatus) */
+/** the sort key of every listing index (byShardStartedAt, byStatusShard) */
 const SORT_KEY = 'startedAt';
 
-const encodeCursor = (key: Record<string, unknown>) => Buffer.from(JSON.stringify(key)).toString('base64url');
+/**
+ * Where each shard of a listing goes on: null, from its newest record; "done", nothing left; [id, startedAt], after
+ * that record (with the shard's partition key, the index's ExclusiveStartKey: exact even when records share startedAt).
+ */
+type ShardPosition = null | 'done' | [string, string];
+
+const invalidCursor = () => badRequest('cursor', 'must be a cursor returned by a previous page of this listing');
+
+const encodeCursor = (positions: ShardPosition[]) => Buffer.from(JSON.stringify(positions)).toString('base64url');
 
 /**
- * A cursor back to the LastEvaluatedKey it was made from, refused (400 naming `cursor`) unless it has that shape: the
- * table key `id`, this index's partition key with this listing's value, and the sort key, all strings, nothing else.
- * A forged cursor DynamoDB would reject never reaches it.
+ * A cursor back to its positions, refused (400 naming `cursor`) unless it has that shape: one position per shard of
+ * this listing, each null, "done" or two strings. A forged cursor DynamoDB would reject never reaches it.
  */
-function decodeCursor(cursor: string, partition: [string, string]): Record<string, string> {
-  let key: unknown;
+function decodeCursor(cursor: string, shards: number): ShardPosition[] {
+  let positions: unknown;
   try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    positions = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     /* refused below */
   }
-  const names = ['id', partition[0], SORT_KEY];
-  const isKey = (k: unknown): k is Record<string, unknown> => k !== null && typeof k === 'object' && !Array.isArray(k);
-  const valid =
-    isKey(key) &&
-    Object.keys(key).length === names.length &&
-    names.every((name) => Object.hasOwn(key, name) && typeof key[name] === 'string') &&
-    key[partition[0]] === partition[1];
-  if (!valid) throw invalidCursor();
-  return key as Record<string, string>;
+  const isPosition = (p: unknown): p is ShardPosition =>
+    p === null || p === 'done' || (Array.isArray(p) && p.length === 2 && p.every((part) => typeof part === 'string' && part.length > 0));
+  if (!Array.isArray(positions) || positions.length !== shards || !positions.every(isPosition) || positions.every((p) => p === 'done')) {
+    throw invalidCursor();
+  }
+  return positions;
 }
-
-const invalidCursor = () => badRequest('cursor', 'must be a cursor returned by a previous page of this listing');
 
 /** the query parameters a listing accepts besides limit and cursor: name → its allowed values, or null for any value */
 export type ListQuerySpec = Record<string, readonly string[] | null>;
@@ -61,8 +63,8 @@ export function listQuery(
 
 export interface NewestFirst {
   index: string;
-  /** the index's partition key and its value */
-  partition: [string, string];
+  /** the index's partition key and its values: the shards, each listed newest first and merged */
+  partition: [string, string[]];
   /** attribute = value filters applied after the index read (a page may then hold fewer than limit items) */
   equals?: Record<string, string | undefined>;
   limit: number;
@@ -74,25 +76,67 @@ export interface Page {
   cursor?: string;
 }
 
+interface ShardRead {
+  items: Record<string, unknown>[];
+  /** the last record the query evaluated, when the shard has more */
+  last?: Record<string, unknown>;
+}
+
+/**
+ * Newest first over every shard of the partition: `limit` records from each (one Query each, side by side), merged by
+ * startedAt. A shard that has more records past what it returned bounds the page: no record older than the oldest it
+ * evaluated is taken from another shard, since one of its unread records may be newer. The cursor keeps each shard's
+ * position, so every record is listed once, in order, whatever the page boundaries.
+ */
 export async function queryNewestFirst(doc: DynamoDBDocumentClient, tableName: string, spec: NewestFirst): Promise<Page> {
+  const [name, values] = spec.partition;
+  const starts = spec.cursor ? decodeCursor(spec.cursor, values.length) : values.map((): ShardPosition => null);
   const filters = Object.entries(spec.equals ?? {}).filter((e): e is [string, string] => e[1] !== undefined);
-  const command = new QueryCommand({
-    TableName: tableName,
-    IndexName: spec.index,
-    KeyConditionExpression: '#pk = :pk',
-    ExpressionAttributeNames: { '#pk': spec.partition[0], ...Object.fromEntries(filters.map(([name], i) => [`#f${i}`, name])) },
-    ExpressionAttributeValues: { ':pk': spec.partition[1], ...Object.fromEntries(filters.map(([, value], i) => [`:f${i}`, value])) },
-    ...(filters.length ? { FilterExpression: filters.map((_, i) => `#f${i} = :f${i}`).join(' AND ') } : {}),
-    ScanIndexForward: false,
-    Limit: spec.limit,
-    ExclusiveStartKey: spec.cursor ? decodeCursor(spec.cursor, spec.partition) : undefined,
-  });
+  const read = async (value: string, start: ShardPosition): Promise<ShardRead> => {
+    if (start === 'done') return { items: [] };
+    const { Items, LastEvaluatedKey } = await doc.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: spec.index,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': name, ...Object.fromEntries(filters.map(([f], i) => [`#f${i}`, f])) },
+        ExpressionAttributeValues: { ':pk': value, ...Object.fromEntries(filters.map(([, v], i) => [`:f${i}`, v])) },
+        ...(filters.length ? { FilterExpression: filters.map((_, i) => `#f${i} = :f${i}`).join(' AND ') } : {}),
+        ScanIndexForward: false,
+        Limit: spec.limit,
+        ExclusiveStartKey: start ? { id: start[0], [name]: value, [SORT_KEY]: start[1] } : undefined,
+      }),
+    );
+    return { items: Items ?? [], ...(LastEvaluatedKey ? { last: LastEvaluatedKey } : {}) };
+  };
+  let reads: ShardRead[];
   try {
-    const { Items, LastEvaluatedKey } = await doc.send(command);
-    return { items: Items ?? [], ...(LastEvaluatedKey ? { cursor: encodeCursor(LastEvaluatedKey) } : {}) };
+    reads = await Promise.all(values.map((value, i) => read(value, starts[i])));
   } catch (error) {
     // a well-formed cursor can still name a key DynamoDB rejects as a start (one from another table, say)
     if (spec.cursor && (error as Error).name === 'ValidationException') throw invalidCursor();
     throw error;
   }
+  const startedAt = (item: Record<string, unknown>) => String(item[SORT_KEY]);
+  // the newest of the oldest records evaluated by the shards that have more: nothing older may be taken yet
+  const bound = reads.reduce((b, r) => (r.last && startedAt(r.last) > b ? startedAt(r.last) : b), '');
+  const taken = reads.map(() => 0);
+  const items: Record<string, unknown>[] = [];
+  while (items.length < spec.limit) {
+    let next = -1;
+    reads.forEach((r, i) => {
+      const item = r.items[taken[i]];
+      if (item && startedAt(item) >= bound && (next < 0 || startedAt(item) > startedAt(reads[next].items[taken[next]]))) next = i;
+    });
+    if (next < 0) break;
+    items.push(reads[next].items[taken[next]]);
+    taken[next] += 1;
+  }
+  const positions = reads.map((r, i): ShardPosition => {
+    const all = taken[i] === r.items.length;
+    if (all && !r.last) return 'done';
+    const at = all ? r.last! : r.items[taken[i] - 1];
+    return at ? [String(at.id), startedAt(at)] : starts[i];
+  });
+  return { items, ...(positions.some((p) => p !== 'done') ? { cursor: encodeCursor(positions) } : {}) };
 }

@@ -4,7 +4,7 @@ import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BucketAllowlist } from '../allowlist.ts';
 import { HttpError, badRequest, notFound } from '../http/errors.ts';
-import { INDEX_BY_STARTED_AT, SWEEP_RECORD_TYPE, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
+import { INDEX_BY_STARTED_AT, SWEEP_LIST_KEY, SWEEP_RECORD_TYPE, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
 import { SWEEP_ID, validateSweepRequest, type SweepRequest } from '../sweep/plan.ts';
 import { withLiveTotals } from '../sweep/progress.ts';
 import type { ApiResult } from '../http/handler.ts';
@@ -80,7 +80,7 @@ export async function listSweeps(deps: Pick<SweepApiDeps, 'doc' | 'tableName'>, 
   const { q, limit } = listQuery(query, { status: Object.keys(SWEEP_STATUSES) });
   const { items, cursor } = await queryNewestFirst(deps.doc, deps.tableName, {
     index: INDEX_BY_STARTED_AT,
-    partition: ['recordType', SWEEP_RECORD_TYPE],
+    partition: ['listKey', [SWEEP_LIST_KEY]],
     equals: { status: q.status },
     limit,
     cursor: q.cursor,

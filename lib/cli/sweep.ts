@@ -3,7 +3,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { presentSweep, readSweep, sweepExecutionName } from '../api/sweeps.ts';
 import { HttpError } from '../http/errors.ts';
 import { queryNewestFirst } from '../api/listing.ts';
-import { INDEX_BY_STARTED_AT, SWEEP_RECORD_TYPE, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
+import { INDEX_BY_STARTED_AT, SWEEP_LIST_KEY, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
 import { MAX_MAX_UPLOADS, validateSweepRequest } from '../sweep/plan.ts';
 import { withLiveTotals } from '../sweep/progress.ts';
 import { COMMON_FLAGS, COMMON_OPTIONS, START_OPTIONS, numberFlag, parse } from './args.ts';
@@ -233,7 +233,7 @@ export async function sweepsCommand(argv: string[], io: CliIo, clients: () => Cl
   );
   const { items } = await queryNewestFirst(clients().doc, tableName, {
     index: INDEX_BY_STARTED_AT,
-    partition: ['recordType', SWEEP_RECORD_TYPE],
+    partition: ['listKey', [SWEEP_LIST_KEY]],
     equals: { status },
     limit,
   });

@@ -136,8 +136,8 @@ export function itemBytes(item: Record<string, AttributeValue>): number {
 
 /** GSIs of the records table (lib/records.ts recordsTableDefinition) by their key attributes */
 export const RECORD_INDEX_KEYS = [
-  ['recordType', 'startedAt'],
-  ['status', 'startedAt'],
+  ['listKey', 'startedAt'],
+  ['statusKey', 'startedAt'],
 ] as const;
 
 /** write units of a PutItem: 1 per KB for the table, and as much again for every index whose keys the item has */

@@ -6,7 +6,7 @@
  */
 import { ListMultipartUploadsCommand, type ListMultipartUploadsCommandInput, type MultipartUpload, type S3Client } from '@aws-sdk/client-s3';
 import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { INDEX_BY_STATUS } from '../records.ts';
+import { INDEX_BY_STATUS, shardKeys } from '../records.ts';
 import { measureUpload } from '../abort-run.ts';
 import { isActive, isUnreadable } from '../activity-guard.ts';
 import { classifySdkError } from '../task-errors.ts';
@@ -103,12 +103,21 @@ export async function listUploads(
 
 /**
  * The uploads of the page whose record another execution holds RUNNING. Usually few records are RUNNING at all: they
- * are read from the byStatus index (one Query, ~0.5 read units, instead of a read per upload); only when more records are
- * RUNNING than the page has uploads does it read the page's own records (BatchGetItem, 0.5 read units per upload).
+ * are read from the byStatusShard index (a Query per shard, ~0.5 read units each, instead of a read per upload); only
+ * when a shard holds more RUNNING records than the page has uploads does it read the page's own records (BatchGetItem).
  * Both reads are eventually consistent: a run that claims an upload meanwhile is caught by the record's write condition.
  */
 async function busyIds(deps: SweepDeps, ids: string[], bucket: string, mine: string): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
+  // one Query per shard of RUNNING, side by side; a shard with more RUNNING records than the page has uploads sends the page to its own records
+  const shards = await Promise.all(shardKeys('RUNNING').map((key) => runningIn(deps, key, bucket, mine, ids.length)));
+  if (shards.some((shard) => shard === undefined)) return busyRecords(deps, ids, mine);
+  const running = new Set(shards.flatMap((shard) => [...shard!]));
+  return new Set(ids.filter((id) => running.has(id)));
+}
+
+/** the ids RUNNING in one shard of the byStatusShard index, or undefined past `most` records evaluated */
+async function runningIn(deps: SweepDeps, key: string, bucket: string, mine: string, most: number): Promise<Set<string> | undefined> {
   const running = new Set<string>();
   let evaluated = 0;
   let ExclusiveStartKey: Record<string, unknown> | undefined;
@@ -117,21 +126,20 @@ async function busyIds(deps: SweepDeps, ids: string[], bucket: string, mine: str
       new QueryCommand({
         TableName: deps.tableName,
         IndexName: INDEX_BY_STATUS,
-        KeyConditionExpression: '#status = :running',
+        KeyConditionExpression: '#statusKey = :running',
         FilterExpression: '#bucket = :bucket AND #executionArn <> :mine',
         ProjectionExpression: '#id',
-        ExpressionAttributeNames: { '#status': 'status', '#bucket': 'bucket', '#executionArn': 'executionArn', '#id': 'id' },
-        ExpressionAttributeValues: { ':running': 'RUNNING', ':bucket': bucket, ':mine': mine },
-        Limit: ids.length + 1,
+        ExpressionAttributeNames: { '#statusKey': 'statusKey', '#bucket': 'bucket', '#executionArn': 'executionArn', '#id': 'id' },
+        ExpressionAttributeValues: { ':running': key, ':bucket': bucket, ':mine': mine },
+        Limit: most + 1,
         ExclusiveStartKey,
       }),
     );
     for (const item of answer.Items ?? []) running.add(String(item.id));
     evaluated += answer.ScannedCount ?? 0;
     ExclusiveStartKey = answer.LastEvaluatedKey;
-  } while (ExclusiveStartKey && evaluated <= ids.length);
-  if (!ExclusiveStartKey) return new Set(ids.filter((id) => running.has(id)));
-  return busyRecords(deps, ids, mine);
+  } while (ExclusiveStartKey && evaluated <= most);
+  return ExclusiveStartKey ? undefined : running;
 }
 
 async function busyRecords(deps: SweepDeps, ids: string[], mine: string): Promise<Set<string>> {

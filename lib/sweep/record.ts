@@ -12,7 +12,7 @@
 import { GetCommand, PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import { recordInterruptedRun } from '../interrupted-runs.ts';
 import { recordId } from '../record-id.ts';
-import { expiresAtField, historyAfter, UPLOAD_RECORD_TYPE, type AbortRecord, type AbortStatus } from '../records.ts';
+import { expiresAtField, historyAfter, UPLOAD_RECORD_TYPE, uploadIndexKeys, type AbortRecord, type AbortStatus } from '../records.ts';
 import { activeCause, unreadableCause } from '../activity-guard.ts';
 import { classifyTaskError } from '../task-errors.ts';
 import { runInput } from '../validation.ts';
@@ -99,9 +99,11 @@ function decidedOutcome(item: DecidedItem, windowSeconds: number): Outcome {
 
 export function uploadRecord(state: TargetState, listedAt: string, item: PageItem, outcome: Outcome, finishedAt: string): AbortRecord {
   const { sweep, target } = state;
+  const id = recordId(target.bucket, item.k, item.u);
   return {
-    id: recordId(target.bucket, item.k, item.u),
+    id,
     recordType: UPLOAD_RECORD_TYPE,
+    ...uploadIndexKeys(id, outcome.status),
     bucket: target.bucket,
     key: item.k,
     uploadId: item.u,

@@ -2,6 +2,8 @@
  * The AWS limits a sweep runs into, the share of each the model may plan for, and the records table's layout as the
  * model sees it: one place for the time model (model.ts) and the quota table (quotas.ts).
  */
+import { RECORD_INDEX_SHARDS } from '../../lib/records.ts';
+
 /** the highest share of a limit the model may plan for: room for the user's own traffic and for bursts */
 export const MAX_SHARE = 0.7;
 
@@ -30,5 +32,7 @@ export const AWS_LIMITS = {
   emfMetricsPerEvent: 100,
 } as const;
 
-/** the records table as deployed today: both indexes keyed by a value nearly every upload record shares */
+/** indexes keyed by a value nearly every upload record shares (recordType "upload", status "ABORTED"): the layout before sharding */
 export const UNSHARDED: RecordLayout = { startedAtKeys: 1, statusKeys: 1 };
+/** the records table as deployed: each index spreads upload records over RECORD_INDEX_SHARDS keys (lib/records.ts) */
+export const DEPLOYED_LAYOUT: RecordLayout = { startedAtKeys: RECORD_INDEX_SHARDS, statusKeys: RECORD_INDEX_SHARDS };

@@ -8,7 +8,7 @@ import { laneSize, MIN_LANE_PAGES } from '../../lib/sweep/lanes.ts';
 import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 import type { MeasuredDesign } from '../support/sweep-design.ts';
 import type { CleanAbort } from './abort-path.ts';
-import { AWS_LIMITS, MAX_SHARE } from './aws-limits.ts';
+import { AWS_LIMITS, DEPLOYED_LAYOUT, MAX_SHARE, type RecordLayout } from './aws-limits.ts';
 
 /** a page's Maps: 40 requests at once */
 const MAP_CONCURRENCY = 40;
@@ -60,7 +60,13 @@ export interface SweepTime {
   getsPerSecond: number;
 }
 
-export function sweepTime(design: MeasuredDesign, uploads: number, settings: LaneSettings, listSeconds: number = AWS_LATENCY.listUploadsSeconds): SweepTime {
+export function sweepTime(
+  design: MeasuredDesign,
+  uploads: number,
+  settings: LaneSettings,
+  listSeconds: number = AWS_LATENCY.listUploadsSeconds,
+  layout: RecordLayout = DEPLOYED_LAYOUT,
+): SweepTime {
   const P = design.uploadsPerPage;
   const page = design.seconds.express;
   const walkCalls = Math.ceil(uploads / 1000);
@@ -84,6 +90,7 @@ export function sweepTime(design: MeasuredDesign, uploads: number, settings: Lan
     (uploads * transitions) / at(AWS_LIMITS.standardStateTransitions),
     (uploads * executions) / at(AWS_LIMITS.expressStartExecution),
     recordWrites / at(AWS_LIMITS.dynamoOnDemandTableWrites),
+    recordWrites / Math.min(layout.startedAtKeys, layout.statusKeys) / at(AWS_LIMITS.dynamoWritesPerPartition),
   );
   const sweep = Math.max(waves * lane, floor);
   const atOnce = Math.min(lanes, settings.lanesAtOnce);
@@ -147,7 +154,8 @@ export function timeModel(design: MeasuredDesign, clean?: CleanAbort, uploads = 
       ` (${AWS_LIMITS.s3DeletePerPrefix} and ${AWS_LIMITS.s3GetPerPrefix} per prefix)`,
     `quota floor of the sweep, every limit at ${MAX_SHARE * 100} % at most: max(DELETE ${M} / ${AWS_LIMITS.s3DeletePerPrefix}/s, ListParts / ${AWS_LIMITS.s3GetPerPrefix}/s,` +
       ` Standard transitions / ${AWS_LIMITS.standardStateTransitions}/s, Express StartExecution / ${AWS_LIMITS.expressStartExecution}/s,` +
-      ` record writes / ${AWS_LIMITS.dynamoOnDemandTableWrites} WRU/s of the table; the index partition keys: the quota table) = ${m(t.quotaFloor)} min` +
+      ` record writes / ${AWS_LIMITS.dynamoOnDemandTableWrites} WRU/s of the table and / ${AWS_LIMITS.dynamoWritesPerPartition} WRU/s per index key` +
+      ` × ${DEPLOYED_LAYOUT.startedAtKeys} keys) = ${m(t.quotaFloor)} min` +
       `${t.quotaFloor > t.waves * t.lane ? ': the quotas, not the lanes, bound it' : " (below the lanes' time)"}`,
     `**${M} uploads: ${m(t.walk)} + ${m(t.sweep)} = ${m(t.total)} min: the ≤ 15 minutes target is ${met ? 'MET' : 'NOT met'}` +
       ` with the defaults (SweepLaneUploads ${n(settings.laneUploads)}, SweepLanesAtOnce ${settings.lanesAtOnce})**;` +

@@ -4,8 +4,10 @@
  * Lambdas), the states entered by every execution (STANDARD: billed transitions; EXPRESS pages: billed per request),
  * CPU of node and moto_server, and RSS while it runs.
  */
+import { queryNewestFirst } from '../../lib/api/listing.ts';
+import { INDEX_BY_STARTED_AT, shardKeys, UPLOAD_RECORD_TYPE } from '../../lib/records.ts';
 import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { get } from 'node:http';
 import { startLocalStack } from '../../lib/local/stack.ts';
@@ -210,14 +212,6 @@ async function item(dynamodb: DynamoDBClient, table: string, id: string): Promis
 
 /** write units of one upload record as stored (table and the indexes its keys put it in) */
 async function recordUnits(doc: DynamoDBDocumentClient, dynamodb: DynamoDBClient, table: string): Promise<number> {
-  const { Items } = await doc.send(
-    new QueryCommand({
-      TableName: table,
-      IndexName: 'byStartedAt',
-      KeyConditionExpression: 'recordType = :t',
-      ExpressionAttributeValues: { ':t': 'upload' },
-      Limit: 1,
-    }),
-  );
-  return writeUnits(await item(dynamodb, table, String(Items![0].id)));
+  const { items } = await queryNewestFirst(doc, table, { index: INDEX_BY_STARTED_AT, partition: ['listKey', shardKeys(UPLOAD_RECORD_TYPE)], limit: 1 });
+  return writeUnits(await item(dynamodb, table, String(items[0].id)));
 }

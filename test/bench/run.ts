@@ -16,7 +16,7 @@ import { uploadsPerSecondPng } from './chart.ts';
 import { markdownReport } from './markdown.ts';
 import { costTable, timeModel } from './model.ts';
 import { formatQuotaTable, quotaTable } from './quotas.ts';
-import { UNSHARDED as RECORD_LAYOUT } from './aws-limits.ts';
+import { DEPLOYED_LAYOUT } from './aws-limits.ts';
 import { benchPeer, detectPeers, type PeerName } from './peers.ts';
 import type { SweepRun } from './project.ts';
 import { runProjectSweepInItsOwnProcess } from './sweep-process.ts';
@@ -100,7 +100,7 @@ const costs = costTable(lean.design, reference.design, clean);
 say(`\n## $ per million swept uploads on AWS (measured counts × us-east-1 prices)\n${formatCostTable(costs)}`);
 const time = timeModel(lean.design, clean);
 say(`\n## 1,000,000 uploads on AWS\n${time.lines.map((l) => `- ${l}`).join('\n')}`);
-const quotas = quotaTable(lean.design, time.time, RECORD_LAYOUT);
+const quotas = quotaTable(lean.design, time.time, DEPLOYED_LAYOUT);
 say(`\n## AWS limits the 1,000,000-upload sweep touches (default settings)\n${formatQuotaTable(quotas)}`);
 
 const largest = projectRuns.reduce((a, b) => (b.n > a.n ? b : a));

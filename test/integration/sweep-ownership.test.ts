@@ -2,6 +2,7 @@
  * Sweeps and other runs: an upload another run holds RUNNING is counted busy, a stubborn upload is handed to abort-upload
  * and counted as it recorded, an upload no abort removes ends PARTS_REMAIN. Harness: test/support/sweep-harness.ts.
  */
+import { uploadIndexKeys } from '../../lib/records.ts';
 import { describe, expect, it } from 'vitest';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { recordId } from '../../lib/record-id.ts';
@@ -21,6 +22,7 @@ describe('sweep-uploads', () => {
         Item: {
           id: recordId(held.bucket, held.key, held.uploadId),
           recordType: 'upload',
+          ...uploadIndexKeys(recordId(held.bucket, held.key, held.uploadId), 'RUNNING'),
           bucket: held.bucket,
           key: held.key,
           uploadId: held.uploadId,

@@ -2,7 +2,7 @@
 import { ListMultipartUploadsCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { recordInterruptedRun } from '../../lib/interrupted-runs.ts';
-import { getRecord, UPLOAD_RECORD_TYPE, type AbortRecord } from '../../lib/records.ts';
+import { getRecord, UPLOAD_RECORD_TYPE, uploadIndexKeys, type AbortRecord } from '../../lib/records.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { ABORT_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 import type { LocalExecution } from '../../lib/local/runtime.ts';
@@ -77,7 +77,8 @@ export async function putRecord(doc: DynamoDBDocumentClient, upload: Upload, fie
     executionArn: 'arn:aws:states:us-east-1:123456789012:execution:mpu-reaper-abort-upload:another-run',
     ...fields,
   } as AbortRecord;
-  await doc.send(new PutCommand({ TableName: TABLE, Item: item }));
+  // the index keys the product writes with every record and status
+  await doc.send(new PutCommand({ TableName: TABLE, Item: { ...item, ...uploadIndexKeys(item.id, item.status) } }));
   return item;
 }
 

@@ -6,6 +6,7 @@
  * moto reports every upload's Initiated as 2010-11-10T20:48:33Z: "old enough" is either everything ("1d") or nothing
  * ("6000d"); the cutoff is unit-tested.
  */
+import { INDEX_BY_STARTED_AT, shardKeys, UPLOAD_RECORD_TYPE } from '../../lib/records.ts';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { ListMultipartUploadsCommand, S3Client, type MultipartUpload } from '@aws-sdk/client-s3';
 import { DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -276,23 +277,26 @@ export async function sweep(name: string, input: object) {
   return { execution, summary: summary as Record<string, unknown> & { targetResults?: string }, records, since, meter };
 }
 
+/** the sweep's upload records, read as the API reads them: every shard of the newest-first index */
 export async function recordsOfSweep(sweepId: string) {
   const items: Array<Record<string, unknown>> = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(
-      new QueryCommand({
-        TableName: TABLE,
-        IndexName: 'byStartedAt',
-        KeyConditionExpression: 'recordType = :t',
-        FilterExpression: 'sweepId = :s',
-        ExpressionAttributeValues: { ':t': 'upload', ':s': sweepId },
-        ExclusiveStartKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
+  for (const listKey of shardKeys(UPLOAD_RECORD_TYPE)) {
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await doc.send(
+        new QueryCommand({
+          TableName: TABLE,
+          IndexName: INDEX_BY_STARTED_AT,
+          KeyConditionExpression: 'listKey = :k',
+          FilterExpression: 'sweepId = :s',
+          ExpressionAttributeValues: { ':k': listKey, ':s': sweepId },
+          ExclusiveStartKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+  }
   return items;
 }
 

@@ -10,6 +10,7 @@ import { ListPartsCommand, NoSuchUpload, S3Client } from '@aws-sdk/client-s3';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decideOutcome, IF_INITIATED_204, measureUpload, recordOutcome, Superseded, type LoopState } from '../../lib/abort-run.ts';
+import { statusKey } from '../../lib/records.ts';
 
 const s3Mock = mockClient(S3Client);
 const docMock = mockClient(DynamoDBDocumentClient);
@@ -231,6 +232,8 @@ describe('recordOutcome', () => {
     expect(update).toMatchObject({ TableName: 'records', Key: { id: 'id-1' }, ConditionExpression: '#executionArn = :executionArn' });
     expect(update.ExpressionAttributeValues).toEqual({
       ':status': 'ABORTED',
+      // the status index's key moves with the status
+      ':statusKey': statusKey('id-1', 'ABORTED'),
       ':attempts': 1,
       ':partsFound': 3,
       ':bytesFound': 600,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_SHARE, UNSHARDED } from '../bench/aws-limits.ts';
+import { DEPLOYED_LAYOUT, MAX_SHARE, UNSHARDED } from '../bench/aws-limits.ts';
 import { DEFAULT_LANES, sweepTime } from '../bench/model.ts';
 import { formatQuotaTable, quotaTable } from '../bench/quotas.ts';
 import type { MeasuredDesign } from '../support/sweep-design.ts';
@@ -18,6 +18,15 @@ const time = sweepTime(design, 1_000_000, DEFAULT_LANES);
 const row = (table: ReturnType<typeof quotaTable>, limit: string) => table.rows.find((r) => r.limit.startsWith(limit))!;
 
 describe('the quota table of a 1,000,000-upload sweep', () => {
+  it('applies the index keys to the time: one key each would put the floor at 1,000,000 writes / 700 a second', () => {
+    expect(sweepTime(design, 1_000_000, DEFAULT_LANES, undefined, UNSHARDED).quotaFloor).toBeCloseTo(1_000_000 / 700, 0);
+    expect(time.quotaFloor).toBeLessThan(time.lane);
+  });
+
+  it('sizes the shards for 5,000 record writes a second at half of a partition key', () => {
+    expect(5000 / DEPLOYED_LAYOUT.startedAtKeys).toBeLessThanOrEqual(500);
+  });
+
   it('finds the hot partition of indexes keyed by a value every upload record shares', () => {
     const table = quotaTable(design, time, UNSHARDED);
     // 20 lanes × 449 uploads / 5.95 s ≈ 1,509 record writes a second, all under one partition key of each index
@@ -29,8 +38,9 @@ describe('the quota table of a 1,000,000-upload sweep', () => {
     expect(formatQuotaTable(table)).toMatch(/OVER 70 %: DynamoDB byStartedAt, one partition key 151 %/);
   });
 
-  it('holds every limit under 70 % once each index spreads its writes over 16 keys', () => {
-    const table = quotaTable(design, time, { startedAtKeys: 16, statusKeys: 16 });
+  it('holds every limit under 70 % with the indexes as deployed: each spreads its writes over 16 keys', () => {
+    expect(DEPLOYED_LAYOUT).toEqual({ startedAtKeys: 16, statusKeys: 16 });
+    const table = quotaTable(design, time, DEPLOYED_LAYOUT);
     expect(row(table, 'DynamoDB byStartedAt').share).toBeLessThan(0.1);
     expect(table.ok).toBe(true);
     expect(table.worst.share).toBeLessThanOrEqual(MAX_SHARE);

@@ -7,7 +7,9 @@ import { listSweeps } from '../../lib/api/sweeps.ts';
 import { deps, docMock } from '../support/doc-mock.ts';
 
 const cursorOf = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
-const validKey = { id: 'a'.repeat(64), recordType: 'upload', startedAt: '2026-11-22T00:00:00Z' };
+const position = ['a'.repeat(64), '2026-11-22T00:00:00Z'];
+// a cursor of GET /aborts: shard 03 goes on after a record, the others are done
+const validCursor = Array.from({ length: 16 }, (_, i) => (i === 3 ? position : 'done'));
 
 beforeEach(() => {
   docMock.reset();
@@ -15,20 +17,27 @@ beforeEach(() => {
 });
 
 describe('cursor', () => {
-  it('passes a cursor of this listing back to DynamoDB as ExclusiveStartKey', async () => {
-    await listAborts(deps, { cursor: cursorOf(validKey) });
-    expect(docMock).toHaveReceivedCommandWith(QueryCommand, { ExclusiveStartKey: validKey });
+  it('passes a cursor of this listing back to DynamoDB as the ExclusiveStartKey of its shard', async () => {
+    await listAborts(deps, { cursor: cursorOf(validCursor) });
+    expect(docMock).toHaveReceivedCommandTimes(QueryCommand, 1);
+    expect(docMock).toHaveReceivedCommandWith(QueryCommand, {
+      ExpressionAttributeValues: { ':pk': 'upload#03' },
+      ExclusiveStartKey: { id: position[0], listKey: 'upload#03', startedAt: position[1] },
+    });
   });
 
   it.each([
     ['not base64 JSON', '%%%'],
-    ['a JSON array', cursorOf([1])],
+    ['an object', cursorOf({ id: position[0], listKey: 'upload#03', startedAt: position[1] })],
     ['JSON null', cursorOf(null)],
-    ['an extra attribute', cursorOf({ ...validKey, status: 'FAILED' })],
-    ['a missing sort key', cursorOf({ id: validKey.id, recordType: 'upload' })],
-    ['another partition', cursorOf({ ...validKey, recordType: 'sweep' })],
-    ['a number for a string', cursorOf({ ...validKey, startedAt: 5 })],
-    ['a DynamoDB attribute value', cursorOf({ ...validKey, id: { S: 'x' } })],
+    ['one shard too few', cursorOf(validCursor.slice(1))],
+    ['one shard too many', cursorOf([...validCursor, null])],
+    ['every shard done', cursorOf(validCursor.map(() => 'done'))],
+    ['a position without its sort key', cursorOf(validCursor.map((p) => (p === position ? [position[0]] : p)))],
+    ['a number for a string', cursorOf(validCursor.map((p) => (p === position ? [position[0], 5] : p)))],
+    ['an empty id', cursorOf(validCursor.map((p) => (p === position ? ['', position[1]] : p)))],
+    ['a DynamoDB attribute value', cursorOf(validCursor.map((p) => (p === position ? [{ S: 'x' }, position[1]] : p)))],
+    ['another word than done', cursorOf(validCursor.map((p) => (p === 'done' ? 'finished' : p)))],
   ])('answers 400 naming cursor for %s, without querying', async (_, cursor) => {
     await expect(listAborts(deps, { cursor })).rejects.toMatchObject({ statusCode: 400, body: { field: 'cursor' } });
     expect(docMock).not.toHaveReceivedCommand(QueryCommand);
@@ -39,12 +48,14 @@ describe('cursor', () => {
     docMock.on(QueryCommand).rejects(Object.assign(new Error('The provided starting key is invalid'), { name: 'ValidationException' }));
 
     // Act / Assert
-    await expect(listAborts(deps, { cursor: cursorOf(validKey) })).rejects.toMatchObject({ statusCode: 400, body: { field: 'cursor' } });
+    await expect(listAborts(deps, { cursor: cursorOf(validCursor) })).rejects.toMatchObject({ statusCode: 400, body: { field: 'cursor' } });
     await expect(listAborts(deps, {})).rejects.toMatchObject({ name: 'ValidationException' });
   });
 
-  it('checks a sweep cursor against the sweep partition', async () => {
-    await expect(listSweeps(deps, { cursor: cursorOf(validKey) })).rejects.toMatchObject({ statusCode: 400, body: { field: 'cursor' } });
+  it("checks a sweep cursor against the sweeps' one partition", async () => {
+    await expect(listSweeps(deps, { cursor: cursorOf(validCursor) })).rejects.toMatchObject({ statusCode: 400, body: { field: 'cursor' } });
+    await listSweeps(deps, { cursor: cursorOf([position]) });
+    expect(docMock).toHaveReceivedCommandWith(QueryCommand, { ExclusiveStartKey: { id: position[0], listKey: 'sweep', startedAt: position[1] } });
   });
 });
 
@@ -63,7 +74,8 @@ describe('query values are own-property lookups', () => {
   it('still accepts every real status', async () => {
     await listAborts(deps, { status: 'PARTS_REMAIN' });
     await listSweeps(deps, { status: 'COMPLETED_WITH_ERRORS' });
-    expect(docMock).toHaveReceivedCommandTimes(QueryCommand, 2);
+    // 16 shards of PARTS_REMAIN, the sweeps' one partition
+    expect(docMock).toHaveReceivedCommandTimes(QueryCommand, 17);
   });
 });
 

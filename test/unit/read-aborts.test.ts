@@ -26,32 +26,35 @@ describe('GET /aborts/{id}', () => {
 });
 
 describe('GET /aborts', () => {
-  it('queries the newest-first index, never scans, and hands back an opaque cursor', async () => {
-    // Arrange
-    const lastKey = { id: 'x'.repeat(64), recordType: 'upload', startedAt: '2026-11-22T00:00:00Z' };
-    docMock.on(QueryCommand).resolves({ Items: [{ id: 'x'.repeat(64), status: 'ABORTED', error: '' }], LastEvaluatedKey: lastKey });
+  it('queries every shard of the newest-first index, never scans, and hands back an opaque cursor', async () => {
+    // Arrange: shard 00 has more records past the one it returns; the others are empty
+    const lastKey = { id: 'x'.repeat(64), listKey: 'upload#00', startedAt: '2026-11-22T00:00:00Z' };
+    docMock.on(QueryCommand).resolves({ Items: [] });
+    docMock.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'upload#00' } }).resolves({
+      Items: [{ id: 'x'.repeat(64), status: 'ABORTED', error: '', listKey: 'upload#00', statusKey: 'ABORTED#00', startedAt: lastKey.startedAt }],
+      LastEvaluatedKey: lastKey,
+    });
 
     // Act
     const first = await listAborts(deps, { limit: '1' });
-    await listAborts(deps, { cursor: first.body.cursor as string, bucket: 'b' });
+    docMock.resetHistory();
+    await listAborts(deps, { cursor: first.body.cursor as string, bucket: 'b', limit: '1' });
 
-    // Assert
-    expect(first.body.items).toEqual([{ id: 'x'.repeat(64), status: 'ABORTED', links: { self: `/aborts/${'x'.repeat(64)}` } }]);
-    expect(docMock).toHaveReceivedNthCommandWith(QueryCommand, 1, {
-      IndexName: 'byStartedAt',
+    // Assert: the index keys stay inside; the next page goes on after the record in its shard, the others are done
+    expect(first.body.items).toEqual([{ id: 'x'.repeat(64), status: 'ABORTED', startedAt: lastKey.startedAt, links: { self: `/aborts/${'x'.repeat(64)}` } }]);
+    expect(docMock).toHaveReceivedCommandTimes(QueryCommand, 1);
+    expect(docMock).toHaveReceivedCommandWith(QueryCommand, {
+      IndexName: 'byShardStartedAt',
       ScanIndexForward: false,
       Limit: 1,
-      ExpressionAttributeValues: { ':pk': 'upload' },
-    });
-    expect(docMock).toHaveReceivedNthCommandWith(QueryCommand, 2, {
       ExclusiveStartKey: lastKey,
       FilterExpression: '#f0 = :f0',
-      ExpressionAttributeNames: { '#pk': 'recordType', '#f0': 'bucket' },
-      ExpressionAttributeValues: { ':pk': 'upload', ':f0': 'b' },
+      ExpressionAttributeNames: { '#pk': 'listKey', '#f0': 'bucket' },
+      ExpressionAttributeValues: { ':pk': 'upload#00', ':f0': 'b' },
     });
   });
 
-  it('uses the status index for ?status=, keeping sweep records out', async () => {
+  it('uses the status index for ?status=, one query per shard', async () => {
     // Arrange
     docMock.on(QueryCommand).resolves({ Items: [] });
 
@@ -59,12 +62,14 @@ describe('GET /aborts', () => {
     await listAborts(deps, { status: 'FAILED' });
 
     // Assert
-    expect(docMock).toHaveReceivedCommandWith(QueryCommand, {
-      IndexName: 'byStatus',
-      FilterExpression: '#f0 = :f0',
-      ExpressionAttributeNames: { '#pk': 'status', '#f0': 'recordType' },
-      ExpressionAttributeValues: { ':pk': 'FAILED', ':f0': 'upload' },
-    });
+    expect(docMock).toHaveReceivedCommandTimes(QueryCommand, 16);
+    for (const shard of ['00', '07', '15']) {
+      expect(docMock).toHaveReceivedCommandWith(QueryCommand, {
+        IndexName: 'byStatusShard',
+        ExpressionAttributeNames: { '#pk': 'statusKey' },
+        ExpressionAttributeValues: { ':pk': `FAILED#${shard}` },
+      });
+    }
   });
 
   it.each([

@@ -55,9 +55,10 @@ describe('costPerMillion', () => {
 
 describe('write units', () => {
   it('counts the table and each index whose keys the item holds', () => {
-    expect(writeUnits(attributes({ id: 'a', recordType: 'upload', status: 'ABORTED', startedAt: 't' }))).toBe(3);
+    expect(writeUnits(attributes({ id: 'a', listKey: 'upload#03', statusKey: 'ABORTED#03', status: 'ABORTED', startedAt: 't' }))).toBe(3);
     expect(writeUnits(attributes({ id: 'a#target-0', seq: 1 }))).toBe(1);
-    expect(writeUnits(attributes({ id: 'a', recordType: 'upload', startedAt: 't', big: 'x'.repeat(1500) }))).toBe(4);
+    // a sweep record: in the newest-first index only
+    expect(writeUnits(attributes({ id: 'a', listKey: 'sweep', status: 'RUNNING', startedAt: 't', big: 'x'.repeat(1500) }))).toBe(4);
   });
 
   it("a sweep's record of a typical upload on AWS is under 1 KB: 3 write units with the two indexes", () => {

@@ -162,7 +162,7 @@ describe('GET /sweeps/{id} and GET /sweeps', () => {
     // Assert
     expect(response.statusCode).toBe(200);
     expect(docMock).toHaveReceivedCommandWith(QueryCommand, {
-      IndexName: 'byStartedAt',
+      IndexName: 'byShardStartedAt',
       ScanIndexForward: false,
       Limit: 5,
       FilterExpression: '#f0 = :f0',

@@ -82,7 +82,7 @@ describe('listPage', () => {
     expect(page).toMatchObject({ cursor: { keyMarker: 'a\u{1F600}', uploadIdMarker: 'U1' }, last: false });
   });
 
-  it('leaves the uploads whose record another run holds RUNNING (byStatus index), counted busy', async () => {
+  it('leaves the uploads whose record another run holds RUNNING (byStatusShard index, every shard), counted busy', async () => {
     // Arrange
     s3Mock.on(ListMultipartUploadsCommand).resolves({ Uploads: uploads(4), IsTruncated: false });
     docMock.on(QueryCommand).resolves({ Items: [{ id: recordId('data-a', 'k-001', 'U1') }, { id: 'another-bucket-s' }], ScannedCount: 2 });
@@ -93,10 +93,13 @@ describe('listPage', () => {
     // Assert
     expect(page.busy).toBe(1);
     expect(page.uploads.map((u) => u.u)).toEqual(['U0', 'U2', 'U3']);
-    expect(docMock).toHaveReceivedCommandWith(QueryCommand, {
-      IndexName: 'byStatus',
-      ExpressionAttributeValues: { ':running': 'RUNNING', ':bucket': 'data-a', ':mine': SWEEP_ARN },
-    });
+    expect(docMock).toHaveReceivedCommandTimes(QueryCommand, 16);
+    for (const shard of ['00', '15']) {
+      expect(docMock).toHaveReceivedCommandWith(QueryCommand, {
+        IndexName: 'byStatusShard',
+        ExpressionAttributeValues: { ':running': `RUNNING#${shard}`, ':bucket': 'data-a', ':mine': SWEEP_ARN },
+      });
+    }
     expect(docMock).not.toHaveReceivedCommand(BatchGetCommand);
   });
 

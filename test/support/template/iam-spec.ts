@@ -144,7 +144,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   },
   ListAbortsRole: {
     service: 'lambda.amazonaws.com',
-    statements: () => [ownLogs('ListAborts'), allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStartedAt`, `${TABLE_ARN}/index/byStatus`])],
+    statements: () => [ownLogs('ListAborts'), allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byShardStartedAt`, `${TABLE_ARN}/index/byStatusShard`])],
   },
   CreateSweepRole: {
     service: 'lambda.amazonaws.com',
@@ -156,7 +156,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   },
   ListSweepsRole: {
     service: 'lambda.amazonaws.com',
-    statements: () => [ownLogs('ListSweeps'), allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStartedAt`])],
+    statements: () => [ownLogs('ListSweeps'), allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byShardStartedAt`])],
   },
   PlanSweepRole: {
     service: 'lambda.amazonaws.com',
@@ -169,7 +169,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
       allow(['s3:ListBucketMultipartUploads'], s3BucketArns(partition)),
       allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
       kmsDecrypt(partition),
-      allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatus`]),
+      allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatusShard`]),
       allow(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], [TABLE_ARN]),
     ],
   },

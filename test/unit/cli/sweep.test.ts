@@ -202,9 +202,10 @@ describe('mpu-reaper sweeps', () => {
     // Assert
     expect(code).toBe(0);
     expect(docMock).toHaveReceivedCommandWith(QueryCommand, {
-      IndexName: 'byStartedAt',
+      IndexName: 'byShardStartedAt',
       ScanIndexForward: false,
       Limit: 5,
+      ExpressionAttributeNames: { '#pk': 'listKey' },
       ExpressionAttributeValues: { ':pk': 'sweep' },
     });
     expect(stdout.split('\n')[1]).toMatch(/^sweep-2\s+COMPLETED\s+2026-11-22T10:00:00Z\s+3\s+3\s+0\s+10 B$/);

@@ -184,6 +184,9 @@ export async function applyPlan(deps: ApplyDeps, id: string | undefined, trigger
     })),
     maxUploads: targets[0].maxUploads,
     planId: dryRun.id,
+    // the uploads were chosen by the dry run, which met the minimum age or was forced past it; the apply aborts only
+    // them, each measured again (a changed one is left alone), so the age is not asked again
+    force: true,
   };
   const sweepId = sweepExecutionName(now);
   // the claim: one apply wins; given back (only by its own sweep) when the sweep could not start

@@ -182,7 +182,8 @@ describe('sweeps through the API and EventBridge', () => {
     await intoNextSecond(); // the endpoint reports each upload's real Initiated: old enough for "0s" from the next second on
 
     // Act
-    const started = await api('POST', '/sweeps', { targets: [{ bucket: 'mpu-reaper-sweep-api', olderThan: '0s' }] });
+    // below the minimum age: force says the operator means it
+    const started = await api('POST', '/sweeps', { targets: [{ bucket: 'mpu-reaper-sweep-api', olderThan: '0s' }], force: true });
     let sweep: Record<string, unknown> = {};
     for (let i = 0; i < 300 && sweep.status !== 'COMPLETED'; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -229,7 +230,7 @@ describe('sweeps through the API and EventBridge', () => {
           {
             Source: 'mpu-reaper',
             DetailType: 'Sweep Requested',
-            Detail: JSON.stringify({ targets: [{ bucket: 'mpu-reaper-sweep-event', olderThan: '0s' }], trigger: 'api' }),
+            Detail: JSON.stringify({ targets: [{ bucket: 'mpu-reaper-sweep-event', olderThan: '0s' }], force: true, trigger: 'api' }),
           },
         ]),
       ],
@@ -286,7 +287,7 @@ describe('npx mpu-reaper against the local stack (AWS_ENDPOINT_URL)', () => {
 
     // Act: the endpoint reports each upload's real Initiated, so uploads just created are younger than an hour
     const young = await cli(['sweep', '--bucket', 'mpu-reaper-cli-sweep', '--older-than', '1h', '--dry-run', '--wait', '--json']);
-    const swept = await cli(['sweep', '--bucket', 'mpu-reaper-cli-sweep', '--older-than', '0s', '--dry-run', '--wait', '--json']);
+    const swept = await cli(['sweep', '--bucket', 'mpu-reaper-cli-sweep', '--older-than', '0s', '--force', '--dry-run', '--wait', '--json']);
     const listed = await cli(['sweeps', '--json']);
 
     // Assert

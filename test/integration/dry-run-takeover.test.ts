@@ -10,7 +10,7 @@ import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { LocalStack } from '../../lib/local/stack.ts';
 import { recordId } from '../../lib/record-id.ts';
-import { awsClients, createBucket, createUpload, startApiStack } from '../support/workflow.ts';
+import { awsClients, createBucket, createUpload, intoNextSecond, startApiStack } from '../support/workflow.ts';
 
 const run = promisify(execFile);
 const BUCKET = 'mpu-reaper-dry-then-real';
@@ -58,7 +58,9 @@ describe('after sweep --dry-run, a real run owns the upload', () => {
     // Arrange: four uploads, all found by a dry-run sweep
     await createBucket(s3, BUCKET);
     const [byCli, byApi, byEvent, bySweep] = await Promise.all(['cli', 'api', 'event', 'sweep'].map((k) => createUpload(s3, BUCKET, k, [10, 20])));
-    const dry = await cli(['sweep', '--bucket', BUCKET, '--older-than', '1h', '--dry-run', '--wait', '--json']);
+    // the endpoint reports each upload's real Initiated: old enough for "0s" from the next second on (--force: below the minimum age)
+    await intoNextSecond();
+    const dry = await cli(['sweep', '--bucket', BUCKET, '--older-than', '0s', '--force', '--dry-run', '--wait', '--json']);
     expect(JSON.parse(dry.stdout)).toMatchObject({ status: 'COMPLETED', wouldAbort: 4, aborted: 0 });
     const dryRunId = JSON.parse(dry.stdout).id as string;
 
@@ -72,7 +74,7 @@ describe('after sweep --dry-run, a real run owns the upload', () => {
       api: await finishedRecord(recordId(byApi.bucket, byApi.key, byApi.uploadId)),
       event: await finishedRecord(recordId(byEvent.bucket, byEvent.key, byEvent.uploadId)),
     };
-    const real = await cli(['sweep', '--bucket', BUCKET, '--older-than', '1h', '--wait', '--json']);
+    const real = await cli(['sweep', '--bucket', BUCKET, '--older-than', '0s', '--force', '--wait', '--json']);
     const swept = await finishedRecord(recordId(bySweep.bucket, bySweep.key, bySweep.uploadId));
 
     // Assert: every upload really aborted, every record ABORTED by its real run, without dryRun, the finding in history

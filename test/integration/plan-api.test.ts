@@ -7,14 +7,15 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
-import { awsClients, createBucket, createUpload, fastRetries } from '../support/workflow.ts';
+import { awsClients, createBucket, createUpload, fastRetries, intoNextSecond } from '../support/workflow.ts';
 
 const run = promisify(execFile);
 let stack: LocalStack;
 let s3: S3Client;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ apiPort: 0, allowedBuckets: 'mpu-reaper-*', retryIntervalOverrides: fastRetries() });
+  // uploads just created: the activity guard's default window off (activity-guard.test.ts tests it)
+  stack = await startLocalStack({ apiPort: 0, allowedBuckets: 'mpu-reaper-*', settings: { SweepActiveWithin: 0 }, retryIntervalOverrides: fastRetries() });
   ({ s3 } = awsClients(stack.endpoint));
 });
 
@@ -50,7 +51,9 @@ describe('GET /sweeps/{id}/plan and POST /sweeps/{id}/apply on the local stack',
     // Arrange: a dry run over 5 uploads
     await createBucket(s3, 'mpu-reaper-plan-api');
     const uploads = await Promise.all(Array.from({ length: 5 }, (_, i) => createUpload(s3, 'mpu-reaper-plan-api', `p/${i}`, [2])));
-    const started = await api('POST', '/sweeps', { targets: [{ bucket: 'mpu-reaper-plan-api', olderThan: '1d' }], dryRun: true });
+    // the endpoint reports each upload's real Initiated: old enough for "0s" from the next second on (force: below the minimum age)
+    await intoNextSecond();
+    const started = await api('POST', '/sweeps', { targets: [{ bucket: 'mpu-reaper-plan-api', olderThan: '0s' }], dryRun: true, force: true });
     const dryRunId = String(started.body.id);
     expect(await sweepEnded(dryRunId)).toMatchObject({ status: 'COMPLETED', wouldAbort: 5 });
 

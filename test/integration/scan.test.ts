@@ -128,6 +128,11 @@ describe('mpu-reaper scan', () => {
     ] as const) {
       const { code, stderr, stdout } = await cli([...argv]);
       expect(code).toBe(2);
+      if ((argv as readonly string[]).includes('--json')) {
+        // --json asks for JSON: the error too, on stdout
+        expect(JSON.parse(stdout)).toMatchObject({ error: 'UsageError', message: expect.stringMatching(message) });
+        continue;
+      }
       expect(stderr.trim().split('\n')).toHaveLength(1);
       expect(stderr).toMatch(message);
       expect(stdout).toBe('');

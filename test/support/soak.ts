@@ -217,7 +217,7 @@ export async function runSweepSoak(options: { uploads: number; seed: number; fau
     const { executionArn } = stack.runtime.startExecution({
       stateMachineArn: stack.stateMachineArns.sweepUploads,
       name,
-      input: JSON.stringify({ targets: [{ bucket, olderThan: '0s' }] }),
+      input: JSON.stringify({ targets: [{ bucket, olderThan: '0s' }], force: true }),
     });
     const execution = await stack.runtime.waitForExecution(executionArn);
     const injected = stack.chaos.counts().injected;

@@ -178,6 +178,8 @@ describe('POST /sweeps/{id}/apply', () => {
       targets: [{ bucket: 'data-a', prefix: 'logs/', olderThan: '1d', expectedBucketOwner: '111122223333' }],
       maxUploads: 5000,
       planId: 'sweep-dry',
+      // the dry run chose the uploads (past the minimum age, or forced): the apply does not ask the age again
+      force: true,
       trigger: 'api',
     });
     const { trigger: _trigger, ...request } = input;

@@ -21,7 +21,9 @@ export const SWEEP_STATUSES = {
   COMPLETED: 'every selected upload was handled: ABORTED, NOT_FOUND or WOULD_ABORT, or left to the run that held it (busy)',
   COMPLETED_WITH_ERRORS: 'a target could not be listed (targetErrors), or some uploads ended PARTS_REMAIN or FAILED',
   INCOMPLETE: 'a target stopped before the end of its listing (maxUploads), or a page execution failed after aborting uploads it could not record',
-  FAILED: 'the request was invalid; error and cause say why; nothing was started',
+  FAILED: 'the request was invalid, or the sweep execution failed or timed out; error and cause say why; counters rebuilt from its records',
+  CANCELLED: 'cancelled (mpu-reaper sweep cancel, DELETE /sweeps/{id}); counters rebuilt from the upload records it wrote',
+  STOPPED: 'its execution was stopped from outside (StopExecution, the console); counters rebuilt from the upload records it wrote',
 } as const;
 export type SweepStatus = keyof typeof SWEEP_STATUSES;
 export const SWEEP_RECORD_TYPE = 'sweep';
@@ -57,6 +59,9 @@ export interface SweepRecord {
   error?: string;
   cause?: string;
   expiresAt?: number;
+  /** when a cancel was asked for; when the counters were last rebuilt from the records (an ended sweep's late pages rebuild them again) */
+  cancelledAt?: string;
+  talliedAt?: string;
 }
 
 /** every upload record carries recordType "upload": the partition key of the byStartedAt index (newest first) */

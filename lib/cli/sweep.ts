@@ -10,6 +10,7 @@ import { formatTable, humanBytes, shortBytes } from './format.ts';
 import { createProgressDisplay, progressLine } from './progress.ts';
 import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } from './io.ts';
 import { resolveTarget } from './resolve.ts';
+import { sweepCancelCommand } from './sweep-cancel.ts';
 
 export const SWEEP_USAGE = `Usage: mpu-reaper sweep --bucket B [--bucket B2 …] --older-than AGE [options]
 
@@ -26,6 +27,8 @@ table. Exit code: 0 when the sweep COMPLETED (or was started, without --wait), 1
                               $7 instead of $12 per million uploads on AWS)
   --max-uploads N             list at most N uploads per bucket (default 100,000)
   --wait                      follow the sweep until it ends
+
+mpu-reaper sweep cancel ID cancels a running sweep (see mpu-reaper sweep cancel --help).
   --state-machine-arn ARN     the sweep state machine (default: from the stack, or the local one with AWS_ENDPOINT_URL)
 ${COMMON_FLAGS}`;
 
@@ -54,6 +57,7 @@ export function sweepTable(sweep: SweepRecord & { targets?: unknown; targetResul
 }
 
 export async function sweepCommand(argv: string[], io: CliIo, clients: () => CliClients): Promise<number> {
+  if (argv[0] === 'cancel') return sweepCancelCommand(argv.slice(1), io, clients);
   const { values } = parse('sweep', argv, {
     bucket: { type: 'string', multiple: true },
     'older-than': { type: 'string' },

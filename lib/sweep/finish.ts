@@ -81,7 +81,9 @@ export async function finishSweep(deps: SweepDeps, event: FinishEvent): Promise<
     ),
   );
   const totals = targetResults.reduce((sum, r) => addTotals(sum, r), emptyTotals());
-  const status = sweepStatus(targetResults, totals);
+  // a sweep cancelled while it finished stays CANCELLED (its lanes ended early), with the counters of its checkpoints
+  const [record] = await batchGetAll(deps, [event.sweep.id], { attributes: ['status'], consistent: true });
+  const status = record?.status === 'CANCELLED' ? 'CANCELLED' : sweepStatus(targetResults, totals);
   const targetErrors = targetResults.filter((r) => r.error).map((r) => ({ bucket: r.bucket, error: r.error!, cause: r.cause ?? '' }));
   await updateOwnedRecord(deps.doc, deps.tableName, event.sweep.id, event.sweep.executionArn, {
     status,

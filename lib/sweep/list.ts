@@ -5,7 +5,7 @@
  * cuts the page where its byte budget ends. It writes nothing: the cursor and the totals move when the page is recorded.
  */
 import { ListMultipartUploadsCommand, type ListMultipartUploadsCommandInput, type S3Client } from '@aws-sdk/client-s3';
-import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { INDEX_BY_STATUS } from '../records.ts';
 import { measureUpload } from '../abort-run.ts';
 import { classifySdkError } from '../task-errors.ts';
@@ -173,6 +173,14 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
   const result = (next: ListResult['next']): ListResult => ({ state, parent: event.parent, page, answers: {}, next });
   // a page execution always does its first page (sweep-target starts one only when the slice has room): progress is certain
   if (state.done || (!newRun && (state.slice.full || secondsSince(event.runStartedAt, now.getTime()) >= sweep.settings.runSeconds))) return result('end');
+  // a cancelled or stopped sweep starts no new page (Express page executions cannot be stopped): the lane ends here
+  const { Item: record } = await deps.doc.send(
+    new GetCommand({ TableName: deps.tableName, Key: { id: sweep.id }, ProjectionExpression: '#status', ExpressionAttributeNames: { '#status': 'status' } }),
+  );
+  if (record && record.status !== 'RUNNING') {
+    state = { ...state, done: true };
+    return result('end');
+  }
 
   const forTime = pageRoomForTime(state, secondsSince(event.runStartedAt, now.getTime()), newRun);
   if (forTime === 0) return result('end');

@@ -9,7 +9,14 @@ import { batchGetAll } from './requests.ts';
 import { addTotals, checkpointId, emptyTotals, MAX_LANES, type TargetState } from './state.ts';
 
 export async function withLiveTotals<T extends Record<string, unknown>>(doc: DynamoDBDocumentClient, tableName: string, item: T): Promise<T> {
-  if (item.status !== 'RUNNING' || typeof item.targets !== 'string' || typeof item.id !== 'string') return item;
+  // a cancelled sweep shows its checkpoints until its counters are rebuilt from its records (finishedAt then)
+  if (item.status !== 'RUNNING' && (item.status !== 'CANCELLED' || item.finishedAt)) return item;
+  return withCheckpointTotals(doc, tableName, item);
+}
+
+/** the item with the counters summed from its lanes' checkpoints (unchanged when it has none) */
+export async function withCheckpointTotals<T extends Record<string, unknown>>(doc: DynamoDBDocumentClient, tableName: string, item: T): Promise<T> {
+  if (typeof item.targets !== 'string' || typeof item.id !== 'string') return item;
   let count: number;
   try {
     count = (JSON.parse(item.targets) as unknown[]).length;

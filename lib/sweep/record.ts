@@ -17,8 +17,9 @@ import { classifyTaskError } from '../task-errors.ts';
 import { runInput } from '../validation.ts';
 import { startState, type FirstState } from './list.ts';
 import { inPool, type SweepDeps } from './requests.ts';
+import { ENDED_FROM_OUTSIDE, recordTotals, tallySweep } from './tally.ts';
 import { jsonBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
-import { addTotals, checkpointId, HISTORY_EVENTS, secondsSince, sliceFull, STATUS_COUNTER, type HandOver, type TargetState, type Totals } from './state.ts';
+import { addTotals, checkpointId, HISTORY_EVENTS, secondsSince, sliceFull, type HandOver, type TargetState, type Totals } from './state.ts';
 
 /** the records' PutItems in flight at once */
 const WRITE_CONCURRENCY = 25;
@@ -103,17 +104,7 @@ export function uploadRecord(state: TargetState, listedAt: string, item: PageIte
   };
 }
 
-/** what a record adds to the totals */
-const counted = (record: Pick<AbortRecord, 'status' | 'partsFound' | 'bytesFound'>): Partial<Totals> => {
-  const counter = STATUS_COUNTER[record.status];
-  const bytes = record.bytesFound ?? 0;
-  return {
-    ...(counter ? { [counter]: 1 } : {}),
-    partsFound: record.partsFound ?? 0,
-    bytesFound: bytes,
-    ...(record.status === 'ABORTED' ? { bytesFreed: bytes } : {}),
-  };
-};
+const counted = recordTotals;
 
 /**
  * Writes the record unless the table says another run owns the upload: a record RUNNING under another execution, or
@@ -230,7 +221,8 @@ export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promi
       return [[item, { ...outcome, cause: `${outcome.cause}${notHandedOver}` }]];
     }),
   ];
-  const counts = await inPool(writes, WRITE_CONCURRENCY, ([item, outcome]) => writeRecord(deps, uploadRecord(state, page.listedAt, item, outcome, finishedAt)));
+  const records = writes.map(([item, outcome]) => uploadRecord(state, page.listedAt, item, outcome, finishedAt));
+  const counts = await inPool(records, WRITE_CONCURRENCY, (record) => writeRecord(deps, record));
   let totals = addTotals(state.totals, {
     listed: page.listed,
     found: page.uploads.length + page.decided.length + page.busy,
@@ -253,8 +245,21 @@ export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promi
     ...(page.error ? { error: page.error } : {}),
   };
   await writeCheckpoint(deps, next, now);
+  await countIfEnded(
+    deps,
+    state.sweep.id,
+    records.filter((_, i) => !counts[i].busy),
+  );
   const timeUp = secondsSince(event.runStartedAt, now.getTime()) >= state.sweep.settings.runSeconds;
   return { state: next, parent: event.parent, next: done || handovers.length > 0 || next.slice.full || timeUp ? 'end' : 'list' };
+}
+
+/** a page recorded after its sweep was cancelled or stopped: the sweep's counters are rebuilt with its records */
+async function countIfEnded(deps: SweepDeps, sweepId: string, written: AbortRecord[]): Promise<void> {
+  const { Item } = await deps.doc.send(
+    new GetCommand({ TableName: deps.tableName, Key: { id: sweepId }, ProjectionExpression: '#status', ExpressionAttributeNames: { '#status': 'status' } }),
+  );
+  if (Item && ENDED_FROM_OUTSIDE.includes(Item.status)) await tallySweep(deps, sweepId, written);
 }
 
 export interface HandoversEvent {

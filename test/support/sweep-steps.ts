@@ -4,7 +4,7 @@
  */
 import { mockClient } from 'aws-sdk-client-mock';
 import { S3Client } from '@aws-sdk/client-s3';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ListEvent } from '../../lib/sweep/list.ts';
 import { DEFAULT_RUN_SETTINGS, emptyTotals, type TargetState } from '../../lib/sweep/state.ts';
 import { doc, docMock } from './doc-mock.ts';
@@ -20,6 +20,8 @@ export function resetMocks(): void {
   docMock.reset();
   docMock.on(QueryCommand).resolves({ Items: [], ScannedCount: 0 });
   docMock.on(PutCommand).resolves({});
+  // the sweep's own record: RUNNING (a page reads it before listing and after recording)
+  docMock.on(GetCommand, { Key: { id: 'sweep-1' } }).resolves({ Item: { id: 'sweep-1', recordType: 'sweep', status: 'RUNNING' } });
 }
 
 /** the state of target 0 (bucket data-a, older than 1d) of sweep-1, in its first slice */

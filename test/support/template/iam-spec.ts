@@ -149,7 +149,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
       allow(['s3:ListBucketMultipartUploads'], s3BucketArns(partition)),
       allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
       allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatus`]),
-      allow(['dynamodb:BatchGetItem'], [TABLE_ARN]),
+      allow(['dynamodb:BatchGetItem', 'dynamodb:GetItem'], [TABLE_ARN]),
     ],
   },
   SweepLanesRole: {
@@ -158,7 +158,11 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   },
   SweepRecordRole: {
     service: 'lambda.amazonaws.com',
-    statements: () => [ownLogs('SweepRecord'), allow(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], [TABLE_ARN])],
+    statements: () => [
+      ownLogs('SweepRecord'),
+      allow(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'], [TABLE_ARN]),
+      allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStartedAt`]),
+    ],
   },
   SweepFinishRole: {
     service: 'lambda.amazonaws.com',
@@ -179,6 +183,20 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   },
   RecordInterruptedRunRole: {
     service: 'lambda.amazonaws.com',
-    statements: () => [ownLogs('RecordInterruptedRun'), allow(['dynamodb:UpdateItem'], [TABLE_ARN])],
+    statements: () => [
+      ownLogs('RecordInterruptedRun'),
+      allow(['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'], [TABLE_ARN]),
+      allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStartedAt`]),
+      allow(['states:ListExecutions'], [`Ref(${sm('sweepTarget').id})`, `Ref(${sm('abortUpload').id})`]),
+      allow(['states:DescribeExecution', 'states:StopExecution'], [executionsOf('sweepTarget'), executionsOf('abortUpload')]),
+    ],
+  },
+  CancelSweepRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [
+      ownLogs('CancelSweep'),
+      allow(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'], [TABLE_ARN]),
+      allow(['states:StopExecution'], [executionsOf('sweepUploads')]),
+    ],
   },
 };

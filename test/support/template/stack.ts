@@ -125,6 +125,7 @@ export const FUNCTIONS = {
   },
   getSweep: { id: 'GetSweep', handler: 'functions/get-sweep.handler', route: 'GET /sweeps/{id}', env: {} },
   listSweeps: { id: 'ListSweeps', handler: 'functions/list-sweeps.handler', route: 'GET /sweeps', env: {} },
+  cancelSweep: { id: 'CancelSweep', handler: 'functions/cancel-sweep.handler', route: 'DELETE /sweeps/{id}', env: {} },
   planSweep: { id: 'PlanSweep', handler: INVOKED_FUNCTIONS.planSweep.handler, route: undefined, env: {} },
   sweepLanes: { id: 'SweepLanes', handler: INVOKED_FUNCTIONS.sweepLanes.handler, route: undefined, env: {} },
   sweepList: { id: 'SweepList', handler: INVOKED_FUNCTIONS.sweepList.handler, route: undefined, env: {} },
@@ -136,7 +137,11 @@ export const FUNCTIONS = {
     id: 'RecordInterruptedRun',
     handler: 'functions/record-interrupted-run.handler',
     route: undefined,
-    env: { RECORD_RETENTION_SECONDS: String(SETTINGS.RecordRetentionSeconds) },
+    env: {
+      RECORD_RETENTION_SECONDS: String(SETTINGS.RecordRetentionSeconds),
+      SWEEP_TARGET_STATE_MACHINE_ARN: `Ref(${sm('sweepTarget').id})`,
+      ABORT_STATE_MACHINE_ARN: `Ref(${sm('abortUpload').id})`,
+    },
   },
 } as const;
 

@@ -20,7 +20,8 @@ export const SWEEP_STATUSES = {
   RUNNING: "sweeping its targets page by page; its counters are summed from the targets' checkpoints while it runs",
   COMPLETED: 'every selected upload was handled: ABORTED, NOT_FOUND or WOULD_ABORT, or left to the run that held it (busy)',
   COMPLETED_WITH_ERRORS: 'a target could not be listed (targetErrors), or some uploads ended PARTS_REMAIN or FAILED',
-  INCOMPLETE: 'a target stopped before the end of its listing (maxUploads), or a page execution failed after aborting uploads it could not record',
+  INCOMPLETE:
+    'a target stopped before the end of its listing (maxUploads), or page executions failed (lostPages; what they aborted is recorded from their intent)',
   FAILED: 'the request was invalid, or the sweep execution failed or timed out; error and cause say why; counters rebuilt from its records',
   CANCELLED: 'cancelled (mpu-reaper sweep cancel, DELETE /sweeps/{id}); counters rebuilt from the upload records it wrote',
   STOPPED: 'its execution was stopped from outside (StopExecution, the console); counters rebuilt from the upload records it wrote',

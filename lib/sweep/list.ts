@@ -2,7 +2,8 @@
  * "List a page" (Lambda sweep-list, first state of every page of the sweep-page execution): lists the target's next
  * uploads with ListMultipartUploads, keeps those initiated before the cutoff, leaves alone those whose record another
  * run holds RUNNING (counted busy, not waited for), measures the others with ListParts when the sweep measures, and
- * cuts the page where its byte budget ends. It writes nothing: the cursor and the totals move when the page is recorded.
+ * cuts the page where its byte budget ends. It writes only the page's intent (lib/sweep/intent.ts): the cursor and the
+ * totals move when the page is recorded.
  */
 import { ListMultipartUploadsCommand, type ListMultipartUploadsCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
@@ -14,6 +15,7 @@ import { afterMarkers, uploadOrder, utf8Order } from '../upload-order.ts';
 import { pageStateBytes, uploadBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
 import { batchGetAll, inPool, type SweepDeps } from './requests.ts';
 import { pageRoomForTime } from './pace.ts';
+import { writeIntent } from './intent.ts';
 import { countRun, emptyTotals, secondsSince, type Lane, type SweepTargetPlan, type TargetState } from './state.ts';
 
 export type { SweepDeps };
@@ -253,5 +255,7 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
   page.busy = selected.length - free.length;
   // a dry run always measures (the plan sees to it): every upload comes back decided, WOULD_ABORT or NOT_FOUND
   ({ uploads: page.uploads, decided: page.decided } = await measured(deps, state, free));
+  // what the page is about to abort, written before any abort: a page that dies unrecorded is reconciled from it
+  await writeIntent(deps, state, page.listedAt, page.uploads, now);
   return result(page.uploads.length > 0 ? 'abort' : 'record');
 }

@@ -18,6 +18,7 @@ import { runInput } from '../validation.ts';
 import { startState, type FirstState } from './list.ts';
 import { inPool, type SweepDeps } from './requests.ts';
 import { ENDED_FROM_OUTSIDE, recordTotals, tallySweep } from './tally.ts';
+import { reconcileIntent } from './intent.ts';
 import { jsonBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
 import { addTotals, checkpointId, HISTORY_EVENTS, secondsSince, sliceFull, type HandOver, type TargetState, type Totals } from './state.ts';
 
@@ -344,13 +345,20 @@ export async function resumeTarget(deps: SweepDeps, event: ResumeEvent): Promise
   const state = startState(event.state);
   const saved = await readCheckpoint(deps, state.sweep.id, state.target.index, state.lane?.lane);
   const base = saved && saved.seq >= state.seq ? saved : state;
+  // the failed page's aborts, recorded from its intent (written before them) and what ListParts says now
+  const reconciled = await reconcileIntent(
+    deps,
+    base,
+    (record) => writeRecord(deps, record),
+    (item, listedAt) => uploadRecord(base, listedAt, item, RECONCILED, now.toISOString()),
+  );
   const recoveries = base.recoveries + 1;
   const giveUp = event.action === 'give-up' || recoveries > MAX_RECOVERIES;
   const slice = { ...state.slice, events: state.slice.events + HISTORY_EVENTS.pageRun };
   const next: TargetState = {
     ...base,
     slice: { ...slice, full: sliceFull(slice, base.sweep.settings) },
-    totals: addTotals(base.totals, { lostPages: 1 }),
+    totals: addTotals(reconciled?.totals ?? base.totals, { lostPages: 1 }),
     seq: base.seq + 1,
     recoveries,
     ...(giveUp ? { done: true, error: childError(event.failure) } : {}),
@@ -358,6 +366,13 @@ export async function resumeTarget(deps: SweepDeps, event: ResumeEvent): Promise
   await writeCheckpoint(deps, next, now);
   return { state: next };
 }
+
+/** an upload of a page that died unrecorded, gone when the resume asked ListParts: the page's abort took it */
+const RECONCILED: Outcome = {
+  status: 'ABORTED',
+  attempts: 1,
+  cause: 'The page execution that was aborting it ended before recording it; the resume found it gone (ListParts: NoSuchUpload)',
+};
 
 export type SweepRecordEvent = RecordPageEvent | HandoversEvent | ResumeEvent;
 

@@ -80,7 +80,7 @@ export interface Totals {
   bytesFreed: number;
   pages: number;
   handedOver: number;
-  /** page executions that failed: the uploads they had aborted but not recorded have no record of this sweep */
+  /** page executions that failed (the uploads they were aborting are recorded from their intent by the resume: lib/sweep/intent.ts) */
   lostPages: number;
 }
 

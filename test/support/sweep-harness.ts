@@ -6,7 +6,7 @@
  * moto reports every upload's Initiated as 2010-11-10T20:48:33Z: "old enough" is either everything ("1d") or nothing
  * ("6000d"); the cutoff is unit-tested.
  */
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { ListMultipartUploadsCommand, S3Client, type MultipartUpload } from '@aws-sdk/client-s3';
 import { DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -296,22 +296,7 @@ export async function recordsOfSweep(sweepId: string) {
 }
 
 /** the summary's counters equal the records': each status, parts and bytes; found = records + busy */
-export function expectCountersEqualRecords(summary: Record<string, unknown>, records: Array<Record<string, unknown>>) {
-  const by = (status: string) => records.filter((r) => r.status === status).length;
-  const sum = (field: string) => records.reduce((total, r) => total + Number(r[field] ?? 0), 0);
-  expect(summary).toMatchObject({
-    aborted: by('ABORTED'),
-    notFound: by('NOT_FOUND'),
-    partsRemain: by('PARTS_REMAIN'),
-    failed: by('FAILED'),
-    wouldAbort: by('WOULD_ABORT'),
-    partsFound: sum('partsFound'),
-    bytesFound: sum('bytesFound'),
-    found: records.length + Number(summary.busy),
-    bytesFreed: records.filter((r) => r.status === 'ABORTED').reduce((total, r) => total + Number(r.bytesFound ?? 0), 0),
-  });
-  expect(new Set(records.map((r) => r.id)).size).toBe(records.length);
-}
+export { expectCountersEqualRecords } from './sweep-checks.ts';
 
 export const entered = (e: LocalExecution) => e.history.filter((event) => event.type.endsWith('StateEntered')).length;
 

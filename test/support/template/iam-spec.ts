@@ -149,7 +149,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
       allow(['s3:ListBucketMultipartUploads'], s3BucketArns(partition)),
       allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
       allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatus`]),
-      allow(['dynamodb:BatchGetItem', 'dynamodb:GetItem'], [TABLE_ARN]),
+      allow(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], [TABLE_ARN]),
     ],
   },
   SweepLanesRole: {
@@ -158,10 +158,11 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   },
   SweepRecordRole: {
     service: 'lambda.amazonaws.com',
-    statements: () => [
+    statements: (partition) => [
       ownLogs('SweepRecord'),
       allow(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'], [TABLE_ARN]),
       allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStartedAt`]),
+      allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
     ],
   },
   SweepFinishRole: {

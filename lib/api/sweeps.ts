@@ -6,6 +6,7 @@ import type { BucketAllowlist } from '../allowlist.ts';
 import { HttpError, badRequest, notFound } from '../http/errors.ts';
 import { INDEX_BY_STARTED_AT, SWEEP_RECORD_TYPE, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
 import { cancelSweep, isSweepId, SWEEP_ID_RULE, type CancelDeps } from '../sweep/cancel.ts';
+import { overlapMessage, runningOverlap } from '../sweep/overlap.ts';
 import { validateSweepRequest, type SweepRequest } from '../sweep/plan.ts';
 import { withLiveTotals } from '../sweep/progress.ts';
 import type { ApiResult } from '../http/handler.ts';
@@ -56,6 +57,10 @@ export async function requestSweep(deps: SweepApiDeps, body: unknown, trigger = 
     throw new HttpError(403, 'BucketNotAllowed', `targets[${refused}].bucket: "${request.targets[refused].bucket}" is not in this deployment's allowlist`, {
       field: `targets[${refused}].bucket`,
     });
+  }
+  const overlap = await runningOverlap(deps, request.targets);
+  if (overlap) {
+    throw new HttpError(409, 'Conflict', overlapMessage(overlap), { field: `targets[${overlap.index}]`, runningSweep: overlap.sweepId });
   }
   const id = sweepExecutionName(deps.now?.() ?? new Date());
   const { executionArn } = await deps.sfn.send(

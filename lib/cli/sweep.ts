@@ -3,6 +3,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { presentSweep, sweepExecutionName } from '../api/sweeps.ts';
 import { queryNewestFirst } from '../api/listing.ts';
 import { INDEX_BY_STARTED_AT, SWEEP_RECORD_TYPE, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
+import { overlapMessage, runningOverlap } from '../sweep/overlap.ts';
 import { validateSweepRequest } from '../sweep/plan.ts';
 import { withLiveTotals } from '../sweep/progress.ts';
 import { COMMON_FLAGS, COMMON_OPTIONS, START_OPTIONS, parse } from './args.ts';
@@ -16,7 +17,8 @@ export const SWEEP_USAGE = `Usage: mpu-reaper sweep --bucket B [--bucket B2 …]
 
 Finds every incomplete multipart upload initiated more than AGE ago in the buckets (under --prefix), aborts them
 page by page, verifies each with ListParts, and records every upload. With --wait, shows live progress and a final
-table. Exit code: 0 when the sweep COMPLETED (or was started, without --wait), 1 otherwise, 2 for bad usage.
+table. Exit code: 0 when the sweep COMPLETED (or was started, without --wait), 1 otherwise (a target overlapping a
+running sweep's is refused: one line naming it, nothing started), 2 for bad usage.
 
   --bucket B                  a bucket to sweep (repeat for several)
   --older-than AGE            uploads initiated more than AGE ago: 30m, 24h, 7d, 1d12h (units s, m, h, d)
@@ -97,7 +99,9 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
     table: values.table as string | undefined,
     stack: values.stack as string | undefined,
   };
-  const { stateMachineArn, tableName } = await resolveTarget({ stateMachine: 'sweepUploads', table: Boolean(values.wait) }, flags, io.env, clients);
+  const { stateMachineArn, tableName } = await resolveTarget({ stateMachine: 'sweepUploads', table: true }, flags, io.env, clients);
+  const overlap = await runningOverlap({ doc: clients().doc, tableName }, request.targets);
+  if (overlap) throw new CliFailure(`sweep: ${overlapMessage(overlap)}`);
   const id = sweepExecutionName(new Date());
   const { executionArn } = await clients().sfn.send(
     new StartExecutionCommand({ stateMachineArn, name: id, input: JSON.stringify({ ...request, trigger: 'cli' }) }),

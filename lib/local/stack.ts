@@ -4,7 +4,7 @@
  * One chaos controller (lib/local/chaos.ts) rules both the endpoint and the proxy between the runtime's Tasks and
  * moto: a fault rule set through /_localstack/chaos/faults hits clients, the API's handlers and the workflow alike.
  */
-import { deployLocal } from '../deploy-local.ts';
+import { deployLocal, LOCAL_INTENTS_BUCKET } from '../deploy-local.ts';
 import { TaskDispatcher } from './dispatcher.ts';
 import { AwsJsonError, startLocalEndpoint, type LocalEndpoint, type TargetHandler } from './endpoint.ts';
 import { startMoto, type MotoServer } from './moto.ts';
@@ -140,7 +140,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     log?.(`moto_server on ${moto.endpoint}; endpoint on ${endpoint.url}; Tasks through ${taskProxy.endpoint}`);
     // the state machines' functions get this stack's own clients (through the endpoint, so through the fault rules)
-    const functionEnv = { AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: runtime.region, RECORDS_TABLE: tableName };
+    const functionEnv = { AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: runtime.region, RECORDS_TABLE: tableName, SWEEP_INTENTS_BUCKET: LOCAL_INTENTS_BUCKET };
     functionClients = createClients(functionEnv);
     // the sweep's functions: the clients they have on Lambda (more SDK attempts than the default)
     sweepClients = sweepDeps(functionEnv);

@@ -1,13 +1,16 @@
 /**
  * The intent of a page: before a page execution aborts anything, "List a page" writes which uploads it is about to
- * abort (one item per lane, overwritten by the next page: gzip of [key, uploadId, parts, bytes], no index). If the page
- * execution dies after its aborts and before its records (a DynamoDB outage outlasting the retries, the 5-minute cap),
- * the resume from the checkpoint reconciles the page: a record of this sweep is counted, an upload ListParts answers
- * NoSuchUpload for is recorded ABORTED, one still listed is left to the relisting (the resume goes on from the
- * checkpoint's cursor, before that page). An intent whose seq the checkpoint has reached was recorded: it is ignored.
+ * abort to the stack's intents bucket (one object per lane, overwritten by the next page: gzip of the page's
+ * [key, uploadId, parts, bytes]; the bucket's lifecycle deletes it after a day). S3 rather than the table: a PUT costs
+ * $0.005 per 1,000 pages, where an item of a 449-upload page costs ~70 write units ($0.10 per million uploads, past
+ * the sweep's $7 budget). If the page execution dies after its aborts and before its records (a DynamoDB outage
+ * outlasting the retries, the 5-minute cap), the resume from the checkpoint reconciles the page: a record of this sweep
+ * is counted, an upload ListParts answers NoSuchUpload for is recorded ABORTED, one still listed is left to the
+ * relisting (the resume goes on from the checkpoint's cursor, before that page). An intent whose seq the checkpoint
+ * has reached was recorded: it is ignored.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { measureUpload } from '../abort-run.ts';
 import { recordId } from '../record-id.ts';
 import type { AbortRecord } from '../records.ts';
@@ -16,31 +19,44 @@ import { batchGetAll, inPool, type SweepDeps } from './requests.ts';
 import { addTotals, checkpointId, type TargetState, type Totals } from './state.ts';
 import { recordTotals } from './tally.ts';
 
-/** an intent outlives any page execution (5 minutes) and any resume; TTL removes it for free */
-const INTENT_SECONDS = 24 * 3600;
 const CHECK_CONCURRENCY = 16;
 
-export const intentId = (state: Pick<TargetState, 'sweep' | 'target' | 'lane'>) =>
-  `${checkpointId(state.sweep.id, state.target.index, state.lane?.lane)}#aborting`;
+export const intentKey = (state: Pick<TargetState, 'sweep' | 'target' | 'lane'>) =>
+  `intents/${checkpointId(state.sweep.id, state.target.index, state.lane?.lane).replace(/#/g, '/')}`;
 
-/** the page's uploads, before any abort: seq is the checkpoint's seq once the page is recorded */
-export async function writeIntent(deps: SweepDeps, state: TargetState, listedAt: string, uploads: PageItem[], now: Date): Promise<void> {
-  if (uploads.length === 0 || state.sweep.dryRun) return;
-  const packed = gzipSync(JSON.stringify(uploads.map((u) => [u.k, u.u, u.p ?? null, u.b ?? null])));
-  await deps.doc.send(
-    new PutCommand({
-      TableName: deps.tableName,
-      Item: { id: intentId(state), seq: state.seq + 1, listedAt, uploads: packed, expiresAt: Math.floor(now.getTime() / 1000) + INTENT_SECONDS },
-    }),
-  );
+interface Intent {
+  seq: number;
+  listedAt: string;
+  uploads: PageItem[];
 }
 
-async function readIntent(deps: SweepDeps, state: TargetState): Promise<{ seq: number; listedAt: string; uploads: PageItem[] } | undefined> {
-  const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id: intentId(state) }, ConsistentRead: true }));
-  if (!(Item?.uploads instanceof Uint8Array)) return undefined;
-  const rows = JSON.parse(gunzipSync(Item.uploads as Uint8Array).toString('utf8')) as Array<[string, string, number | null, number | null]>;
-  const uploads = rows.map(([k, u, p, b]): PageItem => ({ k, u, ...(p !== null ? { p } : {}), ...(b !== null ? { b } : {}) }));
-  return { seq: Number(Item.seq), listedAt: String(Item.listedAt), uploads };
+/** the intent object's body: gzip of { seq, listedAt, uploads: [key, uploadId, parts, bytes][] } */
+export const packIntent = (intent: Intent): Buffer =>
+  gzipSync(JSON.stringify({ seq: intent.seq, listedAt: intent.listedAt, uploads: intent.uploads.map((u) => [u.k, u.u, u.p ?? null, u.b ?? null]) }));
+
+/** the page's uploads, before any abort: seq is the checkpoint's seq once the page is recorded (no bucket: no intent) */
+export async function writeIntent(deps: SweepDeps, state: TargetState, listedAt: string, uploads: PageItem[]): Promise<void> {
+  if (!deps.intentsBucket || uploads.length === 0 || state.sweep.dryRun) return;
+  await deps.s3.send(new PutObjectCommand({ Bucket: deps.intentsBucket, Key: intentKey(state), Body: packIntent({ seq: state.seq + 1, listedAt, uploads }) }));
+}
+
+async function readIntent(deps: SweepDeps, state: TargetState): Promise<Intent | undefined> {
+  if (!deps.intentsBucket) return undefined;
+  let body: Uint8Array;
+  try {
+    const answer = await deps.s3.send(new GetObjectCommand({ Bucket: deps.intentsBucket, Key: intentKey(state) }));
+    body = await answer.Body!.transformToByteArray();
+  } catch (error) {
+    if ((error as Error).name === 'NoSuchKey') return undefined;
+    throw error;
+  }
+  const parsed = JSON.parse(gunzipSync(body).toString('utf8')) as {
+    seq: number;
+    listedAt: string;
+    uploads: Array<[string, string, number | null, number | null]>;
+  };
+  const uploads = parsed.uploads.map(([k, u, p, b]): PageItem => ({ k, u, ...(p !== null ? { p } : {}), ...(b !== null ? { b } : {}) }));
+  return { seq: parsed.seq, listedAt: parsed.listedAt, uploads };
 }
 
 export interface Reconciled {

@@ -256,6 +256,6 @@ export async function listPage(deps: SweepDeps, event: ListEvent): Promise<ListR
   // a dry run always measures (the plan sees to it): every upload comes back decided, WOULD_ABORT or NOT_FOUND
   ({ uploads: page.uploads, decided: page.decided } = await measured(deps, state, free));
   // what the page is about to abort, written before any abort: a page that dies unrecorded is reconciled from it
-  await writeIntent(deps, state, page.listedAt, page.uploads, now);
+  await writeIntent(deps, state, page.listedAt, page.uploads);
   return result(page.uploads.length > 0 ? 'abort' : 'record');
 }

@@ -7,6 +7,8 @@ export interface SweepDeps {
   doc: DynamoDBDocumentClient;
   tableName: string;
   now?: () => Date;
+  /** the bucket of the pages' intents (lib/sweep/intent.ts); none: no intent is written */
+  intentsBucket?: string;
 }
 
 /** runs fn over items with at most `limit` in flight, results in order */

@@ -5,9 +5,27 @@
  */
 import { describe, expect, it } from 'vitest';
 import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { api, bucketOf, expectTrueRecords, recordsOf, runCli, settled, sfn, stack, until, useSweepStack } from '../support/sweep-stack.ts';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { api, bucketOf, doc, expectTrueRecords, recordsOf, runCli, settled, sfn, stack, sweepRecord, until, useSweepStack } from '../support/sweep-stack.ts';
 
 useSweepStack('cancel-records');
+
+const events = {
+  send: (command: PutEventsCommand) =>
+    new EventBridgeClient({ endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }).send(command),
+};
+const sweepsWith = async (status: string) =>
+  (
+    await doc.send(
+      new ScanCommand({
+        TableName: stack.tableName,
+        FilterExpression: 'recordType = :sweep AND #status = :status',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':sweep': 'sweep', ':status': status },
+      }),
+    )
+  ).Items ?? [];
 
 describe('cancelling a sweep', () => {
   it('DELETE /sweeps/{id} ends a running sweep CANCELLED, its counters equal to the records it wrote', async () => {
@@ -101,5 +119,36 @@ describe('a sweep stopped from outside', () => {
     expect(run.left.length).toBeGreaterThan(0);
     expectTrueRecords(run, uploads);
     expect(stack.eventBus.failures).toEqual([]);
+  });
+});
+
+describe('overlapping sweeps', () => {
+  it("refuses a second sweep over a running sweep's bucket: 409 naming it from the API, recorded FAILED from an event", async () => {
+    // Arrange: a sweep of the whole bucket is running
+    await bucketOf('overlap', 60);
+    const first = (await (await api('POST', '/sweeps', { targets: [{ bucket: 'overlap', olderThan: '1d' }] })).json()) as { id: string };
+    await until(async () => (await sweepRecord(first.id))?.status === 'RUNNING');
+
+    // Act
+    const second = await api('POST', '/sweeps', { targets: [{ bucket: 'overlap', prefix: 'k-0', olderThan: '1d' }] });
+    const other = await api('POST', '/sweeps', { targets: [{ bucket: 'cancel-api', olderThan: '1d' }], dryRun: true });
+    const { Entries } = await events.send(
+      new PutEventsCommand({
+        Entries: [{ Source: 'mpu-reaper', DetailType: 'Sweep Requested', Detail: JSON.stringify({ targets: [{ bucket: 'overlap', olderThan: '1d' }] }) }],
+      }),
+    );
+    const refused = await until(async () => {
+      const failed = (await sweepsWith('FAILED')).find((s) => String(s.cause).includes(first.id));
+      return failed;
+    });
+    await api('DELETE', `/sweeps/${first.id}`);
+    await settled(first.id, 'overlap');
+
+    // Assert
+    expect(second.status).toBe(409);
+    expect(await second.json()).toMatchObject({ error: 'Conflict', field: 'targets[0]', runningSweep: first.id });
+    expect(other.status).toBe(202); // another bucket is not an overlap
+    expect(Entries?.[0].ErrorCode).toBeUndefined();
+    expect(refused).toMatchObject({ status: 'FAILED', error: 'InvalidSweepRequest', cause: expect.stringContaining('overlaps the running sweep') });
   });
 });

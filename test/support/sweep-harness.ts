@@ -20,7 +20,10 @@ import { SWEEP_SDK_ATTEMPTS } from '../../lib/sweep/clients.ts';
 import { walkLanes, type LanesEvent, type LanesResult } from '../../lib/sweep/lanes.ts';
 import { writeUnits } from '../../lib/sweep/cost.ts';
 import { measuredDesign as designFromCounts, type MeasuredDesign } from './sweep-design.ts';
-import { awsClients, createTable, fastRetries, startMoto, TABLE, type MotoServer } from './workflow.ts';
+import { awsClients, createBucket, createTable, fastRetries, startMoto, TABLE, type MotoServer } from './workflow.ts';
+
+/** the pages' intents (lib/sweep/intent.ts) */
+const INTENTS = 'sweep-intents';
 import type { ServerResponse } from 'node:http';
 import { startFaultProxy, answerNoContent, type FaultProxy, type FaultRule } from './fault-proxy.ts';
 
@@ -212,7 +215,8 @@ beforeAll(async () => {
     maxAttempts: SWEEP_SDK_ATTEMPTS,
   };
   const lambdaDynamodb = metered(new DynamoDBClient(config), 'dynamodb');
-  const deps = { s3: metered(new S3Client(config), 's3'), doc: DynamoDBDocumentClient.from(lambdaDynamodb), tableName: TABLE };
+  const deps = { s3: metered(new S3Client(config), 's3'), doc: DynamoDBDocumentClient.from(lambdaDynamodb), tableName: TABLE, intentsBucket: INTENTS };
+  await createBucket(clients.s3, INTENTS);
   const counted = (handlers: Record<string, (payload: unknown) => Promise<unknown>>) =>
     Object.fromEntries(
       Object.entries(handlers).map(([name, handler]) => [

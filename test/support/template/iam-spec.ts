@@ -128,7 +128,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   },
   CreateSweepRole: {
     service: 'lambda.amazonaws.com',
-    statements: () => [ownLogs('CreateSweep'), startOnly('sweepUploads')],
+    statements: () => [ownLogs('CreateSweep'), startOnly('sweepUploads'), allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatus`])],
   },
   GetSweepRole: {
     service: 'lambda.amazonaws.com',
@@ -140,7 +140,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   },
   PlanSweepRole: {
     service: 'lambda.amazonaws.com',
-    statements: () => [ownLogs('PlanSweep')],
+    statements: () => [ownLogs('PlanSweep'), allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatus`])],
   },
   SweepListRole: {
     service: 'lambda.amazonaws.com',
@@ -149,7 +149,8 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
       allow(['s3:ListBucketMultipartUploads'], s3BucketArns(partition)),
       allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
       allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatus`]),
-      allow(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], [TABLE_ARN]),
+      allow(['dynamodb:BatchGetItem', 'dynamodb:GetItem'], [TABLE_ARN]),
+      allow(['s3:PutObject'], ['GetAtt(SweepIntentsBucket.Arn)/*']),
     ],
   },
   SweepLanesRole: {
@@ -163,6 +164,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
       allow(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'], [TABLE_ARN]),
       allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStartedAt`]),
       allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
+      allow(['s3:GetObject'], ['GetAtt(SweepIntentsBucket.Arn)/*']),
     ],
   },
   SweepFinishRole: {

@@ -5,9 +5,10 @@
  * entry (events and schedules too: recorded FAILED with InvalidSweepRequest and the running sweep's id). Two requests
  * within the same second or so can both pass: the check reads the RUNNING sweeps, it holds no lock.
  */
-import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { INDEX_BY_STATUS, SWEEP_RECORD_TYPE } from '../records.ts';
 import { InvalidSweepRequest, planSweepRun, type PlanSweepEvent, type SweepRunPlan } from './plan.ts';
+import { queryAll } from './requests.ts';
 
 export interface TargetRef {
   bucket: string;
@@ -33,30 +34,23 @@ export async function runningOverlap(
   targets: TargetRef[],
   self?: string,
 ): Promise<Overlap | undefined> {
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const answer: QueryCommandOutput = await deps.doc.send(
-      new QueryCommand({
-        TableName: deps.tableName,
-        IndexName: INDEX_BY_STATUS,
-        KeyConditionExpression: '#status = :running',
-        FilterExpression: '#recordType = :sweep',
-        ProjectionExpression: '#id, #targets',
-        ExpressionAttributeNames: { '#status': 'status', '#recordType': 'recordType', '#id': 'id', '#targets': 'targets' },
-        ExpressionAttributeValues: { ':running': 'RUNNING', ':sweep': SWEEP_RECORD_TYPE },
-        ExclusiveStartKey,
-      }),
-    );
-    for (const item of answer.Items ?? []) {
-      if (item.id === self || typeof item.targets !== 'string') continue;
-      const running = JSON.parse(item.targets) as TargetRef[];
-      for (const [index, target] of targets.entries()) {
-        const hit = running.find((r) => targetsOverlap(target, r));
-        if (hit) return { index, target, sweepId: String(item.id), running: { bucket: hit.bucket, prefix: hit.prefix ?? '' } };
-      }
+  const sweeps = await queryAll(deps.doc, {
+    TableName: deps.tableName,
+    IndexName: INDEX_BY_STATUS,
+    KeyConditionExpression: '#status = :running',
+    FilterExpression: '#recordType = :sweep',
+    ProjectionExpression: '#id, #targets',
+    ExpressionAttributeNames: { '#status': 'status', '#recordType': 'recordType', '#id': 'id', '#targets': 'targets' },
+    ExpressionAttributeValues: { ':running': 'RUNNING', ':sweep': SWEEP_RECORD_TYPE },
+  });
+  for (const item of sweeps) {
+    if (item.id === self || typeof item.targets !== 'string') continue;
+    const running = JSON.parse(item.targets) as TargetRef[];
+    for (const [index, target] of targets.entries()) {
+      const hit = running.find((r) => targetsOverlap(target, r));
+      if (hit) return { index, target, sweepId: String(item.id), running: { bucket: hit.bucket, prefix: hit.prefix ?? '' } };
     }
-    ExclusiveStartKey = answer.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
+  }
   return undefined;
 }
 

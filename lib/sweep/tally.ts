@@ -5,10 +5,10 @@
  * checkpoints. A page or a hand-over that records after the sweep ended rebuilds them again (`known`: the records it
  * just wrote, which the byStartedAt index may not show yet); the rebuild that started last wins (talliedAt).
  */
-import { GetCommand, QueryCommand, UpdateCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { INDEX_BY_STARTED_AT, SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, type AbortRecord, type SweepStatus } from '../records.ts';
 import { withCheckpointTotals } from './progress.ts';
-import type { SweepDeps } from './requests.ts';
+import { queryAll, type SweepDeps } from './requests.ts';
 import { STATUS_COUNTER, TOTAL_NAMES, addTotals, emptyTotals, type Totals } from './state.ts';
 
 /** statuses of a sweep whose counters are rebuilt from its records (its finish step did not run) */
@@ -28,33 +28,24 @@ export function recordTotals(record: Pick<AbortRecord, 'status' | 'partsFound' |
 
 /** the upload records carrying the sweep's id: byStartedAt from the sweep's start, filtered by sweepId */
 async function sweepRecords(deps: Pick<SweepDeps, 'doc' | 'tableName'>, sweepId: string, startedAt: string): Promise<Map<string, AbortRecord>> {
-  const records = new Map<string, AbortRecord>();
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const answer: QueryCommandOutput = await deps.doc.send(
-      new QueryCommand({
-        TableName: deps.tableName,
-        IndexName: INDEX_BY_STARTED_AT,
-        KeyConditionExpression: '#recordType = :upload AND #startedAt >= :startedAt',
-        FilterExpression: '#sweepId = :sweepId',
-        ProjectionExpression: '#id, #status, #partsFound, #bytesFound',
-        ExpressionAttributeNames: {
-          '#recordType': 'recordType',
-          '#startedAt': 'startedAt',
-          '#sweepId': 'sweepId',
-          '#id': 'id',
-          '#status': 'status',
-          '#partsFound': 'partsFound',
-          '#bytesFound': 'bytesFound',
-        },
-        ExpressionAttributeValues: { ':upload': UPLOAD_RECORD_TYPE, ':startedAt': startedAt, ':sweepId': sweepId },
-        ExclusiveStartKey,
-      }),
-    );
-    for (const item of answer.Items ?? []) records.set(String(item.id), item as AbortRecord);
-    ExclusiveStartKey = answer.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return records;
+  const items = await queryAll(deps.doc, {
+    TableName: deps.tableName,
+    IndexName: INDEX_BY_STARTED_AT,
+    KeyConditionExpression: '#recordType = :upload AND #startedAt >= :startedAt',
+    FilterExpression: '#sweepId = :sweepId',
+    ProjectionExpression: '#id, #status, #partsFound, #bytesFound',
+    ExpressionAttributeNames: {
+      '#recordType': 'recordType',
+      '#startedAt': 'startedAt',
+      '#sweepId': 'sweepId',
+      '#id': 'id',
+      '#status': 'status',
+      '#partsFound': 'partsFound',
+      '#bytesFound': 'bytesFound',
+    },
+    ExpressionAttributeValues: { ':upload': UPLOAD_RECORD_TYPE, ':startedAt': startedAt, ':sweepId': sweepId },
+  });
+  return new Map(items.map((item) => [String(item.id), item as unknown as AbortRecord]));
 }
 
 /** the counters from the records (outcomes) and the checkpoints (what no record holds) */

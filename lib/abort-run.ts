@@ -15,6 +15,7 @@ import { recordId } from './record-id.ts';
 import { SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, updateOwnedRecord, type AbortStatus } from './records.ts';
 import { classifySdkError, classifyTaskError } from './task-errors.ts';
 import { isDirectoryBucket, parseRunInput, type AbortRequest, type RunInput } from './validation.ts';
+import { coveringSweep } from './sweep/overlap.ts';
 
 /** A request the workflow refuses before touching anything: the execution fails in its first state with this error. */
 export class InvalidRequest extends Error {
@@ -210,6 +211,9 @@ export async function prepareRun(deps: RunDeps, event: PrepareRunEvent): Promise
     lastAttempt: event.settings.maxAbortAttempts - 1,
   };
   if (run.sweepId) await requireRunningSweep(deps, run.sweepId);
+  // an upload a running sweep covers is the sweep's: busy, naming it (the API refuses it before starting a run)
+  const sweep = run.trigger === 'sweep' || run.trigger === 'api' ? undefined : await coveringSweep(deps, request.bucket, request.key);
+  if (sweep) return { ...prepared, next: 'busy', owner: { status: 'RUNNING', executionArn: sweep.executionArn } };
   const owner = await claimRecord(deps, run, record, Math.floor(started.getTime() / 1000) + event.settings.retentionSeconds);
   if (owner) return { ...prepared, next: owner.status === 'RUNNING' ? 'busy' : 'recorded', owner };
   try {

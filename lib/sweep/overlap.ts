@@ -34,15 +34,7 @@ export async function runningOverlap(
   targets: TargetRef[],
   self?: string,
 ): Promise<Overlap | undefined> {
-  const sweeps = await queryAll(deps.doc, {
-    TableName: deps.tableName,
-    IndexName: INDEX_BY_STATUS,
-    KeyConditionExpression: '#status = :running',
-    FilterExpression: '#recordType = :sweep',
-    ProjectionExpression: '#id, #targets',
-    ExpressionAttributeNames: { '#status': 'status', '#recordType': 'recordType', '#id': 'id', '#targets': 'targets' },
-    ExpressionAttributeValues: { ':running': 'RUNNING', ':sweep': SWEEP_RECORD_TYPE },
-  });
+  const sweeps = await runningSweeps(deps);
   for (const item of sweeps) {
     if (item.id === self || typeof item.targets !== 'string') continue;
     const running = JSON.parse(item.targets) as TargetRef[];
@@ -50,6 +42,38 @@ export async function runningOverlap(
       const hit = running.find((r) => targetsOverlap(target, r));
       if (hit) return { index, target, sweepId: String(item.id), running: { bucket: hit.bucket, prefix: hit.prefix ?? '' } };
     }
+  }
+  return undefined;
+}
+
+/** the RUNNING sweeps' ids, execution ARNs and targets (the byStatus index: RUNNING records, sweeps among them) */
+async function runningSweeps(deps: { doc: DynamoDBDocumentClient; tableName: string }) {
+  return queryAll(deps.doc, {
+    TableName: deps.tableName,
+    IndexName: INDEX_BY_STATUS,
+    KeyConditionExpression: '#status = :running',
+    FilterExpression: '#recordType = :sweep',
+    ProjectionExpression: '#id, #targets, #executionArn',
+    ExpressionAttributeNames: { '#status': 'status', '#recordType': 'recordType', '#id': 'id', '#targets': 'targets', '#executionArn': 'executionArn' },
+    ExpressionAttributeValues: { ':running': 'RUNNING', ':sweep': SWEEP_RECORD_TYPE },
+  });
+}
+
+/**
+ * The running sweep whose targets cover this upload (its bucket, its key under a target's prefix): that sweep may be
+ * aborting it right now, and records it. An explicit abort of it answers busy, naming the sweep, instead of racing it
+ * (two DELETEs, a NOT_FOUND with no cause, the sweep's abort credited to nobody).
+ */
+export async function coveringSweep(
+  deps: { doc: DynamoDBDocumentClient; tableName: string },
+  bucket: string,
+  key: string,
+): Promise<{ sweepId: string; executionArn: string } | undefined> {
+  for (const item of await runningSweeps(deps)) {
+    if (typeof item.targets !== 'string') continue;
+    const targets = JSON.parse(item.targets) as TargetRef[];
+    if (targets.some((t) => t.bucket === bucket && key.startsWith(t.prefix ?? '')))
+      return { sweepId: String(item.id), executionArn: String(item.executionArn) };
   }
   return undefined;
 }

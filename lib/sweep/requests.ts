@@ -65,9 +65,9 @@ export async function queryAll(doc: DynamoDBDocumentClient, input: QueryCommandI
   const items: Array<Record<string, unknown>> = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
-    const answer: QueryCommandOutput = await doc.send(new QueryCommand({ ...input, ExclusiveStartKey }));
-    items.push(...(answer.Items ?? []));
-    ExclusiveStartKey = answer.LastEvaluatedKey;
+    const answer = (await doc.send(new QueryCommand({ ...input, ExclusiveStartKey }))) as QueryCommandOutput | undefined;
+    items.push(...(answer?.Items ?? []));
+    ExclusiveStartKey = answer?.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return items;
 }

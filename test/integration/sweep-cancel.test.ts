@@ -151,4 +151,23 @@ describe('overlapping sweeps', () => {
     expect(Entries?.[0].ErrorCode).toBeUndefined();
     expect(refused).toMatchObject({ status: 'FAILED', error: 'InvalidSweepRequest', cause: expect.stringContaining('overlaps the running sweep') });
   });
+
+  it('answers an API abort of an upload a running sweep covers 409 Busy naming it: the sweep aborts and credits each upload once', async () => {
+    // Arrange
+    const uploads = await bucketOf('shared', 30);
+    const started = (await (await api('POST', '/sweeps', { targets: [{ bucket: 'shared', olderThan: '1d' }] })).json()) as { id: string };
+    await until(async () => (await sweepRecord(started.id))?.status === 'RUNNING');
+
+    // Act: API aborts of five of its uploads while it runs
+    const answers = await Promise.all(uploads.slice(0, 5).map((u) => api('POST', '/aborts', { bucket: 'shared', key: u.key, uploadId: u.uploadId })));
+    const bodies = await Promise.all(answers.map((a) => a.json()));
+    const run = await settled(started.id, 'shared', 60_000);
+
+    // Assert
+    expect(answers.map((a) => a.status)).toEqual([409, 409, 409, 409, 409]);
+    for (const body of bodies) expect(body).toMatchObject({ error: 'Busy', runningSweep: started.id, message: expect.stringContaining(started.id) });
+    expect(run.sweep).toMatchObject({ status: 'COMPLETED', aborted: 30, busy: 0 });
+    expectTrueRecords(run, uploads);
+    expect(run.records.every((r) => r.executionArn === run.sweep.executionArn && r.attempts === 1)).toBe(true);
+  });
 });

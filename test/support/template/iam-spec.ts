@@ -116,7 +116,12 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   AbortAfterDeadlineEventToStepFunctionsRole: { service: 'events.amazonaws.com', statements: () => [startOnly('abortAfterDeadline')] },
   CreateAbortRole: {
     service: 'lambda.amazonaws.com',
-    statements: () => [ownLogs('CreateAbort'), startOnly('abortUpload'), allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [TABLE_ARN])],
+    statements: () => [
+      ownLogs('CreateAbort'),
+      startOnly('abortUpload'),
+      allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [TABLE_ARN]),
+      allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatus`]),
+    ],
   },
   GetAbortRole: {
     service: 'lambda.amazonaws.com',
@@ -175,6 +180,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
     service: 'lambda.amazonaws.com',
     statements: (partition) => [
       ownLogs('PrepareRun'),
+      allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatus`]),
       allow(['dynamodb:UpdateItem', 'dynamodb:GetItem'], [TABLE_ARN]),
       allow(['s3:ListMultipartUploadParts', 's3:GetObject'], s3ObjectArns(partition)),
       allow(['s3:ListBucket'], s3BucketArns(partition)),

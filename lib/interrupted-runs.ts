@@ -3,6 +3,7 @@
  * its record FAILED so that no upload, and no sweep, stays RUNNING forever. Fed by the EventBridge rule on Step
  * Functions' "Execution Status Change" events (ABORTED, TIMED_OUT, FAILED) of abort-upload and sweep-uploads.
  */
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { UPLOAD_RECORD_TYPE, type AbortRecord } from './records.ts';
@@ -32,6 +33,9 @@ export interface InterruptedRunDeps {
   /** to stop the executions of a sweep that was stopped or cancelled (none: they are left to end) */
   sfn?: SFNClient;
   machines?: SweepMachines;
+  /** to reconcile the intents of a stopped sweep's lanes */
+  s3?: S3Client;
+  intentsBucket?: string;
 }
 
 /**

@@ -168,6 +168,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ABORT_STATE_MACHINE_ARN: stateMachineArns.abortUpload,
       SWEEP_STATE_MACHINE_ARN: stateMachineArns.sweepUploads,
       SWEEP_TARGET_STATE_MACHINE_ARN: stateMachineArns.sweepTarget,
+      SWEEP_INTENTS_BUCKET: LOCAL_INTENTS_BUCKET,
       ALLOWED_BUCKETS: options.allowedBuckets ?? '*',
       // what serverless.yml gives createAbort and recordInterruptedRun: the stack's own retention setting
       RECORD_RETENTION_SECONDS: String(resolveSettings(options.settings).RecordRetentionSeconds),

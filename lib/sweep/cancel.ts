@@ -11,6 +11,10 @@ import { DescribeExecutionCommand, ListExecutionsCommand, StopExecutionCommand, 
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { HttpError, badRequest, notFound } from '../http/errors.ts';
 import { SWEEP_RECORD_TYPE } from '../records.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { checkpointStates } from './progress.ts';
+import { reconcileLanes } from './record.ts';
+import type { SweepDeps } from './requests.ts';
 import { tallySweep } from './tally.ts';
 
 export const SWEEP_ID_RULE = 'must be a sweep id (1 to 80 letters, digits, - and _)';
@@ -116,6 +120,9 @@ export async function stopSweepExecutions(sfn: SFNClient, machines: SweepMachine
 export interface EndedSweepDeps {
   doc: DynamoDBDocumentClient;
   tableName: string;
+  /** to reconcile the lanes' intents (lib/sweep/intent.ts); none: not reconciled */
+  s3?: S3Client;
+  intentsBucket?: string;
   sfn?: SFNClient;
   machines?: SweepMachines;
   now?: () => Date;
@@ -161,6 +168,9 @@ export async function endInterruptedSweep(
     }
   }
   if (deps.sfn && deps.machines) await stopSweepExecutions(deps.sfn, deps.machines, id, Item.status === 'RUNNING' ? 'SweepStopped' : CANCEL_ERROR);
-  await tallySweep(deps, id);
+  // no resume follows: a lane whose last page died unrecorded is reconciled from its intent now
+  const reconciled =
+    deps.s3 && deps.intentsBucket ? await reconcileLanes(deps as SweepDeps, await checkpointStates(deps.doc, deps.tableName, Item), new Date()) : [];
+  await tallySweep(deps, id, reconciled);
   return 'recorded';
 }

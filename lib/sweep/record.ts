@@ -374,6 +374,27 @@ const RECONCILED: Outcome = {
   cause: 'The page execution that was aborting it ended before recording it; the resume found it gone (ListParts: NoSuchUpload)',
 };
 
+/**
+ * A sweep that ended from outside resumes nothing: the intents of its lanes whose last page was not recorded are
+ * reconciled here (lib/sweep/cancel.ts). Returns the records written, for the tally (the index may not show them yet).
+ */
+export async function reconcileLanes(deps: SweepDeps, states: TargetState[], now: Date): Promise<AbortRecord[]> {
+  const written: AbortRecord[] = [];
+  for (const state of states) {
+    await reconcileIntent(
+      deps,
+      state,
+      async (record) => {
+        const count = await writeRecord(deps, record);
+        if (!count.busy) written.push(record);
+        return count;
+      },
+      (item, listedAt) => uploadRecord(state, listedAt, item, RECONCILED, now.toISOString()),
+    );
+  }
+  return written;
+}
+
 export type SweepRecordEvent = RecordPageEvent | HandoversEvent | ResumeEvent;
 
 /** Lambda sweep-record: the step its state names in `action`. */

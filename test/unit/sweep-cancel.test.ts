@@ -10,6 +10,10 @@ import { tallied, tallySweep } from '../../lib/sweep/tally.ts';
 import { checkpointId, emptyTotals } from '../../lib/sweep/state.ts';
 import { HttpError } from '../../lib/http/errors.ts';
 import { deps as docDeps, docMock } from '../support/doc-mock.ts';
+import { GetObjectCommand, ListPartsCommand, NoSuchUpload } from '@aws-sdk/client-s3';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { packIntent } from '../../lib/sweep/intent.ts';
+import { deps as stepDeps, s3Mock, state } from '../support/sweep-steps.ts';
 
 const sfnMock = mockClient(SFNClient);
 const sfn = new SFNClient({ region: 'us-east-1' });
@@ -29,6 +33,7 @@ const sweepItem = (status: string, extra: Record<string, unknown> = {}) => ({
 
 beforeEach(() => {
   docMock.reset();
+  s3Mock.reset();
   sfnMock.reset();
   sfnMock.on(StopExecutionCommand).resolves({ stopDate: new Date() });
 });
@@ -213,5 +218,30 @@ describe('endInterruptedSweep', () => {
     expect(await endInterruptedSweep({ ...deps, machines: MACHINES }, detail)).toBe('not-running');
     expect(docMock).not.toHaveReceivedCommand(UpdateCommand);
     expect(sfnMock).not.toHaveReceivedCommand(ListExecutionsCommand);
+  });
+
+  it('reconciles the intent of a lane whose last page died unrecorded: no resume follows a stopped sweep', async () => {
+    // Arrange: the lane's checkpoint is at seq 2, its intent (seq 3) names an upload that is gone
+    const lane = state({ seq: 2 });
+    const intent = packIntent({ seq: 3, listedAt: '2026-12-01T09:59:00Z', uploads: [{ k: 'k-9', u: 'U9' }] });
+    const item = sweepItem('RUNNING', { id: lane.sweep.id, executionArn: lane.sweep.executionArn, targets: JSON.stringify([lane.target]) });
+    docMock
+      .on(GetCommand)
+      .resolvesOnce({ Item: item })
+      .resolves({ Item: { ...item, status: 'STOPPED' } });
+    docMock.on(BatchGetCommand).resolves({ Responses: { records: [{ id: checkpointId(lane.sweep.id, 0), state: lane }] } });
+    docMock.on(QueryCommand).resolves({ Items: [] });
+    docMock.on(UpdateCommand).resolves({});
+    docMock.on(PutCommand).resolves({});
+    s3Mock.on(GetObjectCommand).resolves({ Body: { transformToByteArray: async () => new Uint8Array(intent) } } as never);
+    s3Mock.on(ListPartsCommand).rejects(new NoSuchUpload({ message: 'gone', $metadata: { httpStatusCode: 404 } }));
+
+    // Act
+    await endInterruptedSweep({ ...deps, s3: stepDeps.s3, intentsBucket: 'intents' }, { ...detail, executionArn: lane.sweep.executionArn });
+
+    // Assert
+    expect(docMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ uploadId: 'U9', status: 'ABORTED', sweepId: lane.sweep.id }) });
+    const tally = docMock.commandCalls(UpdateCommand).at(-1)!.args[0].input.ExpressionAttributeValues!;
+    expect(tally).toMatchObject({ ':aborted': 1, ':found': 1 });
   });
 });

@@ -192,12 +192,14 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   },
   RecordInterruptedRunRole: {
     service: 'lambda.amazonaws.com',
-    statements: () => [
+    statements: (partition) => [
       ownLogs('RecordInterruptedRun'),
       allow(['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'], [TABLE_ARN]),
       allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStartedAt`]),
       allow(['states:ListExecutions'], [`Ref(${sm('sweepTarget').id})`, `Ref(${sm('abortUpload').id})`]),
       allow(['states:DescribeExecution', 'states:StopExecution'], [executionsOf('sweepTarget'), executionsOf('abortUpload')]),
+      allow(['s3:GetObject'], ['GetAtt(SweepIntentsBucket.Arn)/*']),
+      allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
     ],
   },
   CancelSweepRole: {

@@ -146,6 +146,7 @@ export const FUNCTIONS = {
       RECORD_RETENTION_SECONDS: String(SETTINGS.RecordRetentionSeconds),
       SWEEP_TARGET_STATE_MACHINE_ARN: `Ref(${sm('sweepTarget').id})`,
       ABORT_STATE_MACHINE_ARN: `Ref(${sm('abortUpload').id})`,
+      SWEEP_INTENTS_BUCKET: 'Ref(SweepIntentsBucket)',
     },
   },
 } as const;

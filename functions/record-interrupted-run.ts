@@ -1,14 +1,24 @@
-/** EventBridge "Step Functions Execution Status Change" (ABORTED, TIMED_OUT) → the run's record becomes FAILED. */
+/** EventBridge "Step Functions Execution Status Change" (ABORTED, TIMED_OUT, FAILED) → the run's record ends (lib/interrupted-runs.ts). */
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { documentClient } from '../lib/aws.ts';
+import { documentClient, s3Client, sfnClient } from '../lib/aws.ts';
 import { recordRetentionFromEnv, requiredEnv } from '../lib/env.ts';
 import { recordInterruptedRun, type ExecutionStatusChange } from '../lib/interrupted-runs.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 
 const logger = new Logger({ serviceName: 'record-interrupted-run' });
-const deps = { doc: documentClient(), tableName: requiredEnv('RECORDS_TABLE'), retentionSeconds: recordRetentionFromEnv() };
+const deps = {
+  doc: documentClient(),
+  tableName: requiredEnv('RECORDS_TABLE'),
+  retentionSeconds: recordRetentionFromEnv(),
+  // a stopped or cancelled sweep's own executions are stopped with it
+  sfn: sfnClient(),
+  machines: { sweepTarget: requiredEnv('SWEEP_TARGET_STATE_MACHINE_ARN'), abortUpload: requiredEnv('ABORT_STATE_MACHINE_ARN') },
+  // and the intents of its lanes' last pages reconciled (lib/sweep/intent.ts)
+  s3: s3Client(),
+  intentsBucket: requiredEnv('SWEEP_INTENTS_BUCKET'),
+};
 
 export const handler = middy<EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusChange>, void>()
   .use(injectLambdaContext(logger))

@@ -26,6 +26,7 @@ import {
 } from './records.ts';
 import { classifySdkError, classifyTaskError } from './task-errors.ts';
 import { isDirectoryBucket, parseRunInput, type AbortRequest, type RunInput } from './validation.ts';
+import { coveringSweep } from './sweep/overlap.ts';
 
 /** A request the workflow refuses before touching anything: the execution fails in its first state with this error. */
 export class InvalidRequest extends Error {
@@ -324,6 +325,9 @@ export async function prepareRun(deps: RunDeps, event: PrepareRunEvent): Promise
   };
   const idleFor = request.idleFor === undefined ? 0 : (parseWindow(request.idleFor).seconds ?? 0);
   if (run.sweepId) await requireRunningSweep(deps, run.sweepId);
+  // an upload a running sweep covers is the sweep's: busy, naming it (the API refuses it before starting a run)
+  const sweep = run.trigger === 'sweep' || run.trigger === 'api' ? undefined : await coveringSweep(deps, request.bucket, request.key);
+  if (sweep) return { ...prepared, next: 'busy', owner: { status: 'RUNNING', executionArn: sweep.executionArn } };
   const owner = await claimRecord(deps, run, record, expiresAtField(started.getTime() / 1000, event.settings.retentionSeconds));
   if (owner) return { ...prepared, next: owner.status === 'RUNNING' ? 'busy' : 'recorded', owner };
   try {

@@ -6,6 +6,7 @@
  */
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateStateMachineCommand, ListStateMachinesCommand, SFNClient, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { recordsTableDefinition } from './records.ts';
 import { LOCAL_ACCOUNT_ID, localSubstitutions, stateMachineType, loadDefinition, STATE_MACHINES, type Settings, type StateMachineKey } from './settings.ts';
 
@@ -32,6 +33,9 @@ async function findStateMachineArn(sfn: SFNClient, name: string): Promise<string
   } while (nextToken);
   return undefined;
 }
+
+/** the intents bucket of a local deployment */
+export const LOCAL_INTENTS_BUCKET = 'mpu-reaper-sweep-intents';
 
 export async function deployLocal(options: DeployLocalOptions): Promise<Record<StateMachineKey, string>> {
   const log = options.log ?? (() => undefined);
@@ -61,6 +65,16 @@ export async function deployLocal(options: DeployLocalOptions): Promise<Record<S
     } catch (error) {
       // moto answers ValidationException "TimeToLive is already enabled" on a second deploy; TTL is not essential locally
       log(`TTL on ${options.tableName}.expiresAt not changed: ${errorName(error)}: ${(error as Error).message}`);
+    }
+
+    // the sweep pages' intents (lib/sweep/intent.ts); serverless.yml's SweepIntentsBucket on AWS
+    const s3 = new S3Client({ ...config, forcePathStyle: true });
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: LOCAL_INTENTS_BUCKET }));
+    } catch (error) {
+      if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(errorName(error))) throw error;
+    } finally {
+      s3.destroy();
     }
 
     const substitutions = localSubstitutions(options.tableName, options.settings, { region: options.region ?? 'us-east-1', accountId: LOCAL_ACCOUNT_ID });

@@ -3,8 +3,12 @@
  * its record FAILED so that no upload, and no sweep, stays RUNNING forever. Fed by the EventBridge rule on Step
  * Functions' "Execution Status Change" events (ABORTED, TIMED_OUT, FAILED) of abort-upload and sweep-uploads.
  */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { expiresAtField, statusKey, UPLOAD_RECORD_TYPE, uploadIndexKeys } from './records.ts';
+import { expiresAtField, statusKey, UPLOAD_RECORD_TYPE, uploadIndexKeys, type AbortRecord } from './records.ts';
+import { endInterruptedSweep, type SweepMachines } from './sweep/cancel.ts';
+import { tallySweep } from './sweep/tally.ts';
 import { classifyTaskError } from './task-errors.ts';
 import { recordId } from './record-id.ts';
 
@@ -26,6 +30,12 @@ export interface InterruptedRunDeps {
   tableName: string;
   /** the deployed RecordRetentionSeconds (RECORD_RETENTION_SECONDS): the expiresAt of a record it creates */
   retentionSeconds: number;
+  /** to stop the executions of a sweep that was stopped or cancelled (none: they are left to end) */
+  sfn?: SFNClient;
+  machines?: SweepMachines;
+  /** to reconcile the intents of a stopped sweep's lanes */
+  s3?: S3Client;
+  intentsBucket?: string;
 }
 
 /**
@@ -88,18 +98,15 @@ export async function recordInterruptedRun(deps: InterruptedRunDeps, detail: Exe
       },
     };
   } else if (Array.isArray(input.targets) && detail.executionArn.includes(':execution:')) {
-    update = {
-      Key: { id: detail.executionArn.split(':').pop()! }, // a sweep's record id is its execution name
-      UpdateExpression: set,
-      ConditionExpression: '#executionArn = :executionArn AND #status = :running',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: failed,
-    };
+    return endInterruptedSweep(deps, { executionArn: detail.executionArn, status: detail.status, error, cause: failed[':cause'] });
   } else {
     return 'no-upload';
   }
   try {
-    await deps.doc.send(new UpdateCommand({ TableName: deps.tableName, ...update }));
+    const { Attributes } = await deps.doc.send(new UpdateCommand({ TableName: deps.tableName, ...update, ReturnValues: 'ALL_NEW' }));
+    // a hand-over stopped with its sweep: the sweep's counters count this record too
+    const record = Attributes as AbortRecord | undefined;
+    if (record?.sweepId) await tallySweep(deps, record.sweepId, [record]);
     return 'recorded';
   } catch (e) {
     if ((e as Error).name === 'ConditionalCheckFailedException') return 'not-running';

@@ -37,8 +37,11 @@ export const SWEEP_STATUSES = {
   RUNNING: "sweeping its targets page by page; its counters are summed from the targets' checkpoints while it runs",
   COMPLETED: 'every selected upload was handled: ABORTED, NOT_FOUND or WOULD_ABORT, left to the run that held it (busy), or skipped as active (SKIPPED_ACTIVE)',
   COMPLETED_WITH_ERRORS: 'a target could not be listed (targetErrors), or some uploads ended PARTS_REMAIN, FAILED or SKIPPED_UNREADABLE',
-  INCOMPLETE: 'a target stopped before the end of its listing (maxUploads), or a page execution failed after aborting uploads it could not record',
-  FAILED: 'the request was invalid; error and cause say why; nothing was started',
+  INCOMPLETE:
+    'a target stopped before the end of its listing (maxUploads), or page executions failed (lostPages; what they aborted is recorded from their intent)',
+  FAILED: 'the request was invalid, or the sweep execution failed or timed out; error and cause say why; counters rebuilt from its records',
+  CANCELLED: 'cancelled (mpu-reaper sweep cancel, DELETE /sweeps/{id}); counters rebuilt from the upload records it wrote',
+  STOPPED: 'its execution was stopped from outside (StopExecution, the console); counters rebuilt from the upload records it wrote',
 } as const;
 export type SweepStatus = keyof typeof SWEEP_STATUSES;
 export const SWEEP_RECORD_TYPE = 'sweep';
@@ -83,6 +86,9 @@ export interface SweepRecord {
   error?: string;
   cause?: string;
   expiresAt?: number;
+  /** when a cancel was asked for; when the counters were last rebuilt from the records (an ended sweep's late pages rebuild them again) */
+  cancelledAt?: string;
+  talliedAt?: string;
 }
 
 /** every upload record carries recordType "upload" */
@@ -109,6 +115,12 @@ export function indexShard(id: string): string {
 }
 
 export const shardKeys = (prefix: string): string[] => Array.from({ length: RECORD_INDEX_SHARDS }, (_, i) => `${prefix}#${String(i).padStart(2, '0')}`);
+
+/**
+ * A sweep record's key in byStatusShard: `RUNNING#sweep` while it runs, so that the overlap check reads the running
+ * sweeps alone (lib/sweep/overlap.ts); every writer of a sweep's status writes it with the status.
+ */
+export const sweepStatusKey = (status: string): string => `${status}#${SWEEP_RECORD_TYPE}`;
 
 /** the byStatusShard key an upload record's status goes with: written with every status an upload record takes */
 export const statusKey = (id: string, status: string): string => `${status}#${indexShard(id)}`;

@@ -3,6 +3,7 @@
  */
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { coveringSweep } from '../sweep/overlap.ts';
 import { listQuery, queryNewestFirst } from './listing.ts';
 import type { BucketAllowlist } from '../allowlist.ts';
 import { HttpError, badRequest, notFound } from '../http/errors.ts';
@@ -88,6 +89,11 @@ export async function requestAbort(deps: AbortApiDeps, body: unknown): Promise<A
   const request = body as AbortRequest & { recheck?: boolean };
   if (!deps.allowlist.allows(request.bucket)) {
     throw new HttpError(403, 'BucketNotAllowed', `bucket: "${request.bucket}" is not in this deployment's allowlist`, { field: 'bucket' });
+  }
+  const sweep = await coveringSweep(deps, request.bucket, request.key);
+  if (sweep) {
+    const message = `busy: the running sweep ${sweep.sweepId} covers this upload and records it; wait for it (GET /sweeps/${sweep.sweepId}) or cancel it`;
+    throw new HttpError(409, 'Busy', message, { runningSweep: sweep.sweepId, owner: sweep.executionArn });
   }
   const id = recordId(request.bucket, request.key, request.uploadId);
   const now = deps.now?.() ?? new Date();

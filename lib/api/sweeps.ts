@@ -5,10 +5,13 @@ import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BucketAllowlist } from '../allowlist.ts';
 import { HttpError, badRequest, notFound } from '../http/errors.ts';
 import { INDEX_BY_STARTED_AT, SWEEP_LIST_KEY, SWEEP_RECORD_TYPE, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
-import { SWEEP_ID, validateSweepRequest, type SweepRequest } from '../sweep/plan.ts';
+import { cancelSweep, isSweepId, SWEEP_ID_RULE, type CancelDeps } from '../sweep/cancel.ts';
+import { overlapMessage, runningOverlap } from '../sweep/overlap.ts';
+import { validateSweepRequest, type SweepRequest } from '../sweep/plan.ts';
 import { withLiveTotals } from '../sweep/progress.ts';
 import type { ApiResult } from '../http/handler.ts';
 import { listQuery, queryNewestFirst } from './listing.ts';
+import { classifySdkError } from '../task-errors.ts';
 
 export interface SweepApiDeps {
   sfn: SFNClient;
@@ -60,6 +63,10 @@ export async function requestSweep(deps: SweepApiDeps, body: unknown, trigger = 
       field: `targets[${refused}].bucket`,
     });
   }
+  const overlap = await runningOverlap(deps, request.targets);
+  if (overlap) {
+    throw new HttpError(409, 'Conflict', overlapMessage(overlap), { field: `targets[${overlap.index}]`, runningSweep: overlap.sweepId });
+  }
   const id = sweepExecutionName(deps.now?.() ?? new Date());
   const { executionArn } = await deps.sfn.send(
     new StartExecutionCommand({ stateMachineArn: deps.sweepStateMachineArn, name: id, input: JSON.stringify({ ...request, trigger }) }),
@@ -69,10 +76,42 @@ export async function requestSweep(deps: SweepApiDeps, body: unknown, trigger = 
 
 /** GET /sweeps/{id}: a RUNNING sweep with its counters so far (summed from the targets' checkpoints) */
 export async function readSweep(deps: Pick<SweepApiDeps, 'doc' | 'tableName'>, id: string | undefined): Promise<ApiResult> {
-  if (!id || !SWEEP_ID.test(id)) throw badRequest('id', 'must be a sweep id (1 to 80 letters, digits, - and _)');
-  const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id }, ConsistentRead: true }));
-  if (!Item || Item.recordType !== SWEEP_RECORD_TYPE) throw notFound(`no sweep with id ${id}`);
-  return { statusCode: 200, body: presentSweep(await withLiveTotals(deps.doc, deps.tableName, Item)) as unknown as Record<string, unknown> };
+  if (!isSweepId(id)) throw badRequest('id', SWEEP_ID_RULE);
+  return tableAnswering(async () => {
+    const { Item } = await deps.doc.send(new GetCommand({ TableName: deps.tableName, Key: { id }, ConsistentRead: true }));
+    if (!Item || Item.recordType !== SWEEP_RECORD_TYPE) throw notFound(`no sweep with id ${id}`);
+    return { statusCode: 200, body: presentSweep(await withLiveTotals(deps.doc, deps.tableName, Item)) as unknown as Record<string, unknown> };
+  });
+}
+
+/** DELETE /sweeps/{id}: cancel a RUNNING sweep (lib/sweep/cancel.ts); 202 with the sweep as it is now */
+export async function requestSweepCancel(deps: CancelDeps, id: string | undefined): Promise<ApiResult> {
+  const sweep = await tableAnswering(() => cancelSweep(deps, id));
+  return { statusCode: 202, body: presentSweep(await withLiveTotals(deps.doc, deps.tableName, sweep)) as unknown as Record<string, unknown> };
+}
+
+/** seconds a client should wait before asking again when DynamoDB does not answer */
+export const TABLE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * DynamoDB failing (5xx, throttling, no answer after the SDK's retries) is the service being unavailable, not a bug of
+ * the request: 503 with Retry-After (RFC 9110, 10.2.3) instead of 500.
+ */
+async function tableAnswering<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    if (!classifySdkError(error).transient) throw error;
+    const retryAfter = String(TABLE_RETRY_AFTER_SECONDS);
+    throw new HttpError(
+      503,
+      'ServiceUnavailable',
+      `the records table did not answer (${(error as Error).name}); retry in ${retryAfter} s`,
+      { retryAfterSeconds: TABLE_RETRY_AFTER_SECONDS },
+      { 'retry-after': retryAfter },
+    );
+  }
 }
 
 /** GET /sweeps?status=&limit=&cursor= : newest first */

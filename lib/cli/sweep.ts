@@ -4,6 +4,7 @@ import { presentSweep, readSweep, sweepExecutionName } from '../api/sweeps.ts';
 import { HttpError } from '../http/errors.ts';
 import { queryNewestFirst } from '../api/listing.ts';
 import { INDEX_BY_STARTED_AT, SWEEP_LIST_KEY, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
+import { overlapMessage, runningOverlap } from '../sweep/overlap.ts';
 import { MAX_MAX_UPLOADS, validateSweepRequest } from '../sweep/plan.ts';
 import { withLiveTotals } from '../sweep/progress.ts';
 import { COMMON_FLAGS, COMMON_OPTIONS, START_OPTIONS, numberFlag, parse } from './args.ts';
@@ -13,6 +14,7 @@ import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } 
 import { Interrupted, reportInterrupted, watchInterrupt } from './interrupt.ts';
 import { resolveTarget } from './resolve.ts';
 import { applyCommand, planCommand } from './plan.ts';
+import { sweepCancelCommand } from './sweep-cancel.ts';
 
 export const SWEEP_USAGE = `Usage: mpu-reaper sweep --bucket B [--bucket B2 …] --older-than AGE [options]
        mpu-reaper sweep plan ID [--json | --csv]     a dry run's plan: the uploads it would abort
@@ -22,8 +24,9 @@ Finds every incomplete multipart upload initiated more than AGE ago in the bucke
 page by page, verifies each with ListParts, and records every upload. With --wait, prints the sweep id, shows live
 progress and a final table; Ctrl-C stops the waiting only (the sweep goes on) and prints how to follow or cancel it.
 An age below the minimum (setting SweepMinimumAge, 1h by default) is refused unless --force: uploads that young may
-still be receiving parts. Exit code: 0 when the sweep COMPLETED (or was started, without --wait), 1 otherwise, 2 for
-bad usage (a refused age included), 130 on Ctrl-C during --wait.
+still be receiving parts. Exit code: 0 when the sweep COMPLETED (or was started, without --wait), 1 otherwise (a
+target overlapping a running sweep's is refused: one line naming it, nothing started), 2 for bad usage (a refused age
+included), 130 on Ctrl-C during --wait.
 
   --bucket B                  a bucket to sweep (repeat for several)
   --older-than AGE            uploads initiated more than AGE ago: 30m, 24h, 7d, 1d12h (units s, m, h, d)
@@ -38,6 +41,8 @@ bad usage (a refused age included), 130 on Ctrl-C during --wait.
                               (0s to 7d; default: the stack's SweepActiveWithin, 1h)
   --no-activity-guard         abort uploads whatever their newest part (this sweep only)
   --wait                      follow the sweep until it ends
+
+mpu-reaper sweep cancel ID cancels a running sweep (see mpu-reaper sweep cancel --help).
   --state-machine-arn ARN     the sweep state machine (default: from the stack, or the local one with AWS_ENDPOINT_URL)
 ${COMMON_FLAGS}`;
 
@@ -88,6 +93,7 @@ export function sweepTable(sweep: SweepRecord & { targets?: unknown; targetResul
 export async function sweepCommand(argv: string[], io: CliIo, clients: () => CliClients): Promise<number> {
   if (argv[0] === 'plan') return planCommand(argv.slice(1), io, clients);
   if (argv[0] === 'apply') return applyCommand(argv.slice(1), io, clients);
+  if (argv[0] === 'cancel') return sweepCancelCommand(argv.slice(1), io, clients);
   const { values } = parse('sweep', argv, {
     bucket: { type: 'string', multiple: true },
     'older-than': { type: 'string' },
@@ -132,7 +138,9 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
     table: values.table as string | undefined,
     stack: values.stack as string | undefined,
   };
-  const { stateMachineArn, tableName } = await resolveTarget({ stateMachine: 'sweepUploads', table: Boolean(values.wait) }, flags, io.env, clients);
+  const { stateMachineArn, tableName } = await resolveTarget({ stateMachine: 'sweepUploads', table: true }, flags, io.env, clients);
+  const overlap = await runningOverlap({ doc: clients().doc, tableName }, request.targets);
+  if (overlap) throw new CliFailure(`sweep: ${overlapMessage(overlap)}`);
   const id = sweepExecutionName(new Date());
   const { executionArn } = await clients().sfn.send(
     new StartExecutionCommand({ stateMachineArn, name: id, input: JSON.stringify({ ...request, trigger: 'cli' }) }),

@@ -2,10 +2,13 @@
 export class HttpError extends Error {
   readonly statusCode: number;
   readonly body: Record<string, unknown>;
-  constructor(statusCode: number, error: string, message: string, extra: Record<string, unknown> = {}) {
+  /** response headers, e.g. Retry-After on a 503 */
+  readonly headers: Record<string, string>;
+  constructor(statusCode: number, error: string, message: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
     super(message);
     this.statusCode = statusCode;
     this.body = { error, message, ...extra };
+    this.headers = headers;
   }
 }
 

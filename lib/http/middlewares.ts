@@ -105,7 +105,7 @@ export function httpErrors(options: { logger: Logger }): ApiMiddleware {
     onError: (request) => {
       const error = request.error;
       if (error instanceof HttpError) {
-        request.response = jsonResponse(error.statusCode, error.body);
+        request.response = jsonResponse(error.statusCode, error.body, error.headers);
         return;
       }
       options.logger.error('unhandled error', { errorName: error?.name, errorMessage: error?.message });

@@ -4,7 +4,7 @@
  * One chaos controller (lib/local/chaos.ts) rules both the endpoint and the proxy between the runtime's Tasks and
  * moto: a fault rule set through /_localstack/chaos/faults hits clients, the API's handlers and the workflow alike.
  */
-import { deployLocal } from '../deploy-local.ts';
+import { deployLocal, LOCAL_INTENTS_BUCKET } from '../deploy-local.ts';
 import { TaskDispatcher } from './dispatcher.ts';
 import { AwsJsonError, startLocalEndpoint, type LocalEndpoint, type TargetHandler } from './endpoint.ts';
 import { startMoto, type MotoServer } from './moto.ts';
@@ -153,7 +153,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     log?.(`moto_server on ${moto.endpoint}; endpoint on ${endpoint.url}; Tasks through ${taskProxy.endpoint}`);
     // the state machines' functions get this stack's own clients (through the endpoint, so through the fault rules)
-    const functionEnv = { AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: runtime.region, RECORDS_TABLE: tableName };
+    const functionEnv = { AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: runtime.region, RECORDS_TABLE: tableName, SWEEP_INTENTS_BUCKET: LOCAL_INTENTS_BUCKET };
     functionClients = createClients(functionEnv);
     // the sweep's functions: the clients they have on Lambda (more SDK attempts than the default)
     sweepClients = sweepDeps(functionEnv);
@@ -180,6 +180,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       RECORDS_TABLE: tableName,
       ABORT_STATE_MACHINE_ARN: stateMachineArns.abortUpload,
       SWEEP_STATE_MACHINE_ARN: stateMachineArns.sweepUploads,
+      SWEEP_TARGET_STATE_MACHINE_ARN: stateMachineArns.sweepTarget,
+      SWEEP_INTENTS_BUCKET: LOCAL_INTENTS_BUCKET,
       ALLOWED_BUCKETS: options.allowedBuckets ?? '*',
       // what serverless.yml gives createAbort and recordInterruptedRun: the stack's own retention setting
       RECORD_RETENTION_SECONDS: String(resolveSettings(options.settings).RecordRetentionSeconds),

@@ -19,6 +19,7 @@ export function sweepDeps(env: NodeJS.ProcessEnv = process.env): SweepDeps & { d
     s3,
     doc: documentClientOf(dynamodb),
     tableName: requiredEnv('RECORDS_TABLE', env),
+    intentsBucket: env.SWEEP_INTENTS_BUCKET || undefined,
     destroy: () => {
       s3.destroy();
       dynamodb.destroy();

@@ -4,7 +4,7 @@
  * the counters are those of the records: found = aborted + notFound + partsRemain + failed + wouldAbort + busy + skippedActive + skippedUnreadable, with bytesFound the records' sum.
  */
 
-import { updateOwnedRecord, type SweepStatus } from '../records.ts';
+import { sweepStatusKey, updateOwnedRecord, type SweepStatus } from '../records.ts';
 import { batchGetAll, type SweepDeps } from './requests.ts';
 import {
   addTotals,
@@ -81,10 +81,13 @@ export async function finishSweep(deps: SweepDeps, event: FinishEvent): Promise<
     ),
   );
   const totals = targetResults.reduce((sum, r) => addTotals(sum, r), emptyTotals());
-  const status = sweepStatus(targetResults, totals);
+  // a sweep cancelled while it finished stays CANCELLED (its lanes ended early), with the counters of its checkpoints
+  const [record] = await batchGetAll(deps, [event.sweep.id], { attributes: ['status'], consistent: true });
+  const status = record?.status === 'CANCELLED' ? 'CANCELLED' : sweepStatus(targetResults, totals);
   const targetErrors = targetResults.filter((r) => r.error).map((r) => ({ bucket: r.bucket, error: r.error!, cause: r.cause ?? '' }));
   await updateOwnedRecord(deps.doc, deps.tableName, event.sweep.id, event.sweep.executionArn, {
     status,
+    statusKey: sweepStatusKey(status),
     finishedAt: (deps.now?.() ?? new Date()).toISOString(),
     targetResults: JSON.stringify(targetResults),
     ...Object.fromEntries(TOTAL_NAMES.map((name) => [name, totals[name]])),

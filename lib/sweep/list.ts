@@ -2,10 +2,11 @@
  * "List a page" (Lambda sweep-list, first state of every page of the sweep-page execution): lists the target's next
  * uploads with ListMultipartUploads, keeps those initiated before the cutoff, leaves alone those whose record another
  * run holds RUNNING (counted busy, not waited for), measures the others with ListParts when the sweep measures, and
- * cuts the page where its byte budget ends. It writes nothing: the cursor and the totals move when the page is recorded.
+ * cuts the page where its byte budget ends. It writes only the page's intent (lib/sweep/intent.ts): the cursor and the
+ * totals move when the page is recorded.
  */
 import { ListMultipartUploadsCommand, type ListMultipartUploadsCommandInput, type MultipartUpload, type S3Client } from '@aws-sdk/client-s3';
-import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { INDEX_BY_STATUS, shardKeys } from '../records.ts';
 import { measureUpload } from '../abort-run.ts';
 import { isActive, isUnreadable } from '../activity-guard.ts';
@@ -19,6 +20,7 @@ import { pageRoomForTime } from './pace.ts';
 import { nextPlanPage, planChange } from './apply.ts';
 import type { PlannedUpload } from './plan-pages.ts';
 import { leasePage, type LeaseDeps } from './page-lease.ts';
+import { writeIntent } from './intent.ts';
 import { countRun, emptyTotals, secondsSince, type Lane, type SweepTargetPlan, type TargetState } from './state.ts';
 
 export type { SweepDeps };
@@ -249,6 +251,11 @@ export async function listPage(deps: LeaseDeps, event: ListEvent): Promise<ListR
   };
   const result = (next: ListResult['next']): ListResult => ({ state, parent: event.parent, page, answers: {}, next });
   if (forTime === 0) return result('end');
+  // a cancelled or stopped sweep starts no new page (Express page executions cannot be stopped): the lane ends here
+  const { Item: record } = await deps.doc.send(
+    new GetCommand({ TableName: deps.tableName, Key: { id: sweep.id }, ProjectionExpression: '#status', ExpressionAttributeNames: { '#status': 'status' } }),
+  );
+  if (record && record.status !== 'RUNNING') return { ...result('end'), state: { ...state, done: true } };
 
   if (sweep.planId) {
     // applying a plan: the lane's next plan page is the page, never a listing (lib/sweep/apply.ts)
@@ -258,6 +265,7 @@ export async function listPage(deps: LeaseDeps, event: ListEvent): Promise<ListR
     const free = await notBusy(deps, state, items);
     page.busy = items.length - free.length;
     ({ uploads: page.uploads, decided: page.decided } = await measured(deps, state, free, now, new Map(next.uploads.map((p) => [p.u, p]))));
+    await writeIntent(deps, state, page.listedAt, page.uploads);
     return result(page.uploads.length > 0 ? 'abort' : 'record');
   }
   const pageCap = Math.min(sweep.settings.pageUploads, forTime ?? Number.POSITIVE_INFINITY);
@@ -339,5 +347,7 @@ export async function listPage(deps: LeaseDeps, event: ListEvent): Promise<ListR
   page.busy = selected.length - free.length;
   // a dry run always measures (the plan sees to it): every upload comes back decided, WOULD_ABORT or NOT_FOUND
   ({ uploads: page.uploads, decided: page.decided } = await measured(deps, state, free, now));
+  // what the page is about to abort, written before any abort: a page that dies unrecorded is reconciled from it
+  await writeIntent(deps, state, page.listedAt, page.uploads);
   return result(page.uploads.length > 0 ? 'abort' : 'record');
 }

@@ -19,8 +19,10 @@ import { runInput } from '../validation.ts';
 import { startState, type FirstState } from './list.ts';
 import { inPool, type SweepDeps } from './requests.ts';
 import { writePlanPage } from './plan-pages.ts';
+import { ENDED_FROM_OUTSIDE, recordTotals, tallySweep } from './tally.ts';
+import { reconcileIntent } from './intent.ts';
 import { jsonBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
-import { addTotals, checkpointId, HISTORY_EVENTS, secondsSince, sliceFull, STATUS_COUNTER, type HandOver, type TargetState, type Totals } from './state.ts';
+import { addTotals, checkpointId, HISTORY_EVENTS, secondsSince, sliceFull, type HandOver, type TargetState, type Totals } from './state.ts';
 
 /** the records' PutItems in flight at once */
 const WRITE_CONCURRENCY = 25;
@@ -123,17 +125,7 @@ export function uploadRecord(state: TargetState, listedAt: string, item: PageIte
   };
 }
 
-/** what a record adds to the totals */
-const counted = (record: Pick<AbortRecord, 'status' | 'partsFound' | 'bytesFound'>): Partial<Totals> => {
-  const counter = STATUS_COUNTER[record.status];
-  const bytes = record.bytesFound ?? 0;
-  return {
-    ...(counter ? { [counter]: 1 } : {}),
-    partsFound: record.partsFound ?? 0,
-    bytesFound: bytes,
-    ...(record.status === 'ABORTED' ? { bytesFreed: bytes } : {}),
-  };
-};
+const counted = recordTotals;
 
 /** the earlier outcomes a sweep replaces when it lists the upload again later: a dry run's finding, or an error */
 const REPLACEABLE = ['WOULD_ABORT', 'FAILED', 'PARTS_REMAIN', 'SKIPPED_CHANGED', 'SKIPPED_ACTIVE', 'SKIPPED_UNREADABLE'];
@@ -262,7 +254,8 @@ export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promi
       return [[item, { ...outcome, cause: `${outcome.cause}${notHandedOver}` }]];
     }),
   ];
-  const counts = await inPool(writes, WRITE_CONCURRENCY, ([item, outcome]) => writeRecord(deps, uploadRecord(state, page.listedAt, item, outcome, finishedAt)));
+  const records = writes.map(([item, outcome]) => uploadRecord(state, page.listedAt, item, outcome, finishedAt));
+  const counts = await inPool(records, WRITE_CONCURRENCY, (record) => writeRecord(deps, record));
   let totals = addTotals(state.totals, {
     listed: page.listed,
     found: page.uploads.length + page.decided.length + page.busy,
@@ -290,8 +283,21 @@ export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promi
     ...(page.planPage !== undefined ? { planPage: page.planPage } : {}),
   };
   await writeCheckpoint(deps, next, now);
+  await countIfEnded(
+    deps,
+    state.sweep.id,
+    records.filter((_, i) => !counts[i].busy),
+  );
   const timeUp = secondsSince(event.runStartedAt, now.getTime()) >= state.sweep.settings.runSeconds;
   return { state: next, parent: event.parent, next: done || handovers.length > 0 || next.slice.full || timeUp ? 'end' : 'list' };
+}
+
+/** a page recorded after its sweep was cancelled or stopped: the sweep's counters are rebuilt with its records */
+async function countIfEnded(deps: SweepDeps, sweepId: string, written: AbortRecord[]): Promise<void> {
+  const { Item } = await deps.doc.send(
+    new GetCommand({ TableName: deps.tableName, Key: { id: sweepId }, ProjectionExpression: '#status', ExpressionAttributeNames: { '#status': 'status' } }),
+  );
+  if (Item && ENDED_FROM_OUTSIDE.includes(Item.status)) await tallySweep(deps, sweepId, written);
 }
 
 export interface HandoversEvent {
@@ -376,19 +382,54 @@ export async function resumeTarget(deps: SweepDeps, event: ResumeEvent): Promise
   const state = startState(event.state);
   const saved = await readCheckpoint(deps, state.sweep.id, state.target.index, state.lane?.lane);
   const base = saved && saved.seq >= state.seq ? saved : state;
+  // the failed page's aborts, recorded from its intent (written before them) and what ListParts says now
+  const reconciled = await reconcileIntent(
+    deps,
+    base,
+    (record) => writeRecord(deps, record),
+    (item, listedAt) => uploadRecord(base, listedAt, item, RECONCILED, now.toISOString()),
+  );
   const recoveries = base.recoveries + 1;
   const giveUp = event.action === 'give-up' || recoveries > MAX_RECOVERIES;
   const slice = { ...state.slice, events: state.slice.events + HISTORY_EVENTS.pageRun };
   const next: TargetState = {
     ...base,
     slice: { ...slice, full: sliceFull(slice, base.sweep.settings) },
-    totals: addTotals(base.totals, { lostPages: 1 }),
+    totals: addTotals(reconciled?.totals ?? base.totals, { lostPages: 1 }),
     seq: base.seq + 1,
     recoveries,
     ...(giveUp ? { done: true, error: childError(event.failure) } : {}),
   };
   await writeCheckpoint(deps, next, now);
   return { state: next };
+}
+
+/** an upload of a page that died unrecorded, gone when the resume asked ListParts: the page's abort took it */
+const RECONCILED: Outcome = {
+  status: 'ABORTED',
+  attempts: 1,
+  cause: 'The page execution that was aborting it ended before recording it; the resume found it gone (ListParts: NoSuchUpload)',
+};
+
+/**
+ * A sweep that ended from outside resumes nothing: the intents of its lanes whose last page was not recorded are
+ * reconciled here (lib/sweep/cancel.ts). Returns the records written, for the tally (the index may not show them yet).
+ */
+export async function reconcileLanes(deps: SweepDeps, states: TargetState[], now: Date): Promise<AbortRecord[]> {
+  const written: AbortRecord[] = [];
+  for (const state of states) {
+    await reconcileIntent(
+      deps,
+      state,
+      async (record) => {
+        const count = await writeRecord(deps, record);
+        if (!count.busy) written.push(record);
+        return count;
+      },
+      (item, listedAt) => uploadRecord(state, listedAt, item, RECONCILED, now.toISOString()),
+    );
+  }
+  return written;
 }
 
 export type SweepRecordEvent = RecordPageEvent | HandoversEvent | ResumeEvent;

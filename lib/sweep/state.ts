@@ -97,7 +97,7 @@ export interface Totals {
   bytesFreed: number;
   pages: number;
   handedOver: number;
-  /** page executions that failed: the uploads they had aborted but not recorded have no record of this sweep */
+  /** page executions that failed (the uploads they were aborting are recorded from their intent by the resume: lib/sweep/intent.ts) */
   lostPages: number;
   /** planned uploads that changed after the plan (a part added or replaced): left alone */
   skippedChanged: number;

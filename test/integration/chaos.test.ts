@@ -26,6 +26,7 @@ import { abortExecutionName, recordId } from '../../lib/record-id.ts';
 import { runInput } from '../../lib/validation.ts';
 import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
 import { awsClients } from '../support/workflow.ts';
+import { until } from '../support/sweep-stack.ts';
 
 let stack: LocalStack;
 let s3: S3Client;
@@ -330,13 +331,3 @@ describe("fault rules on the workflow's own calls", () => {
     expect(stack.eventBus.failures).toEqual([]);
   });
 });
-
-async function until<T>(probe: () => Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -35,7 +35,7 @@ describe('sweep-uploads', () => {
     }
   });
 
-  it('ends when page executions keep timing out (EXPRESS, 5 minutes): three resumes, then the target FAILED and the sweep INCOMPLETE', async () => {
+  it('ends when page executions keep timing out (EXPRESS, 5 minutes): three resumes, then the target FAILED and the sweep INCOMPLETE, every aborted upload recorded', async () => {
     // Arrange: every page execution outlives its cap in its wait, after its aborts and before its records (1.5 s leaves the
     // list and the 5 aborts ample time on a loaded machine; the 10 s wait always outlives the cap)
     await startRuntime({ expressMaxDurationMs: 1_500, waitTimeOverrides: { 'Wait for in-flight parts': 10_000 } }, { SweepPageSize: 5 });
@@ -46,13 +46,16 @@ describe('sweep-uploads', () => {
       // Act
       const { summary, execution, records } = await sweep('sweep-timeouts', { targets: [{ bucket: 'sweep-timeouts', olderThan: '1d' }] });
 
-      // Assert: the sweep ends and says what it could not record (the four pages aborted by the timed-out executions);
-      // each failure in a row halved the next page (lib/sweep/pace.ts): 5, then 2, 1, 1 uploads aborted without a record
+      // Assert: the sweep ends and counts the four failed page executions; each failure in a row halved the next page
+      // (lib/sweep/pace.ts): 5, then 2, 1, 1 uploads aborted, each recorded ABORTED from its page's intent by the resume
+      // (the last by the give-up), none left without a record
       expect(execution.status, execution.cause).toBe('SUCCEEDED');
-      expect(summary).toMatchObject({ status: 'INCOMPLETE', lostPages: 4, found: 0 });
+      expect(summary).toMatchObject({ status: 'INCOMPLETE', lostPages: 4, found: 9, aborted: 9 });
       expect(JSON.parse(summary.targetResults!)).toMatchObject([{ bucket: 'sweep-timeouts', status: 'FAILED', error: 'States.Timeout' }]);
       expectCountersEqualRecords(summary, records);
-      expect(await allUploads('sweep-timeouts')).toHaveLength(30 - (5 + 2 + 1 + 1));
+      const left = (await allUploads('sweep-timeouts')).map((u) => u.UploadId);
+      expect(left).toHaveLength(30 - (5 + 2 + 1 + 1));
+      expect(records.every((r) => r.status === 'ABORTED' && !left.includes(r.uploadId as string))).toBe(true);
     } finally {
       await startRuntime();
     }

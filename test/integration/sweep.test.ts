@@ -88,6 +88,7 @@ describe('sweep-uploads', () => {
     expect(await allUploads('sweep-lean')).toHaveLength(0);
     expect(run.meter.requests['lambda:s3:ListParts']).toBeUndefined();
     expect(run.meter.requests['lambda:dynamodb:PutItem']).toBe(120 + Number(run.summary.pages)); // the records, and a checkpoint per page
+    expect(run.meter.requests['lambda:s3:PutObject']).toBe(Number(run.summary.pages)); // the pages' intents
     // every upload gone at the first check: one wait per page, no second round
     expect(pageRunsSince(run.since).reduce((total, e) => total + e.waits, 0)).toBe(Number(run.summary.pages));
     designs.push(await measuredDesign('new, verified and recorded', run, 120, false));

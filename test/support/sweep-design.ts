@@ -80,7 +80,8 @@ export function measuredDesign(name: string, m: SweepMeasure): MeasuredDesign {
       expressGbSeconds: seconds.express * 0.0625,
       lambdaRequests: (m.lambdaCalls - 2 - (m.walks ?? 0)) / m.pages,
       lambdaGbSeconds: seconds.lambda * 0.25,
-      s3ListRequests: pageListCalls / m.pages,
+      // the page's listing calls, and its intent's PUT (lib/sweep/intent.ts: a PUT is priced as a LIST)
+      s3ListRequests: (pageListCalls + (r['lambda:s3:PutObject'] ?? 0)) / m.pages,
       dynamoWriteUnits: m.checkpointWriteUnits / m.pages,
       dynamoReadUnits: m.readUnits / m.pages,
     } satisfies Partial<Usage>,

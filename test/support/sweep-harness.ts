@@ -7,7 +7,7 @@
  * ("6000d"); the cutoff is unit-tested.
  */
 import { INDEX_BY_STARTED_AT, shardKeys, UPLOAD_RECORD_TYPE } from '../../lib/records.ts';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { ListMultipartUploadsCommand, S3Client, type MultipartUpload } from '@aws-sdk/client-s3';
 import { DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -21,7 +21,10 @@ import { SWEEP_SDK_ATTEMPTS } from '../../lib/sweep/clients.ts';
 import { walkLanes, type LanesEvent, type LanesResult } from '../../lib/sweep/lanes.ts';
 import { writeUnits } from '../../lib/sweep/cost.ts';
 import { measuredDesign as designFromCounts, type MeasuredDesign } from './sweep-design.ts';
-import { awsClients, createTable, fastRetries, startMoto, TABLE, type MotoServer } from './workflow.ts';
+import { awsClients, createBucket, createTable, fastRetries, startMoto, TABLE, type MotoServer } from './workflow.ts';
+
+/** the pages' intents (lib/sweep/intent.ts) */
+const INTENTS = 'sweep-intents';
 import type { ServerResponse } from 'node:http';
 import { startFaultProxy, answerNoContent, type FaultProxy, type FaultRule } from './fault-proxy.ts';
 
@@ -214,7 +217,8 @@ beforeAll(async () => {
     maxAttempts: SWEEP_SDK_ATTEMPTS,
   };
   const lambdaDynamodb = metered(new DynamoDBClient(config), 'dynamodb');
-  const deps = { s3: metered(new S3Client(config), 's3'), doc: DynamoDBDocumentClient.from(lambdaDynamodb), tableName: TABLE };
+  const deps = { s3: metered(new S3Client(config), 's3'), doc: DynamoDBDocumentClient.from(lambdaDynamodb), tableName: TABLE, intentsBucket: INTENTS };
+  await createBucket(clients.s3, INTENTS);
   const counted = (handlers: Record<string, (payload: unknown) => Promise<unknown>>) =>
     Object.fromEntries(
       Object.entries(handlers).map(([name, handler]) => [
@@ -301,24 +305,7 @@ export async function recordsOfSweep(sweepId: string) {
 }
 
 /** the summary's counters equal the records': each status, parts and bytes; found = records + busy */
-export function expectCountersEqualRecords(summary: Record<string, unknown>, records: Array<Record<string, unknown>>) {
-  const by = (status: string) => records.filter((r) => r.status === status).length;
-  const sum = (field: string) => records.reduce((total, r) => total + Number(r[field] ?? 0), 0);
-  expect(summary).toMatchObject({
-    aborted: by('ABORTED'),
-    notFound: by('NOT_FOUND'),
-    partsRemain: by('PARTS_REMAIN'),
-    failed: by('FAILED'),
-    wouldAbort: by('WOULD_ABORT'),
-    skippedActive: by('SKIPPED_ACTIVE'),
-    skippedUnreadable: by('SKIPPED_UNREADABLE'),
-    partsFound: sum('partsFound'),
-    bytesFound: sum('bytesFound'),
-    found: records.length + Number(summary.busy),
-    bytesFreed: records.filter((r) => r.status === 'ABORTED').reduce((total, r) => total + Number(r.bytesFound ?? 0), 0),
-  });
-  expect(new Set(records.map((r) => r.id)).size).toBe(records.length);
-}
+export { expectCountersEqualRecords } from './sweep-checks.ts';
 
 export const entered = (e: LocalExecution) => e.history.filter((event) => event.type.endsWith('StateEntered')).length;
 

@@ -23,6 +23,8 @@ export function resetMocks(): void {
   // no checkpoint yet, and the page lease granted (lib/sweep/page-lease.ts)
   docMock.on(GetCommand).resolves({});
   docMock.on(UpdateCommand).resolves({});
+  // the sweep's own record: RUNNING (a page reads it before listing and after recording)
+  docMock.on(GetCommand, { Key: { id: 'sweep-1' } }).resolves({ Item: { id: 'sweep-1', recordType: 'sweep', status: 'RUNNING' } });
 }
 
 /** the state of target 0 (bucket data-a, older than 1d) of sweep-1, in its first slice */

@@ -17,11 +17,15 @@ beforeAll(async () => {
 
 /** every resource of every statement that grants an s3: action, in `partition` */
 function s3Resources(stack: PackagedStack, partition: string): string[] {
-  return stack
-    .ofType('AWS::IAM::Role')
-    .flatMap(([roleId]) => statementsOf(stack.template, stack.resolve, roleId, partition))
-    .filter((statement) => statement.Action.some((action) => action.startsWith('s3:')))
-    .flatMap((statement) => statement.Resource);
+  return (
+    stack
+      .ofType('AWS::IAM::Role')
+      .flatMap(([roleId]) => statementsOf(stack.template, stack.resolve, roleId, partition))
+      .filter((statement) => statement.Action.some((action) => action.startsWith('s3:')))
+      .flatMap((statement) => statement.Resource)
+      // the stack's own bucket of page intents (lib/sweep/intent.ts) is no user bucket
+      .filter((resource) => !resource.startsWith('GetAtt(SweepIntentsBucket.Arn)'))
+  );
 }
 const armsOf = (patterns: string[], partition: string) =>
   [...patterns.map((p) => `arn:${partition}:s3:::${p}`), ...patterns.map((p) => `arn:${partition}:s3:::${p}/*`)].sort();

@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { HeadObjectCommand, ListPartsCommand, NoSuchUpload, NotFound, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { GONE_BEFORE_MEASURE, InvalidRequest, prepareRun, waitSchedule, type PrepareRunEvent, type RunDeps } from '../../lib/abort-run.ts';
 import { parseAllowlist } from '../../lib/allowlist.ts';
 import { recordId } from '../../lib/record-id.ts';
@@ -426,5 +426,36 @@ describe('waitSchedule', () => {
     [{ firstWaitSeconds: 1, maxWaitSeconds: 60, maxAbortAttempts: 1 }, [1]],
   ])('doubles from the first wait up to the cap, one wait per allowed abort: %j', (settings, waits) => {
     expect(waitSchedule(settings)).toEqual(waits);
+  });
+});
+
+describe('prepareRun: an upload a running sweep covers', () => {
+  const SWEEP = { id: 'sweep-1', executionArn: 'arn:aws:states:us-east-1:111122223333:execution:mpu-reaper-sweep-uploads:sweep-1' };
+
+  it('is busy, owned by the sweep, for an event or CLI run: nothing claimed, nothing measured', async () => {
+    // Arrange
+    docMock.on(QueryCommand).resolves({ Items: [{ ...SWEEP, targets: JSON.stringify([{ bucket: 'data-lake', prefix: 'a/' }]) }] });
+
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'event')));
+
+    // Assert
+    expect(prepared).toMatchObject({ next: 'busy', owner: { status: 'RUNNING', executionArn: SWEEP.executionArn } });
+    expect(docMock).not.toHaveReceivedCommand(UpdateCommand);
+    expect(s3Mock).not.toHaveReceivedCommand(ListPartsCommand);
+  });
+
+  it('is claimed as usual when the sweep covers another prefix', async () => {
+    // Arrange
+    docMock.on(QueryCommand).resolves({ Items: [{ ...SWEEP, targets: JSON.stringify([{ bucket: 'data-lake', prefix: 'logs/' }]) }] });
+    docMock.on(UpdateCommand).resolves({});
+    s3Mock.on(ListPartsCommand).resolves({ Parts: parts([5]) });
+
+    // Act
+    const prepared = await prepareRun(deps(), event(runInput(UPLOAD, 'event')));
+
+    // Assert
+    expect(prepared.next).toBe('abort');
+    expect(docMock).toHaveReceivedCommand(UpdateCommand);
   });
 });

@@ -1,7 +1,7 @@
 /** recordInterruptedRun (lib/interrupted-runs.ts): the record of a run stopped from outside, from its status-change event. */
 import { beforeEach, describe, expect, it } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { recordInterruptedRun } from '../../lib/interrupted-runs.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { deps as docDeps, docMock } from '../support/doc-mock.ts';
@@ -96,22 +96,20 @@ describe('recordInterruptedRun', () => {
     expect(await recordInterruptedRun(deps, { executionArn: 'arn:x', status: 'ABORTED', input })).toBe('not-running');
   });
 
-  it('marks a stopped sweep FAILED by its execution name', async () => {
+  it('marks a sweep stopped from outside STOPPED by its execution name (not FAILED)', async () => {
     // Arrange
+    const executionArn = 'arn:aws:states:us-east-1:1:execution:s3-mpu-reaper-dev-sweep-uploads:sweep-20261122T101010Z-abc123';
+    docMock.on(GetCommand).resolves({ Item: { id: 'sweep-20261122T101010Z-abc123', recordType: 'sweep', status: 'RUNNING', executionArn } });
     docMock.on(UpdateCommand).resolves({});
 
     // Act
-    const outcome = await recordInterruptedRun(deps, {
-      executionArn: 'arn:aws:states:us-east-1:1:execution:s3-mpu-reaper-dev-sweep-uploads:sweep-20261122T101010Z-abc123',
-      status: 'ABORTED',
-      input: '{"targets":[{"bucket":"b-1","olderThan":"1d"}]}',
-    });
+    const outcome = await recordInterruptedRun(deps, { executionArn, status: 'ABORTED', input: '{"targets":[{"bucket":"b-1","olderThan":"1d"}]}' });
 
     // Assert
     expect(outcome).toBe('recorded');
     expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { id: 'sweep-20261122T101010Z-abc123' },
-      ExpressionAttributeValues: expect.objectContaining({ ':error': 'States.ExecutionAborted' }),
+      ExpressionAttributeValues: expect.objectContaining({ ':status': 'STOPPED', ':error': 'States.ExecutionAborted' }),
     });
   });
 

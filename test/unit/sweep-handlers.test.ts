@@ -32,6 +32,7 @@ beforeAll(async () => {
 beforeEach(() => {
   sfnMock.reset();
   docMock.reset();
+  docMock.on(QueryCommand).resolves({ Items: [] }); // no sweep is running
   sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:execution', startDate: new Date() });
 });
 
@@ -109,6 +110,40 @@ describe('POST /sweeps', () => {
       name: body.id,
       input: JSON.stringify({ targets: [{ bucket: 'data-a', olderThan: '7d', prefix: 'tmp/' }], dryRun: true, trigger: 'api' }),
     });
+  });
+});
+
+describe('POST /sweeps over a running sweep', () => {
+  it('answers 409 naming the running sweep whose target overlaps (same bucket, one prefix within the other), and starts nothing', async () => {
+    // Arrange
+    docMock
+      .on(QueryCommand, { IndexName: 'byStatusShard', ExpressionAttributeValues: { ':running': 'RUNNING#sweep' } })
+      .resolves({ Items: [{ id: 'sweep-running', targets: JSON.stringify([{ bucket: 'data-a', prefix: 'tmp/' }]) }] });
+
+    // Act
+    const response = await post({
+      targets: [
+        { bucket: 'data-b', olderThan: '7d' },
+        { bucket: 'data-a', olderThan: '7d', prefix: 'tmp/2026/' },
+      ],
+    });
+
+    // Assert
+    expect(response.statusCode).toBe(409);
+    expect(JSON.parse(response.body)).toMatchObject({ error: 'Conflict', field: 'targets[1]', runningSweep: 'sweep-running' });
+    expect(JSON.parse(response.body).message).toContain('sweep-running');
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('starts a sweep of another prefix of the same bucket', async () => {
+    // Arrange
+    docMock.on(QueryCommand).resolves({ Items: [{ id: 'sweep-running', targets: JSON.stringify([{ bucket: 'data-a', prefix: 'tmp/' }]) }] });
+
+    // Act
+    const response = await post({ targets: [{ bucket: 'data-a', olderThan: '7d', prefix: 'logs/' }] });
+
+    // Assert
+    expect(response.statusCode).toBe(202);
   });
 });
 

@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import { ListMultipartUploadsCommand, ListPartsCommand, NoSuchUpload, S3ServiceException } from '@aws-sdk/client-s3';
-import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { listPage } from '../../lib/sweep/list.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { deps, docMock, listEvent, OLD, s3Mock, state, SWEEP_ARN, resetMocks, uploads, YOUNG } from '../support/sweep-steps.ts';
@@ -80,6 +80,18 @@ describe('listPage', () => {
     // Assert
     expect(page.uploads.map((u) => u.k)).toEqual(['a\uFFFF', 'a\u{1F600}']);
     expect(page).toMatchObject({ cursor: { keyMarker: 'a\u{1F600}', uploadIdMarker: 'U1' }, last: false });
+  });
+
+  it('starts no page once the sweep is cancelled: the lane ends, nothing listed', async () => {
+    // Arrange
+    docMock.on(GetCommand, { Key: { id: 'sweep-1' } }).resolves({ Item: { status: 'CANCELLED' } });
+
+    // Act
+    const result = await listPage(deps, listEvent(state()));
+
+    // Assert
+    expect(result).toMatchObject({ next: 'end', state: { done: true } });
+    expect(s3Mock).not.toHaveReceivedCommand(ListMultipartUploadsCommand);
   });
 
   it('leaves the uploads whose record another run holds RUNNING (byStatusShard index, every shard), counted busy', async () => {

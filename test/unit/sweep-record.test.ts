@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { countHandovers, recordPage, resumeTarget, settledOutcome, unsettledOutcome, type RecordPageEvent } from '../../lib/sweep/record.ts';
 import { checkpointId, emptyTotals } from '../../lib/sweep/state.ts';
 import { recordId } from '../../lib/record-id.ts';
@@ -223,6 +223,31 @@ describe('recordPage', () => {
     expect(docMock).toHaveReceivedCommandWith(PutCommand, {
       Item: expect.objectContaining({ status: 'FAILED', error: 'S3Exception', cause: expect.stringContaining('not handed over: 3 uploads') }),
     });
+  });
+
+  it('a page recorded after its sweep was cancelled rebuilds the sweep counters with the records it wrote', async () => {
+    // Arrange: the index does not show the page's records yet
+    docMock
+      .on(GetCommand, { Key: { id: 'sweep-1' } })
+      .resolves({ Item: { id: 'sweep-1', recordType: 'sweep', status: 'CANCELLED', startedAt: '2026-11-22T11:00:00Z' } });
+    docMock.on(UpdateCommand).resolves({});
+
+    // Act
+    await recordPage(deps, event(page(3), { aborted: all(3, 'sent'), verified: { answers: all(3, 'gone'), kinds: ['gone'] } }));
+
+    // Assert
+    expect(docMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { id: 'sweep-1' },
+      ExpressionAttributeValues: expect.objectContaining({ ':aborted': 3, ':bytesFreed': 33, ':status': 'CANCELLED' }),
+    });
+  });
+
+  it('a page of a RUNNING sweep leaves the sweep record alone', async () => {
+    // Act
+    await recordPage(deps, event(page(2), { aborted: all(2, 'sent'), verified: { answers: all(2, 'gone'), kinds: ['gone'] } }));
+
+    // Assert
+    expect(docMock).not.toHaveReceivedCommand(UpdateCommand);
   });
 
   it('returns the same state when retried with the same input', async () => {

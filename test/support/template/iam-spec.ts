@@ -45,7 +45,15 @@ export const kmsDecrypt = (partition: string, keys = ['*']): Statement => ({
   Condition: { StringEquals: { 'kms:ViaService': `s3.${REGION}.${partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com'}` } },
 });
 /** the roles that call ListParts (s3:ListMultipartUploadParts) */
-export const LIST_PARTS_ROLES = ['AbortUploadStateMachineRole', 'SweepPageStateMachineRole', 'PrepareRunRole', 'SweepListRole'];
+export const LIST_PARTS_ROLES = [
+  'AbortUploadStateMachineRole',
+  'SweepPageStateMachineRole',
+  'PrepareRunRole',
+  'SweepListRole',
+  // a page's intent is reconciled with ListParts after the page died (lib/sweep/intent.ts)
+  'SweepRecordRole',
+  'RecordInterruptedRunRole',
+];
 const XRAY = allow(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'], ['*']);
 const LOG_DELIVERY = allow(
   [
@@ -136,7 +144,12 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   AbortAfterDeadlineEventToStepFunctionsRole: { service: 'events.amazonaws.com', statements: () => [startOnly('abortAfterDeadline')] },
   CreateAbortRole: {
     service: 'lambda.amazonaws.com',
-    statements: () => [ownLogs('CreateAbort'), startOnly('abortUpload'), allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [TABLE_ARN])],
+    statements: () => [
+      ownLogs('CreateAbort'),
+      startOnly('abortUpload'),
+      allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [TABLE_ARN]),
+      allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatusShard`]),
+    ],
   },
   GetAbortRole: {
     service: 'lambda.amazonaws.com',
@@ -148,7 +161,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   },
   CreateSweepRole: {
     service: 'lambda.amazonaws.com',
-    statements: () => [ownLogs('CreateSweep'), startOnly('sweepUploads')],
+    statements: () => [ownLogs('CreateSweep'), startOnly('sweepUploads'), allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatusShard`])],
   },
   GetSweepRole: {
     service: 'lambda.amazonaws.com',
@@ -160,7 +173,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   },
   PlanSweepRole: {
     service: 'lambda.amazonaws.com',
-    statements: () => [ownLogs('PlanSweep')],
+    statements: () => [ownLogs('PlanSweep'), allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatusShard`])],
   },
   SweepListRole: {
     service: 'lambda.amazonaws.com',
@@ -171,6 +184,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
       kmsDecrypt(partition),
       allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatusShard`]),
       allow(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], [TABLE_ARN]),
+      allow(['s3:PutObject'], ['GetAtt(SweepIntentsBucket.Arn)/*']),
     ],
   },
   SweepLanesRole: {
@@ -191,7 +205,14 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   },
   SweepRecordRole: {
     service: 'lambda.amazonaws.com',
-    statements: () => [ownLogs('SweepRecord'), allow(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], [TABLE_ARN])],
+    statements: (partition) => [
+      ownLogs('SweepRecord'),
+      allow(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'], [TABLE_ARN]),
+      allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byShardStartedAt`]),
+      allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
+      kmsDecrypt(partition),
+      allow(['s3:GetObject'], ['GetAtt(SweepIntentsBucket.Arn)/*']),
+    ],
   },
   SweepFinishRole: {
     service: 'lambda.amazonaws.com',
@@ -201,6 +222,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
     service: 'lambda.amazonaws.com',
     statements: (partition) => [
       ownLogs('PrepareRun'),
+      allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatusShard`]),
       allow(['dynamodb:UpdateItem', 'dynamodb:GetItem'], [TABLE_ARN]),
       allow(['s3:ListMultipartUploadParts', 's3:GetObject'], s3ObjectArns(partition)),
       kmsDecrypt(partition),
@@ -213,6 +235,23 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
   },
   RecordInterruptedRunRole: {
     service: 'lambda.amazonaws.com',
-    statements: () => [ownLogs('RecordInterruptedRun'), allow(['dynamodb:UpdateItem'], [TABLE_ARN])],
+    statements: (partition) => [
+      ownLogs('RecordInterruptedRun'),
+      allow(['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'], [TABLE_ARN]),
+      allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byShardStartedAt`]),
+      allow(['states:ListExecutions'], [`Ref(${sm('sweepTarget').id})`, `Ref(${sm('abortUpload').id})`]),
+      allow(['states:DescribeExecution', 'states:StopExecution'], [executionsOf('sweepTarget'), executionsOf('abortUpload')]),
+      allow(['s3:GetObject'], ['GetAtt(SweepIntentsBucket.Arn)/*']),
+      allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
+      kmsDecrypt(partition),
+    ],
+  },
+  CancelSweepRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [
+      ownLogs('CancelSweep'),
+      allow(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'], [TABLE_ARN]),
+      allow(['states:StopExecution'], [executionsOf('sweepUploads')]),
+    ],
   },
 };

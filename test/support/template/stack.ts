@@ -156,10 +156,16 @@ export const FUNCTIONS = {
       SWEEP_PLAN_MAX_AGE_SECONDS: String(SETTINGS.SweepPlanMaxAge),
     },
   },
+  cancelSweep: { id: 'CancelSweep', handler: 'functions/cancel-sweep.handler', route: 'DELETE /sweeps/{id}', env: {} },
   planSweep: { id: 'PlanSweep', handler: INVOKED_FUNCTIONS.planSweep.handler, route: undefined, env: {} },
   sweepLanes: { id: 'SweepLanes', handler: INVOKED_FUNCTIONS.sweepLanes.handler, route: undefined, env: {} },
-  sweepList: { id: 'SweepList', handler: INVOKED_FUNCTIONS.sweepList.handler, route: undefined, env: {} },
-  sweepRecord: { id: 'SweepRecord', handler: INVOKED_FUNCTIONS.sweepRecord.handler, route: undefined, env: {} },
+  sweepList: { id: 'SweepList', handler: INVOKED_FUNCTIONS.sweepList.handler, route: undefined, env: { SWEEP_INTENTS_BUCKET: 'Ref(SweepIntentsBucket)' } },
+  sweepRecord: {
+    id: 'SweepRecord',
+    handler: INVOKED_FUNCTIONS.sweepRecord.handler,
+    route: undefined,
+    env: { SWEEP_INTENTS_BUCKET: 'Ref(SweepIntentsBucket)' },
+  },
   sweepFinish: { id: 'SweepFinish', handler: INVOKED_FUNCTIONS.sweepFinish.handler, route: undefined, env: {} },
   prepareRun: { id: 'PrepareRun', handler: INVOKED_FUNCTIONS.prepareRun.handler, route: undefined, env: { ALLOWED_BUCKETS: allowedBuckets.join(',') } },
   recordOutcome: { id: 'RecordOutcome', handler: INVOKED_FUNCTIONS.recordOutcome.handler, route: undefined, env: {} },
@@ -167,7 +173,12 @@ export const FUNCTIONS = {
     id: 'RecordInterruptedRun',
     handler: 'functions/record-interrupted-run.handler',
     route: undefined,
-    env: { RECORD_RETENTION_SECONDS: String(SETTINGS.RecordRetentionSeconds) },
+    env: {
+      RECORD_RETENTION_SECONDS: String(SETTINGS.RecordRetentionSeconds),
+      SWEEP_TARGET_STATE_MACHINE_ARN: `Ref(${sm('sweepTarget').id})`,
+      ABORT_STATE_MACHINE_ARN: `Ref(${sm('abortUpload').id})`,
+      SWEEP_INTENTS_BUCKET: 'Ref(SweepIntentsBucket)',
+    },
   },
 } as const;
 

@@ -13,6 +13,7 @@ const cli = (argv: string[]) => runCli(argv, ENV);
 
 beforeEach(() => {
   resetMocks();
+  docMock.on(QueryCommand).resolves({ Items: [] }); // no sweep is running
   sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sweep:x', startDate: new Date() });
 });
 
@@ -45,6 +46,20 @@ describe('mpu-reaper sweep', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
     expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('refuses a target that overlaps a running sweep: exit 1, one line naming it, nothing started', async () => {
+    // Arrange
+    docMock.on(QueryCommand).resolves({ Items: [{ id: 'sweep-running', targets: JSON.stringify([{ bucket: 'data-a', prefix: '' }]) }] });
+
+    // Act
+    const { code, stderr } = await cli(['sweep', '--bucket', 'data-a', '--prefix', 'tmp/', '--older-than', '7d']);
+
+    // Assert
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain('overlaps the running sweep sweep-running');
     expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 

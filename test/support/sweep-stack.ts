@@ -26,7 +26,8 @@ export function useSweepStack(tableName: string): void {
       apiPort: 0,
       tableName,
       // small pages, each with a 1-second wait: a sweep of 60 uploads lasts long enough to be cancelled in its middle
-      settings: { SweepPageSize: 5, SweepWaitSeconds: 1, FirstWaitSeconds: 1, MaxWaitSeconds: 1 },
+      // the activity guard off: these sweeps sweep uploads whose parts were just written (activity-guard.test.ts tests it)
+      settings: { SweepPageSize: 5, SweepWaitSeconds: 1, FirstWaitSeconds: 1, MaxWaitSeconds: 1, SweepActiveWithin: 0 },
       onExecutionEvent: (execution, event) => {
         if (event.type === 'ExecutionStarted') running.add(execution.executionArn);
         else if (/^Execution(Succeeded|Failed|Aborted|TimedOut)$/.test(event.type)) running.delete(execution.executionArn);
@@ -93,7 +94,9 @@ export const api = (method: string, path: string, body?: unknown) =>
 
 export async function bucketOf(name: string, count: number) {
   await createBucket(s3, name);
-  return Promise.all(Array.from({ length: count }, (_, i) => createUpload(s3, name, `k-${String(i).padStart(3, '0')}`, [8])));
+  // created on moto_server itself, past the endpoint: listed with moto's fixed 2010 Initiated, so "1d" selects them
+  // (what these tests check is cancel and outage, not ages: the endpoint's real ages are tested in upload-facts)
+  return Promise.all(Array.from({ length: count }, (_, i) => createUpload(direct, name, `k-${String(i).padStart(3, '0')}`, [8])));
 }
 
 /** once the sweep ended and every execution it started has ended: its record, its records, the uploads left */

@@ -1,14 +1,11 @@
 /** EventBridge "Step Functions Execution Status Change" (ABORTED, TIMED_OUT, FAILED) → the run's record ends (lib/interrupted-runs.ts). */
-import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { documentClient, s3Client, sfnClient } from '../lib/aws.ts';
 import { recordRetentionFromEnv, requiredEnv } from '../lib/env.ts';
+import { lambdaHandler } from '../lib/handler.ts';
 import { recordInterruptedRun, type ExecutionStatusChange } from '../lib/interrupted-runs.ts';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 
-const logger = new Logger({ serviceName: 'record-interrupted-run' });
-const deps = {
+const deps = () => ({
   doc: documentClient(),
   tableName: requiredEnv('RECORDS_TABLE'),
   retentionSeconds: recordRetentionFromEnv(),
@@ -18,11 +15,11 @@ const deps = {
   // and the intents of its lanes' last pages reconciled (lib/sweep/intent.ts)
   s3: s3Client(),
   intentsBucket: requiredEnv('SWEEP_INTENTS_BUCKET'),
-};
+});
 
-export const handler = middy<EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusChange>, void>()
-  .use(injectLambdaContext(logger))
-  .handler(async (event) => {
-    const outcome = await recordInterruptedRun(deps, event.detail);
-    logger.info('interrupted run', { executionArn: event.detail.executionArn, status: event.detail.status, outcome });
-  });
+type StatusChange = EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusChange>;
+
+export const handler = lambdaHandler({ service: 'record-interrupted-run', deps }, async (event: StatusChange, { deps, logger }) => {
+  const outcome = await recordInterruptedRun(deps, event.detail);
+  logger.info('interrupted run', { executionArn: event.detail.executionArn, status: event.detail.status, outcome });
+});

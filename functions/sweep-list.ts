@@ -1,15 +1,22 @@
 /** sweep-page's "List a page": the next page of a target's uploads (lib/sweep/list.ts). */
-import { sweepStepHandler } from '../lib/sweep/handler.ts';
-import { listPage } from '../lib/sweep/list.ts';
+import { lambdaHandler } from '../lib/handler.ts';
+import { SWEEP_FUNCTION } from '../lib/sweep/clients.ts';
+import { listPage, type ListEvent } from '../lib/sweep/list.ts';
 
-export const handler = sweepStepHandler(listPage, 'page listed', (_event, { page, state, next }) => ({
-  sweepId: state.sweep.id,
-  bucket: state.target.bucket,
-  next,
-  listed: page.listed,
-  uploads: page.uploads.length,
-  decided: page.decided.length,
-  busy: page.busy,
-  last: page.last,
-  error: page.error?.error,
-}));
+export const handler = lambdaHandler(SWEEP_FUNCTION, async (event: ListEvent, { deps, logger }) => {
+  const result = await listPage(deps, event);
+  const { page, state, next } = result;
+  const { listed, busy, last } = page;
+  logger.info('page listed', {
+    sweepId: state.sweep.id,
+    bucket: state.target.bucket,
+    next,
+    listed,
+    uploads: page.uploads.length,
+    decided: page.decided.length,
+    busy,
+    last,
+    error: page.error?.error,
+  });
+  return result;
+});

@@ -9,9 +9,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 
-export function clientConfig(env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+/** the SDK options a kind of function needs beyond the environment's (the sweep's: more attempts than the default 3) */
+export interface SdkOptions {
+  maxAttempts?: number;
+}
+
+export function clientConfig(env: NodeJS.ProcessEnv = process.env, sdk: SdkOptions = {}): Record<string, unknown> {
   const endpoint = env.AWS_ENDPOINT_URL;
   const config: Record<string, unknown> = { region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1' };
+  if (sdk.maxAttempts !== undefined) config.maxAttempts = sdk.maxAttempts;
   if (endpoint) {
     config.endpoint = endpoint;
     config.forcePathStyle = true;
@@ -34,8 +40,8 @@ export function documentClientOf(dynamodb: DynamoDBClient): DynamoDBDocumentClie
 }
 
 /** every client of one environment (the local stack's functions: its own endpoint), each created on first use */
-export function createClients(env: NodeJS.ProcessEnv): AwsClients {
-  const config = clientConfig(env);
+export function createClients(env: NodeJS.ProcessEnv, sdk: SdkOptions = {}): AwsClients {
+  const config = clientConfig(env, sdk);
   const made: Partial<AwsClients> = {};
   const clients = {} as AwsClients;
   const lazily = <K extends keyof AwsClients>(name: K, make: () => AwsClients[K]) => ({ get: () => (made[name] ??= make()), enumerable: true });
@@ -52,14 +58,17 @@ export function createClients(env: NodeJS.ProcessEnv): AwsClients {
 // a Lambda handler calls only the ones it uses, so that its bundle carries no other SDK client (/* @__PURE__ */ lets
 // the bundler drop the accessors a handler does not call). A client is made again only when the environment names
 // another endpoint or region: never on Lambda; in a process that runs one local stack after another (the bench), the
-// handlers then talk to the stack that is running, not to the first one.
-function perEnvironment<T>(make: (config: Record<string, unknown>) => T): () => T {
-  let made: { key: string; client: T } | undefined;
-  return () => {
-    const config = clientConfig();
+// handlers then talk to the stack that is running, not to the first one. One client per SDK options (attempts).
+function perEnvironment<T>(make: (config: Record<string, unknown>, sdk: SdkOptions) => T): (sdk?: SdkOptions) => T {
+  const made = new Map<number | undefined, { key: string; client: T }>();
+  return (sdk = {}) => {
+    const config = clientConfig(process.env, sdk);
     const key = `${String(config.region)} ${String(config.endpoint ?? '')}`;
-    if (made?.key !== key) made = { key, client: make(config) };
-    return made.client;
+    const entry = made.get(sdk.maxAttempts);
+    if (entry?.key === key) return entry.client;
+    const client = make(config, sdk);
+    made.set(sdk.maxAttempts, { key, client });
+    return client;
   };
 }
 /** the process's S3 client (the workflow's measuring function) */
@@ -68,7 +77,7 @@ export const s3Client = /* @__PURE__ */ perEnvironment((config) => new S3Client(
 export const sfnClient = /* @__PURE__ */ perEnvironment((config) => new SFNClient(config));
 const dynamodbClient = /* @__PURE__ */ perEnvironment((config) => new DynamoDBClient(config));
 /** the process's DynamoDB document client */
-export const documentClient = /* @__PURE__ */ perEnvironment(() => documentClientOf(dynamodbClient()));
+export const documentClient = /* @__PURE__ */ perEnvironment((_config, sdk) => documentClientOf(dynamodbClient(sdk)));
 const cloudFormationClient = /* @__PURE__ */ perEnvironment((config) => new CloudFormationClient(config));
 
 /** All of the process's clients (the CLI's): the same ones the accessors above hand out. */

@@ -1,11 +1,9 @@
 /**
- * An API Gateway handler in one call: Powertools Logger with the Lambda context (request id, cold start), request logs, JSON errors, optionally a size-limited JSON body, and
- * a plain function that turns the event into { statusCode, body }.
+ * An API Gateway handler in one call: lib/handler.ts's wrapper with request logs, JSON errors, optionally a size-limited
+ * JSON body, and a plain function that turns the event into { statusCode, body }.
  */
-import middy from '@middy/core';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { lambdaHandler } from '../handler.ts';
 import { httpErrors, jsonBody, jsonResponse, requestLogging, type ApiEvent } from './middlewares.ts';
 
 export interface ApiResult {
@@ -15,10 +13,12 @@ export interface ApiResult {
 }
 
 export function apiHandler(service: string, run: (event: ApiEvent) => Promise<ApiResult>, options: { jsonBody?: { maxBytes: number } } = {}) {
-  const logger = new Logger({ serviceName: service });
-  const handler = middy<ApiEvent, APIGatewayProxyResult>().use(injectLambdaContext(logger)).use(requestLogging({ logger })).use(httpErrors({ logger }));
-  if (options.jsonBody) handler.use(jsonBody(options.jsonBody));
-  return handler.handler(async (event) => {
+  const middlewares = (logger: Parameters<typeof requestLogging>[0]['logger']) => [
+    requestLogging({ logger }),
+    httpErrors({ logger }),
+    ...(options.jsonBody ? [jsonBody(options.jsonBody)] : []),
+  ];
+  return lambdaHandler<ApiEvent, APIGatewayProxyResult>({ service, middlewares }, async (event) => {
     const { statusCode, body, headers } = await run(event);
     return jsonResponse(statusCode, body, headers);
   });

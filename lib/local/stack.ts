@@ -21,7 +21,7 @@ import {
 } from './eventbridge.ts';
 import { parseAllowlist } from '../allowlist.ts';
 import { createClients, type AwsClients } from '../aws.ts';
-import { sweepDeps } from '../sweep/clients.ts';
+import { sweepDepsOf } from '../sweep/clients.ts';
 import { LocalStepFunctions, type RuntimeOptions } from './runtime.ts';
 import { DEFAULT_TABLE_NAME, resolveSettings, type Settings, type StateMachineKey } from '../settings.ts';
 
@@ -99,7 +99,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let api: { url: string; close(): Promise<void> } | undefined;
   let eventBus: LocalEventBus | undefined;
   let functionClients: AwsClients | undefined;
-  let sweepClients: ReturnType<typeof sweepDeps> | undefined;
+  let sweepClients: ReturnType<typeof sweepDepsOf> | undefined;
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {
@@ -156,7 +156,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const functionEnv = { AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: runtime.region, RECORDS_TABLE: tableName, SWEEP_INTENTS_BUCKET: LOCAL_INTENTS_BUCKET };
     functionClients = createClients(functionEnv);
     // the sweep's functions: the clients they have on Lambda (more SDK attempts than the default)
-    sweepClients = sweepDeps(functionEnv);
+    sweepClients = sweepDepsOf(functionEnv);
     Object.assign(
       lambdaHandlers,
       localLambdaHandlers(

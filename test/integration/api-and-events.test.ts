@@ -9,8 +9,7 @@ import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { LocalStack } from '../../lib/local/stack.ts';
 import { recordId } from '../../lib/record-id.ts';
-import { awsClients, createBucket, createUpload, fastRetries, intoNextSecond, startApiStack } from '../support/workflow.ts';
-import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
+import { awsClients, createBucket, createUpload, intoNextSecond, startApiStack } from '../support/workflow.ts';
 
 const run = promisify(execFile);
 let stack: LocalStack;

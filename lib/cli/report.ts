@@ -4,6 +4,7 @@ import { COMMON_FLAGS, COMMON_OPTIONS, parse } from './args.ts';
 import { formatTable, shortBytes } from './format.ts';
 import { UsageError, type CliClients, type CliIo } from './io.ts';
 import { resolveTarget } from './resolve.ts';
+import { usd } from './scan.ts';
 
 export const REPORT_USAGE = `Usage: mpu-reaper report [--since 30d] [--bucket B] [--json]
 
@@ -13,8 +14,6 @@ class and day, from the ABORTED upload records started since then (records past 
   --since AGE                 how far back, 1h to 400d (default 30d)
   --bucket NAME               one bucket only
 ${COMMON_FLAGS}`;
-
-const usd = (value: number) => `$${value.toFixed(2)}`;
 
 export function reportText(report: Report): string {
   const { totals } = report;

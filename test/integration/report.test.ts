@@ -89,4 +89,24 @@ describe('mpu-reaper report and GET /report on the local stack', () => {
     expect(viaApi.body).toMatchObject({ totals: report.totals, buckets: report.buckets });
     expect(refused).toMatchObject({ status: 400, body: { field: 'since' } });
   });
+
+  it("records the storage class abort-upload's ListParts reports, and the region it runs in", async () => {
+    // Arrange
+    await createBucket(s3, 'mpu-reaper-report-one');
+    const upload = await createUpload(s3, 'mpu-reaper-report-one', 'k', [50], 'ONEZONE_IA');
+
+    // Act
+    const created = await fetch(`${stack.apiUrl}/aborts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(upload) });
+    const { id } = (await created.json()) as { id: string };
+    let record: Record<string, unknown> = {};
+    for (let i = 0; i < 200 && (record.status === undefined || record.status === 'RUNNING'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      record = (await api(`/aborts/${id}`)).body;
+    }
+    const report = await api('/report?since=1h&bucket=mpu-reaper-report-one');
+
+    // Assert
+    expect(record).toMatchObject({ status: 'ABORTED', bytesFound: 50, storageClass: 'ONEZONE_IA', region: 'us-east-1' });
+    expect(report.body).toMatchObject({ totals: { uploads: 1, bytesFreed: 50 }, buckets: [{ byStorageClass: { ONEZONE_IA: { uploads: 1 } } }] });
+  });
 });

@@ -22,6 +22,7 @@ import {
   UPLOAD_RECORD_TYPE,
   updateOwnedRecord,
   uploadIndexKeys,
+  writerRegion,
   type AbortStatus,
 } from './records.ts';
 import { classifySdkError, classifyTaskError } from './task-errors.ts';
@@ -89,6 +90,8 @@ export interface PreparedRun {
   owner?: { status: string; executionArn: string };
   /** the newest part's LastModified (the activity guard's measure) */
   lastPartAt?: string;
+  /** the upload's storage class, as ListParts reported it */
+  storageClass?: string;
   /** S3 refused the measuring ListParts (403): why, and what to grant; the run aborts unverified */
   unreadable?: string;
 }
@@ -257,6 +260,8 @@ async function claimRecord(
       'bytesFound',
       'lastPartAt',
       'verified',
+      'storageClass',
+      'region',
       ...(run.dryRun ? [] : ['dryRun']),
       ...(record.sweepId ? [] : ['sweepId']),
       ...(expiry.expiresAt ? [] : ['expiresAt']),
@@ -334,6 +339,7 @@ export async function prepareRun(deps: RunDeps, event: PrepareRunEvent): Promise
     const measured = await measureUpload(deps.s3, s3);
     prepared.measure = { parts: measured.parts, bytes: measured.bytes };
     if (measured.lastPartAt) prepared.lastPartAt = measured.lastPartAt;
+    if (measured.storageClass) prepared.storageClass = measured.storageClass;
     if (!measured.exists) {
       prepared.outcome = run.trigger === 'deadline' ? await deadlineOutcome(deps.s3, s3, run.initiated) : { status: 'NOT_FOUND', cause: GONE_BEFORE_MEASURE };
     } else if (isActive(measured.lastPartAt, idleFor, new Date())) {
@@ -437,6 +443,8 @@ export async function recordOutcome(deps: Pick<RunDeps, 'doc' | 'tableName'>, st
       cause: outcome.cause || undefined,
       lastPartAt: state.lastPartAt,
       verified: outcome.verified,
+      storageClass: state.storageClass,
+      region: writerRegion().region,
     });
   } catch (error) {
     if ((error as Error).name === 'ConditionalCheckFailedException')

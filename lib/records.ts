@@ -160,7 +160,13 @@ export interface AbortRecord {
   lastPartAt?: string;
   /** false: aborted, but ListParts could not prove it (S3 refused it); the cause says what to grant */
   verified?: boolean;
+  /** the upload's storage class as S3 listed it, and the region of the writer (the report prices bytes freed by them) */
+  storageClass?: string;
+  region?: string;
 }
+
+/** the region a record's writer runs in (the Lambda's AWS_REGION): the bucket's, since the stack only reaches its own region's buckets */
+export const writerRegion = (): { region?: string } => (process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {});
 
 /** The table as the local stack creates it; serverless.yml declares the same keys and indexes (a template test compares them). */
 export function recordsTableDefinition(tableName: string): CreateTableCommandInput {

@@ -5,6 +5,7 @@ import { abortCommand } from './abort.ts';
 import { failureLine, jsonFailure } from './errors.ts';
 import { UsageError, type CliIo } from './io.ts';
 import { localCommand } from './local-deploy.ts';
+import { reportCommand } from './report.ts';
 import { scanCommand } from './scan.ts';
 import { lifecycleCommand } from './lifecycle.ts';
 import { stackCommand } from './stack.ts';
@@ -22,6 +23,7 @@ Commands:
   sweep          abort every incomplete upload older than an age in buckets (--dry-run, --wait with live progress)
   sweeps         list past sweeps
   scan           incomplete uploads and their monthly cost per bucket, read-only, nothing deployed
+  report         uploads aborted, bytes freed and monthly cost avoided since a time, by bucket, class and day
   lifecycle      show (--apply: write) a bucket lifecycle rule that aborts incomplete uploads after N days
   local deploy   deploy the table and state machines into the local endpoint (AWS_ENDPOINT_URL)
   local seed     create incomplete uploads in a bucket of the local endpoint, to try the commands on
@@ -60,6 +62,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await scanCommand(rest, io);
       case 'lifecycle':
         return await lifecycleCommand(rest, io);
+      case 'report':
+        return await reportCommand(rest, io, clients);
       case 'local':
         return await localCommand(rest, io, clients);
       case 'stack':
@@ -67,7 +71,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       default:
         if (command.startsWith('-')) throw new UsageError(`unknown option "${command}" (options before a command: --help, --version)`);
         throw new UsageError(
-          `unknown command "${command}" (commands: abort, status, sweep, sweeps, scan, lifecycle, stack, local deploy, local seed; see --help)`,
+          `unknown command "${command}" (commands: abort, status, sweep, sweeps, scan, report, lifecycle, stack, local deploy, local seed; see --help)`,
         );
     }
   } catch (error) {

@@ -43,7 +43,8 @@ export function s3ForEnvironment(env: NodeJS.ProcessEnv): S3ForRegion {
   };
 }
 
-const usd = (value: number) => `$${value < 0.01 && value > 0 ? value.toFixed(4) : value.toFixed(2)}`;
+/** dollars: four decimals below a cent (small costs stay visible), else two */
+export const usd = (value: number) => `$${value < 0.01 && value > 0 ? value.toFixed(4) : value.toFixed(2)}`;
 const day = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') : '');
 const lifecycleCell = (row: BucketScan) => {
   if (row.error) return '';

@@ -202,6 +202,9 @@ async function notBusy(deps: SweepDeps, state: TargetState, selected: PageItem[]
   return selected.filter((item) => !busy.has(recordId(bucket, item.k, item.u)));
 }
 
+/** a listed upload's storage class unless STANDARD (most uploads: their page items stay as small as before) */
+const classOf = (upload: MultipartUpload) => (upload.StorageClass && upload.StorageClass !== 'STANDARD' ? { c: upload.StorageClass } : {});
+
 /** what a dry run's plan keeps of a listed upload besides its key and id */
 const planFields = (upload: MultipartUpload) => ({
   ...(upload.Initiated ? { i: upload.Initiated.toISOString() } : {}),
@@ -210,14 +213,14 @@ const planFields = (upload: MultipartUpload) => ({
 
 /** how many uploads of an answer, from its first, fit the budget (young ones take no room): all of them, or fewer */
 function wholeAnswerFits(
-  uploads: Array<{ Key?: string; UploadId?: string; Initiated?: Date }>,
+  uploads: Array<Pick<MultipartUpload, 'Key' | 'UploadId' | 'Initiated' | 'StorageClass'>>,
   cutoff: number,
   room: { measure: boolean; dryRun: boolean; budget: number },
 ): number {
   let left = room.budget;
   for (const [i, upload] of uploads.entries()) {
     if (upload.Initiated === undefined || upload.Initiated.getTime() >= cutoff) continue;
-    left -= uploadBytes(upload.Key!, upload.UploadId!, room.measure, room.dryRun);
+    left -= uploadBytes(upload.Key!, upload.UploadId!, room.measure, room.dryRun, classOf(upload));
     if (left < 0) return i;
   }
   return uploads.length;
@@ -319,14 +322,15 @@ export async function listPage(deps: LeaseDeps, event: ListEvent): Promise<ListR
       }
       const oldEnough = upload.Initiated !== undefined && upload.Initiated.getTime() < cutoff;
       if (oldEnough) {
-        const bytes = uploadBytes(upload.Key!, upload.UploadId!, measure, sweep.dryRun);
+        const bytes = uploadBytes(upload.Key!, upload.UploadId!, measure, sweep.dryRun, classOf(upload));
         if (!directory && bytes > budget && selected.length > 0) {
           // one upload always fits: 8.5 KB at most, escaped
           cut = true;
           break;
         }
         budget -= bytes;
-        selected.push({ k: upload.Key!, u: upload.UploadId!, ...(sweep.dryRun ? planFields(upload) : {}) });
+        // the storage class goes into the record (the report prices the bytes freed by it)
+        selected.push({ k: upload.Key!, u: upload.UploadId!, ...(sweep.dryRun ? planFields(upload) : classOf(upload)) });
       }
       page.listed += 1;
       cursor = { keyMarker: upload.Key!, uploadIdMarker: upload.UploadId! };

@@ -14,7 +14,7 @@ export interface PageItem {
   u: string;
   p?: number;
   b?: number;
-  /** a dry run's plan (lib/sweep/plan-pages.ts): Initiated and StorageClass as listed, the newest part's LastModified */
+  /** a dry run's plan (lib/sweep/plan-pages.ts): Initiated and StorageClass as listed (c in every sweep unless STANDARD: the record keeps it), the newest part's LastModified */
   i?: string;
   c?: string;
   t?: string;
@@ -78,9 +78,9 @@ const FIXED_ANSWER_BYTES = 1024;
 /** a dry run's plan fields at their widest (i, c, t) and its decided status (s) */
 const WIDEST_PLAN = { i: '2026-11-22T21:13:40.000Z', c: 'INTELLIGENT_TIERING_EXTRA', t: '2026-11-22T21:13:40.000Z', s: 'WOULD_ABORT' };
 
-/** The bytes an upload adds to the page execution's state, answers included (the widest measure when measured, the plan's fields in a dry run). */
-export function uploadBytes(key: string, uploadId: string, measured: boolean, planned = false): number {
-  const item = { k: key, u: uploadId, ...(measured ? WIDEST_MEASURE : {}), ...(planned ? WIDEST_PLAN : {}) };
+/** The bytes an upload adds to the page execution's state, answers included (the widest measure when measured, the plan's fields in a dry run, a storage class other than STANDARD otherwise). */
+export function uploadBytes(key: string, uploadId: string, measured: boolean, planned = false, listed: { c?: string } = {}): number {
+  const item = { k: key, u: uploadId, ...(measured ? WIDEST_MEASURE : {}), ...(planned ? WIDEST_PLAN : listed) };
   return jsonBytes(item) + 1 + ANSWERS_PER_UPLOAD_BYTES;
 }
 

@@ -12,7 +12,7 @@
 import { GetCommand, PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import { recordInterruptedRun } from '../interrupted-runs.ts';
 import { recordId } from '../record-id.ts';
-import { expiresAtField, historyAfter, UPLOAD_RECORD_TYPE, uploadIndexKeys, type AbortRecord, type AbortStatus } from '../records.ts';
+import { expiresAtField, historyAfter, UPLOAD_RECORD_TYPE, uploadIndexKeys, writerRegion, type AbortRecord, type AbortStatus } from '../records.ts';
 import { activeCause, unreadableCause } from '../activity-guard.ts';
 import { classifyTaskError } from '../task-errors.ts';
 import { runInput } from '../validation.ts';
@@ -99,7 +99,8 @@ function decidedOutcome(item: DecidedItem, windowSeconds: number): Outcome {
   };
 }
 
-export function uploadRecord(state: TargetState, listedAt: string, item: PageItem, outcome: Outcome, finishedAt: string): AbortRecord {
+/** listed: the item is as the page listed it (no c: STANDARD); an item rebuilt from an intent has no class */
+export function uploadRecord(state: TargetState, listedAt: string, item: PageItem, outcome: Outcome, finishedAt: string, listed = false): AbortRecord {
   const { sweep, target } = state;
   const id = recordId(target.bucket, item.k, item.u);
   return {
@@ -122,6 +123,8 @@ export function uploadRecord(state: TargetState, listedAt: string, item: PageIte
     ...expiresAtField(Date.parse(listedAt) / 1000, sweep.settings.retentionSeconds),
     sweepId: sweep.id,
     ...(sweep.dryRun ? { dryRun: true } : {}),
+    ...(item.c || listed ? { storageClass: item.c ?? 'STANDARD' } : {}),
+    ...writerRegion(),
   };
 }
 
@@ -254,7 +257,7 @@ export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promi
       return [[item, { ...outcome, cause: `${outcome.cause}${notHandedOver}` }]];
     }),
   ];
-  const records = writes.map(([item, outcome]) => uploadRecord(state, page.listedAt, item, outcome, finishedAt));
+  const records = writes.map(([item, outcome]) => uploadRecord(state, page.listedAt, item, outcome, finishedAt, true));
   const counts = await inPool(records, WRITE_CONCURRENCY, (record) => writeRecord(deps, record));
   let totals = addTotals(state.totals, {
     listed: page.listed,

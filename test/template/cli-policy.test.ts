@@ -47,7 +47,7 @@ describe('packaged template: the CLI users policy', () => {
         allow(['states:DescribeExecution'], [executionsOf('abortUpload'), executionsOf('sweepUploads')]),
         allow(['states:StopExecution'], [executionsOf('sweepUploads')]),
         allow(['dynamodb:GetItem', 'dynamodb:BatchGetItem'], [TABLE_ARN]),
-        allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byShardStartedAt`]),
+        allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byShardStartedAt`, `${TABLE_ARN}/index/byStatusShard`]),
       ]),
     );
     expect(stack.template.Outputs.CliPolicyArn.Value).toEqual({ Ref: 'CliUserPolicy' });

@@ -3,7 +3,7 @@
  * ListParts page), decideOutcome (what the loop saw → the status), recordOutcome (the one conditional write).
  * Error names are given both as the local runtime names them and as AWS does (`S3.S3Exception`, Java-format cause).
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { ListPartsCommand, NoSuchUpload, S3Client } from '@aws-sdk/client-s3';
@@ -241,6 +241,20 @@ describe('recordOutcome', () => {
       ':executionArn': 'arn:run',
     });
     expect(update.UpdateExpression).not.toMatch(/#error|#cause/);
+  });
+
+  it("writes the upload's storage class from the measure and the region the function runs in: the report prices by them", async () => {
+    // Arrange
+    docMock.on(UpdateCommand).resolves({});
+    vi.stubEnv('AWS_REGION', 'eu-west-1');
+
+    // Act
+    await recordOutcome({ doc, tableName: 'records' }, { ...state({ abortAnswer: {}, checkAnswer: NO_SUCH_UPLOAD }), storageClass: 'STANDARD_IA' });
+    vi.unstubAllEnvs();
+
+    // Assert
+    const values = docMock.commandCalls(UpdateCommand)[0].args[0].input.ExpressionAttributeValues;
+    expect(values).toMatchObject({ ':status': 'ABORTED', ':storageClass': 'STANDARD_IA', ':region': 'eu-west-1' });
   });
 
   it("writes S3's code and the cause of a FAILED run, and says it did not succeed", async () => {

@@ -70,7 +70,9 @@ describe('prepareRun', () => {
       ':trigger': 'event',
       ':expiresAt': Math.floor(Date.parse('2026-11-20T10:00:00.123Z') / 1000) + 90 * 86_400,
     });
-    expect(claim.UpdateExpression).toMatch(/ REMOVE #finishedAt, #error, #cause, #partsFound, #bytesFound, #lastPartAt, #verified, #dryRun, #sweepId$/);
+    expect(claim.UpdateExpression).toMatch(
+      / REMOVE #finishedAt, #error, #cause, #partsFound, #bytesFound, #lastPartAt, #verified, #storageClass, #region, #dryRun, #sweepId$/,
+    );
     expect(s3Mock).toHaveReceivedCommandWith(ListPartsCommand, {
       Bucket: 'data-lake',
       Key: 'a/b.bin',
@@ -88,7 +90,7 @@ describe('prepareRun', () => {
     const claim = docMock.commandCalls(UpdateCommand)[0].args[0].input;
     expect(claim.ExpressionAttributeValues).not.toHaveProperty([':expiresAt']);
     expect(claim.UpdateExpression).toMatch(
-      / REMOVE #finishedAt, #error, #cause, #partsFound, #bytesFound, #lastPartAt, #verified, #dryRun, #sweepId, #expiresAt$/,
+      / REMOVE #finishedAt, #error, #cause, #partsFound, #bytesFound, #lastPartAt, #verified, #storageClass, #region, #dryRun, #sweepId, #expiresAt$/,
     );
   });
 

@@ -2,7 +2,7 @@
  * "Record the page" and its neighbours (lib/sweep/record.ts), with mocked clients: each upload's outcome from the page's
  * answers, the counting, the hand-overs, resuming from a checkpoint.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -93,6 +93,22 @@ describe('recordPage', () => {
       ConditionExpression: 'attribute_not_exists(#id)',
     });
     expect(docMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ id: checkpointId('sweep-1', 0), seq: 1 }) });
+  });
+
+  it("records each upload's storage class as listed (no class on the page item: STANDARD) and the region it runs in", async () => {
+    // Arrange: the lister keeps a class on the item only when it is not STANDARD
+    vi.stubEnv('AWS_REGION', 'us-west-2');
+    const listed = page(2);
+    listed.uploads[1].c = 'GLACIER';
+
+    // Act
+    await recordPage(deps, event(listed, { aborted: all(2, 'sent'), verified: { answers: all(2, 'gone'), kinds: ['gone'] } }));
+    vi.unstubAllEnvs();
+
+    // Assert
+    const items = docMock.commandCalls(PutCommand).map((c) => c.args[0].input.Item as Record<string, unknown>);
+    expect(items.find((i) => i.key === 'k-0')).toMatchObject({ status: 'ABORTED', storageClass: 'STANDARD', region: 'us-west-2' });
+    expect(items.find((i) => i.key === 'k-1')).toMatchObject({ status: 'ABORTED', storageClass: 'GLACIER', region: 'us-west-2' });
   });
 
   it('counts a record another run wrote meanwhile as busy, and one this sweep already wrote as it stands', async () => {

@@ -171,6 +171,10 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
     service: 'lambda.amazonaws.com',
     statements: () => [ownLogs('ListSweeps'), allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byShardStartedAt`])],
   },
+  GetReportRole: {
+    service: 'lambda.amazonaws.com',
+    statements: () => [ownLogs('GetReport'), allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatusShard`])],
+  },
   PlanSweepRole: {
     service: 'lambda.amazonaws.com',
     statements: () => [ownLogs('PlanSweep'), allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byStatusShard`])],

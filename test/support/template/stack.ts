@@ -139,6 +139,7 @@ export const FUNCTIONS = {
   },
   getSweep: { id: 'GetSweep', handler: 'functions/get-sweep.handler', route: 'GET /sweeps/{id}', env: {} },
   listSweeps: { id: 'ListSweeps', handler: 'functions/list-sweeps.handler', route: 'GET /sweeps', env: {} },
+  getReport: { id: 'GetReport', handler: 'functions/get-report.handler', route: 'GET /report', env: {} },
   getSweepPlan: {
     id: 'GetSweepPlan',
     handler: 'functions/get-sweep-plan.handler',

@@ -1,0 +1,66 @@
+/** `mpu-reaper report`: what the ABORTED records since a time freed, and the monthly cost that avoids (lib/report/report.ts). */
+import { buildReport, readAborted, reportQuery, type Report } from '../report/report.ts';
+import { COMMON_FLAGS, COMMON_OPTIONS, parse } from './args.ts';
+import { formatTable, shortBytes } from './format.ts';
+import { UsageError, type CliClients, type CliIo } from './io.ts';
+import { resolveTarget } from './resolve.ts';
+import { usd } from './scan.ts';
+
+export const REPORT_USAGE = `Usage: mpu-reaper report [--since 30d] [--bucket B] [--json]
+
+Uploads aborted, bytes freed and the monthly cost they no longer add (the scan's S3 list prices), by bucket, storage
+class and day, from the ABORTED upload records started since then (records past their retention are gone).
+
+  --since AGE                 how far back, 1h to 400d (default 30d)
+  --bucket NAME               one bucket only
+${COMMON_FLAGS}`;
+
+export function reportText(report: Report): string {
+  const { totals } = report;
+  const rows = report.buckets.map((b) => [
+    b.bucket,
+    b.uploads,
+    shortBytes(b.bytesFreed),
+    usd(b.monthlyCostAvoidedUsd),
+    Object.keys(b.byStorageClass).sort().join(' '),
+    b.zeroPartUploads,
+  ]);
+  const lines = [
+    `since ${report.since}: ${totals.uploads} uploads aborted, ${shortBytes(totals.bytesFreed)} freed, ${usd(totals.monthlyCostAvoidedUsd)}/month avoided; ${totals.zeroPartUploads} with no parts`,
+    ...(rows.length ? [formatTable(['bucket', 'uploads', 'freed', 'per month', 'classes', 'no parts'], rows, { rule: false })] : []),
+    ...(report.days.length
+      ? [
+          '',
+          formatTable(
+            ['day', 'uploads', 'freed'],
+            report.days.map((d) => [d.day, d.uploads, shortBytes(d.bytesFreed)]),
+            { rule: false },
+          ),
+        ]
+      : []),
+    ...(report.priceNotes ?? []).map((note) => `note: ${note}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export async function reportCommand(argv: string[], io: CliIo, clients: () => CliClients, now = new Date()): Promise<number> {
+  const { values } = parse('report', argv, { since: { type: 'string' }, bucket: { type: 'string' }, ...COMMON_OPTIONS });
+  if (values.help) {
+    io.stdout.write(`${REPORT_USAGE}\n`);
+    return 0;
+  }
+  const asked = reportQuery(
+    Object.fromEntries(Object.entries({ since: values.since, bucket: values.bucket }).filter(([, v]) => v !== undefined)) as Record<string, string>,
+    now,
+  );
+  if ('rule' in asked) throw new UsageError(`report: --${asked.field}: ${asked.rule}`);
+  const { tableName } = await resolveTarget(
+    { table: true },
+    { table: values.table as string | undefined, stack: values.stack as string | undefined },
+    io.env,
+    clients,
+  );
+  const report = buildReport(await readAborted(clients().doc, tableName, asked), asked.since);
+  io.stdout.write(values.json ? `${JSON.stringify(report)}\n` : reportText(report));
+  return 0;
+}

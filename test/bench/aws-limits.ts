@@ -9,9 +9,9 @@ export const MAX_SHARE = 0.7;
 
 /** The records table's layout, as the model sees it: how many index partition keys the upload records spread over. */
 export interface RecordLayout {
-  /** distinct partition-key values the byStartedAt index writes an upload record under (1 = recordType "upload" alone) */
+  /** distinct partition-key values the byShardStartedAt index writes an upload record under (1 = recordType "upload" alone) */
   startedAtKeys: number;
-  /** distinct partition-key values per status in the byStatus index (1 = the status alone: nearly every record is ABORTED) */
+  /** distinct partition-key values per status in the byStatusShard index (1 = the status alone: nearly every record is ABORTED) */
   statusKeys: number;
 }
 

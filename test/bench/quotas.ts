@@ -62,7 +62,13 @@ export function quotaTable(design: MeasuredDesign, time: SweepTime, layout: Reco
       'DynamoDB Developer Guide, on-demand warm throughput',
     ),
     row('DynamoDB byShardStartedAt, one partition key', recordWrites / layout.startedAtKeys, AWS_LIMITS.dynamoWritesPerPartition, 'WRU/s', DYNAMO_PARTITION),
-    row('DynamoDB byStatusShard, one partition key (ABORTED#NN)', recordWrites / layout.statusKeys, AWS_LIMITS.dynamoWritesPerPartition, 'WRU/s', DYNAMO_PARTITION),
+    row(
+      'DynamoDB byStatusShard, one partition key (ABORTED#NN)',
+      recordWrites / layout.statusKeys,
+      AWS_LIMITS.dynamoWritesPerPartition,
+      'WRU/s',
+      DYNAMO_PARTITION,
+    ),
     row('Step Functions Standard state transitions', standardTransitions, AWS_LIMITS.standardStateTransitions, 'transitions/s', SFN_STANDARD),
     // a wave starts one sweep-target execution per lane at once: the token bucket, not its refill, takes that burst
     row('Step Functions Standard StartExecution, burst at a wave', atOnce, AWS_LIMITS.standardStartExecutionBucket, 'starts', SFN_STANDARD),

@@ -1,5 +1,5 @@
 /**
- * One upload, asked for at once through the API, the CLI and an EventBridge event (issue 8): one run does the work and
+ * One upload, asked for at once through the API, the CLI and an EventBridge event: one run does the work and
  * writes the one record; the others change nothing.
  */
 import { execFile } from 'node:child_process';

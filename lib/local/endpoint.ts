@@ -5,7 +5,7 @@
  * - Everything else (S3 REST, DynamoDB JSON) is streamed byte for byte to moto_server and its answer streamed back.
  * - /_localstack/chaos/* is the Chaos API; every other request passes through its fault rules (lib/local/chaos.ts).
  */
-import type { StateMachineType } from './runtime.ts';
+import type { StateMachineType } from './execution.ts';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import {

@@ -8,7 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { AwsJsonError } from './endpoint.ts';
 import { eventTime, isPlainObject, matchesPattern, targetInput, type EventPattern, type LocalEvent, type TargetInput } from './event-input.ts';
-import type { LocalExecution, LocalStepFunctions } from './runtime.ts';
+import type { LocalExecution } from './execution.ts';
+import type { LocalStepFunctions } from './runtime.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // PutEvents as EventBridge checks it

@@ -12,7 +12,8 @@ import {
 } from '../../lib/local/eventbridge.ts';
 import { localRulesFromServerlessYml } from '../../lib/local/eventbridge-rules.ts';
 import { applyInputTransformer, matchesPattern, type LocalEvent } from '../../lib/local/event-input.ts';
-import type { LocalExecution, LocalStepFunctions } from '../../lib/local/runtime.ts';
+import type { LocalExecution } from '../../lib/local/execution.ts';
+import type { LocalStepFunctions } from '../../lib/local/runtime.ts';
 
 const REQUESTED = { source: ['mpu-reaper'], 'detail-type': ['Abort Multipart Upload Requested'] };
 const entry = (detail: unknown, extra: Partial<PutEventsEntry> = {}): PutEventsEntry => ({

@@ -5,13 +5,10 @@
  * - Everything else (S3 REST, DynamoDB JSON) is streamed byte for byte to moto_server and its answer streamed back.
  * - /_localstack/chaos/* is the Chaos API; every other request passes through its fault rules (lib/local/chaos.ts).
  */
-import type { StateMachineType } from './runtime.ts';
+import type { StateMachineType } from './execution.ts';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
-  AWS_JSON_ERROR_NAMESPACES,
-  ChaosController,
-  awsJsonErrorBody,
   handleChaosApi,
   isChaosApiRequest,
   proxyUpstream,
@@ -21,11 +18,13 @@ import {
   type Upstream,
   type WireAnswer,
 } from './chaos.ts';
+import { ChaosController } from './fault-rules.ts';
+import { AWS_JSON_ERROR_NAMESPACES, awsJsonErrorBody } from './wire.ts';
 import { SfnApiError, type LocalStepFunctions } from './runtime.ts';
 import { listen } from './listen.ts';
 import type { UploadFacts } from './upload-facts.ts';
 
-export { AWS_JSON_1_0, awsJsonErrorBody, forwardedRequestHeaders, forwardedResponseHeaders } from './chaos.ts';
+export { AWS_JSON_1_0, awsJsonErrorBody, forwardedRequestHeaders, forwardedResponseHeaders } from './wire.ts';
 
 export const SFN_TARGET_PREFIX = 'AWSStepFunctions.';
 /** the namespace Step Functions puts before an error code in `__type`; SDKs and the CLI keep the part after '#' */

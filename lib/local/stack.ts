@@ -1,7 +1,7 @@
 /**
  * The whole local stack in one call: moto_server (S3, DynamoDB), the local Step Functions runtime whose Tasks go to
  * moto, and ONE endpoint serving S3 + DynamoDB + Step Functions + EventBridge, with the project deployed on it.
- * One chaos controller (lib/local/chaos.ts) rules both the endpoint and the proxy between the runtime's Tasks and
+ * One chaos controller (lib/local/fault-rules.ts) rules both the endpoint and the proxy between the runtime's Tasks and
  * moto: a fault rule set through /_localstack/chaos/faults hits clients, the API's handlers and the workflow alike.
  */
 import { deployLocal, LOCAL_INTENTS_BUCKET } from '../deploy-local.ts';
@@ -10,15 +10,11 @@ import { AwsJsonError, startLocalEndpoint, type LocalEndpoint, type TargetHandle
 import { startMoto, type MotoServer } from './moto.ts';
 import { startLocalApi } from './api-server.ts';
 import { invokeFunction, localLambdaHandlers } from './lambdas.ts';
-import { ChaosController, startChaosProxy, type ChaosOptions, type ChaosProxy } from './chaos.ts';
+import { startChaosProxy, type ChaosProxy } from './chaos.ts';
+import { ChaosController, type ChaosOptions } from './fault-rules.ts';
 import { UploadFacts } from './upload-facts.ts';
-import {
-  STATUS_CHANGE_HISTORY_EVENTS,
-  createLocalEventBus,
-  executionStatusChangeEvent,
-  localRulesFromServerlessYml,
-  type LocalEventBus,
-} from './eventbridge.ts';
+import { STATUS_CHANGE_HISTORY_EVENTS, createLocalEventBus, executionStatusChangeEvent, type LocalEventBus } from './eventbridge.ts';
+import { localRulesFromServerlessYml } from './eventbridge-rules.ts';
 import { parseAllowlist } from '../allowlist.ts';
 import { createClients, type AwsClients } from '../aws.ts';
 import { sweepDepsOf } from '../sweep/clients.ts';

@@ -112,7 +112,7 @@ export function pageSeconds(work: PageWork, waitSeconds: number): { express: num
   return { lambda, express: work.waits * waitSeconds + Math.ceil(work.taskS3 / CONCURRENCY.map) * AWS_LATENCY.s3Seconds + lambda };
 }
 
-/** the design before issue 9: one Standard abort-upload execution per upload (the issue's measured counts) */
+/** the design before the sweep pages: one Standard abort-upload execution per upload (counts measured on that design) */
 export const OLD_DESIGN: DesignCounts = {
   name: 'old: an abort-upload execution per upload',
   uploadsPerPage: 250,

@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { get } from 'node:http';
 import { startLocalStack } from '../../lib/local/stack.ts';
-import type { HistoryEvent, LocalExecution } from '../../lib/local/runtime.ts';
+import type { HistoryEvent, LocalExecution } from '../../lib/local/execution.ts';
 import { STATE_MACHINES, type StateMachineKey } from '../../lib/settings.ts';
 import { writeUnits } from '../../lib/sweep/cost.ts';
 import { checkpointId } from '../../lib/sweep/state.ts';

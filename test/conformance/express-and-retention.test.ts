@@ -3,7 +3,8 @@
  * .sync:2 child), and how many finished STANDARD executions the runtime keeps in memory.
  */
 import { describe, expect, it } from 'vitest';
-import { LocalStepFunctions, SfnApiError, type HistoryEvent, type RuntimeOptions } from '../../lib/local/runtime.ts';
+import type { HistoryEvent } from '../../lib/local/execution.ts';
+import { LocalStepFunctions, SfnApiError, type RuntimeOptions } from '../../lib/local/runtime.ts';
 import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
 
 const pass = JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', Result: { done: true }, End: true } } });

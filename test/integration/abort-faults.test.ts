@@ -1,5 +1,5 @@
 /**
- * The fault matrix of issue 8, on moto_server through the real definition: each fault, alone, on each AWS call of an
+ * The fault matrix (every fault on every AWS call), on moto_server through the real definition: each fault, alone, on each AWS call of an
  * abort-upload run → the right terminal record, and never a false ABORTED (S3 is asked whether the upload is really
  * gone). Faults come from test/support/abort-faults.ts (the one place that knows how they are injected).
  *

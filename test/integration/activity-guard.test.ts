@@ -3,7 +3,7 @@
  * API: the real definitions on moto_server, whose ListParts gives each part its real LastModified (second precision).
  * ListParts is denied with the Chaos API (403 AccessDenied, as S3 answers without kms:Decrypt on the upload's key).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CreateBucketCommand, CreateMultipartUploadCommand, ListMultipartUploadsCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
 import { LOCAL_SETTINGS } from '../../lib/settings.ts';
@@ -44,14 +44,15 @@ const api = async (method: string, path: string, body?: unknown) => {
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(path: string, done: (body: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 600; i++) {
-    const { status, body } = await api('GET', path);
-    if (status === 200 && done(body)) return body;
-    await sleep(100);
-  }
-  throw new Error(`${path} did not finish`);
-}
+const until = (path: string, done: (body: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> =>
+  vi.waitFor(
+    async () => {
+      const { status, body } = await api('GET', path);
+      if (status === 200 && done(body)) return body;
+      throw new Error(`${path} did not finish`);
+    },
+    { timeout: 60_000, interval: 100 },
+  );
 
 async function runSweep(request: object) {
   const started = await api('POST', '/sweeps', request);

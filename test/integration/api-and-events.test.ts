@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { LocalStack } from '../../lib/local/stack.ts';
@@ -31,15 +31,16 @@ const api = async (method: string, path: string, body?: unknown) => {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 };
 
-async function pollRecord(id: string, until: (status: unknown) => boolean) {
-  for (let i = 0; i < 200; i++) {
-    const { status, body } = await api('GET', `/aborts/${id}`);
-    // moto writes an UpdateItem's attributes one by one: a read can see the new item with its key only
-    if (status === 200 && body.status !== undefined && until(body.status)) return body;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`record ${id} never reached the expected status`);
-}
+const pollRecord = (id: string, until: (status: unknown) => boolean) =>
+  vi.waitFor(
+    async () => {
+      const { status, body } = await api('GET', `/aborts/${id}`);
+      // moto writes an UpdateItem's attributes one by one: a read can see the new item with its key only
+      if (status === 200 && body.status !== undefined && until(body.status)) return body;
+      throw new Error(`record ${id} never reached the expected status`);
+    },
+    { timeout: 10_000, interval: 50 },
+  );
 
 async function executionsOf(name: string) {
   const { executions } = await sfn.send(new ListExecutionsCommand({ stateMachineArn: stack.stateMachineArns.abortUpload, maxResults: 1000 }));
@@ -183,11 +184,14 @@ describe('sweeps through the API and EventBridge', () => {
     // Act
     // below the minimum age: force says the operator means it
     const started = await api('POST', '/sweeps', { targets: [{ bucket: 'mpu-reaper-sweep-api', olderThan: '0s' }], force: true });
-    let sweep: Record<string, unknown> = {};
-    for (let i = 0; i < 300 && sweep.status !== 'COMPLETED'; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      sweep = (await api('GET', `/sweeps/${started.body.id as string}`)).body;
-    }
+    const sweep = await vi.waitFor(
+      async () => {
+        const { body } = await api('GET', `/sweeps/${started.body.id as string}`);
+        if (body.status !== 'COMPLETED') throw new Error(`sweep ${started.body.id as string} is ${String(body.status)}`);
+        return body;
+      },
+      { timeout: 30_000, interval: 100 },
+    );
     const listed = await api('GET', '/sweeps?limit=5');
 
     // Assert

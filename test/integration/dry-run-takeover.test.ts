@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { LocalStack } from '../../lib/local/stack.ts';
@@ -42,14 +42,15 @@ const api = async (method: string, path: string, body?: unknown) => {
   const response = await fetch(`${stack.apiUrl}${path}`, { method, ...init });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 };
-async function finishedRecord(id: string) {
-  for (let i = 0; i < 400; i++) {
-    const { status, body } = await api('GET', `/aborts/${id}`);
-    if (status === 200 && body.status !== undefined && body.status !== 'RUNNING') return body;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`record ${id} never finished`);
-}
+const finishedRecord = (id: string) =>
+  vi.waitFor(
+    async () => {
+      const { status, body } = await api('GET', `/aborts/${id}`);
+      if (status === 200 && body.status !== undefined && body.status !== 'RUNNING') return body;
+      throw new Error(`record ${id} never finished`);
+    },
+    { timeout: 20_000, interval: 50 },
+  );
 const listed = async () => ((await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? []).map((u) => u.Key);
 const flagsOf = (u: { bucket: string; key: string; uploadId: string }) => ['--bucket', u.bucket, '--key', u.key, '--upload-id', u.uploadId];
 

@@ -1,10 +1,10 @@
 /**
- * One upload, asked for at once through the API, the CLI and an EventBridge event (issue 8): one run does the work and
+ * One upload, asked for at once through the API, the CLI and an EventBridge event: one run does the work and
  * writes the one record; the others change nothing.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
 import { recordId } from '../../lib/record-id.ts';
@@ -43,9 +43,10 @@ it('one upload requested through the API, the CLI and an event at once: one run 
     }).then(async (r) => ((await r.json()) as { FailedEntryCount: number }).FailedEntryCount),
   ]);
   const arn = stack.stateMachineArns.abortUpload;
-  for (let i = 0; i < 200 && stack.runtime.listExecutions({ stateMachineArn: arn, statusFilter: 'RUNNING' }).executions.length > 0; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await vi.waitUntil(() => stack.runtime.listExecutions({ stateMachineArn: arn, statusFilter: 'RUNNING' }).executions.length === 0, {
+    timeout: 10_000,
+    interval: 50,
+  });
   const executions = stack.runtime.listExecutions({ stateMachineArn: arn }).executions;
   const ends = executions.map((e) => {
     const entered = stack.runtime

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
@@ -60,15 +60,15 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function waitForStatus(executionArn: string, done: (status: ExecutionStatus | undefined) => boolean, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    if (done(execution.status)) return execution;
-    if (Date.now() > deadline) throw new Error(`${executionArn} still ${execution.status} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitForStatus = (executionArn: string, done: (status: ExecutionStatus | undefined) => boolean, timeoutMs = 20_000) =>
+  vi.waitFor(
+    async () => {
+      const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      if (!done(execution.status)) throw new Error(`${executionArn} still ${execution.status} after ${timeoutMs} ms`);
+      return execution;
+    },
+    { timeout: timeoutMs, interval: 50 },
+  );
 
 /** a raw AWS JSON 1.0 call, to see the wire format the SDK hides */
 async function rawSfn(action: string, body: object) {

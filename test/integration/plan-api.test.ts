@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
 import { awsClients, createBucket, createUpload, fastRetries, intoNextSecond } from '../support/workflow.ts';
@@ -29,14 +29,15 @@ const api = async (method: string, path: string, body?: unknown) => {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 };
 
-async function sweepEnded(id: string): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 300; i++) {
-    const { body } = await api('GET', `/sweeps/${id}`);
-    if (body.status !== undefined && body.status !== 'RUNNING') return body;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`sweep ${id} did not end`);
-}
+const sweepEnded = (id: string): Promise<Record<string, unknown>> =>
+  vi.waitFor(
+    async () => {
+      const { body } = await api('GET', `/sweeps/${id}`);
+      if (body.status === undefined || body.status === 'RUNNING') throw new Error(`sweep ${id} did not end`);
+      return body;
+    },
+    { timeout: 30_000, interval: 100 },
+  );
 
 const cli = (args: string[]) =>
   run(process.execPath, ['bin/mpu-reaper.ts', ...args], {

@@ -1,5 +1,5 @@
 /**
- * Nothing lost, no false answer (issue 8): aborts through the API while 10% of S3 and DynamoDB calls fail in mixed ways,
+ * Nothing lost, no false answer under faults: aborts through the API while 10% of S3 and DynamoDB calls fail in mixed ways,
  * seeded. `npm run soak` runs the same with 1,000 uploads.
  */
 import { expect, it } from 'vitest';

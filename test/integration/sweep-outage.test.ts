@@ -5,7 +5,7 @@
  * Retry-After while DynamoDB does not answer.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FaultRule } from '../../lib/local/chaos.ts';
+import type { FaultRule } from '../../lib/local/fault-rules.ts';
 import { api, bucketOf, expectTrueRecords, recordsOf, settled, stack, until, useSweepStack } from '../support/sweep-stack.ts';
 
 useSweepStack('outage-records');

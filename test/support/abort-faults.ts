@@ -1,8 +1,9 @@
 /**
  * Faults for the abort-upload tests, named the way LocalStack's Chaos API names them ({service, operation} and an
  * error), plus the faults that matter here (a reset connection, an answer lost after the request was applied, an abort
- * answered 204 without being forwarded). This is the ONE place the tests touch the fault proxy: when lib/local/chaos.ts
- * lands, only this file changes.
+ * answered 204 without being forwarded). This is the ONE place the abort tests touch the fault proxy. It stays the
+ * test proxy, not the Chaos API: its faults name one call of a run (the measure's ListParts, not the check's; the
+ * claim's UpdateItem, not the outcome's) by the request's parameters and body, which the Chaos API's rules cannot.
  *
  * Every client of a run goes through the proxy: the runtime's dispatcher (the native abort and check Tasks) and the
  * Lambda functions' S3 and DynamoDB clients (the measure ListParts, the record's claim and outcome UpdateItems).

@@ -4,6 +4,10 @@
  * example, "lose" an AbortMultipartUpload the way an abort that raced in-flight part uploads can fail to take effect,
  * or reset the connection), or forwards it and then replaces moto's answer (`after`: the request was applied, the
  * answer is lost or rewritten). Every request that reaches the proxy is kept in `requests`.
+ *
+ * Why not the Chaos API (lib/local/chaos.ts): its rules match {service, operation, region} only; these tests also
+ * match on parameters and body, rewrite moto's answers (part sizes, Initiated), act between a request and its answer,
+ * answer calls moto lacks (CreateSession), keep every request, and serialise DynamoDB writes (moto's are not atomic).
  */
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 

@@ -10,6 +10,7 @@
  *     forMotoInterpreter lowers it in the definition, fromMotoState raises it again in a state moto produced.
  * The definition stays written for AWS; nothing here makes it catch less precisely there.
  */
+import { vi } from 'vitest';
 import {
   SFNClient,
   CreateStateMachineCommand,
@@ -87,16 +88,17 @@ export async function runOnMoto(
     const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: options.executionName, input: JSON.stringify(options.input) }));
     if (executionArn !== motoExecutionArn(options.name, options.executionName))
       throw new Error(`moto named the execution ${executionArn}, not ${motoExecutionArn(options.name, options.executionName)}`);
-    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-    for (;;) {
-      const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-      if (execution.status !== 'RUNNING') {
-        const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
-        return { execution, history: events ?? [] };
-      }
-      if (Date.now() > deadline) throw new Error(`moto's execution ${executionArn} still RUNNING after ${options.timeoutMs ?? 30_000} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const timeout = options.timeoutMs ?? 30_000;
+    const execution = await vi.waitFor(
+      async () => {
+        const current = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+        if (current.status === 'RUNNING') throw new Error(`moto's execution ${executionArn} still RUNNING after ${timeout} ms`);
+        return current;
+      },
+      { timeout, interval: 100 },
+    );
+    const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
+    return { execution, history: events ?? [] };
   } finally {
     sfn.destroy();
   }

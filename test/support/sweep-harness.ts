@@ -12,7 +12,8 @@ import { ListMultipartUploadsCommand, S3Client, type MultipartUpload } from '@aw
 import { DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
-import { LocalStepFunctions, type HistoryEvent, type LocalExecution, type RuntimeOptions } from '../../lib/local/runtime.ts';
+import type { HistoryEvent, LocalExecution } from '../../lib/local/execution.ts';
+import { LocalStepFunctions, type RuntimeOptions } from '../../lib/local/runtime.ts';
 import { localLambdaHandlers } from '../../lib/local/lambdas.ts';
 import { FUNCTIONS, localSubstitutions, loadDefinition, STATE_MACHINES, stateMachineType, type Settings, type StateMachineKey } from '../../lib/settings.ts';
 import { parseAllowlist } from '../../lib/allowlist.ts';

@@ -2,7 +2,7 @@
  * The local stack of the sweep-ending tests (cancel, stop, DynamoDB outage): small pages with a 1-second wait, the
  * executions that are running (Express pages included), the records of a sweep, the API and the CLI against it.
  */
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll, expect, vi } from 'vitest';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -43,15 +43,9 @@ export function useSweepStack(tableName: string): void {
   });
 }
 
-export async function until<T>(probe: () => Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** the probe's first truthy value, asked every 100 ms for up to timeoutMs */
+export const until = <T>(probe: () => Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> =>
+  vi.waitUntil(probe, { timeout: timeoutMs, interval: 100 }) as Promise<NonNullable<T>>;
 
 /** the CLI's main() with this stack's clients */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv) {

@@ -29,7 +29,7 @@ describe('state machine definitions', () => {
 });
 
 describe('serverless.yml: EventBridge', () => {
-  it('keeps the serverless.yml shape lib/local/eventbridge.ts reads: every state machine rule refers to a custom pattern', () => {
+  it('keeps the serverless.yml shape lib/local/eventbridge-rules.ts reads: every state machine rule refers to a custom pattern', () => {
     const references = Object.entries(config.stepFunctions.stateMachines).flatMap(([key, machine]) =>
       (machine.events ?? [])
         .filter((e) => e.eventBridge)

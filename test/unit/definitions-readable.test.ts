@@ -1,5 +1,5 @@
 /**
- * The definitions stay readable by a person (issue 7): short lines, and no field that nests more intrinsic functions
+ * The definitions stay readable by a person: short lines, and no field that nests more intrinsic functions
  * than a reader follows at a glance (AWS allows 10; these stay at 2). Exact arithmetic lives in TypeScript instead.
  */
 import { readdirSync, readFileSync } from 'node:fs';

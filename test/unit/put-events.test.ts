@@ -3,18 +3,17 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   PUT_EVENTS_MAX_BYTES,
-  applyInputTransformer,
   checkPutEventsRequest,
   createLocalEventBus,
   executionStatusChangeEvent,
-  localRulesFromServerlessYml,
-  matchesPattern,
   putEventsEntrySize,
-  type LocalEvent,
   type LocalRule,
   type PutEventsEntry,
 } from '../../lib/local/eventbridge.ts';
-import type { LocalExecution, LocalStepFunctions } from '../../lib/local/runtime.ts';
+import { localRulesFromServerlessYml } from '../../lib/local/eventbridge-rules.ts';
+import { applyInputTransformer, matchesPattern, type LocalEvent } from '../../lib/local/event-input.ts';
+import type { LocalExecution } from '../../lib/local/execution.ts';
+import type { LocalStepFunctions } from '../../lib/local/runtime.ts';
 
 const REQUESTED = { source: ['mpu-reaper'], 'detail-type': ['Abort Multipart Upload Requested'] };
 const entry = (detail: unknown, extra: Partial<PutEventsEntry> = {}): PutEventsEntry => ({

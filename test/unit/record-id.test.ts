@@ -24,7 +24,7 @@ describe('recordId', () => {
     expect(recordId(bucket, key, uploadId)).toBe(sha256);
   });
 
-  it('gives the two uploads of issue 8 different ids: {key "b", uploadId "U/a"} and {key "a/b", uploadId "U"}', () => {
+  it('gives two uploads whose old ids collided different ids: {key "b", uploadId "U/a"} and {key "a/b", uploadId "U"}', () => {
     // Act
     const crafted = recordId('data-lake', 'b', 'U/a');
     const real = recordId('data-lake', 'a/b', 'U');

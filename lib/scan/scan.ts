@@ -4,7 +4,7 @@
  * Each bucket is read in its own region; a bucket or upload the caller may not read is a row (or a count) with its error.
  */
 import { GetBucketLifecycleConfigurationCommand, GetBucketLocationCommand, ListBucketsCommand, type LifecycleRule, type S3Client } from '@aws-sdk/client-s3';
-import { measureUpload } from '../abort-run.ts';
+import { measureUpload } from '../measure.ts';
 import { listUploads } from '../sweep/list.ts';
 import { inPool } from '../sweep/requests.ts';
 import { BucketTotals, bucketScan, scanResult, type AbortRule, type BucketScan, type ScanTotals } from './aggregate.ts';

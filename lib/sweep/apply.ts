@@ -5,7 +5,7 @@
  * (lib/sweep/list.ts `measured`): gone → NOT_FOUND; parts, bytes or the newest part's LastModified changed since the
  * plan → SKIPPED_CHANGED, left alone; else aborted, verified and recorded by the same page machinery as every sweep.
  */
-import type { measureUpload } from '../abort-run.ts';
+import type { measureUpload } from '../measure.ts';
 import { planPageId, readPlanPage, type PlannedUpload } from './plan-pages.ts';
 import type { SweepDeps } from './requests.ts';
 import type { TargetState } from './state.ts';

@@ -11,7 +11,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { measureUpload } from '../abort-run.ts';
+import { measureUpload } from '../measure.ts';
 import { recordId } from '../record-id.ts';
 import type { AbortRecord } from '../records.ts';
 import type { PageItem } from './page.ts';

@@ -8,7 +8,7 @@
 import { ListMultipartUploadsCommand, type ListMultipartUploadsCommandInput, type MultipartUpload, type S3Client } from '@aws-sdk/client-s3';
 import { GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { INDEX_BY_STATUS, shardKeys } from '../records.ts';
-import { measureUpload } from '../abort-run.ts';
+import { measureUpload } from '../measure.ts';
 import { isActive, isUnreadable } from '../activity-guard.ts';
 import { classifySdkError } from '../task-errors.ts';
 import { recordId } from '../record-id.ts';

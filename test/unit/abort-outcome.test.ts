@@ -9,7 +9,8 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { ListPartsCommand, NoSuchUpload, S3Client } from '@aws-sdk/client-s3';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { decideOutcome, IF_INITIATED_204, measureUpload, recordOutcome, Superseded, type LoopState } from '../../lib/abort-run.ts';
+import { decideOutcome, IF_INITIATED_204, recordOutcome, Superseded, type LoopState } from '../../lib/abort-run.ts';
+import { measureUpload } from '../../lib/measure.ts';
 import { statusKey } from '../../lib/records.ts';
 
 const s3Mock = mockClient(S3Client);

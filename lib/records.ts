@@ -1,7 +1,7 @@
 /** The DynamoDB record of every abort run: statuses, fields, table schema, and how to read a record. */
 import { createHash } from 'node:crypto';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 
 export const ABORT_STATUSES = {
   RUNNING: 'the workflow is aborting and verifying the upload',
@@ -297,4 +297,16 @@ export function mayTakeOver(status: unknown, run: { recheck: boolean; dryRun: bo
  */
 export function expiresAtField(fromSeconds: number, retentionSeconds: number): { expiresAt?: number } {
   return retentionSeconds === 0 ? {} : { expiresAt: Math.floor(fromSeconds) + retentionSeconds };
+}
+
+/** every item a Query answers, page after page */
+export async function queryAll(doc: DynamoDBDocumentClient, input: QueryCommandInput): Promise<Array<Record<string, unknown>>> {
+  const items: Array<Record<string, unknown>> = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const answer = (await doc.send(new QueryCommand({ ...input, ExclusiveStartKey }))) as QueryCommandOutput | undefined;
+    items.push(...(answer?.Items ?? []));
+    ExclusiveStartKey = answer?.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items;
 }

@@ -3,9 +3,9 @@
  * scan's price table (lib/scan/prices.ts) as the monthly cost their parts no longer add. Records only: an upload record
  * that expired (its TTL) is no longer counted.
  */
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { badRequest } from '../http/errors.ts';
-import { INDEX_BY_STATUS, shardKeys, type AbortRecord } from '../records.ts';
+import { INDEX_BY_STATUS, queryAll, shardKeys, type AbortRecord } from '../records.ts';
 import { monthlyCostUsd, priceOf } from '../scan/prices.ts';
 import { parseAge } from '../sweep/plan.ts';
 import { bucketProblem } from '../validation.ts';
@@ -117,27 +117,16 @@ const FIELDS = ['bucket', 'status', 'startedAt', 'finishedAt', 'partsFound', 'by
  */
 export async function readAborted(doc: DynamoDBDocumentClient, tableName: string, filter: { since: string; bucket?: string }): Promise<SavedRecord[]> {
   const names = Object.fromEntries(FIELDS.map((f) => [`#${f}`, f]));
-  const shard = async (key: string): Promise<SavedRecord[]> => {
-    const items: SavedRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const answer = await doc.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: INDEX_BY_STATUS,
-          KeyConditionExpression: '#statusKey = :key AND #startedAt >= :since',
-          ...(filter.bucket ? { FilterExpression: '#bucket = :bucket' } : {}),
-          ProjectionExpression: FIELDS.map((f) => `#${f}`).join(', '),
-          ExpressionAttributeNames: { ...names, '#statusKey': 'statusKey' },
-          ExpressionAttributeValues: { ':key': key, ':since': filter.since, ...(filter.bucket ? { ':bucket': filter.bucket } : {}) },
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...((answer.Items ?? []) as SavedRecord[]));
-      start = answer.LastEvaluatedKey;
-    } while (start);
-    return items;
-  };
+  const shard = async (key: string) =>
+    (await queryAll(doc, {
+      TableName: tableName,
+      IndexName: INDEX_BY_STATUS,
+      KeyConditionExpression: '#statusKey = :key AND #startedAt >= :since',
+      ...(filter.bucket ? { FilterExpression: '#bucket = :bucket' } : {}),
+      ProjectionExpression: FIELDS.map((f) => `#${f}`).join(', '),
+      ExpressionAttributeNames: { ...names, '#statusKey': 'statusKey' },
+      ExpressionAttributeValues: { ':key': key, ':since': filter.since, ...(filter.bucket ? { ':bucket': filter.bucket } : {}) },
+    })) as SavedRecord[];
   return (await Promise.all(shardKeys('ABORTED').map(shard))).flat();
 }
 

@@ -6,9 +6,8 @@
  * within the same second or so can both pass: the check reads the RUNNING sweeps, it holds no lock.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { INDEX_BY_STATUS, SWEEP_RECORD_TYPE, sweepStatusKey } from '../records.ts';
+import { INDEX_BY_STATUS, queryAll, SWEEP_RECORD_TYPE, sweepStatusKey } from '../records.ts';
 import { InvalidSweepRequest, planSweepRun, type PlanSweepEvent, type SweepRunPlan } from './plan.ts';
-import { queryAll } from './requests.ts';
 
 export interface TargetRef {
   bucket: string;

@@ -1,13 +1,6 @@
 /** The sweep Lambdas' clients, and the two ways they send many requests: a pool, and BatchGetItem with its retries. */
 import type { S3Client } from '@aws-sdk/client-s3';
-import {
-  BatchGetCommand,
-  QueryCommand,
-  type BatchGetCommandOutput,
-  type DynamoDBDocumentClient,
-  type QueryCommandInput,
-  type QueryCommandOutput,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export interface SweepDeps {
   s3: S3Client;
@@ -57,17 +50,5 @@ export async function batchGetAll(
       keys = answer?.UnprocessedKeys?.[deps.tableName]?.Keys;
     }
   }
-  return items;
-}
-
-/** every item a Query answers, page after page */
-export async function queryAll(doc: DynamoDBDocumentClient, input: QueryCommandInput): Promise<Array<Record<string, unknown>>> {
-  const items: Array<Record<string, unknown>> = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const answer = (await doc.send(new QueryCommand({ ...input, ExclusiveStartKey }))) as QueryCommandOutput | undefined;
-    items.push(...(answer?.Items ?? []));
-    ExclusiveStartKey = answer?.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
   return items;
 }

@@ -6,9 +6,9 @@
  * just wrote, which the byStartedAt index may not show yet); the rebuild that started last wins (talliedAt).
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { INDEX_BY_STARTED_AT, shardKeys, SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, type AbortRecord, type SweepStatus } from '../records.ts';
+import { INDEX_BY_STARTED_AT, queryAll, shardKeys, SWEEP_RECORD_TYPE, UPLOAD_RECORD_TYPE, type AbortRecord, type SweepStatus } from '../records.ts';
 import { withCheckpointTotals } from './progress.ts';
-import { queryAll, type SweepDeps } from './requests.ts';
+import type { SweepDeps } from './requests.ts';
 import { STATUS_COUNTER, TOTAL_NAMES, addTotals, emptyTotals, type Totals } from './state.ts';
 
 /** statuses of a sweep whose counters are rebuilt from its records (its finish step did not run) */

@@ -4,6 +4,7 @@
  * unrecorded are reconciled from their intent) and counters equal to its records; GET /sweeps/{id} answers 503 with a
  * Retry-After while DynamoDB does not answer.
  */
+import { LEASE_SECONDS } from '../../lib/sweep/page-lease.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FaultRule } from '../../lib/local/fault-rules.ts';
 import { api, bucketOf, expectTrueRecords, recordsOf, settled, stack, until, useSweepStack } from '../support/sweep-stack.ts';
@@ -17,7 +18,10 @@ const failing = (operations: string[]): FaultRule[] =>
 afterEach(() => stack.chaos.setFaults([]));
 
 describe('a DynamoDB outage during a sweep', () => {
-  it('ends with every aborted upload recorded once DynamoDB answers again, counters equal to records', { timeout: 240_000 }, async () => {
+  // a page that took its lane's lease and died in the outage holds it up to LEASE_SECONDS (lib/sweep/page-lease.ts): the
+  // lane goes on after that, so the sweep may take that long more to settle
+  const settleMs = (LEASE_SECONDS + 120) * 1000;
+  it('ends with every aborted upload recorded once DynamoDB answers again, counters equal to records', { timeout: settleMs + 60_000 }, async () => {
     // Arrange: a sweep of 60 uploads, 5 a page; the outage starts once it has recorded some
     const uploads = await bucketOf('outage', 60);
     const started = (await (await api('POST', '/sweeps', { targets: [{ bucket: 'outage', olderThan: '1d' }] })).json()) as { id: string };
@@ -28,7 +32,7 @@ describe('a DynamoDB outage during a sweep', () => {
     await new Promise((resolve) => setTimeout(resolve, 30_000));
     const injected = stack.chaos.faults().reduce((sum, rule) => sum + (rule.injected ?? 0), 0);
     stack.chaos.setFaults([]);
-    const run = await settled(started.id, 'outage', 180_000);
+    const run = await settled(started.id, 'outage', settleMs);
 
     // Assert
     expect(injected).toBeGreaterThan(0);

@@ -18,6 +18,8 @@ export interface CliIo {
   /** created on first use from the environment unless given */
   clients?: () => CliClients;
   sleep?: (ms: number) => Promise<void>;
+  /** milliseconds since the epoch, for rates and time left (default Date.now) */
+  now?: () => number;
   /** DescribeExecution polling interval for --wait */
   pollMs?: number;
   /** where Ctrl-C (SIGINT) is heard while --wait follows a run (default: the process) */

@@ -6,10 +6,10 @@ import { queryNewestFirst } from '../api/listing.ts';
 import { INDEX_BY_STARTED_AT, SWEEP_LIST_KEY, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
 import { overlapMessage, runningOverlap } from '../sweep/overlap.ts';
 import { MAX_MAX_UPLOADS, validateSweepRequest } from '../sweep/plan.ts';
-import { withLiveTotals } from '../sweep/progress.ts';
+import { liveProgress } from '../sweep/progress.ts';
 import { COMMON_FLAGS, COMMON_OPTIONS, START_OPTIONS, numberFlag, parse } from './args.ts';
 import { formatTable, humanBytes, shortBytes } from './format.ts';
-import { createProgressDisplay, progressLine } from './progress.ts';
+import { countedOf, createProgressDisplay, createRateMeter, progressLine } from './progress.ts';
 import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } from './io.ts';
 import { Interrupted, reportInterrupted, watchInterrupt } from './interrupt.ts';
 import { resolveTarget } from './resolve.ts';
@@ -21,8 +21,10 @@ export const SWEEP_USAGE = `Usage: mpu-reaper sweep --bucket B [--bucket B2 …]
        mpu-reaper sweep apply ID                     abort exactly those (once; see sweep apply --help)
 
 Finds every incomplete multipart upload initiated more than AGE ago in the buckets (under --prefix), aborts them
-page by page, verifies each with ListParts, and records every upload. With --wait, prints the sweep id, shows live
-progress and a final table; Ctrl-C stops the waiting only (the sweep goes on) and prints how to follow or cancel it.
+page by page, verifies each with ListParts, and records every upload. With --wait, prints the sweep id at once, shows
+live progress (uploads done "of N" once every listing has ended, else the count "found so far"; uploads done a second
+over the last 30 s; the time left once N is known) and a final table; Ctrl-C stops the waiting only (the sweep goes
+on) and prints how to follow or cancel it.
 An age below the minimum (setting SweepMinimumAge, 1h by default) is refused unless --force: uploads that young may
 still be receiving parts. Exit code: 0 when the sweep COMPLETED (or was started, without --wait), 1 otherwise (a
 target overlapping a running sweep's is refused: one line naming it, nothing started), 2 for bad usage (a refused age
@@ -158,12 +160,17 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
   const sleep = io.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   // on a terminal the progress line is redrawn in place; in a pipe or a log, printed again when it changed
   const display = values.json ? undefined : createProgressDisplay(io.stdout);
+  const meter = createRateMeter(io.now ?? Date.now);
   const watch = watchInterrupt(io);
   try {
     let execution = await watch.race(clients().sfn.send(new DescribeExecutionCommand({ executionArn })));
     for (;;) {
       const { Item } = await watch.race(clients().doc.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true })));
-      if (Item && display) display.update([progressLine((await watch.race(withLiveTotals(clients().doc, tableName, Item))) as SweepRecord)]);
+      if (Item && display) {
+        const { sweep, listingEnded } = await watch.race(liveProgress(clients().doc, tableName, Item));
+        const rate = meter.add(countedOf(sweep as SweepRecord));
+        display.update([progressLine(sweep as SweepRecord, { listingEnded, rate })]);
+      }
       if (EXECUTION_ENDED.has(execution.status ?? '')) break;
       await watch.race(sleep(io.pollMs ?? 1000));
       execution = await watch.race(clients().sfn.send(new DescribeExecutionCommand({ executionArn })));

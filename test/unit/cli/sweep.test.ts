@@ -115,12 +115,12 @@ describe('mpu-reaper sweep', () => {
       });
 
     // Act
-    const { code, stdout } = await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait']);
+    const { code, stdout } = await runCli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait'], ENV, { now: () => 0 });
 
     // Assert
     expect(code).toBe(0);
-    expect(stdout).toContain('1/4  found 4 · aborted 1 · failed 0 · 2.0 KiB');
-    expect(stdout).toContain('4/4  found 4 · aborted 4 · failed 0 · 8.0 KiB');
+    expect(stdout).toContain('1 done · 4 found so far · – /s · time left – · aborted 1 · failed 0 · 2.0 KiB');
+    expect(stdout).toContain('4 done · 4 found so far · – /s · time left – · aborted 4 · failed 0 · 8.0 KiB');
     expect(stdout).toMatch(/status\s+COMPLETED/);
     expect(stdout).toMatch(/target data-a\s+SWEPT/);
   });
@@ -160,7 +160,64 @@ describe('mpu-reaper sweep', () => {
     const asked = docMock.commandCalls(BatchGetCommand).flatMap((call) => call.args[0].input.RequestItems!.records.Keys!.map((key) => key.id));
     expect(asked).toHaveLength(MAX_LANES);
     expect(asked).toEqual(expect.arrayContaining(['s#target-0', 's#target-1', 's#target-0#lane-1', `s#target-1#lane-${MAX_LANES / 2 - 1}`]));
-    expect(stdout).toContain('5/5  found 5 · aborted 4 · failed 0 · 2.0 KiB');
+    expect(stdout).toContain('5 done · 5 found so far · – /s · time left – · aborted 4 · failed 0 · 2.0 KiB');
+  });
+
+  it('says "of N" with the rate and time left once every lane has listed to the end, "found so far" before', async () => {
+    // Arrange: one target of two lanes; lane 1 (the last: no end) ends its listing at the third poll
+    const lane = (n: number, end?: string) => ({ target: 0, lane: n, after: '', limit: 1000, ...(end ? { end } : {}) });
+    const checkpoint = (n: number, done: boolean, aborted: number, end?: string) => ({
+      id: `s#target-0${n > 0 ? `#lane-${n}` : ''}`,
+      state: { target: { index: 0 }, lane: lane(n, end), done, totals: { found: 300, aborted } },
+    });
+    sfnMock.on(DescribeExecutionCommand).resolvesOnce({ status: 'RUNNING' }).resolvesOnce({ status: 'RUNNING' }).resolves({ status: 'SUCCEEDED' });
+    let reading = -1; // each reading: the sweep record, then its checkpoints (several BatchGetItem calls)
+    docMock.on(GetCommand).callsFake(() => {
+      reading += 1;
+      return reading < 3
+        ? { Item: { id: 's', recordType: 'sweep', status: 'RUNNING', targets: '[{}]' } }
+        : { Item: { id: 's', recordType: 'sweep', status: 'COMPLETED', found: 600, aborted: 600 } };
+    });
+    const readings = [
+      [checkpoint(0, true, 300, 'k'), checkpoint(1, false, 0)],
+      [checkpoint(0, true, 300, 'k'), checkpoint(1, false, 100)],
+      [checkpoint(0, true, 300, 'k'), checkpoint(1, true, 200)],
+    ];
+    // the checkpoints come in the answer to the call that asks for them
+    docMock.on(BatchGetCommand).callsFake((input: { RequestItems: { records: { Keys: Array<{ id: string }> } } }) => {
+      const asked = new Set(input.RequestItems.records.Keys.map((key) => key.id));
+      return { Responses: { records: readings[reading].filter((c) => asked.has(c.id)) } };
+    });
+    let now = 0;
+    const clock = () => {
+      now += 10_000; // one reading every ten seconds
+      return now;
+    };
+
+    // Act
+    const { stdout } = await runCli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait'], ENV, { now: clock });
+
+    // Assert
+    const lines = stdout.split('\n');
+    expect(lines).toContain('300 done · 600 found so far · – /s · time left – · aborted 300 · failed 0 · 0 B');
+    expect(lines).toContain('400 done · 600 found so far · 10.0/s · time left – · aborted 400 · failed 0 · 0 B');
+    expect(lines).toContain('[████████████████████░░░░] 500 of 600 · 10.0/s · 10s left · aborted 500 · failed 0 · 0 B');
+  });
+
+  it('prints the sweep id before anything else; with --json on stderr, stdout then holds one JSON document', async () => {
+    // Arrange
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
+    docMock.on(GetCommand).resolves({ Item: { id: 's', recordType: 'sweep', status: 'COMPLETED', found: 1, aborted: 1 } });
+
+    // Act
+    const plain = await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait']);
+    const json = await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait', '--json']);
+
+    // Assert
+    const started = sfnMock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input.name);
+    expect(plain.stdout.split('\n')[0]).toBe(`started sweep ${started[0]}`);
+    expect(json.stderr).toBe(`started sweep ${started[1]}\n`);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'COMPLETED', aborted: 1 });
   });
 
   it('exits 1 when the sweep completed with errors', async () => {

@@ -85,8 +85,15 @@ export function sweepTable(sweep: SweepRecord & { targets?: unknown; targetResul
       : []),
     ...(sweep.appliedBy ? [['appliedBy', sweep.appliedBy]] : []),
   ];
-  for (const t of (Array.isArray(sweep.targetResults) ? sweep.targetResults : []) as Array<{ bucket: string; status: string; error?: string }>) {
-    rows.push([`target ${t.bucket}`, `${t.status}${t.error ? ` (${t.error})` : ''}`]);
+  for (const t of (Array.isArray(sweep.targetResults) ? sweep.targetResults : []) as Array<{
+    bucket: string;
+    status: string;
+    error?: string;
+    cause?: string;
+  }>) {
+    // a failure's error is detailed under "error" below; a TRUNCATED target's cause names the option that raises the limit
+    const why = t.error ?? (t.status === 'TRUNCATED' ? t.cause : undefined);
+    rows.push([`target ${t.bucket}`, `${t.status}${why ? ` (${why})` : ''}`]);
   }
   for (const e of sweep.targetErrors ?? []) rows.push([`error ${e.bucket}`, `${e.error}: ${e.cause}`]);
   return `${formatTable(undefined, rows)}\n`;

@@ -5,6 +5,7 @@
  */
 
 import { sweepStatusKey, updateOwnedRecord, type SweepStatus } from '../records.ts';
+import { MAX_MAX_UPLOADS } from './plan.ts';
 import { batchGetAll, type SweepDeps } from './requests.ts';
 import {
   addTotals,
@@ -49,6 +50,16 @@ async function checkpoints(deps: SweepDeps, sweepId: string, lanes: Array<Pick<L
   return new Map(items.map((item) => [laneKey(Number(item.targetIndex), Number(item.lane ?? 0)), item.state as TargetState]));
 }
 
+/**
+ * Why a TRUNCATED target stopped, naming the option that raises the limit in both doors (the API's field, the CLI's
+ * flag): the uploads past it were not listed, so not swept.
+ */
+export function truncatedCause(maxUploads: number): string {
+  const listed = `listed ${maxUploads.toLocaleString('en-US')} uploads, the sweep's limit per target (maxUploads), and stopped: the uploads after them were not swept`;
+  if (maxUploads >= MAX_MAX_UPLOADS) return `${listed}; that is the highest limit, sweep the rest with narrower --prefix (prefix) targets`;
+  return `${listed}; sweep again with a higher limit: --max-uploads N (CLI) or maxUploads (API), up to ${MAX_MAX_UPLOADS.toLocaleString('en-US')}`;
+}
+
 const NO_CHECKPOINT = { error: 'NoCheckpoint', cause: 'the target ended before its first page was recorded' };
 
 /**
@@ -61,7 +72,8 @@ export function targetResult(target: SweepTargetPlan, states: Array<TargetState 
   const totals = states.reduce((sum: Totals, state) => (state ? addTotals(sum, state.totals) : sum), emptyTotals());
   const failure = states.map((state) => (state ? state.error : NO_CHECKPOINT)).find((error) => error !== undefined);
   const status: TargetOutcome = failure ? 'FAILED' : states.some((s) => !s!.done) ? 'UNFINISHED' : states.some((s) => s!.truncated) ? 'TRUNCATED' : 'SWEPT';
-  return { ...where, ...totals, status, ...(failure ? { error: failure.error, cause: failure.cause } : {}) };
+  const why = failure ? { error: failure.error, cause: failure.cause } : status === 'TRUNCATED' ? { cause: truncatedCause(target.maxUploads) } : {};
+  return { ...where, ...totals, status, ...why };
 }
 
 /** INCOMPLETE when some uploads were not covered (maxUploads, a lost page), else COMPLETED_WITH_ERRORS for any error. */

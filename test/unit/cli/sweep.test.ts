@@ -5,6 +5,7 @@ import { StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client
 import { BatchGetCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { cli as runCli, docMock, resetMocks, sfnMock } from '../../support/cli.ts';
 import { MAX_LANES } from '../../../lib/sweep/state.ts';
+import { truncatedCause } from '../../../lib/sweep/finish.ts';
 import { SWEEP_USAGE, sweepFlagOf } from '../../../lib/cli/sweep.ts';
 
 const ARN = 'arn:aws:states:us-east-1:111122223333:stateMachine:s3-mpu-reaper-dev-sweep-uploads';
@@ -309,6 +310,30 @@ describe('mpu-reaper sweeps', () => {
     expect(stdout).toMatch(/status\s+COMPLETED/);
     expect(stdout).toMatch(/aborted\s+3/);
     expect(stdout).toMatch(/target data-lake\s+COMPLETED/);
+  });
+
+  it("shows a TRUNCATED target's cause: the option that raises the limit", async () => {
+    // Arrange
+    const cause = truncatedCause(500);
+    docMock.on(GetCommand).resolves({
+      Item: {
+        id: 'sweep-1',
+        recordType: 'sweep',
+        status: 'INCOMPLETE',
+        startedAt: '2026-11-22T10:00:00Z',
+        targetResults: JSON.stringify([{ bucket: 'data-lake', status: 'TRUNCATED', cause }]),
+      },
+    });
+
+    // Act
+    const { code, stdout } = await cli(['sweeps', 'sweep-1']);
+
+    // Assert
+    expect(code).toBe(0);
+    const line = stdout.split('\n').find((l) => l.startsWith('target data-lake'));
+    expect(line).toMatch(/^target data-lake +TRUNCATED \(listed 500 uploads/);
+    expect(line).toContain(`(${cause})`);
+    expect(cause).toContain('--max-uploads');
   });
 
   it('shows one sweep as JSON with --json', async () => {

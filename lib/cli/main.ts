@@ -12,6 +12,8 @@ import { stackCommand } from './stack.ts';
 import { statusCommand } from './status.ts';
 import { sweepCommand, sweepsCommand } from './sweep.ts';
 
+declare const MPU_REAPER_VERSION: string | undefined;
+
 export const USAGE = `Usage: mpu-reaper <command> [options]
 
 Aborts incomplete S3 multipart uploads until ListParts proves them gone, and keeps a record of every run.
@@ -46,7 +48,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         io.stdout.write(`${USAGE}\n`);
         return 0;
       case '--version': {
-        const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+        // the packed CLI's bundle has its version built in (lib/cli/pack.ts); in the repository, package.json's
+        const version =
+          typeof MPU_REAPER_VERSION === 'string'
+            ? MPU_REAPER_VERSION
+            : (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
         io.stdout.write(`${version}\n`);
         return 0;
       }

@@ -78,6 +78,15 @@ describe('the packed CLI', () => {
     expect(readFileSync(join(work, 'package', CLI_BIN), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
+  it("refuses a root npm pack (TypeScript bin, the Lambdas' dependencies, the dev engine), naming npm run pack:cli", async () => {
+    // Act
+    const root = await run('npm', ['pack', '--dry-run'], { cwd: ROOT });
+
+    // Assert
+    expect(root.code).not.toBe(0);
+    expect(root.stderr).toContain('npm run pack:cli packs the CLI');
+  });
+
   it('installs offline into an empty project and runs on every Node of 20 or later here, without EBADENGINE', async () => {
     expect(runtimes.length).toBeGreaterThan(0);
     for (const { node, major } of runtimes) {

@@ -41,10 +41,11 @@ function sumCheckpoints<T extends Record<string, unknown>>(item: T, states: Targ
 /**
  * Every target's listing has ended: each target has a last lane (no `end`; a state without a lane is the whole
  * target), and that lane and every lane before it has a checkpoint that says done. A lane that has not recorded a page
- * has no checkpoint, so a missing lane number means "not yet".
+ * has no checkpoint, so a missing lane number means "not yet". A sweep applying a plan has lanes without ends (the dry
+ * run's, lib/sweep/lanes.ts): which is the last is not known here, so its listing is never taken as ended while it runs.
  */
 export function listingEnded(states: readonly TargetState[], targets: number): boolean {
-  if (targets < 1) return false;
+  if (targets < 1 || states.some((s) => s.sweep?.planId)) return false;
   for (let index = 0; index < targets; index += 1) {
     const lanes = new Map(states.filter((s) => s.target?.index === index).map((s) => [s.lane?.lane ?? 0, s]));
     const last = [...lanes.values()].find((s) => s.lane === undefined || s.lane.end === undefined);

@@ -7,6 +7,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalExecution } from '../../lib/local/execution.ts';
 import { checkpointId, HISTORY_EVENTS } from '../../lib/sweep/state.ts';
 import type { LanesResult } from '../../lib/sweep/lanes.ts';
+import { checkpointStates, listingEnded, liveProgress } from '../../lib/sweep/progress.ts';
 import { createBucket, createUpload, TABLE } from '../support/workflow.ts';
 import { FAST, allUploads, deploy, doc, executionsOf, expectCountersEqualRecords, s3, setAfterWalk, sweep, youngUploads } from '../support/sweep-harness.ts';
 
@@ -81,6 +82,23 @@ describe('sweep-uploads', () => {
           lane: { lane: lane.lane, ...(lane.end ? { end: lane.end } : {}) },
         });
       }
+      // what a reader of the running sweep makes of these checkpoints: every lane listed to its end, so found is the total
+      const states = await checkpointStates(doc, TABLE, run.summary);
+      const lastLane = lanes.at(-1)!.lane;
+      expect(listingEnded(states, 2)).toBe(true);
+      expect(
+        listingEnded(
+          states.filter((s) => s.target.index !== 0 || (s.lane?.lane ?? 0) !== lastLane),
+          2,
+        ),
+      ).toBe(false);
+      expect(
+        listingEnded(
+          states.filter((s) => s.target.index !== 0 || (s.lane?.lane ?? 0) !== 1),
+          2,
+        ),
+      ).toBe(false);
+      expect(await liveProgress(doc, TABLE, { ...run.summary, status: 'RUNNING' })).toMatchObject({ listingEnded: true, sweep: { found: 310 } });
       // sweep-uploads' history: its fixed states, a walk per target, ~12 events per lane (the worst case in test/unit/sweep-lanes.test.ts)
       const [parent] = await executionsOf('sweepUploads', run.since);
       const perLane = (parent.history.length - HISTORY_EVENTS.sweepFixed - 2 * HISTORY_EVENTS.walkWorst) / (lanes.length + 1);

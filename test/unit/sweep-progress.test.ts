@@ -23,4 +23,9 @@ describe('listingEnded', () => {
     expect(listingEnded([lane(0, 0, true), lane(1, 0, true)], 2)).toBe(true);
     expect(listingEnded([], 0)).toBe(false);
   });
+
+  it("is false while a sweep applying a plan runs: the dry run's lanes have no ends, the last is not known", () => {
+    const applying = { ...lane(0, 0, true), sweep: { planId: 'sweep-dry' } } as unknown as TargetState;
+    expect(listingEnded([applying], 1)).toBe(false);
+  });
 });

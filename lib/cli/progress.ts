@@ -25,11 +25,15 @@ export function progressLine(sweep: Partial<SweepRecord>, facts: ProgressFacts =
   const done = sweep.dryRun ? `would abort ${sweep.wouldAbort ?? 0}` : `aborted ${sweep.aborted ?? 0}`;
   const rate = facts.rate === undefined ? '– /s' : `${formatRate(facts.rate)}/s`;
   const counters = `${done} · failed ${(sweep.failed ?? 0) + (sweep.partsRemain ?? 0)}${skipped > 0 ? ` · skipped ${skipped}` : ''} · ${shortBytes(sweep.bytesFound ?? 0)}`;
-  if (!facts.listingEnded) return `${counted} done · ${found} found so far · ${rate} · time left – · ${counters}`;
+  if (!facts.listingEnded) return `${doneOf(sweep, false)} · ${rate} · time left – · ${counters}`;
   const filled = found === 0 ? width : Math.min(width, Math.round((counted / found) * width));
   const left = timeLeft(found - counted, facts.rate);
-  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${counted} of ${found} · ${rate} · ${left === undefined ? 'time left –' : `${formatDuration(left)} left`} · ${counters}`;
+  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${doneOf(sweep, true)} · ${rate} · ${left === undefined ? 'time left –' : `${formatDuration(left)} left`} · ${counters}`;
 }
+
+/** "120 of 400" once the listing ended (found is the total), else "120 done · 400 found so far" */
+export const doneOf = (sweep: Partial<SweepRecord>, listingEnded: boolean): string =>
+  listingEnded ? `${countedOf(sweep)} of ${sweep.found ?? 0}` : `${countedOf(sweep)} done · ${sweep.found ?? 0} found so far`;
 
 /** one sample of the uploads done, at a time in milliseconds */
 export interface Sample {

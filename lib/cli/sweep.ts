@@ -6,10 +6,10 @@ import { queryNewestFirst } from '../api/listing.ts';
 import { INDEX_BY_STARTED_AT, SWEEP_LIST_KEY, SWEEP_STATUSES, type SweepRecord } from '../records.ts';
 import { overlapMessage, runningOverlap } from '../sweep/overlap.ts';
 import { MAX_MAX_UPLOADS, validateSweepRequest } from '../sweep/plan.ts';
-import { liveProgress } from '../sweep/progress.ts';
+import { checkpointStates, listingEnded, liveProgress } from '../sweep/progress.ts';
 import { COMMON_FLAGS, COMMON_OPTIONS, START_OPTIONS, numberFlag, parse } from './args.ts';
 import { formatTable, humanBytes, shortBytes } from './format.ts';
-import { countedOf, createProgressDisplay, createRateMeter, progressLine } from './progress.ts';
+import { countedOf, createProgressDisplay, createRateMeter, doneOf, progressLine } from './progress.ts';
 import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } from './io.ts';
 import { Interrupted, reportInterrupted, watchInterrupt } from './interrupt.ts';
 import { resolveTarget } from './resolve.ts';
@@ -52,7 +52,8 @@ export const SWEEPS_USAGE = `Usage: mpu-reaper sweeps [--status S] [--limit N] [
        mpu-reaper sweeps ID [--json]
 
 Lists past sweeps, newest first, with their counts; with a sweep id (printed by sweep), shows that sweep: its
-counters so far while it runs, and each target's result.
+counters so far while it runs and how far it is ("done of N" once every listing has ended, else the count "found so
+far"), and each target's result (a TRUNCATED one names the option that raises its limit).
 
   --status S                  only sweeps in this status (${Object.keys(SWEEP_STATUSES).join(', ')})
   --limit N                   at most N sweeps (1 to 100, default 20)
@@ -70,9 +71,10 @@ export function sweepFlagOf(field: string): string {
 
 const COUNTS = ['found', 'aborted', 'notFound', 'partsRemain', 'failed', 'wouldAbort', 'busy', 'skippedActive', 'skippedUnreadable'] as const;
 
-export function sweepTable(sweep: SweepRecord & { targets?: unknown; targetResults?: unknown }): string {
+export function sweepTable(sweep: SweepRecord & { targets?: unknown; targetResults?: unknown }, progress?: string): string {
   const rows: string[][] = [
     ['status', String(sweep.status)],
+    ...(progress ? [['progress', progress]] : []),
     ...COUNTS.map((c) => [c, String(sweep[c] ?? 0)]),
     ['bytesFound', humanBytes(sweep.bytesFound ?? 0)],
     ...(sweep.bytesFreed !== undefined ? [['bytesFreed', humanBytes(sweep.bytesFreed)]] : []),
@@ -223,7 +225,15 @@ async function showSweep(id: string, values: Record<string, unknown>, io: CliIo,
     if (error instanceof HttpError) throw new CliFailure(`sweeps: no sweep with id ${id} in ${tableName}`);
     throw error;
   }
-  io.stdout.write(values.json ? `${JSON.stringify(sweep)}\n` : `sweep ${sweep.id}\n${sweepTable(sweep)}`);
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(sweep)}\n`);
+    return 0;
+  }
+  // a running sweep: how far it is, "of N" only once every lane has listed to its end (lib/sweep/progress.ts)
+  const running =
+    sweep.status === 'RUNNING' ? await checkpointStates(clients().doc, tableName, { id: sweep.id, targets: JSON.stringify(sweep.targets) }) : undefined;
+  const progress = running && doneOf(sweep, listingEnded(running, Array.isArray(sweep.targets) ? sweep.targets.length : 0));
+  io.stdout.write(`sweep ${sweep.id}\n${sweepTable(sweep, progress || undefined)}`);
   return 0;
 }
 

@@ -312,6 +312,31 @@ describe('mpu-reaper sweeps', () => {
     expect(stdout).toMatch(/target data-lake\s+COMPLETED/);
   });
 
+  it('shows how far a running sweep is: "done · found so far" while a lane lists, "of N" once every lane listed to its end', async () => {
+    // Arrange: one target of two lanes, the last one (no end) still listing, then done
+    const record = { id: 'sweep-1', recordType: 'sweep', status: 'RUNNING', startedAt: '2026-11-22T10:00:00Z', targets: '[{"bucket":"data-lake"}]' };
+    docMock.on(GetCommand).resolves({ Item: record });
+    const checkpoints = (lastDone: boolean) => [
+      { id: 'sweep-1#target-0', state: { target: { index: 0 }, lane: { lane: 0, end: 'k' }, done: true, totals: { found: 30, aborted: 30 } } },
+      { id: 'sweep-1#target-0#lane-1', state: { target: { index: 0 }, lane: { lane: 1 }, done: lastDone, totals: { found: 20, aborted: 10 } } },
+    ];
+    let lastDone = false;
+    docMock.on(BatchGetCommand).callsFake((input: { RequestItems: { records: { Keys: Array<{ id: string }> } } }) => {
+      const asked = new Set(input.RequestItems.records.Keys.map((key) => key.id));
+      return { Responses: { records: checkpoints(lastDone).filter((c) => asked.has(c.id)) } };
+    });
+
+    // Act
+    const listing = await cli(['sweeps', 'sweep-1']);
+    lastDone = true;
+    const listed = await cli(['sweeps', 'sweep-1']);
+
+    // Assert
+    expect(listing.stdout).toMatch(/^progress +40 done · 50 found so far$/m);
+    expect(listed.stdout).toMatch(/^progress +40 of 50$/m);
+    expect(listed.stdout).toMatch(/^aborted +40$/m);
+  });
+
   it("shows a TRUNCATED target's cause: the option that raises the limit", async () => {
     // Arrange
     const cause = truncatedCause(500);

@@ -9,7 +9,7 @@ import { MAX_MAX_UPLOADS, validateSweepRequest } from '../sweep/plan.ts';
 import { checkpointStates, listingEnded, liveProgress } from '../sweep/progress.ts';
 import { COMMON_FLAGS, COMMON_OPTIONS, START_OPTIONS, numberFlag, parse } from './args.ts';
 import { formatTable, humanBytes, shortBytes } from './format.ts';
-import { countedOf, createProgressDisplay, createRateMeter, doneOf, progressLine } from './progress.ts';
+import { countedOf, createProgressDisplay, createRateMeter, doneOf, progressLine, type Output } from './progress.ts';
 import { CliFailure, EXECUTION_ENDED, UsageError, type CliClients, type CliIo } from './io.ts';
 import { Interrupted, reportInterrupted, watchInterrupt } from './interrupt.ts';
 import { resolveTarget } from './resolve.ts';
@@ -170,6 +170,9 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
   // on a terminal the progress line is redrawn in place; in a pipe or a log, printed again when it changed
   const display = values.json ? undefined : createProgressDisplay(io.stdout);
   const meter = createRateMeter(io.now ?? Date.now);
+  // in a pipe or a log a line per poll would only tell the rate again: a new line when the counts changed
+  const tty = (io.stdout as Output).isTTY === true;
+  let shown = '';
   const watch = watchInterrupt(io);
   try {
     let execution = await watch.race(clients().sfn.send(new DescribeExecutionCommand({ executionArn })));
@@ -178,7 +181,9 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
       if (Item && display) {
         const { sweep, listingEnded } = await watch.race(liveProgress(clients().doc, tableName, Item));
         const rate = meter.add(countedOf(sweep as SweepRecord));
-        display.update([progressLine(sweep as SweepRecord, { listingEnded, rate })]);
+        const counts = `${countedOf(sweep as SweepRecord)}/${sweep.found}/${listingEnded}`;
+        if (tty || counts !== shown) display.update([progressLine(sweep as SweepRecord, { listingEnded, rate })]);
+        shown = counts;
       }
       if (EXECUTION_ENDED.has(execution.status ?? '')) break;
       await watch.race(sleep(io.pollMs ?? 1000));

@@ -115,7 +115,7 @@ describe('the packed CLI', () => {
       expect(help, `--help on Node ${major}`).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: mpu-reaper <command> \[options\]\n/) });
       expect(sweepHelp).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: mpu-reaper sweep --bucket B/) });
       expect(version).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
-      expect(seed, seed.stderr).toMatchObject({ code: 0 });
+      expect(seed).toMatchObject({ code: 0, stderr: '' }); // no warning of the bundled SDK on any supported Node
       expect(JSON.parse(seed.stdout)).toMatchObject({ bucket, uploads: 3 });
       expect(scan, scan.stderr).toMatchObject({ code: 0 });
       expect(JSON.parse(scan.stdout).buckets).toEqual([expect.objectContaining({ bucket, uploads: 3 })]);

@@ -205,6 +205,52 @@ describe('mpu-reaper sweep', () => {
     expect(lines).toContain('[████████████████████░░░░] 500 of 600 · 10.0/s · 10s left · aborted 500 · failed 0 · 0 B');
   });
 
+  it('in a pipe prints a line when the counts changed, not for each poll; on a terminal redraws it with the rate', async () => {
+    // Arrange: five polls of a running sweep whose counts change once
+    const running = (aborted: number) => ({ Item: { id: 's', recordType: 'sweep', status: 'RUNNING', found: 10, aborted } });
+    const arrange = () => {
+      sfnMock.reset();
+      sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:us-east-1:111122223333:execution:sweep:x' });
+      sfnMock
+        .on(DescribeExecutionCommand)
+        .resolvesOnce({ status: 'RUNNING' })
+        .resolvesOnce({ status: 'RUNNING' })
+        .resolvesOnce({ status: 'RUNNING' })
+        .resolvesOnce({ status: 'RUNNING' })
+        .resolves({ status: 'SUCCEEDED' });
+      docMock.reset();
+      docMock.on(QueryCommand).resolves({ Items: [] });
+      docMock
+        .on(GetCommand)
+        .resolvesOnce(running(2))
+        .resolvesOnce(running(2))
+        .resolvesOnce(running(2))
+        .resolvesOnce(running(6))
+        .resolvesOnce(running(6))
+        .resolves({ Item: { id: 's', recordType: 'sweep', status: 'COMPLETED', found: 10, aborted: 10 } });
+    };
+    let now = 0;
+    const clock = () => (now += 1000);
+    const argv = ['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait'];
+
+    // Act
+    arrange();
+    const piped = await runCli(argv, ENV, { now: clock });
+    arrange();
+    let onTty = '';
+    await runCli(argv, ENV, { now: clock, stdout: Object.assign({ write: (t: string) => (onTty += t) }, { isTTY: true }) });
+
+    // Assert
+    expect(piped.stdout).not.toContain('\x1b');
+    expect(piped.stdout.split('\n').filter((l) => l.includes('found so far'))).toEqual([
+      '2 done · 10 found so far · – /s · time left – · aborted 2 · failed 0 · 0 B',
+      '6 done · 10 found so far · 1.3/s · time left – · aborted 6 · failed 0 · 0 B',
+    ]);
+    // on a terminal: drawn once, then redrawn in place (cursor up a line, clear it) each time the rate changed
+    expect(onTty.match(/\x1b\[2K\r\d+ done/g)).toHaveLength(4);
+    expect(onTty.match(/\x1b\[1A/g)).toHaveLength(3);
+  });
+
   it('prints the sweep id before anything else; with --json on stderr, stdout then holds one JSON document', async () => {
     // Arrange
     sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });

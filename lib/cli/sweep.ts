@@ -23,8 +23,8 @@ export const SWEEP_USAGE = `Usage: mpu-reaper sweep --bucket B [--bucket B2 …]
 Finds every incomplete multipart upload initiated more than AGE ago in the buckets (under --prefix), aborts them
 page by page, verifies each with ListParts, and records every upload. With --wait, prints the sweep id at once, shows
 live progress (uploads done "of N" once every listing has ended, else the count "found so far"; uploads done a second
-over the last 30 s; the time left once N is known) and a final table; Ctrl-C stops the waiting only (the sweep goes
-on) and prints how to follow or cancel it.
+over the last 30 s; the time left once N is known; with --json both on stderr) and a final table; Ctrl-C stops the
+waiting only (the sweep goes on) and prints how to follow or cancel it.
 An age below the minimum (setting SweepMinimumAge, 1h by default) is refused unless --force: uploads that young may
 still be receiving parts. Exit code: 0 when the sweep COMPLETED (or was started, without --wait), 1 otherwise (a
 target overlapping a running sweep's is refused: one line naming it, nothing started), 2 for bad usage (a refused age
@@ -168,17 +168,19 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
   (values.json ? io.stderr : io.stdout).write(`started sweep ${id}\n`);
   const sleep = io.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   // on a terminal the progress line is redrawn in place; in a pipe or a log, printed again when it changed
-  const display = values.json ? undefined : createProgressDisplay(io.stdout);
+  // with --json on stderr too, as scan's: stdout holds only the final JSON document
+  const progressOut = (values.json ? io.stderr : io.stdout) as Output;
+  const display = createProgressDisplay(progressOut);
   const meter = createRateMeter(io.now ?? Date.now);
   // in a pipe or a log a line per poll would only tell the rate again: a new line when the counts changed
-  const tty = (io.stdout as Output).isTTY === true;
+  const tty = progressOut.isTTY === true;
   let shown = '';
   const watch = watchInterrupt(io);
   try {
     let execution = await watch.race(clients().sfn.send(new DescribeExecutionCommand({ executionArn })));
     for (;;) {
       const { Item } = await watch.race(clients().doc.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true })));
-      if (Item && display) {
+      if (Item) {
         const { sweep, listingEnded } = await watch.race(liveProgress(clients().doc, tableName, Item));
         const rate = meter.add(countedOf(sweep as SweepRecord));
         const counts = `${countedOf(sweep as SweepRecord)}/${sweep.found}/${listingEnded}`;

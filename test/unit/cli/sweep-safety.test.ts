@@ -61,9 +61,9 @@ describe('mpu-reaper sweep --wait and Ctrl-C', () => {
     const { stdout } = await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait'], ENV);
     const json = await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait', '--json'], ENV);
 
-    // Assert: first line of the output; with --json on stderr, stdout staying one JSON document
+    // Assert: first line of the output; with --json on stderr (the progress after it), stdout staying one JSON document
     expect(stdout.split('\n')[0]).toBe(`started sweep ${startedName()}`);
-    expect(json.stderr).toMatch(/^started sweep sweep-\S+\n$/);
+    expect(json.stderr).toMatch(/^started sweep sweep-\S+\n\[█+\] 0 of 0 · /);
     expect(JSON.parse(json.stdout)).toMatchObject({ status: 'COMPLETED' });
   });
 

@@ -251,22 +251,6 @@ describe('mpu-reaper sweep', () => {
     expect(onTty.split('\x1b[1A')).toHaveLength(4);
   });
 
-  it('prints the sweep id before anything else; with --json on stderr, stdout then holds one JSON document', async () => {
-    // Arrange
-    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
-    docMock.on(GetCommand).resolves({ Item: { id: 's', recordType: 'sweep', status: 'COMPLETED', found: 1, aborted: 1 } });
-
-    // Act
-    const plain = await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait']);
-    const json = await cli(['sweep', '--bucket', 'data-a', '--older-than', '1d', '--wait', '--json']);
-
-    // Assert
-    const started = sfnMock.commandCalls(StartExecutionCommand).map((call) => call.args[0].input.name);
-    expect(plain.stdout.split('\n')[0]).toBe(`started sweep ${started[0]}`);
-    expect(json.stderr).toBe(`started sweep ${started[1]}\n`);
-    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'COMPLETED', aborted: 1 });
-  });
-
   it('exits 1 when the sweep completed with errors', async () => {
     // Arrange
     sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });

@@ -167,12 +167,11 @@ export async function sweepCommand(argv: string[], io: CliIo, clients: () => Cli
   // the id first, so that it is known however the waiting ends (with --json on stderr: stdout is one JSON document)
   (values.json ? io.stderr : io.stdout).write(`started sweep ${id}\n`);
   const sleep = io.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-  // on a terminal the progress line is redrawn in place; in a pipe or a log, printed again when it changed
-  // with --json on stderr too, as scan's: stdout holds only the final JSON document
+  // the progress line: with --json on stderr, as scan's (stdout holds only the final JSON document). On a terminal it
+  // is redrawn at every poll; in a pipe or a log a line per poll would only tell the rate again: a line when counts change
   const progressOut = (values.json ? io.stderr : io.stdout) as Output;
   const display = createProgressDisplay(progressOut);
   const meter = createRateMeter(io.now ?? Date.now);
-  // in a pipe or a log a line per poll would only tell the rate again: a new line when the counts changed
   const tty = progressOut.isTTY === true;
   let shown = '';
   const watch = watchInterrupt(io);

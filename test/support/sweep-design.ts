@@ -1,3 +1,4 @@
+import type { HistoryEvent } from '../../lib/local/execution.ts';
 /**
  * A sweep's measured counts turned into the cost model's design (lib/sweep/cost.ts): per upload and per page, for the
  * page size a typical upload gets on AWS, with the walk that cuts lanes (WALK_PER_UPLOAD: a LIST per 1,000 uploads).
@@ -87,3 +88,7 @@ export function measuredDesign(name: string, m: SweepMeasure): MeasuredDesign {
     } satisfies Partial<Usage>,
   };
 }
+
+/** a page execution's wait for in-flight parts (the time model's SweepWaitSeconds): not "Keep to the bucket's rate" */
+export const isPartsWait = (event: HistoryEvent) =>
+  (event.stateEnteredEventDetails as { name?: string } | undefined)?.name?.startsWith('Wait for in-flight parts') === true;

@@ -21,7 +21,7 @@ import { sweepLambdaHandlers } from '../../lib/sweep/lambdas.ts';
 import { SWEEP_SDK_ATTEMPTS } from '../../lib/sweep/clients.ts';
 import { walkLanes, type LanesEvent, type LanesResult } from '../../lib/sweep/lanes.ts';
 import { writeUnits } from '../../lib/sweep/cost.ts';
-import { measuredDesign as designFromCounts, type MeasuredDesign } from './sweep-design.ts';
+import { measuredDesign as designFromCounts, isPartsWait, type MeasuredDesign } from './sweep-design.ts';
 import { awsClients, createBucket, createTable, fastRetries, startMoto, TABLE, type MotoServer } from './workflow.ts';
 
 /** the pages' intents (lib/sweep/intent.ts) */
@@ -95,7 +95,8 @@ export function observe(execution: LocalExecution, event: HistoryEvent) {
   pageRuns.set(execution.executionArn, run);
   run.events += 1;
   run.stop = event.timestamp.getTime();
-  if (event.type === 'WaitStateEntered') run.waits += 1;
+  // the waits for in-flight parts (the time model's SweepWaitSeconds); "Keep to the bucket's rate" is the rate's, apart
+  if (event.type === 'WaitStateEntered' && isPartsWait(event)) run.waits += 1;
   const details = (event.stateEnteredEventDetails ?? event.stateExitedEventDetails) as { input?: string; output?: string } | undefined;
   run.largestState = Math.max(run.largestState, Buffer.byteLength(details?.input ?? details?.output ?? '', 'utf8'));
 }

@@ -6,6 +6,7 @@
 
 import { sweepStatusKey, updateOwnedRecord, type SweepStatus } from '../records.ts';
 import { batchGetAll, type SweepDeps } from './requests.ts';
+import { targetRate } from './rate.ts';
 import {
   addTotals,
   checkpointId,
@@ -33,6 +34,8 @@ export interface TargetResult extends Totals {
   lanes: number;
   error?: string;
   cause?: string;
+  /** the request rate its lanes ended at on its bucket, of their shares, and the SlowDowns they met (lib/sweep/rate.ts) */
+  rate?: ReturnType<typeof targetRate>;
 }
 export interface SweepSummary extends Totals {
   status: SweepStatus;
@@ -61,7 +64,8 @@ export function targetResult(target: SweepTargetPlan, states: Array<TargetState 
   const totals = states.reduce((sum: Totals, state) => (state ? addTotals(sum, state.totals) : sum), emptyTotals());
   const failure = states.map((state) => (state ? state.error : NO_CHECKPOINT)).find((error) => error !== undefined);
   const status: TargetOutcome = failure ? 'FAILED' : states.some((s) => !s!.done) ? 'UNFINISHED' : states.some((s) => s!.truncated) ? 'TRUNCATED' : 'SWEPT';
-  return { ...where, ...totals, status, ...(failure ? { error: failure.error, cause: failure.cause } : {}) };
+  const rate = targetRate(states.flatMap((state) => (state?.rate ? [state.rate] : [])));
+  return { ...where, ...totals, status, ...(failure ? { error: failure.error, cause: failure.cause } : {}), ...(rate ? { rate } : {}) };
 }
 
 /** INCOMPLETE when some uploads were not covered (maxUploads, a lost page), else COMPLETED_WITH_ERRORS for any error. */

@@ -30,6 +30,8 @@ export interface LaneRate extends Requests {
   /** SlowDowns S3 answered the lane, in all; and on its last page */
   slowDowns: number;
   lastSlowDowns: number;
+  /** the part of a second the lane still owes its pace (a Wait takes whole seconds): carried to the next page */
+  owed?: number;
 }
 
 /** multiplicative decrease: the rate after a page that met a SlowDown (TCP halves its window) */
@@ -84,10 +86,16 @@ export function pageRequests(answers: PageAnswers, listReads: number): Requests 
   return { aborts: aborted.length + again.length, reads: listReads + verified };
 }
 
-/** whole seconds the page execution waits so that the page's requests keep to the rate (a Wait takes whole seconds) */
-export function paceSeconds(requests: Requests, rate: Requests, elapsedSeconds: number): number {
+/**
+ * Whole seconds the page execution waits so that the page's requests keep to the rate (a Wait takes whole seconds),
+ * and the part of a second still owed, carried to the next page: a page that needs 0.2 s more does not wait a whole
+ * second, five such pages wait one. A page slower than its rate pays off what was owed, and banks nothing.
+ */
+export function paceSeconds(requests: Requests, rate: Requests & { owed?: number }, elapsedSeconds: number): { seconds: number; owed: number } {
   const needed = Math.max(requests.aborts / rate.aborts, requests.reads / rate.reads);
-  return Math.max(0, Math.ceil(needed - elapsedSeconds));
+  const owed = Math.max(0, (rate.owed ?? 0) + needed - elapsedSeconds);
+  const seconds = Math.floor(owed);
+  return { seconds, owed: Math.round((owed - seconds) * 1000) / 1000 };
 }
 
 /**
@@ -98,4 +106,16 @@ export function pageRoomForRate(rate: Requests | undefined, secondsLeft: number,
   if (!rate) return undefined;
   const perUpload = Math.max(2 / rate.aborts, (2 * readsPerUpload) / rate.reads);
   return Math.max(1, Math.floor(secondsLeft / (safety * perUpload)));
+}
+
+/** A target's rate, its lanes' summed: what its lanes sent its bucket at the end, of their shares, and their SlowDowns. */
+export function targetRate(rates: LaneRate[]): (Requests & { share: Requests; slowDowns: number }) | undefined {
+  if (rates.length === 0) return undefined;
+  const sum = (f: (rate: LaneRate) => number) => round(rates.reduce((total, rate) => total + f(rate), 0));
+  return {
+    aborts: sum((r) => r.aborts),
+    reads: sum((r) => r.reads),
+    share: { aborts: sum((r) => r.share.aborts), reads: sum((r) => r.share.reads) },
+    slowDowns: sum((r) => r.slowDowns),
+  };
 }

@@ -211,8 +211,10 @@ export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promi
   // the lane's rate for its next page (AIMD), and the wait that keeps this page's requests to it (lib/sweep/rate.ts)
   const seconds = secondsSince(page.listedAt, now.getTime());
   const requests = pageRequests(answers, page.reads ?? 0);
-  const rate = state.rate && nextRate(state.rate, { slowDowns: countSlowDowns(answers), measured: perSecond(requests, seconds) });
-  const pause = rate && !done ? paceSeconds(requests, rate, seconds) : 0;
+  const lowered = state.rate && nextRate(state.rate, { slowDowns: countSlowDowns(answers), measured: perSecond(requests, seconds) });
+  const paced = lowered && !done ? paceSeconds(requests, { ...lowered, owed: state.rate?.owed }, seconds) : undefined;
+  const pause = paced?.seconds ?? 0;
+  const rate = lowered && { ...lowered, ...(paced?.owed ? { owed: paced.owed } : {}) };
   const next: TargetState = {
     ...state,
     cursor: page.cursor,

@@ -13,7 +13,19 @@ import { checkpointId, type TargetState } from '../../lib/sweep/state.ts';
 import { deps, docMock, listEvent, resetMocks, s3Mock, state, uploads } from '../support/sweep-steps.ts';
 import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 import { DEFAULT_RUN_SETTINGS } from '../../lib/sweep/state.ts';
-import { countSlowDowns, DECREASE, FLOOR, laneShare, nextRate, pageRequests, pageRoomForRate, paceSeconds, type LaneRate } from '../../lib/sweep/rate.ts';
+import { sweepTable } from '../../lib/cli/sweep.ts';
+import {
+  targetRate,
+  countSlowDowns,
+  DECREASE,
+  FLOOR,
+  laneShare,
+  nextRate,
+  pageRequests,
+  pageRoomForRate,
+  paceSeconds,
+  type LaneRate,
+} from '../../lib/sweep/rate.ts';
 
 const share = (aborts: number, reads: number): LaneRate => ({ aborts, reads, share: { aborts, reads }, slowDowns: 0, lastSlowDowns: 0 });
 
@@ -80,10 +92,22 @@ describe('the rate per bucket', () => {
     expect(pageRequests({}, 2)).toEqual({ aborts: 0, reads: 2 });
   });
 
-  it('waits the whole seconds that bring the page to its rate, nothing when it was slower', () => {
-    expect(paceSeconds({ aborts: 1000, reads: 1001 }, { aborts: 87.5, reads: 137.5 }, 6)).toBe(6); // 11.43 s for the aborts
-    expect(paceSeconds({ aborts: 449, reads: 450 }, { aborts: 87.5, reads: 137.5 }, 5.95)).toBe(0);
-    expect(paceSeconds({ aborts: 10, reads: 30 }, { aborts: 10, reads: 10 }, 0.5)).toBe(3);
+  it('waits the whole seconds that bring the page to its rate and carries the rest to the next page; nothing when it was slower', () => {
+    // 11.43 s for the aborts, 6 s spent
+    expect(paceSeconds({ aborts: 1000, reads: 1001 }, { aborts: 87.5, reads: 137.5 }, 6)).toEqual({ seconds: 5, owed: 0.429 });
+    expect(paceSeconds({ aborts: 449, reads: 450 }, { aborts: 87.5, reads: 137.5 }, 5.95)).toEqual({ seconds: 0, owed: 0 });
+    // the reads bind: 3 s for 30 reads
+    expect(paceSeconds({ aborts: 10, reads: 30 }, { aborts: 10, reads: 10 }, 0.5)).toEqual({ seconds: 2, owed: 0.5 });
+    // five pages each 0.2 s short wait one second in all; a slow page pays off what was owed and banks nothing
+    let owed = 0;
+    const waits = [];
+    for (let page = 0; page < 5; page += 1) {
+      const paced = paceSeconds({ aborts: 10, reads: 10 }, { aborts: 10, reads: 10, owed }, 0.8);
+      waits.push(paced.seconds);
+      owed = paced.owed;
+    }
+    expect(waits).toEqual([0, 0, 0, 0, 1]);
+    expect(paceSeconds({ aborts: 10, reads: 10 }, { aborts: 10, reads: 10, owed: 0.6 }, 5)).toEqual({ seconds: 0, owed: 0 });
   });
 
   it('cuts a page to what its rate lets it do in the time left', () => {
@@ -92,6 +116,23 @@ describe('the rate per bucket', () => {
     // at the floor after six halvings, with the measure: 2 reads an upload
     expect(pageRoomForRate({ aborts: 1.37, reads: 2.15 }, 240, 2)).toBe(64);
     expect(pageRoomForRate({ aborts: 0.01, reads: 0.01 }, 1, 1)).toBe(1);
+  });
+});
+
+describe("a target's rate in the sweep's results", () => {
+  it("sums its lanes' rates, shares and SlowDowns; the CLI shows it on the target's line", () => {
+    // Arrange: two lanes of one target, one lowered by SlowDowns
+    const lanes = [nextRate(share(100, 200), { slowDowns: 3 }), share(100, 200)];
+
+    // Act
+    const rate = targetRate(lanes)!;
+
+    // Assert
+    expect(rate).toEqual({ aborts: 150, reads: 300, share: { aborts: 200, reads: 400 }, slowDowns: 3 });
+    expect(targetRate([])).toBeUndefined();
+    expect(sweepTable({ id: 's', status: 'COMPLETED', targetResults: [{ bucket: 'data-a', status: 'SWEPT', rate }] } as never)).toMatch(
+      /target data-a\s+SWEPT; ended at 150 aborts\/s, 300 reads\/s of 200\/400 after 3 SlowDowns/,
+    );
   });
 });
 
@@ -142,10 +183,10 @@ describe("a lane's rate through its steps", () => {
     const slowed = await recorded(start, page(20, 1), answers);
 
     // Assert: 24 aborts (12/s: half the cap of 10) and 1 + 20 + 4 reads (12.5/s: half of that) in 2 s; at 5 aborts/s
-    // they take 4.8 s, 3 s more (whole seconds); every upload ABORTED
-    expect(slowed.state.rate).toMatchObject({ aborts: 5, reads: 6.25, slowDowns: 4, lastSlowDowns: 4 });
-    expect(slowed.paceSeconds).toBe(3);
-    expect(slowed.state.pace).toEqual({ uploads: 20, seconds: 5 });
+    // they take 4.8 s: 2 s more now, 0.8 s owed; every upload ABORTED
+    expect(slowed.state.rate).toMatchObject({ aborts: 5, reads: 6.25, slowDowns: 4, lastSlowDowns: 4, owed: 0.8 });
+    expect(slowed.paceSeconds).toBe(2);
+    expect(slowed.state.pace).toEqual({ uploads: 20, seconds: 4 });
     expect(slowed.state.totals).toMatchObject({ aborted: 20, failed: 0 });
     expect(docMock).toHaveReceivedCommandWith(PutCommand, {
       Item: expect.objectContaining({ id: checkpointId('sweep-1', 0), state: expect.objectContaining({ rate: slowed.state.rate }) }),
@@ -154,8 +195,9 @@ describe("a lane's rate through its steps", () => {
     // Act: a clean page
     const clean = await recorded(slowed.state, page(2, 1), { aborted: all(2, 'sent'), verified: { answers: all(2, 'gone'), kinds: ['gone'] } });
 
-    // Assert: a tenth of the share back, no wait needed
+    // Assert: a tenth of the share back; 2 aborts at 6/s in 2 s need no wait, and pay off what was owed
     expect(clean.state.rate).toMatchObject({ aborts: 6, reads: 8.25, slowDowns: 4, lastSlowDowns: 0 });
+    expect(clean.state.rate?.owed).toBeUndefined();
     expect(clean.paceSeconds).toBe(0);
   });
 

@@ -45,6 +45,13 @@ export interface SweepSettings {
   /** lanes swept at once ("Sweep each lane" MaxConcurrency), over all targets */
   SweepLanesAtOnce: number;
   /**
+   * a sweep's most AbortMultipartUploads per second on one bucket (lib/sweep/rate.ts): half of S3's "at least 3,500
+   * PUT/COPY/POST/DELETE … requests per second per partitioned prefix" (S3 User Guide, optimizing performance)
+   */
+  SweepAbortsPerSecond: number;
+  /** a sweep's most ListParts and ListMultipartUploads per second on one bucket: half of S3's 5,500 GET/HEAD per prefix */
+  SweepReadsPerSecond: number;
+  /**
    * the activity guard's default window (a request's activeWithin overrides it): a sweep skips, as SKIPPED_ACTIVE, every
    * upload that received a part within this many seconds (docs/activity-guard.md); 0 turns the guard off by default
    */

@@ -7,6 +7,7 @@ import { INDEX_BY_STARTED_AT, SWEEP_LIST_KEY, SWEEP_STATUSES, type SweepRecord }
 import { overlapMessage, runningOverlap } from '../sweep/overlap.ts';
 import { MAX_MAX_UPLOADS, validateSweepRequest } from '../sweep/plan.ts';
 import { checkpointStates, listingEnded, liveProgress } from '../sweep/progress.ts';
+import type { TargetResult } from '../sweep/finish.ts';
 import { COMMON_FLAGS, COMMON_OPTIONS, START_OPTIONS, numberFlag, parse } from './args.ts';
 import { formatTable, humanBytes, shortBytes } from './format.ts';
 import { countedOf, createProgressDisplay, createRateMeter, doneOf, progressLine, type Output } from './progress.ts';
@@ -71,6 +72,10 @@ export function sweepFlagOf(field: string): string {
 
 const COUNTS = ['found', 'aborted', 'notFound', 'partsRemain', 'failed', 'wouldAbort', 'busy', 'skippedActive', 'skippedUnreadable'] as const;
 
+/** a target's rate on its bucket at the end (lib/sweep/rate.ts): lowered by SlowDowns, it shows below its share */
+const rateText = (rate: NonNullable<TargetResult['rate']>) =>
+  `ended at ${rate.aborts} aborts/s, ${rate.reads} reads/s of ${rate.share.aborts}/${rate.share.reads} after ${rate.slowDowns} SlowDowns`;
+
 export function sweepTable(sweep: SweepRecord & { targets?: unknown; targetResults?: unknown }, progress?: string): string {
   const rows: string[][] = [
     ['status', String(sweep.status)],
@@ -87,15 +92,10 @@ export function sweepTable(sweep: SweepRecord & { targets?: unknown; targetResul
       : []),
     ...(sweep.appliedBy ? [['appliedBy', sweep.appliedBy]] : []),
   ];
-  for (const t of (Array.isArray(sweep.targetResults) ? sweep.targetResults : []) as Array<{
-    bucket: string;
-    status: string;
-    error?: string;
-    cause?: string;
-  }>) {
+  for (const t of (Array.isArray(sweep.targetResults) ? sweep.targetResults : []) as Array<TargetResult>) {
     // a failure's error is detailed under "error" below; a TRUNCATED target's cause names the option that raises the limit
     const why = t.error ?? (t.status === 'TRUNCATED' ? t.cause : undefined);
-    rows.push([`target ${t.bucket}`, `${t.status}${why ? ` (${why})` : ''}`]);
+    rows.push([`target ${t.bucket}`, `${t.status}${why ? ` (${why})` : ''}${t.rate ? `; ${rateText(t.rate)}` : ''}`]);
   }
   for (const e of sweep.targetErrors ?? []) rows.push([`error ${e.bucket}`, `${e.error}: ${e.cause}`]);
   return `${formatTable(undefined, rows)}\n`;

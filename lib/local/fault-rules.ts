@@ -18,6 +18,8 @@ export interface FaultRule {
   /** the AWS API's operation name; compared without regard to case (ListParts = listParts) */
   operation?: string;
   region?: string;
+  /** project extension: S3 requests to this bucket only (path-style: the first path segment) */
+  bucket?: string;
   /** 0–1, default 1 */
   probability?: number;
   /** default 503 ServiceUnavailable */
@@ -57,7 +59,7 @@ export class ChaosApiError extends Error {
 }
 
 const invalid = (message: string) => new ChaosApiError(400, message);
-const RULE_FIELDS = ['service', 'operation', 'region', 'probability', 'error', 'reset', 'after', 'drop', 'times', 'seed'] as const;
+const RULE_FIELDS = ['service', 'operation', 'region', 'bucket', 'probability', 'error', 'reset', 'after', 'drop', 'times', 'seed'] as const;
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function optionalString(rule: Record<string, unknown>, name: string, where: string): void {
@@ -71,7 +73,7 @@ export function validateFaultRule(value: unknown, where = 'rule'): FaultRule {
     if (name === 'injected' || (RULE_FIELDS as readonly string[]).includes(name)) continue;
     throw invalid(`${where}.${name}: is not a rule field (${RULE_FIELDS.join(', ')})`);
   }
-  for (const name of ['service', 'operation', 'region']) optionalString(value, name, where);
+  for (const name of ['service', 'operation', 'region', 'bucket']) optionalString(value, name, where);
   const { probability, error, times, seed } = value;
   if (probability !== undefined && (typeof probability !== 'number' || !(probability >= 0 && probability <= 1))) {
     throw invalid(`${where}.probability: must be a number from 0 to 1`);
@@ -130,6 +132,7 @@ const canonicalRule = (rule: FaultRule): string => JSON.stringify(RULE_FIELDS.ma
 export function ruleMatches(rule: FaultRule, request: RequestIdentity): boolean {
   if (rule.service !== undefined && rule.service.toLowerCase() !== request.service) return false;
   if (rule.operation !== undefined && rule.operation.toLowerCase() !== request.operation?.toLowerCase()) return false;
+  if (rule.bucket !== undefined && rule.bucket !== request.bucket) return false;
   return rule.region === undefined || rule.region === request.region;
 }
 

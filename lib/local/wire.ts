@@ -59,6 +59,8 @@ export interface RequestIdentity {
   operation?: string;
   /** from the SigV4 credential scope; undefined for unsigned requests */
   region?: string;
+  /** S3 only: the bucket a path-style request names (its first path segment); undefined for ListBuckets */
+  bucket?: string;
 }
 
 /**
@@ -166,5 +168,17 @@ export function identifyRequest(req: { method?: string; url?: string; headers: I
     const prefix = target.slice(0, dot + 1);
     return { service: JSON_TARGET_SERVICES[prefix] ?? prefix.slice(0, -1).toLowerCase(), operation: target.slice(dot + 1), region };
   }
-  return { service: 's3', operation: s3OperationName(req.method ?? 'GET', url, req.headers), region };
+  const bucket = s3Bucket(url);
+  return { service: 's3', operation: s3OperationName(req.method ?? 'GET', url, req.headers), region, ...(bucket ? { bucket } : {}) };
+}
+
+/** the bucket of a path-style S3 request (the stack's clients use path-style addressing), percent-decoded */
+function s3Bucket(url: URL): string | undefined {
+  const segment = url.pathname.split('/')[1];
+  if (!segment) return undefined;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

@@ -7,6 +7,7 @@
 import { sweepStatusKey, updateOwnedRecord, type SweepStatus } from '../records.ts';
 import { MAX_MAX_UPLOADS } from './plan.ts';
 import { batchGetAll, type SweepDeps } from './requests.ts';
+import { targetRate } from './rate.ts';
 import {
   addTotals,
   checkpointId,
@@ -34,6 +35,8 @@ export interface TargetResult extends Totals {
   lanes: number;
   error?: string;
   cause?: string;
+  /** the request rate its lanes ended at on its bucket, of their shares, and the SlowDowns they met (lib/sweep/rate.ts) */
+  rate?: ReturnType<typeof targetRate>;
 }
 export interface SweepSummary extends Totals {
   status: SweepStatus;
@@ -73,7 +76,8 @@ export function targetResult(target: SweepTargetPlan, states: Array<TargetState 
   const failure = states.map((state) => (state ? state.error : NO_CHECKPOINT)).find((error) => error !== undefined);
   const status: TargetOutcome = failure ? 'FAILED' : states.some((s) => !s!.done) ? 'UNFINISHED' : states.some((s) => s!.truncated) ? 'TRUNCATED' : 'SWEPT';
   const why = failure ? { error: failure.error, cause: failure.cause } : status === 'TRUNCATED' ? { cause: truncatedCause(target.maxUploads) } : {};
-  return { ...where, ...totals, status, ...why };
+  const rate = targetRate(states.flatMap((state) => (state?.rate ? [state.rate] : [])));
+  return { ...where, ...totals, status, ...why, ...(rate ? { rate } : {}) };
 }
 
 /** INCOMPLETE when some uploads were not covered (maxUploads, a lost page), else COMPLETED_WITH_ERRORS for any error. */

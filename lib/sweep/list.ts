@@ -16,7 +16,8 @@ import { afterMarkers, uploadOrder, utf8Order } from '../upload-order.ts';
 import { isDirectoryBucket } from '../validation.ts';
 import { pageStateBytes, uploadBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
 import { batchGetAll, inPool, type SweepDeps } from './requests.ts';
-import { pageRoomForTime } from './pace.ts';
+import { EXPRESS_MARGIN_SECONDS, EXPRESS_MAX_SECONDS, pageRoomForTime } from './pace.ts';
+import { laneShare, pageRoomForRate, type LaneRate } from './rate.ts';
 import { nextPlanPage, planChange } from './apply.ts';
 import type { PlannedUpload } from './plan-pages.ts';
 import { leasePage, type LeaseDeps } from './page-lease.ts';
@@ -51,8 +52,8 @@ const MAX_LIST_CALLS = 10;
 /** ListParts of the measure in flight at once */
 const MEASURE_CONCURRENCY = 16;
 
-/** what sweep-uploads starts a lane (or a whole target) from */
-export type FirstState = Pick<TargetState, 'sweep' | 'target'> & { lane?: Lane };
+/** what sweep-uploads starts a lane (or a whole target) from; lanesOfSweep: all the sweep's lanes (the rate's share) */
+export type FirstState = Pick<TargetState, 'sweep' | 'target'> & { lane?: Lane; lanesOfSweep?: number };
 
 /** A lane's first state: the cursor after the lane's start key (or at the start), nothing counted. */
 export function startState(state: ListEvent['state']): TargetState {
@@ -69,8 +70,11 @@ export function startState(state: ListEvent['state']): TargetState {
     handovers: [],
     recoveries: 0,
     ...(state.lane ? { lane: state.lane } : {}),
+    ...withRate(laneShare(state.sweep.settings, state.lanesOfSweep)),
   };
 }
+
+const withRate = (rate: LaneRate | undefined) => (rate ? { rate } : {});
 
 /** the uploads a state may list in all: its lane's limit, else the target's maxUploads */
 export const listLimit = (state: Pick<TargetState, 'target' | 'lane'>) => state.lane?.limit ?? state.target.maxUploads;
@@ -190,6 +194,9 @@ async function measured(
   return { uploads: results.filter((r): r is PageItem => !('s' in r)), decided: results.filter((r): r is DecidedItem => 's' in r) };
 }
 
+/** the measure's ListParts: one per upload (one per 1,000 parts, counted once) when the sweep measures or guards */
+const measuredReads = (state: TargetState, free: PageItem[]) => (state.sweep.measure || (state.sweep.activeWithinSeconds ?? 0) > 0 ? free.length : 0);
+
 /** the uploads of the page whose record no other run holds RUNNING */
 async function notBusy(deps: SweepDeps, state: TargetState, selected: PageItem[]): Promise<PageItem[]> {
   const { bucket } = state.target;
@@ -226,6 +233,15 @@ function wholeAnswerFits(
   return uploads.length;
 }
 
+/** a page at the lane's rate fits the time its page execution has left (the rate may have been halved since the last page) */
+function roomForRate(state: TargetState, elapsed: number, firstOfRun: boolean): number | undefined {
+  const left = EXPRESS_MAX_SECONDS - EXPRESS_MARGIN_SECONDS - (firstOfRun ? 0 : elapsed);
+  const measures = state.sweep.measure || (state.sweep.activeWithinSeconds ?? 0) > 0;
+  return pageRoomForRate(state.rate, left, measures ? 2 : 1);
+}
+
+const minRoom = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : a === 0 ? 0 : Math.min(a, b));
+
 export async function listPage(deps: LeaseDeps, event: ListEvent): Promise<ListResult> {
   const now = deps.now?.() ?? new Date();
   const elapsed = secondsSince(event.runStartedAt, now.getTime());
@@ -235,13 +251,13 @@ export async function listPage(deps: LeaseDeps, event: ListEvent): Promise<ListR
     const newRun = from.slice.execution !== event.parent || from.slice.run !== event.run;
     const counted = { ...from, slice: countRun(from, event.parent, event.run) };
     const ends = from.done || from.handovers.length > 0 || (!newRun && (counted.slice.full || elapsed >= from.sweep.settings.runSeconds));
-    return { counted, forTime: ends ? 0 : pageRoomForTime(counted, elapsed, newRun) };
+    return { counted, forTime: ends ? 0 : minRoom(pageRoomForTime(counted, elapsed, newRun), roomForRate(counted, elapsed, newRun)) };
   };
   // a page that ends without listing takes no lease (only a recorded page's checkpoint releases one)
   const leased = await leasePage(deps, startState(event.state), `${event.run}@${event.enteredAt ?? event.runStartedAt}`, (s) => plan(s).forTime !== 0);
   const { counted: state, forTime } = plan(leased);
   const { sweep, target } = state;
-  const page: Page = {
+  const page: Page & { reads: number } = {
     listedAt: now.toISOString(),
     waitSeconds: sweep.settings.waitSeconds,
     uploads: [],
@@ -251,6 +267,7 @@ export async function listPage(deps: LeaseDeps, event: ListEvent): Promise<ListR
     cursor: state.cursor,
     last: false,
     truncated: false,
+    reads: 0,
   };
   const result = (next: ListResult['next']): ListResult => ({ state, parent: event.parent, page, answers: {}, next });
   if (forTime === 0) return result('end');
@@ -268,6 +285,7 @@ export async function listPage(deps: LeaseDeps, event: ListEvent): Promise<ListR
     const free = await notBusy(deps, state, items);
     page.busy = items.length - free.length;
     ({ uploads: page.uploads, decided: page.decided } = await measured(deps, state, free, now, new Map(next.uploads.map((p) => [p.u, p]))));
+    page.reads += measuredReads(state, free);
     await writeIntent(deps, state, page.listedAt, page.uploads);
     return result(page.uploads.length > 0 ? 'abort' : 'record');
   }
@@ -292,6 +310,7 @@ export async function listPage(deps: LeaseDeps, event: ListEvent): Promise<ListR
     }
     let answer: Awaited<ReturnType<typeof listUploads>>;
     try {
+      page.reads += 1;
       answer = await listUploads(deps.s3, target, { maxUploads: room, ...cursor });
     } catch (error) {
       if (page.listed > 0) break; // record what was listed; the error comes back on the next page
@@ -351,6 +370,7 @@ export async function listPage(deps: LeaseDeps, event: ListEvent): Promise<ListR
   page.busy = selected.length - free.length;
   // a dry run always measures (the plan sees to it): every upload comes back decided, WOULD_ABORT or NOT_FOUND
   ({ uploads: page.uploads, decided: page.decided } = await measured(deps, state, free, now));
+  page.reads += measuredReads(state, free);
   // what the page is about to abort, written before any abort: a page that dies unrecorded is reconciled from it
   await writeIntent(deps, state, page.listedAt, page.uploads);
   return result(page.uploads.length > 0 ? 'abort' : 'record');

@@ -50,6 +50,8 @@ export interface Page {
   error?: { error: string; cause: string };
   /** a sweep applying a plan: the plan page after this one (lib/sweep/apply.ts) */
   planPage?: number;
+  /** the List step's reads of the bucket: its ListMultipartUploads and measuring ListParts (lib/sweep/rate.ts) */
+  reads?: number;
 }
 
 /**

@@ -20,6 +20,7 @@ import { writePlanPage } from './plan-pages.ts';
 import { ENDED_FROM_OUTSIDE, recordTotals, tallySweep } from './tally.ts';
 import { reconcileIntent } from './intent.ts';
 import { jsonBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
+import { countSlowDowns, nextRate, pageRequests, paceSeconds, type Requests } from './rate.ts';
 import { decidedOutcome, settledOutcome, unsettledOutcome, type Outcome } from './outcomes.ts';
 import { addTotals, checkpointId, HISTORY_EVENTS, secondsSince, sliceFull, type HandOver, type TargetState, type Totals } from './state.ts';
 
@@ -149,7 +150,12 @@ export interface StepResult {
   state: TargetState;
   parent?: string;
   next?: 'list' | 'end';
+  /** a recorded page: whole seconds its page execution waits to keep to the lane's rate ("Keep to the bucket's rate") */
+  paceSeconds?: number;
 }
+
+const perSecond = (requests: Requests, seconds: number): Requests | undefined =>
+  seconds > 0 ? { aborts: requests.aborts / seconds, reads: requests.reads / seconds } : undefined;
 
 /** The stubborn uploads are handed over when they are few (and fit the state); many at once mean S3 refuses: recorded as seen. */
 function handOvers(state: TargetState, page: Page, stubborn: number[]): HandOver[] {
@@ -202,6 +208,13 @@ export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promi
   const planned = state.sweep.dryRun ? writes.flatMap(([item], i) => (counts[i].wouldAbort ? [item] : [])) : [];
   const planPages = state.sweep.dryRun ? await writePlanPage(deps, state, page.listedAt, planned) : undefined;
   const done = page.last || page.truncated;
+  // the lane's rate for its next page (AIMD), and the wait that keeps this page's requests to it (lib/sweep/rate.ts)
+  const seconds = secondsSince(page.listedAt, now.getTime());
+  const requests = pageRequests(answers, page.reads ?? 0);
+  const lowered = state.rate && nextRate(state.rate, { slowDowns: countSlowDowns(answers), measured: perSecond(requests, seconds) });
+  const paced = lowered && !done ? paceSeconds(requests, { ...lowered, owed: state.rate?.owed }, seconds) : undefined;
+  const pause = paced?.seconds ?? 0;
+  const rate = lowered && { ...lowered, ...(paced?.owed ? { owed: paced.owed } : {}) };
   const next: TargetState = {
     ...state,
     cursor: page.cursor,
@@ -211,7 +224,8 @@ export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promi
     seq: state.seq + 1,
     handovers,
     recoveries: 0,
-    pace: { uploads: page.uploads.length + page.decided.length, seconds: secondsSince(page.listedAt, now.getTime()) },
+    pace: { uploads: page.uploads.length + page.decided.length, seconds: seconds + pause },
+    ...(rate ? { rate } : {}),
     ...(page.error ? { error: page.error } : {}),
     ...(planPages !== undefined ? { planPages } : {}),
     ...(page.planPage !== undefined ? { planPage: page.planPage } : {}),
@@ -222,8 +236,13 @@ export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promi
     state.sweep.id,
     records.filter((_, i) => !counts[i].busy),
   );
-  const timeUp = secondsSince(event.runStartedAt, now.getTime()) >= state.sweep.settings.runSeconds;
-  return { state: next, parent: event.parent, next: done || handovers.length > 0 || next.slice.full || timeUp ? 'end' : 'list' };
+  const timeUp = secondsSince(event.runStartedAt, now.getTime()) + pause >= state.sweep.settings.runSeconds;
+  return {
+    state: next,
+    parent: event.parent,
+    next: done || handovers.length > 0 || next.slice.full || timeUp ? 'end' : 'list',
+    paceSeconds: pause,
+  };
 }
 
 /** a page recorded after its sweep was cancelled or stopped: the sweep's counters are rebuilt with its records */

@@ -9,6 +9,7 @@
 import type { AbortStatus } from '../records.ts';
 import { ABORT_SETTINGS_DEFAULTS, SWEEP_SETTINGS_DEFAULTS } from '../settings.ts';
 import type { PlannedTarget } from './plan.ts';
+import type { LaneRate } from './rate.ts';
 
 /** The sweep's settings, as the sweep-uploads definition passes them to the plan (DefinitionSubstitutions). */
 export interface SweepRunSettings {
@@ -28,6 +29,9 @@ export interface SweepRunSettings {
   laneUploads: number;
   /** lanes swept at once: the MaxConcurrency of sweep-uploads' "Sweep each lane" (MaxConcurrencyPath) */
   lanesAtOnce: number;
+  /** SweepAbortsPerSecond, SweepReadsPerSecond: the sweep's cap per bucket, shared by the lanes (lib/sweep/rate.ts); absent: no cap */
+  abortsPerSecond?: number;
+  readsPerSecond?: number;
   /** SweepActiveWithin: the activity guard's window when the request names none (absent: 0, no guard) */
   activeWithinSeconds?: number;
   retentionSeconds: number;
@@ -45,6 +49,8 @@ export const DEFAULT_RUN_SETTINGS: Readonly<SweepRunSettings> = Object.freeze({
   handoversPerPage: SWEEP_SETTINGS_DEFAULTS.SweepHandoversPerPage,
   laneUploads: SWEEP_SETTINGS_DEFAULTS.SweepLaneUploads,
   lanesAtOnce: SWEEP_SETTINGS_DEFAULTS.SweepLanesAtOnce,
+  abortsPerSecond: SWEEP_SETTINGS_DEFAULTS.SweepAbortsPerSecond,
+  readsPerSecond: SWEEP_SETTINGS_DEFAULTS.SweepReadsPerSecond,
   planMaxAgeSeconds: SWEEP_SETTINGS_DEFAULTS.SweepPlanMaxAge,
   activeWithinSeconds: SWEEP_SETTINGS_DEFAULTS.SweepActiveWithin,
   retentionSeconds: ABORT_SETTINGS_DEFAULTS.RecordRetentionSeconds,
@@ -190,6 +196,8 @@ export interface TargetState {
   handovers: HandOver[];
   /** failed page executions in a row (resumed from the checkpoint): each halves the next page (lib/sweep/pace.ts) */
   recoveries: number;
+  /** the lane's request rate on its bucket, lowered on SlowDown and raised back gradually (lib/sweep/rate.ts) */
+  rate?: LaneRate;
   /** the last recorded page: its uploads and the seconds from its listing to its records (lib/sweep/pace.ts) */
   pace?: { uploads: number; seconds: number };
   /** the key range this state sweeps; none: the whole target (a sweep before lanes, or a unit test's state) */

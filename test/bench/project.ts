@@ -15,7 +15,7 @@ import type { HistoryEvent, LocalExecution } from '../../lib/local/execution.ts'
 import { STATE_MACHINES, type StateMachineKey } from '../../lib/settings.ts';
 import { writeUnits } from '../../lib/sweep/cost.ts';
 import { checkpointId } from '../../lib/sweep/state.ts';
-import { measuredDesign, type MeasuredDesign } from '../support/sweep-design.ts';
+import { isPartsWait, measuredDesign, type MeasuredDesign } from '../support/sweep-design.ts';
 import { countRequests, cpuSecondsOf, median, motoPid, rssMbOf, sampleMemory, startCpuMeter, type CpuUse, type MemorySample } from './measure.ts';
 import { seedUploadsInItsOwnProcess, uploadsLeft } from './seed.ts';
 
@@ -67,7 +67,7 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
     const express = execution.executionArn.includes(':express:');
     if (express && event.type.endsWith('StateEntered')) {
       pages.entered += 1;
-      if (event.type === 'WaitStateEntered') pages.waits += 1;
+      if (event.type === 'WaitStateEntered' && isPartsWait(event)) pages.waits += 1;
     }
     if (!ENDED.test(event.type)) return;
     if (express) pages.executions += 1;

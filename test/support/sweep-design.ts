@@ -3,6 +3,7 @@
  * page size a typical upload gets on AWS, with the walk that cuts lanes (WALK_PER_UPLOAD: a LIST per 1,000 uploads).
  * What is counted once per sweep (plan, sweep record, a walk's invocation, finish) is left out: cents per sweep. Used by the sweep integration test and by `npm run bench`.
  */
+import type { HistoryEvent } from '../../lib/local/execution.ts';
 import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 import { pageSeconds, TYPICAL_UPLOAD, uploadsPerPage, WALK_PER_UPLOAD, type DesignCounts, type Usage } from '../../lib/sweep/cost.ts';
 
@@ -87,3 +88,7 @@ export function measuredDesign(name: string, m: SweepMeasure): MeasuredDesign {
     } satisfies Partial<Usage>,
   };
 }
+
+/** a page execution's wait for in-flight parts (the time model's SweepWaitSeconds): not "Keep to the bucket's rate" */
+export const isPartsWait = (event: HistoryEvent) =>
+  (event.stateEnteredEventDetails as { name?: string } | undefined)?.name?.startsWith('Wait for in-flight parts') === true;

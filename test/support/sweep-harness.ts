@@ -21,12 +21,15 @@ import { sweepLambdaHandlers } from '../../lib/sweep/lambdas.ts';
 import { SWEEP_SDK_ATTEMPTS } from '../../lib/sweep/clients.ts';
 import { walkLanes, type LanesEvent, type LanesResult } from '../../lib/sweep/lanes.ts';
 import { writeUnits } from '../../lib/sweep/cost.ts';
-import { measuredDesign as designFromCounts, type MeasuredDesign } from './sweep-design.ts';
+import { measuredDesign as designFromCounts, isPartsWait, type MeasuredDesign } from './sweep-design.ts';
 import { awsClients, createBucket, createTable, fastRetries, startMoto, TABLE, type MotoServer } from './workflow.ts';
 
 /** the pages' intents (lib/sweep/intent.ts) */
 const INTENTS = 'sweep-intents';
 import type { ServerResponse } from 'node:http';
+import { ChaosController, type FaultError } from '../../lib/local/fault-rules.ts';
+import { identifyRequest } from '../../lib/local/wire.ts';
+import { serviceErrorAnswer, writeAnswer } from '../../lib/local/chaos.ts';
 import { startFaultProxy, answerNoContent, type FaultProxy, type FaultRule } from './fault-proxy.ts';
 
 export let moto: MotoServer;
@@ -80,6 +83,28 @@ export const FAULT_RULES: FaultRule[] = ['GET', 'PUT', 'POST', 'DELETE', 'HEAD']
   { method, times: Infinity, url: draw(2), after: failWith(500, method) },
 ]);
 
+/**
+ * The Chaos API's rules (lib/local/fault-rules.ts) on the harness's proxy, error faults only: e.g. 503 SlowDown on one
+ * bucket. Empty: nothing injected.
+ */
+export const chaos = new ChaosController();
+let chaosFault: { service: string; error: FaultError } | undefined;
+const CHAOS_RULES: FaultRule[] = ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'].map((method) => ({
+  method,
+  times: Infinity,
+  url: () => chaos.faults().length > 0,
+  request: (seen) => {
+    const identity = identifyRequest({ method: seen.method, url: `${seen.url.pathname}${seen.url.search}`, headers: seen.headers });
+    const action = chaos.decide(identity);
+    chaosFault = action?.kind === 'error' ? { service: identity.service, error: action.error } : undefined;
+    return chaosFault !== undefined;
+  },
+  respond: (res) => writeAnswer(res, serviceErrorAnswer(chaosFault!.service, chaosFault!.error)),
+}));
+
+/** the page executions' waits "Keep to the bucket's rate": the bucket and the seconds */
+export const rateWaits: Array<{ bucket: string; seconds: number }> = [];
+
 /** what each page execution (EXPRESS: gone once ended) did, seen through the runtime's event callback */
 interface PageRun {
   start: number;
@@ -95,7 +120,13 @@ export function observe(execution: LocalExecution, event: HistoryEvent) {
   pageRuns.set(execution.executionArn, run);
   run.events += 1;
   run.stop = event.timestamp.getTime();
-  if (event.type === 'WaitStateEntered') run.waits += 1;
+  // the waits for in-flight parts (the time model's SweepWaitSeconds); "Keep to the bucket's rate" is the rate's, apart
+  if (event.type === 'WaitStateEntered' && isPartsWait(event)) run.waits += 1;
+  const entered = event.stateEnteredEventDetails as { name?: string; input?: string } | undefined;
+  if (event.type === 'WaitStateEntered' && entered?.name === "Keep to the bucket's rate") {
+    const input = JSON.parse(entered.input ?? '{}') as { paceSeconds: number; state: { target: { bucket: string } } };
+    rateWaits.push({ bucket: input.state.target.bucket, seconds: input.paceSeconds });
+  }
   const details = (event.stateEnteredEventDetails ?? event.stateExitedEventDetails) as { input?: string; output?: string } | undefined;
   run.largestState = Math.max(run.largestState, Buffer.byteLength(details?.input ?? details?.output ?? '', 'utf8'));
 }
@@ -188,6 +219,7 @@ beforeAll(async () => {
   moto = await startMoto();
   proxy = await startFaultProxy(moto.endpoint, [
     ...FAULT_RULES,
+    ...CHAOS_RULES,
     {
       method: 'GET',
       times: Infinity,

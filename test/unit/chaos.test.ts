@@ -44,7 +44,15 @@ describe('naming the operation of a request', () => {
     // Assert
     expect(update).toEqual({ service: 'dynamodb', operation: 'UpdateItem', region: 'eu-west-1' });
     expect(start).toEqual({ service: 'stepfunctions', operation: 'StartExecution', region: undefined });
-    expect(abort).toEqual({ service: 's3', operation: 'AbortMultipartUpload', region: 'eu-west-1' });
+    expect(abort).toEqual({ service: 's3', operation: 'AbortMultipartUpload', region: 'eu-west-1', bucket: 'b' });
+  });
+
+  it("names an S3 request's bucket: the first segment of its path-style path, percent-decoded; none for ListBuckets", () => {
+    expect(identifyRequest({ method: 'GET', url: '/data-a?uploads', headers: {} }).bucket).toBe('data-a');
+    expect(identifyRequest({ method: 'GET', url: '/data-a/dir/k%2Fx?uploadId=U', headers: {} }).bucket).toBe('data-a');
+    expect(identifyRequest({ method: 'GET', url: '/my%2Dbucket/k', headers: {} }).bucket).toBe('my-bucket');
+    expect(identifyRequest({ method: 'GET', url: '/', headers: {} })).toEqual({ service: 's3', operation: 'ListBuckets', region: undefined });
+    expect(identifyRequest({ method: 'POST', url: '/', headers: { 'x-amz-target': 'DynamoDB_20120810.PutItem' } }).bucket).toBeUndefined();
   });
 
   it('reads the region of a presigned URL', () => {
@@ -54,7 +62,7 @@ describe('naming the operation of a request', () => {
 });
 
 describe('fault rules', () => {
-  const listParts: RequestIdentity = { service: 's3', operation: 'ListParts', region: 'us-east-1' };
+  const listParts: RequestIdentity = { service: 's3', operation: 'ListParts', region: 'us-east-1', bucket: 'data-a' };
 
   it.each<[FaultRule, boolean]>([
     [{}, true],
@@ -64,6 +72,10 @@ describe('fault rules', () => {
     [{ operation: 'AbortMultipartUpload' }, false],
     [{ region: 'us-east-1' }, true],
     [{ region: 'eu-west-1' }, false],
+    [{ bucket: 'data-a' }, true],
+    [{ service: 's3', bucket: 'data-a', operation: 'ListParts' }, true],
+    [{ bucket: 'data-b' }, false],
+    [{ bucket: 'DATA-A' }, false],
   ])('rule %j matches ListParts in us-east-1: %s', (rule, expected) => {
     expect(ruleMatches(rule, listParts)).toBe(expected);
   });
@@ -99,6 +111,23 @@ describe('fault rules', () => {
     // Assert
     expect(actions).toEqual(['drop', 'drop', 'reset']);
     expect(chaos.decide(listParts)).toEqual({ kind: 'reset', after: true });
+  });
+
+  it('fails only the requests to the bucket a rule names; a request without a bucket (DynamoDB) never matches such a rule', () => {
+    // Arrange
+    const chaos = new ChaosController({ faults: [{ service: 's3', bucket: 'data-a', error: { statusCode: 503, code: 'SlowDown' } }] });
+
+    // Act, Assert
+    expect(chaos.decide(listParts)).toEqual({ kind: 'error', after: false, error: { statusCode: 503, code: 'SlowDown' } });
+    expect(chaos.decide({ ...listParts, bucket: 'data-b' })).toBeUndefined();
+    expect(new ChaosController({ faults: [{ bucket: 'data-a' }] }).decide({ service: 'dynamodb', operation: 'PutItem' })).toBeUndefined();
+    expect(chaos.counts()).toMatchObject({ injected: 1, rules: [{ bucket: 'data-a', injected: 1 }] });
+  });
+
+  it('refuses a bucket that is not a non-empty string, naming the field', () => {
+    expect(() => validateFaultRule({ bucket: '' })).toThrow('rule.bucket: must be a non-empty string');
+    expect(() => validateFaultRule({ bucket: 7 })).toThrow('rule.bucket: must be a non-empty string');
+    expect(validateFaultRule({ bucket: 'data-a', probability: 0.3 })).toEqual({ bucket: 'data-a', probability: 0.3 });
   });
 
   it('never injects at probability 0 and always at 1', () => {

@@ -21,6 +21,11 @@ export interface TimeAssumptions {
   dynamodbPerRequestInWave: number;
   /** a Lambda invocation's own time besides its requests */
   lambdaOverheadSeconds: number;
+  /**
+   * what each state a page execution enters adds: 0 on AWS (Step Functions publishes no figure; taken as negligible
+   * beside the requests), the runtime's time per state where one node process runs every state (the local stack)
+   */
+  stateSeconds: number;
   /** a ListMultipartUploads that answers 1,000 uploads (the walk's calls) */
   listUploadsSeconds: number;
   /** a page's own ListMultipartUploads; default: listCallsSeconds of the page's uploads */
@@ -38,6 +43,7 @@ export const AWS_TIME: TimeAssumptions = {
   s3PerRequestInWave: 0,
   dynamodbPerRequestInWave: 0,
   lambdaOverheadSeconds: AWS_LATENCY.lambdaOverheadSeconds,
+  stateSeconds: 0,
   listUploadsSeconds: AWS_LATENCY.listUploadsSeconds,
   waitSeconds: SWEEP_SETTINGS_DEFAULTS.SweepWaitSeconds,
   concurrency: CONCURRENCY,
@@ -47,6 +53,8 @@ export const AWS_TIME: TimeAssumptions = {
 export interface PageShape {
   /** Wait states a page enters */
   waits: number;
+  /** states a page execution enters per upload (its Maps' iterations; its own few states shared out) */
+  statesPerUpload: number;
   /** each Map phase's Task requests per upload (abort, verify), the phases one after another, concurrency.map at once */
   mapPerUpload: number[];
   /** Lambda invocations a page (List a page, Record the page) */
@@ -71,11 +79,15 @@ export function listCallsSeconds(uploads: number, t: TimeAssumptions): number {
   return calls * t.s3Seconds + (uploads / 1000) * Math.max(0, t.listUploadsSeconds - t.s3Seconds);
 }
 
-/** `requests` sent `atOnce` at a time, each wave as long as its first request plus perRequest for each other one */
-export function wavesSeconds(requests: number, atOnce: number, first: number, perRequest: number): number {
+/**
+ * `requests` sent `atOnce` at a time, each wave as long as its first request plus perRequest for each other one at the
+ * server: its own and those of the `lanes` − 1 other lanes that send the same waves at the same time (lanes side by side
+ * start together and do equal pages: their waves meet at the one server; on AWS perRequest is 0)
+ */
+export function wavesSeconds(requests: number, atOnce: number, first: number, perRequest: number, lanes = 1): number {
   // requests per upload are averages (a retried write, an abort sent again): a part of a request starts a wave
   const waves = Math.ceil(requests / atOnce - 1e-9);
-  return waves * first + Math.max(0, Math.ceil(requests - 1e-9) - waves) * perRequest;
+  return waves * first + Math.max(0, lanes * Math.ceil(requests - 1e-9) - waves) * perRequest;
 }
 
 /**
@@ -83,17 +95,18 @@ export function wavesSeconds(requests: number, atOnce: number, first: number, pe
  * requests one after another. (The model before this counted the two Maps as one pool of both phases' requests and the
  * page's serial calls as part of the records' pool of 25: on AWS a few tens of ms, with 100 ms a request over a second.)
  */
-export function pageSeconds(shape: PageShape, uploads: number, t: TimeAssumptions = AWS_TIME): { express: number; lambda: number } {
-  const s3 = (requests: number, atOnce: number) => wavesSeconds(requests, atOnce, t.s3Seconds, t.s3PerRequestInWave);
-  const dynamodb = (requests: number, atOnce: number) => wavesSeconds(requests, atOnce, t.dynamodbSeconds, t.dynamodbPerRequestInWave);
+export function pageSeconds(shape: PageShape, uploads: number, t: TimeAssumptions = AWS_TIME, lanes = 1): { express: number; lambda: number } {
+  const s3 = (requests: number, atOnce: number) => wavesSeconds(requests, atOnce, t.s3Seconds, t.s3PerRequestInWave, lanes);
+  const dynamodb = (requests: number, atOnce: number) => wavesSeconds(requests, atOnce, t.dynamodbSeconds, t.dynamodbPerRequestInWave, lanes);
   const lambda =
     shape.lambdaCalls * t.lambdaOverheadSeconds +
     (t.pageListSeconds ?? listCallsSeconds(uploads, t)) +
-    SERIAL_PER_PAGE.s3 * t.s3Seconds +
-    SERIAL_PER_PAGE.dynamodb * t.dynamodbSeconds +
+    SERIAL_PER_PAGE.s3 * s3(1, 1) +
+    SERIAL_PER_PAGE.dynamodb * dynamodb(1, 1) +
     dynamodb(SERIAL_PER_PAGE.shardQueries, SERIAL_PER_PAGE.shardQueries) +
     s3(uploads * shape.pooledS3PerUpload, t.concurrency.lambdaS3) +
     dynamodb(uploads * shape.pooledDynamodbPerUpload, t.concurrency.lambdaDynamodb);
   const maps = shape.mapPerUpload.reduce((sum, perUpload) => sum + s3(uploads * perUpload, t.concurrency.map), 0);
-  return { lambda, express: shape.waits * t.waitSeconds + maps + lambda };
+  const states = uploads * shape.statesPerUpload * t.stateSeconds;
+  return { lambda, express: shape.waits * t.waitSeconds + maps + lambda + states };
 }

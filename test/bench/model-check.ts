@@ -5,6 +5,7 @@
  * inputs: the page's request counts measured in the run (counts, as the AWS model takes them), the idle stack's round
  * trips measured before the sweep (round-trips.ts), the settings; nothing is fitted to the sweep's wall time.
  */
+import { loadavg } from 'node:os';
 import { CONCURRENCY, uploadsPerPage } from '../../lib/sweep/cost.ts';
 import type { TimeAssumptions } from '../../lib/sweep/time-model.ts';
 import { LOCAL_SETTINGS, SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
@@ -36,6 +37,7 @@ export function localTime(trips: RoundTrips, waitSeconds = LOCAL.SweepWaitSecond
     s3PerRequestInWave: trips.s3PerRequestInWave,
     dynamodbPerRequestInWave: trips.dynamodbPerRequestInWave,
     lambdaOverheadSeconds: 0,
+    stateSeconds: trips.stateSeconds,
     listUploadsSeconds: trips.s3Seconds + 1000 * perUpload,
     pageListSeconds: trips.listUploadsSeconds,
     waitSeconds,
@@ -52,6 +54,8 @@ export interface ModelCheckRun {
   error: number;
   motoBusy: number;
   nodeBusy: number;
+  /** the machine's 1-minute load average when the run started (2 cores shared: the runs' noise) */
+  load: number;
   pages: { measured: number; model: number };
   roundTrips: RoundTrips;
   verified: boolean;
@@ -75,6 +79,7 @@ export async function benchModelCheck(options: {
   const { buckets, uploadsPerBucket, latencyMs, pageSize } = options;
   const runs: ModelCheckRun[] = [];
   for (let i = 0; i < options.runs; i += 1) {
+    const [load] = loadavg();
     const run = await runProjectSweepInItsOwnProcess({
       n: buckets * uploadsPerBucket,
       latencyMs,
@@ -100,6 +105,7 @@ export async function benchModelCheck(options: {
       error: (predicted.total - wall) / wall,
       motoBusy: run.cpu.motoCpuSeconds / wall,
       nodeBusy: run.cpu.nodeCpuSeconds / wall,
+      load,
       pages: { measured: Number(run.summary.pages), model: predicted.lanes * predicted.pagesPerLane },
       roundTrips: trips,
       verified: run.verified,
@@ -125,6 +131,8 @@ export function modelCheckTable(runs: ModelCheckRun[], m: ModelCheck['median']):
     'workload',
     'round trip S3 / DynamoDB (+ a request more in a wave)',
     'pages (model)',
+    'ms a state',
+    'load',
     'moto busy',
     'node busy',
     'predicted',
@@ -136,6 +144,8 @@ export function modelCheckTable(runs: ModelCheckRun[], m: ModelCheck['median']):
     r.workload,
     `${ms(r.roundTrips.s3Seconds)} (+${ms(r.roundTrips.s3PerRequestInWave, 1)}) / ${ms(r.roundTrips.dynamodbSeconds)} (+${ms(r.roundTrips.dynamodbPerRequestInWave, 1)}) ms`,
     `${r.pages.measured} (${r.pages.model})`,
+    ms(r.roundTrips.stateSeconds, 1),
+    r.load.toFixed(1),
     `${(r.motoBusy * 100).toFixed(0)} %`,
     `${(r.nodeBusy * 100).toFixed(0)} %`,
     `${r.predicted.total.toFixed(2)} s`,
@@ -144,6 +154,8 @@ export function modelCheckTable(runs: ModelCheckRun[], m: ModelCheck['median']):
   ]);
   rows.push([
     'median',
+    '',
+    '',
     '',
     '',
     '',

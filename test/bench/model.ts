@@ -214,8 +214,10 @@ export function sweepSeconds(shape: PageShape, w: Workload, t: TimeAssumptions =
   const { lanes, laneUploads, waves } = lanesOf(w.uploadsPerTarget, w.settings, w.targets);
   const pagesPerLane = Math.ceil(laneUploads / w.pageUploads);
   const rest = laneUploads - (pagesPerLane - 1) * w.pageUploads;
-  const page = pageSeconds(shape, Math.min(w.pageUploads, laneUploads), t).express;
-  const lane = (pagesPerLane - 1) * page + pageSeconds(shape, rest, t).express;
+  // the lanes of a wave side by side: their requests meet at a server that answers one at a time (the local stack)
+  const sideBySide = Math.min(lanes, w.settings.lanesAtOnce);
+  const page = pageSeconds(shape, Math.min(w.pageUploads, laneUploads), t, sideBySide).express;
+  const lane = (pagesPerLane - 1) * page + pageSeconds(shape, rest, t, sideBySide).express;
   const fixed = SWEEP_FIXED.lambdaCalls * t.lambdaOverheadSeconds + SWEEP_FIXED.dynamodb * t.dynamodbSeconds;
   const walk = listCallsSeconds(w.uploadsPerTarget, t);
   return { fixed, walk, lanes, waves, pagesPerLane, page, lane, total: fixed + walk + waves * lane };

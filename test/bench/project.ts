@@ -179,6 +179,7 @@ export async function runProjectSweep(options: ProjectSweepOptions): Promise<Swe
       readUnits: 0.5 * ['Query', 'GetItem', 'BatchGetItem'].reduce((total, c) => total + lambda(`dynamodb:${c}`), 0),
       pageExecutions: pages.executions,
       pageWaits: pages.waits,
+      pageStates: pages.entered,
       sweepTargetTransitions: standardTransitions[STATE_MACHINES.sweepTarget.name],
     };
     const design = measuredDesign(`this run (${n.toLocaleString('en-US')} uploads${measure ? ', measured' : ''})`, counts);

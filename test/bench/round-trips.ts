@@ -18,6 +18,8 @@ export interface RoundTrips {
   /** what each further request of a wave sent at once adds: (a wave's time − one request's) / (requests − 1) */
   s3PerRequestInWave: number;
   dynamodbPerRequestInWave: number;
+  /** the runtime's seconds per state entered: an EXPRESS execution of a Map of STATE_ITEMS iterations of two Pass states */
+  stateSeconds: number;
   /** a ListMultipartUploads of up to 1,000 uploads of the bucket */
   listUploadsSeconds: number;
   /** uploads that listing answered, and the length of their keys and upload ids (the page's size: cost.ts uploadsPerPage) */
@@ -40,7 +42,38 @@ async function timed(send: () => Promise<unknown>, times = TIMES): Promise<numbe
   return median(seconds);
 }
 
-export async function roundTrips(stack: Pick<LocalStack, 'endpoint' | 'tableName'>, bucket: string): Promise<RoundTrips> {
+/** as many iterations as a page's Map runs at once */
+const STATE_ITEMS = CONCURRENCY.map;
+const STATES_PROBE = JSON.stringify({
+  StartAt: 'Each',
+  States: {
+    Each: {
+      Type: 'Map',
+      ItemsPath: '$.items',
+      MaxConcurrency: STATE_ITEMS,
+      ItemProcessor: { StartAt: 'One', States: { One: { Type: 'Pass', Next: 'Two' }, Two: { Type: 'Pass', End: true } } },
+      End: true,
+    },
+  },
+});
+
+/** the local runtime's seconds per state entered, median of a few executions of STATES_PROBE */
+async function stateSeconds(stack: Pick<LocalStack, 'runtime'>): Promise<number> {
+  const { stateMachineArn } = stack.runtime.createStateMachine({ name: 'round-trip-states', definition: STATES_PROBE, type: 'EXPRESS' });
+  const input = JSON.stringify({ items: Array.from({ length: STATE_ITEMS }, (_, i) => i) });
+  const seconds: number[] = [];
+  for (let i = 0; i < 5; i += 1) {
+    const started = performance.now();
+    const { executionArn } = stack.runtime.startExecution({ stateMachineArn, input });
+    await stack.runtime.waitForExecution(executionArn);
+    // the Map, then two states an iteration (an EXPRESS execution has no history to count them from, as on AWS)
+    seconds.push((performance.now() - started) / 1000 / (1 + 2 * STATE_ITEMS));
+  }
+  stack.runtime.deleteStateMachine(stateMachineArn);
+  return median(seconds);
+}
+
+export async function roundTrips(stack: Pick<LocalStack, 'endpoint' | 'tableName' | 'runtime'>, bucket: string): Promise<RoundTrips> {
   const { s3, dynamodb } = awsClients(stack.endpoint);
   try {
     const listing = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, MaxUploads: 1000 }));
@@ -58,6 +91,7 @@ export async function roundTrips(stack: Pick<LocalStack, 'endpoint' | 'tableName
       dynamodbSeconds,
       s3PerRequestInWave: Math.max(0, s3Wave - s3Seconds) / (WAVE.s3 - 1),
       dynamodbPerRequestInWave: Math.max(0, dynamodbWave - dynamodbSeconds) / (WAVE.dynamodb - 1),
+      stateSeconds: await stateSeconds(stack),
       listUploadsSeconds: await timed(() => s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, MaxUploads: 1000 }))),
       listed: listing.Uploads?.length ?? 0,
       keyBytes: Buffer.byteLength(upload.Key ?? ''),

@@ -29,6 +29,8 @@ export interface SweepMeasure {
   /** page executions (EXPRESS) and the Wait states they entered */
   pageExecutions: number;
   pageWaits: number;
+  /** states the page executions entered */
+  pageStates?: number;
   /** states entered by the sweep-target executions (STANDARD: billed transitions) */
   sweepTargetTransitions: number;
 }
@@ -50,6 +52,7 @@ export function pageShape(m: SweepMeasure): PageShape {
   const perUpload = (n: number) => n / m.uploads;
   return {
     waits: m.pageWaits / m.pages,
+    statesPerUpload: (m.pageStates ?? 0) / m.uploads,
     mapPerUpload: [perUpload(r['task:s3:abortMultipartUpload'] ?? 0), perUpload(r['task:s3:listParts'] ?? 0)],
     lambdaCalls: 2,
     pooledS3PerUpload: perUpload(r['lambda:s3:ListParts'] ?? 0),

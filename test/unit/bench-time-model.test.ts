@@ -4,7 +4,7 @@ import { localTime } from '../bench/model-check.ts';
 import { DEFAULT_LANES, sweepSeconds, type Workload } from '../bench/model.ts';
 
 // a measured page: one abort and one verify per upload (two Map phases), the measure's ListParts and a record PutItem each
-const shape: PageShape = { waits: 1, mapPerUpload: [1, 1], lambdaCalls: 2, pooledS3PerUpload: 1, pooledDynamodbPerUpload: 1 };
+const shape: PageShape = { waits: 1, statesPerUpload: 6, mapPerUpload: [1, 1], lambdaCalls: 2, pooledS3PerUpload: 1, pooledDynamodbPerUpload: 1 };
 /** every request `latency` seconds, nothing else: no wave cost, no Lambda overhead, no wait */
 const only = (latency: number, more: Partial<TimeAssumptions> = {}): TimeAssumptions => ({
   ...AWS_TIME,
@@ -21,6 +21,7 @@ const trips = {
   dynamodbSeconds: 0.11,
   s3PerRequestInWave: 0.002,
   dynamodbPerRequestInWave: 0.003,
+  stateSeconds: 0.001,
   listUploadsSeconds: 0.12,
   listed: 200,
   keyBytes: 33,
@@ -77,7 +78,9 @@ describe('the time model', () => {
     expect(local.listUploadsSeconds).toBeCloseTo(0.18, 9);
     // the wait is 1 s of each page; the rest grows with the round trips
     const page = pageSeconds(shape, 20, local).express;
-    expect(page).toBeGreaterThan(1 + 13 * 0.105);
+    expect(page).toBeGreaterThan(1 + 13 * 0.105 + 20 * 6 * 0.001);
+    // each state a page enters adds the runtime's time per state: 120 states of 1 ms
+    expect(page - pageSeconds(shape, 20, { ...local, stateSeconds: 0 }).express).toBeCloseTo(0.12, 9);
     expect(pageSeconds(shape, 20, localTime({ ...trips, s3Seconds: 0.205, dynamodbSeconds: 0.21 }, 1)).express - page).toBeCloseTo(12 * 0.1, 1);
   });
 

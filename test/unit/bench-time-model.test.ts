@@ -69,6 +69,15 @@ describe('the time model', () => {
     // 3 waves (40, 40, 20): 97 requests besides each wave's first
     expect(wavesSeconds(100, 40, 0.1, 0.002)).toBeCloseTo(0.3 + 97 * 0.002, 9);
     expect(wavesSeconds(0, 40, 0.1, 0.002)).toBe(0);
+    // two lanes side by side send the same waves at the same time: the server answers 80 requests a wave
+    expect(wavesSeconds(40, 40, 0.1, 0.002, 2)).toBeCloseTo(0.1 + 79 * 0.002, 9);
+  });
+
+  it("charges the lanes of a wave for each other's requests at a server that answers one at a time, never on AWS", () => {
+    const alone = sweepSeconds(shape, { ...workload, targets: 1 }, localTime(trips, 1));
+    const two = sweepSeconds(shape, workload, localTime(trips, 1));
+    expect(two.page).toBeGreaterThan(alone.page);
+    expect(sweepSeconds(shape, workload, only(0.1)).page).toBeCloseTo(sweepSeconds(shape, { ...workload, targets: 1 }, only(0.1)).page, 9);
   });
 
   it("evaluates the same model with the local stack's round trips, wait and no Lambda overhead", () => {

@@ -11,9 +11,6 @@ import type { MeasuredDesign } from '../support/sweep-design.ts';
 import type { CleanAbort } from './abort-path.ts';
 import { AWS_LIMITS, DEPLOYED_LAYOUT, MAX_SHARE, type RecordLayout } from './aws-limits.ts';
 
-/** a page's Maps: 40 requests at once */
-const MAP_CONCURRENCY = 40;
-
 /** one abort-upload run as a design: its measured transitions and LIST requests, its records' writes (3 WRU each) */
 export function abortUploadDesign(clean: CleanAbort): DesignCounts {
   const r = clean.requests;
@@ -152,7 +149,7 @@ export function timeModel(design: MeasuredDesign, clean?: CleanAbort, uploads = 
   const meeting = grid.map((g) => ({ ...g, minutes: sweepTime(design, uploads, g).total / 60 })).filter((g) => g.minutes <= 15);
   const lines = [
     `page on AWS: ${P} uploads (the 192 KiB byte budget, typical keys), ${page.toFixed(2)} s = ${wait} s wait` +
-      ` + ${(page - wait).toFixed(2)} s of requests (Maps of ${MAP_CONCURRENCY} at 30 ms, Lambdas: cost.ts pageSeconds)`,
+      ` + ${(page - wait).toFixed(2)} s of requests (Maps of ${AWS_TIME.concurrency.map} at ${AWS_TIME.s3Seconds * 1000} ms, the Lambdas' pools and serial calls: time-model.ts pageSeconds)`,
     `before lanes, one target: ${M} / ${P} = ${n(Math.ceil(uploads / P))} pages × ${page.toFixed(2)} s = **${m(oneTarget)} min** (its pages one after another)`,
     `walk ("Split targets into lanes"): ${n(t.walkCalls)} ListMultipartUploads × ${AWS_LATENCY.listUploadsSeconds} s (assumed: 1,000 uploads, ~400 KB` +
       ` of XML a call; not measured on AWS) = **${m(t.walk)} min**`,

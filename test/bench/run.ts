@@ -8,8 +8,9 @@
  *
  * BENCH_SWEEP_SIZES (default 500,2000,20000), BENCH_PEER_SIZES (500,2000), BENCH_CLI_UPLOADS (50), BENCH_LATENCY_MS (30),
  * BENCH_LATENCY_UPLOADS (500), BENCH_SCAN_UPLOADS (5000: `mpu-reaper scan` beside a boto3 scan, test/bench/scan.ts).
- * The time model's check (test/bench/model-check.ts): BENCH_MODEL_BUCKETS (3), BENCH_MODEL_UPLOADS (400 a bucket),
- * BENCH_MODEL_LATENCY_MS (100), BENCH_MODEL_RUNS (3); `npm run bench -- --only model-check` runs it alone.
+ * The time model's check (test/bench/model-check.ts): BENCH_MODEL_BUCKETS (2), BENCH_MODEL_UPLOADS (200 a bucket),
+ * BENCH_MODEL_PAGE (20: SweepPageSize), BENCH_MODEL_LATENCY_MS (100), BENCH_MODEL_RUNS (3); `npm run bench -- --only
+ * model-check` runs it alone.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';

@@ -75,8 +75,11 @@ export function costPerMillion(design: DesignCounts): Cost {
  * these AWS latencies, not timed on moto_server (whose DynamoDB alone is several times slower than AWS's).
  */
 export const AWS_LATENCY = {
+  /** a small S3 request: "median latencies are often in the tens of milliseconds range" (Amazon S3 performance whitepaper, Timeouts and Retries for Latency-Sensitive Applications) */
   s3Seconds: 0.03,
+  /** DynamoDB: "single-digit millisecond performance" (DynamoDB Developer Guide, What is Amazon DynamoDB?); 10 ms to be safe */
   dynamodbSeconds: 0.01,
+  /** an invocation of a warm Lambda besides its code: an assumption */
   lambdaOverheadSeconds: 0.02,
   /**
    * a ListMultipartUploads that answers 1,000 uploads (~400 KB of XML, parsed by the SDK): an ASSUMPTION, not measured on
@@ -93,24 +96,6 @@ export const AWS_LATENCY = {
 export const WALK_PER_UPLOAD: Partial<Usage> = { s3ListRequests: 1 / 1000, lambdaGbSeconds: (AWS_LATENCY.listUploadsSeconds / 1000) * 0.25 };
 /** requests in flight at once: the page's Maps (MaxConcurrency 40), the measure's and the records' pools in the Lambdas */
 export const CONCURRENCY = { map: 40, lambdaS3: 16, lambdaDynamodb: 25 } as const;
-
-/** What one page does, from the measured counts: its Map Tasks' S3 requests, its Lambdas' calls and requests, its waits. */
-export interface PageWork {
-  waits: number;
-  taskS3: number;
-  lambdaCalls: number;
-  lambdaS3: number;
-  lambdaDynamodb: number;
-}
-
-/** a page's Lambda seconds, and its page execution's seconds (waits, the Maps' waves of requests, the Lambdas) */
-export function pageSeconds(work: PageWork, waitSeconds: number): { express: number; lambda: number } {
-  const lambda =
-    work.lambdaCalls * AWS_LATENCY.lambdaOverheadSeconds +
-    Math.ceil(work.lambdaS3 / CONCURRENCY.lambdaS3) * AWS_LATENCY.s3Seconds +
-    Math.ceil(work.lambdaDynamodb / CONCURRENCY.lambdaDynamodb) * AWS_LATENCY.dynamodbSeconds;
-  return { lambda, express: work.waits * waitSeconds + Math.ceil(work.taskS3 / CONCURRENCY.map) * AWS_LATENCY.s3Seconds + lambda };
-}
 
 /** the design before the sweep pages: one Standard abort-upload execution per upload (counts measured on that design) */
 export const OLD_DESIGN: DesignCounts = {

@@ -3,15 +3,13 @@
  * list prices) and the time 1,000,000 uploads take on AWS in lanes, from the quotas in shared/aws-behaviour.md.
  */
 import { AWS_LATENCY, costPerMillion, OLD_DESIGN, WALK_PER_UPLOAD, type Cost, type DesignCounts } from '../../lib/sweep/cost.ts';
+import { AWS_TIME, listCallsSeconds, pageSeconds, type PageShape, type TimeAssumptions } from '../../lib/sweep/time-model.ts';
 import { MAX_LANES } from '../../lib/sweep/state.ts';
 import { laneSize, MIN_LANE_PAGES } from '../../lib/sweep/lanes.ts';
 import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 import type { MeasuredDesign } from '../support/sweep-design.ts';
 import type { CleanAbort } from './abort-path.ts';
 import { AWS_LIMITS, DEPLOYED_LAYOUT, MAX_SHARE, type RecordLayout } from './aws-limits.ts';
-
-/** a page's Maps: 40 requests at once */
-const MAP_CONCURRENCY = 40;
 
 /** one abort-upload run as a design: its measured transitions and LIST requests, its records' writes (3 WRU each) */
 export function abortUploadDesign(clean: CleanAbort): DesignCounts {
@@ -37,6 +35,8 @@ export function costTable(lean: MeasuredDesign, measured: MeasuredDesign, clean:
 export interface LaneSettings {
   laneUploads: number;
   lanesAtOnce: number;
+  /** SweepPageSize (default: the deployed one): a lane holds MIN_LANE_PAGES pages at least */
+  pageSize?: number;
 }
 export const DEFAULT_LANES: LaneSettings = { laneUploads: SWEEP_SETTINGS_DEFAULTS.SweepLaneUploads, lanesAtOnce: SWEEP_SETTINGS_DEFAULTS.SweepLanesAtOnce };
 
@@ -60,6 +60,14 @@ export interface SweepTime {
   getsPerSecond: number;
 }
 
+/** the lanes the walk cuts a target of `uploads` into (about laneSize each, MAX_LANES at most), and the waves they run in */
+export function lanesOf(uploads: number, settings: LaneSettings, targets = 1): { lanes: number; laneUploads: number; waves: number } {
+  const size = laneSize(uploads, { ...settings, minLaneUploads: MIN_LANE_PAGES * (settings.pageSize ?? SWEEP_SETTINGS_DEFAULTS.SweepPageSize) });
+  const perTarget = Math.min(Math.ceil(uploads / size), MAX_LANES);
+  const lanes = targets * perTarget;
+  return { lanes, laneUploads: Math.ceil(uploads / perTarget), waves: Math.ceil(lanes / settings.lanesAtOnce) };
+}
+
 export function sweepTime(
   design: MeasuredDesign,
   uploads: number,
@@ -72,10 +80,7 @@ export function sweepTime(
   const walkCalls = Math.ceil(uploads / 1000);
   const walk = walkCalls * listSeconds;
   // the walk cuts lanes of about laneSize (a few more: whole keys), MAX_LANES at most
-  const size = laneSize(uploads, { ...settings, minLaneUploads: MIN_LANE_PAGES * SWEEP_SETTINGS_DEFAULTS.SweepPageSize });
-  const lanes = Math.min(Math.ceil(uploads / size), MAX_LANES);
-  const laneUploads = Math.ceil(uploads / lanes);
-  const waves = Math.ceil(lanes / settings.lanesAtOnce);
+  const { lanes, laneUploads, waves } = lanesOf(uploads, settings);
   const lane = Math.ceil(laneUploads / P) * page;
   const pageGets = (design.perUpload.s3ListRequests ?? 0) - (WALK_PER_UPLOAD.s3ListRequests ?? 0);
   // sweep-target's per page, and a lane's three states entered in sweep-uploads (its Task, Choice, Pass)
@@ -144,7 +149,7 @@ export function timeModel(design: MeasuredDesign, clean?: CleanAbort, uploads = 
   const meeting = grid.map((g) => ({ ...g, minutes: sweepTime(design, uploads, g).total / 60 })).filter((g) => g.minutes <= 15);
   const lines = [
     `page on AWS: ${P} uploads (the 192 KiB byte budget, typical keys), ${page.toFixed(2)} s = ${wait} s wait` +
-      ` + ${(page - wait).toFixed(2)} s of requests (Maps of ${MAP_CONCURRENCY} at 30 ms, Lambdas: cost.ts pageSeconds)`,
+      ` + ${(page - wait).toFixed(2)} s of requests (Maps of ${AWS_TIME.concurrency.map} at ${AWS_TIME.s3Seconds * 1000} ms, the Lambdas' pools and serial calls: time-model.ts pageSeconds)`,
     `before lanes, one target: ${M} / ${P} = ${n(Math.ceil(uploads / P))} pages × ${page.toFixed(2)} s = **${m(oneTarget)} min** (its pages one after another)`,
     `walk ("Split targets into lanes"): ${n(t.walkCalls)} ListMultipartUploads × ${AWS_LATENCY.listUploadsSeconds} s (assumed: 1,000 uploads, ~400 KB` +
       ` of XML a call; not measured on AWS) = **${m(t.walk)} min**`,
@@ -172,4 +177,45 @@ export function timeModel(design: MeasuredDesign, clean?: CleanAbort, uploads = 
       : []),
   ];
   return { lines, oneTargetMinutes: oneTarget / 60, minutes: t.total / 60, quotaFloorMinutes: t.quotaFloor / 60, met, meeting, time: t };
+}
+
+/** A sweep's workload: `targets` buckets of `uploadsPerTarget` uploads each, pages of `pageUploads` (the byte budget's) */
+export interface Workload {
+  targets: number;
+  uploadsPerTarget: number;
+  pageUploads: number;
+  settings: LaneSettings;
+}
+
+/** what sweep-uploads does once, besides its lanes: "Record sweep started" (PutItem), the finish (two BatchGetItems, an UpdateItem); plan, walk, finish Lambdas */
+export const SWEEP_FIXED = { dynamodb: 4, lambdaCalls: 3 } as const;
+
+export interface SweepSeconds {
+  fixed: number;
+  walk: number;
+  lanes: number;
+  waves: number;
+  pagesPerLane: number;
+  /** a full page's seconds, one lane's pages one after another */
+  page: number;
+  lane: number;
+  total: number;
+}
+
+/**
+ * A sweep's wall time from the time model: its fixed requests, the targets' walks side by side (one ListMultipartUploads
+ * per 1,000 uploads), then its lanes in waves of lanesAtOnce, each lane's pages one after another (pageSeconds). Every
+ * time comes from the assumptions `t` (AWS_TIME on AWS; the local stack's round trips and settings in the model check).
+ */
+export function sweepSeconds(shape: PageShape, w: Workload, t: TimeAssumptions = AWS_TIME): SweepSeconds {
+  const { lanes, laneUploads, waves } = lanesOf(w.uploadsPerTarget, w.settings, w.targets);
+  const pagesPerLane = Math.ceil(laneUploads / w.pageUploads);
+  const rest = laneUploads - (pagesPerLane - 1) * w.pageUploads;
+  // the lanes of a wave side by side: their requests meet at a server that answers one at a time (the local stack)
+  const sideBySide = Math.min(lanes, w.settings.lanesAtOnce);
+  const page = pageSeconds(shape, Math.min(w.pageUploads, laneUploads), t, sideBySide).express;
+  const lane = (pagesPerLane - 1) * page + pageSeconds(shape, rest, t, sideBySide).express;
+  const fixed = SWEEP_FIXED.lambdaCalls * t.lambdaOverheadSeconds + SWEEP_FIXED.dynamodb * t.dynamodbSeconds;
+  const walk = listCallsSeconds(w.uploadsPerTarget, t);
+  return { fixed, walk, lanes, waves, pagesPerLane, page, lane, total: fixed + walk + waves * lane };
 }

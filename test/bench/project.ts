@@ -12,12 +12,13 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { get } from 'node:http';
 import { startLocalStack } from '../../lib/local/stack.ts';
 import type { HistoryEvent, LocalExecution } from '../../lib/local/execution.ts';
-import { STATE_MACHINES, type StateMachineKey } from '../../lib/settings.ts';
+import { LOCAL_SETTINGS, STATE_MACHINES, type Settings, type StateMachineKey } from '../../lib/settings.ts';
 import { writeUnits } from '../../lib/sweep/cost.ts';
 import { checkpointId } from '../../lib/sweep/state.ts';
-import { isPartsWait, measuredDesign, type MeasuredDesign } from '../support/sweep-design.ts';
+import { isPartsWait, measuredDesign, type MeasuredDesign, type SweepMeasure } from '../support/sweep-design.ts';
 import { countRequests, cpuSecondsOf, median, motoPid, rssMbOf, sampleMemory, startCpuMeter, type CpuUse, type MemorySample } from './measure.ts';
 import { seedUploadsInItsOwnProcess, uploadsLeft } from './seed.ts';
+import { roundTrips, type RoundTrips } from './round-trips.ts';
 
 export const BUCKET = 'bench-uploads';
 /** the history event that ends an execution: its Task requests are all counted then */
@@ -42,6 +43,12 @@ export interface SweepRun {
   verified: boolean;
   recorded: boolean;
   design: MeasuredDesign;
+  /** the counts the design was made of (the time model's page shape: test/bench/model-check.ts) */
+  counts: SweepMeasure;
+  /** buckets the n uploads were spread over, one target each */
+  buckets: number;
+  /** the idle stack's round trips, measured before the sweep (options.roundTrips) */
+  roundTrips?: RoundTrips;
   /**
    * moto_server serializes the whole bucket's listing for every ListMultipartUploads (lib/local/list-uploads-paging.ts):
    * its CPU for one listing of the N seeded uploads, measured before the sweep, and the sweep's listings estimated from
@@ -59,8 +66,26 @@ export interface SweepRun {
 
 const lower = (s: string) => `${s[0].toLowerCase()}${s.slice(1)}`;
 
-export async function runProjectSweep(options: { n: number; latencyMs?: number; measure?: boolean }): Promise<SweepRun> {
-  const { n, latencyMs = 0, measure = true } = options;
+export interface ProjectSweepOptions {
+  n: number;
+  latencyMs?: number;
+  measure?: boolean;
+  /** n uploads over this many buckets, one target each (default 1) */
+  buckets?: number;
+  /** the settings `npm start` runs with (LOCAL_SETTINGS: its verify waits included) instead of waits of 0 */
+  localProfile?: boolean;
+  /** settings on top of the local profile's (the model check's page size) */
+  settings?: Partial<Settings>;
+  /** measure the idle stack's request round trips before the sweep */
+  roundTrips?: boolean;
+}
+
+/** the bucket of target i */
+export const bucketOf = (i: number) => (i === 0 ? BUCKET : `${BUCKET}-${i + 1}`);
+
+export async function runProjectSweep(options: ProjectSweepOptions): Promise<SweepRun> {
+  const { n, latencyMs = 0, measure = true, buckets: bucketCount = 1, localProfile = false } = options;
+  const buckets = Array.from({ length: bucketCount }, (_, i) => bucketOf(i));
   const pages = { executions: 0, waits: 0, entered: 0 };
   const taskRequests: Record<string, number> = {};
   const onExecutionEvent = (execution: LocalExecution, event: HistoryEvent) => {
@@ -75,9 +100,13 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
   };
   // the waits for in-flight parts are 0 here (no part is in flight on moto); the time model adds AWS's SweepWaitSeconds
   const stack = await startLocalStack({
-    waitTimeOverrides: { 'Wait for in-flight parts': 0, 'Wait for in-flight parts again': 0 },
-    // the seeded uploads are fresh: the activity guard's default window off (lib/sweep/cost.ts prices the guard apart)
-    settings: { SweepActiveWithin: 0 },
+    ...(localProfile
+      ? { settings: { ...LOCAL_SETTINGS, ...options.settings } }
+      : {
+          waitTimeOverrides: { 'Wait for in-flight parts': 0, 'Wait for in-flight parts again': 0 },
+          // the seeded uploads are fresh: the activity guard's default window off (lib/sweep/cost.ts prices the guard apart)
+          settings: { SweepActiveWithin: 0 },
+        }),
     onExecutionEvent,
     chaos: { effects: { latency: latencyMs } },
   });
@@ -88,7 +117,12 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
     const moto = motoPid(stack.moto.port);
     (globalThis as { gc?: () => void }).gc?.();
     const fresh = { nodeMb: rssMbOf(process.pid) ?? 0, motoMb: rssMbOf(moto) ?? 0 };
-    const { seconds: seedSeconds } = await seedUploadsInItsOwnProcess(stack.moto.endpoint, BUCKET, n);
+    let seedSeconds = 0;
+    for (const [i, bucket] of buckets.entries()) {
+      const share = Math.floor(n / bucketCount) + (i < n % bucketCount ? 1 : 0);
+      seedSeconds += (await seedUploadsInItsOwnProcess(stack.moto.endpoint, bucket, share)).seconds;
+    }
+    const trips = options.roundTrips ? await roundTrips(stack, BUCKET) : undefined;
     const motoSecondsForN = await listingCpu(stack.moto.endpoint, moto, n);
     const counter = countRequests(stack.chaos);
     (globalThis as { gc?: () => void }).gc?.();
@@ -100,7 +134,7 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
       new StartExecutionCommand({
         stateMachineArn: stack.stateMachineArns.sweepUploads,
         name,
-        input: JSON.stringify({ targets: [{ bucket: BUCKET, olderThan: '1d' }], measure }),
+        input: JSON.stringify({ targets: buckets.map((bucket) => ({ bucket, olderThan: '1d' })), measure }),
       }),
     );
     const sweep = await stack.runtime.waitForExecution(executionArn!);
@@ -130,23 +164,25 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
     ]) as Record<string, number>;
     const pageCount = Number(summary.pages);
     const recordPuts = lambda('dynamodb:PutItem') - pageCount; // one checkpoint PutItem per page
-    const design = measuredDesign(`this run (${n.toLocaleString('en-US')} uploads${measure ? ', measured' : ''})`, {
+    const counts: SweepMeasure = {
       uploads: n,
       pages: pageCount,
       measure,
       requests: measureCounts,
       recordPuts,
       lambdaCalls: taskRequests['lambda:invoke'] ?? 0,
-      // one target, one walk: 1,000 uploads a ListMultipartUploads (its lanes: laneSize in lib/sweep/lanes.ts)
-      walks: 1,
-      walkListCalls: Math.max(1, Math.ceil(n / 1000)),
+      // a walk a target: 1,000 uploads a ListMultipartUploads (its lanes: laneSize in lib/sweep/lanes.ts)
+      walks: bucketCount,
+      walkListCalls: bucketCount * Math.max(1, Math.ceil(n / bucketCount / 1000)),
       recordWriteUnits: recordPuts * (await recordUnits(doc, dynamodb, stack.tableName)),
       checkpointWriteUnits: pageCount * writeUnits(await item(dynamodb, stack.tableName, checkpointId(name, 0))),
       readUnits: 0.5 * ['Query', 'GetItem', 'BatchGetItem'].reduce((total, c) => total + lambda(`dynamodb:${c}`), 0),
       pageExecutions: pages.executions,
       pageWaits: pages.waits,
+      pageStates: pages.entered,
       sweepTargetTransitions: standardTransitions[STATE_MACHINES.sweepTarget.name],
-    });
+    };
+    const design = measuredDesign(`this run (${n.toLocaleString('en-US')} uploads${measure ? ', measured' : ''})`, counts);
     const uploadsSerialized = counter.abortsBeforeListings.reduce((total, aborts) => total + Math.max(0, n - aborts), 0);
     const listing = {
       calls: counter.abortsBeforeListings.length,
@@ -154,7 +190,8 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
       uploadsSerialized,
       estimatedMotoSeconds: (uploadsSerialized * motoSecondsForN) / n,
     };
-    const left = await uploadsLeft(stack.moto.endpoint, BUCKET);
+    let left = 0;
+    for (const bucket of buckets) left += await uploadsLeft(stack.moto.endpoint, bucket);
     return {
       n,
       latencyMs,
@@ -169,6 +206,9 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
       summary,
       left,
       design,
+      counts,
+      buckets: bucketCount,
+      ...(trips ? { roundTrips: trips } : {}),
       verified: (taskRequests['s3:listParts'] ?? 0) >= n && left === 0,
       // the summary's counters are summed from the pages' checkpoints, which count the records written (tests prove
       // counters equal records); PutItems can exceed n (a record Lambda retried writes again, conditionally)

@@ -8,6 +8,9 @@
  *
  * BENCH_SWEEP_SIZES (default 500,2000,20000), BENCH_PEER_SIZES (500,2000), BENCH_CLI_UPLOADS (50), BENCH_LATENCY_MS (30),
  * BENCH_LATENCY_UPLOADS (500), BENCH_SCAN_UPLOADS (5000: `mpu-reaper scan` beside a boto3 scan, test/bench/scan.ts).
+ * The time model's check (test/bench/model-check.ts): BENCH_MODEL_BUCKETS (2), BENCH_MODEL_UPLOADS (200 a bucket),
+ * BENCH_MODEL_PAGE (20: SweepPageSize), BENCH_MODEL_LATENCY_MS (100), BENCH_MODEL_RUNS (3); `npm run bench -- --only
+ * model-check` runs it alone.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -23,6 +26,8 @@ import { runProjectSweepInItsOwnProcess } from './sweep-process.ts';
 import { PROJECT, peerRow, projectRow, RESULT_HEADER, resultCells, table, type Row } from './report.ts';
 import { formatCostTable } from '../../lib/sweep/cost.ts';
 import { benchScans, scanTable } from './scan.ts';
+import { benchModelCheck, MODEL_TOLERANCE, modelBreakdown, type ModelCheck } from './model-check.ts';
+import { parseArgs } from 'node:util';
 
 const sizes = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').map(Number);
 const SWEEP_SIZES = sizes('BENCH_SWEEP_SIZES', '500,2000,20000');
@@ -38,6 +43,36 @@ const machine = { cores: availableParallelism(), loadAverageAtStart: loadavg()[0
 const elapsed = () => `${Math.round((performance.now() - benchStarted) / 1000)} s`;
 const say = (text: string) => process.stdout.write(`${text}\n`);
 if (!(globalThis as { gc?: unknown }).gc) say('(run with node --expose-gc, as npm run bench does, for the memory after the sweep)');
+
+const [MODEL_BUCKETS] = sizes('BENCH_MODEL_BUCKETS', '2');
+const [MODEL_UPLOADS] = sizes('BENCH_MODEL_UPLOADS', '200');
+const [MODEL_LATENCY_MS] = sizes('BENCH_MODEL_LATENCY_MS', '100');
+const [MODEL_RUNS] = sizes('BENCH_MODEL_RUNS', '3');
+const [MODEL_PAGE] = sizes('BENCH_MODEL_PAGE', '20');
+const modelCheck = async (): Promise<ModelCheck> => {
+  const check = await benchModelCheck({
+    buckets: MODEL_BUCKETS,
+    uploadsPerBucket: MODEL_UPLOADS,
+    latencyMs: MODEL_LATENCY_MS,
+    runs: MODEL_RUNS,
+    pageSize: MODEL_PAGE,
+  });
+  say(`\n## Model check: the time model against a measured sweep (bench time so far ${elapsed()})\n${check.table}`);
+  say(`the model, run 1: ${modelBreakdown(check.runs[0])}`);
+  if (!check.ok)
+    console.error(
+      `bench: the time model is off by ${(check.median.error * 100).toFixed(0)} % (more than ${MODEL_TOLERANCE * 100} %), or a sweep was not verified and recorded`,
+    );
+  return check;
+};
+const { values: flags } = parseArgs({ options: { only: { type: 'string' } } });
+if (flags.only !== undefined) {
+  if (flags.only !== 'model-check') {
+    console.error(`bench: --only takes model-check, got '${flags.only}'`);
+    process.exit(2);
+  }
+  process.exit((await modelCheck()).ok ? 0 : 1);
+}
 
 const peers = await detectPeers();
 say('## Peers');
@@ -94,6 +129,8 @@ say(`POST /aborts: warm median ${postAborts.warmMedianMs} ms, cold (fresh proces
 const scans = await benchScans(SCAN_UPLOADS);
 say(`\n## Scan of ${SCAN_UPLOADS.toLocaleString('en-US')} uploads of one part, side by side\n${scanTable(scans)}`);
 
+const model = await modelCheck();
+
 const projectRuns = sweeps.filter((s) => s.latencyMs === 0);
 const reference = projectRuns.find((s) => s.n === 2000) ?? projectRuns[0];
 const costs = costTable(lean.design, reference.design, clean);
@@ -135,9 +172,10 @@ const results = {
   quotas,
   memory,
   scan: scans,
+  modelCheck: model,
 };
 const listings = projectRuns.map((run) => ({ n: run.n, ...run.listing }));
-const report = `${markdownReport({ ...results, projectLabel: PROJECT, memorySamples: largest.memory.samples, listings })}\n## Scan of ${SCAN_UPLOADS.toLocaleString('en-US')} uploads of one part\n\n${scanTable(scans)}\n`;
+const report = `${markdownReport({ ...results, projectLabel: PROJECT, memorySamples: largest.memory.samples, listings })}\n## Scan of ${SCAN_UPLOADS.toLocaleString('en-US')} uploads of one part\n\n${scanTable(scans)}\n\n## Model check\n\n${model.table}\n`;
 const png = await uploadsPerSecondPng(rows);
 const results_ = new URL('./results/', import.meta.url);
 const published = new URL('./published/', import.meta.url);
@@ -148,6 +186,7 @@ writeFileSync(new URL('report.md', results_), report);
 writeFileSync(new URL('uploads-per-second.png', results_), png);
 for (const file of ['report.md', 'uploads-per-second.png']) copyFileSync(new URL(file, results_), new URL(file, published));
 say(`\nbench done in ${elapsed()}: test/bench/results/{latest.json,report.md,uploads-per-second.png}, copies in test/bench/published/`);
+if (!model.ok) process.exitCode = 1;
 if (!quotas.ok) {
   console.error(`bench: the 1,000,000-upload model needs more than 70 % of an AWS limit: ${quotas.worst.limit} at ${(quotas.worst.share * 100).toFixed(0)} %`);
   process.exitCode = 1;

@@ -5,7 +5,8 @@
  */
 import type { HistoryEvent } from '../../lib/local/execution.ts';
 import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
-import { pageSeconds, TYPICAL_UPLOAD, uploadsPerPage, WALK_PER_UPLOAD, type DesignCounts, type Usage } from '../../lib/sweep/cost.ts';
+import { TYPICAL_UPLOAD, uploadsPerPage, WALK_PER_UPLOAD, type DesignCounts, type Usage } from '../../lib/sweep/cost.ts';
+import { pageSeconds, type PageShape } from '../../lib/sweep/time-model.ts';
 
 /** What one sweep did, counted while it ran. */
 export interface SweepMeasure {
@@ -29,6 +30,8 @@ export interface SweepMeasure {
   /** page executions (EXPRESS) and the Wait states they entered */
   pageExecutions: number;
   pageWaits: number;
+  /** states the page executions entered */
+  pageStates?: number;
   /** states entered by the sweep-target executions (STANDARD: billed transitions) */
   sweepTargetTransitions: number;
 }
@@ -40,6 +43,22 @@ export interface MeasuredDesign extends DesignCounts {
   seconds: { express: number; lambda: number };
   /** pages one page execution runs on AWS before SweepRunSeconds */
   pagesPerRun: number;
+  /** what a page does (the time model's input: cost.ts pageSeconds) */
+  shape?: PageShape;
+}
+
+/** a page's shape from a sweep's counts: its Maps' Task requests and its Lambdas' pooled requests per upload, its waits */
+export function pageShape(m: SweepMeasure): PageShape {
+  const r = m.requests;
+  const perUpload = (n: number) => n / m.uploads;
+  return {
+    waits: m.pageWaits / m.pages,
+    statesPerUpload: (m.pageStates ?? 0) / m.uploads,
+    mapPerUpload: [perUpload(r['task:s3:abortMultipartUpload'] ?? 0), perUpload(r['task:s3:listParts'] ?? 0)],
+    lambdaCalls: 2,
+    pooledS3PerUpload: perUpload(r['lambda:s3:ListParts'] ?? 0),
+    pooledDynamodbPerUpload: perUpload(m.recordPuts),
+  };
 }
 
 export function measuredDesign(name: string, m: SweepMeasure): MeasuredDesign {
@@ -50,18 +69,8 @@ export function measuredDesign(name: string, m: SweepMeasure): MeasuredDesign {
   const [verifies, measures] = [r['task:s3:listParts'] ?? 0, r['lambda:s3:ListParts'] ?? 0];
   // the pages' own listing calls: the walks' are priced per upload (on moto a walk of a few hundred uploads is one call)
   const pageListCalls = (r['lambda:s3:ListMultipartUploads'] ?? 0) - (m.walkListCalls ?? 0);
-  // the records' PutItems scale with the page, the rest (checkpoint, busy query) is per page
-  const otherDynamodb = ['PutItem', 'Query', 'BatchGetItem', 'GetItem'].reduce((total, c) => total + (r[`lambda:dynamodb:${c}`] ?? 0), 0) - m.recordPuts;
-  const seconds = pageSeconds(
-    {
-      waits: m.pageWaits / m.pages,
-      taskS3: perUpload((r['task:s3:abortMultipartUpload'] ?? 0) + verifies) * P,
-      lambdaCalls: 2,
-      lambdaS3: perUpload(measures) * P + pageListCalls / m.pages,
-      lambdaDynamodb: perUpload(m.recordPuts) * P + otherDynamodb / m.pages,
-    },
-    SWEEP_SETTINGS_DEFAULTS.SweepWaitSeconds,
-  );
+  const shape = pageShape(m);
+  const seconds = pageSeconds(shape, P);
   const pagesPerRun = Math.floor(SWEEP_SETTINGS_DEFAULTS.SweepRunSeconds / seconds.express) + 1;
   return {
     name,
@@ -69,6 +78,7 @@ export function measuredDesign(name: string, m: SweepMeasure): MeasuredDesign {
     perRun,
     seconds,
     pagesPerRun,
+    shape,
     perUpload: {
       s3ListRequests: perUpload(verifies + measures) + WALK_PER_UPLOAD.s3ListRequests!,
       dynamoWriteUnits: perUpload(m.recordWriteUnits),

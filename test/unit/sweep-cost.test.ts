@@ -1,7 +1,7 @@
 /** The cost model's arithmetic, and the size of a sweep's record on AWS (it decides the write units per upload). */
 import { describe, expect, it } from 'vitest';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { costPerMillion, itemBytes, OLD_DESIGN, pageSeconds, PRICES, TYPICAL_UPLOAD, withActivityGuard, writeUnits } from '../../lib/sweep/cost.ts';
+import { costPerMillion, itemBytes, OLD_DESIGN, PRICES, TYPICAL_UPLOAD, withActivityGuard, writeUnits } from '../../lib/sweep/cost.ts';
 import { uploadRecord } from '../../lib/sweep/record.ts';
 import { emptyTotals, type TargetState } from '../../lib/sweep/state.ts';
 
@@ -43,13 +43,6 @@ describe('costPerMillion', () => {
     expect(lean.lines.s3ListRequests).toBeCloseTo(10);
     expect(lean.total - base).toBeGreaterThan(5);
     expect(lean.total - base).toBeLessThan(5.01);
-  });
-
-  it("models a page's seconds from its requests: waits, waves of 40 Map requests, the Lambdas' pools", () => {
-    expect(pageSeconds({ waits: 1, taskS3: 800, lambdaCalls: 2, lambdaS3: 16, lambdaDynamodb: 401 }, 5)).toEqual({
-      lambda: 0.04 + 0.03 + 0.17,
-      express: 5 + 0.6 + 0.24,
-    });
   });
 });
 

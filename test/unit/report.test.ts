@@ -132,7 +132,11 @@ describe('GET /report', () => {
       .resolvesOnce({ Items: [aborted({ bytesFound: 8 })] });
 
     // Act
-    const result = await getReport({ doc, tableName: 'records', retentionSeconds: 7_776_000 }, { since: '30d', bucket: 'logs' }, new Date('2026-12-07T12:00:00Z'));
+    const result = await getReport(
+      { doc, tableName: 'records', retentionSeconds: 7_776_000 },
+      { since: '30d', bucket: 'logs' },
+      new Date('2026-12-07T12:00:00Z'),
+    );
 
     // Assert
     expect(result.statusCode).toBe(200);

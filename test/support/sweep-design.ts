@@ -19,6 +19,8 @@ export interface SweepMeasure {
   recordWriteUnits: number;
   /** write units of the targets' checkpoints */
   checkpointWriteUnits: number;
+  /** write units of the ledger's markers and ADDs, one transaction per page that aborted something (lib/ledger.ts) */
+  ledgerWriteUnits?: number;
   readUnits: number;
   /** Lambda invocations (plan, walks and finish included) */
   lambdaCalls: number;
@@ -50,7 +52,8 @@ export function measuredDesign(name: string, m: SweepMeasure): MeasuredDesign {
   // the pages' own listing calls: the walks' are priced per upload (on moto a walk of a few hundred uploads is one call)
   const pageListCalls = (r['lambda:s3:ListMultipartUploads'] ?? 0) - (m.walkListCalls ?? 0);
   // the records' PutItems scale with the page, the rest (checkpoint, busy query) is per page
-  const otherDynamodb = ['PutItem', 'Query', 'BatchGetItem', 'GetItem'].reduce((total, c) => total + (r[`lambda:dynamodb:${c}`] ?? 0), 0) - m.recordPuts;
+  const otherDynamodb =
+    ['PutItem', 'TransactWriteItems', 'Query', 'BatchGetItem', 'GetItem'].reduce((total, c) => total + (r[`lambda:dynamodb:${c}`] ?? 0), 0) - m.recordPuts;
   const seconds = pageSeconds(
     {
       waits: m.pageWaits / m.pages,
@@ -83,6 +86,7 @@ export function measuredDesign(name: string, m: SweepMeasure): MeasuredDesign {
       // the page's listing calls, and its intent's PUT (lib/sweep/intent.ts: a PUT is priced as a LIST)
       s3ListRequests: (pageListCalls + (r['lambda:s3:PutObject'] ?? 0)) / m.pages,
       dynamoWriteUnits: m.checkpointWriteUnits / m.pages,
+      dynamoLedgerWriteUnits: (m.ledgerWriteUnits ?? 0) / m.pages,
       dynamoReadUnits: m.readUnits / m.pages,
     } satisfies Partial<Usage>,
   };

@@ -158,13 +158,19 @@ export interface ReportDeps {
 
 /** The report since a time: the ledger's whole months past the records' retention, the records for the rest (join.ts). */
 export async function readReport(deps: ReportDeps, asked: { since: string; bucket?: string }, now = new Date()): Promise<Report> {
+  return (await readReportRows(deps, asked, now)).report;
+}
+
+/** the report, and the rows it was built from (the ledger's, then the records'): what --chart draws */
+export async function readReportRows(deps: ReportDeps, asked: { since: string; bucket?: string }, now = new Date()) {
   const window = reportWindow(asked.since, now, deps.retentionSeconds);
   const [ledger, records] = await Promise.all([
     readLedger(deps.doc, deps.tableName, window.ledgerMonths, asked.bucket),
     readAborted(deps.doc, deps.tableName, { since: window.recordsSince, bucket: asked.bucket }),
   ]);
-  const report = buildReport([...ledger.flatMap(ledgerRows), ...records], asked.since);
-  return window.ledgerMonths.length > 0 ? { ...report, ledgerMonths: window.ledgerMonths } : report;
+  const rows = [...ledger.flatMap(ledgerRows), ...records];
+  const report = buildReport(rows, asked.since);
+  return { rows, report: window.ledgerMonths.length > 0 ? { ...report, ledgerMonths: window.ledgerMonths } : report };
 }
 
 /** GET /report?since=&bucket= */

@@ -24,6 +24,8 @@ export function oneAtATime(upstream: Upstream): Upstream {
       run(
         () =>
           new Promise<void>((resolve) => {
+            // a client that gave up while its request waited: nothing to send (its 'close' has passed)
+            if (res.closed || res.destroyed || req.destroyed) return resolve();
             res.once('close', resolve);
             Promise.resolve(upstream.answer(req, res)).catch(() => resolve());
           }),

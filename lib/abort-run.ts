@@ -13,6 +13,7 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import { activeCause, isActive, isUnreadable, parseWindow, unreadableCause } from './activity-guard.ts';
 import type { BucketAllowlist } from './allowlist.ts';
 import { measureUpload, type S3Parameters } from './measure.ts';
+import { updateOwnedRecordCounted } from './ledger.ts';
 import { recordId } from './record-id.ts';
 import {
   expiresAtField,
@@ -21,7 +22,6 @@ import {
   statusKey,
   SWEEP_RECORD_TYPE,
   UPLOAD_RECORD_TYPE,
-  updateOwnedRecord,
   uploadIndexKeys,
   writerRegion,
   type AbortStatus,
@@ -374,20 +374,35 @@ export const SUCCEEDED: readonly AbortStatus[] = ['ABORTED', 'NOT_FOUND', 'WOULD
 export async function recordOutcome(deps: Pick<RunDeps, 'doc' | 'tableName'>, state: LoopState, finishedAt = new Date()): Promise<RecordedOutcome> {
   const outcome = decideOutcome(state);
   try {
-    await updateOwnedRecord(deps.doc, deps.tableName, state.run.id, state.run.executionArn, {
+    const record = {
+      bucket: state.run.bucket,
+      startedAt: state.run.startedAt,
       status: outcome.status,
-      statusKey: statusKey(state.run.id, outcome.status),
-      attempts: outcome.attempts,
       partsFound: state.measure.parts,
       bytesFound: state.measure.bytes,
-      finishedAt: finishedAt.toISOString(),
-      error: outcome.error || undefined,
-      cause: outcome.cause || undefined,
-      lastPartAt: state.lastPartAt,
-      verified: outcome.verified,
-      storageClass: state.storageClass,
-      region: writerRegion().region,
-    });
+    };
+    const region = writerRegion().region;
+    await updateOwnedRecordCounted(
+      deps.doc,
+      deps.tableName,
+      state.run.id,
+      state.run.executionArn,
+      {
+        status: outcome.status,
+        statusKey: statusKey(state.run.id, outcome.status),
+        attempts: outcome.attempts,
+        partsFound: state.measure.parts,
+        bytesFound: state.measure.bytes,
+        finishedAt: finishedAt.toISOString(),
+        error: outcome.error || undefined,
+        cause: outcome.cause || undefined,
+        lastPartAt: state.lastPartAt,
+        verified: outcome.verified,
+        storageClass: state.storageClass,
+        region,
+      },
+      { ...record, storageClass: state.storageClass, region },
+    );
   } catch (error) {
     if ((error as Error).name === 'ConditionalCheckFailedException')
       throw new Superseded(`record ${state.run.id} now belongs to another run; this run's outcome was ${outcome.status}`);

@@ -163,6 +163,8 @@ export interface AbortRecord {
   /** the upload's storage class as S3 listed it, and the region of the writer (the report prices bytes freed by them) */
   storageClass?: string;
   region?: string;
+  /** the ledger item this outcome was added to, by the transaction that wrote it (lib/ledger.ts): never added twice */
+  countedIn?: string;
 }
 
 /** the region a record's writer runs in (the Lambda's AWS_REGION): the bucket's, since the stack only reaches its own region's buckets */
@@ -219,17 +221,23 @@ export async function updateOwnedRecord(
   executionArn: string,
   fields: Record<string, unknown>,
 ): Promise<void> {
+  await doc.send(new UpdateCommand(ownedUpdate(tableName, id, executionArn, fields)));
+}
+
+/** updateOwnedRecord's UpdateItem (a transaction's item, too: lib/ledger.ts) */
+export function ownedUpdate(tableName: string, id: string, executionArn: string, fields: Record<string, unknown>) {
   const set = Object.entries(fields).filter(([, value]) => value !== undefined);
-  await doc.send(
-    new UpdateCommand({
-      TableName: tableName,
-      Key: { id },
-      UpdateExpression: `SET ${set.map(([name]) => `#${name} = :${name}`).join(', ')}`,
-      ConditionExpression: '#executionArn = :executionArn',
-      ExpressionAttributeNames: { ...Object.fromEntries(set.map(([name]) => [`#${name}`, name])), '#executionArn': 'executionArn' },
-      ExpressionAttributeValues: { ...Object.fromEntries(set.map(([name, value]) => [`:${name}`, value])), ':executionArn': executionArn },
-    }),
-  );
+  return {
+    TableName: tableName,
+    Key: { id },
+    UpdateExpression: `SET ${set.map(([name]) => `#${name} = :${name}`).join(', ')}`,
+    ConditionExpression: '#executionArn = :executionArn',
+    ExpressionAttributeNames: { ...Object.fromEntries(set.map(([name]) => [`#${name}`, name])), '#executionArn': 'executionArn' } as Record<string, string>,
+    ExpressionAttributeValues: { ...Object.fromEntries(set.map(([name, value]) => [`:${name}`, value])), ':executionArn': executionArn } as Record<
+      string,
+      unknown
+    >,
+  };
 }
 
 /** statuses that say the upload is gone: the only ones a CLI abort exits 0 on */

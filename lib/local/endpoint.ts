@@ -22,6 +22,7 @@ import { ChaosController } from './fault-rules.ts';
 import { AWS_JSON_ERROR_NAMESPACES, awsJsonErrorBody } from './wire.ts';
 import { SfnApiError, type LocalStepFunctions } from './runtime.ts';
 import { listen } from './listen.ts';
+import { isTransactWrite, oneAtATime } from './transactions.ts';
 import type { UploadFacts } from './upload-facts.ts';
 
 export { AWS_JSON_1_0, awsJsonErrorBody, forwardedRequestHeaders, forwardedResponseHeaders } from './wire.ts';
@@ -229,6 +230,7 @@ export async function startLocalEndpoint(options: LocalEndpointOptions): Promise
   const host = options.host ?? '127.0.0.1';
   const chaos = options.chaos ?? new ChaosController();
   const moto = proxyUpstream(options.motoEndpoint, options.facts);
+  const transactions = oneAtATime(moto);
   const extraTargets = options.extraTargets ?? {};
   const prefixes = [SFN_TARGET_PREFIX, ...Object.keys(extraTargets)];
 
@@ -268,7 +270,8 @@ export async function startLocalEndpoint(options: LocalEndpointOptions): Promise
     }
     const targetHeader = req.headers['x-amz-target'];
     const target = parseTarget(Array.isArray(targetHeader) ? targetHeader[0] : targetHeader, prefixes);
-    serveWithChaos(chaos, req, res, target ? localTarget(target.prefix, target.action) : moto).catch((error: Error) => failed(res, error));
+    const upstream = target ? localTarget(target.prefix, target.action) : isTransactWrite(req) ? transactions : moto;
+    serveWithChaos(chaos, req, res, upstream).catch((error: Error) => failed(res, error));
   });
   const { url, port } = await listen(server, options.port, host);
   return {

@@ -1,20 +1,20 @@
 /**
  * What was saved: the ABORTED upload records since a time, summed by bucket, storage class and day, and priced with the
- * scan's price table (lib/scan/prices.ts) as the monthly cost their parts no longer add. Records only: an upload record
- * that expired (its TTL) is no longer counted.
+ * scan's price table (lib/scan/prices.ts) as the monthly cost their parts no longer add. Months past the records'
+ * retention are read from the ledger (lib/report/join.ts), which outlives them.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { badRequest } from '../http/errors.ts';
+import { DEFAULT_REGION } from '../ledger.ts';
 import { INDEX_BY_STATUS, queryAll, shardKeys, type AbortRecord } from '../records.ts';
 import { monthlyCostUsd, priceOf } from '../scan/prices.ts';
 import { parseAge } from '../sweep/plan.ts';
 import { bucketProblem } from '../validation.ts';
+import { ledgerRows, readLedger, reportWindow } from './join.ts';
 
 /** the report's window: from an hour to 400 days back */
 export const SINCE_LIMITS = { min: 3600, max: 400 * 86_400 } as const;
 export const SINCE_RULE = 'must be a duration from 1h to 400d, such as "30d" or "12h" (units s, m, h, d)';
-/** where a record names no region (written before records carried it) */
-const DEFAULT_REGION = 'us-east-1';
 
 /** "30d" → the time that long before now, or the rule it breaks */
 export function parseSince(text: string, now: Date): { since: string } | { rule: string } {
@@ -23,7 +23,11 @@ export function parseSince(text: string, now: Date): { since: string } | { rule:
   return { since: new Date(now.getTime() - seconds * 1000).toISOString() };
 }
 
-export type SavedRecord = Pick<AbortRecord, 'bucket' | 'status' | 'startedAt' | 'finishedAt' | 'partsFound' | 'bytesFound' | 'storageClass' | 'region'>;
+export type SavedRecord = Pick<AbortRecord, 'bucket' | 'status' | 'startedAt' | 'finishedAt' | 'partsFound' | 'bytesFound' | 'storageClass' | 'region'> & {
+  /** a row of the ledger (lib/report/join.ts): the uploads it stands for (bytesFound is theirs together), and no day */
+  uploads?: number;
+  month?: string;
+};
 
 export interface ClassTotals {
   uploads: number;
@@ -42,6 +46,8 @@ export interface Report {
   days: Array<{ day: string; uploads: number; bytesFreed: number }>;
   /** why a price is not the listed one of the record's class and region (archive staging, unknown region or class) */
   priceNotes?: string[];
+  /** the whole months read from the ledger (the records' retention is past them); their uploads are in no day */
+  ledgerMonths?: string[];
 }
 
 const micro = (usd: number) => Math.round(usd * 1e6) / 1e6;
@@ -60,24 +66,26 @@ export function buildReport(records: Iterable<SavedRecord>, since: string): Repo
     if (r.status !== 'ABORTED') continue;
     const b = buckets.get(r.bucket) ?? { bucket: r.bucket, uploads: 0, bytesFreed: 0, monthlyCostAvoidedUsd: 0, zeroPartUploads: 0, byStorageClass: {} };
     buckets.set(r.bucket, b);
+    const n = r.uploads ?? 1;
     if (r.partsFound === 0) {
-      b.zeroPartUploads += 1;
-      zeroPartUploads += 1;
+      b.zeroPartUploads += n;
+      zeroPartUploads += n;
       continue;
     }
     const freed = r.bytesFound ?? 0;
     const cls = r.storageClass || 'STANDARD';
     const region = r.region || DEFAULT_REGION;
-    b.uploads += 1;
+    b.uploads += n;
     b.bytesFreed += freed;
     b.byStorageClass[cls] ??= { uploads: 0, bytesFreed: 0, monthlyCostAvoidedUsd: 0 };
     const c = b.byStorageClass[cls];
-    c.uploads += 1;
+    c.uploads += n;
     c.bytesFreed += freed;
     const group = `${r.bucket}\n${region}\n${cls}`;
     const g = bytes.get(group) ?? { bucket: r.bucket, region, cls, bytes: 0 };
     g.bytes += freed;
     bytes.set(group, g);
+    if (r.month) continue;
     const day = (r.finishedAt ?? r.startedAt).slice(0, 10);
     const d = days.get(day) ?? { day, uploads: 0, bytesFreed: 0 };
     d.uploads += 1;
@@ -141,14 +149,38 @@ export function reportQuery(query: Record<string, string | undefined> | null, no
   return { since: since.since, ...(q.bucket !== undefined ? { bucket: q.bucket } : {}) };
 }
 
+export interface ReportDeps {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  /** the stack's RecordRetentionSeconds (0: records kept): the months before it are read from the ledger */
+  retentionSeconds: number;
+}
+
+/** The report since a time: the ledger's whole months past the records' retention, the records for the rest (join.ts). */
+export async function readReport(deps: ReportDeps, asked: { since: string; bucket?: string }, now = new Date()): Promise<Report> {
+  return (await readReportRows(deps, asked, now)).report;
+}
+
+/** the report, and the rows it was built from (the ledger's, then the records'): what --chart draws */
+export async function readReportRows(deps: ReportDeps, asked: { since: string; bucket?: string }, now = new Date()) {
+  const window = reportWindow(asked.since, now, deps.retentionSeconds);
+  const [ledger, records] = await Promise.all([
+    readLedger(deps.doc, deps.tableName, window.ledgerMonths, asked.bucket),
+    readAborted(deps.doc, deps.tableName, { since: window.recordsSince, bucket: asked.bucket }),
+  ]);
+  const rows = [...ledger.flatMap(ledgerRows), ...records];
+  const report = buildReport(rows, asked.since);
+  return { rows, report: window.ledgerMonths.length > 0 ? { ...report, ledgerMonths: window.ledgerMonths } : report };
+}
+
 /** GET /report?since=&bucket= */
 export async function getReport(
-  deps: { doc: DynamoDBDocumentClient; tableName: string },
+  deps: ReportDeps,
   query: Record<string, string | undefined> | null,
   now = new Date(),
 ): Promise<{ statusCode: number; body: Record<string, unknown> }> {
   const asked = reportQuery(query, now);
   if ('rule' in asked) throw badRequest(asked.field, asked.rule);
-  const report = buildReport(await readAborted(deps.doc, deps.tableName, asked), asked.since);
+  const report = await readReport(deps, asked, now);
   return { statusCode: 200, body: report as unknown as Record<string, unknown> };
 }

@@ -39,6 +39,8 @@ export interface Usage {
   lambdaGbSeconds: number;
   s3ListRequests: number;
   dynamoWriteUnits: number;
+  /** the ledger's share (lib/ledger.ts): a page's marker and ADD, and what its checkpoint costs more in their transaction */
+  dynamoLedgerWriteUnits: number;
   dynamoReadUnits: number;
 }
 
@@ -50,6 +52,7 @@ const PRICE_OF: Record<keyof Usage, number> = {
   lambdaGbSeconds: PRICES.lambdaGbSecond,
   s3ListRequests: PRICES.s3List,
   dynamoWriteUnits: PRICES.dynamoWriteUnit,
+  dynamoLedgerWriteUnits: PRICES.dynamoWriteUnit,
   dynamoReadUnits: PRICES.dynamoReadUnit,
 };
 
@@ -130,6 +133,32 @@ export function writeUnits(item: Record<string, AttributeValue>): number {
   const units = Math.ceil(itemBytes(item) / 1024);
   return units * (1 + RECORD_INDEX_KEYS.filter((keys) => keys.every((k) => item[k] !== undefined)).length);
 }
+
+/**
+ * write units of one item of a TransactWriteItems: DynamoDB charges a transaction's item 2 per KB in the table ("two
+ * underlying writes", DynamoDB Developer Guide, transactions: capacity management); each index that holds it, 1 per KB.
+ * An Update is sized by its key and the values it sets and adds (the ledger's item holds no more).
+ */
+export function transactItemUnits(entry: { Put?: { Item?: Record<string, AttributeValue> }; Update?: UpdateEntry }): number {
+  const item = entry.Put?.Item ?? (entry.Update ? updatedItem(entry.Update) : {});
+  const units = Math.ceil(itemBytes(item) / 1024);
+  return units * (2 + RECORD_INDEX_KEYS.filter((keys) => keys.every((k) => item[k] !== undefined)).length);
+}
+
+interface UpdateEntry {
+  Key?: Record<string, AttributeValue>;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, AttributeValue>;
+}
+const updatedItem = (u: UpdateEntry): Record<string, AttributeValue> => ({
+  ...u.Key,
+  ...Object.fromEntries(
+    Object.entries(u.ExpressionAttributeNames ?? {}).flatMap(([ref, name]) => {
+      const value = u.ExpressionAttributeValues?.[`:${ref.slice(1)}`];
+      return value ? [[name, value]] : [];
+    }),
+  ),
+});
 
 /**
  * The uploads a page holds on AWS for an upload of this shape: the byte budget (SweepPageBytes) against the exact JSON

@@ -65,6 +65,8 @@ export interface Reconciled {
   recorded: number;
   /** uploads still listed: the relisting handles them */
   left: number;
+  /** the ABORTED records counted (this sweep's, or written now): the step's share of the ledger */
+  counted: AbortRecord[];
 }
 
 /**
@@ -83,15 +85,22 @@ export async function reconcileIntent(
   const ids = intent.uploads.map((u) => recordId(bucket, u.k, u.u));
   const existing = new Map((await batchGetAll(deps, ids, { consistent: true })).map((item) => [String(item.id), item as unknown as AbortRecord]));
   let left = 0;
+  const counted: AbortRecord[] = [];
   const counts = await inPool(intent.uploads, CHECK_CONCURRENCY, async (item, i): Promise<Partial<Totals>> => {
     const mine = existing.get(ids[i]);
-    if (mine?.executionArn === state.sweep.executionArn && mine.status !== 'RUNNING') return recordTotals(mine);
+    if (mine?.executionArn === state.sweep.executionArn && mine.status !== 'RUNNING') {
+      if (mine.status === 'ABORTED') counted.push(mine);
+      return recordTotals(mine);
+    }
     const { exists } = await measureUpload(deps.s3, { Bucket: bucket, Key: item.k, UploadId: item.u, ExpectedBucketOwner: expectedBucketOwner });
     if (exists) {
       left += 1;
       return {};
     }
-    return write(record(item, intent.listedAt));
+    const written = record(item, intent.listedAt);
+    const count = await write(written);
+    if (count.aborted) counted.push({ ...written, status: 'ABORTED' });
+    return count;
   });
   let totals = state.totals;
   let recorded = 0;
@@ -100,5 +109,5 @@ export async function reconcileIntent(
     recorded += 1;
     totals = addTotals(totals, { ...count, listed: 1, found: 1 });
   }
-  return { totals, recorded, left };
+  return { totals, recorded, left, counted };
 }

@@ -19,6 +19,8 @@ import { inPool, type SweepDeps } from './requests.ts';
 import { writePlanPage } from './plan-pages.ts';
 import { ENDED_FROM_OUTSIDE, recordTotals, tallySweep } from './tally.ts';
 import { reconcileIntent } from './intent.ts';
+import { commitLedgerStep } from './ledger-step.ts';
+import type { Countable } from '../ledger.ts';
 import { jsonBytes, type DecidedItem, type Page, type PageAnswers, type PageItem } from './page.ts';
 import { countSlowDowns, nextRate, pageRequests, paceSeconds, type Requests } from './rate.ts';
 import { decidedOutcome, settledOutcome, unsettledOutcome, type Outcome } from './outcomes.ts';
@@ -106,28 +108,29 @@ export async function writeRecord(deps: SweepDeps, record: AbortRecord): Promise
 }
 
 /** the checkpoint: the state after a step, newer steps only (a stale duplicate changes nothing) */
-export async function writeCheckpoint(deps: SweepDeps, state: TargetState, now: Date): Promise<void> {
+export async function writeCheckpoint(deps: SweepDeps, state: TargetState, now: Date, counted: Countable[] = []): Promise<void> {
+  const put: PutCommandInput = {
+    TableName: deps.tableName,
+    Item: {
+      id: checkpointId(state.sweep.id, state.target.index, state.lane?.lane),
+      sweepId: state.sweep.id,
+      targetIndex: state.target.index,
+      ...(state.lane ? { lane: state.lane.lane } : {}),
+      seq: state.seq,
+      ...(state.planPages !== undefined ? { planPages: state.planPages } : {}),
+      state,
+      updatedAt: now.toISOString(),
+      ...expiresAtField(now.getTime() / 1000, state.sweep.settings.retentionSeconds),
+    },
+    // an item without seq holds only the first page's lease (lib/sweep/page-lease.ts)
+    ConditionExpression: 'attribute_not_exists(#seq) OR #seq <= :seq',
+    ExpressionAttributeNames: { '#seq': 'seq' },
+    ExpressionAttributeValues: { ':seq': state.seq },
+  };
+  // the step's ABORTED uploads go to the ledger with the checkpoint; a step counted already writes the checkpoint alone
+  if (['written', 'stale'].includes(await commitLedgerStep(deps, state, state.seq, counted, now, put))) return;
   try {
-    await deps.doc.send(
-      new PutCommand({
-        TableName: deps.tableName,
-        Item: {
-          id: checkpointId(state.sweep.id, state.target.index, state.lane?.lane),
-          sweepId: state.sweep.id,
-          targetIndex: state.target.index,
-          ...(state.lane ? { lane: state.lane.lane } : {}),
-          seq: state.seq,
-          ...(state.planPages !== undefined ? { planPages: state.planPages } : {}),
-          state,
-          updatedAt: now.toISOString(),
-          ...expiresAtField(now.getTime() / 1000, state.sweep.settings.retentionSeconds),
-        },
-        // an item without seq holds only the first page's lease (lib/sweep/page-lease.ts)
-        ConditionExpression: 'attribute_not_exists(#seq) OR #seq <= :seq',
-        ExpressionAttributeNames: { '#seq': 'seq' },
-        ExpressionAttributeValues: { ':seq': state.seq },
-      }),
-    );
+    await deps.doc.send(new PutCommand(put));
   } catch (error) {
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
   }
@@ -230,7 +233,9 @@ export async function recordPage(deps: SweepDeps, event: RecordPageEvent): Promi
     ...(planPages !== undefined ? { planPages } : {}),
     ...(page.planPage !== undefined ? { planPage: page.planPage } : {}),
   };
-  await writeCheckpoint(deps, next, now);
+  // what this page counted ABORTED (its own record, or the one it wrote before a retry), for the ledger
+  const aborted = records.flatMap((record, i) => (counts[i].aborted ? [{ ...record, status: 'ABORTED' as const }] : []));
+  await writeCheckpoint(deps, next, now, aborted);
   await countIfEnded(
     deps,
     state.sweep.id,
@@ -353,7 +358,7 @@ export async function resumeTarget(deps: SweepDeps, event: ResumeEvent): Promise
     recoveries,
     ...(giveUp ? { done: true, error: childError(event.failure) } : {}),
   };
-  await writeCheckpoint(deps, next, now);
+  await writeCheckpoint(deps, next, now, reconciled?.counted);
   return { state: next };
 }
 
@@ -371,7 +376,7 @@ const RECONCILED: Outcome = {
 export async function reconcileLanes(deps: SweepDeps, states: TargetState[], now: Date): Promise<AbortRecord[]> {
   const written: AbortRecord[] = [];
   for (const state of states) {
-    await reconcileIntent(
+    const reconciled = await reconcileIntent(
       deps,
       state,
       async (record) => {
@@ -381,6 +386,8 @@ export async function reconcileLanes(deps: SweepDeps, states: TargetState[], now
       },
       (item, listedAt) => uploadRecord(state, listedAt, item, RECONCILED, now.toISOString()),
     );
+    // under the seq the lane's unrecorded page would have recorded with: a late page of that seq is counted once
+    if (reconciled) await commitLedgerStep(deps, state, state.seq + 1, reconciled.counted, now);
   }
   return written;
 }

@@ -1,7 +1,6 @@
-/** The chart of uploads/s per tool and N: vega-lite → SVG (vega, headless) → PNG (@resvg/resvg-js). */
-import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import * as vegaLite from 'vega-lite';
+/** The chart of uploads/s per tool and N, drawn by the shared renderer (lib/chart.ts). */
+import type * as vegaLite from 'vega-lite';
+import { renderPng } from '../../lib/chart.ts';
 import type { Row } from './report.ts';
 
 export async function uploadsPerSecondPng(rows: Row[]): Promise<Buffer> {
@@ -41,8 +40,5 @@ export async function uploadsPerSecondPng(rows: Row[]): Promise<Buffer> {
     },
     layer: [{ mark: { type: 'bar' } }, { mark: { type: 'text', dy: -6, fontSize: 10 }, encoding: { text: { field: 'label', type: 'nominal' } } }],
   };
-  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return Buffer.from(new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render().asPng());
+  return renderPng(spec);
 }

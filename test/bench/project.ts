@@ -13,7 +13,8 @@ import { get } from 'node:http';
 import { startLocalStack } from '../../lib/local/stack.ts';
 import type { HistoryEvent, LocalExecution } from '../../lib/local/execution.ts';
 import { LOCAL_SETTINGS, STATE_MACHINES, type Settings, type StateMachineKey } from '../../lib/settings.ts';
-import { writeUnits } from '../../lib/sweep/cost.ts';
+import { transactItemUnits, writeUnits } from '../../lib/sweep/cost.ts';
+import { ledgerId, ledgerMonth } from '../../lib/ledger.ts';
 import { checkpointId } from '../../lib/sweep/state.ts';
 import { isPartsWait, measuredDesign, type MeasuredDesign, type SweepMeasure } from '../support/sweep-design.ts';
 import { countRequests, cpuSecondsOf, median, motoPid, rssMbOf, sampleMemory, startCpuMeter, type CpuUse, type MemorySample } from './measure.ts';
@@ -163,7 +164,10 @@ export async function runProjectSweep(options: ProjectSweepOptions): Promise<Swe
       ...Object.keys(requests).map((key) => [`lambda:${key}`, lambda(key)]),
     ]) as Record<string, number>;
     const pageCount = Number(summary.pages);
-    const recordPuts = lambda('dynamodb:PutItem') - pageCount; // one checkpoint PutItem per page
+    // one checkpoint per page: a PutItem, or with the ledger's marker and ADD a TransactWriteItems (a page that aborted)
+    const transactions = lambda('dynamodb:TransactWriteItems');
+    const recordPuts = lambda('dynamodb:PutItem') - (pageCount - transactions);
+    const checkpoint = await item(dynamodb, stack.tableName, checkpointId(name, 0));
     const counts: SweepMeasure = {
       uploads: n,
       pages: pageCount,
@@ -175,7 +179,13 @@ export async function runProjectSweep(options: ProjectSweepOptions): Promise<Swe
       walks: bucketCount,
       walkListCalls: bucketCount * Math.max(1, Math.ceil(n / bucketCount / 1000)),
       recordWriteUnits: recordPuts * (await recordUnits(doc, dynamodb, stack.tableName)),
-      checkpointWriteUnits: pageCount * writeUnits(await item(dynamodb, stack.tableName, checkpointId(name, 0))),
+      checkpointWriteUnits: pageCount * writeUnits(checkpoint),
+      // per transaction: the checkpoint's second write, the marker's 2 units, the ledger item's (table twice, its index)
+      ledgerWriteUnits:
+        transactions *
+        (writeUnits(checkpoint) +
+          2 +
+          transactItemUnits({ Put: { Item: await item(dynamodb, stack.tableName, ledgerId(buckets[0]!, ledgerMonth(new Date().toISOString()))) } })),
       readUnits: 0.5 * ['Query', 'GetItem', 'BatchGetItem'].reduce((total, c) => total + lambda(`dynamodb:${c}`), 0),
       pageExecutions: pages.executions,
       pageWaits: pages.waits,

@@ -87,7 +87,9 @@ describe('sweep-uploads', () => {
     expect(run.records.every((r) => r.partsFound === undefined && r.bytesFound === undefined)).toBe(true);
     expect(await allUploads('sweep-lean')).toHaveLength(0);
     expect(run.meter.requests['lambda:s3:ListParts']).toBeUndefined();
-    expect(run.meter.requests['lambda:dynamodb:PutItem']).toBe(120 + Number(run.summary.pages)); // the records, and a checkpoint per page
+    // the records, and a checkpoint per page: with the ledger's marker and ADD in one transaction when the page aborted uploads
+    expect(run.meter.requests['lambda:dynamodb:TransactWriteItems']).toBe(Number(run.summary.pages));
+    expect(run.meter.requests['lambda:dynamodb:PutItem']).toBe(120);
     expect(run.meter.requests['lambda:s3:PutObject']).toBe(Number(run.summary.pages)); // the pages' intents
     // every upload gone at the first check: one wait per page, no second round
     expect(pageRunsSince(run.since).reduce((total, e) => total + e.waits, 0)).toBe(Number(run.summary.pages));

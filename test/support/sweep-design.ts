@@ -21,6 +21,8 @@ export interface SweepMeasure {
   recordWriteUnits: number;
   /** write units of the targets' checkpoints */
   checkpointWriteUnits: number;
+  /** write units of the ledger's markers and ADDs, one transaction per page that aborted something (lib/ledger.ts) */
+  ledgerWriteUnits?: number;
   readUnits: number;
   /** Lambda invocations (plan, walks and finish included) */
   lambdaCalls: number;
@@ -94,6 +96,7 @@ export function measuredDesign(name: string, m: SweepMeasure): MeasuredDesign {
       // the page's listing calls, and its intent's PUT (lib/sweep/intent.ts: a PUT is priced as a LIST)
       s3ListRequests: (pageListCalls + (r['lambda:s3:PutObject'] ?? 0)) / m.pages,
       dynamoWriteUnits: m.checkpointWriteUnits / m.pages,
+      dynamoLedgerWriteUnits: (m.ledgerWriteUnits ?? 0) / m.pages,
       dynamoReadUnits: m.readUnits / m.pages,
     } satisfies Partial<Usage>,
   };

@@ -20,7 +20,7 @@ import { parseAllowlist } from '../../lib/allowlist.ts';
 import { sweepLambdaHandlers } from '../../lib/sweep/lambdas.ts';
 import { SWEEP_SDK_ATTEMPTS } from '../../lib/sweep/clients.ts';
 import { walkLanes, type LanesEvent, type LanesResult } from '../../lib/sweep/lanes.ts';
-import { writeUnits } from '../../lib/sweep/cost.ts';
+import { transactItemUnits, writeUnits } from '../../lib/sweep/cost.ts';
 import { measuredDesign as designFromCounts, isPartsWait, type MeasuredDesign } from './sweep-design.ts';
 import { awsClients, createBucket, createTable, fastRetries, startMoto, TABLE, type MotoServer } from './workflow.ts';
 
@@ -139,6 +139,8 @@ interface Meter {
   recordWriteUnits: number;
   recordPuts: number;
   checkpointWriteUnits: number;
+  /** the ledger's markers and ADDs (lib/ledger.ts) */
+  ledgerWriteUnits: number;
   otherWriteUnits: number;
   readUnits: number;
   lambdaCalls: number;
@@ -151,6 +153,7 @@ export const newMeter = (): Meter => ({
   recordWriteUnits: 0,
   recordPuts: 0,
   checkpointWriteUnits: 0,
+  ledgerWriteUnits: 0,
   otherWriteUnits: 0,
   readUnits: 0,
   lambdaCalls: 0,
@@ -178,6 +181,14 @@ export function metered<C extends S3Client | DynamoDBClient>(client: C, service:
           meter.recordPuts += 1;
         } else if (item.id?.S?.includes('#target-')) meter.checkpointWriteUnits += writeUnits(item);
         else meter.otherWriteUnits += writeUnits(item);
+      } else if (command === 'TransactWriteItems') {
+        // a step's checkpoint with its ledger marker and ADD (lib/sweep/ledger-step.ts): what the transaction adds is the ledger's
+        for (const entry of input.TransactItems as Array<Parameters<typeof transactItemUnits>[0]>) {
+          const id = entry.Put?.Item?.id?.S ?? '';
+          const checkpoint = id.includes('#target-') && !id.includes('#ledger#') ? writeUnits(entry.Put!.Item!) : 0;
+          meter.checkpointWriteUnits += checkpoint;
+          meter.ledgerWriteUnits += transactItemUnits(entry) - checkpoint;
+        }
       } else if (command === 'UpdateItem') {
         meter.otherWriteUnits += 3; // a record of ≤ 1 KB, in the table and both indexes
       } else if (command === 'BatchGetItem') {
@@ -353,6 +364,7 @@ export async function measuredDesign(name: string, run: Awaited<ReturnType<typeo
     recordPuts: run.meter.recordPuts,
     recordWriteUnits: run.meter.recordWriteUnits,
     checkpointWriteUnits: run.meter.checkpointWriteUnits,
+    ledgerWriteUnits: run.meter.ledgerWriteUnits,
     readUnits: run.meter.readUnits,
     lambdaCalls: run.meter.lambdaCalls,
     walks: run.meter.walks,

@@ -7,8 +7,8 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { ListPartsCommand, NoSuchUpload, S3Client } from '@aws-sdk/client-s3';
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decideOutcome, IF_INITIATED_204, recordOutcome, Superseded, type LoopState } from '../../lib/abort-run.ts';
 import { measureUpload } from '../../lib/measure.ts';
 import { statusKey } from '../../lib/records.ts';
@@ -216,9 +216,12 @@ describe('decideOutcome', () => {
 });
 
 describe('recordOutcome', () => {
-  it('writes the outcome only while this execution owns the record, and returns it', async () => {
+  /** an ABORTED outcome is written in a transaction with its ledger ADD: the record's Update is its first item */
+  const abortedWrite = (call = 0) => docMock.commandCalls(TransactWriteCommand)[call].args[0].input.TransactItems!;
+
+  it('writes the outcome only while this execution owns the record and has not counted it, with its ledger ADD, and returns it', async () => {
     // Arrange
-    docMock.on(UpdateCommand).resolves({});
+    docMock.on(TransactWriteCommand).resolves({});
 
     // Act
     const recorded = await recordOutcome(
@@ -229,9 +232,13 @@ describe('recordOutcome', () => {
 
     // Assert
     expect(recorded).toEqual({ id: 'id-1', status: 'ABORTED', ok: true, attempts: 1, partsFound: 3, bytesFound: 600 });
-    const update = docMock.commandCalls(UpdateCommand)[0].args[0].input;
-    expect(update).toMatchObject({ TableName: 'records', Key: { id: 'id-1' }, ConditionExpression: '#executionArn = :executionArn' });
-    expect(update.ExpressionAttributeValues).toEqual({
+    const [{ Update: update }, { Update: ledger }] = abortedWrite();
+    expect(update).toMatchObject({
+      TableName: 'records',
+      Key: { id: 'id-1' },
+      ConditionExpression: '#executionArn = :executionArn AND attribute_not_exists(#countedIn)',
+    });
+    expect(update!.ExpressionAttributeValues).toEqual({
       ':status': 'ABORTED',
       // the status index's key moves with the status
       ':statusKey': statusKey('id-1', 'ABORTED'),
@@ -239,14 +246,18 @@ describe('recordOutcome', () => {
       ':partsFound': 3,
       ':bytesFound': 600,
       ':finishedAt': '2026-11-20T10:01:00.000Z',
+      ':countedIn': 'ledger#data-lake#2026-11',
       ':executionArn': 'arn:run',
     });
-    expect(update.UpdateExpression).not.toMatch(/#error|#cause/);
+    expect(update!.UpdateExpression).not.toMatch(/#error|#cause/);
+    expect(ledger).toMatchObject({ Key: { id: 'ledger#data-lake#2026-11' } });
+    expect(Object.values(ledger!.ExpressionAttributeValues!)).toEqual(['ledger', 'LEDGER', '2026-11', 'data-lake', 1, 600, 0, 1, 600]);
+    expect(docMock).not.toHaveReceivedCommand(UpdateCommand);
   });
 
   it("writes the upload's storage class from the measure and the region the function runs in: the report prices by them", async () => {
     // Arrange
-    docMock.on(UpdateCommand).resolves({});
+    docMock.on(TransactWriteCommand).resolves({});
     vi.stubEnv('AWS_REGION', 'eu-west-1');
 
     // Act
@@ -254,8 +265,29 @@ describe('recordOutcome', () => {
     vi.unstubAllEnvs();
 
     // Assert
-    const values = docMock.commandCalls(UpdateCommand)[0].args[0].input.ExpressionAttributeValues;
-    expect(values).toMatchObject({ ':status': 'ABORTED', ':storageClass': 'STANDARD_IA', ':region': 'eu-west-1' });
+    const [{ Update: update }, { Update: ledger }] = abortedWrite();
+    expect(update!.ExpressionAttributeValues).toMatchObject({ ':status': 'ABORTED', ':storageClass': 'STANDARD_IA', ':region': 'eu-west-1' });
+    expect(Object.values(ledger!.ExpressionAttributeNames!)).toContain('c#eu-west-1#STANDARD_IA#bytes');
+  });
+
+  it('a retried write of a counted outcome writes the outcome alone: the record refuses a second ADD', async () => {
+    // Arrange: the record's condition refused (countedIn is there), the outcome alone is written
+    const cancelled = new TransactionCanceledException({
+      message: 'Transaction cancelled',
+      $metadata: {},
+      CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+    });
+    docMock.on(TransactWriteCommand).rejects(cancelled);
+    docMock.on(UpdateCommand).resolves({});
+
+    // Act
+    const recorded = await recordOutcome({ doc, tableName: 'records' }, state({ abortAnswer: {}, checkAnswer: NO_SUCH_UPLOAD }));
+
+    // Assert
+    expect(recorded.status).toBe('ABORTED');
+    const plain = docMock.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(plain.ConditionExpression).toBe('#executionArn = :executionArn');
+    expect(plain.ExpressionAttributeValues).not.toHaveProperty(':countedIn');
   });
 
   it("writes S3's code and the cause of a FAILED run, and says it did not succeed", async () => {
@@ -287,10 +319,13 @@ describe('recordOutcome', () => {
 
   it('throws Superseded when another run owns the record now, and lets other errors through for a retry', async () => {
     // Arrange
-    docMock
-      .on(UpdateCommand)
-      .rejectsOnce(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }))
-      .rejectsOnce(new Error('ServiceUnavailable'));
+    const cancelled = new TransactionCanceledException({
+      message: 'cancelled',
+      $metadata: {},
+      CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+    });
+    docMock.on(TransactWriteCommand).rejectsOnce(cancelled).rejectsOnce(new Error('ServiceUnavailable'));
+    docMock.on(UpdateCommand).rejectsOnce(new ConditionalCheckFailedException({ message: 'failed', $metadata: {} }));
 
     // Act / Assert
     await expect(recordOutcome({ doc, tableName: 'records' }, state({ abortAnswer: {}, checkAnswer: NO_SUCH_UPLOAD }))).rejects.toThrow(Superseded);

@@ -5,7 +5,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { documentClient, s3Client } from '../../lib/aws.ts';
 import { lambdaHandler } from '../../lib/handler.ts';
@@ -114,6 +114,7 @@ describe("abort-upload's record-outcome function", () => {
     // Arrange
     const docMock = mockClient(DynamoDBDocumentClient);
     docMock.on(UpdateCommand).resolves({});
+    docMock.on(TransactWriteCommand).resolves({});
     const { handler } = await import('../../functions/record-outcome.ts');
     const run = { id: 'a'.repeat(64), bucket: 'data-a', key: 'k', uploadId: 'u', trigger: 'api', executionArn: 'arn:x', startedAt: '2026-01-01T00:00:00Z' };
     const state = { run, measure: { parts: 2, bytes: 4096 }, loop: { attempt: 0, waitSeconds: 1 }, next: 'record' };
@@ -129,7 +130,9 @@ describe("abort-upload's record-outcome function", () => {
       expect.objectContaining({ Bucket: 'data-a', BytesFreed: 4096 }),
     ]);
     expect(notFound).toEqual([expect.objectContaining({ Status: 'NOT_FOUND', UploadOutcomes: 1 })]);
-    expect(docMock.commandCalls(UpdateCommand)).toHaveLength(2);
+    // the ABORTED outcome is written with its ledger ADD in one transaction (lib/ledger.ts), the other alone
+    expect(docMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    expect(docMock.commandCalls(UpdateCommand)).toHaveLength(1);
     docMock.restore();
   });
 });

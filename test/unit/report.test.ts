@@ -132,7 +132,11 @@ describe('GET /report', () => {
       .resolvesOnce({ Items: [aborted({ bytesFound: 8 })] });
 
     // Act
-    const result = await getReport({ doc, tableName: 'records' }, { since: '30d', bucket: 'logs' }, new Date('2026-12-07T12:00:00Z'));
+    const result = await getReport(
+      { doc, tableName: 'records', retentionSeconds: 7_776_000 },
+      { since: '30d', bucket: 'logs' },
+      new Date('2026-12-07T12:00:00Z'),
+    );
 
     // Assert
     expect(result.statusCode).toBe(200);
@@ -146,7 +150,7 @@ describe('GET /report', () => {
 
   it('answers 400 naming since, and reads nothing, when since is out of range', async () => {
     docMock.reset();
-    const refusal = await getReport({ doc, tableName: 'records' }, { since: '500d' }).catch((e: unknown) => e);
+    const refusal = await getReport({ doc, tableName: 'records', retentionSeconds: 7_776_000 }, { since: '500d' }).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(HttpError);
     expect(refusal).toMatchObject({ statusCode: 400, body: { field: 'since' } });
     expect(docMock.commandCalls(QueryCommand)).toHaveLength(0);

@@ -1,7 +1,8 @@
 /** The cost model's arithmetic, and the size of a sweep's record on AWS (it decides the write units per upload). */
 import { describe, expect, it } from 'vitest';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { costPerMillion, itemBytes, OLD_DESIGN, PRICES, TYPICAL_UPLOAD, withActivityGuard, writeUnits } from '../../lib/sweep/cost.ts';
+import { costPerMillion, itemBytes, OLD_DESIGN, PRICES, TYPICAL_UPLOAD, transactItemUnits, withActivityGuard, writeUnits } from '../../lib/sweep/cost.ts';
+import { ledgerUpdate } from '../../lib/ledger.ts';
 import { uploadRecord } from '../../lib/sweep/record.ts';
 import { emptyTotals, type TargetState } from '../../lib/sweep/state.ts';
 
@@ -82,5 +83,41 @@ describe('write units', () => {
     // Assert
     expect(bytes).toBeLessThan(1024);
     expect(writeUnits(attributes(record))).toBe(3);
+  });
+});
+
+describe("the ledger's write units", () => {
+  it('prices a transaction item twice in the table, once per index: a marker 2, a ledger item 3; a page of a typical sweep adds cents per million', () => {
+    // Arrange: a marker, and a ledger ADD of two classes as lib/ledger.ts writes them, marshalled
+    const marker = {
+      Put: { Item: attributes({ id: 'sweep-20261122T211340Z-3f9a1c#target-19#lane-3#ledger#99999', recordType: 'ledger-marker', expiresAt: 1_800_000_000 }) },
+    };
+    const update = ledgerUpdate('records', {
+      bucket: 'my-data-lake-bucket-prod',
+      month: '2026-11',
+      uploads: 449,
+      bytesFreed: 6_467_616_768,
+      zeroPartUploads: 3,
+      classes: { 'us-east-1#STANDARD': { uploads: 400, bytes: 6_000_000_000 }, 'us-east-1#STANDARD_IA': { uploads: 49, bytes: 467_616_768 } },
+    }).Update!;
+    const ledger = {
+      Update: {
+        Key: attributes(update.Key!),
+        ExpressionAttributeNames: update.ExpressionAttributeNames,
+        ExpressionAttributeValues: attributes(update.ExpressionAttributeValues!),
+      },
+    };
+    // a checkpoint of ~3 KB written in the same transaction costs its 3 units once more
+    const checkpointExtra = 3;
+
+    // Act
+    const perPage = checkpointExtra + transactItemUnits(marker) + transactItemUnits(ledger);
+    const cost = costPerMillion({ name: 'ledger', uploadsPerPage: 449, perUpload: {}, perPage: { dynamoLedgerWriteUnits: perPage } });
+
+    // Assert
+    expect(transactItemUnits(marker)).toBe(2);
+    expect(transactItemUnits(ledger)).toBe(3); // in byStatusShard (statusKey LEDGER, startedAt the month)
+    expect(cost.lines.dynamoLedgerWriteUnits).toBeCloseTo((8 / 449) * 0.625, 6);
+    expect(cost.total).toBeLessThan(0.02);
   });
 });

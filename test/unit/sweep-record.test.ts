@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { settledOutcome, unsettledOutcome } from '../../lib/sweep/outcomes.ts';
 import { countHandovers, recordPage, resumeTarget, type RecordPageEvent } from '../../lib/sweep/record.ts';
 import { checkpointId, emptyTotals } from '../../lib/sweep/state.ts';
@@ -93,7 +93,12 @@ describe('recordPage', () => {
       }),
       ConditionExpression: 'attribute_not_exists(#id)',
     });
-    expect(docMock).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining({ id: checkpointId('sweep-1', 0), seq: 1 }) });
+    // the checkpoint, the step's ledger marker and the ADD of its three ABORTED uploads: one transaction
+    const [checkpoint, marker, ledger] = docMock.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
+    expect(checkpoint.Put).toMatchObject({ Item: expect.objectContaining({ id: checkpointId('sweep-1', 0), seq: 1 }) });
+    expect(marker.Put).toMatchObject({ Item: { id: `${checkpointId('sweep-1', 0)}#ledger#1` }, ConditionExpression: 'attribute_not_exists(#id)' });
+    expect(ledger.Update?.Key).toEqual({ id: 'ledger#data-a#2026-11' });
+    expect(ledger.Update?.ExpressionAttributeValues).toMatchObject({ ':a0': 3, ':a1': 33, ':a2': 0 });
   });
 
   it("records each upload's storage class as listed (no class on the page item: STANDARD) and the region it runs in", async () => {

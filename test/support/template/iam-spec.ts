@@ -241,7 +241,7 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
     service: 'lambda.amazonaws.com',
     statements: (partition) => [
       ownLogs('RecordInterruptedRun'),
-      allow(['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'], [TABLE_ARN]),
+      allow(['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'], [TABLE_ARN]),
       allow(['dynamodb:Query'], [`${TABLE_ARN}/index/byShardStartedAt`]),
       allow(['states:ListExecutions'], [`Ref(${sm('sweepTarget').id})`, `Ref(${sm('abortUpload').id})`]),
       allow(['states:DescribeExecution', 'states:StopExecution'], [executionsOf('sweepTarget'), executionsOf('abortUpload')]),

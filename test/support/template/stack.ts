@@ -139,7 +139,12 @@ export const FUNCTIONS = {
   },
   getSweep: { id: 'GetSweep', handler: 'functions/get-sweep.handler', route: 'GET /sweeps/{id}', env: {} },
   listSweeps: { id: 'ListSweeps', handler: 'functions/list-sweeps.handler', route: 'GET /sweeps', env: {} },
-  getReport: { id: 'GetReport', handler: 'functions/get-report.handler', route: 'GET /report', env: {} },
+  getReport: {
+    id: 'GetReport',
+    handler: 'functions/get-report.handler',
+    route: 'GET /report',
+    env: { RECORD_RETENTION_SECONDS: String(SETTINGS.RecordRetentionSeconds) },
+  },
   getSweepPlan: {
     id: 'GetSweepPlan',
     handler: 'functions/get-sweep-plan.handler',

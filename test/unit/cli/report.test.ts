@@ -1,4 +1,7 @@
 /** mpu-reaper report (lib/cli/report.ts): the ABORTED records since a time, as a table or one JSON document. */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -69,6 +72,29 @@ describe('mpu-reaper report', () => {
 
   it('refuses a malformed --bucket and an unknown flag with exit 2', async () => {
     expect(await cli(['report', '--bucket', 'Bad_Name'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--bucket: /) });
-    expect(await cli(['report', '--chart', 'x.png'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/chart/) });
+    expect(await cli(['report', '--graph', 'x.png'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/graph/) });
+  });
+});
+
+describe('mpu-reaper report --chart', () => {
+  it('writes a PNG of bytes freed per day by bucket, and still prints the report', async () => {
+    // Arrange
+    const dir = mkdtempSync(join(tmpdir(), 'report-chart-'));
+    const file = join(dir, 'freed.png');
+
+    // Act
+    const { code, stdout } = await cli(['report', '--since', '7d', '--json', '--chart', file]);
+
+    // Assert
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).totals.uploads).toBe(2);
+    expect([...readFileSync(file).subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  }, 30_000);
+
+  it('refuses a file that is not .png, naming the flag, and reads nothing', async () => {
+    const { code, stderr } = await cli(['report', '--chart', 'freed.svg']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--chart: must name a .png file');
+    expect(docMock).not.toHaveReceivedCommand(QueryCommand);
   });
 });

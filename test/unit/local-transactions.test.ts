@@ -1,0 +1,45 @@
+/** The local endpoint's TransactWriteItems queue (lib/local/transactions.ts): one at a time, and never stuck. */
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import type { Upstream } from '../../lib/local/chaos.ts';
+import { isTransactWrite, oneAtATime } from '../../lib/local/transactions.ts';
+
+type Fake = EventEmitter & { closed: boolean; destroyed: boolean; name: string; headers: Record<string, string> };
+const fake = (name: string): Fake => Object.assign(new EventEmitter(), { closed: false, destroyed: false, name, headers: {} });
+const close = (res: Fake) => {
+  res.closed = true;
+  res.emit('close');
+};
+
+describe('oneAtATime', () => {
+  it('answers the next request only once the one before it has been answered, and skips one whose client has gone', async () => {
+    // Arrange: an upstream that answers 20 ms later
+    const log: string[] = [];
+    const upstream: Upstream = {
+      answer: (req, res) => {
+        log.push(`start ${(req as unknown as Fake).name}`);
+        setTimeout(() => {
+          log.push(`end ${(req as unknown as Fake).name}`);
+          close(res as unknown as Fake);
+        }, 20);
+      },
+      apply: async () => {},
+    };
+    const queue = oneAtATime(upstream);
+    const [a, b, c] = ['a', 'b', 'c'].map(fake);
+
+    // Act: b's client gives up while a is answered
+    const answers = [a, b, c].map((r) => queue.answer(r as unknown as IncomingMessage, r as unknown as ServerResponse));
+    close(b);
+    await Promise.all(answers);
+
+    // Assert
+    expect(log).toEqual(['start a', 'end a', 'start c', 'end c']);
+  });
+
+  it('takes the TransactWriteItems requests only', () => {
+    expect(isTransactWrite({ headers: { 'x-amz-target': 'DynamoDB_20120810.TransactWriteItems' } } as unknown as IncomingMessage)).toBe(true);
+    expect(isTransactWrite({ headers: { 'x-amz-target': 'DynamoDB_20120810.PutItem' } } as unknown as IncomingMessage)).toBe(false);
+  });
+});

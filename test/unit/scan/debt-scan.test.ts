@@ -18,35 +18,12 @@ import {
 import type { Context } from 'aws-lambda';
 import { parseAllowlist } from '../../../lib/allowlist.ts';
 import { BYTES_PER_GB } from '../../../lib/scan/prices.ts';
+import { emfOf } from '../../support/emf.ts';
 import { DEFAULT_MAX_LIST_PARTS, maxListPartsFromEnv, scanDebt } from '../../../lib/scan/debt.ts';
 
 const context = { awsRequestId: 'r', functionName: 'debt-scan' } as Context;
 const MiB = 2 ** 20;
 const s3 = mockClient(S3Client);
-
-/** the EMF documents written to stdout while `act` runs */
-async function emf<T>(act: () => Promise<T>): Promise<{
-  result: T;
-  documents: Array<Record<string, unknown> & { _aws: { Timestamp: unknown; CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> } }>;
-}> {
-  const lines: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    lines.push(String(chunk));
-    return true;
-  });
-  try {
-    const result = await act();
-    return {
-      result,
-      documents: lines
-        .flatMap((chunk) => chunk.split('\n'))
-        .filter((line) => line.includes('"_aws"'))
-        .map((line) => JSON.parse(line)),
-    };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
 
 /** buckets with their uploads (each upload: its parts' sizes and storage class) */
 function seed(buckets: Record<string, Array<{ parts: number[]; storageClass?: string }>>, denied: string[] = []) {
@@ -96,7 +73,7 @@ describe('the debt-scan function', () => {
     const { handler } = await import('../../../functions/debt-scan.ts');
 
     // Act
-    const { result, documents } = await emf(() => handler({}, context));
+    const { result, documents } = await emfOf(() => handler({}, context));
 
     // Assert
     expect(documents.map(({ _aws, ...values }) => values)).toEqual([
@@ -141,7 +118,7 @@ describe('the debt-scan function', () => {
     seed({ 'logs-big': Array.from({ length: 5 }, () => ({ parts: [2 * MiB] })) });
 
     // Act
-    const { result, documents } = await emf(() => scanDebt(deps('logs-*', 3), metrics()));
+    const { result, documents } = await emfOf(() => scanDebt(deps('logs-*', 3), metrics()));
 
     // Assert
     expect(s3.commandCalls(ListPartsCommand)).toHaveLength(3);
@@ -161,7 +138,7 @@ describe('the debt-scan function', () => {
     seed({ 'logs-a': [{ parts: [MiB] }], 'logs-b': [{ parts: [MiB] }] }, ['logs-denied']);
 
     // Act
-    const { result, documents } = await emf(() => scanDebt(deps('logs-*,gone', 1), metrics()));
+    const { result, documents } = await emfOf(() => scanDebt(deps('logs-*,gone', 1), metrics()));
 
     // Assert: one bucket measured, one cut off with nothing measured, one denied
     expect(documents.map((d) => d.Bucket)).toHaveLength(1);

@@ -13,7 +13,7 @@ import { parseAllowlist } from '../../lib/allowlist.ts';
 import { clientConfig, s3ClientsByRegion } from '../../lib/aws.ts';
 import { scanDebt } from '../../lib/scan/debt.ts';
 import { BYTES_PER_GB, priceOf } from '../../lib/scan/prices.ts';
-import { emfOf } from '../support/emf.ts';
+import { DEBT_DIRECTIVES, emfOf } from '../support/emf.ts';
 import { awsClients, createBucket, createUpload, startMoto, type MotoServer } from '../support/workflow.ts';
 
 let moto: MotoServer;
@@ -68,17 +68,7 @@ describe('the debt scan on the local stack', () => {
       EstimatedMonthlyCostUsd: expect.closeTo(usd(500 * KiB, 'STANDARD') + usd(400 * KiB, 'STANDARD_IA'), 5),
     });
     expect(byBucket['debt-b']).toMatchObject({ IncompleteUploadBytes: 200 * KiB, IncompleteUploads: 4 });
-    expect(byBucket['debt-a']._aws.CloudWatchMetrics).toEqual([
-      {
-        Namespace: 'MpuReaper',
-        Dimensions: [['service', 'Bucket']],
-        Metrics: [
-          { Name: 'IncompleteUploadBytes', Unit: 'Bytes' },
-          { Name: 'IncompleteUploads', Unit: 'Count' },
-          { Name: 'EstimatedMonthlyCostUsd', Unit: 'None' },
-        ],
-      },
-    ]);
+    expect(byBucket['debt-a']._aws.CloudWatchMetrics).toEqual(DEBT_DIRECTIVES);
     expect(documents.every((d) => !('Partial' in d))).toBe(true);
     expect(result).toMatchObject({ partial: {}, errors: {}, totals: { buckets: 2, uploads: 7, bytes: 1100 * KiB } });
   });

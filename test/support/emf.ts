@@ -20,3 +20,16 @@ export async function emfOf<T>(act: () => Promise<T>): Promise<{ result: T; docu
     write.mockRestore();
   }
 }
+
+/** the debt scan's metric directive, as the CloudWatch EMF specification defines it: namespace, one dimension set, three metrics */
+export const DEBT_DIRECTIVES = [
+  {
+    Namespace: 'MpuReaper',
+    Dimensions: [['service', 'Bucket']],
+    Metrics: [
+      { Name: 'IncompleteUploadBytes', Unit: 'Bytes' },
+      { Name: 'IncompleteUploads', Unit: 'Count' },
+      { Name: 'EstimatedMonthlyCostUsd', Unit: 'None' },
+    ],
+  },
+];

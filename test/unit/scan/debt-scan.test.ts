@@ -18,7 +18,7 @@ import {
 import type { Context } from 'aws-lambda';
 import { parseAllowlist } from '../../../lib/allowlist.ts';
 import { BYTES_PER_GB } from '../../../lib/scan/prices.ts';
-import { emfOf } from '../../support/emf.ts';
+import { DEBT_DIRECTIVES, emfOf } from '../../support/emf.ts';
 import { DEFAULT_MAX_LIST_PARTS, maxListPartsFromEnv, scanDebt } from '../../../lib/scan/debt.ts';
 
 const context = { awsRequestId: 'r', functionName: 'debt-scan' } as Context;
@@ -94,17 +94,7 @@ describe('the debt-scan function', () => {
       },
     ]);
     for (const document of documents) {
-      expect(document._aws.CloudWatchMetrics).toEqual([
-        {
-          Namespace: 'MpuReaper',
-          Dimensions: [['service', 'Bucket']],
-          Metrics: [
-            { Name: 'IncompleteUploadBytes', Unit: 'Bytes' },
-            { Name: 'IncompleteUploads', Unit: 'Count' },
-            { Name: 'EstimatedMonthlyCostUsd', Unit: 'None' },
-          ],
-        },
-      ]);
+      expect(document._aws.CloudWatchMetrics).toEqual(DEBT_DIRECTIVES);
       expect(typeof document._aws.Timestamp).toBe('number');
     }
     // the bucket outside the allowlist is never read

@@ -123,6 +123,27 @@ describe('the debt-scan function', () => {
     expect(result.partial).toEqual({ 'logs-big': expect.stringContaining('maxListParts') });
   });
 
+  it('lists no page after its listing time: a bucket with more pages publishes its first, marked Partial', async () => {
+    // Arrange: the bucket answers one upload a page, always with more to come; the listing time is already over
+    seed({ 'logs-long': [{ parts: [MiB] }] });
+    s3.on(ListMultipartUploadsCommand).callsFake((input: ListMultipartUploadsCommandInput) => ({
+      Uploads: [{ Key: `k${input.KeyMarker ?? ''}x`, UploadId: 'u0', Initiated: new Date('2026-01-01T00:00:00Z') }],
+      IsTruncated: true,
+      NextKeyMarker: `${input.KeyMarker ?? ''}x`,
+      NextUploadIdMarker: 'u0',
+    }));
+
+    // Act
+    const { result, documents } = await emfOf(() => scanDebt({ ...deps('logs-*'), listingSeconds: 0 }, metrics()));
+
+    // Assert
+    expect(s3.commandCalls(ListMultipartUploadsCommand)).toHaveLength(1);
+    expect(documents).toEqual([
+      expect.objectContaining({ Bucket: 'logs-long', IncompleteUploads: 1, IncompleteUploadBytes: MiB, Partial: expect.stringMatching(/time limit/) }),
+    ]);
+    expect(result.partial).toEqual({ 'logs-long': expect.stringMatching(/time limit/) });
+  });
+
   it('publishes nothing for a bucket it could not read or cut off before measuring any upload, and says which', async () => {
     // Arrange: the budget is spent on the first bucket; the second cannot be listed
     seed({ 'logs-a': [{ parts: [MiB] }], 'logs-b': [{ parts: [MiB] }] }, ['logs-denied']);

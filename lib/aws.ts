@@ -73,6 +73,17 @@ function perEnvironment<T>(make: (config: Record<string, unknown>, sdk: SdkOptio
 }
 /** the process's S3 client (the workflow's measuring function) */
 export const s3Client = /* @__PURE__ */ perEnvironment((config) => new S3Client(config));
+/**
+ * One S3 client per region, made on first use from `config` (clientConfig's, with the caller's options): a scan reads
+ * each bucket in its own region (the CLI's scan and the scheduled one).
+ */
+export function s3ClientsByRegion(config: Record<string, unknown>): (region: string) => S3Client {
+  const made = new Map<string, S3Client>();
+  return (region) => {
+    if (!made.has(region)) made.set(region, new S3Client({ ...config, region }));
+    return made.get(region)!;
+  };
+}
 /** the process's Step Functions client */
 export const sfnClient = /* @__PURE__ */ perEnvironment((config) => new SFNClient(config));
 const dynamodbClient = /* @__PURE__ */ perEnvironment((config) => new DynamoDBClient(config));

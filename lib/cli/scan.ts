@@ -1,11 +1,10 @@
 /** `mpu-reaper scan`: incomplete uploads and their monthly cost, per bucket, read-only, with nothing deployed. */
-import { S3Client } from '@aws-sdk/client-s3';
-import { clientConfig } from '../aws.ts';
+import { clientConfig, s3ClientsByRegion } from '../aws.ts';
 import { bucketProblem } from '../validation.ts';
 import { parseAge } from '../sweep/plan.ts';
 import type { BucketScan } from '../scan/aggregate.ts';
 import { PRICE_SOURCE } from '../scan/prices.ts';
-import { NoSuchBucketError, scanAccount, type S3ForRegion, type ScanProgress, type ScanReport } from '../scan/scan.ts';
+import { NoSuchBucketError, SCAN_SDK_OPTIONS, scanAccount, type S3ForRegion, type ScanProgress, type ScanReport } from '../scan/scan.ts';
 import { parse } from './args.ts';
 import { formatTable, shortBytes } from './format.ts';
 import { createProgressDisplay, type Output } from './progress.ts';
@@ -31,16 +30,12 @@ const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 /** one S3 client per region, retrying throttles (503 SlowDown) with the SDK's adaptive backoff */
 export function s3ForEnvironment(env: NodeJS.ProcessEnv): S3ForRegion {
-  const made = new Map<string, S3Client>();
   // keys in this environment (not necessarily process.env, which the SDK's default chain reads)
   const keys =
     env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
       ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN } }
       : {};
-  return (region) => {
-    if (!made.has(region)) made.set(region, new S3Client({ ...clientConfig(env), ...keys, region, maxAttempts: 8, retryMode: 'adaptive' }));
-    return made.get(region)!;
-  };
+  return s3ClientsByRegion({ ...clientConfig(env), ...keys, ...SCAN_SDK_OPTIONS });
 }
 
 /** dollars: four decimals below a cent (small costs stay visible), else two */

@@ -52,6 +52,8 @@ export interface BucketScan {
   error: string | null;
   /** prices that are not the listed price of the region and class; a lifecycle configuration that could not be read */
   notes: string[];
+  /** set when the scan stopped before the bucket's last upload (its budget): the counts are a lower bound */
+  partial?: string;
 }
 
 export interface ScanTotals {

@@ -14,6 +14,8 @@ export type S3ForRegion = (region: string) => S3Client;
 
 /** ListParts in flight at once per bucket (the issue asks for at least 16) */
 export const SCAN_CONCURRENCY = 32;
+/** a scan's S3 clients: throttles (503 SlowDown) retried with the SDK's adaptive backoff */
+export const SCAN_SDK_OPTIONS = { maxAttempts: 8, retryMode: 'adaptive' } as const;
 /** buckets scanned at once */
 const BUCKET_CONCURRENCY = 4;
 
@@ -30,6 +32,12 @@ export interface ScanOptions {
   concurrency?: number;
   now?: () => Date;
   onProgress?: (progress: ScanProgress) => void;
+  /** only the buckets ListBuckets shows that this accepts (the scheduled scan: the stack's allowlist) */
+  include?: (bucket: string) => boolean;
+  /** at most this many ListParts in the whole scan: a bucket whose uploads go beyond it is marked partial */
+  maxListParts?: number;
+  /** no page of uploads is listed after this time (epoch ms): a bucket not listed to its end is marked partial */
+  stopListingAt?: number;
 }
 
 export interface ScanProgress {
@@ -89,7 +97,12 @@ async function readAbortRules(s3: S3Client, bucket: string): Promise<{ rules?: A
   }
 }
 
-async function scanOneBucket(s3: S3Client, bucket: string, region: string, options: ScanOptions, progress: ScanProgress): Promise<BucketScan> {
+/** what is left of the scan's ListParts across its buckets (ScanOptions.maxListParts) */
+interface Budget {
+  listParts: number;
+}
+
+async function scanOneBucket(s3: S3Client, bucket: string, region: string, options: ScanOptions, progress: ScanProgress, budget: Budget): Promise<BucketScan> {
   const now = options.now?.() ?? new Date();
   const cutoff = options.olderThanSeconds === undefined ? undefined : now.getTime() - options.olderThanSeconds * 1000;
   const lifecycle = readAbortRules(s3, bucket);
@@ -115,6 +128,7 @@ async function scanOneBucket(s3: S3Client, bucket: string, region: string, optio
       progress.uploadsMeasured += 1;
       options.onProgress?.(progress);
     });
+  let partial: string | undefined;
   try {
     let cursor: { keyMarker?: string; uploadIdMarker?: string } = {};
     let measuring: Promise<unknown> = Promise.resolve();
@@ -122,10 +136,15 @@ async function scanOneBucket(s3: S3Client, bucket: string, region: string, optio
       // the next page is listed while the previous one is measured
       const page = await listUploads(s3, { bucket, prefix: options.prefix ?? '' }, { maxUploads: 1000, ...cursor });
       const old = (page.Uploads ?? []).filter((u) => cutoff === undefined || (u.Initiated !== undefined && u.Initiated.getTime() < cutoff));
-      progress.uploadsListed += old.length;
+      const taken = old.slice(0, Math.max(0, budget.listParts));
+      budget.listParts -= taken.length;
+      progress.uploadsListed += taken.length;
       await measuring;
-      measuring = measure(old);
-      if (!page.IsTruncated) break;
+      measuring = measure(taken);
+      if (taken.length < old.length) partial = `stopped after the scan's ${options.maxListParts} ListParts (maxListParts)`;
+      else if (page.IsTruncated && options.stopListingAt !== undefined && Date.now() >= options.stopListingAt)
+        partial = 'stopped listing at the time limit (stopListingAt)';
+      if (!page.IsTruncated || partial) break;
       cursor = { keyMarker: page.NextKeyMarker, uploadIdMarker: page.NextUploadIdMarker };
     }
     await measuring;
@@ -134,14 +153,15 @@ async function scanOneBucket(s3: S3Client, bucket: string, region: string, optio
     return bucketScan({ bucket, region, uploads: [], rules: undefined, now, error: errorText(error), notes: note ? [note] : [] });
   }
   const { rules, note } = await lifecycle;
-  return totals.row({ bucket, region, rules, notes: note ? [note] : [] });
+  const row = totals.row({ bucket, region, rules, notes: note ? [note] : [] });
+  return partial ? { ...row, partial } : row;
 }
 
 /** Scans the buckets (all of them, or those named) and returns one row per bucket and the totals. */
 export async function scanAccount(s3For: S3ForRegion, options: ScanOptions): Promise<ScanReport> {
   const home = s3For(options.region ?? options.defaultRegion);
   const named = options.buckets?.map((name) => ({ name, region: undefined as string | undefined }));
-  const candidates = named ?? (await listAllBuckets(home));
+  const candidates = named ?? (await listAllBuckets(home)).filter((b) => options.include?.(b.name) ?? true);
   const located = await inPool(candidates, 16, async (b): Promise<{ name: string; region?: string; error?: string }> => {
     if (b.region) return { name: b.name, region: b.region };
     try {
@@ -155,10 +175,11 @@ export async function scanAccount(s3For: S3ForRegion, options: ScanOptions): Pro
   const progress: ScanProgress = { buckets: chosen.length, bucketsDone: 0, uploadsListed: 0, uploadsMeasured: 0, bytes: 0 };
   options.onProgress?.(progress);
   const now = options.now ?? (() => new Date());
+  const budget: Budget = { listParts: options.maxListParts ?? Number.POSITIVE_INFINITY };
   const rows = await inPool(chosen, BUCKET_CONCURRENCY, async (b) => {
     const row = b.error
       ? bucketScan({ bucket: b.name, region: null, uploads: [], rules: undefined, now: now(), error: b.error })
-      : await scanOneBucket(s3For(b.region!), b.name, b.region!, options, progress);
+      : await scanOneBucket(s3For(b.region!), b.name, b.region!, options, progress, budget);
     progress.bucketsDone += 1;
     options.onProgress?.(progress);
     return row;

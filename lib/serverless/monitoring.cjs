@@ -14,6 +14,7 @@
  *       alarmTopicArn: ''                              # optional SNS topic ARN that receives every alarm and its recovery
  *       level: full                                    # full (below) | minimal: failed executions, PARTS_REMAIN and the
  *                                                      # DLQ only, no dashboard (docs/deploy.md: the fixed monthly cost)
+ *       debtScan: { schedule, alarmMonthlyUsd }        # optional: custom.debtScan (lib/serverless/debt-scan.cjs)
  *
  * Adds:
  *   - per state machine: <Id>FailedAlarm, <Id>TimedOutAlarm, <Id>ThrottledAlarm (AWS/States ExecutionsFailed,
@@ -23,9 +24,12 @@
  *   - StateTransitionsThrottledAlarm: AWS/States ThrottledEvents{ServiceMetric=StateTransition} ≥ 1 (account quota);
  *   - DeadLetterQueueAlarm: AWS/SQS ApproximateNumberOfMessagesVisible ≥ 1 (events EventBridge could not deliver);
  *   - MonitoringDashboard: uploads by outcome, bytes freed per bucket, executions per state machine, sweep
- *     durations, and the cost drivers (executions started, Lambda invocations, DynamoDB write units).
+ *     durations, and the cost drivers (executions started, Lambda invocations, DynamoDB write units);
+ *   - full, with the debt scan on: DebtMonthlyCostAlarm (a bucket's EstimatedMonthlyCostUsd above alarmMonthlyUsd)
+ *     and two dashboard widgets, the debt's dollars and bytes per bucket.
  */
 const { templatePlugin } = require('./template-plugin.cjs');
+const { parseDebtScan, scheduleSeconds } = require('./debt-scan.cjs');
 
 const PERIOD = 300;
 
@@ -35,9 +39,17 @@ function parseMonitoringOptions(value) {
   if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new Error(`${where} must be an object with stateMachines, deadLetterQueue, recordsTable and namespace`);
   }
-  const known = ['stateMachines', 'deadLetterQueue', 'recordsTable', 'namespace', 'alarmTopicArn', 'level'];
+  const known = ['stateMachines', 'deadLetterQueue', 'recordsTable', 'namespace', 'alarmTopicArn', 'level', 'debtScan'];
   for (const key of Object.keys(value)) if (!known.includes(key)) throw new Error(`${where}: unknown option ${key} (known: ${known.join(', ')})`);
-  const { stateMachines, deadLetterQueue, recordsTable, namespace, alarmTopicArn = '', level = 'full' } = /** @type {Record<string, unknown>} */ (value);
+  const {
+    stateMachines,
+    deadLetterQueue,
+    recordsTable,
+    namespace,
+    alarmTopicArn = '',
+    level = 'full',
+    debtScan,
+  } = /** @type {Record<string, unknown>} */ (value);
   if (level !== 'full' && level !== 'minimal')
     throw new Error(`${where}.level must be full or minimal (the stage param monitoring), not ${JSON.stringify(level)}`);
   if (!Array.isArray(stateMachines) || stateMachines.length === 0 || !stateMachines.every((id) => typeof id === 'string' && /^[A-Za-z0-9]+$/.test(id))) {
@@ -49,7 +61,15 @@ function parseMonitoringOptions(value) {
   if (typeof alarmTopicArn !== 'string' || (alarmTopicArn !== '' && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/.test(alarmTopicArn))) {
     throw new Error(`${where}.alarmTopicArn must be an SNS topic ARN or empty, not ${JSON.stringify(alarmTopicArn)}`);
   }
-  return { stateMachines, deadLetterQueue, recordsTable, namespace, alarmTopicArn, level };
+  return {
+    stateMachines,
+    deadLetterQueue,
+    recordsTable,
+    namespace,
+    alarmTopicArn,
+    level,
+    ...(debtScan === undefined ? {} : { debtScan: parseDebtScan(debtScan) }),
+  };
 }
 
 function alarm(description, metric, actions) {
@@ -110,8 +130,59 @@ function dashboardBody(options) {
         ['AWS/DynamoDB', 'ConsumedWriteCapacityUnits', 'TableName', '${Table}'],
       ]),
       widget(12, 12, 'State transitions throttled (account)', [['AWS/States', 'ThrottledEvents', 'ServiceMetric', 'StateTransition']]),
+      ...debtWidgets(options, widget, search),
     ],
   });
+}
+
+/**
+ * The debt scan's two widgets, every bucket it published (a SEARCH: an allowlist of "*" or prefixes names no bucket
+ * up front), one point per scan: its period is the schedule's interval (≥ 5 minutes), the statistic the maximum.
+ */
+function debtWidgets(options, widget, search) {
+  if (!options.debtScan?.schedule) return [];
+  const { schedule, alarmMonthlyUsd } = options.debtScan;
+  const period = Math.max(PERIOD, scheduleSeconds(schedule));
+  const of = (metric, id) => search(`SEARCH('{${options.namespace},Bucket,service} MetricName="${metric}"', 'Maximum', ${period})`, id);
+  const extra = { period, stat: 'Maximum' };
+  return [
+    widget(0, 18, 'Debt: estimated USD a month per bucket (incomplete uploads)', [of('EstimatedMonthlyCostUsd', 'debtUsd')], {
+      ...extra,
+      annotations: { horizontal: [{ label: 'DebtMonthlyCostAlarm', value: alarmMonthlyUsd }] },
+    }),
+    widget(12, 18, 'Debt: incomplete-upload bytes per bucket', [of('IncompleteUploadBytes', 'debtBytes')], extra),
+  ];
+}
+
+/**
+ * A bucket's estimated monthly cost above the threshold. A Metrics Insights query: an alarm cannot use SEARCH, and a
+ * query grouped by Bucket makes every bucket a contributor of one alarm, buckets that appear later included
+ * (CloudWatch User Guide, "Create a CloudWatch alarm based on a Metrics Insights query"; 500 series at most, hence the
+ * costliest first). Such an alarm evaluates the last 3 hours only and the scan publishes once per schedule: missing
+ * data is ignored, so the state holds until the next scan.
+ */
+function debtAlarm(options, actions) {
+  const { alarmMonthlyUsd } = options.debtScan;
+  return {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmDescription: `a bucket's incomplete uploads cost more than ${alarmMonthlyUsd} USD a month (EstimatedMonthlyCostUsd of the debt scan; stage param debtAlarmMonthlyUsd)`,
+      Metrics: [
+        {
+          Id: 'debt',
+          Expression: `SELECT MAX(EstimatedMonthlyCostUsd) FROM SCHEMA(${options.namespace}, Bucket, service) GROUP BY Bucket ORDER BY MAX() DESC`,
+          Period: 3600,
+          ReturnData: true,
+        },
+      ],
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      Threshold: alarmMonthlyUsd,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'ignore',
+      ...actions,
+    },
+  };
 }
 
 /**
@@ -177,6 +248,7 @@ function addMonitoring(template, options, names) {
     },
     actions,
   );
+  if (!minimal && options.debtScan?.schedule) added.DebtMonthlyCostAlarm = debtAlarm(options, actions);
   if (!minimal)
     added.MonitoringDashboard = {
       Type: 'AWS::CloudWatch::Dashboard',

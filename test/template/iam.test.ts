@@ -54,10 +54,16 @@ describe('packaged template: IAM', () => {
     }
   });
 
-  it('grants no s3, dynamodb, states or lambda action on a wildcard resource', () => {
+  it('grants no s3, dynamodb, states or lambda action on a wildcard resource (but ListBuckets, to the debt scan alone)', () => {
+    // s3:ListAllMyBuckets has no resource type: '*' is its only resource. It shows bucket names, nothing more.
+    const listBuckets = ofType('AWS::IAM::Role').flatMap(([roleId]) =>
+      statementsOf(roleId).flatMap((s) => (s.Action.includes('s3:ListAllMyBuckets') ? [{ roleId, ...s }] : [])),
+    );
+    expect(listBuckets).toEqual([{ roleId: 'DebtScanRole', Effect: 'Allow', Action: ['s3:ListAllMyBuckets'], Resource: ['*'] }]);
     for (const partition of ['aws', 'aws-cn', 'aws-us-gov']) {
       for (const [roleId] of ofType('AWS::IAM::Role')) {
         for (const statement of statementsOf(roleId, partition)) {
+          if (statement.Action.join() === 's3:ListAllMyBuckets') continue;
           if (!statement.Action.some((action) => /^(s3|dynamodb|states|lambda):/.test(action))) continue;
           expect(statement.Resource.length, roleId).toBeGreaterThan(0);
           for (const resource of statement.Resource) {

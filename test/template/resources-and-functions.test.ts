@@ -35,8 +35,8 @@ describe('packaged template: resources', () => {
     expect(template.Resources.RecordsTable?.Type).toBe('AWS::DynamoDB::Table');
     expect(template.Resources.AbortRequestsDeadLetterQueue?.Type).toBe('AWS::SQS::Queue');
     expect(template.Resources.AbortRequestsDeadLetterQueuePolicy?.Type).toBe('AWS::SQS::QueuePolicy');
-    // abort requests, sweep requests, sweep schedule, upload created (deadlines), abort-upload status changes
-    expect(count('AWS::Events::Rule')).toBe(5);
+    // abort requests, sweep requests, sweep schedule, upload created (deadlines), abort-upload status changes, debt scan
+    expect(count('AWS::Events::Rule')).toBe(6);
     expect(template.Resources.ApiGatewayRestApi?.Type).toBe('AWS::ApiGateway::RestApi');
     expect(count('AWS::ApiGateway::Method')).toBe(Object.values(FUNCTIONS).filter((fn) => fn.route).length);
     expect(count('AWS::ApiGateway::Deployment')).toBe(1);
@@ -76,6 +76,7 @@ describe('packaged template: resources', () => {
         'SweepPartsRemainAlarm',
         'StateTransitionsThrottledAlarm',
         'DeadLetterQueueAlarm',
+        'DebtMonthlyCostAlarm',
       ].sort(),
     );
     expect(ofType('AWS::CloudWatch::Dashboard').map(([id]) => id)).toEqual(['MonitoringDashboard']);

@@ -111,3 +111,70 @@ describe('monitoring plugin: template', () => {
     );
   });
 });
+
+describe('monitoring plugin: the debt scan', () => {
+  const debt = (schedule: string, alarmMonthlyUsd: unknown = 100) => plugin.parseMonitoringOptions({ ...OPTIONS, debtScan: { schedule, alarmMonthlyUsd } });
+  const widgetsOf = (t: { Resources: Record<string, Resource> }) =>
+    JSON.parse(t.Resources.MonitoringDashboard.Properties.DashboardBody['Fn::Sub'][0]).widgets as Array<{
+      properties: { title: string; period: number; metrics: Array<Array<{ expression: string }>>; annotations: { horizontal: unknown[] } };
+    }>;
+
+  it('alarms when a bucket costs more than the stage param a month: a Metrics Insights query grouped by Bucket, state held between scans', () => {
+    // Arrange: a --param arrives as a string
+    const t = template();
+
+    // Act
+    const added = plugin.addMonitoring(
+      t,
+      { ...debt('rate(1 day)', '250'), alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:ops' },
+      { service: 's', stage: 'dev' },
+    );
+
+    // Assert
+    expect(added).toContain('DebtMonthlyCostAlarm');
+    const alarm = t.Resources.DebtMonthlyCostAlarm.Properties;
+    expect(alarm).toMatchObject({ Threshold: 250, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'ignore', EvaluationPeriods: 1 });
+    expect(alarm.AlarmActions).toEqual(['arn:aws:sns:us-east-1:123456789012:ops']);
+    expect(alarm.Metrics).toEqual([
+      {
+        Id: 'debt',
+        Expression: 'SELECT MAX(EstimatedMonthlyCostUsd) FROM SCHEMA(MpuReaper, Bucket, service) GROUP BY Bucket ORDER BY MAX() DESC',
+        Period: 3600,
+        ReturnData: true,
+      },
+    ]);
+    // an alarm cannot use SEARCH: the dashboard can, and charts every bucket published, at the schedule's period
+    const widgets = widgetsOf(t).filter((w) => w.properties.title.startsWith('Debt'));
+    expect(widgets.map((w) => w.properties.metrics[0][0].expression)).toEqual([
+      `SEARCH('{MpuReaper,Bucket,service} MetricName="EstimatedMonthlyCostUsd"', 'Maximum', 86400)`,
+      `SEARCH('{MpuReaper,Bucket,service} MetricName="IncompleteUploadBytes"', 'Maximum', 86400)`,
+    ]);
+    expect(widgets[0].properties.annotations.horizontal).toEqual([{ label: 'DebtMonthlyCostAlarm', value: 250 }]);
+  });
+
+  it('charts at the rate of the schedule; adds neither alarm nor widgets when the scan is off or monitoring minimal', () => {
+    const hourly = template();
+    plugin.addMonitoring(hourly, debt('rate(6 hours)'), { service: 's', stage: 'dev' });
+    expect(
+      widgetsOf(hourly)
+        .filter((w) => w.properties.title.startsWith('Debt'))
+        .map((w) => w.properties.period),
+    ).toEqual([21600, 21600]);
+
+    const off = template();
+    expect(plugin.addMonitoring(off, debt('off'), { service: 's', stage: 'dev' })).not.toContain('DebtMonthlyCostAlarm');
+    expect(widgetsOf(off).filter((w) => w.properties.title.startsWith('Debt'))).toEqual([]);
+
+    const minimal = template();
+    expect(plugin.addMonitoring(minimal, { ...debt('rate(1 day)'), level: 'minimal' }, { service: 's', stage: 'dev' })).not.toContain('DebtMonthlyCostAlarm');
+  });
+
+  it.each([
+    ['a schedule that is no expression', { schedule: 'daily', alarmMonthlyUsd: 100 }, /debtScanSchedule must be a rate\(…\) or cron\(…\) expression, or off/],
+    ['a plural unit for 1', { schedule: 'rate(1 days)', alarmMonthlyUsd: 100 }, /debtScanSchedule/],
+    ['a threshold of 0', { schedule: 'off', alarmMonthlyUsd: 0 }, /debtAlarmMonthlyUsd must be a number of US dollars a month above 0/],
+    ['a threshold that is no number', { schedule: 'off', alarmMonthlyUsd: 'lots' }, /debtAlarmMonthlyUsd/],
+  ])('rejects %s, naming the stage param', (_name, debtScan, message) => {
+    expect(() => plugin.parseMonitoringOptions({ ...OPTIONS, debtScan })).toThrow(message);
+  });
+});

@@ -53,6 +53,8 @@ export const LIST_PARTS_ROLES = [
   // a page's intent is reconciled with ListParts after the page died (lib/sweep/intent.ts)
   'SweepRecordRole',
   'RecordInterruptedRunRole',
+  // the debt scan measures every upload it covers
+  'DebtScanRole',
 ];
 const XRAY = allow(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'], ['*']);
 const LOG_DELIVERY = allow(
@@ -246,6 +248,16 @@ export const EXPECTED_ROLES: Record<string, { service: string; statements: (part
       allow(['states:ListExecutions'], [`Ref(${sm('sweepTarget').id})`, `Ref(${sm('abortUpload').id})`]),
       allow(['states:DescribeExecution', 'states:StopExecution'], [executionsOf('sweepTarget'), executionsOf('abortUpload')]),
       allow(['s3:GetObject'], ['GetAtt(SweepIntentsBucket.Arn)/*']),
+      allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
+      kmsDecrypt(partition),
+    ],
+  },
+  DebtScanRole: {
+    service: 'lambda.amazonaws.com',
+    statements: (partition) => [
+      ownLogs('DebtScan'),
+      allow(['s3:ListAllMyBuckets'], ['*']),
+      allow(['s3:ListBucketMultipartUploads', 's3:GetLifecycleConfiguration', 's3:GetBucketLocation'], s3BucketArns(partition)),
       allow(['s3:ListMultipartUploadParts'], s3ObjectArns(partition)),
       kmsDecrypt(partition),
     ],

@@ -35,13 +35,14 @@ export const VARIANTS = {
   default: [] as string[],
   /** the same with the stage params that switch the deadline rule, the sweep schedule and IfMatchInitiatedTime on, and the default bus */
   switchedOn: ['--param=deadlines=true', `--param=sweepSchedule=${SWEEP_SCHEDULE}`, '--param=ifMatchInitiatedTime=true', '--param=eventBus=default'],
-  /** the allowlist given on the command line instead of the stage's params; KMS keys and event putters named; minimal monitoring; records kept */
+  /** the allowlist given on the command line instead of the stage's params; KMS keys and event putters named; minimal monitoring; records kept; no debt scan */
   cliAllowlist: [
     `--param=allowedBuckets=${CLI_ALLOWLIST}`,
     `--param=kmsKeyArns=${CLI_KMS_KEYS}`,
     `--param=eventPutters=${CLI_EVENT_PUTTERS}`,
     '--param=monitoring=minimal',
     '--param=RecordRetentionSeconds=0',
+    '--param=debtScanSchedule=off',
   ],
 };
 export type Variant = keyof typeof VARIANTS;

@@ -15,6 +15,7 @@ import {
   SWEEP_SETTINGS_DEFAULTS,
   type StateMachineKey,
 } from '../../../lib/settings.ts';
+import { DEFAULT_MAX_LIST_PARTS } from '../../../lib/scan/debt.ts';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const STAGE = 'test';
@@ -175,6 +176,12 @@ export const FUNCTIONS = {
   sweepFinish: { id: 'SweepFinish', handler: INVOKED_FUNCTIONS.sweepFinish.handler, route: undefined, env: {} },
   prepareRun: { id: 'PrepareRun', handler: INVOKED_FUNCTIONS.prepareRun.handler, route: undefined, env: { ALLOWED_BUCKETS: allowedBuckets.join(',') } },
   recordOutcome: { id: 'RecordOutcome', handler: INVOKED_FUNCTIONS.recordOutcome.handler, route: undefined, env: {} },
+  debtScan: {
+    id: 'DebtScan',
+    handler: 'functions/debt-scan.handler',
+    route: undefined,
+    env: { ALLOWED_BUCKETS: allowedBuckets.join(','), DEBT_MAX_LIST_PARTS: String(DEFAULT_MAX_LIST_PARTS) },
+  },
   recordInterruptedRun: {
     id: 'RecordInterruptedRun',
     handler: 'functions/record-interrupted-run.handler',

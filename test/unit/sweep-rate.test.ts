@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import 'aws-sdk-client-mock-vitest/extend';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { listPage } from '../../lib/sweep/list.ts';
 import { recordPage } from '../../lib/sweep/record.ts';
 import type { Page, PageAnswers } from '../../lib/sweep/page.ts';
@@ -188,7 +188,9 @@ describe("a lane's rate through its steps", () => {
     expect(slowed.paceSeconds).toBe(2);
     expect(slowed.state.pace).toEqual({ uploads: 20, seconds: 4 });
     expect(slowed.state.totals).toMatchObject({ aborted: 20, failed: 0 });
-    expect(docMock).toHaveReceivedCommandWith(PutCommand, {
+    // a page that aborted writes its checkpoint in one transaction with the ledger's marker and ADD
+    const [checkpoint] = docMock.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(checkpoint!.Put).toMatchObject({
       Item: expect.objectContaining({ id: checkpointId('sweep-1', 0), state: expect.objectContaining({ rate: slowed.state.rate }) }),
     });
 

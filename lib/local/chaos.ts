@@ -24,6 +24,7 @@ import {
   forwardedResponseHeaders,
   header,
   identifyRequest,
+  isDynamoDbRequest,
   type RequestIdentity,
 } from './wire.ts';
 
@@ -236,6 +237,37 @@ export function proxyUpstream(target: string, facts: UploadFacts = new UploadFac
   };
 }
 
+/** moto_server's reset (POST /moto-api/reset) wipes one moto_server: the stack sends it to each of its own */
+const isMotoReset = (req: IncomingMessage) =>
+  req.method === 'POST' && new URL(req.url ?? '/', 'http://local').pathname.replace(/\/$/, '') === '/moto-api/reset';
+
+/**
+ * moto_server as the stack runs it: DynamoDB requests to `dynamodb`, everything else to `s3` (separate processes, as S3
+ * and DynamoDB are separate services on AWS: a record write takes no CPU from an S3 call); moto's reset to both.
+ * Without `dynamodb` (or the same URL) one moto_server serves both.
+ */
+export function motoUpstream(targets: { s3: string; dynamodb?: string }, facts: UploadFacts = new UploadFacts()): Upstream & { close(): void } {
+  const s3 = proxyUpstream(targets.s3, facts);
+  const dynamodbUrl = targets.dynamodb;
+  if (!dynamodbUrl || dynamodbUrl === targets.s3) return s3;
+  const dynamodb = proxyUpstream(dynamodbUrl, facts);
+  const pick = async (req: IncomingMessage) => {
+    if (isMotoReset(req)) {
+      const reset = await fetch(`${dynamodbUrl}/moto-api/reset`, { method: 'POST' });
+      if (!reset.ok) throw new Error(`the DynamoDB moto_server's reset answered ${reset.status}`);
+    }
+    return isDynamoDbRequest(req) ? dynamodb : s3;
+  };
+  return {
+    answer: async (req, res) => (await pick(req)).answer(req, res),
+    apply: async (req) => (await pick(req)).apply(req),
+    close() {
+      s3.close();
+      dynamodb.close();
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The HTTP Chaos API
 // ---------------------------------------------------------------------------------------------------------------
@@ -316,6 +348,8 @@ export interface ChaosProxy {
  */
 export async function startChaosProxy(options: {
   target: string;
+  /** a moto_server of its own for DynamoDB requests (see motoUpstream); default: `target` serves them too */
+  dynamodbTarget?: string;
   chaos?: ChaosController | ChaosOptions;
   host?: string;
   port?: number;
@@ -323,7 +357,7 @@ export async function startChaosProxy(options: {
   facts?: UploadFacts;
 }): Promise<ChaosProxy> {
   const chaos = options.chaos instanceof ChaosController ? options.chaos : new ChaosController(options.chaos);
-  const upstream = proxyUpstream(options.target, options.facts);
+  const upstream = motoUpstream({ s3: options.target, dynamodb: options.dynamodbTarget }, options.facts);
   const host = options.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
     const served = isChaosApiRequest(req.url) ? handleChaosApi(chaos, req, res) : serveWithChaos(chaos, req, res, upstream);

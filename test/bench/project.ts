@@ -81,7 +81,7 @@ export async function runProjectSweep(options: { n: number; latencyMs?: number; 
     onExecutionEvent,
     chaos: { effects: { latency: latencyMs } },
   });
-  const dynamodb = new DynamoDBClient({ endpoint: stack.moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
+  const dynamodb = new DynamoDBClient({ endpoint: stack.dynamodbMoto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
   const doc = DynamoDBDocumentClient.from(dynamodb);
   const sfn = new SFNClient({ endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
   try {

@@ -73,6 +73,9 @@ export interface MemorySample {
   atSeconds: number;
   nodeMb: number;
   heapMb: number;
+  /** V8's heap as committed, and memory outside it that V8 knows of (Buffers): what of node's RSS is neither is native */
+  heapTotalMb?: number;
+  externalMb?: number;
   /** every moto_server of the stack together */
   motoMb: number;
   /** each moto_server's, in the order sampleMemory was given them */
@@ -85,10 +88,18 @@ export function sampleMemory(motos: number | number[], intervalMs = 250) {
   const pids = [motos].flat();
   const samples: MemorySample[] = [];
   const sample = () => {
-    const { rss, heapUsed } = process.memoryUsage();
+    const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
     const motoMbs = pids.map((pid) => rssMbOf(pid) ?? 0);
     const motoMb = motoMbs.reduce((a, b) => a + b, 0);
-    const s = { atSeconds: (performance.now() - started) / 1000, nodeMb: rss / 2 ** 20, heapMb: heapUsed / 2 ** 20, motoMb, motoMbs };
+    const s = {
+      atSeconds: (performance.now() - started) / 1000,
+      nodeMb: rss / 2 ** 20,
+      heapMb: heapUsed / 2 ** 20,
+      heapTotalMb: heapTotal / 2 ** 20,
+      externalMb: external / 2 ** 20,
+      motoMb,
+      motoMbs,
+    };
     samples.push(s);
     return s;
   };

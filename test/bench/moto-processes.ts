@@ -136,7 +136,8 @@ export function stackMemoryTable(run: SweepRun): string {
   const { before, samples, after, afterSeconds = 1 } = run.memory;
   const atPeak = samples.reduce((a, b) => (stackMb(b) > stackMb(a) ? b : a));
   const mb = (x: number | undefined) => (x === undefined ? '—' : `${Math.round(x)} MB`);
-  const row = (label: string, s: MemorySample) => [label, `${mb(s.nodeMb)} (V8 heap ${mb(s.heapMb)})`, mb(s.motoMbs?.[0]), mb(s.motoMbs?.[1]), mb(stackMb(s))];
+  const node = (s: MemorySample) => `${mb(s.nodeMb)} (V8 heap ${mb(s.heapMb)} of ${mb(s.heapTotalMb)}, external ${mb(s.externalMb)})`;
+  const row = (label: string, s: MemorySample) => [label, node(s), mb(s.motoMbs?.[0]), mb(s.motoMbs?.[1]), mb(stackMb(s))];
   const m = stackMemory(run);
   return `${table(
     ['', 'node (stack, runtime, Lambdas)', 'moto_server S3', 'moto_server DynamoDB', 'whole stack'],

@@ -8,6 +8,8 @@ const sample = (nodeMb: number, motoMbs: number[]): MemorySample => ({
   atSeconds: 0,
   nodeMb,
   heapMb: 20,
+  heapTotalMb: 40,
+  externalMb: 5,
   motoMb: motoMbs.reduce((a, b) => a + b, 0),
   motoMbs,
 });
@@ -41,7 +43,7 @@ describe("the bench's memory target for the whole stack", () => {
 
   it("names each process at the stack's peak", () => {
     const text = stackMemoryTable(run(sample(150, [200, 100]), [sample(250, [210, 120]), sample(240, [200, 110])], sample(160, [190, 130])));
-    expect(text).toContain("| at the whole stack's peak | 250 MB (V8 heap 20 MB) | 210 MB | 120 MB | 580 MB |");
+    expect(text).toContain("| at the whole stack's peak | 250 MB (V8 heap 20 MB of 40 MB, external 5 MB) | 210 MB | 120 MB | 580 MB |");
     expect(text).toContain('met (peak 580 MB, +30 MB after)');
   });
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm start`: the local stack (moto_server + the local Step Functions runtime behind one AWS endpoint), the project
+ * `npm start`: the local stack (moto_server for S3 and for DynamoDB + the local Step Functions runtime behind one AWS endpoint), the project
  * deployed on it, a short demo, then it keeps running until Ctrl-C.
  */
 import { parseArgs } from 'node:util';
@@ -13,7 +13,7 @@ const DEFAULT_API_PORT = 3000;
 
 const USAGE = `Usage: npm start -- [--aws-port PORT] [--api-port PORT] [--no-demo]
 
-Starts moto_server (S3, DynamoDB) and the local Step Functions runtime and EventBridge behind one AWS endpoint,
+Starts moto_server (one process for S3, one for DynamoDB) and the local Step Functions runtime and EventBridge behind one AWS endpoint,
 deploys the records table and the state machines on it, serves the HTTP API (the same handlers as on Lambda),
 runs a short demo, and keeps running until Ctrl-C.
 
@@ -60,7 +60,8 @@ function describe(stack: LocalStack, demo: boolean): string {
   return [
     '',
     'mpu-reaper local stack',
-    `  moto_server (S3, DynamoDB)       ${stack.moto.endpoint}   (port ${stack.moto.port})`,
+    `  moto_server (S3)                 ${stack.moto.endpoint}   (port ${stack.moto.port})`,
+    `  moto_server (DynamoDB)           ${stack.dynamodbMoto.endpoint}   (port ${stack.dynamodbMoto.port})`,
     `  AWS endpoint                     ${e}   (S3 + DynamoDB via moto; Step Functions and EventBridge served locally)`,
     `  HTTP API                         ${stack.apiUrl}   (POST /aborts, GET /aborts/{id}, GET /aborts, POST /sweeps, GET /sweeps/{id}, GET /sweeps)`,
     `  records table                    ${stack.tableName}`,

@@ -16,6 +16,7 @@ import { ChaosApiError, ChaosController, validateSeedConfig, type ChaosOptions, 
 import { pageListing, pagesListing, xmlEscape } from './list-uploads-paging.ts';
 import { UploadFacts, uploadRequest } from './upload-facts.ts';
 import { listen } from './listen.ts';
+import { isTransactWrite, oneAtATime } from './transactions.ts';
 import {
   AWS_JSON_1_0,
   AWS_JSON_ERROR_NAMESPACES,
@@ -24,6 +25,7 @@ import {
   forwardedResponseHeaders,
   header,
   identifyRequest,
+  isDynamoDbRequest,
   type RequestIdentity,
 } from './wire.ts';
 
@@ -236,6 +238,39 @@ export function proxyUpstream(target: string, facts: UploadFacts = new UploadFac
   };
 }
 
+/** moto_server's reset (POST /moto-api/reset) wipes one moto_server: the stack sends it to each of its own */
+const isMotoReset = (req: IncomingMessage) =>
+  req.method === 'POST' && new URL(req.url ?? '/', 'http://local').pathname.replace(/\/$/, '') === '/moto-api/reset';
+
+/**
+ * moto_server as the stack runs it: DynamoDB requests to `dynamodb`, everything else to `s3` (separate processes, as S3
+ * and DynamoDB are separate services on AWS: a record write takes no CPU from an S3 call); moto's reset to both.
+ * Without `dynamodb` (or the same URL) one moto_server serves both.
+ */
+export function motoUpstream(targets: { s3: string; dynamodb?: string }, facts: UploadFacts = new UploadFacts()): Upstream & { close(): void } {
+  const s3 = proxyUpstream(targets.s3, facts);
+  const dynamodbUrl = targets.dynamodb && targets.dynamodb !== targets.s3 ? targets.dynamodb : undefined;
+  const dynamodb = dynamodbUrl ? proxyUpstream(dynamodbUrl, facts) : s3;
+  // moto does not isolate transactions: every proxy to this moto_server sends them one at a time (transactions.ts)
+  const transactions = oneAtATime(dynamodb, dynamodbUrl ?? targets.s3);
+  const pick = async (req: IncomingMessage) => {
+    if (dynamodbUrl && isMotoReset(req)) {
+      const reset = await fetch(`${dynamodbUrl}/moto-api/reset`, { method: 'POST' });
+      if (!reset.ok) throw new Error(`the DynamoDB moto_server's reset answered ${reset.status}`);
+    }
+    if (isTransactWrite(req)) return transactions;
+    return isDynamoDbRequest(req) ? dynamodb : s3;
+  };
+  return {
+    answer: async (req, res) => (await pick(req)).answer(req, res),
+    apply: async (req) => (await pick(req)).apply(req),
+    close() {
+      s3.close();
+      if (dynamodb !== s3) dynamodb.close();
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The HTTP Chaos API
 // ---------------------------------------------------------------------------------------------------------------
@@ -316,6 +351,8 @@ export interface ChaosProxy {
  */
 export async function startChaosProxy(options: {
   target: string;
+  /** a moto_server of its own for DynamoDB requests (see motoUpstream); default: `target` serves them too */
+  dynamodbTarget?: string;
   chaos?: ChaosController | ChaosOptions;
   host?: string;
   port?: number;
@@ -323,7 +360,7 @@ export async function startChaosProxy(options: {
   facts?: UploadFacts;
 }): Promise<ChaosProxy> {
   const chaos = options.chaos instanceof ChaosController ? options.chaos : new ChaosController(options.chaos);
-  const upstream = proxyUpstream(options.target, options.facts);
+  const upstream = motoUpstream({ s3: options.target, dynamodb: options.dynamodbTarget }, options.facts);
   const host = options.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
     const served = isChaosApiRequest(req.url) ? handleChaosApi(chaos, req, res) : serveWithChaos(chaos, req, res, upstream);

@@ -2,7 +2,8 @@
  * The local AWS endpoint: ONE http://host:port that AWS SDKs, the AWS CLI and `mpu-reaper` (AWS_ENDPOINT_URL) talk to.
  * - Step Functions (AWS JSON 1.0, `X-Amz-Target: AWSStepFunctions.<Action>`) is answered here by the local runtime.
  * - Other JSON targets can be plugged in through `extraTargets` (e.g. `AWSEvents.` for a local EventBridge).
- * - Everything else (S3 REST, DynamoDB JSON) is streamed byte for byte to moto_server and its answer streamed back.
+ * - Everything else (S3 REST, DynamoDB JSON) is streamed byte for byte to moto_server and its answer streamed back:
+ *   DynamoDB to a moto_server of its own when `dynamodbEndpoint` is given (motoUpstream in chaos.ts).
  * - /_localstack/chaos/* is the Chaos API; every other request passes through its fault rules (lib/local/chaos.ts).
  */
 import type { StateMachineType } from './execution.ts';
@@ -11,7 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import {
   handleChaosApi,
   isChaosApiRequest,
-  proxyUpstream,
+  motoUpstream,
   requestJsonContentType,
   serveWithChaos,
   writeAnswer,
@@ -22,7 +23,6 @@ import { ChaosController } from './fault-rules.ts';
 import { AWS_JSON_ERROR_NAMESPACES, awsJsonErrorBody } from './wire.ts';
 import { SfnApiError, type LocalStepFunctions } from './runtime.ts';
 import { listen } from './listen.ts';
-import { isTransactWrite, oneAtATime } from './transactions.ts';
 import type { UploadFacts } from './upload-facts.ts';
 
 export { AWS_JSON_1_0, awsJsonErrorBody, forwardedRequestHeaders, forwardedResponseHeaders } from './wire.ts';
@@ -42,6 +42,8 @@ export interface LocalEndpointOptions {
   runtime: LocalStepFunctions;
   /** moto_server, e.g. http://127.0.0.1:5000: receives every request this endpoint does not answer itself */
   motoEndpoint: string;
+  /** a moto_server of its own for DynamoDB requests (motoUpstream in chaos.ts); default: motoEndpoint serves them too */
+  dynamodbEndpoint?: string;
   /** X-Amz-Target prefix (with its trailing dot, e.g. 'AWSEvents.') → handler */
   extraTargets?: Record<string, TargetHandler>;
   /** the fault rules every request passes through, served at /_localstack/chaos (default: a controller without rules) */
@@ -229,8 +231,7 @@ async function readJson(req: IncomingMessage): Promise<Body> {
 export async function startLocalEndpoint(options: LocalEndpointOptions): Promise<LocalEndpoint> {
   const host = options.host ?? '127.0.0.1';
   const chaos = options.chaos ?? new ChaosController();
-  const moto = proxyUpstream(options.motoEndpoint, options.facts);
-  const transactions = oneAtATime(moto);
+  const moto = motoUpstream({ s3: options.motoEndpoint, dynamodb: options.dynamodbEndpoint }, options.facts);
   const extraTargets = options.extraTargets ?? {};
   const prefixes = [SFN_TARGET_PREFIX, ...Object.keys(extraTargets)];
 
@@ -270,7 +271,7 @@ export async function startLocalEndpoint(options: LocalEndpointOptions): Promise
     }
     const targetHeader = req.headers['x-amz-target'];
     const target = parseTarget(Array.isArray(targetHeader) ? targetHeader[0] : targetHeader, prefixes);
-    const upstream = target ? localTarget(target.prefix, target.action) : isTransactWrite(req) ? transactions : moto;
+    const upstream = target ? localTarget(target.prefix, target.action) : moto;
     serveWithChaos(chaos, req, res, upstream).catch((error: Error) => failed(res, error));
   });
   const { url, port } = await listen(server, options.port, host);

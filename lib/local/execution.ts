@@ -112,9 +112,14 @@ export function runExecution(
     stop = how;
     execution.abort();
   };
+  let events = 0;
   const append = (type: string, details: Record<string, unknown>) => {
-    const event: HistoryEvent = { id: history.length + 1, previousEventId: history.length, timestamp: new Date(), type, ...details };
-    history.push(event);
+    events += 1;
+    const event: HistoryEvent = { id: events, previousEventId: events - 1, timestamp: new Date(), type, ...details };
+    // EXPRESS keeps no history (AWS: only CloudWatch Logs; GetExecutionHistory does not serve it): observers get each
+    // event and only the newest is held, so a page of 1,000 uploads does not hold every state's input and output
+    if (express) history[0] = event;
+    else history.push(event);
     env.options.onExecutionEvent?.(execution, event);
   };
   const record = (type: string, details: Record<string, unknown> = {}) => {

@@ -1,6 +1,6 @@
 /**
- * The whole local stack in one call: moto_server (S3, DynamoDB), the local Step Functions runtime whose Tasks go to
- * moto, and ONE endpoint serving S3 + DynamoDB + Step Functions + EventBridge, with the project deployed on it.
+ * The whole local stack in one call: two moto_server processes (S3; DynamoDB), the local Step Functions runtime whose
+ * Tasks go to them, and ONE endpoint serving S3 + DynamoDB + Step Functions + EventBridge, with the project deployed on it.
  * One chaos controller (lib/local/fault-rules.ts) rules both the endpoint and the proxy between the runtime's Tasks and
  * moto: a fault rule set through /_localstack/chaos/faults hits clients, the API's handlers and the workflow alike.
  */
@@ -51,8 +51,14 @@ export interface LocalStackOptions {
   chaos?: Omit<ChaosOptions, 'log'>;
   /** other X-Amz-Target prefixes the endpoint answers itself (see startLocalEndpoint) */
   extraTargets?: Record<string, TargetHandler>;
-  /** a fixed port for moto_server (default: a free one) */
+  /** a fixed port for moto_server (the S3 one; default: a free one) */
   motoPort?: number;
+  /**
+   * 2 (the default): DynamoDB in a moto_server process of its own, as on AWS where S3 and DynamoDB are separate
+   * services (one moto_server's core serving both made every record write slow the S3 calls); 1: one serves both
+   * (the bench compares the two).
+   */
+  motoProcesses?: 1 | 2;
   /** serve the HTTP API (the functions/ handlers) on this port; undefined: no API, 0: any free port */
   apiPort?: number;
   /** the API's bucket allowlist (ALLOWED_BUCKETS); default: every bucket */
@@ -65,7 +71,10 @@ export interface LocalStackOptions {
 export interface LocalStack {
   /** the endpoint URL serving S3, DynamoDB, Step Functions, EventBridge and the Chaos API */
   endpoint: string;
+  /** the moto_server of S3 (and of DynamoDB with motoProcesses: 1) */
   moto: MotoServer;
+  /** the moto_server of DynamoDB: a process of its own, or `moto` itself with motoProcesses: 1 */
+  dynamodbMoto: MotoServer;
   runtime: LocalStepFunctions;
   stateMachineArns: Record<StateMachineKey, string>;
   tableName: string;
@@ -84,7 +93,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const tableName = options.tableName ?? DEFAULT_TABLE_NAME;
   const log = options.log;
   // startMoto throws the install hint when moto_server is missing: let it reach the caller
-  const moto = await startMoto({ port: options.motoPort });
+  const started = await Promise.allSettled([startMoto({ port: options.motoPort }), ...(options.motoProcesses === 1 ? [] : [startMoto()])]);
+  const failure = started.find((s) => s.status === 'rejected');
+  if (failure) {
+    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+    throw failure.reason;
+  }
+  const [moto, dynamodbMoto = moto] = started.map((s) => (s as PromiseFulfilledResult<MotoServer>).value);
   const chaos = new ChaosController({ seed: options.chaos?.seed, log });
   // the endpoint and the Tasks' proxy both front moto: an upload created through one is listed through the other
   const facts = new UploadFacts();
@@ -108,14 +123,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functionClients?.s3.destroy();
       functionClients?.dynamodb.destroy();
       sweepClients?.destroy();
-      await moto.stop();
+      await Promise.all([moto.stop(), dynamodbMoto.stop()]);
     })();
     return stopped;
   };
   try {
     // filled once the endpoint is up: the functions' clients go through it, as the workflow's own calls do
     const lambdaHandlers: Record<string, (payload: unknown) => Promise<unknown>> = {};
-    taskProxy = await startChaosProxy({ target: moto.endpoint, chaos, facts });
+    taskProxy = await startChaosProxy({ target: moto.endpoint, dynamodbTarget: dynamodbMoto.endpoint, chaos, facts });
     dispatcher = new TaskDispatcher({ endpoint: taskProxy.endpoint, serializeItemUpdates: true });
     runtime = new LocalStepFunctions({
       dispatcher,
@@ -143,11 +158,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       host: options.host,
       runtime,
       motoEndpoint: moto.endpoint,
+      dynamodbEndpoint: dynamodbMoto.endpoint,
       extraTargets: { ...events, ...options.extraTargets },
       chaos,
       facts,
     });
-    log?.(`moto_server on ${moto.endpoint}; endpoint on ${endpoint.url}; Tasks through ${taskProxy.endpoint}`);
+    log?.(`moto_server on ${moto.endpoint} (S3), ${dynamodbMoto.endpoint} (DynamoDB); endpoint on ${endpoint.url}; Tasks through ${taskProxy.endpoint}`);
     // the state machines' functions get this stack's own clients (through the endpoint, so through the fault rules)
     const functionEnv = { AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: runtime.region, RECORDS_TABLE: tableName, SWEEP_INTENTS_BUCKET: LOCAL_INTENTS_BUCKET };
     functionClients = createClients(functionEnv);
@@ -197,6 +213,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return {
       endpoint: endpoint.url,
       moto,
+      dynamodbMoto,
       runtime,
       stateMachineArns,
       tableName,

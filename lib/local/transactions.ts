@@ -11,14 +11,30 @@ import { header } from './wire.ts';
 
 export const isTransactWrite = (req: IncomingMessage): boolean => header(req.headers, 'x-amz-target') === 'DynamoDB_20120810.TransactWriteItems';
 
-/** the upstream, with each request waiting until the one before it has been answered */
-export function oneAtATime(upstream: Upstream): Upstream {
-  let queue: Promise<unknown> = Promise.resolve();
-  const run = (work: () => Promise<void>): Promise<void> => {
-    const next = queue.then(work, work);
-    queue = next.catch(() => undefined);
+type Run = (work: () => Promise<void>) => Promise<void>;
+
+function queue(): Run {
+  let last: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const next = last.then(work, work);
+    last = next.catch(() => undefined);
     return next;
   };
+}
+
+/** one queue per moto_server: the endpoint's and the Tasks' proxies reach the same tables */
+const queues = new Map<string, Run>();
+
+/**
+ * The upstream, with each request waiting until the one before it has been answered. `shared`: the moto_server's URL,
+ * so that every upstream to it waits in one queue (default: a queue of its own).
+ */
+export function oneAtATime(upstream: Upstream, shared?: string): Upstream {
+  let run = shared === undefined ? undefined : queues.get(shared);
+  if (!run) {
+    run = queue();
+    if (shared !== undefined) queues.set(shared, run);
+  }
   return {
     answer: (req, res) =>
       run(

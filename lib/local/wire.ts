@@ -158,6 +158,19 @@ export function signedRegion(headers: IncomingHttpHeaders, url?: URL): string | 
   return /^[^/]+\/\d{8}\/([a-z0-9-]+)\//.exec(url?.searchParams.get('X-Amz-Credential') ?? '')?.[1];
 }
 
+/** The service a SigV4-signed request was signed for (s3, dynamodb…): its credential scope; undefined for unsigned ones. */
+export function signedService(headers: IncomingHttpHeaders, url?: URL): string | undefined {
+  const scope = /Credential=[^/,\s]+\/\d{8}\/[a-z0-9-]+\/([a-z0-9-]+)\//.exec(header(headers, 'authorization') ?? '');
+  if (scope) return scope[1];
+  return /^[^/]+\/\d{8}\/[a-z0-9-]+\/([a-z0-9-]+)\//.exec(url?.searchParams.get('X-Amz-Credential') ?? '')?.[1];
+}
+
+/** a DynamoDB request: X-Amz-Target DynamoDB_20120810.* or signed for `dynamodb` (the service moto_server itself goes by) */
+export function isDynamoDbRequest(req: { url?: string; headers: IncomingHttpHeaders }): boolean {
+  if (header(req.headers, 'x-amz-target')?.startsWith('DynamoDB_20120810.')) return true;
+  return signedService(req.headers, new URL(req.url ?? '/', 'http://local')) === 'dynamodb';
+}
+
 /** service, operation and region of a request to the endpoint: from X-Amz-Target for JSON services, else S3 REST. */
 export function identifyRequest(req: { method?: string; url?: string; headers: IncomingHttpHeaders }): RequestIdentity {
   const url = new URL(req.url ?? '/', 'http://local');

@@ -109,14 +109,19 @@ moto_server serializes the whole bucket for every ListMultipartUploads (it ignor
 page S3 would send), so each listing costs moto CPU in proportion to the uploads still in the bucket: "in listings" is
 that cost of one listing of N, measured before the sweep, times the uploads still there at each of the sweep's listings.
 
-## Memory (${m.n.toLocaleString('en-US')}-upload sweep; RSS sampled every 250 ms)
+## Memory (${m.n.toLocaleString('en-US')}-upload sweep; RSS sampled every 250 ms; moto_server: both processes)
 ${table(
   ['', 'node (stack, runtime, Lambdas)', 'moto_server', 'whole stack'],
   [
     ...(m.fresh ? [['stack started, nothing seeded', mb(m.fresh.nodeMb), mb(m.fresh.motoMb), mb(m.fresh.nodeMb + m.fresh.motoMb)]] : []),
     ['before the sweep (uploads seeded)', m.before ? mb(m.before.nodeMb) : '', m.before ? mb(m.before.motoMb) : '', mb(m.beforeMb)],
     ['peak during the sweep', mb(m.peak.nodeMb), mb(m.peak.motoMb), mb(m.peak.stackMb)],
-    ['1 s after it ended, after a GC', `${mb(m.after.nodeMb)} (V8 heap ${mb(m.after.heapMb)})`, mb(m.after.motoMb), mb(m.afterStackMb)],
+    [
+      'after it ended (idle 1 s, or 60 s for the largest sweep; then a GC)',
+      `${mb(m.after.nodeMb)} (V8 heap ${mb(m.after.heapMb)})`,
+      mb(m.after.motoMb),
+      mb(m.afterStackMb),
+    ],
   ],
 )}
 

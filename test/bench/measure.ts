@@ -47,18 +47,24 @@ export function motoPid(port: number): number {
 export interface CpuUse {
   wallSeconds: number;
   nodeCpuSeconds: number;
+  /** moto_server's (the S3 one's when DynamoDB has its own) */
   motoCpuSeconds: number;
+  /** the DynamoDB moto_server's, when it is a process of its own */
+  dynamodbMotoCpuSeconds?: number;
 }
 
-/** wall time and CPU of this process and of moto_server from now until the returned function is called */
-export function startCpuMeter(moto: number): () => CpuUse {
+/** wall time and CPU of this process and of moto_server (and of DynamoDB's own) from now until the returned function is called */
+export function startCpuMeter(moto: number, dynamodbMoto?: number): () => CpuUse {
   const [started, node, motoCpu] = [performance.now(), process.cpuUsage(), cpuSecondsOf(moto) ?? 0];
+  const own = dynamodbMoto !== undefined && dynamodbMoto !== moto ? dynamodbMoto : undefined;
+  const dynamodbCpu = own === undefined ? 0 : (cpuSecondsOf(own) ?? 0);
   return () => {
     const used = process.cpuUsage(node);
     return {
       wallSeconds: (performance.now() - started) / 1000,
       nodeCpuSeconds: (used.user + used.system) / 1e6,
       motoCpuSeconds: (cpuSecondsOf(moto) ?? motoCpu) - motoCpu,
+      ...(own === undefined ? {} : { dynamodbMotoCpuSeconds: (cpuSecondsOf(own) ?? dynamodbCpu) - dynamodbCpu }),
     };
   };
 }
@@ -67,16 +73,33 @@ export interface MemorySample {
   atSeconds: number;
   nodeMb: number;
   heapMb: number;
+  /** V8's heap as committed, and memory outside it that V8 knows of (Buffers): what of node's RSS is neither is native */
+  heapTotalMb?: number;
+  externalMb?: number;
+  /** every moto_server of the stack together */
   motoMb: number;
+  /** each moto_server's, in the order sampleMemory was given them */
+  motoMbs?: number[];
 }
 
-/** RSS of this process (and its V8 heap) and of moto_server every intervalMs until stopped */
-export function sampleMemory(moto: number, intervalMs = 250) {
+/** RSS of this process (and its V8 heap) and of every moto_server of the stack every intervalMs until stopped */
+export function sampleMemory(motos: number | number[], intervalMs = 250) {
   const started = performance.now();
+  const pids = [motos].flat();
   const samples: MemorySample[] = [];
   const sample = () => {
-    const { rss, heapUsed } = process.memoryUsage();
-    const s = { atSeconds: (performance.now() - started) / 1000, nodeMb: rss / 2 ** 20, heapMb: heapUsed / 2 ** 20, motoMb: rssMbOf(moto) ?? 0 };
+    const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+    const motoMbs = pids.map((pid) => rssMbOf(pid) ?? 0);
+    const motoMb = motoMbs.reduce((a, b) => a + b, 0);
+    const s = {
+      atSeconds: (performance.now() - started) / 1000,
+      nodeMb: rss / 2 ** 20,
+      heapMb: heapUsed / 2 ** 20,
+      heapTotalMb: heapTotal / 2 ** 20,
+      externalMb: external / 2 ** 20,
+      motoMb,
+      motoMbs,
+    };
     samples.push(s);
     return s;
   };

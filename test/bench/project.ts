@@ -62,7 +62,12 @@ export interface SweepRun {
     peak: { nodeMb: number; motoMb: number; stackMb: number };
     after: MemorySample;
     samples: MemorySample[];
+    /** seconds the stack was left idle after the sweep before `after` (RSS sampled every second meanwhile: afterSamples) */
+    afterSeconds?: number;
+    afterSamples?: MemorySample[];
   };
+  /** moto_server processes of the stack: 2 (DynamoDB in its own) or 1 */
+  motoProcesses?: 1 | 2;
 }
 
 const lower = (s: string) => `${s[0].toLowerCase()}${s.slice(1)}`;
@@ -79,13 +84,17 @@ export interface ProjectSweepOptions {
   settings?: Partial<Settings>;
   /** measure the idle stack's request round trips before the sweep */
   roundTrips?: boolean;
+  /** the stack's moto_server processes (default 2: DynamoDB in its own) */
+  motoProcesses?: 1 | 2;
+  /** how long the stack is left idle after the sweep before its memory "after" (default 1 s) */
+  afterSeconds?: number;
 }
 
 /** the bucket of target i */
 export const bucketOf = (i: number) => (i === 0 ? BUCKET : `${BUCKET}-${i + 1}`);
 
 export async function runProjectSweep(options: ProjectSweepOptions): Promise<SweepRun> {
-  const { n, latencyMs = 0, measure = true, buckets: bucketCount = 1, localProfile = false } = options;
+  const { n, latencyMs = 0, measure = true, buckets: bucketCount = 1, localProfile = false, motoProcesses = 2, afterSeconds = 1 } = options;
   const buckets = Array.from({ length: bucketCount }, (_, i) => bucketOf(i));
   const pages = { executions: 0, waits: 0, entered: 0 };
   const taskRequests: Record<string, number> = {};
@@ -110,14 +119,18 @@ export async function runProjectSweep(options: ProjectSweepOptions): Promise<Swe
         }),
     onExecutionEvent,
     chaos: { effects: { latency: latencyMs } },
+    motoProcesses,
   });
-  const dynamodb = new DynamoDBClient({ endpoint: stack.moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
+  const dynamodb = new DynamoDBClient({ endpoint: stack.dynamodbMoto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
   const doc = DynamoDBDocumentClient.from(dynamodb);
   const sfn = new SFNClient({ endpoint: stack.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
   try {
     const moto = motoPid(stack.moto.port);
+    const dynamodbMoto = motoPid(stack.dynamodbMoto.port);
+    // every process of the stack: this node process and each moto_server it started
+    const motos = [...new Set([moto, dynamodbMoto])];
     (globalThis as { gc?: () => void }).gc?.();
-    const fresh = { nodeMb: rssMbOf(process.pid) ?? 0, motoMb: rssMbOf(moto) ?? 0 };
+    const fresh = { nodeMb: rssMbOf(process.pid) ?? 0, motoMb: motos.reduce((total, pid) => total + (rssMbOf(pid) ?? 0), 0) };
     let seedSeconds = 0;
     for (const [i, bucket] of buckets.entries()) {
       const share = Math.floor(n / bucketCount) + (i < n % bucketCount ? 1 : 0);
@@ -127,9 +140,9 @@ export async function runProjectSweep(options: ProjectSweepOptions): Promise<Swe
     const motoSecondsForN = await listingCpu(stack.moto.endpoint, moto, n);
     const counter = countRequests(stack.chaos);
     (globalThis as { gc?: () => void }).gc?.();
-    const memory = sampleMemory(moto);
+    const memory = sampleMemory(motos);
     const before = memory.sample();
-    const cpuMeter = startCpuMeter(moto);
+    const cpuMeter = startCpuMeter(moto, dynamodbMoto);
     const name = `bench-${n}-${latencyMs}ms-${measure ? 'measure' : 'lean'}`;
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({
@@ -141,8 +154,10 @@ export async function runProjectSweep(options: ProjectSweepOptions): Promise<Swe
     const sweep = await stack.runtime.waitForExecution(executionArn!);
     const cpu = cpuMeter();
     const peak = memory.stop();
-    // memory once the sweep has ended: finished executions evicted, garbage collected (node --expose-gc)
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // memory once the sweep has ended and the stack sat idle: finished executions evicted, garbage collected (--expose-gc)
+    const idle = sampleMemory(motos, 1000);
+    await new Promise((resolve) => setTimeout(resolve, afterSeconds * 1000));
+    idle.stop();
     (globalThis as { gc?: () => void }).gc?.();
     const after = memory.sample();
 
@@ -224,7 +239,8 @@ export async function runProjectSweep(options: ProjectSweepOptions): Promise<Swe
       // counters equal records); PutItems can exceed n (a record Lambda retried writes again, conditionally)
       recorded: summary.status === 'COMPLETED' && Number(summary.aborted) === n,
       listing,
-      memory: { fresh, before, peak, after, samples: memory.samples },
+      memory: { fresh, before, peak, after, samples: memory.samples, afterSeconds, afterSamples: idle.samples },
+      motoProcesses,
     };
   } finally {
     sfn.destroy();

@@ -18,7 +18,8 @@ export interface Row {
   verified: string;
   recorded: string;
   allGone: boolean;
-  cpu: { node: number; moto: number; peer?: number };
+  /** CPU seconds; moto: the S3 moto_server (and DynamoDB's when one serves both), dynamodbMoto: DynamoDB's own */
+  cpu: { node: number; moto: number; dynamodbMoto?: number; peer?: number };
   bound: string;
 }
 
@@ -37,14 +38,16 @@ const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a +
 /** what bounds a run, from the CPU each process used over the wall time and the requests in flight under added latency */
 export function bound(wall: number, cpu: Row['cpu'], requests: number, latencyMs: number): string {
   const busy = (s: number | undefined) => Math.round(((s ?? 0) / wall) * 100);
-  const [moto, node, peer] = [busy(cpu.moto), busy(cpu.node), busy(cpu.peer)];
+  const [s3Moto, dynamodbMoto, node, peer] = [busy(cpu.moto), busy(cpu.dynamodbMoto), busy(cpu.node), busy(cpu.peer)];
+  const moto = Math.max(s3Moto, dynamodbMoto);
   const inFlight = (requests * latencyMs) / 1000 / wall;
-  const shares = `moto ${moto}%, node ${node}%${cpu.peer === undefined ? '' : `, tool ${peer}%`} of a core`;
+  const motos = cpu.dynamodbMoto === undefined ? `moto ${s3Moto}%` : `moto S3 ${s3Moto}%, moto DynamoDB ${dynamodbMoto}%`;
+  const shares = `${motos}, node ${node}%${cpu.peer === undefined ? '' : `, tool ${peer}%`} of a core`;
   if (moto >= 75) return `moto_server's one core (${shares})`;
   if (latencyMs && moto < 60) return `latency × concurrency: ≈ ${inFlight.toFixed(1)} requests in flight × ${latencyMs} ms (${shares})`;
   if (peer >= 75) return `the tool's own CPU (${shares})`;
   if (node >= 75) return `the node process: runtime, Lambdas, proxies (${shares})`;
-  if (moto + node + peer >= 160) return `the 2 shared cores (${shares})`;
+  if (s3Moto + dynamodbMoto + node + peer >= 160) return `the 2 shared cores (${shares})`;
   return `no single resource (${shares})`;
 }
 
@@ -64,7 +67,7 @@ function rates(n: number, latencyMs: number, wallSeconds: number, requests: Reco
 export function projectRow(run: SweepRun): Row {
   const { n, latencyMs, cpu } = run;
   const standard = sum(run.standardTransitions);
-  const c = { node: cpu.nodeCpuSeconds, moto: cpu.motoCpuSeconds };
+  const c = { node: cpu.nodeCpuSeconds, moto: cpu.motoCpuSeconds, dynamodbMoto: cpu.dynamodbMotoCpuSeconds };
   const measured = run.measure;
   return {
     tool: measured ? PROJECT : PROJECT_LEAN,
@@ -130,7 +133,7 @@ export const resultCells = (r: Row) => [
   r.verified,
   r.recorded,
   r.allGone ? 'yes' : 'NO',
-  `${round(r.cpu.node)} / ${round(r.cpu.moto)} / ${r.cpu.peer === undefined ? '—' : round(r.cpu.peer)}`,
+  `${round(r.cpu.node)} / ${round(r.cpu.moto)}${r.cpu.dynamodbMoto === undefined ? '' : ` + ${round(r.cpu.dynamodbMoto)} DynamoDB`} / ${r.cpu.peer === undefined ? '—' : round(r.cpu.peer)}`,
   r.bound,
 ];
 

@@ -7,7 +7,8 @@
  * report and the chart to test/bench/published/. Installs nothing: peers that are missing are named and skipped.
  *
  * BENCH_SWEEP_SIZES (default 500,2000,20000), BENCH_PEER_SIZES (500,2000), BENCH_CLI_UPLOADS (50), BENCH_LATENCY_MS (30),
- * BENCH_LATENCY_UPLOADS (500), BENCH_SCAN_UPLOADS (5000: `mpu-reaper scan` beside a boto3 scan, test/bench/scan.ts).
+ * BENCH_LATENCY_UPLOADS (500), BENCH_SCAN_UPLOADS (5000: `mpu-reaper scan` beside a boto3 scan, test/bench/scan.ts),
+ * BENCH_MOTO_UPLOADS (2000) and BENCH_MOTO_ROUNDS (2): one moto_server against two (test/bench/moto-processes.ts).
  * The time model's check (test/bench/model-check.ts): BENCH_MODEL_BUCKETS (2), BENCH_MODEL_UPLOADS (200 a bucket),
  * BENCH_MODEL_PAGE (20: SweepPageSize), BENCH_MODEL_LATENCY_MS (100), BENCH_MODEL_RUNS (3); `npm run bench -- --only
  * model-check` runs it alone.
@@ -28,6 +29,7 @@ import { formatCostTable } from '../../lib/sweep/cost.ts';
 import { benchScans, scanTable } from './scan.ts';
 import { benchModelCheck, MODEL_TOLERANCE, modelBreakdown, type ModelCheck } from './model-check.ts';
 import { parseArgs } from 'node:util';
+import { compareMotoProcesses, MEMORY_TARGET, motoProcessesTable, stackMemory, stackMemoryTable } from './moto-processes.ts';
 
 const sizes = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').map(Number);
 const SWEEP_SIZES = sizes('BENCH_SWEEP_SIZES', '500,2000,20000');
@@ -36,6 +38,8 @@ const [CLI_UPLOADS] = sizes('BENCH_CLI_UPLOADS', '50');
 const [LATENCY_MS] = sizes('BENCH_LATENCY_MS', '30');
 const [LATENCY_UPLOADS] = sizes('BENCH_LATENCY_UPLOADS', '500');
 const [SCAN_UPLOADS] = sizes('BENCH_SCAN_UPLOADS', '5000');
+const [MOTO_UPLOADS] = sizes('BENCH_MOTO_UPLOADS', '2000');
+const [MOTO_ROUNDS] = sizes('BENCH_MOTO_ROUNDS', '2');
 process.env.LOG_LEVEL ??= 'ERROR'; // the handlers' request logs would drown the figures
 
 const benchStarted = performance.now();
@@ -88,8 +92,8 @@ const add = (row: Row) => {
 };
 const leanRuns: SweepRun[] = [];
 // each sweep in a node process of its own, as `npm start` runs the stack (its memory is the stack's, not the harness's)
-const project = async (n: number, latencyMs = 0, measure = true) => {
-  const run = await runProjectSweepInItsOwnProcess({ n, latencyMs, measure });
+const project = async (n: number, latencyMs = 0, measure = true, afterSeconds = 1) => {
+  const run = await runProjectSweepInItsOwnProcess({ n, latencyMs, measure, afterSeconds });
   (measure ? sweeps : leanRuns).push(run);
   add(projectRow(run));
   return run;
@@ -114,7 +118,13 @@ await project(LATENCY_UPLOADS, LATENCY_MS);
 await project(LATENCY_UPLOADS, LATENCY_MS, false);
 say(`(bench time so far ${elapsed()}; the larger sweeps next)`);
 const lean = leanRuns.find((s) => s.latencyMs === 0 && s.n === 2000) ?? leanRuns[0] ?? (await project(Math.min(...SWEEP_SIZES), 0, false));
-for (const n of SWEEP_SIZES.filter((s) => !PEER_SIZES.includes(s))) await project(n);
+// the largest sweep: the stack left idle a minute after it, for its memory then
+for (const n of SWEEP_SIZES.filter((s) => !PEER_SIZES.includes(s))) await project(n, 0, true, n === Math.max(...SWEEP_SIZES) ? MEMORY_TARGET.afterSeconds : 1);
+
+say(`\n## Two moto_server processes against one (${MOTO_UPLOADS.toLocaleString('en-US')} uploads, alternating, every run)`);
+const motoRuns = await compareMotoProcesses(MOTO_UPLOADS, MOTO_ROUNDS, say);
+const motoTable = motoProcessesTable(motoRuns);
+say(motoTable);
 
 const clean = await benchCleanAbort(10);
 say(
@@ -150,6 +160,8 @@ const memory = {
   after: largest.memory.after,
   afterStackMb: largest.memory.after.nodeMb + largest.memory.after.motoMb,
 };
+const stack = stackMemory(largest);
+say(`\n## Memory of every process of the stack, ${largest.n.toLocaleString('en-US')}-upload sweep\n${stackMemoryTable(largest)}`);
 say(
   `\n## Memory, ${largest.n.toLocaleString('en-US')}-upload sweep: peak ${Math.round(memory.peak.stackMb)} MB for node + moto_server` +
     ` (node ${Math.round(memory.peak.nodeMb)}, moto ${Math.round(memory.peak.motoMb)}); after it ${Math.round(memory.afterStackMb)} MB` +
@@ -171,11 +183,16 @@ const results = {
   timeModel: time,
   quotas,
   memory,
+  stackMemory: stack,
+  motoProcesses: motoRuns,
   scan: scans,
   modelCheck: model,
 };
 const listings = projectRuns.map((run) => ({ n: run.n, ...run.listing }));
-const report = `${markdownReport({ ...results, projectLabel: PROJECT, memorySamples: largest.memory.samples, listings })}\n## Scan of ${SCAN_UPLOADS.toLocaleString('en-US')} uploads of one part\n\n${scanTable(scans)}\n\n## Model check\n\n${model.table}\n`;
+const report = `${markdownReport({ ...results, projectLabel: PROJECT, memorySamples: largest.memory.samples, listings })}\n## Scan of ${SCAN_UPLOADS.toLocaleString('en-US')} uploads of one part\n\n${scanTable(scans)}\n
+## Two moto_server processes against one (${MOTO_UPLOADS.toLocaleString('en-US')} uploads, alternating, every run)\n\n${motoTable}\n
+## Memory of every process of the stack (${largest.n.toLocaleString('en-US')}-upload sweep)\n\n${stackMemoryTable(largest)}\n
+## Model check\n\n${model.table}\n`;
 const png = await uploadsPerSecondPng(rows);
 const results_ = new URL('./results/', import.meta.url);
 const published = new URL('./published/', import.meta.url);
@@ -187,6 +204,12 @@ writeFileSync(new URL('uploads-per-second.png', results_), png);
 for (const file of ['report.md', 'uploads-per-second.png']) copyFileSync(new URL(file, results_), new URL(file, published));
 say(`\nbench done in ${elapsed()}: test/bench/results/{latest.json,report.md,uploads-per-second.png}, copies in test/bench/published/`);
 if (!model.ok) process.exitCode = 1;
+if (!stack.ok) {
+  console.error(
+    `bench: the stack's memory misses its target: peak ${stack.peakMb} MB, ${stack.afterMb - stack.beforeMb} MB more ${stack.afterSeconds} s after`,
+  );
+  process.exitCode = 1;
+}
 if (!quotas.ok) {
   console.error(`bench: the 1,000,000-upload model needs more than 70 % of an AWS limit: ${quotas.worst.limit} at ${(quotas.worst.share * 100).toFixed(0)} %`);
   process.exitCode = 1;

@@ -1,4 +1,4 @@
-/** The local endpoint's TransactWriteItems queue (lib/local/transactions.ts): one at a time, and never stuck. */
+/** The local stack's TransactWriteItems queue (lib/local/transactions.ts): one at a time, and never stuck. */
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +36,33 @@ describe('oneAtATime', () => {
 
     // Assert
     expect(log).toEqual(['start a', 'end a', 'start c', 'end c']);
+  });
+
+  it("puts every proxy's transactions to the same moto_server in one queue", async () => {
+    // Arrange: the endpoint's and the Tasks' proxies each wrap their own upstream to one moto_server
+    const log: string[] = [];
+    const upstream: Upstream = {
+      answer: (req, res) => {
+        log.push(`start ${(req as unknown as Fake).name}`);
+        setTimeout(() => {
+          log.push(`end ${(req as unknown as Fake).name}`);
+          close(res as unknown as Fake);
+        }, 20);
+      },
+      apply: async () => {},
+    };
+    const url = `http://127.0.0.1:${Math.floor(Math.random() * 60000) + 1024}`;
+    const [endpoint, tasks] = [oneAtATime(upstream, url), oneAtATime(upstream, url)];
+    const [a, b] = ['a', 'b'].map(fake);
+
+    // Act
+    await Promise.all([
+      endpoint.answer(a as unknown as IncomingMessage, a as unknown as ServerResponse),
+      tasks.answer(b as unknown as IncomingMessage, b as unknown as ServerResponse),
+    ]);
+
+    // Assert: b waited for a
+    expect(log).toEqual(['start a', 'end a', 'start b', 'end b']);
   });
 
   it('takes the TransactWriteItems requests only', () => {

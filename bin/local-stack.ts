@@ -4,8 +4,8 @@
  * deployed on it, a short demo, then it keeps running until Ctrl-C.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_AWS_PORT, IN_MEMORY_NOTICE, startLocalStack, type LocalStack } from '../lib/local/stack.ts';
-import { runDemo, DEMO_BUCKET } from '../lib/local/demo.ts';
+import { DEFAULT_AWS_PORT, IN_MEMORY_NOTICE, startLocalStack, type LocalStack } from '../emulator/stack.ts';
+import { runDemo, DEMO_BUCKET } from '../emulator/demo.ts';
 // the local profile (lib/settings.json "local"): shorter waits layered on the deployed defaults, for the demo
 import { LOCAL_SETTINGS } from '../lib/settings.ts';
 

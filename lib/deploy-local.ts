@@ -2,7 +2,7 @@
  * Deploys the project onto an endpoint that speaks the DynamoDB and Step Functions APIs (the local stack, or any
  * emulator given by AWS_ENDPOINT_URL): the records table with its TTL, and every state machine of STATE_MACHINES
  * with its DefinitionSubstitutions applied. SDK calls only: nothing here knows the local runtime. Product code: the
- * CLI's `mpu-reaper local deploy` runs it, and so does the emulator when it starts (lib/local/stack.ts).
+ * CLI's `mpu-reaper local deploy` runs it, and so does the emulator when it starts (emulator/stack.ts).
  */
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateStateMachineCommand, ListStateMachinesCommand, SFNClient, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';

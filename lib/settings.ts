@@ -21,7 +21,7 @@ export interface AbortSettings {
 
 /**
  * The sweep's settings (lib/sweep/state.ts SweepRunSettings): pages of a target run in EXPRESS executions of
- * sweep-page, each target in STANDARD executions of sweep-target (lib/sweep/cost.ts prices the design).
+ * sweep-page, each target in STANDARD executions of sweep-target (test/bench/cost.ts prices the design).
  */
 export interface SweepSettings {
   /** MaxUploads of each ListMultipartUploads call, and the most uploads a page holds (S3 answers 1,000 at most) */
@@ -129,8 +129,8 @@ export const FUNCTIONS = {
 
 export const DEFAULT_TABLE_NAME = 'mpu-reaper-records';
 
-// ---- Outside AWS: the definitions as the local stack and the CLI's `local deploy` (lib/local/deploy.ts) deploy them.
-// Product code, not emulator-only: lib/local/deploy.ts and lib/cli/ use these, so they stay here (not in lib/local/).
+// ---- Outside AWS: the definitions as the local stack and the CLI's `local deploy` (lib/deploy-local.ts) deploy them.
+// Product code, not emulator-only: lib/deploy-local.ts and lib/cli/ use these, so they stay here (not in emulator/).
 
 /** the account id of the local stack (the emulator checks no credentials): local ARNs are built with it */
 export const LOCAL_ACCOUNT_ID = '123456789012';

@@ -48,7 +48,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         io.stdout.write(`${USAGE}\n`);
         return 0;
       case '--version': {
-        // the packed CLI's bundle has its version built in (lib/cli/pack.ts); in the repository, package.json's
+        // the packed CLI's bundle has its version built in (tools/pack-cli.ts); in the repository, package.json's
         const version =
           typeof MPU_REAPER_VERSION === 'string'
             ? MPU_REAPER_VERSION

@@ -1,5 +1,5 @@
 /** test/bench/results/report.md: the bench's tables and what bounds each figure. */
-import { formatCostTable, type Cost } from '../../lib/sweep/cost.ts';
+import { formatCostTable, type Cost } from './cost.ts';
 import type { CleanAbort, PostAborts } from './abort-path.ts';
 import type { MemorySample } from './measure.ts';
 import { round } from './measure.ts';
@@ -129,7 +129,7 @@ Samples at 25/50/75 % of the sweep: ${[0.25, 0.5, 0.75].map((f) => `${mb(at(f).n
 Target: < 600 MB for the whole stack. The runtime keeps nothing of an ended EXPRESS page execution and at most
 retainFinishedExecutions (1,000) STANDARD histories.
 
-## Cost on AWS ($ per million swept uploads; measured counts × us-east-1 list prices, lib/sweep/cost.ts)
+## Cost on AWS ($ per million swept uploads; measured counts × us-east-1 list prices, test/bench/cost.ts)
 ${formatCostTable(r.costs)}
 
 The old design's counts are the issue's measurement (30 Standard transitions, 2 ListParts, 4 UpdateItems per upload).

@@ -3,8 +3,8 @@
  * /proc/PID/stat and /proc/PID/status), and every AWS request the local stack or a chaos proxy forwards to moto.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import type { ChaosController } from '../../lib/local/fault-rules.ts';
-import type { RequestIdentity } from '../../lib/local/wire.ts';
+import type { ChaosController } from '../../emulator/fault-rules.ts';
+import type { RequestIdentity } from '../../emulator/wire.ts';
 
 /** clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ: 100 on Linux) */
 const TICKS = 100;

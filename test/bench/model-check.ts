@@ -6,8 +6,8 @@
  * trips measured before the sweep (round-trips.ts), the settings; nothing is fitted to the sweep's wall time.
  */
 import { loadavg } from 'node:os';
-import { CONCURRENCY, uploadsPerPage } from '../../lib/sweep/cost.ts';
-import type { TimeAssumptions } from '../../lib/sweep/time-model.ts';
+import { CONCURRENCY, uploadsPerPage } from './cost.ts';
+import type { TimeAssumptions } from './time-model.ts';
 import { LOCAL_SETTINGS, SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 import { pageShape } from '../support/sweep-design.ts';
 import { median } from './measure.ts';
@@ -25,7 +25,7 @@ const LOCAL = { ...SWEEP_SETTINGS_DEFAULTS, ...LOCAL_SETTINGS };
  * The local stack's assumptions: a request takes its idle round trip (the latency effect and moto_server's answer), each
  * further request of a wave what a wave of them adds on the idle stack (moto_server answers one at a time), a Lambda
  * invocation nothing more (in-process, no HTTP: the latency effect does not apply to it, docs/chaos-api.md); a page's
- * ListMultipartUploads costs the whole bucket's listing (moto_server ignores MaxUploads: lib/local/list-uploads-paging.ts);
+ * ListMultipartUploads costs the whole bucket's listing (moto_server ignores MaxUploads: emulator/list-uploads-paging.ts);
  * the verify wait is the local profile's SweepWaitSeconds; the concurrency is the code's, as on AWS.
  */
 export function localTime(trips: RoundTrips, waitSeconds = LOCAL.SweepWaitSeconds): TimeAssumptions {

@@ -1,9 +1,9 @@
 /**
- * AWS figures from the bench's measured counts: $ per million swept uploads per design (lib/sweep/cost.ts, us-east-1
+ * AWS figures from the bench's measured counts: $ per million swept uploads per design (test/bench/cost.ts, us-east-1
  * list prices) and the time 1,000,000 uploads take on AWS in lanes, from the quotas in shared/aws-behaviour.md.
  */
-import { AWS_LATENCY, costPerMillion, OLD_DESIGN, WALK_PER_UPLOAD, type Cost, type DesignCounts } from '../../lib/sweep/cost.ts';
-import { AWS_TIME, listCallsSeconds, pageSeconds, type PageShape, type TimeAssumptions } from '../../lib/sweep/time-model.ts';
+import { AWS_LATENCY, costPerMillion, OLD_DESIGN, WALK_PER_UPLOAD, type Cost, type DesignCounts } from './cost.ts';
+import { AWS_TIME, listCallsSeconds, pageSeconds, type PageShape, type TimeAssumptions } from './time-model.ts';
 import { MAX_LANES } from '../../lib/sweep/state.ts';
 import { laneSize, MIN_LANE_PAGES } from '../../lib/sweep/lanes.ts';
 import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';

@@ -10,10 +10,10 @@ import { DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/cl
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { get } from 'node:http';
-import { startLocalStack } from '../../lib/local/stack.ts';
-import type { HistoryEvent, LocalExecution } from '../../lib/local/execution.ts';
+import { startLocalStack } from '../../emulator/stack.ts';
+import type { HistoryEvent, LocalExecution } from '../../emulator/execution.ts';
 import { LOCAL_SETTINGS, STATE_MACHINES, type Settings, type StateMachineKey } from '../../lib/settings.ts';
-import { transactItemUnits, writeUnits } from '../../lib/sweep/cost.ts';
+import { transactItemUnits, writeUnits } from './cost.ts';
 import { ledgerId, ledgerMonth } from '../../lib/ledger.ts';
 import { checkpointId } from '../../lib/sweep/state.ts';
 import { isPartsWait, measuredDesign, type MeasuredDesign, type SweepMeasure } from '../support/sweep-design.ts';
@@ -51,7 +51,7 @@ export interface SweepRun {
   /** the idle stack's round trips, measured before the sweep (options.roundTrips) */
   roundTrips?: RoundTrips;
   /**
-   * moto_server serializes the whole bucket's listing for every ListMultipartUploads (lib/local/list-uploads-paging.ts):
+   * moto_server serializes the whole bucket's listing for every ListMultipartUploads (emulator/list-uploads-paging.ts):
    * its CPU for one listing of the N seeded uploads, measured before the sweep, and the sweep's listings estimated from
    * it (each listing costs in proportion to the uploads still in the bucket: N − the aborts sent before it)
    */
@@ -114,7 +114,7 @@ export async function runProjectSweep(options: ProjectSweepOptions): Promise<Swe
       ? { settings: { ...LOCAL_SETTINGS, ...options.settings } }
       : {
           waitTimeOverrides: { 'Wait for in-flight parts': 0, 'Wait for in-flight parts again': 0 },
-          // the seeded uploads are fresh: the activity guard's default window off (lib/sweep/cost.ts prices the guard apart)
+          // the seeded uploads are fresh: the activity guard's default window off (test/bench/cost.ts prices the guard apart)
           settings: { SweepActiveWithin: 0 },
         }),
     onExecutionEvent,

@@ -5,8 +5,8 @@
  */
 import { ListMultipartUploadsCommand, ListPartsCommand } from '@aws-sdk/client-s3';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import type { LocalStack } from '../../lib/local/stack.ts';
-import { CONCURRENCY } from '../../lib/sweep/cost.ts';
+import type { LocalStack } from '../../emulator/stack.ts';
+import { CONCURRENCY } from './cost.ts';
 import { awsClients } from '../support/workflow.ts';
 import { median } from './measure.ts';
 

@@ -25,7 +25,7 @@ import { benchPeer, detectPeers, type PeerName } from './peers.ts';
 import type { SweepRun } from './project.ts';
 import { runProjectSweepInItsOwnProcess } from './sweep-process.ts';
 import { PROJECT, peerRow, projectRow, RESULT_HEADER, resultCells, table, type Row } from './report.ts';
-import { formatCostTable } from '../../lib/sweep/cost.ts';
+import { formatCostTable } from './cost.ts';
 import { benchScans, scanTable } from './scan.ts';
 import { benchModelCheck, MODEL_TOLERANCE, modelBreakdown, type ModelCheck } from './model-check.ts';
 import { parseArgs } from 'node:util';

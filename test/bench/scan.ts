@@ -7,8 +7,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startChaosProxy } from '../../lib/local/chaos.ts';
-import { startMoto } from '../../lib/local/moto.ts';
+import { startChaosProxy } from '../../emulator/chaos.ts';
+import { startMoto } from '../../emulator/moto.ts';
 import { countRequests, motoPid, round, startCpuMeter } from './measure.ts';
 import { detectPeers } from './peers.ts';
 import { BUCKET } from './project.ts';

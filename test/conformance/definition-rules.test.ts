@@ -2,8 +2,8 @@
  * CreateStateMachine rules AWS enforces on a definition, and the state machine types.
  */
 import { describe, expect, it } from 'vitest';
-import { LocalStepFunctions, SfnApiError } from '../../lib/local/runtime.ts';
-import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
+import { LocalStepFunctions, SfnApiError } from '../../emulator/runtime.ts';
+import { TaskDispatcher } from '../../emulator/dispatcher.ts';
 
 const runtime = () => new LocalStepFunctions({ dispatcher: new TaskDispatcher({ endpoint: 'http://127.0.0.1:1' }) });
 

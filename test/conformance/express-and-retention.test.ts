@@ -3,9 +3,9 @@
  * .sync:2 child), and how many finished STANDARD executions the runtime keeps in memory.
  */
 import { describe, expect, it } from 'vitest';
-import type { HistoryEvent } from '../../lib/local/execution.ts';
-import { LocalStepFunctions, SfnApiError, type RuntimeOptions } from '../../lib/local/runtime.ts';
-import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
+import type { HistoryEvent } from '../../emulator/execution.ts';
+import { LocalStepFunctions, SfnApiError, type RuntimeOptions } from '../../emulator/runtime.ts';
+import { TaskDispatcher } from '../../emulator/dispatcher.ts';
 
 const pass = JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', Result: { done: true }, End: true } } });
 const waitThenPass = JSON.stringify({ StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 30, Next: 'P' }, P: { Type: 'Pass', End: true } } });

@@ -3,9 +3,9 @@
  * does not serve EXPRESS): observers still get every event, the execution holds only its newest.
  */
 import { describe, expect, it } from 'vitest';
-import type { HistoryEvent } from '../../lib/local/execution.ts';
-import { LocalStepFunctions } from '../../lib/local/runtime.ts';
-import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
+import type { HistoryEvent } from '../../emulator/execution.ts';
+import { LocalStepFunctions } from '../../emulator/runtime.ts';
+import { TaskDispatcher } from '../../emulator/dispatcher.ts';
 
 const items = Array.from({ length: 50 }, (_, i) => ({ key: `object-${i}`, payload: 'x'.repeat(1000) }));
 const map = JSON.stringify({

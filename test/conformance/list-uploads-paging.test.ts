@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, type ListMultipartUploadsCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { MAX_UPLOADS, pageListing, pagesListing } from '../../lib/local/list-uploads-paging.ts';
-import { startChaosProxy, type ChaosProxy } from '../../lib/local/chaos.ts';
+import { MAX_UPLOADS, pageListing, pagesListing } from '../../emulator/list-uploads-paging.ts';
+import { startChaosProxy, type ChaosProxy } from '../../emulator/chaos.ts';
 import { awsClients, createBucket, startMoto, type MotoServer } from '../support/workflow.ts';
 
 /** a ListMultipartUploadsResult as moto_server writes it: every upload, in the order given, never truncated */

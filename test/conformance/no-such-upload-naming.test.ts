@@ -8,8 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
-import { LocalStepFunctions } from '../../lib/local/runtime.ts';
+import { TaskDispatcher } from '../../emulator/dispatcher.ts';
+import { LocalStepFunctions } from '../../emulator/runtime.ts';
 import { enteredStates, isGone } from '../support/abort-checks.ts';
 import { runThroughProxy } from '../support/abort-faults.ts';
 import { createBucket, createUpload, runAbort } from '../support/workflow.ts';

@@ -4,8 +4,8 @@
  * or retried, not even by States.ALL.
  */
 import { describe, expect, it } from 'vitest';
-import { LocalStepFunctions, SfnApiError, type RuntimeOptions } from '../../lib/local/runtime.ts';
-import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
+import { LocalStepFunctions, SfnApiError, type RuntimeOptions } from '../../emulator/runtime.ts';
+import { TaskDispatcher } from '../../emulator/dispatcher.ts';
 import dataLimit from '../fixtures/aws-recorded/data-limit.json' with { type: 'json' };
 
 const LAMBDA = 'arn:aws:states:::lambda:invoke';

@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import * as s3 from '@aws-sdk/client-s3';
 import * as dynamodb from '@aws-sdk/client-dynamodb';
-import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
-import { LocalStepFunctions, type RuntimeOptions } from '../../lib/local/runtime.ts';
+import { TaskDispatcher } from '../../emulator/dispatcher.ts';
+import { LocalStepFunctions, type RuntimeOptions } from '../../emulator/runtime.ts';
 import recorded from '../fixtures/aws-recorded/task-errors.json' with { type: 'json' };
 
 const s3Mock = mockClient(s3.S3Client);

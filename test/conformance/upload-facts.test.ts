@@ -16,8 +16,8 @@ import {
   type StorageClass,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { startChaosProxy, type ChaosProxy } from '../../lib/local/chaos.ts';
-import { UploadFacts, uploadRequest } from '../../lib/local/upload-facts.ts';
+import { startChaosProxy, type ChaosProxy } from '../../emulator/chaos.ts';
+import { UploadFacts, uploadRequest } from '../../emulator/upload-facts.ts';
 import { awsClients, createBucket, startMoto, type MotoServer } from '../support/workflow.ts';
 
 const MOTO_INITIATED = '2010-11-10T20:48:33.000Z';

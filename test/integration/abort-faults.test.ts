@@ -128,12 +128,12 @@ describe('a fault that outlasts the retries', () => {
     expect(await isGone(s3, upload)).toBe(false);
   });
 
-  it("on the outcome's UpdateItem: the upload is aborted, and the record ends FAILED (never left RUNNING)", async () => {
+  it("on the outcome's write: the upload is aborted, and the record ends FAILED (never left RUNNING)", async () => {
     // Arrange
     const upload = await newUpload();
 
     // Act
-    const { execution } = await runWithFaults(moto.endpoint, [{ call: 'record UpdateItem', fault: '503 SlowDown', times: Infinity }], { upload });
+    const { execution } = await runWithFaults(moto.endpoint, [{ call: 'outcome write', fault: '503 SlowDown', times: Infinity }], { upload });
     const record = await settled(upload, execution);
 
     // Assert

@@ -9,7 +9,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { waitSchedule } from '../../lib/abort-run.ts';
 import { clientsThroughProxy, createSessionAnswer, requestsOf, rewriteMeasuredSizes, runThroughProxy, runWithFaults } from '../support/abort-faults.ts';
 import { enteredStates, isGone, toS3, uploadsIn, waitsEntered } from '../support/abort-checks.ts';
-import { keepUploadingParts } from '../../lib/local/demo.ts';
+import { keepUploadingParts } from '../../emulator/demo.ts';
 import { createBucket, createUpload, runAbort, startMotoWithTable, type MotoServer } from '../support/workflow.ts';
 
 let moto: MotoServer;

@@ -18,9 +18,9 @@ import {
 import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CreateStateMachineCommand, DescribeExecutionCommand, StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
-import type { LocalEvent } from '../../lib/local/event-input.ts';
-import type { FaultRule } from '../../lib/local/fault-rules.ts';
+import { startLocalStack, type LocalStack } from '../../emulator/stack.ts';
+import type { LocalEvent } from '../../emulator/event-input.ts';
+import type { FaultRule } from '../../emulator/fault-rules.ts';
 import { getRecord } from '../../lib/records.ts';
 import { abortExecutionName, recordId } from '../../lib/record-id.ts';
 import { runInput } from '../../lib/validation.ts';

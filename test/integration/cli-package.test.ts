@@ -1,5 +1,5 @@
 /**
- * The CLI as a package of its own (lib/cli/pack.ts): a real `npm pack`, installed offline into an empty project, run
+ * The CLI as a package of its own (tools/pack-cli.ts): a real `npm pack`, installed offline into an empty project, run
  * by every Node of 20 or later on this machine (the one running the tests, and each other `node` on PATH) with
  * node_modules/.bin/mpu-reaper: its usage, its version, and commands against moto_server through the bundled AWS SDK.
  */
@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, existsS
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCli, CLI_BIN, packCli } from '../../lib/cli/pack.ts';
-import { startMoto, type MotoServer } from '../../lib/local/moto.ts';
+import { buildCli, CLI_BIN, packCli } from '../../tools/pack-cli.ts';
+import { startMoto, type MotoServer } from '../../emulator/moto.ts';
 
 interface Ran {
   code: number;

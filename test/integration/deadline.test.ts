@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompleteMultipartUploadCommand, ListPartsCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
+import { startLocalStack, type LocalStack } from '../../emulator/stack.ts';
 import { getRecord } from '../../lib/records.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { awsClients, createBucket, createUpload, fastRetries, type Upload } from '../support/workflow.ts';

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { LocalStack } from '../../lib/local/stack.ts';
+import type { LocalStack } from '../../emulator/stack.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { awsClients, createBucket, createUpload, intoNextSecond, startApiStack } from '../support/workflow.ts';
 

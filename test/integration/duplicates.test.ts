@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
+import { startLocalStack, type LocalStack } from '../../emulator/stack.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { getRecord } from '../../lib/records.ts';
 import { ABORT_UPLOAD_STATES, isAbortState } from '../../lib/state-names.ts';

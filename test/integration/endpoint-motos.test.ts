@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, ListBucketsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBServiceException, GetItemCommand, ListTablesCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
-import { isDynamoDbRequest } from '../../lib/local/wire.ts';
+import { startLocalStack, type LocalStack } from '../../emulator/stack.ts';
+import { isDynamoDbRequest } from '../../emulator/wire.ts';
 import { awsClients } from '../support/workflow.ts';
 import { motoPid } from '../bench/measure.ts';
 

@@ -29,14 +29,14 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
+import { startLocalStack, type LocalStack } from '../../emulator/stack.ts';
 import { deployLocal } from '../../lib/deploy-local.ts';
 import { getRecord } from '../../lib/records.ts';
 import { abortExecutionName, recordId } from '../../lib/record-id.ts';
 import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
 import { STATE_MACHINES, STATEMACHINES_DIR } from '../../lib/settings.ts';
 import { awsClients } from '../support/workflow.ts';
-import { motoEnv } from '../../lib/local/moto.ts';
+import { motoEnv } from '../../emulator/moto.ts';
 import { motoPid } from '../bench/measure.ts';
 
 const run = promisify(execFile);

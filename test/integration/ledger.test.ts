@@ -10,7 +10,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { DeleteCommand, GetCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { recordOutcome, type LoopState } from '../../lib/abort-run.ts';
 import { ledgerId, ledgerMonth, ledgerUpdate, transact } from '../../lib/ledger.ts';
-import type { LocalStack } from '../../lib/local/stack.ts';
+import type { LocalStack } from '../../emulator/stack.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { getRecord, type AbortRecord } from '../../lib/records.ts';
 import { recordPage, type RecordPageEvent } from '../../lib/sweep/record.ts';

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutBucketLifecycleConfigurationCommand, type LifecycleRule, type S3Client } from '@aws-sdk/client-s3';
-import { startChaosProxy, type ChaosProxy } from '../../lib/local/chaos.ts';
+import { startChaosProxy, type ChaosProxy } from '../../emulator/chaos.ts';
 import { ABORT_RULE_ID, LifecycleChanged, applyLifecycle, mergeAbortRule, readLifecycle } from '../../lib/scan/lifecycle.ts';
 import { cli as runCli } from '../support/cli.ts';
 import { awsClients, createBucket, startMoto, type MotoServer } from '../support/workflow.ts';

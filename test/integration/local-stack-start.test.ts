@@ -1,7 +1,7 @@
 /** `npm start` (bin/local-stack.ts) says, when it starts, that the local stack keeps everything in memory. */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { IN_MEMORY_NOTICE } from '../../lib/local/stack.ts';
+import { IN_MEMORY_NOTICE } from '../../emulator/stack.ts';
 
 describe('npm start', () => {
   it('says that a restart loses the uploads, the records and sweeps, and the executions', async () => {

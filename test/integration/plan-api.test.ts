@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
+import { startLocalStack, type LocalStack } from '../../emulator/stack.ts';
 import { awsClients, createBucket, createUpload, fastRetries, intoNextSecond } from '../support/workflow.ts';
 
 const run = promisify(execFile);

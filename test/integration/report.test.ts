@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { LocalStack } from '../../lib/local/stack.ts';
+import type { LocalStack } from '../../emulator/stack.ts';
 import { monthlyCostUsd, priceOf } from '../../lib/scan/prices.ts';
 import { awsClients, createBucket, createUpload, intoNextSecond, startApiStack } from '../support/workflow.ts';
 

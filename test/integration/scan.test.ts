@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutBucketLifecycleConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
-import { startChaosProxy, type ChaosProxy } from '../../lib/local/chaos.ts';
-import { UploadFacts } from '../../lib/local/upload-facts.ts';
+import { startChaosProxy, type ChaosProxy } from '../../emulator/chaos.ts';
+import { UploadFacts } from '../../emulator/upload-facts.ts';
 import { scanAccount } from '../../lib/scan/scan.ts';
 import { s3ForEnvironment } from '../../lib/cli/scan.ts';
 import { BYTES_PER_GB, priceOf } from '../../lib/scan/prices.ts';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { LocalExecution } from '../../lib/local/execution.ts';
+import type { LocalExecution } from '../../emulator/execution.ts';
 import { checkpointId, HISTORY_EVENTS } from '../../lib/sweep/state.ts';
 import type { LanesResult } from '../../lib/sweep/lanes.ts';
 import { checkpointStates, listingEnded, liveProgress } from '../../lib/sweep/progress.ts';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 import { HISTORY_EVENTS } from '../../lib/sweep/state.ts';
-import { uploadsPerPage, WORST_UPLOAD } from '../../lib/sweep/cost.ts';
+import { uploadsPerPage, WORST_UPLOAD } from '../bench/cost.ts';
 import { createBucket, createUpload } from '../support/workflow.ts';
 import { allUploads, deploy, executionsOf, expectCountersEqualRecords, faults, pageRunsSince, s3, startRuntime, sweep } from '../support/sweep-harness.ts';
 

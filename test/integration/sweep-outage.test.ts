@@ -1,12 +1,12 @@
 /**
- * A DynamoDB outage in the middle of a sweep, made with the Chaos API (lib/local/chaos.ts): every DynamoDB write fails
+ * A DynamoDB outage in the middle of a sweep, made with the Chaos API (emulator/chaos.ts): every DynamoDB write fails
  * for 30 seconds, then DynamoDB answers again. The sweep must end with every upload it aborted recorded (pages that died
  * unrecorded are reconciled from their intent) and counters equal to its records; GET /sweeps/{id} answers 503 with a
  * Retry-After while DynamoDB does not answer.
  */
 import { LEASE_SECONDS } from '../../lib/sweep/page-lease.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FaultRule } from '../../lib/local/fault-rules.ts';
+import type { FaultRule } from '../../emulator/fault-rules.ts';
 import { api, bucketOf, expectTrueRecords, recordsOf, settled, stack, until, useSweepStack } from '../support/sweep-stack.ts';
 
 useSweepStack('outage-records');

@@ -1,12 +1,12 @@
 /**
  * The sweep (sweep-uploads → sweep-target → sweep-page) through the local runtime against moto_server: what it aborts
  * and records, with and without the measure, dry runs, a missing bucket, bad requests, checkpoints; and the cost and
- * time models from the counts it measured (lib/sweep/cost.ts, test/bench/model.ts). Harness: test/support/sweep-harness.ts.
+ * time models from the counts it measured (test/bench/cost.ts, test/bench/model.ts). Harness: test/support/sweep-harness.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { checkpointId, type TargetState } from '../../lib/sweep/state.ts';
-import { costPerMillion, formatCostTable, OLD_DESIGN, withActivityGuard } from '../../lib/sweep/cost.ts';
+import { costPerMillion, formatCostTable, OLD_DESIGN, withActivityGuard } from '../bench/cost.ts';
 import type { MeasuredDesign } from '../support/sweep-design.ts';
 import { timeModel } from '../bench/model.ts';
 import { createBucket, createUpload, TABLE } from '../support/workflow.ts';

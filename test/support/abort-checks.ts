@@ -5,7 +5,7 @@ import { recordInterruptedRun } from '../../lib/interrupted-runs.ts';
 import { getRecord, UPLOAD_RECORD_TYPE, uploadIndexKeys, type AbortRecord } from '../../lib/records.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { ABORT_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
-import type { LocalExecution } from '../../lib/local/execution.ts';
+import type { LocalExecution } from '../../emulator/execution.ts';
 import { TABLE, type Upload } from './workflow.ts';
 
 type Event = { type?: string; stateEnteredEventDetails?: { name?: string; input?: string } };

@@ -6,7 +6,7 @@
  * claim's UpdateItem, not the outcome's) by the request's parameters and body, which the Chaos API's rules cannot.
  *
  * Every client of a run goes through the proxy: the runtime's dispatcher (the native abort and check Tasks) and the
- * Lambda functions' S3 and DynamoDB clients (the measure ListParts, the record's claim and outcome UpdateItems).
+ * Lambda functions' S3 and DynamoDB clients (the measure ListParts, the record's claim UpdateItem and outcome write).
  */
 import type { ServerResponse } from 'node:http';
 import { AbortMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -39,12 +39,15 @@ export const CALLS = {
     method: 'POST',
     matches: (s: SeenRequest) => isDynamoDb(s, 'UpdateItem') && s.body.includes('REMOVE'),
   },
-  /** record-outcome Lambda: the conditional UpdateItem that writes the outcome */
-  'record UpdateItem': {
+  /**
+   * record-outcome Lambda: the conditional write of the outcome: an UpdateItem, or for ABORTED a TransactWriteItems
+   * that also adds the upload to the ledger (lib/ledger.ts)
+   */
+  'outcome write': {
     service: 'dynamodb',
     operation: 'UpdateItem',
     method: 'POST',
-    matches: (s: SeenRequest) => isDynamoDb(s, 'UpdateItem') && !s.body.includes('REMOVE'),
+    matches: (s: SeenRequest) => (isDynamoDb(s, 'UpdateItem') && !s.body.includes('REMOVE')) || isDynamoDb(s, 'TransactWriteItems'),
   },
 } as const;
 export type CallName = keyof typeof CALLS;

@@ -5,7 +5,7 @@
  * or reset the connection), or forwards it and then replaces moto's answer (`after`: the request was applied, the
  * answer is lost or rewritten). Every request that reaches the proxy is kept in `requests`.
  *
- * Why not the Chaos API (lib/local/chaos.ts): its rules match {service, operation, region} only; these tests also
+ * Why not the Chaos API (emulator/chaos.ts): its rules match {service, operation, region} only; these tests also
  * match on parameters and body, rewrite moto's answers (part sizes, Initiated), act between a request and its answer,
  * answer calls moto lacks (CreateSession), keep every request, and serialise DynamoDB writes (moto's are not atomic).
  */

@@ -6,8 +6,8 @@
 import { CreateBucketCommand, CreateMultipartUploadCommand, ListPartsCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { FaultRule } from '../../lib/local/fault-rules.ts';
-import { startLocalStack } from '../../lib/local/stack.ts';
+import type { FaultRule } from '../../emulator/fault-rules.ts';
+import { startLocalStack } from '../../emulator/stack.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { getRecord, TERMINAL_STATUSES } from '../../lib/records.ts';
 import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';

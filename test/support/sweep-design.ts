@@ -1,12 +1,12 @@
 /**
- * A sweep's measured counts turned into the cost model's design (lib/sweep/cost.ts): per upload and per page, for the
+ * A sweep's measured counts turned into the cost model's design (test/bench/cost.ts): per upload and per page, for the
  * page size a typical upload gets on AWS, with the walk that cuts lanes (WALK_PER_UPLOAD: a LIST per 1,000 uploads).
  * What is counted once per sweep (plan, sweep record, a walk's invocation, finish) is left out: cents per sweep. Used by the sweep integration test and by `npm run bench`.
  */
-import type { HistoryEvent } from '../../lib/local/execution.ts';
+import type { HistoryEvent } from '../../emulator/execution.ts';
 import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
-import { TYPICAL_UPLOAD, uploadsPerPage, WALK_PER_UPLOAD, type DesignCounts, type Usage } from '../../lib/sweep/cost.ts';
-import { pageSeconds, type PageShape } from '../../lib/sweep/time-model.ts';
+import { TYPICAL_UPLOAD, uploadsPerPage, WALK_PER_UPLOAD, type DesignCounts, type Usage } from '../bench/cost.ts';
+import { pageSeconds, type PageShape } from '../bench/time-model.ts';
 
 /** What one sweep did, counted while it ran. */
 export interface SweepMeasure {

@@ -11,25 +11,25 @@ import { afterAll, beforeAll } from 'vitest';
 import { ListMultipartUploadsCommand, S3Client, type MultipartUpload } from '@aws-sdk/client-s3';
 import { DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { TaskDispatcher } from '../../lib/local/dispatcher.ts';
-import type { HistoryEvent, LocalExecution } from '../../lib/local/execution.ts';
-import { LocalStepFunctions, type RuntimeOptions } from '../../lib/local/runtime.ts';
-import { localLambdaHandlers } from '../../lib/local/lambdas.ts';
+import { TaskDispatcher } from '../../emulator/dispatcher.ts';
+import type { HistoryEvent, LocalExecution } from '../../emulator/execution.ts';
+import { LocalStepFunctions, type RuntimeOptions } from '../../emulator/runtime.ts';
+import { localLambdaHandlers } from '../../emulator/lambdas.ts';
 import { FUNCTIONS, localSubstitutions, loadDefinition, STATE_MACHINES, stateMachineType, type Settings, type StateMachineKey } from '../../lib/settings.ts';
 import { parseAllowlist } from '../../lib/allowlist.ts';
 import { sweepLambdaHandlers } from '../../lib/sweep/lambdas.ts';
 import { SWEEP_SDK_ATTEMPTS } from '../../lib/sweep/clients.ts';
 import { walkLanes, type LanesEvent, type LanesResult } from '../../lib/sweep/lanes.ts';
-import { transactItemUnits, writeUnits } from '../../lib/sweep/cost.ts';
+import { transactItemUnits, writeUnits } from '../bench/cost.ts';
 import { measuredDesign as designFromCounts, isPartsWait, type MeasuredDesign } from './sweep-design.ts';
 import { awsClients, createBucket, createTable, fastRetries, startMoto, TABLE, type MotoServer } from './workflow.ts';
 
 /** the pages' intents (lib/sweep/intent.ts) */
 const INTENTS = 'sweep-intents';
 import type { ServerResponse } from 'node:http';
-import { ChaosController, type FaultError } from '../../lib/local/fault-rules.ts';
-import { identifyRequest } from '../../lib/local/wire.ts';
-import { serviceErrorAnswer, writeAnswer } from '../../lib/local/chaos.ts';
+import { ChaosController, type FaultError } from '../../emulator/fault-rules.ts';
+import { identifyRequest } from '../../emulator/wire.ts';
+import { serviceErrorAnswer, writeAnswer } from '../../emulator/chaos.ts';
 import { startFaultProxy, answerNoContent, type FaultProxy, type FaultRule } from './fault-proxy.ts';
 
 export let moto: MotoServer;
@@ -84,7 +84,7 @@ export const FAULT_RULES: FaultRule[] = ['GET', 'PUT', 'POST', 'DELETE', 'HEAD']
 ]);
 
 /**
- * The Chaos API's rules (lib/local/fault-rules.ts) on the harness's proxy, error faults only: e.g. 503 SlowDown on one
+ * The Chaos API's rules (emulator/fault-rules.ts) on the harness's proxy, error faults only: e.g. 503 SlowDown on one
  * bucket. Empty: nothing injected.
  */
 export const chaos = new ChaosController();

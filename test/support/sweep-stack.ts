@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, vi } from 'vitest';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { startLocalStack, type LocalStack } from '../../lib/local/stack.ts';
+import { startLocalStack, type LocalStack } from '../../emulator/stack.ts';
 import { main } from '../../lib/cli/main.ts';
 import { awsClients, createBucket, createUpload } from './workflow.ts';
 import { expectCountersEqualRecords } from './sweep-checks.ts';

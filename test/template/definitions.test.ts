@@ -29,7 +29,7 @@ describe('state machine definitions', () => {
 });
 
 describe('serverless.yml: EventBridge', () => {
-  it('keeps the serverless.yml shape lib/local/eventbridge-rules.ts reads: every state machine rule refers to a custom pattern', () => {
+  it('keeps the serverless.yml shape emulator/eventbridge-rules.ts reads: every state machine rule refers to a custom pattern', () => {
     const references = Object.entries(config.stepFunctions.stateMachines).flatMap(([key, machine]) =>
       (machine.events ?? [])
         .filter((e) => e.eventBridge)
@@ -66,7 +66,7 @@ describe('serverless.yml: EventBridge', () => {
     expect(text).not.toMatch(/\$\{param:allowedBuckets/);
     expect(text.match(/\$\{allowlist:forms\}/g)).toHaveLength(1);
     expect((config.custom as Record<string, unknown>).allowlist).toBe('${allowlist:forms}');
-    expect(config.plugins).toContain('./lib/serverless/allowlist.cjs');
+    expect(config.plugins).toContain('./plugins/allowlist.cjs');
   });
 });
 
@@ -80,13 +80,13 @@ describe('serverless.yml: a page a human reads', () => {
       resources.join(', '),
     ).toBe(true);
     expect((config.custom as Record<string, unknown>).functionRoles).toBe('${file(resources/function-roles.yml)}');
-    expect(config.plugins).toContain('./lib/serverless/function-roles.cjs');
+    expect(config.plugins).toContain('./plugins/function-roles.cjs');
   });
 });
 
 describe('serverless.yml: API', () => {
   it('configures custom.apiThrottling (50 requests/s, bursts of 100) and registers the plugin that applies it', () => {
     expect(config.custom.apiThrottling).toStrictEqual({ rateLimit: 50, burstLimit: 100 });
-    expect(config.plugins).toContain('./lib/serverless/api-stage-throttling.cjs');
+    expect(config.plugins).toContain('./plugins/api-stage-throttling.cjs');
   });
 });

@@ -40,7 +40,7 @@ describe('packaged template: resources', () => {
     expect(template.Resources.ApiGatewayRestApi?.Type).toBe('AWS::ApiGateway::RestApi');
     expect(count('AWS::ApiGateway::Method')).toBe(Object.values(FUNCTIONS).filter((fn) => fn.route).length);
     expect(count('AWS::ApiGateway::Deployment')).toBe(1);
-    // the stage is its own resource (lib/serverless/api-stage-throttling.cjs), not the deployment's
+    // the stage is its own resource (plugins/api-stage-throttling.cjs), not the deployment's
     expect(ofType('AWS::ApiGateway::Stage').map(([id]) => id)).toEqual(['ApiGatewayStage']);
     expect(
       ofType('AWS::Lambda::Function')
@@ -64,7 +64,7 @@ describe('packaged template: resources', () => {
     ).toEqual(Object.keys(EXPECTED_ROLES).sort());
     // the framework's shared role is not there: each function has its own
     expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
-    // lib/serverless/monitoring.cjs: three alarms per state machine, PARTS_REMAIN, throttled transitions, the DLQ; a dashboard
+    // plugins/monitoring.cjs: three alarms per state machine, PARTS_REMAIN, throttled transitions, the DLQ; a dashboard
     expect(
       ofType('AWS::CloudWatch::Alarm')
         .map(([id]) => id)

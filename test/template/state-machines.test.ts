@@ -19,7 +19,7 @@ beforeAll(async () => {
 }, PACKAGE_WAIT_MS);
 
 /** abort-upload is packaged without its IfMatchInitiatedTime state unless the stage enables it */
-const ifInitiated = createRequire(import.meta.url)('../../lib/serverless/if-initiated.cjs') as {
+const ifInitiated = createRequire(import.meta.url)('../../plugins/if-initiated.cjs') as {
   withoutIfInitiated: (definition: JsonObject) => JsonObject;
   REFUSED_STATE: string;
 };

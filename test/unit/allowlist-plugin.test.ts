@@ -1,4 +1,4 @@
-/** lib/serverless/allowlist.cjs: the one allowlist param, read as a list or as the command line's string, and its forms. */
+/** plugins/allowlist.cjs: the one allowlist param, read as a list or as the command line's string, and its forms. */
 import { describe, expect, it } from 'vitest';
 import { parseAllowlist } from '../../lib/allowlist.ts';
 import { allowlistPlugin } from '../support/template/stack.ts';

@@ -1,5 +1,5 @@
 /**
- * lib/serverless/api-stage-throttling.cjs (the local osls plugin that gives the REST API's stage its throttling):
+ * plugins/api-stage-throttling.cjs (the local osls plugin that gives the REST API's stage its throttling):
  * validation of custom.apiThrottling, and the template rewrite on a small hand-made template.
  */
 import { createRequire } from 'node:module';
@@ -15,7 +15,7 @@ interface PluginModule {
   parseThrottlingOptions: (value: unknown) => Limits;
   addThrottledStage: (template: { Resources: Record<string, Resource> }, stage: string, limits: Limits) => { deploymentId: string; dependents: string[] };
 }
-const plugin = createRequire(import.meta.url)('../../lib/serverless/api-stage-throttling.cjs') as PluginModule;
+const plugin = createRequire(import.meta.url)('../../plugins/api-stage-throttling.cjs') as PluginModule;
 const { parseThrottlingOptions, addThrottledStage } = plugin;
 
 describe('api-stage-throttling: custom.apiThrottling', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AWS_TIME, pageSeconds, SERIAL_PER_PAGE, wavesSeconds, type PageShape, type TimeAssumptions } from '../../lib/sweep/time-model.ts';
+import { AWS_TIME, pageSeconds, SERIAL_PER_PAGE, wavesSeconds, type PageShape, type TimeAssumptions } from '../bench/time-model.ts';
 import { localTime } from '../bench/model-check.ts';
 import { DEFAULT_LANES, sweepSeconds, type Workload } from '../bench/model.ts';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { droppedAnswer, serviceErrorAnswer } from '../../lib/local/chaos.ts';
-import { ChaosController, ruleMatches, seededRandom, validateEffects, validateFaultRule, type FaultRule } from '../../lib/local/fault-rules.ts';
-import { identifyRequest, s3OperationName, signedRegion, type RequestIdentity } from '../../lib/local/wire.ts';
+import { droppedAnswer, serviceErrorAnswer } from '../../emulator/chaos.ts';
+import { ChaosController, ruleMatches, seededRandom, validateEffects, validateFaultRule, type FaultRule } from '../../emulator/fault-rules.ts';
+import { identifyRequest, s3OperationName, signedRegion, type RequestIdentity } from '../../emulator/wire.ts';
 
 const s3 = (method: string, path: string, headers: Record<string, string> = {}) => s3OperationName(method, new URL(path, 'http://local'), headers);
 const AUTHORIZATION = 'AWS4-HMAC-SHA256 Credential=local/20261122/eu-west-1/s3/aws4_request, SignedHeaders=host, Signature=abc';

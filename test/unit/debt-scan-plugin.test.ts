@@ -1,9 +1,9 @@
-/** lib/serverless/debt-scan.cjs: the debt scan's schedule rule and invoke permission, absent when the schedule is off. */
+/** plugins/debt-scan.cjs: the debt scan's schedule rule and invoke permission, absent when the schedule is off. */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
-const plugin = createRequire(import.meta.url)('../../lib/serverless/debt-scan.cjs') as {
+const plugin = createRequire(import.meta.url)('../../plugins/debt-scan.cjs') as {
   parseDebtScan: (value: unknown) => { schedule: string | null; alarmMonthlyUsd: number };
   addDebtScan: (template: { Resources: Record<string, Resource> }, options: { schedule: string | null; alarmMonthlyUsd: number }) => void;
 };

@@ -1,6 +1,6 @@
-/** The npm start demo's progress rows (lib/local/demo.ts): read from an execution's history, one line each. */
+/** The npm start demo's progress rows (emulator/demo.ts): read from an execution's history, one line each. */
 import { describe, expect, it } from 'vitest';
-import { formatProgressLine, progressFromHistory } from '../../lib/local/demo.ts';
+import { formatProgressLine, progressFromHistory } from '../../emulator/demo.ts';
 import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
 
 describe('demo progress rows', () => {

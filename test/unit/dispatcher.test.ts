@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { S3Client, AbortMultipartUploadCommand, HeadObjectCommand, ListPartsCommand, NoSuchUpload, NotFound, S3ServiceException } from '@aws-sdk/client-s3';
 import { DynamoDBClient, UpdateItemCommand, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { TaskDispatcher, commandName, parseResource, statesErrorName, toSdkInput } from '../../lib/local/dispatcher.ts';
+import { TaskDispatcher, commandName, parseResource, statesErrorName, toSdkInput } from '../../emulator/dispatcher.ts';
 
 const s3Mock = mockClient(S3Client);
 const dynamoMock = mockClient(DynamoDBClient);

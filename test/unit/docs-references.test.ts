@@ -1,6 +1,6 @@
 /**
  * Every repository path, link, npm script and mpu-reaper command that README.md and docs/*.md name exists: a link
- * resolves to a file, a path in code (`lib/sweep/cost.ts`, `test/unit/cli/`, `lib/*.ts`) matches the repository, an
+ * resolves to a file, a path in code (`test/bench/cost.ts`, `test/unit/cli/`, `lib/*.ts`) matches the repository, an
  * `npm run X` is a script of package.json, and `mpu-reaper X` (`local Y`) is a command the CLI answers `--help` for.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -43,7 +43,7 @@ function codeOf(text: string): string[] {
 }
 
 const TOP_LEVEL =
-  /^(?:\.ci|bin|docs|functions|lib|statemachines|test)\/[\w.*{},/-]*$|^(?:serverless\.yml|package\.json|tsconfig\.json|vitest\.config\.ts|biome\.jsonc|README\.md)$/;
+  /^(?:\.ci|bin|docs|emulator|functions|lib|plugins|statemachines|test|tools)\/[\w.*{},/-]*$|^(?:serverless\.yml|package\.json|tsconfig\.json|vitest\.config\.ts|biome\.jsonc|README\.md)$/;
 
 /** a path pattern as a regular expression over ENTRIES: `*` any name part, `{a,b}` either, an all-capitals word a placeholder */
 function pattern(path: string): RegExp {
@@ -118,7 +118,7 @@ describe('the reference scan itself', () => {
     // Arrange
     const text = [
       'See [the record](docs/record.md) and ![a chart](missing.png) or [AWS](https://aws.amazon.com).',
-      'The cost is in `lib/sweep/cost.ts`; `lib/*.ts`; `statemachines/X.asl.json`; `lib/nowhere.ts`; output in `test/bench/results/a.json`.',
+      'The cost is in `test/bench/cost.ts`; `lib/*.ts`; `statemachines/X.asl.json`; `lib/nowhere.ts`; output in `test/bench/results/a.json`.',
       '   ```sh',
       '   npm run diagrams && npm run nothing && npm test',
       '   MPU_REAPER_STAGE=prod npx mpu-reaper sweeps ID && mpu-reaper local seed --bucket b && mpu-reaper frobnicate',
@@ -127,7 +127,7 @@ describe('the reference scan itself', () => {
 
     // Act / Assert
     expect(linksOf(text)).toEqual(['docs/record.md', 'missing.png']);
-    expect(pathsOf(text)).toEqual(['lib/sweep/cost.ts', 'lib/*.ts', 'statemachines/X.asl.json', 'lib/nowhere.ts']);
+    expect(pathsOf(text)).toEqual(['test/bench/cost.ts', 'lib/*.ts', 'statemachines/X.asl.json', 'lib/nowhere.ts']);
     expect(pathsOf(text).filter((path) => !ENTRIES.some((entry) => pattern(path).test(entry)))).toEqual(['lib/nowhere.ts']);
     expect(npmScriptsOf(text)).toEqual(['diagrams', 'nothing', 'test']);
     expect(commandsOf(text)).toEqual(['sweeps', 'local seed', 'frobnicate']);

@@ -8,7 +8,7 @@ import {
   SFN_ERROR_NAMESPACE,
   toAwsJson,
   toEpochSeconds,
-} from '../../lib/local/endpoint.ts';
+} from '../../emulator/endpoint.ts';
 
 describe('AWS JSON protocol helpers', () => {
   it('writes an error as __type "<namespace>#<Code>" with a message, which SDKs cut after the #', () => {

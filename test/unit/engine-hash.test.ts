@@ -1,6 +1,6 @@
 /**
  * aws-local-stepfunctions 3.0.0 computes wrong SHA-256 digests for States.Hash inputs longer than one block; npm install
- * patches it to use node:crypto (lib/local/patch-engine.ts). The local runtime must hash as AWS does.
+ * patches it to use node:crypto (emulator/patch-engine.ts). The local runtime must hash as AWS does.
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';

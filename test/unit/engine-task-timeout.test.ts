@@ -1,7 +1,7 @@
 /**
  * A Task without TimeoutSeconds has no 60-second limit on AWS ("By default, the Amazon States Language doesn't specify
  * timeouts": Developer Guide, "Using timeouts to avoid stuck executions"); aws-local-stepfunctions 3.0.0 gives it 60 s,
- * so npm install patches that default away (lib/local/patch-engine.ts). A Task's own TimeoutSeconds still holds.
+ * so npm install patches that default away (emulator/patch-engine.ts). A Task's own TimeoutSeconds still holds.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StateMachine } from 'aws-local-stepfunctions';

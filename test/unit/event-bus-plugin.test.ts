@@ -1,8 +1,8 @@
-/** lib/serverless/event-bus.cjs: the request rules' bus and who may put events on it. */
+/** plugins/event-bus.cjs: the request rules' bus and who may put events on it. */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
-const plugin = createRequire(import.meta.url)('../../lib/serverless/event-bus.cjs') as {
+const plugin = createRequire(import.meta.url)('../../plugins/event-bus.cjs') as {
   parseEventBusOptions: (value: unknown) => { bus: string; putters: string[]; rules: string[] };
 };
 const RULES = ['AbortUploadEventsRuleCloudWatchEvent1'];

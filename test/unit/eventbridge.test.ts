@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyInputPath, matchesPattern, type EventPattern } from '../../lib/local/event-input.ts';
+import { applyInputPath, matchesPattern, type EventPattern } from '../../emulator/event-input.ts';
 
 const pattern: EventPattern = {
   source: ['mpu-reaper'],
@@ -65,7 +65,7 @@ describe('applyInputPath', () => {
 describe('rules read from serverless.yml', () => {
   it("resolves every state machine's patterns, the allowlist params of the deadline rule included", async () => {
     // Arrange
-    const { stateMachineRulesFromServerlessYml } = await import('../../lib/local/eventbridge-rules.ts');
+    const { stateMachineRulesFromServerlessYml } = await import('../../emulator/eventbridge-rules.ts');
 
     // Act
     const [abort] = stateMachineRulesFromServerlessYml('abortUpload');

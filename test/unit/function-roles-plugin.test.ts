@@ -1,9 +1,9 @@
-/** lib/serverless/function-roles.cjs: one role per function from the compact spec (the packaged roles: test/template/iam.test.ts). */
+/** plugins/function-roles.cjs: one role per function from the compact spec (the packaged roles: test/template/iam.test.ts). */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
 type Template = { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
-const plugin = createRequire(import.meta.url)('../../lib/serverless/function-roles.cjs') as {
+const plugin = createRequire(import.meta.url)('../../plugins/function-roles.cjs') as {
   parseFunctionRoles: (value: unknown) => Record<string, unknown[]>;
   addFunctionRoles: (template: Template, spec: Record<string, unknown[]>) => void;
 };

@@ -1,4 +1,4 @@
-/** lib/serverless/if-initiated.cjs: abort-upload without IfMatchInitiatedTime, its variant recorded FAILED without an abort. */
+/** plugins/if-initiated.cjs: abort-upload without IfMatchInitiatedTime, its variant recorded FAILED without an abort. */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { decideOutcome, type LoopState } from '../../lib/abort-run.ts';
 
 type State = { Type: string; Result?: unknown; ResultPath?: string; Next?: string; Choices?: Array<{ Next: string }>; Parameters?: unknown };
 type Definition = { StartAt: string; States: Record<string, State> };
-const plugin = createRequire(import.meta.url)('../../lib/serverless/if-initiated.cjs') as {
+const plugin = createRequire(import.meta.url)('../../plugins/if-initiated.cjs') as {
   withoutIfInitiated: (definition: Definition) => Definition;
   REFUSED_STATE: string;
 };

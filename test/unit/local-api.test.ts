@@ -1,7 +1,7 @@
 /** The local API's own guards (it has no IAM authorization): loopback only, JSON bodies only. */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_GATEWAY_MAX_BODY_BYTES, refusal, startLocalApi, type LocalApi } from '../../lib/local/api-server.ts';
+import { API_GATEWAY_MAX_BODY_BYTES, refusal, startLocalApi, type LocalApi } from '../../emulator/api-server.ts';
 
 let api: LocalApi;
 

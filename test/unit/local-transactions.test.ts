@@ -1,9 +1,9 @@
-/** The local stack's TransactWriteItems queue (lib/local/transactions.ts): one at a time, and never stuck. */
+/** The local stack's TransactWriteItems queue (emulator/transactions.ts): one at a time, and never stuck. */
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import type { Upstream } from '../../lib/local/chaos.ts';
-import { isTransactWrite, oneAtATime } from '../../lib/local/transactions.ts';
+import type { Upstream } from '../../emulator/chaos.ts';
+import { isTransactWrite, oneAtATime } from '../../emulator/transactions.ts';
 
 type Fake = EventEmitter & { closed: boolean; destroyed: boolean; name: string; headers: Record<string, string> };
 const fake = (name: string): Fake => Object.assign(new EventEmitter(), { closed: false, destroyed: false, name, headers: {} });

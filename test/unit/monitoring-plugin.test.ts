@@ -1,4 +1,4 @@
-/** lib/serverless/monitoring.cjs: options, and the alarms and dashboard it adds to a small hand-made template. */
+/** plugins/monitoring.cjs: options, and the alarms and dashboard it adds to a small hand-made template. */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 
@@ -12,7 +12,7 @@ interface Options {
   alarmTopicArn: string;
   level?: string;
 }
-const plugin = createRequire(import.meta.url)('../../lib/serverless/monitoring.cjs') as {
+const plugin = createRequire(import.meta.url)('../../plugins/monitoring.cjs') as {
   parseMonitoringOptions: (value: unknown) => Options;
   addMonitoring: (template: { Resources: Record<string, Resource> }, options: Options, names: { service: string; stage: string }) => string[];
 };

@@ -9,11 +9,11 @@ import {
   putEventsEntrySize,
   type LocalRule,
   type PutEventsEntry,
-} from '../../lib/local/eventbridge.ts';
-import { localRulesFromServerlessYml } from '../../lib/local/eventbridge-rules.ts';
-import { applyInputTransformer, matchesPattern, type LocalEvent } from '../../lib/local/event-input.ts';
-import type { LocalExecution } from '../../lib/local/execution.ts';
-import type { LocalStepFunctions } from '../../lib/local/runtime.ts';
+} from '../../emulator/eventbridge.ts';
+import { localRulesFromServerlessYml } from '../../emulator/eventbridge-rules.ts';
+import { applyInputTransformer, matchesPattern, type LocalEvent } from '../../emulator/event-input.ts';
+import type { LocalExecution } from '../../emulator/execution.ts';
+import type { LocalStepFunctions } from '../../emulator/runtime.ts';
 
 const REQUESTED = { source: ['mpu-reaper'], 'detail-type': ['Abort Multipart Upload Requested'] };
 const entry = (detail: unknown, extra: Partial<PutEventsEntry> = {}): PutEventsEntry => ({
@@ -302,7 +302,7 @@ describe('Step Functions "Execution Status Change" events', () => {
 describe('function targets are invoked as Lambda invokes asynchronously', () => {
   it('retries a function error twice, then gives up with the last error', async () => {
     // Arrange
-    const { invokeAsynchronously } = await import('../../lib/local/eventbridge.ts');
+    const { invokeAsynchronously } = await import('../../emulator/eventbridge.ts');
     let calls = 0;
     const failing = async () => {
       calls += 1;
@@ -315,7 +315,7 @@ describe('function targets are invoked as Lambda invokes asynchronously', () => 
   });
 
   it('returns the first success', async () => {
-    const { invokeAsynchronously } = await import('../../lib/local/eventbridge.ts');
+    const { invokeAsynchronously } = await import('../../emulator/eventbridge.ts');
     let calls = 0;
     const flaky = async () => {
       calls += 1;

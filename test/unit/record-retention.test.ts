@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { expiresAtField } from '../../lib/records.ts';
 
-const plugin = createRequire(import.meta.url)('../../lib/serverless/record-retention.cjs') as { parseRetention: (value: unknown) => number };
+const plugin = createRequire(import.meta.url)('../../plugins/record-retention.cjs') as { parseRetention: (value: unknown) => number };
 
 describe('record retention', () => {
   it('stamps expiresAt retention seconds after the start, or nothing when the retention is 0', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DIAGRAM_PAGES, diagramPages, mermaidDiagram, pageWithDiagrams } from '../../lib/docs/state-machine-diagrams.ts';
+import { DIAGRAM_PAGES, diagramPages, mermaidDiagram, pageWithDiagrams } from '../../tools/state-machine-diagrams.ts';
 import { STATE_MACHINES } from '../../lib/settings.ts';
 
 describe('state machine diagrams in the docs', () => {

@@ -1,7 +1,7 @@
 /** The cost model's arithmetic, and the size of a sweep's record on AWS (it decides the write units per upload). */
 import { describe, expect, it } from 'vitest';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { costPerMillion, itemBytes, OLD_DESIGN, PRICES, TYPICAL_UPLOAD, transactItemUnits, withActivityGuard, writeUnits } from '../../lib/sweep/cost.ts';
+import { costPerMillion, itemBytes, OLD_DESIGN, PRICES, TYPICAL_UPLOAD, transactItemUnits, withActivityGuard, writeUnits } from '../bench/cost.ts';
 import { ledgerUpdate } from '../../lib/ledger.ts';
 import { uploadRecord } from '../../lib/sweep/record.ts';
 import { emptyTotals, type TargetState } from '../../lib/sweep/state.ts';

@@ -13,7 +13,7 @@ import { utf8Order } from '../../lib/upload-order.ts';
 import { targetResult } from '../../lib/sweep/finish.ts';
 import { jsonBytes } from '../../lib/sweep/page.ts';
 import { planSweepRun, MAX_MAX_UPLOADS, MAX_TARGETS } from '../../lib/sweep/plan.ts';
-import { uploadsPerPage, WORST_UPLOAD } from '../../lib/sweep/cost.ts';
+import { uploadsPerPage, WORST_UPLOAD } from '../bench/cost.ts';
 import {
   DEFAULT_RUN_SETTINGS,
   emptyTotals,

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { STATE_MACHINES, STATEMACHINES_DIR, SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 import { ANSWER_BYTES, jsonBytes, pageStateBytes, uploadBytes, type Page } from '../../lib/sweep/page.ts';
 import { DEFAULT_RUN_SETTINGS, emptyTotals, type TargetState } from '../../lib/sweep/state.ts';
-import { TYPICAL_UPLOAD, uploadsPerPage, WORST_UPLOAD } from '../../lib/sweep/cost.ts';
+import { TYPICAL_UPLOAD, uploadsPerPage, WORST_UPLOAD } from '../bench/cost.ts';
 
 const LIMIT = 256 * 1024;
 /** a key of 1,024 bytes that JSON escapes to 6,144 (control characters: \u0001) */

@@ -59,7 +59,7 @@ export const config = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')) 
 export const allowedBuckets = config.params[STAGE].allowedBuckets ?? [];
 
 /** the deploy's allowlist plugin: the forms (csv, ARNs, matchers) it derives from the param allowedBuckets */
-export const allowlistPlugin = createRequire(import.meta.url)('../../../lib/serverless/allowlist.cjs') as {
+export const allowlistPlugin = createRequire(import.meta.url)('../../../plugins/allowlist.cjs') as {
   parseAllowedBuckets: (value: unknown, stage: string) => string[];
   parseKmsKeyArns: (value: unknown) => string[];
   allowlistForms: (patterns: string[]) => { csv: string; objectArns: Json[]; bucketArns: Json[]; matchers: Json[] };

@@ -1,11 +1,11 @@
 /** The project's Lambda handlers, run in-process by the local stack. */
 import { pathToFileURL } from 'node:url';
-import { prepareRun, recordOutcome, type LoopState, type PrepareRunEvent, type RunDeps } from '../abort-run.ts';
-import { FUNCTIONS } from '../settings.ts';
-import { sweepLambdaHandlers } from '../sweep/lambdas.ts';
-import type { SweepDeps } from '../sweep/requests.ts';
+import { prepareRun, recordOutcome, type LoopState, type PrepareRunEvent, type RunDeps } from 's3-mpu-reaper/lib/abort-run.ts';
+import { FUNCTIONS } from 's3-mpu-reaper/lib/settings.ts';
+import { sweepLambdaHandlers } from 's3-mpu-reaper/lib/sweep/lambdas.ts';
+import type { SweepDeps } from 's3-mpu-reaper/lib/sweep/requests.ts';
 
-const ROOT = new URL('../../', import.meta.url);
+const ROOT = new URL('./', import.meta.resolve('s3-mpu-reaper/package.json'));
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 const loaded = new Map<string, Promise<Handler>>();

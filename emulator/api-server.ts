@@ -15,11 +15,11 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { importHandler } from './lambdas.ts';
-import { HttpError, badRequest } from '../http/errors.ts';
-import { charsetRefusal, payloadTooLarge } from '../http/middlewares.ts';
+import { HttpError, badRequest } from 's3-mpu-reaper/lib/http/errors.ts';
+import { charsetRefusal, payloadTooLarge } from 's3-mpu-reaper/lib/http/middlewares.ts';
 import { listen } from './listen.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('./', import.meta.resolve('s3-mpu-reaper/package.json')));
 
 export interface Route {
   method: string;

@@ -1,10 +1,10 @@
 /**
  * The whole local stack in one call: two moto_server processes (S3; DynamoDB), the local Step Functions runtime whose
  * Tasks go to them, and ONE endpoint serving S3 + DynamoDB + Step Functions + EventBridge, with the project deployed on it.
- * One chaos controller (lib/local/fault-rules.ts) rules both the endpoint and the proxy between the runtime's Tasks and
+ * One chaos controller (emulator/fault-rules.ts) rules both the endpoint and the proxy between the runtime's Tasks and
  * moto: a fault rule set through /_localstack/chaos/faults hits clients, the API's handlers and the workflow alike.
  */
-import { deployLocal, LOCAL_INTENTS_BUCKET } from '../deploy-local.ts';
+import { deployLocal, LOCAL_INTENTS_BUCKET } from 's3-mpu-reaper/lib/deploy-local.ts';
 import { TaskDispatcher } from './dispatcher.ts';
 import { AwsJsonError, startLocalEndpoint, type LocalEndpoint, type TargetHandler } from './endpoint.ts';
 import { startMoto, type MotoServer } from './moto.ts';
@@ -15,11 +15,11 @@ import { ChaosController, type ChaosOptions } from './fault-rules.ts';
 import { UploadFacts } from './upload-facts.ts';
 import { STATUS_CHANGE_HISTORY_EVENTS, createLocalEventBus, executionStatusChangeEvent, type LocalEventBus } from './eventbridge.ts';
 import { localRulesFromServerlessYml } from './eventbridge-rules.ts';
-import { parseAllowlist } from '../allowlist.ts';
-import { createClients, type AwsClients } from '../aws.ts';
-import { sweepDepsOf } from '../sweep/clients.ts';
+import { parseAllowlist } from 's3-mpu-reaper/lib/allowlist.ts';
+import { createClients, type AwsClients } from 's3-mpu-reaper/lib/aws.ts';
+import { sweepDepsOf } from 's3-mpu-reaper/lib/sweep/clients.ts';
 import { LocalStepFunctions, type RuntimeOptions } from './runtime.ts';
-import { DEFAULT_TABLE_NAME, resolveSettings, type Settings, type StateMachineKey } from '../settings.ts';
+import { DEFAULT_TABLE_NAME, resolveSettings, type Settings, type StateMachineKey } from 's3-mpu-reaper/lib/settings.ts';
 
 /** the port `npm start` serves on unless told otherwise (the port AWS emulators customarily use) */
 export const DEFAULT_AWS_PORT = 4566;

@@ -4,9 +4,9 @@
  * a typical upload on AWS (keys of ~100 bytes, upload ids of ~150 characters), not at the small pages tests use.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { SWEEP_SETTINGS_DEFAULTS } from '../settings.ts';
-import { pageStateBytes, uploadBytes } from './page.ts';
-import { DEFAULT_RUN_SETTINGS, emptyTotals, type TargetState } from './state.ts';
+import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
+import { pageStateBytes, uploadBytes } from '../../lib/sweep/page.ts';
+import { DEFAULT_RUN_SETTINGS, emptyTotals, type TargetState } from '../../lib/sweep/state.ts';
 
 /** us-east-1 list prices (the sources: Step Functions, Lambda, S3 and DynamoDB pricing pages) */
 export const PRICES = {

@@ -6,7 +6,7 @@
  * files): the repository's own (bin/mpu-reaper.ts, the dev engine node >=22.18, the Lambdas' dependencies) stays as it
  * is, and a real `npm pack` packs the generated directory.
  *
- *   node lib/cli/pack.ts [--out DIR] [--pack-destination DIR]
+ *   node tools/pack-cli.ts [--out DIR] [--pack-destination DIR]
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** the bundle's name in the package; lib/settings.ts finds the state machines at ../statemachines/ from it */
 export const CLI_BIN = 'bin/mpu-reaper.js';
 /** the oldest Node the package supports: esbuild's target and the package's engines */
@@ -49,6 +49,8 @@ export async function buildCli(out: string): Promise<void> {
     format: 'esm',
     target: `node${CLI_NODE}`,
     logLevel: 'warning',
+    // `report --chart` loads its renderer only when asked, and names what to install when it is missing (lib/chart.ts)
+    external: ['vega', 'vega-lite', '@resvg/resvg-js'],
     // the SDK is CommonJS: its require() calls of Node's modules need a require in an ES module
     banner: { js: "import { createRequire as __mpuReaperCreateRequire } from 'node:module'; const require = __mpuReaperCreateRequire(import.meta.url);" },
     define: {

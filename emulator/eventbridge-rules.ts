@@ -9,9 +9,9 @@ import { parse } from 'yaml';
 import type { LocalRule } from './eventbridge.ts';
 import { SIMPLE_PATH, isPlainObject, type EventPattern, type InputTransformer } from './event-input.ts';
 
-const SERVERLESS_YML = fileURLToPath(new URL('../../serverless.yml', import.meta.url));
+const SERVERLESS_YML = fileURLToPath(new URL('serverless.yml', import.meta.resolve('s3-mpu-reaper/package.json')));
 /** the deploy's own derivation of the allowlist's forms (custom.allowlist is `${allowlist:forms}` in serverless.yml) */
-const { allowlistForms, parseAllowedBuckets } = createRequire(import.meta.url)('../serverless/allowlist.cjs') as {
+const { allowlistForms, parseAllowedBuckets } = createRequire(import.meta.url)('s3-mpu-reaper/plugins/allowlist.cjs') as {
   allowlistForms: (patterns: string[]) => Record<string, unknown>;
   parseAllowedBuckets: (value: unknown, stage: string) => string[];
 };

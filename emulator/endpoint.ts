@@ -4,7 +4,7 @@
  * - Other JSON targets can be plugged in through `extraTargets` (e.g. `AWSEvents.` for a local EventBridge).
  * - Everything else (S3 REST, DynamoDB JSON) is streamed byte for byte to moto_server and its answer streamed back:
  *   DynamoDB to a moto_server of its own when `dynamodbEndpoint` is given (motoUpstream in chaos.ts).
- * - /_localstack/chaos/* is the Chaos API; every other request passes through its fault rules (lib/local/chaos.ts).
+ * - /_localstack/chaos/* is the Chaos API; every other request passes through its fault rules (emulator/chaos.ts).
  */
 import type { StateMachineType } from './execution.ts';
 import { randomUUID } from 'node:crypto';
@@ -48,7 +48,7 @@ export interface LocalEndpointOptions {
   extraTargets?: Record<string, TargetHandler>;
   /** the fault rules every request passes through, served at /_localstack/chaos (default: a controller without rules) */
   chaos?: ChaosController;
-  /** each upload's real Initiated and StorageClass (lib/local/upload-facts.ts), shared with the stack's other proxies */
+  /** each upload's real Initiated and StorageClass (emulator/upload-facts.ts), shared with the stack's other proxies */
   facts?: UploadFacts;
   log?: (line: string) => void;
 }

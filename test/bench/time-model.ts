@@ -4,8 +4,8 @@
  * request of a wave adds, how many go at once, the waits. AWS_TIME holds AWS's values; the bench's model check
  * (test/bench/model-check.ts) evaluates the same model with the local stack's and compares it with a measured sweep.
  */
-import { RECORD_INDEX_SHARDS } from '../records.ts';
-import { SWEEP_SETTINGS_DEFAULTS } from '../settings.ts';
+import { RECORD_INDEX_SHARDS } from '../../lib/records.ts';
+import { SWEEP_SETTINGS_DEFAULTS } from '../../lib/settings.ts';
 import { AWS_LATENCY, CONCURRENCY } from './cost.ts';
 
 export interface TimeAssumptions {

@@ -14,7 +14,7 @@
  *       alarmTopicArn: ''                              # optional SNS topic ARN that receives every alarm and its recovery
  *       level: full                                    # full (below) | minimal: failed executions, PARTS_REMAIN and the
  *                                                      # DLQ only, no dashboard (docs/deploy.md: the fixed monthly cost)
- *       debtScan: { schedule, alarmMonthlyUsd }        # optional: custom.debtScan (lib/serverless/debt-scan.cjs)
+ *       debtScan: { schedule, alarmMonthlyUsd }        # optional: custom.debtScan (plugins/debt-scan.cjs)
  *
  * Adds:
  *   - per state machine: <Id>FailedAlarm, <Id>TimedOutAlarm, <Id>ThrottledAlarm (AWS/States ExecutionsFailed,

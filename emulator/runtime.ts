@@ -9,7 +9,7 @@ import { StatesTaskError, type TaskDispatcher } from './dispatcher.ts';
 import { allStates, intrinsicDefinitionViolation, PAYLOAD_LIMIT_BYTES } from './asl-limits.ts';
 import { runExecution, type HistoryEvent, type LocalExecution, type LocalStateMachine, type StateMachineType } from './execution.ts';
 import { lambdaFunctionError, stepFunctionsTaskError } from './aws-errors.ts';
-import { LOCAL_ACCOUNT_ID } from '../settings.ts';
+import { LOCAL_ACCOUNT_ID } from 's3-mpu-reaper/lib/settings.ts';
 
 export { LOCAL_ACCOUNT_ID };
 

@@ -2,7 +2,7 @@
  * The local EventBridge (default bus): PutEvents on the local endpoint, checked as EventBridge checks it (at most 10
  * entries and 256 KB a call, errors per entry), and the events AWS services emit themselves (Step Functions'
  * "Execution Status Change"), both matched against the project's rules as serverless.yml declares them
- * (lib/local/eventbridge-rules.ts). A matching rule's target (a state machine, or a function run in-process) receives the event as the target's InputPath,
+ * (emulator/eventbridge-rules.ts). A matching rule's target (a state machine, or a function run in-process) receives the event as the target's InputPath,
  * InputTransformer or Input shapes it.
  */
 import { randomUUID } from 'node:crypto';

@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { STATE_MACHINES, STATEMACHINES_DIR } from '../settings.ts';
+import { STATE_MACHINES, STATEMACHINES_DIR } from '../lib/settings.ts';
 
 interface Catcher {
   ErrorEquals: string[];
@@ -101,7 +101,7 @@ export function mermaidDiagram(definition: { StartAt: string; States: Record<str
   return ['```mermaid', 'flowchart TD', `  start((start)) --> ${ids.get(definition.StartAt)}`, ...body, '```'].join('\n');
 }
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const name = (file: string) => file.replace(/\.asl\.json$/, '');
 
 /** where each state machine's diagram is drawn: the docs page about it, relative to the repository root */

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import { S3_ERROR_MESSAGES } from '../task-errors.ts';
+import { S3_ERROR_MESSAGES } from 's3-mpu-reaper/lib/task-errors.ts';
 import { ChaosApiError, ChaosController, validateSeedConfig, type ChaosOptions, type FaultError, type FaultRule, type NetworkEffects } from './fault-rules.ts';
 import { pageListing, pagesListing, xmlEscape } from './list-uploads-paging.ts';
 import { UploadFacts, uploadRequest } from './upload-facts.ts';
@@ -126,7 +126,7 @@ export async function serveWithChaos(chaos: ChaosController, req: IncomingMessag
   else writeAnswer(res, serviceErrorAnswer(identity.service, action.error, randomUUID(), requestJsonContentType(req)));
 }
 
-/** moto's whole answer, read and passed on rewritten: a listing as the page S3 would send with each upload's facts (lib/local/upload-facts.ts) */
+/** moto's whole answer, read and passed on rewritten: a listing as the page S3 would send with each upload's facts (emulator/upload-facts.ts) */
 async function rewrittenAnswer(answer: IncomingMessage, res: ServerResponse, rewrite: (body: string) => string): Promise<void> {
   const chunks: Buffer[] = [];
   try {

@@ -8,12 +8,12 @@ import { CreateBucketCommand, CreateMultipartUploadCommand, S3Client, UploadPart
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { formatTable } from '../cli/format.ts';
-import { createProgressDisplay, type Output } from '../cli/progress.ts';
-import { abortExecutionName, recordId } from '../record-id.ts';
-import { getRecord, type AbortRecord } from '../records.ts';
-import { isAbortState } from '../state-names.ts';
-import { runInput } from '../validation.ts';
+import { formatTable } from 's3-mpu-reaper/lib/cli/format.ts';
+import { createProgressDisplay, type Output } from 's3-mpu-reaper/lib/cli/progress.ts';
+import { abortExecutionName, recordId } from 's3-mpu-reaper/lib/record-id.ts';
+import { getRecord, type AbortRecord } from 's3-mpu-reaper/lib/records.ts';
+import { isAbortState } from 's3-mpu-reaper/lib/state-names.ts';
+import { runInput } from 's3-mpu-reaper/lib/validation.ts';
 
 export const DEMO_BUCKET = 'mpu-reaper-demo';
 

@@ -9,7 +9,7 @@
  * Left as moto answers it: a request with a delimiter (common prefixes: not used by this project) and any answer that
  * is not a 200 ListMultipartUploadsResult. Keys and markers are written as moto writes keys (moto ignores encoding-type).
  */
-import { afterMarkers, uploadOrder } from '../upload-order.ts';
+import { afterMarkers, uploadOrder } from 's3-mpu-reaper/lib/upload-order.ts';
 
 /** S3's cap of max-uploads, and its default */
 export const MAX_UPLOADS = 1000;

@@ -1,5 +1,5 @@
 /**
- * The emulator package's postinstall (lib/local/package.json; npm runs it on `npm ci` and `npm install` at the
+ * The emulator package's postinstall (emulator/package.json; npm runs it on `npm ci` and `npm install` at the
  * root, once the package's dependencies are in place). aws-local-stepfunctions 3.0.0 ships its own SHA-256 for
  * States.Hash, and it returns wrong digests for inputs longer than one block (seen here: every "bucket/uploadId/key" string of a real upload).
  * AWS computes a correct SHA-256, and the record id depends on it, so this replaces the engine's digests
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 const MARK = '/* mpu-reaper: States.Hash uses node:crypto */';
 
 /**
- * The installed engine, where Node resolves it from lib/local/: lib/local/node_modules/ when npm kept it in the
+ * The installed engine, where Node resolves it from emulator/: emulator/node_modules/ when npm kept it in the
  * workspace, else the nearest node_modules/ above (the root's, where npm hoists a workspace's dependencies).
  */
 function enginePackageDir(): string {

@@ -3,10 +3,12 @@
  * outside node_modules, so the package ships JavaScript: bin/mpu-reaper.ts bundled by esbuild (ESM, node20) with the
  * AWS SDK inside it. Bundled, the tarball has no dependencies: it installs offline and runs the SDK versions this
  * repository tests, and no dependency's own engines can warn. Its package.json is generated (name, bin, engines >=20,
- * files): the repository's own (bin/mpu-reaper.ts, the dev engine node >=22.18, the Lambdas' dependencies) stays as it
- * is, and a real `npm pack` packs the generated directory.
+ * files), and a real `npm pack` packs the generated directory.
  *
- *   node tools/pack-cli.ts [--out DIR] [--pack-destination DIR]
+ *   node tools/pack-cli.ts [--out DIR] [--pack-destination DIR] [--build-only]
+ *
+ * `npm pack` at the root ships the same bundle inside the root package (its prepack runs this with --build-only), with
+ * the root's dependencies, which the bundle does not need: this package is the smaller of the two.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,8 +75,9 @@ export function packCli(out: string, destination: string): string {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { out: { type: 'string' }, 'pack-destination': { type: 'string' } } });
+  const { values } = parseArgs({ options: { out: { type: 'string' }, 'pack-destination': { type: 'string' }, 'build-only': { type: 'boolean' } } });
   const out = values.out ?? join(ROOT, 'dist/cli');
   await buildCli(out);
-  console.log(packCli(out, values['pack-destination'] ?? ROOT));
+  // the root package's prepack: `npm pack` at the root ships this build (package.json `files`, bin/mpu-reaper.js)
+  if (!values['build-only']) console.log(packCli(out, values['pack-destination'] ?? ROOT));
 }

@@ -1,7 +1,8 @@
 /**
  * The CLI as a package of its own (tools/pack-cli.ts): a real `npm pack`, installed offline into an empty project, run
  * by every Node of 20 or later on this machine (the one running the tests, and each other `node` on PATH) with
- * node_modules/.bin/mpu-reaper: its usage, its version, and commands against moto_server through the bundled AWS SDK.
+ * node_modules/.bin/mpu-reaper: its usage, its version, and commands against moto_server through the bundled AWS SDK;
+ * and the same for the tarball a root `npm pack` makes (its prepack builds the same bundle).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -78,49 +79,64 @@ describe('the packed CLI', () => {
     expect(readFileSync(join(work, 'package', CLI_BIN), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
-  it("refuses a root npm pack (TypeScript bin, the Lambdas' dependencies, the dev engine), naming npm run pack:cli", async () => {
-    // Act
-    const root = await run('npm', ['pack', '--dry-run'], { cwd: ROOT });
+  it('installs offline into an empty project and runs on every Node of 20 or later here, without EBADENGINE', async () => {
+    await tryOnEveryNode(tarball, 'packed');
+  }, 120_000);
+
+  it('is what a root npm pack ships too: the same bundle, no dependencies to install, the same commands', async () => {
+    // Act: the root's prepack builds the bundle into dist/cli, package.json `files` and bin/mpu-reaper.js ship it
+    const packed = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT });
 
     // Assert
-    expect(root.code).not.toBe(0);
-    expect(root.stderr).toContain('npm run pack:cli packs the CLI');
-  });
-
-  it('installs offline into an empty project and runs on every Node of 20 or later here, without EBADENGINE', async () => {
-    expect(runtimes.length).toBeGreaterThan(0);
-    for (const { node, major } of runtimes) {
-      // Arrange: npm itself runs on this Node (its engine check is of the Node it runs on)
-      const project = join(work, `node-${major}`);
-      rmSync(project, { recursive: true, force: true });
-      await run('mkdir', ['-p', project], { cwd: work });
-      writeFileSync(join(project, 'package.json'), '{ "name": "try-mpu-reaper", "private": true }\n');
-      const env = { ...process.env, PATH: `${dirname(node)}${delimiter}${process.env.PATH}` };
-      const awsEnv = { ...env, AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
-      const bin = join(project, 'node_modules/.bin/mpu-reaper');
-      const bucket = `packed-cli-${major}`;
-
-      // Act
-      const install = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: project, env });
-      const help = await run(node, [bin, '--help'], { cwd: project, env });
-      const sweepHelp = await run(node, [bin, 'sweep', '--help'], { cwd: project, env });
-      const version = await run(node, [bin, '--version'], { cwd: project, env });
-      const seed = await run(node, [bin, 'local', 'seed', '--bucket', bucket, '--uploads', '3', '--json'], { cwd: project, env: awsEnv });
-      const scan = await run(node, [bin, 'scan', '--bucket', bucket, '--json'], { cwd: project, env: awsEnv });
-      const deploy = await run(node, [bin, 'local', 'deploy', '--table', `packed-${major}`, '--json'], { cwd: project, env: awsEnv });
-
-      // Assert
-      expect(install, `npm install on Node ${major}`).toMatchObject({ code: 0 });
-      expect(install.stderr).not.toContain('EBADENGINE');
-      expect(help, `--help on Node ${major}`).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: mpu-reaper <command> \[options\]\n/) });
-      expect(sweepHelp).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: mpu-reaper sweep --bucket B/) });
-      expect(version).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
-      expect(seed).toMatchObject({ code: 0, stderr: '' }); // no warning of the bundled SDK on any supported Node
-      expect(JSON.parse(seed.stdout)).toMatchObject({ bucket, uploads: 3 });
-      expect(scan, scan.stderr).toMatchObject({ code: 0 });
-      expect(JSON.parse(scan.stdout).buckets).toEqual([expect.objectContaining({ bucket, uploads: 3 })]);
-      // the state machines' definitions travel in the package: local deploy reads them
-      expect(deploy, deploy.stderr).toMatchObject({ code: 0 });
-    }
-  }, 60_000);
+    expect(packed, packed.stderr).toMatchObject({ code: 0 });
+    const [{ filename, files }] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    expect(files.map((f) => f.path).sort()).toEqual(
+      [
+        'README.md',
+        'bin/mpu-reaper.js',
+        'package.json',
+        `dist/cli/${CLI_BIN}`,
+        ...['abort-after-deadline', 'abort-upload', 'sweep-page', 'sweep-target', 'sweep-uploads'].map((m) => `dist/cli/statemachines/${m}.asl.json`),
+      ].sort(),
+    );
+    await tryOnEveryNode(join(work, filename), 'root');
+  }, 180_000);
 });
+
+/** installs the tarball offline into an empty project under each Node of 20 or later, and runs the CLI's commands */
+async function tryOnEveryNode(tarball: string, label: string): Promise<void> {
+  expect(runtimes.length).toBeGreaterThan(0);
+  for (const { node, major } of runtimes) {
+    // Arrange: npm itself runs on this Node (its engine check is of the Node it runs on)
+    const project = join(work, `${label}-node-${major}`);
+    rmSync(project, { recursive: true, force: true });
+    await run('mkdir', ['-p', project], { cwd: work });
+    writeFileSync(join(project, 'package.json'), '{ "name": "try-mpu-reaper", "private": true }\n');
+    const env = { ...process.env, PATH: `${dirname(node)}${delimiter}${process.env.PATH}` };
+    const awsEnv = { ...env, AWS_ENDPOINT_URL: moto.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+    const bin = join(project, 'node_modules/.bin/mpu-reaper');
+    const bucket = `${label}-cli-${major}`;
+
+    // Act
+    const install = await run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: project, env });
+    const help = await run(node, [bin, '--help'], { cwd: project, env });
+    const sweepHelp = await run(node, [bin, 'sweep', '--help'], { cwd: project, env });
+    const version = await run(node, [bin, '--version'], { cwd: project, env });
+    const seed = await run(node, [bin, 'local', 'seed', '--bucket', bucket, '--uploads', '3', '--json'], { cwd: project, env: awsEnv });
+    const scan = await run(node, [bin, 'scan', '--bucket', bucket, '--json'], { cwd: project, env: awsEnv });
+    const deploy = await run(node, [bin, 'local', 'deploy', '--table', `${label}-${major}`, '--json'], { cwd: project, env: awsEnv });
+
+    // Assert
+    expect(install, `npm install on Node ${major}`).toMatchObject({ code: 0 });
+    expect(install.stderr).not.toContain('EBADENGINE');
+    expect(help, `--help on Node ${major}`).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: mpu-reaper <command> \[options\]\n/) });
+    expect(sweepHelp).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: mpu-reaper sweep --bucket B/) });
+    expect(version).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
+    expect(seed).toMatchObject({ code: 0, stderr: '' }); // no warning of the bundled SDK on any supported Node
+    expect(JSON.parse(seed.stdout)).toMatchObject({ bucket, uploads: 3 });
+    expect(scan, scan.stderr).toMatchObject({ code: 0 });
+    expect(JSON.parse(scan.stdout).buckets).toEqual([expect.objectContaining({ bucket, uploads: 3 })]);
+    // the state machines' definitions travel in the package: local deploy reads them
+    expect(deploy, deploy.stderr).toMatchObject({ code: 0 });
+  }
+}

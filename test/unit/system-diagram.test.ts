@@ -12,6 +12,8 @@ function withAdditions(): SystemDefinitions {
       ...defs.functions,
       exportRecords: { handler: 'functions/export-records.handler', events: [{ http: { path: 'exports', method: 'post' } }] },
       purgeStep: { handler: 'functions/purge-step.handler' },
+      // no route, no rule, no machine invokes it: drawn on its own
+      compactRecords: { handler: 'functions/compact-records.handler' },
     },
     functionRoles: {
       ...defs.functionRoles,
@@ -78,6 +80,7 @@ describe('the system picture in README.md', () => {
       '-->|"Purge Requested"| purgeRecords',
       'purgeRecords -->|"Sweep"| sweepUploads',
       'purgeRecords --> fns_purgeStep["purge-step"]',
+      '  fn_compactRecords["compact-records"]\n',
       'fns_purgeStep --> RecordsTable',
       'purgeRecords -.->|"PutObjectTagging"| s3',
     ];

@@ -12,20 +12,23 @@ const close = (res: Fake) => {
   res.emit('close');
 };
 
+/** an upstream that answers 20 ms later, logging when it starts and ends each request */
+const slowUpstream = (log: string[]): Upstream => ({
+  answer: (req, res) => {
+    log.push(`start ${(req as unknown as Fake).name}`);
+    setTimeout(() => {
+      log.push(`end ${(req as unknown as Fake).name}`);
+      close(res as unknown as Fake);
+    }, 20);
+  },
+  apply: async () => {},
+});
+
 describe('oneAtATime', () => {
   it('answers the next request only once the one before it has been answered, and skips one whose client has gone', async () => {
     // Arrange: an upstream that answers 20 ms later
     const log: string[] = [];
-    const upstream: Upstream = {
-      answer: (req, res) => {
-        log.push(`start ${(req as unknown as Fake).name}`);
-        setTimeout(() => {
-          log.push(`end ${(req as unknown as Fake).name}`);
-          close(res as unknown as Fake);
-        }, 20);
-      },
-      apply: async () => {},
-    };
+    const upstream = slowUpstream(log);
     const queue = oneAtATime(upstream);
     const [a, b, c] = ['a', 'b', 'c'].map(fake);
 
@@ -41,16 +44,7 @@ describe('oneAtATime', () => {
   it("puts every proxy's transactions to the same moto_server in one queue", async () => {
     // Arrange: the endpoint's and the Tasks' proxies each wrap their own upstream to one moto_server
     const log: string[] = [];
-    const upstream: Upstream = {
-      answer: (req, res) => {
-        log.push(`start ${(req as unknown as Fake).name}`);
-        setTimeout(() => {
-          log.push(`end ${(req as unknown as Fake).name}`);
-          close(res as unknown as Fake);
-        }, 20);
-      },
-      apply: async () => {},
-    };
+    const upstream = slowUpstream(log);
     const url = `http://127.0.0.1:${Math.floor(Math.random() * 60000) + 1024}`;
     const [endpoint, tasks] = [oneAtATime(upstream, url), oneAtATime(upstream, url)];
     const [a, b] = ['a', 'b'].map(fake);

@@ -10,6 +10,7 @@ import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { LocalStack } from '../../emulator/stack.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { awsClients, createBucket, createUpload, intoNextSecond, startApiStack } from '../support/workflow.ts';
+import { cliProcess } from '../support/cli-process.ts';
 
 const run = promisify(execFile);
 let stack: LocalStack;
@@ -250,10 +251,7 @@ describe('sweeps through the API and EventBridge', () => {
 });
 
 describe('npx mpu-reaper against the local stack (AWS_ENDPOINT_URL)', () => {
-  const cli = (args: string[]) =>
-    run(process.execPath, ['bin/mpu-reaper.ts', ...args], {
-      env: { ...process.env, AWS_ENDPOINT_URL: stack.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
-    });
+  const cli = (args: string[]) => cliProcess(stack.endpoint, args);
 
   it('abort --wait prints the ABORTED record and exits 0; status finds it by upload', async () => {
     // Arrange
@@ -266,6 +264,7 @@ describe('npx mpu-reaper against the local stack (AWS_ENDPOINT_URL)', () => {
     const status = await cli(['status', ...flags]);
 
     // Assert
+    expect([aborted.code, status.code]).toEqual([0, 0]);
     expect(JSON.parse(aborted.stdout)).toMatchObject({ status: 'ABORTED', partsFound: 3, bytesFound: 66, trigger: 'cli', execution: { status: 'SUCCEEDED' } });
     expect(status.stdout).toMatch(/status:\s+ABORTED/);
     expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'mpu-reaper-cli' }))).Uploads ?? []).toHaveLength(0);
@@ -273,13 +272,11 @@ describe('npx mpu-reaper against the local stack (AWS_ENDPOINT_URL)', () => {
 
   it('exits 1 with the FAILED record for a bucket that does not exist', async () => {
     // Act
-    const failure = await cli(['abort', '--bucket', 'mpu-reaper-missing', '--key', 'k', '--upload-id', 'u', '--wait', '--json']).catch(
-      (e: { code: number; stdout: string }) => e,
-    );
+    const failure = await cli(['abort', '--bucket', 'mpu-reaper-missing', '--key', 'k', '--upload-id', 'u', '--wait', '--json']);
 
     // Assert
-    expect((failure as { code: number }).code).toBe(1);
-    expect(JSON.parse((failure as { stdout: string }).stdout)).toMatchObject({ status: 'FAILED', error: 'NoSuchBucket' });
+    expect(failure.code).toBe(1);
+    expect(JSON.parse(failure.stdout)).toMatchObject({ status: 'FAILED', error: 'NoSuchBucket' });
   });
 
   it('sweep --dry-run --wait measures without aborting and exits 0; sweeps lists it', async () => {
@@ -294,6 +291,7 @@ describe('npx mpu-reaper against the local stack (AWS_ENDPOINT_URL)', () => {
     const listed = await cli(['sweeps', '--json']);
 
     // Assert
+    expect([young.code, swept.code, listed.code]).toEqual([0, 0, 0]);
     expect(JSON.parse(young.stdout)).toMatchObject({ status: 'COMPLETED', found: 0, wouldAbort: 0 });
     const sweep = JSON.parse(swept.stdout);
     expect(sweep).toMatchObject({ status: 'COMPLETED', dryRun: true, found: 4, wouldAbort: 4, aborted: 0, bytesFound: 20, trigger: 'cli' });
@@ -303,9 +301,10 @@ describe('npx mpu-reaper against the local stack (AWS_ENDPOINT_URL)', () => {
 
   it('local deploy deploys into the endpoint again without harm', async () => {
     // Act
-    const { stdout } = await cli(['local', 'deploy', '--json']);
+    const { code, stdout } = await cli(['local', 'deploy', '--json']);
 
     // Assert
+    expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({ endpoint: stack.endpoint, tableName: 'mpu-reaper-records', stateMachineArns: stack.stateMachineArns });
   });
 });

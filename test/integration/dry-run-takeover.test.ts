@@ -3,16 +3,14 @@
  * real entry (the CLI, POST /aborts, an event, a real sweep) aborts the upload and records ABORTED without dryRun, and
  * the record's history keeps what the dry run found; a recheck never erases an earlier ABORTED's parts and bytes.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { LocalStack } from '../../emulator/stack.ts';
 import { recordId } from '../../lib/record-id.ts';
 import { awsClients, createBucket, createUpload, intoNextSecond, startApiStack } from '../support/workflow.ts';
+import { cliProcess } from '../support/cli-process.ts';
 
-const run = promisify(execFile);
 const BUCKET = 'mpu-reaper-dry-then-real';
 let stack: LocalStack;
 let s3: S3Client;
@@ -26,17 +24,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const env = { ...process.env, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
 /** `npx mpu-reaper …` against the local stack: its exit code and output */
-const cli = async (args: string[]) => {
-  try {
-    const { stdout } = await run(process.execPath, ['bin/mpu-reaper.ts', ...args], { env: { ...env, AWS_ENDPOINT_URL: stack.endpoint } });
-    return { code: 0, stdout };
-  } catch (error) {
-    const e = error as { code: number; stdout: string };
-    return { code: e.code, stdout: e.stdout };
-  }
-};
+const cli = (args: string[]) => cliProcess(stack.endpoint, args);
 const api = async (method: string, path: string, body?: unknown) => {
   const init = body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } };
   const response = await fetch(`${stack.apiUrl}${path}`, { method, ...init });

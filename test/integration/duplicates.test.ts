@@ -2,8 +2,6 @@
  * One upload, asked for at once through the API, the CLI and an EventBridge event: one run does the work and
  * writes the one record; the others change nothing.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { startLocalStack, type LocalStack } from '../../emulator/stack.ts';
@@ -11,8 +9,8 @@ import { recordId } from '../../lib/record-id.ts';
 import { getRecord } from '../../lib/records.ts';
 import { ABORT_UPLOAD_STATES, isAbortState } from '../../lib/state-names.ts';
 import { awsClients, createBucket, createUpload, fastRetries } from '../support/workflow.ts';
+import { cliProcess } from '../support/cli-process.ts';
 
-const run = promisify(execFile);
 let stack: LocalStack;
 
 beforeAll(async () => {
@@ -28,14 +26,13 @@ it('one upload requested through the API, the CLI and an event at once: one run 
   const { s3, doc } = awsClients(stack.endpoint);
   await createBucket(s3 as S3Client, 'mpu-reaper-dup');
   const upload = await createUpload(s3 as S3Client, 'mpu-reaper-dup', 'dup/key', [100, 200, 300]);
-  const env = { ...process.env, AWS_ENDPOINT_URL: stack.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
 
   // Act
   const answers = await Promise.all([
     fetch(`${stack.apiUrl}/aborts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(upload) }).then((r) => r.status),
-    run(process.execPath, ['bin/mpu-reaper.ts', 'abort', '--bucket', upload.bucket, '--key', upload.key, '--upload-id', upload.uploadId, '--json'], {
-      env,
-    }).then(() => 'cli ok'),
+    cliProcess(stack.endpoint, ['abort', '--bucket', upload.bucket, '--key', upload.key, '--upload-id', upload.uploadId, '--json']).then((r) =>
+      r.code === 0 ? 'cli ok' : `cli exit ${r.code}: ${r.stderr}`,
+    ),
     fetch(stack.endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSEvents.PutEvents' },

@@ -3,8 +3,6 @@
  * once, however often a step is retried or a request repeated; the ledger outlives the records; the report's totals are
  * the ledger's months plus the records' (lib/report/join.ts).
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DeleteCommand, GetCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -16,8 +14,8 @@ import { getRecord, type AbortRecord } from '../../lib/records.ts';
 import { recordPage, type RecordPageEvent } from '../../lib/sweep/record.ts';
 import { DEFAULT_RUN_SETTINGS, emptyTotals, type TargetState } from '../../lib/sweep/state.ts';
 import { awsClients, createBucket, createUpload, intoNextSecond, startApiStack } from '../support/workflow.ts';
+import { cliProcess } from '../support/cli-process.ts';
 
-const run = promisify(execFile);
 const BUCKET = 'mpu-reaper-ledger';
 let stack: LocalStack;
 let s3: S3Client;
@@ -43,9 +41,8 @@ const api = async (method: string, path: string, body?: unknown) => {
 const ledgerItem = async (month: string) =>
   (await doc.send(new GetCommand({ TableName: stack.tableName, Key: { id: ledgerId(BUCKET, month) }, ConsistentRead: true }))).Item ?? {};
 const report = async (...flags: string[]) => {
-  const { stdout } = await run(process.execPath, ['bin/mpu-reaper.ts', 'report', '--bucket', BUCKET, '--json', ...flags], {
-    env: { ...process.env, AWS_ENDPOINT_URL: stack.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
-  });
+  const { code, stdout, stderr } = await cliProcess(stack.endpoint, ['report', '--bucket', BUCKET, '--json', ...flags]);
+  expect(code, stderr).toBe(0);
   return JSON.parse(stdout) as { totals: Record<string, number>; ledgerMonths?: string[] };
 };
 

@@ -2,14 +2,12 @@
  * A dry run's plan over the local stack's HTTP API (the routes of serverless.yml, the functions/ handlers) and the CLI
  * (bin/mpu-reaper.ts in its own process): review it, apply it once, and the API's answers to bad requests.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startLocalStack, type LocalStack } from '../../emulator/stack.ts';
 import { awsClients, createBucket, createUpload, fastRetries, intoNextSecond } from '../support/workflow.ts';
+import { cliProcess } from '../support/cli-process.ts';
 
-const run = promisify(execFile);
 let stack: LocalStack;
 let s3: S3Client;
 
@@ -39,13 +37,7 @@ const sweepEnded = (id: string): Promise<Record<string, unknown>> =>
     { timeout: 30_000, interval: 100 },
   );
 
-const cli = (args: string[]) =>
-  run(process.execPath, ['bin/mpu-reaper.ts', ...args], {
-    env: { ...process.env, AWS_ENDPOINT_URL: stack.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
-  }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
+const cli = (args: string[]) => cliProcess(stack.endpoint, args);
 
 describe('GET /sweeps/{id}/plan and POST /sweeps/{id}/apply on the local stack', () => {
   it('dry run → plan (API and CLI) → apply → the planned uploads aborted, the plan names its sweep; apply again → 409', async () => {

@@ -2,15 +2,13 @@
  * The report on the local stack: a sweep aborts uploads of three storage classes (the endpoint reports each upload's
  * real StorageClass, as S3 does), and `mpu-reaper report --json` and GET /report show what it freed, priced by class.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { LocalStack } from '../../emulator/stack.ts';
 import { monthlyCostUsd, priceOf } from '../../lib/scan/prices.ts';
 import { awsClients, createBucket, createUpload, intoNextSecond, startApiStack } from '../support/workflow.ts';
+import { cliProcess } from '../support/cli-process.ts';
 
-const run = promisify(execFile);
 const BUCKET = 'mpu-reaper-report';
 let stack: LocalStack;
 let s3: S3Client;
@@ -56,13 +54,12 @@ describe('mpu-reaper report and GET /report on the local stack', () => {
     expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? []).toHaveLength(0);
 
     // Act
-    const { stdout } = await run(process.execPath, ['bin/mpu-reaper.ts', 'report', '--since', '1h', '--bucket', BUCKET, '--json'], {
-      env: { ...process.env, AWS_ENDPOINT_URL: stack.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
-    });
+    const { code, stdout, stderr } = await cliProcess(stack.endpoint, ['report', '--since', '1h', '--bucket', BUCKET, '--json']);
     const viaApi = await api(`/report?since=1h&bucket=${BUCKET}`);
     const refused = await api('/report?since=401d');
 
     // Assert
+    expect(code, stderr).toBe(0);
     const report = JSON.parse(stdout);
     const cost = (bytes: number, cls: string) => monthlyCostUsd(bytes, priceOf('us-east-1', cls));
     expect(report.totals).toEqual({

@@ -16,7 +16,7 @@ import { ChaosApiError, ChaosController, validateSeedConfig, type ChaosOptions, 
 import { pageListing, pagesListing, xmlEscape } from './list-uploads-paging.ts';
 import { UploadFacts, uploadRequest } from './upload-facts.ts';
 import { listen } from './listen.ts';
-import { isTransactWrite, oneAtATime } from './transactions.ts';
+import { isTransactWrite, sharingTransactions, transactWriteItems } from './transactions.ts';
 import {
   AWS_JSON_1_0,
   AWS_JSON_ERROR_NAMESPACES,
@@ -250,9 +250,10 @@ const isMotoReset = (req: IncomingMessage) =>
 export function motoUpstream(targets: { s3: string; dynamodb?: string }, facts: UploadFacts = new UploadFacts()): Upstream & { close(): void } {
   const s3 = proxyUpstream(targets.s3, facts);
   const dynamodbUrl = targets.dynamodb && targets.dynamodb !== targets.s3 ? targets.dynamodb : undefined;
-  const dynamodb = dynamodbUrl ? proxyUpstream(dynamodbUrl, facts) : s3;
-  // moto does not isolate transactions: every proxy to this moto_server sends them one at a time (transactions.ts)
-  const transactions = oneAtATime(dynamodb, dynamodbUrl ?? targets.s3);
+  const dynamodbProxy = dynamodbUrl ? proxyUpstream(dynamodbUrl, facts) : s3;
+  // the endpoint serves TransactWriteItems itself, each alone, and every other DynamoDB request waits for it
+  const transactions = transactWriteItems(dynamodbUrl ?? targets.s3);
+  const dynamodb = sharingTransactions(dynamodbProxy, dynamodbUrl ?? targets.s3);
   const pick = async (req: IncomingMessage) => {
     if (dynamodbUrl && isMotoReset(req)) {
       const reset = await fetch(`${dynamodbUrl}/moto-api/reset`, { method: 'POST' });
@@ -266,7 +267,7 @@ export function motoUpstream(targets: { s3: string; dynamodb?: string }, facts: 
     apply: async (req) => (await pick(req)).apply(req),
     close() {
       s3.close();
-      if (dynamodb !== s3) dynamodb.close();
+      if (dynamodbProxy !== s3) dynamodbProxy.close();
     },
   };
 }

@@ -1,9 +1,9 @@
-/** The local stack's TransactWriteItems queue (emulator/transactions.ts): one at a time, and never stuck. */
+/** The local stack's lock around TransactWriteItems (emulator/transactions.ts): a transaction runs alone, never stuck. */
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { Upstream } from '../../emulator/chaos.ts';
-import { isTransactWrite, oneAtATime } from '../../emulator/transactions.ts';
+import { isTransactWrite, ReadWriteLock, sharingTransactions } from '../../emulator/transactions.ts';
 
 type Fake = EventEmitter & { closed: boolean; destroyed: boolean; name: string; headers: Record<string, string> };
 const fake = (name: string): Fake => Object.assign(new EventEmitter(), { closed: false, destroyed: false, name, headers: {} });
@@ -11,52 +11,69 @@ const close = (res: Fake) => {
   res.closed = true;
   res.emit('close');
 };
+const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** an upstream that answers 20 ms later, logging when it starts and ends each request */
-const slowUpstream = (log: string[]): Upstream => ({
-  answer: (req, res) => {
-    log.push(`start ${(req as unknown as Fake).name}`);
-    setTimeout(() => {
-      log.push(`end ${(req as unknown as Fake).name}`);
-      close(res as unknown as Fake);
-    }, 20);
-  },
-  apply: async () => {},
-});
+/** work that logs when it starts and ends, 20 ms apart */
+const logged = (log: string[], name: string) => async () => {
+  log.push(`start ${name}`);
+  await tick(20);
+  log.push(`end ${name}`);
+};
 
-describe('oneAtATime', () => {
-  it('answers the next request only once the one before it has been answered, and skips one whose client has gone', async () => {
-    // Arrange: an upstream that answers 20 ms later
+describe('ReadWriteLock', () => {
+  it('lets shared holders overlap, an exclusive one run alone, and a waiting exclusive one hold back later shared ones', async () => {
+    // Arrange
+    const lock = new ReadWriteLock();
     const log: string[] = [];
-    const upstream = slowUpstream(log);
-    const queue = oneAtATime(upstream);
-    const [a, b, c] = ['a', 'b', 'c'].map(fake);
 
-    // Act: b's client gives up while a is answered
-    const answers = [a, b, c].map((r) => queue.answer(r as unknown as IncomingMessage, r as unknown as ServerResponse));
-    close(b);
-    await Promise.all(answers);
+    // Act: a and b shared, then t exclusive, then c shared (which must wait for t, though a and b share)
+    await Promise.all([
+      lock.hold(false, logged(log, 'a')),
+      lock.hold(false, logged(log, 'b')),
+      lock.hold(true, logged(log, 't')),
+      lock.hold(false, logged(log, 'c')),
+    ]);
 
     // Assert
-    expect(log).toEqual(['start a', 'end a', 'start c', 'end c']);
+    expect(log).toEqual(['start a', 'start b', 'end a', 'end b', 'start t', 'end t', 'start c', 'end c']);
   });
 
-  it("puts every proxy's transactions to the same moto_server in one queue", async () => {
-    // Arrange: the endpoint's and the Tasks' proxies each wrap their own upstream to one moto_server
+  it('is free again after work that throws', async () => {
+    const lock = new ReadWriteLock();
+    await expect(lock.hold(true, () => Promise.reject(new Error('moto went away')))).rejects.toThrow('moto went away');
+    expect(await lock.hold(true, async () => 'ran')).toBe('ran');
+  });
+});
+
+describe('sharingTransactions', () => {
+  it('holds a request until its answer is over, and skips one whose client has gone', async () => {
+    // Arrange: an upstream that answers 20 ms later; a transaction on the same moto_server's lock
     const log: string[] = [];
-    const upstream = slowUpstream(log);
+    const upstream: Upstream = {
+      answer: (req, res) => {
+        log.push(`start ${(req as unknown as Fake).name}`);
+        setTimeout(() => {
+          log.push(`end ${(req as unknown as Fake).name}`);
+          close(res as unknown as Fake);
+        }, 20);
+      },
+      apply: async () => {},
+    };
     const url = `http://127.0.0.1:${Math.floor(Math.random() * 60000) + 1024}`;
-    const [endpoint, tasks] = [oneAtATime(upstream, url), oneAtATime(upstream, url)];
+    const shared = sharingTransactions(upstream, url);
     const [a, b] = ['a', 'b'].map(fake);
+    const gone = fake('gone');
+    close(gone);
 
     // Act
     await Promise.all([
-      endpoint.answer(a as unknown as IncomingMessage, a as unknown as ServerResponse),
-      tasks.answer(b as unknown as IncomingMessage, b as unknown as ServerResponse),
+      shared.answer(a as unknown as IncomingMessage, a as unknown as ServerResponse),
+      shared.answer(gone as unknown as IncomingMessage, gone as unknown as ServerResponse),
+      shared.answer(b as unknown as IncomingMessage, b as unknown as ServerResponse),
     ]);
 
-    // Assert: b waited for a
-    expect(log).toEqual(['start a', 'end a', 'start b', 'end b']);
+    // Assert: a and b overlapped; the gone client's request was never sent
+    expect(log).toEqual(['start a', 'start b', 'end a', 'end b']);
   });
 
   it('takes the TransactWriteItems requests only', () => {

@@ -1,6 +1,8 @@
 /** Starts and stops moto_server, the local S3 and DynamoDB. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { delimiter } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const MOTO_INSTALL_HINT = 'moto_server was not found on PATH. Install it with: pip install "moto[server]"';
 
@@ -31,8 +33,13 @@ export interface MotoServer {
  * needed. Measured with a 5,000-upload sweep: moto_server's peak 166 MB → 143 MB. Ignored where malloc is not glibc's.
  */
 export function motoEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...env, MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? '2' };
+  // python/sitecustomize.py: moto frees what it deletes, and gives freed memory back
+  const pythonPath = [MOTO_PYTHON_PATH, ...(env.PYTHONPATH ? [env.PYTHONPATH] : [])].join(delimiter);
+  return { ...env, MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? '2', PYTHONPATH: pythonPath };
 }
+
+/** the folder of the sitecustomize.py every moto_server of the stack loads */
+export const MOTO_PYTHON_PATH = fileURLToPath(new URL('./python', import.meta.url));
 
 export async function startMoto(options: { port?: number; command?: string; timeoutMs?: number } = {}): Promise<MotoServer> {
   const port = options.port ?? (await freePort());

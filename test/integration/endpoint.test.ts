@@ -2,6 +2,7 @@
  * The local stack's one endpoint: S3 and DynamoDB forwarded to moto_server, Step Functions served by the local
  * runtime in the AWS JSON 1.0 protocol; driven with the AWS SDK v3 and the real AWS CLI.
  */
+import { delimiter } from 'node:path';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -36,7 +37,7 @@ import { abortExecutionName, recordId } from '../../lib/record-id.ts';
 import { ABORT_UPLOAD_STATES } from '../../lib/state-names.ts';
 import { STATE_MACHINES, STATEMACHINES_DIR } from '../../lib/settings.ts';
 import { awsClients } from '../support/workflow.ts';
-import { motoEnv } from '../../emulator/moto.ts';
+import { MOTO_PYTHON_PATH, motoEnv } from '../../emulator/moto.ts';
 import { motoPid } from '../bench/measure.ts';
 
 const run = promisify(execFile);
@@ -207,13 +208,14 @@ describe('local endpoint: S3 and DynamoDB through moto_server, Step Functions th
     expect(firstWait(definition!)).toBe(inFile.replace('${FirstWaitSeconds}', '2'));
   });
 
-  it('runs moto_server with glibc malloc held to 2 arenas (werkzeug serves each request on a new thread)', () => {
+  it("runs moto_server with glibc malloc held to 2 arenas and the stack's sitecustomize.py", () => {
     // Act
     const environ = readFileSync(`/proc/${motoPid(stack.moto.port)}/environ`, 'utf8').split('\0');
 
     // Assert
     expect(environ).toContain(`MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? '2'}`);
-    expect(motoEnv({ MALLOC_ARENA_MAX: '4', PATH: '/bin' })).toEqual({ MALLOC_ARENA_MAX: '4', PATH: '/bin' });
+    expect(environ).toContain(`PYTHONPATH=${MOTO_PYTHON_PATH}${process.env.PYTHONPATH ? `${delimiter}${process.env.PYTHONPATH}` : ''}`);
+    expect(motoEnv({ MALLOC_ARENA_MAX: '4', PATH: '/bin' })).toEqual({ MALLOC_ARENA_MAX: '4', PATH: '/bin', PYTHONPATH: MOTO_PYTHON_PATH });
   });
 
   it('serves the real AWS CLI: s3api list-multipart-uploads and stepfunctions list-state-machines', async () => {

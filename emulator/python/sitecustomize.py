@@ -1,0 +1,81 @@
+"""
+moto_server as the local stack runs it (emulator/moto.ts puts this folder on PYTHONPATH). moto keeps every model
+instance it ever made in its class's `instances_tracked` list, for its dashboard and its reset, until a reset: every
+aborted upload, every replaced DynamoDB item stays in memory (moto 5.2.1, moto/core/common_models.py BaseModel.__new__).
+AWS frees what is deleted; here the lists hold weak references, so what moto no longer uses is freed, and glibc is
+asked every 10 s to give freed pages back (malloc_trim(3): free() keeps them otherwise). Any failure leaves moto as it
+is, with one line on stderr.
+"""
+
+import ctypes
+import sys
+import threading
+import time
+import weakref
+
+TRIM_EVERY_SECONDS = 10
+
+
+class WeakInstances:
+    """What moto needs of the list (append, iterate, len), holding weak references, pruned as it grows."""
+
+    def __init__(self, instances=()):
+        self._lock = threading.Lock()
+        self._refs = [weakref.ref(i) for i in instances]
+        self._prune_at = 1024
+
+    def append(self, instance):
+        with self._lock:
+            self._refs.append(weakref.ref(instance))
+            if len(self._refs) >= self._prune_at:
+                self._refs = [r for r in self._refs if r() is not None]
+                self._prune_at = max(1024, 2 * len(self._refs))
+
+    def _live(self):
+        with self._lock:
+            refs = list(self._refs)
+        return [i for i in (r() for r in refs) if i is not None]
+
+    def __iter__(self):
+        return iter(self._live())
+
+    def __len__(self):
+        return len(self._live())
+
+
+def _track_weakly():
+    from moto.core import common_models
+
+    base = common_models.BaseModel
+
+    def __new__(cls, *args, **kwargs):
+        instance = super(base, cls).__new__(cls)
+        tracked = cls.instances_tracked
+        if not isinstance(tracked, WeakInstances):
+            tracked = WeakInstances(tracked)
+            cls.instances_tracked = tracked
+        tracked.append(instance)
+        return instance
+
+    base.__new__ = __new__
+
+
+def _give_back_freed_memory():
+    trim = ctypes.CDLL("libc.so.6").malloc_trim
+
+    def loop():
+        while True:
+            time.sleep(TRIM_EVERY_SECONDS)
+            trim(0)
+
+    threading.Thread(target=loop, name="malloc-trim", daemon=True).start()
+
+
+try:
+    _track_weakly()
+except Exception as error:  # another moto: run it unchanged
+    print(f"local stack: moto keeps every instance it made ({error})", file=sys.stderr)
+try:
+    _give_back_freed_memory()
+except (OSError, AttributeError) as error:  # not glibc
+    print(f"local stack: moto_server keeps the memory it freed ({error})", file=sys.stderr)

@@ -3,8 +3,9 @@ moto_server as the local stack runs it (emulator/moto.ts puts this folder on PYT
 instance it ever made in its class's `instances_tracked` list, for its dashboard and its reset, until a reset: every
 aborted upload, every replaced DynamoDB item stays in memory (moto 5.2.1, moto/core/common_models.py BaseModel.__new__).
 AWS frees what is deleted; here the lists hold weak references, so what moto no longer uses is freed, and glibc is
-asked every 10 s to give freed pages back (malloc_trim(3): free() keeps them otherwise). Any failure leaves moto as it
-is, with one line on stderr.
+asked every 10 s to give freed pages back (malloc_trim(3): free() keeps them otherwise). A DynamoDB item keeps its own
+copy of every attribute name and value parsed from JSON: names and short values are shared instead (sys.intern),
+measured 5.3 → 2.9 KB per sweep record. Any failure leaves moto as it is, with one line on stderr.
 """
 
 import ctypes
@@ -60,6 +61,28 @@ def _track_weakly():
     base.__new__ = __new__
 
 
+SHARED_VALUE_CHARS = 256
+
+
+def _share_repeated_strings():
+    from moto.dynamodb.models import dynamo_type
+
+    item_init = dynamo_type.Item.__init__
+    value_init = dynamo_type.DynamoType.__init__
+
+    def item(self, hash_key, range_key, attrs, *args, **kwargs):
+        shared = {sys.intern(k) if type(k) is str else k: v for k, v in attrs.items()}
+        item_init(self, hash_key, range_key, shared, *args, **kwargs)
+
+    def value(self, *args, **kwargs):
+        value_init(self, *args, **kwargs)
+        if type(self.value) is str and len(self.value) <= SHARED_VALUE_CHARS:
+            self.value = sys.intern(self.value)
+
+    dynamo_type.Item.__init__ = item
+    dynamo_type.DynamoType.__init__ = value
+
+
 def _give_back_freed_memory():
     trim = ctypes.CDLL("libc.so.6").malloc_trim
 
@@ -75,6 +98,10 @@ try:
     _track_weakly()
 except Exception as error:  # another moto: run it unchanged
     print(f"local stack: moto keeps every instance it made ({error})", file=sys.stderr)
+try:
+    _share_repeated_strings()
+except Exception as error:
+    print(f"local stack: moto keeps a copy of every attribute name ({error})", file=sys.stderr)
 try:
     _give_back_freed_memory()
 except (OSError, AttributeError) as error:  # not glibc

@@ -11,7 +11,7 @@
  * BENCH_MOTO_UPLOADS (2000) and BENCH_MOTO_ROUNDS (2): one moto_server against two (test/bench/moto-processes.ts).
  * The time model's check (test/bench/model-check.ts): BENCH_MODEL_BUCKETS (2), BENCH_MODEL_UPLOADS (200 a bucket),
  * BENCH_MODEL_PAGE (20: SweepPageSize), BENCH_MODEL_LATENCY_MS (100), BENCH_MODEL_RUNS (3); `npm run bench -- --only
- * model-check` runs it alone.
+ * model-check` runs it alone; `--only memory` runs the largest sweep alone for the stack's memory.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -70,9 +70,15 @@ const modelCheck = async (): Promise<ModelCheck> => {
   return check;
 };
 const { values: flags } = parseArgs({ options: { only: { type: 'string' } } });
+if (flags.only === 'memory') {
+  // the largest sweep alone, left idle a minute after it: the stack's memory table and its target
+  const run = await runProjectSweepInItsOwnProcess({ n: Math.max(...SWEEP_SIZES), afterSeconds: MEMORY_TARGET.afterSeconds });
+  say(`## Memory of every process of the stack, ${run.n.toLocaleString('en-US')}-upload sweep (${run.cpu.wallSeconds.toFixed(1)} s)\n${stackMemoryTable(run)}`);
+  process.exit(stackMemory(run).ok ? 0 : 1);
+}
 if (flags.only !== undefined) {
   if (flags.only !== 'model-check') {
-    console.error(`bench: --only takes model-check, got '${flags.only}'`);
+    console.error(`bench: --only takes model-check or memory, got '${flags.only}'`);
     process.exit(2);
   }
   process.exit((await modelCheck()).ok ? 0 : 1);

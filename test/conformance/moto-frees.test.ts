@@ -1,11 +1,14 @@
 /**
  * moto_server as the stack runs it frees what it deletes (emulator/python/sitecustomize.py): moto 5.2.1 keeps every
  * model instance it ever made (an aborted upload, a replaced item) until a reset; AWS keeps nothing of either. moto's
- * own /moto-api/data.json lists the instances it still tracks.
+ * own /moto-api/data.json lists the instances it still tracks. Items parsed from JSON share their attribute names and
+ * short values (a sweep's records repeat most of them).
  */
+import { execFileSync } from 'node:child_process';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
+import { MOTO_PYTHON_PATH } from '../../emulator/moto.ts';
 import { awsClients, createBucket, createTable, createUpload, startMoto, TABLE, type MotoServer } from '../support/workflow.ts';
 
 let moto: MotoServer;
@@ -37,5 +40,25 @@ describe('moto_server of the local stack', () => {
     expect(s3Models.FakeMultipart ?? []).toHaveLength(0);
     expect(s3Models.FakeKey ?? []).toHaveLength(0);
     expect(dynamodbModels.Item ?? []).toHaveLength(1);
+  });
+});
+
+/** two items parsed from JSON by moto with the stack's sitecustomize.py: does the second reuse the first's strings? */
+const SHARED = `
+import json, sitecustomize
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+def parse(text):
+    attrs = json.loads(text)
+    return Item(DynamoType(attrs['id']), None, attrs)
+body = '{"id": {"S": "%s"}, "status": {"S": "ABORTED"}}'
+a, b = parse(body % 'a'), parse(body % 'b')
+name = lambda item: next(k for k in item.attrs if k == 'status')
+print(name(a) is name(b), a.attrs['status'].value is b.attrs['status'].value)
+`;
+
+describe("moto_server's DynamoDB items", () => {
+  it('share their attribute names and short values', () => {
+    const out = execFileSync('python3', ['-c', SHARED], { env: { ...process.env, PYTHONPATH: MOTO_PYTHON_PATH }, encoding: 'utf8' });
+    expect(out.trim()).toBe('True True');
   });
 });

@@ -5,10 +5,16 @@ aborted upload, every replaced DynamoDB item stays in memory (moto 5.2.1, moto/c
 AWS frees what is deleted; here the lists hold weak references, so what moto no longer uses is freed, and glibc is
 asked every 10 s to give freed pages back (malloc_trim(3): free() keeps them otherwise). A DynamoDB item keeps its own
 copy of every attribute name and value parsed from JSON: names and short values are shared instead (sys.intern),
-measured 5.3 → 2.9 KB per sweep record. Any failure leaves moto as it is, with one line on stderr.
+measured 5.3 → 2.9 KB per sweep record. werkzeug 3 (moto_server's HTTP server) answers every request with
+`Connection: close`, because it cannot drain an unread body before the next request line: here a plain request's body
+(Content-Length, no Transfer-Encoding, no Expect) is read whole before moto sees it and the connection stays open
+(a 500-upload sweep: 2,079 connections → 123); any other request, or a client's `Connection: close`, is served as
+werkzeug does. Any failure leaves moto as it is, with one line on stderr.
 """
 
 import ctypes
+import io
+import selectors
 import sys
 import threading
 import time
@@ -83,6 +89,61 @@ def _share_repeated_strings():
     dynamo_type.DynamoType.__init__ = value
 
 
+def _keep_connections_open():
+    import werkzeug.serving as serving
+
+    # per request thread: whether werkzeug's own close-and-drain applies to the request being served
+    request = threading.local()
+
+    class DrainSelector:
+        """werkzeug's post-request drain: real when the connection closes, empty when it stays open (body read)"""
+
+        def __init__(self):
+            self._real = selectors.DefaultSelector() if getattr(request, "close", True) else None
+
+        def register(self, *args, **kwargs):
+            if self._real:
+                self._real.register(*args, **kwargs)
+
+        def select(self, timeout=None):
+            return self._real.select(timeout) if self._real else []
+
+        def close(self):
+            if self._real:
+                self._real.close()
+
+    class Selectors:
+        DefaultSelector = DrainSelector
+
+    handler = serving.WSGIRequestHandler
+    run_wsgi_as_is = handler.run_wsgi
+    send_header_as_is = handler.send_header
+
+    def run_wsgi(self):
+        plain = "Transfer-Encoding" not in self.headers and "Expect" not in self.headers
+        request.close = self.close_connection or not plain
+        if request.close:
+            return run_wsgi_as_is(self)
+        socket_file = self.rfile
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile = io.BufferedReader(io.BytesIO(socket_file.read(length)))
+        try:
+            return run_wsgi_as_is(self)
+        finally:
+            self.rfile = socket_file
+
+    def send_header(self, key, value):
+        if key.lower() == "connection" and value.lower() == "close" and not request.close:
+            return
+        send_header_as_is(self, key, value)
+
+    # werkzeug.serving uses the selectors module for that drain only
+    serving.selectors = Selectors
+    handler.run_wsgi = run_wsgi
+    handler.send_header = send_header
+
+
 def _give_back_freed_memory():
     trim = ctypes.CDLL("libc.so.6").malloc_trim
 
@@ -102,6 +163,10 @@ try:
     _share_repeated_strings()
 except Exception as error:
     print(f"local stack: moto keeps a copy of every attribute name ({error})", file=sys.stderr)
+try:
+    _keep_connections_open()
+except Exception as error:
+    print(f"local stack: moto_server closes every connection ({error})", file=sys.stderr)
 try:
     _give_back_freed_memory()
 except (OSError, AttributeError) as error:  # not glibc

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { S3_ERROR_MESSAGES } from 's3-mpu-reaper/lib/task-errors.ts';
 import { ChaosApiError, ChaosController, validateSeedConfig, type ChaosOptions, type FaultError, type FaultRule, type NetworkEffects } from './fault-rules.ts';
-import { pageListing, pagesListing, xmlEscape } from './list-uploads-paging.ts';
+import { LISTING_PAGE_HEADER, listingPageHint, pageListing, pagesListing, xmlEscape } from './list-uploads-paging.ts';
 import { UploadFacts, uploadRequest } from './upload-facts.ts';
 import { listen } from './listen.ts';
 import { isTransactWrite, sharingTransactions, transactWriteItems } from './transactions.ts';
@@ -169,6 +169,8 @@ export function proxyUpstream(target: string, facts: UploadFacts = new UploadFac
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true });
   const send = (req: IncomingMessage, onAnswer: (answer: IncomingMessage) => void, onError: (error: Error) => void) => {
+    const page = listingPageHint(req.method, new URL(req.url ?? '/', 'http://local'));
+    const headers = forwardedRequestHeaders(req.headers, upstream.host);
     const forwarded = request(
       {
         host: upstream.hostname,
@@ -176,7 +178,7 @@ export function proxyUpstream(target: string, facts: UploadFacts = new UploadFac
         method: req.method,
         path: req.url,
         agent,
-        headers: forwardedRequestHeaders(req.headers, upstream.host),
+        headers: page === undefined ? headers : { ...headers, [LISTING_PAGE_HEADER]: page },
       },
       onAnswer,
     );

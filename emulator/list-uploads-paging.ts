@@ -45,6 +45,20 @@ function maxUploads(q: URLSearchParams): number | undefined {
 }
 
 /**
+ * The header that asks the stack's moto_server (emulator/python/sitecustomize.py) for no more than the first n uploads
+ * after the markers, in S3's order: n = max-uploads + 1, enough for pageListing to cut the same page and to know whether
+ * more remain, without moto serializing the whole bucket for every page. moto without it answers every upload.
+ */
+export const LISTING_PAGE_HEADER = 'x-local-stack-listing-page';
+
+/** the value of LISTING_PAGE_HEADER for a request pageListing will page; undefined for any other */
+export function listingPageHint(method: string | undefined, url: URL): string | undefined {
+  if (!pagesListing(method, url)) return undefined;
+  const max = maxUploads(url.searchParams);
+  return max === undefined ? undefined : String(max + 1);
+}
+
+/**
  * moto's ListMultipartUploadsResult cut to S3's page for this request's query string; undefined when the answer is not
  * one to page (not that document, or a max-uploads S3 would refuse: moto's answer is passed on).
  */

@@ -9,7 +9,10 @@ measured 5.3 → 2.9 KB per sweep record. werkzeug 3 (moto_server's HTTP server)
 `Connection: close`, because it cannot drain an unread body before the next request line: here a plain request's body
 (Content-Length, no Transfer-Encoding, no Expect) is read whole before moto sees it and the connection stays open
 (a 500-upload sweep: 2,079 connections → 123); any other request, or a client's `Connection: close`, is served as
-werkzeug does. Any failure leaves moto as it is, with one line on stderr.
+werkzeug does. moto answers ListMultipartUploads with every upload of the bucket (10 MB of XML at 20,000 uploads, for
+every page); asked by the stack's proxy (LISTING_PAGE_HEADER, emulator/list-uploads-paging.ts), it answers only the
+first n after the markers in S3's order, and the proxy cuts S3's page from those as before. Any failure leaves moto as
+it is, with one line on stderr.
 """
 
 import ctypes
@@ -144,6 +147,49 @@ def _keep_connections_open():
     handler.send_header = send_header
 
 
+LISTING_PAGE_HEADER = "x-local-stack-listing-page"
+
+
+def _list_only_the_page():
+    from moto.s3 import models, responses
+
+    asked = threading.local()
+    respond_as_is = responses.S3Response.list_multipart_uploads
+    list_as_is = models.S3Backend.list_multipart_uploads
+
+    def respond(self):
+        first = self.headers.get(LISTING_PAGE_HEADER)
+        query = self.querystring
+        asked.page = None
+        if first and first.isdigit() and "delimiter" not in query:
+            value = lambda name: (query.get(name) or [""])[0]
+            asked.page = (int(first), value("prefix"), value("key-marker"), value("upload-id-marker"))
+        try:
+            return respond_as_is(self)
+        finally:
+            asked.page = None
+
+    def listed(self, bucket_name):
+        uploads = list_as_is(self, bucket_name)
+        page = getattr(asked, "page", None)
+        if page is None:
+            return uploads
+        first, prefix, key_marker, upload_id_marker = page
+
+        # S3's order and markers (lib/upload-order.ts): code point order is UTF-8 byte order
+        def after(u):
+            if key_marker == "":
+                return True
+            return u.key_name > key_marker or (u.key_name == key_marker and upload_id_marker != "" and u.id > upload_id_marker)
+
+        chosen = [u for u in uploads.values() if u.key_name.startswith(prefix) and after(u)]
+        chosen.sort(key=lambda u: (u.key_name, u.id))
+        return {u.id: u for u in chosen[:first]}
+
+    responses.S3Response.list_multipart_uploads = respond
+    models.S3Backend.list_multipart_uploads = listed
+
+
 def _give_back_freed_memory():
     trim = ctypes.CDLL("libc.so.6").malloc_trim
 
@@ -167,6 +213,10 @@ try:
     _keep_connections_open()
 except Exception as error:
     print(f"local stack: moto_server closes every connection ({error})", file=sys.stderr)
+try:
+    _list_only_the_page()
+except Exception as error:
+    print(f"local stack: moto_server lists every upload for every page ({error})", file=sys.stderr)
 try:
     _give_back_freed_memory()
 except (OSError, AttributeError) as error:  # not glibc

@@ -105,9 +105,10 @@ ${table(
   }),
 )}
 
-moto_server serializes the whole bucket for every ListMultipartUploads (it ignores MaxUploads; the endpoint cuts the
-page S3 would send), so each listing costs moto CPU in proportion to the uploads still in the bucket: "in listings" is
-that cost of one listing of N, measured before the sweep, times the uploads still there at each of the sweep's listings.
+moto_server filters and sorts the whole bucket's uploads for every ListMultipartUploads and serializes the page's
+(the endpoint asks for max-uploads + 1 and cuts the page S3 would send), so each listing costs moto CPU in proportion to
+the uploads still in the bucket: "in listings" is that cost of one page of N, measured before the sweep, times the
+uploads still there at each of the sweep's listings.
 
 ## Memory (${m.n.toLocaleString('en-US')}-upload sweep; RSS sampled every 250 ms; moto_server: both processes)
 ${table(

@@ -11,6 +11,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { get } from 'node:http';
 import { startLocalStack } from '../../emulator/stack.ts';
+import { LISTING_PAGE_HEADER, MAX_UPLOADS } from '../../emulator/list-uploads-paging.ts';
 import type { HistoryEvent, LocalExecution } from '../../emulator/execution.ts';
 import { LOCAL_SETTINGS, STATE_MACHINES, type Settings, type StateMachineKey } from '../../lib/settings.ts';
 import { transactItemUnits, writeUnits } from './cost.ts';
@@ -51,7 +52,8 @@ export interface SweepRun {
   /** the idle stack's round trips, measured before the sweep (options.roundTrips) */
   roundTrips?: RoundTrips;
   /**
-   * moto_server serializes the whole bucket's listing for every ListMultipartUploads (emulator/list-uploads-paging.ts):
+   * moto_server filters and sorts the whole bucket's uploads for every ListMultipartUploads, then serializes the page's
+   * (emulator/list-uploads-paging.ts, emulator/python/sitecustomize.py):
    * its CPU for one listing of the N seeded uploads, measured before the sweep, and the sweep's listings estimated from
    * it (each listing costs in proportion to the uploads still in the bucket: N − the aborts sent before it)
    */
@@ -255,7 +257,11 @@ export async function runProjectSweep(options: ProjectSweepOptions): Promise<Swe
  */
 async function listingCpu(motoEndpoint: string, moto: number, n: number): Promise<number> {
   // moto_server tells services apart by the credential scope of the Authorization header; it checks no signature
-  const headers = { authorization: 'AWS4-HMAC-SHA256 Credential=b/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0' };
+  // the page hint the endpoint sends (emulator/list-uploads-paging.ts): one default page, as the sweep's listings ask
+  const headers = {
+    authorization: 'AWS4-HMAC-SHA256 Credential=b/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0',
+    [LISTING_PAGE_HEADER]: String(MAX_UPLOADS + 1),
+  };
   const seconds: number[] = [];
   for (let i = 0; i < (n <= 2000 ? 5 : 1); i += 1) {
     const before = cpuSecondsOf(moto) ?? 0;

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, type ListMultipartUploadsCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { MAX_UPLOADS, pageListing, pagesListing } from '../../emulator/list-uploads-paging.ts';
+import { LISTING_PAGE_HEADER, listingPageHint, MAX_UPLOADS, pageListing, pagesListing } from '../../emulator/list-uploads-paging.ts';
 import { startChaosProxy, type ChaosProxy } from '../../emulator/chaos.ts';
 import { awsClients, createBucket, startMoto, type MotoServer } from '../support/workflow.ts';
 
@@ -126,5 +126,25 @@ describe('through the proxy in front of moto_server', () => {
     expect(pages.map((p) => p.Uploads?.length ?? 0)).toEqual([2, 2, 1]);
     expect(pages.flatMap((p) => p.Uploads ?? []).map((u) => u.Key)).toEqual(['a/first', 'b/second', 'm/middle', 'm/middle', 'z/last']);
     expect(new Set(pages.flatMap((p) => p.Uploads ?? []).map((u) => u.UploadId)).size).toBe(keys.length);
+  });
+  it("asks moto_server for the page's uploads only: the first max-uploads + 1 after the markers, in S3 order", async () => {
+    // Arrange: the request the proxy forwards, straight to moto_server, with and without the hint
+    const listing = (query: string, hint?: string) =>
+      fetch(`${moto.endpoint}/${bucket}?uploads${query}`, {
+        headers: {
+          authorization: 'AWS4-HMAC-SHA256 Credential=k/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0',
+          ...(hint ? { [LISTING_PAGE_HEADER]: hint } : {}),
+        },
+      }).then((r) => r.text());
+
+    // Act
+    const hinted = await listing('&max-uploads=2', listingPageHint('GET', url('&max-uploads=2')));
+    const afterMarker = await listing('&key-marker=b%2Fsecond', '2');
+    const whole = await listing('&max-uploads=2');
+
+    // Assert
+    expect(keysOf(hinted)).toEqual(['a/first', 'b/second', 'm/middle']);
+    expect(keysOf(afterMarker)).toEqual(['m/middle', 'm/middle']);
+    expect(keysOf(whole)).toHaveLength(keys.length);
   });
 });

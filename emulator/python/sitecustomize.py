@@ -201,23 +201,16 @@ def _give_back_freed_memory():
     threading.Thread(target=loop, name="malloc-trim", daemon=True).start()
 
 
-try:
-    _track_weakly()
-except Exception as error:  # another moto: run it unchanged
-    print(f"local stack: moto keeps every instance it made ({error})", file=sys.stderr)
-try:
-    _share_repeated_strings()
-except Exception as error:
-    print(f"local stack: moto keeps a copy of every attribute name ({error})", file=sys.stderr)
-try:
-    _keep_connections_open()
-except Exception as error:
-    print(f"local stack: moto_server closes every connection ({error})", file=sys.stderr)
-try:
-    _list_only_the_page()
-except Exception as error:
-    print(f"local stack: moto_server lists every upload for every page ({error})", file=sys.stderr)
-try:
-    _give_back_freed_memory()
-except (OSError, AttributeError) as error:  # not glibc
-    print(f"local stack: moto_server keeps the memory it freed ({error})", file=sys.stderr)
+# each patch, and what moto_server does without it (another moto or Python: that one runs unchanged)
+PATCHES = [
+    (_track_weakly, "moto keeps every instance it made"),
+    (_share_repeated_strings, "moto keeps a copy of every attribute name"),
+    (_keep_connections_open, "moto_server closes every connection"),
+    (_list_only_the_page, "moto_server lists every upload for every page"),
+    (_give_back_freed_memory, "moto_server keeps the memory it freed"),
+]
+for patch, without in PATCHES:
+    try:
+        patch()
+    except Exception as error:
+        print(f"local stack: {without} ({error})", file=sys.stderr)

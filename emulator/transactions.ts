@@ -131,7 +131,7 @@ export function transactWriteItems(motoUrl: string): Upstream {
   };
 }
 
-type Moto = (operation: string, body: Json | string) => Promise<Answer>;
+export type Moto = (operation: string, body: Json | string) => Promise<Answer>;
 
 /** a DynamoDB call to moto_server, signed as the transaction was (moto reads the account and region from it) */
 const motoCaller =
@@ -230,7 +230,7 @@ const errorType = (answer: Answer): string => {
 };
 
 /** Runs the items (the lock held): every write or none, with DynamoDB's answer. */
-async function transact(moto: Moto, items: unknown): Promise<Answer> {
+export async function transact(moto: Moto, items: unknown): Promise<Answer> {
   const planned = await steps(moto, items);
   if (!Array.isArray(planned)) return planned;
   const before: Array<Json | undefined> = [];
@@ -242,6 +242,7 @@ async function transact(moto: Moto, items: unknown): Promise<Answer> {
   const written: number[] = [];
   const reasons: Json[] = [];
   let refusal: Answer | undefined;
+  let ran = false;
   try {
     for (const [i, step] of planned.entries()) {
       const answer = await moto(...singleWrite(step));
@@ -257,8 +258,10 @@ async function transact(moto: Moto, items: unknown): Promise<Answer> {
         break;
       }
     }
+    ran = true;
   } finally {
-    const cancelled = refusal !== undefined || reasons.some((r) => r.Code !== 'None');
+    // moto unreachable halfway (a throw) cancels too: what was written goes back before the 500
+    const cancelled = !ran || refusal !== undefined || reasons.some((r) => r.Code !== 'None');
     const putBack = cancelled ? written : planned.flatMap((s, i) => (s.operation === 'ConditionCheck' ? [i] : []));
     for (const i of putBack.reverse()) await restore(moto, planned[i], before[i]);
   }

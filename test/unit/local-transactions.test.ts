@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { Upstream } from '../../emulator/chaos.ts';
-import { isTransactWrite, ReadWriteLock, sharingTransactions } from '../../emulator/transactions.ts';
+import { isTransactWrite, type Moto, ReadWriteLock, sharingTransactions, transact } from '../../emulator/transactions.ts';
 
 type Fake = EventEmitter & { closed: boolean; destroyed: boolean; name: string; headers: Record<string, string> };
 const fake = (name: string): Fake => Object.assign(new EventEmitter(), { closed: false, destroyed: false, name, headers: {} });
@@ -79,5 +79,30 @@ describe('sharingTransactions', () => {
   it('takes the TransactWriteItems requests only', () => {
     expect(isTransactWrite({ headers: { 'x-amz-target': 'DynamoDB_20120810.TransactWriteItems' } } as unknown as IncomingMessage)).toBe(true);
     expect(isTransactWrite({ headers: { 'x-amz-target': 'DynamoDB_20120810.PutItem' } } as unknown as IncomingMessage)).toBe(false);
+  });
+});
+
+describe('transact', () => {
+  it('puts back what it wrote when moto_server stops answering halfway, then fails', async () => {
+    // Arrange: a moto_server whose second write never answers; the first item existed before
+    const calls: string[] = [];
+    let writes = 0;
+    const moto: Moto = async (operation, body) => {
+      const input = body as { Key?: { id: { S: string } }; Item?: { id: { S: string } } };
+      calls.push(`${operation} ${(input.Key ?? input.Item)?.id.S}`);
+      if (operation === 'GetItem') return { status: 200, body: JSON.stringify(input.Key?.id.S === 'a' ? { Item: { id: { S: 'a' }, n: { N: '1' } } } : {}) };
+      if (operation === 'UpdateItem' && ++writes === 2) throw new Error('socket hang up');
+      return { status: 200, body: '{}' };
+    };
+    const update = (id: string) => ({
+      Update: { TableName: 't', Key: { id: { S: id } }, UpdateExpression: 'SET n = :n', ExpressionAttributeValues: { ':n': { N: '2' } } },
+    });
+
+    // Act
+    const outcome = await transact(moto, [update('a'), update('b')]).catch((e: Error) => e.message);
+
+    // Assert: a was written, then put back as it was
+    expect(outcome).toBe('socket hang up');
+    expect(calls).toEqual(['GetItem a', 'GetItem b', 'UpdateItem a', 'UpdateItem b', 'PutItem a']);
   });
 });

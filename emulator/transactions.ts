@@ -43,9 +43,18 @@ export class ReadWriteLock {
   }
 }
 
-/** one lock per moto_server: the endpoint's and the Tasks' proxies reach the same tables */
-const locks = new Map<string, ReadWriteLock>();
-const lockOf = (motoUrl: string) => locks.get(motoUrl) ?? (locks.set(motoUrl, new ReadWriteLock()).get(motoUrl) as ReadWriteLock);
+/** what the transactions on one moto_server share: the endpoint's and the Tasks' proxies reach the same tables */
+interface Shared {
+  lock: ReadWriteLock;
+  /** ClientRequestToken → the request it wrote, and when (seconds) */
+  tokens: Map<string, { request: string; at: number }>;
+}
+const sharedByMoto = new Map<string, Shared>();
+const sharedOf = (motoUrl: string): Shared => {
+  const shared = sharedByMoto.get(motoUrl) ?? { lock: new ReadWriteLock(), tokens: new Map() };
+  sharedByMoto.set(motoUrl, shared);
+  return shared;
+};
 
 /** runs `work` under the lock until the client's answer is over (or the client has gone) */
 const answering = (lock: ReadWriteLock, exclusive: boolean, res: ServerResponse, work: () => void | Promise<void>) =>
@@ -62,7 +71,7 @@ const answering = (lock: ReadWriteLock, exclusive: boolean, res: ServerResponse,
 
 /** Every other DynamoDB request to `motoUrl`: many at once, none while a transaction runs. */
 export function sharingTransactions(upstream: Upstream, motoUrl: string): Upstream {
-  const lock = lockOf(motoUrl);
+  const { lock } = sharedOf(motoUrl);
   return {
     answer: (req, res) => answering(lock, false, res, () => upstream.answer(req, res)),
     apply: (req) => lock.hold(false, () => upstream.apply(req)),
@@ -95,8 +104,7 @@ const invalid = (message: string) => error(400, 'ValidationException', message);
 
 /** The TransactWriteItems of one moto_server (`motoUrl`), each alone (see the module's comment). */
 export function transactWriteItems(motoUrl: string): Upstream {
-  const lock = lockOf(motoUrl);
-  const tokens = new Map<string, { request: string; at: number }>();
+  const { lock, tokens } = sharedOf(motoUrl);
   const run = async (req: IncomingMessage): Promise<Answer> => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);

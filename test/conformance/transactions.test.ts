@@ -137,14 +137,18 @@ describe('TransactWriteItems on the local stack', () => {
     expect(await read('before-bad')).toBeUndefined();
   });
 
-  it('answers a repeated client token with success and no second write, and a reused one with other items with a mismatch', async () => {
+  it('answers a repeated client token with success and no second write, through any proxy, and a reused one with other items with a mismatch', async () => {
     // Arrange: the ledger's ADD, whose second application would count twice
     const items = [ledgerUpdate(TABLE, delta('token'))];
     const input = { TransactItems: items, ClientRequestToken: 'token-1' };
     await doc.send(new TransactWriteCommand(input));
 
-    // Act
+    // Act: the repeat once through the same proxy, once through another in front of the same moto_server
     await doc.send(new TransactWriteCommand(input));
+    const other = await startChaosProxy({ target: moto.endpoint });
+    await awsClients(other.endpoint)
+      .doc.send(new TransactWriteCommand(input))
+      .finally(() => other.close());
     const mismatch = await failure(doc.send(new TransactWriteCommand({ ...input, TransactItems: [marker('other')] })));
 
     // Assert

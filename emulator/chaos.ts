@@ -168,8 +168,8 @@ function factsRewrite(facts: UploadFacts, req: IncomingMessage, url: URL, status
 export function proxyUpstream(target: string, facts: UploadFacts = new UploadFacts()): Upstream & { close(): void } {
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true });
-  const send = (req: IncomingMessage, onAnswer: (answer: IncomingMessage) => void, onError: (error: Error) => void) => {
-    const page = listingPageHint(req.method, new URL(req.url ?? '/', 'http://local'));
+  const send = (req: IncomingMessage, url: URL, onAnswer: (answer: IncomingMessage) => void, onError: (error: Error) => void) => {
+    const page = listingPageHint(req.method, url);
     const headers = forwardedRequestHeaders(req.headers, upstream.host);
     const forwarded = request(
       {
@@ -191,6 +191,7 @@ export function proxyUpstream(target: string, facts: UploadFacts = new UploadFac
       const url = new URL(req.url ?? '/', 'http://local');
       const forwarded = send(
         req,
+        url,
         (answer) => {
           answer.on('error', () => res.destroy());
           const rewrite = factsRewrite(facts, req, url, answer.statusCode);
@@ -220,6 +221,7 @@ export function proxyUpstream(target: string, facts: UploadFacts = new UploadFac
       return new Promise<void>((resolve, reject) => {
         send(
           req,
+          url,
           (answer) => {
             // an answer the fault loses still created or aborted an upload
             const rewrite = factsRewrite(facts, req, url, answer.statusCode);

@@ -180,14 +180,5 @@ export async function startLocalApi(options: { port: number; host?: string; rout
       } else send(500, { error: 'InternalError', message: (error as Error).message });
     }
   });
-  const { url, port } = await listen(server, options.port, host);
-  return {
-    url,
-    port,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listen(server, options.port, host);
 }

@@ -371,15 +371,13 @@ export async function startChaosProxy(options: {
     const served = isChaosApiRequest(req.url) ? handleChaosApi(chaos, req, res) : serveWithChaos(chaos, req, res, upstream);
     served.catch((error: Error) => (res.headersSent ? res.destroy(error) : writeAnswer(res, { status: 500, headers: {}, body: error.message })));
   });
-  const { url } = await listen(server, options.port ?? 0, host);
+  const { url, close } = await listen(server, options.port ?? 0, host);
   return {
     endpoint: url,
     chaos,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        upstream.close();
-      }),
+    close: () => {
+      upstream.close();
+      return close();
+    },
   };
 }

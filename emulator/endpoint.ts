@@ -274,16 +274,14 @@ export async function startLocalEndpoint(options: LocalEndpointOptions): Promise
     const upstream = target ? localTarget(target.prefix, target.action) : moto;
     serveWithChaos(chaos, req, res, upstream).catch((error: Error) => failed(res, error));
   });
-  const { url, port } = await listen(server, options.port, host);
+  const { url, port, close } = await listen(server, options.port, host);
   return {
     url,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        moto.close();
-      }),
+    close: () => {
+      moto.close();
+      return close();
+    },
   };
 }
 

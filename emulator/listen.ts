@@ -1,7 +1,10 @@
-/** Starts an HTTP server of the local stack on host:port (0: any free port) and gives its URL. */
+/**
+ * Starts an HTTP server of the local stack on host:port (0: any free port) and gives its URL, and how to stop it: no
+ * new connection, every open one (kept alive or not) cut, resolved once the server has closed.
+ */
 import type { Server } from 'node:http';
 
-export async function listen(server: Server, port: number, host: string): Promise<{ url: string; port: number }> {
+export async function listen(server: Server, port: number, host: string): Promise<{ url: string; port: number; close: () => Promise<void> }> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -10,5 +13,10 @@ export async function listen(server: Server, port: number, host: string): Promis
     });
   });
   const { port: bound } = server.address() as { port: number };
-  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`, port: bound };
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`, port: bound, close };
 }

@@ -10,6 +10,7 @@
  * answer calls moto lacks (CreateSession), keep every request, and serialise DynamoDB writes (moto's are not atomic).
  */
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { listen } from '../../emulator/listen.ts';
 
 /** moto's answer to a forwarded request */
 export interface UpstreamAnswer {
@@ -107,18 +108,8 @@ export async function startFaultProxy(target: string, rules: FaultRule[]): Promi
     });
     forward.end(body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    intercepted,
-    requests,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { url, close } = await listen(server, 0, '127.0.0.1');
+  return { endpoint: url, intercepted, requests, close };
 }
 
 /** matches S3's AbortMultipartUpload: DELETE /bucket/key?uploadId=… */

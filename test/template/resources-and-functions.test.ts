@@ -117,6 +117,10 @@ describe('packaged template: resources', () => {
     }
   });
 
+  it("leaves none of the zips' staging directories in the temp directory (serverless-esbuild leaves one per function)", () => {
+    expect(stack.stagingLeft).toEqual([]);
+  });
+
   it('sets a retention on every log group', () => {
     for (const [id, group] of ofType('AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays, id).toBe(30);
   });

@@ -10,7 +10,9 @@
  * broken. Nothing outlives the run, so no package is ever stale; a test file that needs no package never asks.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
@@ -18,6 +20,7 @@ import { intrinsicsOf, type Resolve } from './intrinsics.ts';
 import { REGION, ROOT, STAGE, type Resource, type Template } from './stack.ts';
 
 const PACKAGE_TIMEOUT_MS = 120_000;
+const zipStaging = createRequire(import.meta.url)('../../../plugins/zip-staging.cjs') as { stagingName(pid: number): RegExp };
 
 /** the second variant: the params that switch the deadline rule and the sweep schedule on */
 export const SWEEP_SCHEDULE = 'rate(2 hours)';
@@ -52,6 +55,8 @@ export const PACKAGE_WAIT_MS = Object.keys(VARIANTS).length * PACKAGE_TIMEOUT_MS
 export interface PackagedStack {
   /** the directory osls packaged into: the template and one zip per function */
   dir: string;
+  /** the zip staging directories the packaging left in the temp directory */
+  stagingLeft: string[];
   template: Template;
   /** evaluates this template's intrinsic functions (./intrinsics.ts) */
   resolve: Resolve;
@@ -62,7 +67,7 @@ export interface PackagedStack {
  * Runs osls. After a failed build (an esbuild error such as an unresolvable import) osls prints its "Error:"
  * report and then does not exit: the process is ended a moment after that report, or at the timeout.
  */
-export function runOsls(args: string[]): Promise<{ status: number | null; output: string; failure?: string }> {
+export function runOsls(args: string[]): Promise<{ status: number | null; output: string; failure?: string; pid?: number }> {
   return new Promise((resolvePromise) => {
     const child = spawn('osls', args, {
       cwd: ROOT,
@@ -87,13 +92,16 @@ export function runOsls(args: string[]): Promise<{ status: number | null; output
     child.on('close', (status) => {
       clearTimeout(timeout);
       clearTimeout(reported);
-      resolvePromise({ status, output, failure });
+      resolvePromise({ status, output, failure, pid: child.pid });
     });
   });
 }
 
+/** the zip staging directories osls's process `pid` left in the temp directory (plugins/zip-staging.cjs removes them) */
+const stagingLeft = (pid: number | undefined) => (pid === undefined ? [] : readdirSync(tmpdir()).filter((name) => zipStaging.stagingName(pid).test(name)));
+
 /** packages the `test` stage into `dir`; throws osls's last lines when it fails */
-async function packageStage(dir: string, extraArgs: string[]): Promise<number> {
+async function packageStage(dir: string, extraArgs: string[]): Promise<{ ms: number; stagingLeft: string[] }> {
   mkdirSync(dir, { recursive: true });
   const started = Date.now();
   const result = await runOsls(['package', '--stage', STAGE, '--region', REGION, '--package', dir, ...extraArgs]);
@@ -103,7 +111,7 @@ async function packageStage(dir: string, extraArgs: string[]): Promise<number> {
   if (result.failure) throw new Error(`${what} failed (${result.failure}, ${ms} ms):\n${output}`);
   if (result.status !== 0) throw new Error(`${what} exited ${result.status}:\n${output}`);
   console.info(`${what} --stage ${STAGE}: ${ms} ms`);
-  return ms;
+  return { ms, stagingLeft: stagingLeft(result.pid) };
 }
 
 const alive = (pid: number) => {
@@ -143,7 +151,7 @@ function runDirectory(): string {
 }
 
 /** waits until the variant is packaged in this run, packaging it here if no other worker has; returns its directory */
-async function packaged(variant: Variant): Promise<string> {
+async function packaged(variant: Variant): Promise<{ dir: string; stagingLeft: string[] }> {
   const run = runDirectory();
   const dir = join(run, variant);
   const outcome = join(run, `${variant}.json`);
@@ -151,16 +159,16 @@ async function packaged(variant: Variant): Promise<string> {
   const deadline = Date.now() + PACKAGE_WAIT_MS;
   for (;;) {
     if (existsSync(outcome)) {
-      const { error } = JSON.parse(readFileSync(outcome, 'utf8')) as { ms?: number; error?: string };
+      const { error, stagingLeft = [] } = JSON.parse(readFileSync(outcome, 'utf8')) as { ms?: number; stagingLeft?: string[]; error?: string };
       if (error) throw new Error(`packaging the ${variant} variant failed (in another test file, reported once):\n${error}`);
-      return dir;
+      return { dir, stagingLeft };
     }
     if (tryLock(lock)) {
       try {
         if (!existsSync(outcome)) {
-          let result: { ms?: number; error?: string };
+          let result: { ms?: number; stagingLeft?: string[]; error?: string };
           try {
-            result = { ms: await packageStage(dir, VARIANTS[variant]) };
+            result = await packageStage(dir, VARIANTS[variant]);
           } catch (error) {
             result = { error: (error as Error).message };
           }
@@ -188,10 +196,11 @@ export function packagedStack(variant: Variant = 'default'): Promise<PackagedSta
   if (!stack) {
     stack = (async () => {
       if (variant !== 'default') await packagedStack('default');
-      const dir = await packaged(variant);
+      const { dir, stagingLeft } = await packaged(variant);
       const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
       return {
         dir,
+        stagingLeft,
         template,
         resolve: intrinsicsOf(template),
         ofType: (type: string) => Object.entries(template.Resources).filter(([, resource]) => resource.Type === type),

@@ -24,6 +24,8 @@ export interface MotoServer {
   /** wipes every bucket, table and upload */
   reset(): Promise<void>;
   stop(): Promise<void>;
+  /** the last 4,000 characters moto_server wrote to stderr: its errors (sitecustomize.py keeps its request log off) */
+  stderr(): string;
 }
 
 /**
@@ -97,5 +99,6 @@ export async function startMoto(options: { port?: number; command?: string; time
       process.removeListener('exit', onExit);
       await stop();
     },
+    stderr: () => stderr,
   };
 }

@@ -9,7 +9,10 @@ measured 5.3 → 2.9 KB per sweep record. werkzeug 3 (moto_server's HTTP server)
 `Connection: close`, because it cannot drain an unread body before the next request line: here a plain request's body
 (Content-Length, no Transfer-Encoding, no Expect) is read whole before moto sees it and the connection stays open
 (a 500-upload sweep: 2,079 connections → 123); any other request, or a client's `Connection: close`, is served as
-werkzeug does. moto answers ListMultipartUploads with every upload of the bucket (10 MB of XML at 20,000 uploads, for
+werkzeug does; a kept connection's sockets send with Nagle's algorithm off (werkzeug writes headers and body apart: the
+body waited 40 ms for the client's delayed ACK). moto_server lists its own package folder to route every request (a
+stat per service folder up to the one asked): listed once here, and its log of every request is off (errors stay on
+stderr). moto answers ListMultipartUploads with every upload of the bucket (10 MB of XML at 20,000 uploads, for
 every page); asked by the stack's proxy (LISTING_PAGE_HEADER, emulator/list-uploads-paging.ts), it answers only the
 first n after the markers in S3's order, and the proxy cuts S3's page from those as before. Any failure leaves moto as
 it is, with one line on stderr.
@@ -18,6 +21,7 @@ it is, with one line on stderr.
 import ctypes
 import io
 import selectors
+import socket
 import sys
 import threading
 import time
@@ -117,6 +121,7 @@ def _keep_connections_open():
 
     class Selectors:
         DefaultSelector = DrainSelector
+        EVENT_READ = selectors.EVENT_READ
 
     handler = serving.WSGIRequestHandler
     run_wsgi_as_is = handler.run_wsgi
@@ -141,10 +146,17 @@ def _keep_connections_open():
             return
         send_header_as_is(self, key, value)
 
+    setup_as_is = handler.setup
+
+    def setup(self):
+        setup_as_is(self)
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     # werkzeug.serving uses the selectors module for that drain only
     serving.selectors = Selectors
     handler.run_wsgi = run_wsgi
     handler.send_header = send_header
+    handler.setup = setup
 
 
 LISTING_PAGE_HEADER = "x-local-stack-listing-page"
@@ -190,6 +202,19 @@ def _list_only_the_page():
     models.S3Backend.list_multipart_uploads = listed
 
 
+def _find_services_once():
+    from moto import backends
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+
+
+def _log_errors_only():
+    import werkzeug.serving as serving
+
+    serving.WSGIRequestHandler.log_request = lambda self, code="-", size="-": None
+
+
 def _give_back_freed_memory():
     trim = ctypes.CDLL("libc.so.6").malloc_trim
 
@@ -207,6 +232,8 @@ PATCHES = [
     (_share_repeated_strings, "moto keeps a copy of every attribute name"),
     (_keep_connections_open, "moto_server closes every connection"),
     (_list_only_the_page, "moto_server lists every upload for every page"),
+    (_find_services_once, "moto_server lists its own package folder for every request"),
+    (_log_errors_only, "moto_server logs every request"),
     (_give_back_freed_memory, "moto_server keeps the memory it freed"),
 ]
 for patch, without in PATCHES:

@@ -12,14 +12,19 @@ measured 5.3 → 2.9 KB per sweep record. werkzeug 3 (moto_server's HTTP server)
 werkzeug does; a kept connection's sockets send with Nagle's algorithm off (werkzeug writes headers and body apart: the
 body waited 40 ms for the client's delayed ACK). moto_server lists its own package folder to route every request (a
 stat per service folder up to the one asked): listed once here, and its log of every request is off (errors stay on
-stderr). moto answers ListMultipartUploads with every upload of the bucket (10 MB of XML at 20,000 uploads, for
+stderr). Per request moto also re-sums an item's size per attribute, lists a service's methods, parses a condition twice,
+sorts the whole table before a Query and parses its own timestamps with dateutil: each done once, or the cheap way,
+with the same answers (test/conformance/moto-fast-paths.test.ts). moto answers ListMultipartUploads with every upload of the bucket (10 MB of XML at 20,000 uploads, for
 every page); asked by the stack's proxy (LISTING_PAGE_HEADER, emulator/list-uploads-paging.ts), it answers only the
 first n after the markers in S3's order, and the proxy cuts S3's page from those as before. Any failure leaves moto as
 it is, with one line on stderr.
 """
 
 import ctypes
+import datetime
+import inspect
 import io
+import json
 import selectors
 import socket
 import sys
@@ -75,6 +80,101 @@ def _track_weakly():
 
 
 SHARED_VALUE_CHARS = 256
+PARSED_CONDITIONS = 1024
+
+
+def _size_items_once():
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models import dynamo_type
+    from moto.dynamodb.models.utilities import bytesize
+
+    # moto's LimitedSizeDict re-sums the whole item for each attribute it adds; the same sum, once (sizes are >= 0,
+    # so a prefix is over the limit only if the whole is)
+    def item(self, hash_key, range_key, attrs):
+        self.hash_key = hash_key
+        self.range_key = range_key
+        values = {key: dynamo_type.DynamoType(value) for key, value in attrs.items()}
+        if sum(bytesize(key) + value.size() for key, value in values.items()) > 405000:
+            raise ItemSizeTooLarge
+        self.attrs = dynamo_type.LimitedSizeDict()
+        dict.update(self.attrs, values)
+
+    dynamo_type.Item.__init__ = item
+
+
+def _parse_conditions_once():
+    from moto.dynamodb.models import table
+
+    parse = table.get_filter_expression
+    parsed = {}
+
+    # a parsed expression is evaluated against an item and kept by nothing: one parse serves every request that sends it
+    def condition(expr, names, values):
+        key = json.dumps([expr, names, values], sort_keys=True, default=str)
+        if key not in parsed:
+            if len(parsed) >= PARSED_CONDITIONS:
+                parsed.clear()
+            parsed[key] = parse(expr, names, values)
+        return parsed[key]
+
+    table.get_filter_expression = condition
+
+
+def _query_without_sorting_the_table():
+    from moto.dynamodb.models import table
+
+    # Table.query sorts every item of the table by its key (all_items), then keeps the index's or key's matches and sorts
+    # those by their full key, a total order: the first sort cannot change the answer, and cost O(n log n) per Query
+    unsorted = threading.local()
+    all_items_as_is = table.Table.all_items
+    query_as_is = table.Table.query
+
+    def all_items(self):
+        if not getattr(unsorted, "on", False):
+            return all_items_as_is(self)
+        if self.range_key_attr:
+            return [item for items in self.items.values() for item in items.values()]
+        return list(self.items.values())
+
+    def query(self, *args, **kwargs):
+        unsorted.on = True
+        try:
+            return query_as_is(self, *args, **kwargs)
+        finally:
+            unsorted.on = False
+
+    table.Table.all_items = all_items
+    table.Table.query = query
+
+
+def _read_timestamps_fast():
+    from moto.core import serialize
+
+    parse_as_is = serialize.parse_to_aware_datetime
+
+    # moto writes a model's time as an ISO 8601 string and reads it back with dateutil's general parser for every answer
+    def parse(value):
+        if type(value) is str and value.endswith("Z"):
+            try:
+                return datetime.datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        return parse_as_is(value)
+
+    serialize.parse_to_aware_datetime = parse
+
+
+def _find_actions_once():
+    from moto.core import responses
+
+    names = {}
+
+    def method_names(clazz):
+        if clazz not in names:
+            names[clazz] = frozenset(name for name, _ in inspect.getmembers(clazz, predicate=inspect.isfunction))
+        return names[clazz]
+
+    responses.method_names_from_class = method_names
 
 
 def _share_repeated_strings():
@@ -229,6 +329,11 @@ def _give_back_freed_memory():
 # each patch, and what moto_server does without it (another moto or Python: that one runs unchanged)
 PATCHES = [
     (_track_weakly, "moto keeps every instance it made"),
+    (_size_items_once, "moto sums an item's size once per attribute"),
+    (_find_actions_once, "moto lists a service's methods for every request"),
+    (_parse_conditions_once, "moto parses a condition twice per write"),
+    (_query_without_sorting_the_table, "moto sorts the whole table for every Query"),
+    (_read_timestamps_fast, "moto parses every timestamp it answers with dateutil"),
     (_share_repeated_strings, "moto keeps a copy of every attribute name"),
     (_keep_connections_open, "moto_server closes every connection"),
     (_list_only_the_page, "moto_server lists every upload for every page"),

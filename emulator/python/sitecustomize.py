@@ -13,7 +13,8 @@ werkzeug does; a kept connection's sockets send with Nagle's algorithm off (werk
 body waited 40 ms for the client's delayed ACK). moto_server lists its own package folder to route every request (a
 stat per service folder up to the one asked): listed once here, and its log of every request is off (errors stay on
 stderr). Per request moto also re-sums an item's size per attribute, lists a service's methods, parses a condition twice,
-sorts the whole table before a Query and parses its own timestamps with dateutil: each done once, or the cheap way,
+sorts the whole table before a Query, parses its own timestamps with dateutil and builds its table of a service's errors
+for every error answered: each done once, or the cheap way,
 with the same answers (test/conformance/moto-fast-paths.test.ts). moto answers ListMultipartUploads with every upload of the bucket (10 MB of XML at 20,000 uploads, for
 every page); asked by the stack's proxy (LISTING_PAGE_HEADER, emulator/list-uploads-paging.ts), it answers only the
 first n after the markers in S3's order, and the proxy cuts S3's page from those as before. Any failure leaves moto as
@@ -162,6 +163,33 @@ def _read_timestamps_fast():
         return parse_as_is(value)
 
     serialize.parse_to_aware_datetime = parse
+
+
+def _look_errors_up_once():
+    from moto.core import errors, utils
+
+    # an error's answer looks its code up in a table of the service's errors, which a new ErrorLookupFactory builds for
+    # every error answered (2,000 NoSuchUpload a sweep): one table per service, shared
+    shared = {}
+    factory_init = errors.ErrorLookupFactory.__init__
+
+    def factory(self):
+        factory_init(self)
+        self._error_lut_cache = shared
+
+    errors.ErrorLookupFactory.__init__ = factory
+
+    # moto caches the service's name and model, but the first request of each of its 40 threads computed them
+    # together: the first computes, the others wait for its answer
+    lock = threading.Lock()
+    for name in ("service_name_from_moto_package_name", "get_service_model"):
+        cached = getattr(utils, name)
+
+        def once(key, cached=cached):
+            with lock:
+                return cached(key)
+
+        setattr(utils, name, once)
 
 
 def _find_actions_once():
@@ -331,6 +359,7 @@ PATCHES = [
     (_track_weakly, "moto keeps every instance it made"),
     (_size_items_once, "moto sums an item's size once per attribute"),
     (_find_actions_once, "moto lists a service's methods for every request"),
+    (_look_errors_up_once, "moto builds its table of a service's errors for every error"),
     (_parse_conditions_once, "moto parses a condition twice per write"),
     (_query_without_sorting_the_table, "moto sorts the whole table for every Query"),
     (_read_timestamps_fast, "moto parses every timestamp it answers with dateutil"),

@@ -107,11 +107,28 @@ from moto import backends
 print(backends.list_of_moto_modules() is backends.list_of_moto_modules(), 's3' in backends.list_of_moto_modules())
 `;
 
+/** an error's table of codes is built once per service, and the service's model loaded once, not once per thread */
+const ERRORS_ONCE = `
+import threading, sitecustomize
+from moto.core import errors, utils
+from moto.s3.exceptions import NoSuchUpload
+models = []
+threads = [threading.Thread(target=lambda: models.append(utils.get_service_model('s3'))) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+shared = errors.ErrorLookupFactory()._error_lut_cache is errors.ErrorLookupFactory()._error_lut_cache
+print(len({id(m) for m in models}), shared, errors.get_error_model(NoSuchUpload('u'), models[0]).error_code)
+`;
+
 const python = (code: string) => execFileSync('python3', ['-c', code], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: MOTO_PYTHON_PATH } }).trim();
 
 describe("moto_server's request handling, as the stack patches it", () => {
   it("answers on sockets with Nagle's algorithm off", () => {
     expect(python(NODELAY)).toBe('1');
+  });
+
+  it("builds a service's table of errors once and loads its model once, for all its threads", () => {
+    expect(python(ERRORS_ONCE)).toBe('1 True NoSuchUpload');
   });
 
   it('lists the services it serves once, not per request', () => {

@@ -1,24 +1,24 @@
 """
 moto_server as the local stack runs it (emulator/moto.ts puts this folder on PYTHONPATH). moto keeps every model
 instance it ever made in its class's `instances_tracked` list, for its dashboard and its reset, until a reset: every
-aborted upload, every replaced DynamoDB item stays in memory (moto 5.2.1, moto/core/common_models.py BaseModel.__new__).
-AWS frees what is deleted; here the lists hold weak references, so what moto no longer uses is freed, and glibc is
-asked every 10 s to give freed pages back (malloc_trim(3): free() keeps them otherwise). A DynamoDB item keeps its own
-copy of every attribute name and value parsed from JSON: names and short values are shared instead (sys.intern),
-measured 5.3 → 2.9 KB per sweep record. werkzeug 3 (moto_server's HTTP server) answers every request with
-`Connection: close`, because it cannot drain an unread body before the next request line: here a plain request's body
-(Content-Length, no Transfer-Encoding, no Expect) is read whole before moto sees it and the connection stays open
-(a 500-upload sweep: 2,079 connections → 123); any other request, or a client's `Connection: close`, is served as
-werkzeug does; a kept connection's sockets send with Nagle's algorithm off (werkzeug writes headers and body apart: the
-body waited 40 ms for the client's delayed ACK). moto_server lists its own package folder to route every request (a
-stat per service folder up to the one asked): listed once here, and its log of every request is off (errors stay on
-stderr). Per request moto also re-sums an item's size per attribute, lists a service's methods, parses a condition twice,
-sorts the whole table before a Query, parses its own timestamps with dateutil and builds its table of a service's errors
-for every error answered: each done once, or the cheap way,
-with the same answers (test/conformance/moto-fast-paths.test.ts). moto answers ListMultipartUploads with every upload of the bucket (10 MB of XML at 20,000 uploads, for
-every page); asked by the stack's proxy (LISTING_PAGE_HEADER, emulator/list-uploads-paging.ts), it answers only the
-first n after the markers in S3's order, and the proxy cuts S3's page from those as before. Any failure leaves moto as
-it is, with one line on stderr.
+aborted upload, every replaced DynamoDB item stays in memory (moto 5.2.1, moto/core/common_models.py
+BaseModel.__new__). AWS frees what is deleted; here the lists hold weak references, so what moto no longer uses is
+freed, and glibc is asked every 10 s to give freed pages back (malloc_trim(3): free() keeps them otherwise). A
+DynamoDB item keeps its own copy of every attribute name and value parsed from JSON: names and short values are shared
+instead (sys.intern), measured 5.3 → 2.9 KB per sweep record. werkzeug 3 (moto_server's HTTP server) answers every
+request with `Connection: close`, because it cannot drain an unread body before the next request line: here a plain
+request's body (Content-Length, no Transfer-Encoding, no Expect) is read whole before moto sees it and the connection
+stays open (a 500-upload sweep: 2,079 connections → 123); any other request, or a client's `Connection: close`, is
+served as werkzeug does; a kept connection's sockets send with Nagle's algorithm off (werkzeug writes headers and body
+apart: the body waited 40 ms for the client's delayed ACK). moto_server lists its own package folder to route every
+request (a stat per service folder up to the one asked): listed once here, and its log of every request is off (errors
+stay on stderr). Per request moto also re-sums an item's size per attribute, lists a service's methods, parses a
+condition twice, sorts the whole table before a Query, parses its own timestamps with dateutil and builds its table of
+a service's errors for every error answered: each done once, or the cheap way, with the same answers
+(test/conformance/moto-fast-paths.test.ts). moto answers ListMultipartUploads with every upload of the bucket (10 MB
+of XML at 20,000 uploads, for every page); asked by the stack's proxy (LISTING_PAGE_HEADER,
+emulator/list-uploads-paging.ts), it answers only the first n after the markers in S3's order, and the proxy cuts S3's
+page from those as before. Any failure leaves moto as it is, with one line on stderr.
 """
 
 import ctypes

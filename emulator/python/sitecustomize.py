@@ -192,6 +192,26 @@ def _look_errors_up_once():
         setattr(utils, name, once)
 
 
+def _refuse_parts_of_gone_uploads():
+    from moto.s3 import models
+    from moto.s3.exceptions import NoSuchUpload
+
+    # moto looks the upload up unguarded and answers KeyError as 500 InternalError; S3 answers 404 NoSuchUpload
+    # (UploadPart, UploadPartCopy and CompleteMultipartUpload API references, Errors)
+    def guarded(name):
+        as_is = getattr(models.S3Backend, name)
+
+        def method(self, bucket_name, multipart_id, *args, **kwargs):
+            if multipart_id not in self.get_bucket(bucket_name).multiparts:
+                raise NoSuchUpload(upload_id=multipart_id)
+            return as_is(self, bucket_name, multipart_id, *args, **kwargs)
+
+        setattr(models.S3Backend, name, method)
+
+    for name in ("upload_part", "upload_part_copy", "complete_multipart_upload"):
+        guarded(name)
+
+
 def _find_actions_once():
     from moto.core import responses
 
@@ -366,6 +386,7 @@ PATCHES = [
     (_share_repeated_strings, "moto keeps a copy of every attribute name"),
     (_keep_connections_open, "moto_server closes every connection"),
     (_list_only_the_page, "moto_server lists every upload for every page"),
+    (_refuse_parts_of_gone_uploads, "moto answers a part of an aborted upload 500"),
     (_find_services_once, "moto_server lists its own package folder for every request"),
     (_log_errors_only, "moto_server logs every request"),
     (_give_back_freed_memory, "moto_server keeps the memory it freed"),

@@ -212,6 +212,22 @@ def _refuse_parts_of_gone_uploads():
         guarded(name)
 
 
+def _one_dynamodb_request_at_a_time():
+    from moto.dynamodb import responses
+
+    # moto serves requests on many threads without a lock: TransactWriteItems deep-copies a table while another request
+    # writes it ("dictionary changed size during iteration", answered 500) and two UpdateItems can lose one's change.
+    # DynamoDB applies each request atomically; here one request is applied at a time (the GIL ran one anyway)
+    lock = threading.RLock()
+    call_action_as_is = responses.DynamoHandler.call_action
+
+    def call_action(self):
+        with lock:
+            return call_action_as_is(self)
+
+    responses.DynamoHandler.call_action = call_action
+
+
 def _find_actions_once():
     from moto.core import responses
 
@@ -387,6 +403,7 @@ PATCHES = [
     (_keep_connections_open, "moto_server closes every connection"),
     (_list_only_the_page, "moto_server lists every upload for every page"),
     (_refuse_parts_of_gone_uploads, "moto answers a part of an aborted upload 500"),
+    (_one_dynamodb_request_at_a_time, "moto applies DynamoDB requests side by side, unlocked"),
     (_find_services_once, "moto_server lists its own package folder for every request"),
     (_log_errors_only, "moto_server logs every request"),
     (_give_back_freed_memory, "moto_server keeps the memory it freed"),

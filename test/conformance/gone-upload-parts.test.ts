@@ -5,16 +5,11 @@
  * answers as S3 does (emulator/python/sitecustomize.py).
  */
 import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, PutObjectCommand, UploadPartCommand, UploadPartCopyCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awsClients, createBucket, createUpload, startMoto, type MotoServer } from '../support/workflow.ts';
+import { describe, expect, it } from 'vitest';
+import { awsClients, createBucket, createUpload } from '../support/workflow.ts';
+import { motoForFile } from '../support/moto-for-file.ts';
 
-let moto: MotoServer;
-beforeAll(async () => {
-  moto = await startMoto();
-}, 60_000);
-afterAll(async () => {
-  await moto?.stop();
-});
+const moto = motoForFile();
 
 const refusal = (promise: Promise<unknown>) =>
   promise.then(
@@ -24,7 +19,7 @@ const refusal = (promise: Promise<unknown>) =>
 
 describe('a part of an aborted upload', () => {
   it('is refused 404 NoSuchUpload by UploadPart, UploadPartCopy and CompleteMultipartUpload', async () => {
-    const { s3 } = awsClients(moto.endpoint, { maxAttempts: 1 });
+    const { s3 } = awsClients(moto.server.endpoint, { maxAttempts: 1 });
     await createBucket(s3, 'gone-parts');
     await s3.send(new PutObjectCommand({ Bucket: 'gone-parts', Key: 'source', Body: 'x'.repeat(1024) }));
     const upload = await createUpload(s3, 'gone-parts', 'video.mp4', [1024]);
@@ -36,6 +31,6 @@ describe('a part of an aborted upload', () => {
     expect(await refusal(s3.send(new CompleteMultipartUploadCommand({ ...at, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"0"' }] } })))).toBe(
       '404 NoSuchUpload',
     );
-    expect(moto.stderr()).not.toContain('KeyError');
+    expect(moto.server.stderr()).not.toContain('KeyError');
   });
 });

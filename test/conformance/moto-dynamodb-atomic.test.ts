@@ -7,13 +7,17 @@
  */
 import { CreateTableCommand, DynamoDBClient, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMoto, type MotoServer } from '../support/workflow.ts';
+import { motoForFile } from '../support/moto-for-file.ts';
 
-let moto: MotoServer;
+const moto = motoForFile();
 let dynamodb: DynamoDBClient;
 beforeAll(async () => {
-  moto = await startMoto();
-  dynamodb = new DynamoDBClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' }, maxAttempts: 1 });
+  dynamodb = new DynamoDBClient({
+    endpoint: moto.server.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'k', secretAccessKey: 's' },
+    maxAttempts: 1,
+  });
   await dynamodb.send(
     new CreateTableCommand({
       TableName: 'atomic',
@@ -23,10 +27,7 @@ beforeAll(async () => {
     }),
   );
 }, 60_000);
-afterAll(async () => {
-  dynamodb?.destroy();
-  await moto?.stop();
-});
+afterAll(() => dynamodb?.destroy());
 
 const put = (id: string) => dynamodb.send(new PutItemCommand({ TableName: 'atomic', Item: { id: { S: id }, pad: { S: 'p'.repeat(500) } } }));
 
@@ -45,6 +46,6 @@ describe("moto_server's DynamoDB, as the stack runs it", () => {
       ),
     );
     expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
-    expect(moto.stderr()).not.toContain('changed size during iteration');
+    expect(moto.server.stderr()).not.toContain('changed size during iteration');
   });
 });

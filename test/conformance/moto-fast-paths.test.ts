@@ -6,16 +6,16 @@
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ListPartsCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awsClients, createBucket, createUpload, startMoto, type MotoServer } from '../support/workflow.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { awsClients, createBucket, createUpload } from '../support/workflow.ts';
+import { motoForFile } from '../support/moto-for-file.ts';
 
 const TABLE = 'fast-paths';
-let moto: MotoServer;
+const moto = motoForFile();
 let doc: DynamoDBDocumentClient;
 let clients: ReturnType<typeof awsClients>;
 beforeAll(async () => {
-  moto = await startMoto();
-  clients = awsClients(moto.endpoint);
+  clients = awsClients(moto.server.endpoint);
   doc = clients.doc;
   await (clients.dynamodb as DynamoDBClient).send(
     new CreateTableCommand({
@@ -40,9 +40,6 @@ beforeAll(async () => {
     }),
   );
 }, 60_000);
-afterAll(async () => {
-  await moto?.stop();
-});
 
 const failure = (promise: Promise<unknown>) =>
   promise.then(

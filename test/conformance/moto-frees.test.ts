@@ -6,26 +6,21 @@
  */
 import { execFileSync } from 'node:child_process';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
 import { MOTO_PYTHON_PATH } from '../../emulator/moto.ts';
-import { awsClients, createBucket, createTable, createUpload, startMoto, TABLE, type MotoServer } from '../support/workflow.ts';
+import { awsClients, createBucket, createTable, createUpload, TABLE } from '../support/workflow.ts';
+import { motoForFile } from '../support/moto-for-file.ts';
 
-let moto: MotoServer;
-beforeAll(async () => {
-  moto = await startMoto();
-}, 60_000);
-afterAll(async () => {
-  await moto?.stop();
-});
+const moto = motoForFile();
 
 /** the instances moto still tracks, by service and model */
-const tracked = async (): Promise<Record<string, Record<string, unknown[]>>> => (await fetch(`${moto.endpoint}/moto-api/data.json`)).json() as never;
+const tracked = async (): Promise<Record<string, Record<string, unknown[]>>> => (await fetch(`${moto.server.endpoint}/moto-api/data.json`)).json() as never;
 
 describe('moto_server of the local stack', () => {
   it('keeps no aborted upload and no replaced item', async () => {
     // Arrange
-    const { s3, doc, dynamodb } = awsClients(moto.endpoint);
+    const { s3, doc, dynamodb } = awsClients(moto.server.endpoint);
     await createBucket(s3, 'frees-bucket');
     await createTable(dynamodb);
     const uploads = [];

@@ -390,7 +390,8 @@ def _give_back_freed_memory():
     threading.Thread(target=loop, name="malloc-trim", daemon=True).start()
 
 
-# each patch, and what moto_server does without it (another moto or Python: that one runs unchanged)
+# each patch, and what moto_server does without it (another moto or Python: that one runs unchanged); in this order:
+# _share_repeated_strings wraps the Item.__init__ that _size_items_once has put in place
 PATCHES = [
     (_track_weakly, "moto keeps every instance it made"),
     (_size_items_once, "moto sums an item's size once per attribute"),

@@ -4,13 +4,11 @@
  * own /moto-api/data.json lists the instances it still tracks. Items parsed from JSON share their attribute names and
  * short values (a sweep's records repeat most of them).
  */
-import { execFileSync } from 'node:child_process';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { AbortMultipartUploadCommand } from '@aws-sdk/client-s3';
-import { MOTO_PYTHON_PATH } from '../../emulator/moto.ts';
 import { awsClients, createBucket, createTable, createUpload, TABLE } from '../support/workflow.ts';
-import { motoForFile } from '../support/moto-for-file.ts';
+import { motoForFile, pythonWithStackPatches } from '../support/moto-for-file.ts';
 
 const moto = motoForFile();
 
@@ -53,7 +51,6 @@ print(name(a) is name(b), a.attrs['status'].value is b.attrs['status'].value)
 
 describe("moto_server's DynamoDB items", () => {
   it('share their attribute names and short values', () => {
-    const out = execFileSync('python3', ['-c', SHARED], { env: { ...process.env, PYTHONPATH: MOTO_PYTHON_PATH }, encoding: 'utf8' });
-    expect(out.trim()).toBe('True True');
+    expect(pythonWithStackPatches(SHARED)).toBe('True True');
   });
 });

@@ -3,10 +3,10 @@
  * (werkzeug alone closes every one), serves request bodies whole on a kept connection, and still closes when the
  * client asks; it writes nothing to stderr for a request served well, and sends its answers without Nagle's delay.
  */
-import { execFileSync } from 'node:child_process';
 import { Agent, request, type IncomingMessage } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MOTO_PYTHON_PATH, startMoto, type MotoServer } from '../../emulator/moto.ts';
+import { describe, expect, it } from 'vitest';
+import type { MotoServer } from '../../emulator/moto.ts';
+import { motoForFile, pythonWithStackPatches } from '../support/moto-for-file.ts';
 
 /** moto_server tells services apart by the credential scope; it checks no signature */
 const S3_AUTH = 'AWS4-HMAC-SHA256 Credential=k/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0';
@@ -37,33 +37,27 @@ function send(moto: MotoServer, agent: Agent, method: string, path: string, body
 }
 
 describe('moto_server as startMoto runs it', () => {
-  let moto: MotoServer;
-  beforeAll(async () => {
-    moto = await startMoto();
-  });
-  afterAll(async () => {
-    await moto.stop();
-  });
+  const file = motoForFile();
 
   it('keeps one connection for request after request, bodies included', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
       const sockets = new Set<unknown>();
-      const created = await send(moto, agent, 'PUT', '/keepalive-bucket');
+      const created = await send(file.server, agent, 'PUT', '/keepalive-bucket');
       expect(created.status).toBe(200);
       sockets.add(created.socket);
       for (const i of [1, 2, 3]) {
-        const put = await send(moto, agent, 'PUT', `/keepalive-bucket/object-${i}`, `body ${i} `.repeat(1000));
+        const put = await send(file.server, agent, 'PUT', `/keepalive-bucket/object-${i}`, `body ${i} `.repeat(1000));
         expect(put.status).toBe(200);
         expect(put.connection).not.toBe('close');
         sockets.add(put.socket);
       }
-      const got = await send(moto, agent, 'GET', '/keepalive-bucket/object-2');
+      const got = await send(file.server, agent, 'GET', '/keepalive-bucket/object-2');
       sockets.add(got.socket);
       expect(got.body).toBe('body 2 '.repeat(1000));
       expect(sockets.size).toBe(1);
       // werkzeug's drain after a kept request raised (and logged its traceback) for every request, unseen
-      expect(moto.stderr()).not.toMatch(/Error on request|Traceback|"(PUT|GET) \/keepalive-bucket/);
+      expect(file.server.stderr()).not.toMatch(/Error on request|Traceback|"(PUT|GET) \/keepalive-bucket/);
     } finally {
       agent.destroy();
     }
@@ -72,7 +66,7 @@ describe('moto_server as startMoto runs it', () => {
   it('closes the connection when the client asks', async () => {
     const agent = new Agent({ keepAlive: true });
     try {
-      const answer = await send(moto, agent, 'GET', '/keepalive-bucket', '', { connection: 'close' });
+      const answer = await send(file.server, agent, 'GET', '/keepalive-bucket', '', { connection: 'close' });
       expect(answer.status).toBe(200);
       expect(answer.connection).toBe('close');
     } finally {
@@ -120,18 +114,16 @@ shared = errors.ErrorLookupFactory()._error_lut_cache is errors.ErrorLookupFacto
 print(len({id(m) for m in models}), shared, errors.get_error_model(NoSuchUpload('u'), models[0]).error_code)
 `;
 
-const python = (code: string) => execFileSync('python3', ['-c', code], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: MOTO_PYTHON_PATH } }).trim();
-
 describe("moto_server's request handling, as the stack patches it", () => {
   it("answers on sockets with Nagle's algorithm off", () => {
-    expect(python(NODELAY)).toBe('1');
+    expect(pythonWithStackPatches(NODELAY)).toBe('1');
   });
 
   it("builds a service's table of errors once and loads its model once, for all its threads", () => {
-    expect(python(ERRORS_ONCE)).toBe('1 True NoSuchUpload');
+    expect(pythonWithStackPatches(ERRORS_ONCE)).toBe('1 True NoSuchUpload');
   });
 
   it('lists the services it serves once, not per request', () => {
-    expect(python(SERVICES_ONCE)).toBe('True True');
+    expect(pythonWithStackPatches(SERVICES_ONCE)).toBe('True True');
   });
 });

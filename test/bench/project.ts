@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { get } from 'node:http';
 import { startLocalStack } from '../../emulator/stack.ts';
-import { LISTING_PAGE_HEADER, MAX_UPLOADS } from '../../emulator/list-uploads-paging.ts';
+import { LISTING_PAGE_HEADER, listingPageHint } from '../../emulator/list-uploads-paging.ts';
 import type { HistoryEvent, LocalExecution } from '../../emulator/execution.ts';
 import { LOCAL_SETTINGS, STATE_MACHINES, type Settings, type StateMachineKey } from '../../lib/settings.ts';
 import { transactItemUnits, writeUnits } from './cost.ts';
@@ -252,21 +252,22 @@ export async function runProjectSweep(options: ProjectSweepOptions): Promise<Swe
 }
 
 /**
- * moto_server's CPU seconds for one ListMultipartUploads of the bucket (straight on moto: the whole listing), median of
- * a few. A raw request whose answer is read and dropped: parsing 10 MB of XML here would grow the stack process's RSS.
+ * moto_server's CPU seconds for one ListMultipartUploads of the bucket (straight on moto, with the page hint the endpoint
+ * sends for it: one default page), median of a few. A raw request whose answer is read and dropped.
  */
 async function listingCpu(motoEndpoint: string, moto: number, n: number): Promise<number> {
+  const url = new URL(`${motoEndpoint}/${BUCKET}?uploads`);
+  const page = listingPageHint('GET', url);
   // moto_server tells services apart by the credential scope of the Authorization header; it checks no signature
-  // the page hint the endpoint sends (emulator/list-uploads-paging.ts): one default page, as the sweep's listings ask
   const headers = {
     authorization: 'AWS4-HMAC-SHA256 Credential=b/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0',
-    [LISTING_PAGE_HEADER]: String(MAX_UPLOADS + 1),
+    ...(page === undefined ? {} : { [LISTING_PAGE_HEADER]: page }),
   };
   const seconds: number[] = [];
   for (let i = 0; i < (n <= 2000 ? 5 : 1); i += 1) {
     const before = cpuSecondsOf(moto) ?? 0;
     await new Promise<void>((resolve, reject) => {
-      get(`${motoEndpoint}/${BUCKET}?uploads`, { headers }, (answer) => {
+      get(url, { headers }, (answer) => {
         if (answer.statusCode !== 200) reject(new Error(`ListMultipartUploads answered ${answer.statusCode}`));
         answer.on('end', resolve).on('error', reject).resume();
       }).on('error', reject);

@@ -72,9 +72,13 @@ added latency, requests × latency ÷ wall = the requests in flight on average.
 
 ## Ratios (same run, same N, same latency)
 ${table(
-  ['N', 'design', 'uploads/s', '× boto3 16 threads', '× rclone'],
-  ratioRows.map((x) => [x.run, x.design, x.project, x.vsBoto3 ?? '—', x.vsRclone ?? '—']),
+  ['N', 'round', 'design', 'uploads/s', '× boto3 16 threads', '× rclone'],
+  ratioRows.map((x) => [x.run, x.round, x.design, x.project, x.vsBoto3 ?? '—', x.vsRclone ?? '—']),
 )}
+
+A round is boto3 and both sweeps one after another, each going first in turn: the machine's speed drifts from minute to
+minute (boto3 alone took 9.0 and 13.1 s two minutes apart), so each ratio is taken within its round and the medians of
+the rounds are the figures; every round is listed.
 
 ## Growth (${r.projectLabel}, no added latency)
 ${table(

@@ -21,6 +21,7 @@ import { isPartsWait, measuredDesign, type MeasuredDesign, type SweepMeasure } f
 import { countRequests, cpuSecondsOf, median, motoPid, rssMbOf, sampleMemory, startCpuMeter, type CpuUse, type MemorySample } from './measure.ts';
 import { seedUploadsInItsOwnProcess, uploadsLeft } from './seed.ts';
 import { roundTrips, type RoundTrips } from './round-trips.ts';
+import { pagePhaseMeter, type PagePhase } from './phases.ts';
 
 export const BUCKET = 'bench-uploads';
 /** the history event that ends an execution: its Task requests are all counted then */
@@ -70,6 +71,8 @@ export interface SweepRun {
   };
   /** moto_server processes of the stack: 2 (DynamoDB in its own) or 1 */
   motoProcesses?: 1 | 2;
+  /** each Task and Map state of the pages: its time and the CPU each process used meanwhile (test/bench/phases.ts) */
+  phases: PagePhase[];
 }
 
 const lower = (s: string) => `${s[0].toLowerCase()}${s.slice(1)}`;
@@ -100,7 +103,9 @@ export async function runProjectSweep(options: ProjectSweepOptions): Promise<Swe
   const buckets = Array.from({ length: bucketCount }, (_, i) => bucketOf(i));
   const pages = { executions: 0, waits: 0, entered: 0 };
   const taskRequests: Record<string, number> = {};
+  const phases = pagePhaseMeter();
   const onExecutionEvent = (execution: LocalExecution, event: HistoryEvent) => {
+    phases.onEvent(execution, event);
     const express = execution.executionArn.includes(':express:');
     if (express && event.type.endsWith('StateEntered')) {
       pages.entered += 1;
@@ -145,6 +150,7 @@ export async function runProjectSweep(options: ProjectSweepOptions): Promise<Swe
     const memory = sampleMemory(motos);
     const before = memory.sample();
     const cpuMeter = startCpuMeter(moto, dynamodbMoto);
+    phases.watch(moto, dynamodbMoto);
     const name = `bench-${n}-${latencyMs}ms-${measure ? 'measure' : 'lean'}`;
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({
@@ -243,6 +249,7 @@ export async function runProjectSweep(options: ProjectSweepOptions): Promise<Swe
       listing,
       memory: { fresh, before, peak, after, samples: memory.samples, afterSeconds, afterSamples: idle.samples },
       motoProcesses,
+      phases: phases.phases(),
     };
   } finally {
     sfn.destroy();

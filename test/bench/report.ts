@@ -1,7 +1,7 @@
 /** The bench's rows and tables: one row per (tool, N, latency), what bounds it, the ratios, Markdown for the terminal and report.md. */
 import type { PeerName, PeerRun } from './peers.ts';
 import type { SweepRun } from './project.ts';
-import { round } from './measure.ts';
+import { median, round } from './measure.ts';
 
 export interface Row {
   tool: string;
@@ -21,6 +21,8 @@ export interface Row {
   /** CPU seconds; moto: the S3 moto_server (and DynamoDB's when one serves both), dynamodbMoto: DynamoDB's own */
   cpu: { node: number; moto: number; dynamodbMoto?: number; peer?: number };
   bound: string;
+  /** the race round (boto3 and both sweeps alternating at one N): its ratios are taken within the round */
+  round?: number;
 }
 
 export const PROJECT = "this project's sweep";
@@ -137,17 +139,25 @@ export const resultCells = (r: Row) => [
   r.bound,
 ];
 
-/** each design of the project: its uploads/s over each peer's, per (N, latency) measured in this run */
+/**
+ * Each design of the project: its uploads/s over each peer's, per (N, latency) measured in this run. A run of a race
+ * round is paired with the peer's run of the same round (the machine's speed drifts between minutes), or else with the
+ * peer's only run at that N; a design raced in more than one round also gets a median row of its rounds' ratios.
+ */
 export function ratios(rows: Row[]) {
-  return rows
+  const paired = rows
     .filter((r) => r.toolKey === 'project' || r.toolKey === 'projectLean')
     .flatMap((p) => {
-      const peer = (key: PeerName) => rows.find((r) => r.toolKey === key && r.n === p.n && r.latencyMs === p.latencyMs);
+      const peer = (key: PeerName) => {
+        const at = rows.filter((r) => r.toolKey === key && r.n === p.n && r.latencyMs === p.latencyMs);
+        return at.find((r) => r.round !== undefined && r.round === p.round) ?? at.find((r) => r.round === undefined);
+      };
       const [boto3, rclone] = [peer('boto3'), peer('rclone')];
       if (!boto3 && !rclone) return [];
       return [
         {
           run: p.runLabel,
+          round: p.round === undefined ? '—' : String(p.round),
           design: p.tool,
           project: p.uploadsPerSecond,
           vsBoto3: boto3 ? round(p.uploadsPerSecond / boto3.uploadsPerSecond, 2) : undefined,
@@ -155,4 +165,23 @@ export function ratios(rows: Row[]) {
         },
       ];
     });
+  const medians = [...new Set(paired.filter((x) => x.round !== '—').map((x) => `${x.run}\n${x.design}`))].flatMap((key) => {
+    const of = paired.filter((x) => x.round !== '—' && `${x.run}\n${x.design}` === key);
+    if (of.length < 2) return [];
+    const mid = (pick: (x: (typeof of)[number]) => number | undefined) => {
+      const values = of.map(pick).filter((v): v is number => v !== undefined);
+      return values.length ? round(median(values), 2) : undefined;
+    };
+    return [
+      {
+        run: of[0].run,
+        round: `median of ${of.length}`,
+        design: of[0].design,
+        project: mid((x) => x.project) ?? 0,
+        vsBoto3: mid((x) => x.vsBoto3),
+        vsRclone: mid((x) => x.vsRclone),
+      },
+    ];
+  });
+  return [...paired, ...medians];
 }

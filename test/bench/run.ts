@@ -9,6 +9,7 @@
  * BENCH_SWEEP_SIZES (default 500,2000,20000), BENCH_PEER_SIZES (500,2000), BENCH_CLI_UPLOADS (50), BENCH_LATENCY_MS (30),
  * BENCH_LATENCY_UPLOADS (500), BENCH_SCAN_UPLOADS (5000: `mpu-reaper scan` beside a boto3 scan, test/bench/scan.ts),
  * BENCH_MOTO_UPLOADS (2000) and BENCH_MOTO_ROUNDS (2): one moto_server against two (test/bench/moto-processes.ts).
+ * BENCH_RACE_UPLOADS (2000) and BENCH_RACE_ROUNDS (3): at that N, boto3 and both sweeps run in rounds, each first in turn.
  * The time model's check (test/bench/model-check.ts): BENCH_MODEL_BUCKETS (2), BENCH_MODEL_UPLOADS (200 a bucket),
  * BENCH_MODEL_PAGE (20: SweepPageSize), BENCH_MODEL_LATENCY_MS (100), BENCH_MODEL_RUNS (3); `npm run bench -- --only
  * model-check` runs it alone; `--only memory` runs the largest sweep alone for the stack's memory.
@@ -24,7 +25,8 @@ import { DEPLOYED_LAYOUT } from './aws-limits.ts';
 import { benchPeer, detectPeers, type PeerName } from './peers.ts';
 import type { SweepRun } from './project.ts';
 import { runProjectSweepInItsOwnProcess } from './sweep-process.ts';
-import { PROJECT, peerRow, projectRow, RESULT_HEADER, resultCells, table, type Row } from './report.ts';
+import { PROJECT, PROJECT_LEAN, peerRow, projectRow, RESULT_HEADER, resultCells, table, type Row } from './report.ts';
+import { phaseTable } from './phases.ts';
 import { formatCostTable } from './cost.ts';
 import { benchScans, scanTable } from './scan.ts';
 import { benchModelCheck, MODEL_TOLERANCE, modelBreakdown, type ModelCheck } from './model-check.ts';
@@ -40,7 +42,16 @@ const [LATENCY_UPLOADS] = sizes('BENCH_LATENCY_UPLOADS', '500');
 const [SCAN_UPLOADS] = sizes('BENCH_SCAN_UPLOADS', '5000');
 const [MOTO_UPLOADS] = sizes('BENCH_MOTO_UPLOADS', '2000');
 const [MOTO_ROUNDS] = sizes('BENCH_MOTO_ROUNDS', '2');
+const [RACE_UPLOADS] = sizes('BENCH_RACE_UPLOADS', '2000');
+const [RACE_ROUNDS] = sizes('BENCH_RACE_ROUNDS', '3');
 process.env.LOG_LEVEL ??= 'ERROR'; // the handlers' request logs would drown the figures
+
+/** what the phase tables show, under them in report.md */
+const PHASES_NOTE = [
+  "Each Task and Map state of sweep-page summed over the pages (one page execution at a time at this N), with each process's",
+  'CPU over that time as a share of one core (node: every thread; moto_server: its process). A state is bound by whatever',
+  'is busiest meanwhile: where node is, its per-request CPU (SDK, HTTP, the runtime) is what a faster moto_server cannot buy.',
+].join('\n');
 
 const benchStarted = performance.now();
 const machine = { cores: availableParallelism(), loadAverageAtStart: loadavg()[0] };
@@ -98,25 +109,35 @@ const add = (row: Row) => {
 };
 const leanRuns: SweepRun[] = [];
 // each sweep in a node process of its own, as `npm start` runs the stack (its memory is the stack's, not the harness's)
-const project = async (n: number, latencyMs = 0, measure = true, afterSeconds = 1) => {
+const project = async (n: number, latencyMs = 0, measure = true, afterSeconds = 1, round?: number) => {
   const run = await runProjectSweepInItsOwnProcess({ n, latencyMs, measure, afterSeconds });
   (measure ? sweeps : leanRuns).push(run);
-  add(projectRow(run));
+  add({ ...projectRow(run), round });
   return run;
 };
-const peer = async (tool: PeerName, n: number, latencyMs = 0) => {
-  if (available(tool)) add(peerRow(await benchPeer(tool, n, latencyMs)));
+const peer = async (tool: PeerName, n: number, latencyMs = 0, round?: number) => {
+  if (available(tool)) add({ ...peerRow(await benchPeer(tool, n, latencyMs)), round });
 };
 
-// the sweep both ways: measured (ListParts before the abort: parts and bytes in the record) and without the measure
+// the sweep both ways: measured (ListParts before the abort: parts and bytes in the record) and without the measure;
+// at RACE_UPLOADS, boto3 and both sweeps in rounds, each going first in turn (report.ts ratios: within a round)
 for (const n of PEER_SIZES) {
-  await peer('boto3', n);
+  const raced = n === RACE_UPLOADS && SWEEP_SIZES.includes(n);
   await peer('rclone', n);
-  if (SWEEP_SIZES.includes(n)) {
-    await project(n);
-    await project(n, 0, false);
+  for (let round = 1; round <= (raced ? RACE_ROUNDS : 1); round += 1) {
+    const entrants = [() => peer('boto3', n, 0, raced ? round : undefined)];
+    if (SWEEP_SIZES.includes(n)) entrants.push(() => project(n, 0, true, 1, raced ? round : undefined).then(() => undefined));
+    if (SWEEP_SIZES.includes(n)) entrants.push(() => project(n, 0, false, 1, raced ? round : undefined).then(() => undefined));
+    for (let i = 0; i < entrants.length; i += 1) await entrants[(i + round - 1) % entrants.length]();
   }
 }
+const phaseReport = [true, false].flatMap((measured) => {
+  const run = (measured ? sweeps : leanRuns).find((s) => s.n === RACE_UPLOADS && s.latencyMs === 0);
+  if (!run) return [];
+  const label = `${measured ? PROJECT : PROJECT_LEAN}, ${run.n.toLocaleString('en-US')} uploads, its first round (${run.cpu.wallSeconds.toFixed(2)} s)`;
+  return [`### ${label}\n${phaseTable(run.phases, run.cpu.wallSeconds)}`];
+});
+if (phaseReport.length) say(`\n## Where the sweep's time goes, state by state of its pages\n${phaseReport.join('\n\n')}`);
 await peer('awsCli', CLI_UPLOADS);
 await peer('boto3', LATENCY_UPLOADS, LATENCY_MS);
 await peer('rclone', LATENCY_UPLOADS, LATENCY_MS);
@@ -196,6 +217,7 @@ const results = {
 };
 const listings = projectRuns.map((run) => ({ n: run.n, ...run.listing }));
 const report = `${markdownReport({ ...results, projectLabel: PROJECT, memorySamples: largest.memory.samples, listings })}\n## Scan of ${SCAN_UPLOADS.toLocaleString('en-US')} uploads of one part\n\n${scanTable(scans)}\n
+## Where the sweep's time goes, state by state of its pages\n\n${phaseReport.join('\n\n')}\n\n${PHASES_NOTE}\n
 ## Two moto_server processes against one (${MOTO_UPLOADS.toLocaleString('en-US')} uploads, alternating, every run)\n\n${motoTable}\n
 ## Memory of every process of the stack (${largest.n.toLocaleString('en-US')}-upload sweep)\n\n${stackMemoryTable(largest)}\n
 ## Model check\n\n${model.table}\n`;

@@ -185,3 +185,38 @@ export function ratios(rows: Row[]) {
   });
   return [...paired, ...medians];
 }
+
+/** the speed targets: each design over a peer, without or with the added latency; the median of its race rounds where it raced */
+export const SPEED_TARGETS = [
+  { design: PROJECT, peer: 'boto3', latency: false, atLeast: 1 },
+  { design: PROJECT_LEAN, peer: 'boto3', latency: false, atLeast: 1.3 },
+  { design: PROJECT, peer: 'rclone', latency: true, atLeast: 2.5 },
+  { design: PROJECT_LEAN, peer: 'rclone', latency: true, atLeast: 2.5 },
+] as const;
+
+/** each target against this run's ratio (a median row when the design raced in rounds); ratio undefined: not run */
+export function speedTargets(rows: Row[], at: { raceUploads: number; latencyUploads: number; latencyMs: number }) {
+  const all = ratios(rows);
+  return SPEED_TARGETS.map((t) => {
+    const run = t.latency ? `${at.latencyUploads.toLocaleString('en-US')} +${at.latencyMs} ms` : at.raceUploads.toLocaleString('en-US');
+    const of = all.filter((x) => x.run === run && x.design === t.design);
+    const x = of.find((r) => r.round.startsWith('median')) ?? of[0];
+    const ratio = x ? (t.peer === 'boto3' ? x.vsBoto3 : x.vsRclone) : undefined;
+    return { ...t, run, ratio, met: ratio !== undefined && ratio >= t.atLeast };
+  });
+}
+
+export function speedTargetTable(targets: ReturnType<typeof speedTargets>): string {
+  const peerLabel = { boto3: 'boto3, 16 threads', rclone: 'rclone backend cleanup' };
+  return table(
+    ['N', 'design', 'against', 'target', 'this run', ''],
+    targets.map((t) => [
+      t.run,
+      t.design,
+      peerLabel[t.peer],
+      `≥ ${t.atLeast} ×`,
+      t.ratio === undefined ? 'not run' : `${t.ratio} ×`,
+      t.ratio === undefined ? '—' : t.met ? 'met' : 'NOT MET',
+    ]),
+  );
+}

@@ -25,7 +25,7 @@ import { DEPLOYED_LAYOUT } from './aws-limits.ts';
 import { benchPeer, detectPeers, type PeerName } from './peers.ts';
 import type { SweepRun } from './project.ts';
 import { runProjectSweepInItsOwnProcess } from './sweep-process.ts';
-import { PROJECT, PROJECT_LEAN, peerRow, projectRow, RESULT_HEADER, resultCells, table, type Row } from './report.ts';
+import { PROJECT, PROJECT_LEAN, peerRow, projectRow, RESULT_HEADER, resultCells, speedTargets, speedTargetTable, table, type Row } from './report.ts';
 import { phaseTable } from './phases.ts';
 import { formatCostTable } from './cost.ts';
 import { benchScans, scanTable } from './scan.ts';
@@ -143,6 +143,8 @@ await peer('boto3', LATENCY_UPLOADS, LATENCY_MS);
 await peer('rclone', LATENCY_UPLOADS, LATENCY_MS);
 await project(LATENCY_UPLOADS, LATENCY_MS);
 await project(LATENCY_UPLOADS, LATENCY_MS, false);
+const speed = speedTargets(rows, { raceUploads: RACE_UPLOADS, latencyUploads: LATENCY_UPLOADS, latencyMs: LATENCY_MS });
+say(`\n## Speed targets (median of the race rounds where raced)\n${speedTargetTable(speed)}`);
 say(`(bench time so far ${elapsed()}; the larger sweeps next)`);
 const lean = leanRuns.find((s) => s.latencyMs === 0 && s.n === 2000) ?? leanRuns[0] ?? (await project(Math.min(...SWEEP_SIZES), 0, false));
 // the largest sweep: the stack left idle a minute after it, for its memory then
@@ -217,6 +219,7 @@ const results = {
 };
 const listings = projectRuns.map((run) => ({ n: run.n, ...run.listing }));
 const report = `${markdownReport({ ...results, projectLabel: PROJECT, memorySamples: largest.memory.samples, listings })}\n## Scan of ${SCAN_UPLOADS.toLocaleString('en-US')} uploads of one part\n\n${scanTable(scans)}\n
+## Speed targets (median of the race rounds where raced)\n\n${speedTargetTable(speed)}\n
 ## Where the sweep's time goes, state by state of its pages\n\n${phaseReport.join('\n\n')}\n\n${PHASES_NOTE}\n
 ## Two moto_server processes against one (${MOTO_UPLOADS.toLocaleString('en-US')} uploads, alternating, every run)\n\n${motoTable}\n
 ## Memory of every process of the stack (${largest.n.toLocaleString('en-US')}-upload sweep)\n\n${stackMemoryTable(largest)}\n
@@ -232,6 +235,11 @@ writeFileSync(new URL('uploads-per-second.png', results_), png);
 for (const file of ['report.md', 'uploads-per-second.png']) copyFileSync(new URL(file, results_), new URL(file, published));
 say(`\nbench done in ${elapsed()}: test/bench/results/{latest.json,report.md,uploads-per-second.png}, copies in test/bench/published/`);
 if (!model.ok) process.exitCode = 1;
+const missed = speed.filter((t) => t.ratio !== undefined && !t.met);
+if (missed.length) {
+  console.error(`bench: ${missed.map((t) => `${t.design} at ${t.run} is ${t.ratio} × ${t.peer} (target ≥ ${t.atLeast} ×)`).join('; ')}`);
+  process.exitCode = 1;
+}
 if (!stack.ok) {
   console.error(
     `bench: the stack's memory misses its target: peak ${stack.peakMb} MB, ${stack.afterMb - stack.beforeMb} MB more ${stack.afterSeconds} s after`,

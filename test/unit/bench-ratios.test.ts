@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chartValues } from '../bench/chart.ts';
-import { PROJECT, PROJECT_LEAN, ratios, type Row } from '../bench/report.ts';
+import { PROJECT, PROJECT_LEAN, ratios, speedTargets, speedTargetTable, type Row } from '../bench/report.ts';
 
 /** a row of the bench's results: only what ratios and the chart read */
 const row = (toolKey: Row['toolKey'], uploadsPerSecond: number, round?: number, n = 2000): Row =>
@@ -62,5 +62,39 @@ describe("the bench's ratios in race rounds", () => {
       [PROJECT, 110],
       [PROJECT_LEAN, 130],
     ]);
+  });
+});
+
+describe("the bench's speed targets", () => {
+  const at = { raceUploads: 2000, latencyUploads: 500, latencyMs: 30 };
+  const latency = (toolKey: Row['toolKey'], uploadsPerSecond: number): Row => ({
+    ...row(toolKey, uploadsPerSecond, undefined, 500),
+    latencyMs: 30,
+    runLabel: '500 +30 ms',
+  });
+
+  it('reads the median of the race rounds, and the one run under latency', () => {
+    const rows = [
+      ...[1, 2, 3].flatMap((r) => [row('boto3', 100, r), row('project', [90, 110, 120][r - 1], r), row('projectLean', [120, 140, 125][r - 1], r)]),
+      latency('rclone', 30),
+      latency('project', 100),
+      latency('projectLean', 70),
+    ];
+    const targets = speedTargets(rows, at);
+    expect(targets.map((t) => [t.design, t.peer, t.ratio, t.met])).toEqual([
+      [PROJECT, 'boto3', 1.1, true],
+      [PROJECT_LEAN, 'boto3', 1.25, false],
+      [PROJECT, 'rclone', 3.33, true],
+      [PROJECT_LEAN, 'rclone', 2.33, false],
+    ]);
+    const text = speedTargetTable(targets);
+    expect(text).toContain(`| 2,000 | ${PROJECT_LEAN} | boto3, 16 threads | ≥ 1.3 × | 1.25 × | NOT MET |`);
+    expect(text).toContain(`| 500 +30 ms | ${PROJECT} | rclone backend cleanup | ≥ 2.5 × | 3.33 × | met |`);
+  });
+
+  it('says "not run" where a peer could not run, rather than missed', () => {
+    const [first] = speedTargets([row('project', 90, 1), row('projectLean', 120, 1)], at);
+    expect([first.ratio, first.met]).toEqual([undefined, false]);
+    expect(speedTargetTable([first])).toContain('| not run | — |');
   });
 });

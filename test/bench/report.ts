@@ -198,7 +198,7 @@ export const SPEED_TARGETS = [
 export function speedTargets(rows: Row[], at: { raceUploads: number; latencyUploads: number; latencyMs: number }) {
   const all = ratios(rows);
   return SPEED_TARGETS.map((t) => {
-    const run = t.latency ? `${at.latencyUploads.toLocaleString('en-US')} +${at.latencyMs} ms` : at.raceUploads.toLocaleString('en-US');
+    const run = t.latency ? runLabel(at.latencyUploads, at.latencyMs) : runLabel(at.raceUploads, 0);
     const of = all.filter((x) => x.run === run && x.design === t.design);
     const x = of.find((r) => r.round.startsWith('median')) ?? of[0];
     const ratio = x ? (t.peer === 'boto3' ? x.vsBoto3 : x.vsRclone) : undefined;

@@ -125,9 +125,9 @@ for (const n of PEER_SIZES) {
   const raced = n === RACE_UPLOADS && SWEEP_SIZES.includes(n);
   await peer('rclone', n);
   for (let round = 1; round <= (raced ? RACE_ROUNDS : 1); round += 1) {
-    const entrants = [() => peer('boto3', n, 0, raced ? round : undefined)];
-    if (SWEEP_SIZES.includes(n)) entrants.push(() => project(n, 0, true, 1, raced ? round : undefined).then(() => undefined));
-    if (SWEEP_SIZES.includes(n)) entrants.push(() => project(n, 0, false, 1, raced ? round : undefined).then(() => undefined));
+    const inRound = raced ? round : undefined;
+    const entrants = [() => peer('boto3', n, 0, inRound)];
+    if (SWEEP_SIZES.includes(n)) for (const measure of [true, false]) entrants.push(() => project(n, 0, measure, 1, inRound).then(() => undefined));
     for (let i = 0; i < entrants.length; i += 1) await entrants[(i + round - 1) % entrants.length]();
   }
 }

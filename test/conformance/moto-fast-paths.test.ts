@@ -3,42 +3,21 @@
  * is summed once, a condition parsed once per expression, a Query no longer sorts the whole table first, a timestamp
  * read without dateutil. Each rule the shortcuts could break, asked of the real moto_server.
  */
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ListPartsCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { awsClients, createBucket, createUpload } from '../support/workflow.ts';
+import { INDEX_BY_STARTED_AT } from '../../lib/records.ts';
+import { awsClients, createBucket, createTable, createUpload, TABLE } from '../support/workflow.ts';
 import { motoForFile } from '../support/moto-for-file.ts';
 
-const TABLE = 'fast-paths';
 const moto = motoForFile();
 let doc: DynamoDBDocumentClient;
 let clients: ReturnType<typeof awsClients>;
 beforeAll(async () => {
   clients = awsClients(moto.server.endpoint);
   doc = clients.doc;
-  await (clients.dynamodb as DynamoDBClient).send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'id', AttributeType: 'S' },
-        { AttributeName: 'shard', AttributeType: 'S' },
-        { AttributeName: 'at', AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'byShardAt',
-          KeySchema: [
-            { AttributeName: 'shard', KeyType: 'HASH' },
-            { AttributeName: 'at', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
+  await createTable(clients.dynamodb as DynamoDBClient);
 }, 60_000);
 
 const failure = (promise: Promise<unknown>) =>
@@ -80,8 +59,8 @@ describe("moto_server's shortcuts answer as moto does", () => {
     const ats = Array.from({ length: 30 }, (_, i) => `2026-12-07T18:${String(i).padStart(2, '0')}:00.000Z`);
     const shuffled = [...ats.keys()].sort((a, b) => ((a * 7919) % 31) - ((b * 7919) % 31));
     for (const i of shuffled) {
-      await doc.send(new PutCommand({ TableName: TABLE, Item: { id: `z${30 - i}`, shard: 'a', at: ats[i] } }));
-      await doc.send(new PutCommand({ TableName: TABLE, Item: { id: `other${i}`, shard: 'b', at: ats[i] } }));
+      await doc.send(new PutCommand({ TableName: TABLE, Item: { id: `z${30 - i}`, listKey: 'a', startedAt: ats[i] } }));
+      await doc.send(new PutCommand({ TableName: TABLE, Item: { id: `other${i}`, listKey: 'b', startedAt: ats[i] } }));
     }
     const seen: string[] = [];
     let start: Record<string, unknown> | undefined;
@@ -89,15 +68,15 @@ describe("moto_server's shortcuts answer as moto does", () => {
       const page = await doc.send(
         new QueryCommand({
           TableName: TABLE,
-          IndexName: 'byShardAt',
-          KeyConditionExpression: 'shard = :s',
+          IndexName: INDEX_BY_STARTED_AT,
+          KeyConditionExpression: 'listKey = :s',
           ExpressionAttributeValues: { ':s': 'a' },
           ScanIndexForward: false,
           Limit: 7,
           ExclusiveStartKey: start,
         }),
       );
-      seen.push(...(page.Items ?? []).map((item) => item.at as string));
+      seen.push(...(page.Items ?? []).map((item) => item.startedAt as string));
       start = page.LastEvaluatedKey;
     } while (start);
     expect(seen).toEqual([...ats].reverse());

@@ -143,7 +143,7 @@ await peer('boto3', LATENCY_UPLOADS, LATENCY_MS);
 await peer('rclone', LATENCY_UPLOADS, LATENCY_MS);
 await project(LATENCY_UPLOADS, LATENCY_MS);
 await project(LATENCY_UPLOADS, LATENCY_MS, false);
-const speed = speedTargets(rows, { raceUploads: RACE_UPLOADS, latencyUploads: LATENCY_UPLOADS, latencyMs: LATENCY_MS });
+const speed = speedTargets(rows, { raceUploads: RACE_UPLOADS, latencyUploads: LATENCY_UPLOADS, latencyMs: LATENCY_MS }, machine.cores);
 say(`\n## Speed targets (median of the race rounds where raced)\n${speedTargetTable(speed)}`);
 say(`(bench time so far ${elapsed()}; the larger sweeps next)`);
 const lean = leanRuns.find((s) => s.latencyMs === 0 && s.n === 2000) ?? leanRuns[0] ?? (await project(Math.min(...SWEEP_SIZES), 0, false));

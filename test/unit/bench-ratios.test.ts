@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { chartValues } from '../bench/chart.ts';
 import { PROJECT, PROJECT_LEAN, ratios, speedTargets, speedTargetTable, type Row } from '../bench/report.ts';
 
-/** a row of the bench's results: only what ratios and the chart read */
-const row = (toolKey: Row['toolKey'], uploadsPerSecond: number, round?: number, n = 2000): Row =>
+/** a row of the bench's results: only what ratios, the ceilings and the chart read (1 CPU second per upload/s of speed) */
+const row = (toolKey: Row['toolKey'], uploadsPerSecond: number, round?: number, n = 2000, cpuSeconds = 10): Row =>
   ({
+    wallSeconds: n / uploadsPerSecond,
+    cpu: { node: cpuSeconds, moto: 0 },
     tool: { project: PROJECT, projectLean: PROJECT_LEAN, boto3: 'boto3, 16 threads', rclone: 'rclone backend cleanup', awsCli: 'AWS CLI loop' }[toolKey],
     toolKey,
     n,
@@ -39,10 +41,12 @@ describe("the bench's ratios in race rounds", () => {
   });
 
   it("adds the median of each design's round ratios, not the ratio of its median speeds", () => {
-    const medians = ratios(rows).filter((x) => x.round.startsWith('median'));
+    const medians = ratios(rows, 2).filter((x) => x.round.startsWith('median'));
+    // the ceilings: boto3's 20, 10 and 20 s (rclone's 5 s) × 2 cores over the sweeps' 10 CPU seconds, their median
+    const ceilings = { ceilingVsBoto3: 4, ceilingVsRclone: 1 };
     expect(medians).toEqual([
-      { run: '2,000', round: 'median of 3', design: PROJECT, project: 110, vsBoto3: 0.9, vsRclone: 0.28 },
-      { run: '2,000', round: 'median of 3', design: PROJECT_LEAN, project: 130, vsBoto3: 1.3, vsRclone: 0.33 },
+      { run: '2,000', round: 'median of 3', design: PROJECT, project: 110, vsBoto3: 0.9, vsRclone: 0.28, ...ceilings },
+      { run: '2,000', round: 'median of 3', design: PROJECT_LEAN, project: 130, vsBoto3: 1.3, vsRclone: 0.33, ...ceilings },
     ]);
   });
 
@@ -80,7 +84,7 @@ describe("the bench's speed targets", () => {
       latency('project', 100),
       latency('projectLean', 70),
     ];
-    const targets = speedTargets(rows, at);
+    const targets = speedTargets(rows, at, 2);
     expect(targets.map((t) => [t.design, t.peer, t.ratio, t.met])).toEqual([
       [PROJECT, 'boto3', 1.1, true],
       [PROJECT_LEAN, 'boto3', 1.25, false],
@@ -88,8 +92,21 @@ describe("the bench's speed targets", () => {
       [PROJECT_LEAN, 'rclone', 2.33, false],
     ]);
     const text = speedTargetTable(targets);
-    expect(text).toContain(`| 2,000 | ${PROJECT_LEAN} | boto3, 16 threads | ≥ 1.3 × | 1.25 × | NOT MET |`);
-    expect(text).toContain(`| 500 +30 ms | ${PROJECT} | rclone backend cleanup | ≥ 2.5 × | 3.33 × | met |`);
+    // boto3 takes 20 s a round; 10 CPU seconds over 2 cores is at least 5 s: at most 4 ×, so the miss is not the CPU's
+    expect(text).toContain(`| 2,000 | ${PROJECT_LEAN} | boto3, 16 threads | ≥ 1.3 × | 1.25 × | 4 × | NOT MET |`);
+    expect(text).toContain(`| 500 +30 ms | ${PROJECT} | rclone backend cleanup | ≥ 2.5 × | 3.33 × | 3.33 × | met |`);
+  });
+
+  it("names a miss that the design's CPU puts out of reach on the machine's cores", () => {
+    // boto3: 2,000 uploads in 10 s; the sweeps use 12 and 8 CPU seconds: on 2 cores at least 6 and 4 s
+    const rows = [row('boto3', 200, 1), row('project', 150, 1, 2000, 12), row('projectLean', 180, 1, 2000, 8)];
+    const [measured, lean] = speedTargets(rows, at, 2);
+    expect([measured.ratio, measured.ceiling, lean.ratio, lean.ceiling]).toEqual([0.75, 1.67, 0.9, 2.5]);
+    const onOneCore = speedTargets(rows, at, 1);
+    expect(onOneCore.slice(0, 2).map((t) => t.ceiling)).toEqual([0.83, 1.25]);
+    const text = speedTargetTable(onOneCore.slice(0, 2));
+    expect(text).toContain(`| 2,000 | ${PROJECT} | boto3, 16 threads | ≥ 1 × | 0.75 × | 0.83 × | NOT MET: above what its CPU allows |`);
+    expect(text).toContain(`| 2,000 | ${PROJECT_LEAN} | boto3, 16 threads | ≥ 1.3 × | 0.9 × | 1.25 × | NOT MET: above what its CPU allows |`);
   });
 
   it('says "not run" where a peer could not run, rather than missed', () => {

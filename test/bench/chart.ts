@@ -1,15 +1,13 @@
 /** The chart of uploads/s per tool and N, drawn by the shared renderer (lib/chart.ts). */
 import type * as vegaLite from 'vega-lite';
 import { renderPng } from '../../lib/chart.ts';
-import { median, round } from './measure.ts';
+import { groupsBy, median, round } from './measure.ts';
 import type { Row } from './report.ts';
 
 /** one bar per (N and latency, tool): the median of that tool's runs there (race rounds run it more than once) */
 export function chartValues(rows: Row[]) {
   const sorted = [...rows].sort((a, b) => a.latencyMs - b.latencyMs || a.n - b.n);
-  const keys = [...new Set(sorted.map((r) => `${r.runLabel}\n${r.tool}`))];
-  return keys.map((key) => {
-    const of = sorted.filter((r) => `${r.runLabel}\n${r.tool}` === key);
+  return groupsBy(sorted, (r) => `${r.runLabel}\n${r.tool}`).map((of) => {
     const uploadsPerSecond = round(median(of.map((r) => r.uploadsPerSecond)));
     return { run: of[0].runLabel, tool: of[0].tool, uploadsPerSecond, label: uploadsPerSecond.toFixed(uploadsPerSecond < 10 ? 1 : 0) };
   });

@@ -153,3 +153,13 @@ export const median = (xs: number[]) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 export const round = (x: number, digits = 1) => Number(x.toFixed(digits));
+/** items grouped by key, groups in the order their first item comes, items in their order (ES2023 lacks Map.groupBy) */
+export function groupsBy<T>(items: T[], key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return [...groups.values()];
+}

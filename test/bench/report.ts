@@ -2,7 +2,7 @@
 import type { PeerName, PeerRun } from './peers.ts';
 import type { SweepRun } from './project.ts';
 import { availableParallelism } from 'node:os';
-import { median, round } from './measure.ts';
+import { groupsBy, median, round } from './measure.ts';
 
 export interface Row {
   tool: string;
@@ -177,8 +177,8 @@ export function ratios(rows: Row[], cores = availableParallelism()) {
         },
       ];
     });
-  const medians = [...new Set(paired.filter((x) => x.round !== '—').map((x) => `${x.run}\n${x.design}`))].flatMap((key) => {
-    const of = paired.filter((x) => x.round !== '—' && `${x.run}\n${x.design}` === key);
+  const raced = paired.filter((x) => x.round !== '—');
+  const medians = groupsBy(raced, (x) => `${x.run}\n${x.design}`).flatMap((of) => {
     if (of.length < 2) return [];
     const mid = (pick: (x: (typeof of)[number]) => number | undefined) => {
       const values = of.map(pick).filter((v): v is number => v !== undefined);
